@@ -1,0 +1,77 @@
+/* einflow — shared vocabulary of every pipeline stage: status codes,
+ * located diagnostics and the limits all stages agree on.
+ *
+ * Ownership: an ef_diags list owns every string it holds; destroy it
+ * with ef_diags_destroy (NULL is fine). */
+#ifndef EINFLOW_COMMON_H
+#define EINFLOW_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define EF_VERSION "0.1.0"
+
+/* All limits live here so that validation, docs and tests agree. */
+#define EF_MAX_NAME 64          /* identifier length, bytes incl. NUL     */
+#define EF_MAX_RANKS 16         /* ranks of one Einsum                    */
+#define EF_MAX_DIMS 8           /* dimensions of one tensor               */
+#define EF_MAX_TENSORS 8        /* tensors of one Einsum                  */
+#define EF_MAX_EINSUMS 32       /* Einsums of one cascade                 */
+#define EF_MAX_LEVELS 8         /* storage levels of one architecture     */
+#define EF_MAX_LOOPS 64         /* loops of one mapping, all levels       */
+#define EF_MAX_PES 65536        /* rows x cols                            */
+#define EF_MAX_TENSOR_WORDS (UINT64_C(1) << 31) /* words of one tensor    */
+#define EF_MAX_DIAGS 50         /* diagnostics kept before giving up      */
+
+typedef enum {
+    EF_OK = 0,
+    EF_ERR_USAGE,     /* bad command line                                */
+    EF_ERR_IO,        /* file cannot be read or written                  */
+    EF_ERR_SPEC,      /* bad YAML, bad key, bad value: a user error      */
+    EF_ERR_MAPPING,   /* mapping illegal for this arch and workload      */
+    EF_ERR_VALUES,    /* --check-values found a wrong output element     */
+    EF_ERR_OVERFLOW,  /* a 64-bit counter or size would overflow         */
+    EF_ERR_NOMEM
+} ef_status;
+
+/* One located message. line/col are 1-based; 0 when not known. */
+typedef struct {
+    char *file;       /* input file name as given by the user            */
+    int line, col;
+    char *path;       /* key path, e.g. "levels[2].capacity"; may be ""  */
+    char *message;    /* "expected ..., found ..."                       */
+    char *hint;       /* "did you mean ...?" or NULL                     */
+    char *source;     /* the offending source line, or NULL              */
+} ef_diag;
+
+typedef struct {
+    ef_diag *items;
+    size_t count, cap;
+    size_t dropped;   /* diagnostics past EF_MAX_DIAGS, counted only     */
+} ef_diags;
+
+ef_diags *ef_diags_create(void);
+void ef_diags_destroy(ef_diags *d);
+/* Appends a diagnostic; every string is copied. source may be NULL. */
+void ef_diags_add(ef_diags *d, const char *file, int line, int col,
+                  const char *path, const char *hint, const char *source,
+                  const char *fmt, ...)
+    __attribute__((format(printf, 8, 9)));
+/* Renders all diagnostics compiler-style (file:line:col: error: path:
+ * message, then the source line with a caret) into a malloc'd string. */
+char *ef_diags_render(const ef_diags *d);
+
+/* Levenshtein-closest candidate to word, or NULL if none is close. */
+const char *ef_suggest(const char *word, const char *const *candidates,
+                       size_t n);
+
+/* Overflow-checked 64-bit arithmetic: return false on overflow. */
+static inline bool ef_add_u64(uint64_t a, uint64_t b, uint64_t *out) {
+    return !__builtin_add_overflow(a, b, out);
+}
+static inline bool ef_mul_u64(uint64_t a, uint64_t b, uint64_t *out) {
+    return !__builtin_mul_overflow(a, b, out);
+}
+
+#endif

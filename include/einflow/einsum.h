@@ -1,0 +1,109 @@
+/* einflow einsum stage — parses the workload's Einsum strings into
+ * ranks, tensors with affine projections and an operator tree.
+ *
+ * Input: an ef_workload_spec (spec stage). Output: an ef_workload that
+ * the model stage reads; it owns everything it points to and is freed
+ * with ef_workload_destroy (NULL accepted). */
+#ifndef EINFLOW_EINSUM_H
+#define EINFLOW_EINSUM_H
+
+#include "einflow/common.h"
+#include "einflow/spec.h"
+
+/* sum of coef[k] * rank[k] + constant; ranks are workload rank ids */
+typedef struct {
+    int term_count;
+    int rank[EF_MAX_RANKS];
+    int64_t coef[EF_MAX_RANKS];
+    int64_t constant;
+} ef_affine;
+
+typedef enum { EF_REDUCE_NONE, EF_REDUCE_SUM, EF_REDUCE_MAX } ef_reduce;
+
+#define EF_EXPR_KINDS(X) \
+    X(REF, "ref") X(NUM, "number") X(ADD, "+") X(SUB, "-") X(MUL, "*") \
+    X(DIV, "/") X(NEG, "neg") X(EXP, "exp") X(MAX, "max")
+typedef enum {
+#define X(k, s) EF_EXPR_##k,
+    EF_EXPR_KINDS(X)
+#undef X
+} ef_expr_kind;
+
+typedef struct {
+    ef_expr_kind kind;
+    int operand;        /* REF: index into the einsum's operand list    */
+    double number;      /* NUM                                          */
+    int left, right;    /* child node ids; -1 when absent               */
+} ef_expr_node;
+
+/* One use of a tensor inside an Einsum, with its projection. */
+typedef struct {
+    int tensor;                 /* workload tensor id                  */
+    int dims;
+    ef_affine index[EF_MAX_DIMS];
+} ef_operand;
+
+typedef struct {
+    char *text;
+    ef_loc loc;
+    ef_reduce reduce;
+    ef_operand output;
+    ef_operand inputs[EF_MAX_TENSORS];
+    int input_count;
+    ef_expr_node nodes[64];
+    int node_count;
+    int root;
+    bool is_mac;          /* output += a * b: counts as MACs             */
+    bool rank_used[EF_MAX_RANKS];
+} ef_einsum;
+
+typedef struct {
+    char name[EF_MAX_NAME];
+    int bits;
+    int dims;
+    int64_t extent[EF_MAX_DIMS];  /* stored words per dimension          */
+    int64_t offset[EF_MAX_DIMS];  /* stored index = expression - offset  */
+    int64_t pad[EF_MAX_DIMS];
+    uint64_t words;               /* product of extents                  */
+    int producer;                 /* einsum writing it, -1 for inputs    */
+} ef_tensor;
+
+typedef struct {
+    char name[EF_MAX_NAME];
+    int rank_count;
+    char rank_names[EF_MAX_RANKS][EF_MAX_NAME];
+    uint64_t rank_bounds[EF_MAX_RANKS];
+    int tensor_count;
+    ef_tensor tensors[EF_MAX_TENSORS * 4];
+    int einsum_count;
+    ef_einsum einsums[EF_MAX_EINSUMS];
+    const ef_workload_spec *spec; /* borrowed; must outlive this        */
+} ef_workload;
+
+/* Parses and checks every Einsum of spec. NULL with diagnostics on
+ * error. spec is borrowed and must outlive the workload. */
+ef_workload *ef_einsum_build(const ef_workload_spec *spec, ef_diags *diags);
+void ef_workload_destroy(ef_workload *w);
+
+/* Parses one Einsum string against rank names; exposed for tests. */
+ef_status ef_einsum_parse(ef_workload *w, const char *text, ef_loc loc,
+                          ef_einsum *out, ef_diags *diags);
+
+int ef_workload_tensor_id(const ef_workload *w, const char *name);
+int ef_workload_rank_id(const ef_workload *w, const char *name);
+
+/* Stored flat index of a tensor element from rank coordinates, or -1
+ * when the element lies in padding (it reads as zero). */
+int64_t ef_operand_word(const ef_workload *w, const ef_operand *op,
+                        const int64_t *rank_coord);
+
+/* Evaluates an affine expression at rank coordinates. */
+static inline int64_t ef_affine_eval(const ef_affine *a,
+                                     const int64_t *rank_coord) {
+    int64_t v = a->constant;
+    for (int k = 0; k < a->term_count; k++)
+        v += a->coef[k] * rank_coord[a->rank[k]];
+    return v;
+}
+
+#endif

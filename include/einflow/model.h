@@ -1,0 +1,78 @@
+/* einflow model stage — joins architecture, workload and one Einsum's
+ * mapping into a checked loop nest ("nest"): loops in execution order
+ * with their rank strides, what each level keeps, where each tensor is
+ * fetched from, the spatial fan-out and the NoC between the shared
+ * level and the PEs. Every mapping error is reported here, located at
+ * the mapping line that causes it.
+ *
+ * Ownership: ef_nest_build returns a nest the caller frees with
+ * ef_nest_destroy (NULL accepted). arch and workload are borrowed and
+ * must outlive it. */
+#ifndef EINFLOW_MODEL_H
+#define EINFLOW_MODEL_H
+
+#include "einflow/einsum.h"
+#include "einflow/spec.h"
+
+typedef enum { EF_LOOP_TEMPORAL, EF_LOOP_ROWS, EF_LOOP_COLS } ef_loop_kind;
+
+typedef struct {
+    int level;          /* architecture level index                     */
+    int rank;           /* workload rank id                             */
+    uint64_t factor;
+    uint64_t stride;    /* rank units per step of this loop             */
+    ef_loop_kind kind;
+    ef_loc loc;
+} ef_loop;
+
+/* Operand slots of one Einsum: inputs first, the output last. */
+#define EF_NEST_MAX_OPS (EF_MAX_TENSORS + 1)
+
+typedef struct {
+    int index;                     /* architecture level index          */
+    uint64_t instances;            /* 1, or rows*cols when per PE       */
+    bool keeps[EF_NEST_MAX_OPS];
+    int parent[EF_NEST_MAX_OPS];   /* nearest outer keeper, -1 if none  */
+    int loop_begin, loop_end;      /* this level's loops in nest order  */
+    uint64_t tile_span[EF_MAX_RANKS]; /* full-tile extent of each rank  */
+    uint64_t tile_words[EF_NEST_MAX_OPS]; /* full-tile footprint        */
+} ef_nest_level;
+
+typedef struct {
+    const ef_arch_spec *arch;
+    const ef_workload *workload;
+    const ef_einsum *einsum;
+    int einsum_index;
+    int op_count;                   /* inputs + 1                       */
+    const ef_operand *ops[EF_NEST_MAX_OPS];
+    int out_op;                     /* == op_count - 1                  */
+    int loop_count;
+    ef_loop loops[EF_MAX_LOOPS];
+    int level_count;
+    ef_nest_level levels[EF_MAX_LEVELS];
+    int spatial_level;              /* level holding spatial loops, -1  */
+    int first_pe_level;             /* first per-PE level, or count     */
+    uint64_t rows_used, cols_used;  /* product of spatial factors       */
+    uint64_t pes;                   /* physical rows * cols             */
+    const ef_noc_spec *noc;         /* NoC into the array, may be NULL  */
+    ef_noc_spec default_noc;        /* used when the arch declares none */
+    int op_keeper_mac[EF_NEST_MAX_OPS]; /* innermost keeper of each op  */
+    uint64_t total_ops;             /* iteration points (MACs)          */
+} ef_nest;
+
+/* Checks the mapping for einsum `einsum` and builds its nest. NULL with
+ * located diagnostics when the mapping is illegal. */
+ef_nest *ef_nest_build(const ef_arch_spec *arch, const ef_workload *w,
+                       const ef_mapping_spec *m, int einsum, ef_diags *diags);
+void ef_nest_destroy(ef_nest *n);
+
+/* Words a tile of operand op occupies when each rank r spans
+ * [lo[r], hi[r]) (clipped to bounds by the caller); exact distinct
+ * count, padding excluded. Exposed for tests. */
+uint64_t ef_nest_footprint_words(const ef_nest *n, int op,
+                                 const int64_t *lo, const int64_t *hi);
+
+/* Bytes a tensor of `words` elements at `bits` precision occupies. */
+uint64_t ef_words_to_bytes(uint64_t words, int bits);
+
+#endif

@@ -1,0 +1,83 @@
+/* einflow sim stage — executes a checked nest and produces raw
+ * counters: accesses per level, tensor and instance, NoC traffic,
+ * cycles and stall cycles by cause.
+ *
+ * Ownership: ef_sim_run returns a result the caller frees with
+ * ef_result_destroy (NULL accepted). The nest is borrowed. */
+#ifndef EINFLOW_SIM_H
+#define EINFLOW_SIM_H
+
+#include "einflow/model.h"
+
+typedef enum { EF_ENGINE_STEP } ef_engine;
+
+typedef enum {
+    EF_FOLD_OVERLAP,   /* default: a fold's drain overlaps the next fill */
+    EF_FOLD_SCALESIM   /* SCALE-Sim's serial fold formula, exactly       */
+} ef_fold_model;
+
+typedef struct {
+    ef_engine engine;
+    ef_fold_model fold_model;
+    bool check_values;
+    uint64_t seed;
+} ef_sim_options;
+
+/* Counters of one tensor at one level. Totals are sums over instances;
+ * max_* are the largest single instance (Timeloop's per-instance). */
+typedef struct {
+    uint64_t reads, fills, updates;
+    uint64_t max_reads, max_fills, max_updates;
+    uint64_t utilized_words;      /* largest tile held by one instance  */
+    uint64_t utilized_instances;  /* instances that ever held a word    */
+} ef_tensor_counters;
+
+typedef struct {
+    ef_tensor_counters ops[EF_NEST_MAX_OPS];
+    uint64_t read_bytes;      /* reads, all tensors and instances       */
+    uint64_t write_bytes;     /* fills + updates, likewise              */
+} ef_level_counters;
+
+typedef struct {
+    uint64_t words_sent;          /* source reads put on the network    */
+    uint64_t deliveries;          /* words arriving at a PE-level store */
+    uint64_t hops;                /* link traversals                    */
+    uint64_t reductions;          /* partial sums combined in flight    */
+} ef_noc_counters;
+
+#define EF_MAX_STALL_CAUSES (EF_MAX_LEVELS * 2 + 2)
+
+typedef struct {
+    char cause[EF_MAX_NAME + 16];
+    uint64_t cycles;
+} ef_stall;
+
+typedef struct {
+    const ef_nest *nest;
+    uint64_t ops;                 /* iteration points executed          */
+    uint64_t cycles;
+    uint64_t compute_cycles;      /* cycles in which MACs issued        */
+    uint64_t skew_cycles;         /* systolic fill/drain                */
+    ef_level_counters levels[EF_MAX_LEVELS];
+    ef_noc_counters noc;
+    ef_stall stalls[EF_MAX_STALL_CAUSES];
+    int stall_count;
+    uint64_t stall_total;
+    uint64_t generations[EF_MAX_LEVELS]; /* tile changes per level      */
+    bool values_checked;
+    uint64_t values_compared;
+} ef_result;
+
+/* Runs one nest. values: when options->check_values, the workload's
+ * tensor values (by tensor id; NULL entries are generated from the
+ * seed) are read and the output tensor's values written into values[],
+ * which must have room for every tensor (ef_values_create). */
+typedef struct ef_values ef_values;
+ef_values *ef_values_create(const ef_workload *w, uint64_t seed);
+void ef_values_destroy(ef_values *v);
+
+ef_result *ef_sim_run(const ef_nest *nest, const ef_sim_options *options,
+                      ef_values *values, ef_diags *diags, ef_status *status);
+void ef_result_destroy(ef_result *r);
+
+#endif

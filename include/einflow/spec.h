@@ -1,0 +1,178 @@
+/* einflow spec stage — loads and validates the three YAML inputs
+ * (architecture, workload, mapping) into plain structs. Every later
+ * stage sees only these structs, never a YAML node.
+ *
+ * Ownership: each ef_*_spec returned by a loader is owned by the caller
+ * and freed with the matching _destroy (NULL accepted). Strings inside
+ * are owned by the spec. Diagnostics go to the ef_diags passed in. */
+#ifndef EINFLOW_SPEC_H
+#define EINFLOW_SPEC_H
+
+#include "einflow/common.h"
+
+/* Where a value came from, for diagnostics raised by later stages. */
+typedef struct {
+    const char *file; /* borrowed from the owning spec's file field */
+    int line, col;
+} ef_loc;
+
+/* ---------- architecture ---------- */
+
+typedef enum { EF_LEVEL_DRAM, EF_LEVEL_SRAM, EF_LEVEL_REGFILE } ef_level_kind;
+
+/* A capacity: 0 = unlimited. In words when in_words, else in bytes. */
+typedef struct {
+    uint64_t amount;
+    bool in_words;
+    bool given;
+} ef_capacity;
+
+typedef struct {
+    char tensor[EF_MAX_NAME];
+    ef_capacity capacity;
+    ef_loc loc;
+} ef_partition;
+
+typedef struct {
+    char name[EF_MAX_NAME];
+    ef_level_kind kind;
+    bool per_pe;                 /* one instance per PE                  */
+    ef_capacity capacity;        /* shared capacity (if no partitions)   */
+    ef_partition partitions[EF_MAX_TENSORS];
+    int partition_count;         /* >0: capacity split per tensor        */
+    double read_bandwidth_bytes; /* per cycle per instance; 0 unlimited  */
+    double write_bandwidth_bytes;
+    uint64_t latency_cycles;
+    bool double_buffer;
+    double read_energy_pj;       /* per word; <0 when not given          */
+    double write_energy_pj;
+    ef_loc loc;
+} ef_level_spec;
+
+typedef enum {
+    EF_NOC_MULTICAST, EF_NOC_SYSTOLIC, EF_NOC_UNICAST
+} ef_noc_topology;
+
+typedef struct {
+    char from[EF_MAX_NAME];      /* a level name                         */
+    char to[EF_MAX_NAME];        /* a level name, or "PE"                */
+    ef_noc_topology topology;
+    double bandwidth_bytes;      /* per cycle into the array; 0 unlimited*/
+    bool reduction;              /* partial sums reduced across PEs      */
+    ef_loc loc;
+} ef_noc_spec;
+
+typedef struct {
+    char *file;
+    char name[EF_MAX_NAME];
+    double clock_mhz;
+    int rows, cols;
+    int macs_per_cycle;
+    double mac_energy_pj;        /* <0 when not given                    */
+    ef_level_spec levels[EF_MAX_LEVELS];
+    int level_count;
+    ef_noc_spec nocs[EF_MAX_LEVELS];
+    int noc_count;
+    ef_loc loc;
+} ef_arch_spec;
+
+/* ---------- workload ---------- */
+
+typedef struct {
+    char name[EF_MAX_NAME];      /* as written, e.g. "P"                 */
+    uint64_t bound;
+    ef_loc loc;
+} ef_rank_spec;
+
+typedef struct {
+    char tensor[EF_MAX_NAME];
+    int bits;
+    ef_loc loc;
+} ef_precision_spec;
+
+typedef struct {
+    char tensor[EF_MAX_NAME];
+    int dims;
+    int64_t amount[EF_MAX_DIMS]; /* symmetric padding per dimension      */
+    ef_loc loc;
+} ef_padding_spec;
+
+typedef struct {
+    char *text;                  /* e.g. "O[p] += I[p+r] * W[r]"         */
+    ef_loc loc;                  /* where the string starts              */
+} ef_einsum_text;
+
+typedef struct {
+    char *file;
+    char name[EF_MAX_NAME];
+    ef_einsum_text einsums[EF_MAX_EINSUMS];
+    int einsum_count;
+    ef_rank_spec ranks[EF_MAX_RANKS * 2];
+    int rank_count;
+    ef_precision_spec precisions[EF_MAX_TENSORS * 4];
+    int precision_count;
+    ef_padding_spec paddings[EF_MAX_TENSORS * 4];
+    int padding_count;
+    int default_bits;            /* precision for tensors not listed: 8  */
+    ef_loc loc;
+} ef_workload_spec;
+
+/* ---------- mapping ---------- */
+
+typedef struct {
+    char rank[EF_MAX_NAME];
+    uint64_t factor;
+    ef_loc loc;
+} ef_factor_spec;
+
+typedef struct {
+    char level[EF_MAX_NAME];
+    ef_factor_spec temporal[EF_MAX_LOOPS];   /* outermost first        */
+    int temporal_count;
+    ef_factor_spec rows[EF_MAX_LOOPS];       /* spatial onto PE rows   */
+    int row_count;
+    ef_factor_spec cols[EF_MAX_LOOPS];       /* spatial onto PE cols   */
+    int col_count;
+    char keep[EF_MAX_TENSORS * 4][EF_MAX_NAME];
+    int keep_count;
+    bool keep_given;             /* absent: keeps every tensor           */
+    char bypass[EF_MAX_TENSORS * 4][EF_MAX_NAME];
+    int bypass_count;
+    ef_loc loc;
+} ef_level_mapping_spec;
+
+typedef struct {
+    char einsum[EF_MAX_NAME];    /* output tensor name; "" = the only one*/
+    ef_level_mapping_spec levels[EF_MAX_LEVELS];
+    int level_count;
+    ef_loc loc;
+} ef_einsum_mapping_spec;
+
+typedef struct {
+    char *file;
+    ef_einsum_mapping_spec mappings[EF_MAX_EINSUMS];
+    int mapping_count;
+    ef_loc loc;
+} ef_mapping_spec;
+
+/* Loaders: return NULL and add diagnostics on any error (they collect
+ * as many as they can before giving up). */
+ef_arch_spec *ef_spec_load_arch(const char *path, ef_diags *diags);
+ef_workload_spec *ef_spec_load_workload(const char *path, ef_diags *diags);
+ef_mapping_spec *ef_spec_load_mapping(const char *path, ef_diags *diags);
+
+void ef_arch_spec_destroy(ef_arch_spec *a);
+void ef_workload_spec_destroy(ef_workload_spec *w);
+void ef_mapping_spec_destroy(ef_mapping_spec *m);
+
+/* Which kind of file this is, judged by its top-level keys; used by
+ * `einflow validate`. Returns 'a', 'w', 'm' or 0 (with a diagnostic). */
+char ef_spec_sniff(const char *path, ef_diags *diags);
+
+/* The source line `line` (1-based) of file, malloc'd, or NULL. */
+char *ef_spec_source_line(const char *file, int line);
+
+const char *ef_level_kind_name(ef_level_kind k);
+const char *ef_noc_topology_name(ef_noc_topology t);
+
+#endif

@@ -1,0 +1,47 @@
+/* einflow command line: a thin shell over the library. Only this stage
+ * prints and chooses exit codes (see docs/cli.md):
+ *   0 success · 1 bad input (YAML, Einsum or mapping) · 2 bad usage ·
+ *   3 --check-values mismatch · 4 cannot write output · 5 internal limit */
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char usage[] =
+    "usage: einflow <command> [options]\n"
+    "\n"
+    "Cycle-level simulator of DNN accelerators.\n"
+    "\n"
+    "commands:\n"
+    "  run ARCH.yaml WORKLOAD.yaml MAPPING.yaml [-o FILE] [--check-values]\n"
+    "                      simulate a mapped workload; see `einflow run --help`\n"
+    "  validate FILE.yaml...\n"
+    "                      check architecture, workload or mapping files\n"
+    "\n"
+    "options:\n"
+    "  -h, --help          show this help\n"
+    "  -V, --version       show the version\n";
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return EF_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version")) {
+        printf("einflow %s\n", EF_VERSION);
+        return 0;
+    }
+    if (!strcmp(cmd, "run")) return ef_cli_run(argc - 2, argv + 2);
+    if (!strcmp(cmd, "validate")) return ef_cli_validate(argc - 2, argv + 2);
+    static const char *const commands[] = {"run", "validate", "help"};
+    const char *s = ef_suggest(cmd, commands, 3);
+    fprintf(stderr, "einflow: unknown command \"%s\"", cmd);
+    if (s) fprintf(stderr, "; did you mean \"%s\"?", s);
+    fprintf(stderr, "\n\n%s", usage);
+    return EF_EXIT_USAGE;
+}

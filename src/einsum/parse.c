@@ -1,0 +1,410 @@
+/* Einsum text → ef_einsum. A small recursive-descent parser: the
+ * grammar is tiny and a hand parser gives the best error positions.
+ *
+ *   einsum  := ref ("+=" | "=" | "max=") expr
+ *   expr    := term (("+" | "-") term)*
+ *   term    := unary (("*" | "/") unary)*
+ *   unary   := "-" unary | atom
+ *   atom    := NUMBER | ref | "(" expr ")" | "exp" "(" expr ")"
+ *            | "max" "(" expr "," expr ")"
+ *   ref     := NAME "[" [affine ("," affine)*] "]"
+ *   affine  := aterm (("+" | "-") aterm)*
+ *   aterm   := factor ("*" factor)*     factor := INT | index | RANKNAME
+ *
+ * Lowercase index names denote ranks (p → rank P); an uppercase rank
+ * name inside an index stands for that rank's bound (h*F + f). */
+#include "einflow/einsum.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    ef_workload *w;
+    const char *text;
+    size_t pos;
+    ef_loc loc;
+    ef_diags *diags;
+    ef_einsum *e;
+    bool failed;
+} parser;
+
+static void fail(parser *p, size_t at, const char *fmt, const char *arg) {
+    if (p->failed) return;
+    p->failed = true;
+    char msg[512];
+    snprintf(msg, sizeof msg, fmt, arg ? arg : "");
+    /* The Einsum string sits inside quotes in YAML: point at the exact
+     * character by offsetting from the string's own column. */
+    char *src = p->loc.file ? ef_spec_source_line(p->loc.file, p->loc.line)
+                            : NULL;
+    int col = p->loc.col ? p->loc.col + 1 + (int)at : 0;
+    if (src && p->loc.col > 0 && (size_t)p->loc.col <= strlen(src) &&
+        src[p->loc.col - 1] != '"' && src[p->loc.col - 1] != '\'')
+        col--; /* unquoted scalar */
+    ef_diags_add(p->diags, p->loc.file ? p->loc.file : "<einsum>",
+                 p->loc.line, col, "einsums", NULL, src, "%s", msg);
+    free(src);
+}
+
+static void skip_ws(parser *p) {
+    while (p->text[p->pos] == ' ' || p->text[p->pos] == '\t') p->pos++;
+}
+
+static bool accept(parser *p, const char *tok) {
+    skip_ws(p);
+    size_t n = strlen(tok);
+    if (strncmp(p->text + p->pos, tok, n) == 0) {
+        p->pos += n;
+        return true;
+    }
+    return false;
+}
+
+static bool expect(parser *p, const char *tok) {
+    if (accept(p, tok)) return true;
+    char what[64];
+    snprintf(what, sizeof what, "\"%s\"", tok);
+    const char *here = p->text + p->pos;
+    char found[32];
+    if (*here)
+        snprintf(found, sizeof found, "found \"%.8s\"", here);
+    else
+        snprintf(found, sizeof found, "found the end");
+    char msg[128];
+    snprintf(msg, sizeof msg, "expected %s, %s", what, found);
+    fail(p, p->pos, "%s", msg);
+    return false;
+}
+
+static bool read_name(parser *p, char *out) {
+    skip_ws(p);
+    size_t start = p->pos, n = 0;
+    const char *t = p->text;
+    if (!(isalpha((unsigned char)t[p->pos]) || t[p->pos] == '_')) return false;
+    while (isalnum((unsigned char)t[p->pos]) || t[p->pos] == '_') {
+        if (n + 1 < EF_MAX_NAME) out[n++] = t[p->pos];
+        p->pos++;
+    }
+    out[n] = 0;
+    if (p->pos - start >= EF_MAX_NAME) fail(p, start, "name too long%s", "");
+    return true;
+}
+
+static bool read_int(parser *p, int64_t *out) {
+    skip_ws(p);
+    const char *s = p->text + p->pos;
+    if (!isdigit((unsigned char)*s)) return false;
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (v > (1LL << 40)) {
+        fail(p, p->pos, "number too large in index%s", "");
+        return false;
+    }
+    p->pos += (size_t)(end - s);
+    *out = v;
+    return true;
+}
+
+/* Looks up an index variable (p) or a rank name used as constant (P). */
+static int rank_of_index(parser *p, const char *name, bool *is_bound) {
+    *is_bound = false;
+    for (int r = 0; r < p->w->rank_count; r++) {
+        if (strcmp(p->w->rank_names[r], name) == 0) {
+            *is_bound = isupper((unsigned char)name[0]) != 0;
+            if (*is_bound) return r;
+        }
+    }
+    for (int r = 0; r < p->w->rank_count; r++) {
+        const char *rn = p->w->rank_names[r];
+        size_t i = 0;
+        for (; rn[i] && name[i]; i++)
+            if (toupper((unsigned char)name[i]) != toupper((unsigned char)rn[i]))
+                break;
+        if (!rn[i] && !name[i]) return r;
+    }
+    return -1;
+}
+
+/* factor := INT | index | RANKNAME; returns a coefficient or a rank. */
+static bool parse_factor(parser *p, int64_t *num, int *rank) {
+    *rank = -1;
+    if (read_int(p, num)) return true;
+    size_t at = (skip_ws(p), p->pos);
+    char name[EF_MAX_NAME];
+    if (!read_name(p, name)) {
+        fail(p, at, "expected an index (a rank letter or an integer)%s", "");
+        return false;
+    }
+    bool is_bound;
+    int r = rank_of_index(p, name, &is_bound);
+    if (r < 0) {
+        char msg[320];
+        snprintf(msg, sizeof msg,
+                 "unknown index \"%s\": no rank %s in ranks", name, name);
+        fail(p, at, "%s", msg);
+        return false;
+    }
+    if (is_bound) {
+        *num = (int64_t)p->w->rank_bounds[r];
+        return true;
+    }
+    *rank = r;
+    *num = 1;
+    return true;
+}
+
+static void affine_add(ef_affine *a, int rank, int64_t coef) {
+    for (int k = 0; k < a->term_count; k++)
+        if (a->rank[k] == rank) {
+            a->coef[k] += coef;
+            return;
+        }
+    a->rank[a->term_count] = rank;
+    a->coef[a->term_count++] = coef;
+}
+
+static bool parse_affine(parser *p, ef_affine *a) {
+    memset(a, 0, sizeof *a);
+    int64_t sign = 1;
+    if (accept(p, "-")) sign = -1;
+    for (;;) {
+        size_t at = p->pos;
+        int64_t coef = sign;
+        int rank = -1;
+        do {
+            int64_t num;
+            int r;
+            if (!parse_factor(p, &num, &r)) return false;
+            coef *= num;
+            if (r >= 0) {
+                if (rank >= 0) {
+                    fail(p, at, "index products of two ranks are not affine%s", "");
+                    return false;
+                }
+                rank = r;
+            }
+        } while (accept(p, "*"));
+        if (rank >= 0)
+            affine_add(a, rank, coef);
+        else
+            a->constant += coef;
+        if (accept(p, "+")) sign = 1;
+        else if (accept(p, "-")) sign = -1;
+        else break;
+    }
+    /* drop zero coefficients (p - p) so footprints stay exact */
+    int k2 = 0;
+    for (int k = 0; k < a->term_count; k++)
+        if (a->coef[k] != 0) {
+            a->rank[k2] = a->rank[k];
+            a->coef[k2++] = a->coef[k];
+        }
+    a->term_count = k2;
+    return true;
+}
+
+static int tensor_id(parser *p, const char *name) {
+    ef_workload *w = p->w;
+    int t = ef_workload_tensor_id(w, name);
+    if (t >= 0) return t;
+    if (w->tensor_count >= EF_MAX_TENSORS * 4) return -1;
+    t = w->tensor_count++;
+    memset(&w->tensors[t], 0, sizeof w->tensors[t]);
+    snprintf(w->tensors[t].name, EF_MAX_NAME, "%s", name);
+    w->tensors[t].producer = -1;
+    w->tensors[t].dims = -1;
+    return t;
+}
+
+static bool parse_ref(parser *p, ef_operand *op) {
+    size_t at = (skip_ws(p), p->pos);
+    char name[EF_MAX_NAME];
+    if (!read_name(p, name)) {
+        fail(p, at, "expected a tensor name%s", "");
+        return false;
+    }
+    int t = tensor_id(p, name);
+    if (t < 0) {
+        fail(p, at, "too many tensors%s", "");
+        return false;
+    }
+    memset(op, 0, sizeof *op);
+    op->tensor = t;
+    if (!expect(p, "[")) return false;
+    if (accept(p, "]")) return true;
+    do {
+        if (op->dims >= EF_MAX_DIMS) {
+            fail(p, p->pos, "too many dimensions%s", "");
+            return false;
+        }
+        if (!parse_affine(p, &op->index[op->dims++])) return false;
+    } while (accept(p, ","));
+    return expect(p, "]");
+}
+
+static int new_node(parser *p, ef_expr_kind kind, int left, int right) {
+    ef_einsum *e = p->e;
+    if (e->node_count >= (int)(sizeof e->nodes / sizeof e->nodes[0])) {
+        fail(p, p->pos, "expression too long%s", "");
+        return -1;
+    }
+    ef_expr_node *n = &e->nodes[e->node_count];
+    n->kind = kind;
+    n->left = left;
+    n->right = right;
+    n->operand = -1;
+    n->number = 0;
+    return e->node_count++;
+}
+
+static int parse_expr(parser *p);
+
+static int parse_atom(parser *p) {
+    skip_ws(p);
+    size_t at = p->pos;
+    const char *s = p->text + p->pos;
+    if (isdigit((unsigned char)*s) || *s == '.') {
+        char *end;
+        double v = strtod(s, &end);
+        p->pos += (size_t)(end - s);
+        int n = new_node(p, EF_EXPR_NUM, -1, -1);
+        if (n >= 0) p->e->nodes[n].number = v;
+        return n;
+    }
+    if (accept(p, "(")) {
+        int n = parse_expr(p);
+        return (n >= 0 && expect(p, ")")) ? n : -1;
+    }
+    char name[EF_MAX_NAME];
+    size_t save = p->pos;
+    if (read_name(p, name)) {
+        skip_ws(p);
+        if (p->text[p->pos] == '(') {
+            p->pos++;
+            if (strcmp(name, "exp") == 0) {
+                int a = parse_expr(p);
+                if (a < 0 || !expect(p, ")")) return -1;
+                return new_node(p, EF_EXPR_EXP, a, -1);
+            }
+            if (strcmp(name, "max") == 0) {
+                int a = parse_expr(p);
+                if (a < 0 || !expect(p, ",")) return -1;
+                int b = parse_expr(p);
+                if (b < 0 || !expect(p, ")")) return -1;
+                return new_node(p, EF_EXPR_MAX, a, b);
+            }
+            fail(p, at, "unknown function \"%s\": expected exp or max", name);
+            return -1;
+        }
+        p->pos = save;
+        ef_einsum *e = p->e;
+        if (e->input_count >= EF_MAX_TENSORS) {
+            fail(p, at, "too many operands%s", "");
+            return -1;
+        }
+        ef_operand op;
+        if (!parse_ref(p, &op)) return -1;
+        for (int i = 0; i < e->input_count; i++)
+            if (e->inputs[i].tensor == op.tensor &&
+                memcmp(&e->inputs[i], &op, sizeof op) != 0) {
+                fail(p, at, "tensor %s is used twice with different indices",
+                     p->w->tensors[op.tensor].name);
+                return -1;
+            }
+        int slot = -1;
+        for (int i = 0; i < e->input_count; i++)
+            if (e->inputs[i].tensor == op.tensor) slot = i;
+        if (slot < 0) {
+            slot = e->input_count++;
+            e->inputs[slot] = op;
+        }
+        int n = new_node(p, EF_EXPR_REF, -1, -1);
+        if (n >= 0) e->nodes[n].operand = slot;
+        return n;
+    }
+    fail(p, at, "expected a tensor, a number or \"(\"%s", "");
+    return -1;
+}
+
+static int parse_unary(parser *p) {
+    if (accept(p, "-")) {
+        int a = parse_unary(p);
+        return a < 0 ? -1 : new_node(p, EF_EXPR_NEG, a, -1);
+    }
+    return parse_atom(p);
+}
+
+static int parse_term(parser *p) {
+    int left = parse_unary(p);
+    while (left >= 0) {
+        ef_expr_kind k;
+        if (accept(p, "*")) k = EF_EXPR_MUL;
+        else if (accept(p, "/")) k = EF_EXPR_DIV;
+        else break;
+        int right = parse_unary(p);
+        if (right < 0) return -1;
+        left = new_node(p, k, left, right);
+    }
+    return left;
+}
+
+static int parse_expr(parser *p) {
+    int left = parse_term(p);
+    while (left >= 0) {
+        ef_expr_kind k;
+        skip_ws(p);
+        /* "+=" never appears on the right-hand side; plain + and - do */
+        if (accept(p, "+")) k = EF_EXPR_ADD;
+        else if (accept(p, "-")) k = EF_EXPR_SUB;
+        else break;
+        int right = parse_term(p);
+        if (right < 0) return -1;
+        left = new_node(p, k, left, right);
+    }
+    return left;
+}
+
+ef_status ef_einsum_parse(ef_workload *w, const char *text, ef_loc loc,
+                          ef_einsum *e, ef_diags *diags) {
+    parser p = {.w = w, .text = text, .loc = loc, .diags = diags, .e = e};
+    memset(e, 0, sizeof *e);
+    e->loc = loc;
+    if (!parse_ref(&p, &e->output)) return EF_ERR_SPEC;
+    skip_ws(&p);
+    size_t op_at = p.pos;
+    if (accept(&p, "+=")) e->reduce = EF_REDUCE_SUM;
+    else if (accept(&p, "max=")) e->reduce = EF_REDUCE_MAX;
+    else if (accept(&p, "=")) e->reduce = EF_REDUCE_NONE;
+    else {
+        fail(&p, op_at, "expected \"+=\", \"max=\" or \"=\" after the output%s", "");
+        return EF_ERR_SPEC;
+    }
+    e->root = parse_expr(&p);
+    if (e->root < 0 || p.failed) return EF_ERR_SPEC;
+    skip_ws(&p);
+    if (text[p.pos]) {
+        fail(&p, p.pos, "unexpected \"%s\" after the expression", text + p.pos);
+        return EF_ERR_SPEC;
+    }
+    for (int i = 0; i < e->input_count; i++)
+        if (e->inputs[i].tensor == e->output.tensor) {
+            fail(&p, 0, "output %s also appears on the right-hand side",
+                 w->tensors[e->output.tensor].name);
+            return EF_ERR_SPEC;
+        }
+    const ef_expr_node *root = &e->nodes[e->root];
+    e->is_mac = e->reduce == EF_REDUCE_SUM && root->kind == EF_EXPR_MUL &&
+                e->nodes[root->left].kind == EF_EXPR_REF &&
+                e->nodes[root->right].kind == EF_EXPR_REF &&
+                e->input_count == 2;
+    for (int d = 0; d < e->output.dims; d++)
+        for (int k = 0; k < e->output.index[d].term_count; k++)
+            e->rank_used[e->output.index[d].rank[k]] = true;
+    for (int i = 0; i < e->input_count; i++)
+        for (int d = 0; d < e->inputs[i].dims; d++)
+            for (int k = 0; k < e->inputs[i].index[d].term_count; k++)
+                e->rank_used[e->inputs[i].index[d].rank[k]] = true;
+    return EF_OK;
+}

@@ -1,0 +1,205 @@
+/* Builds the ef_workload: rank table from the spec, every Einsum
+ * parsed, then tensor shapes derived from the index expressions so
+ * the model stage never has to look at text again. */
+#include "einflow/einsum.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int ef_workload_tensor_id(const ef_workload *w, const char *name) {
+    for (int t = 0; t < w->tensor_count; t++)
+        if (strcmp(w->tensors[t].name, name) == 0) return t;
+    return -1;
+}
+
+int ef_workload_rank_id(const ef_workload *w, const char *name) {
+    for (int r = 0; r < w->rank_count; r++)
+        if (strcmp(w->rank_names[r], name) == 0) return r;
+    return -1;
+}
+
+static void affine_range(const ef_workload *w, const ef_affine *a,
+                         int64_t *lo, int64_t *hi) {
+    *lo = *hi = a->constant;
+    for (int k = 0; k < a->term_count; k++) {
+        int64_t span = a->coef[k] * (int64_t)(w->rank_bounds[a->rank[k]] - 1);
+        if (span < 0) *lo += span;
+        else *hi += span;
+    }
+}
+
+static void add_loc_diag(ef_diags *d, ef_loc loc, const char *path,
+                         const char *hint, const char *msg) {
+    char *src = loc.file ? ef_spec_source_line(loc.file, loc.line) : NULL;
+    ef_diags_add(d, loc.file ? loc.file : "<workload>", loc.line, loc.col,
+                 path, hint, src, "%s", msg);
+    free(src);
+}
+
+/* Shapes a tensor from one operand; later uses must agree with it. */
+static bool shape_tensor(ef_workload *w, const ef_operand *op, int einsum,
+                         ef_diags *diags) {
+    ef_tensor *t = &w->tensors[op->tensor];
+    const ef_workload_spec *s = w->spec;
+    char msg[256];
+    int64_t extent[EF_MAX_DIMS], offset[EF_MAX_DIMS], pad[EF_MAX_DIMS] = {0};
+    for (int pi = 0; pi < s->padding_count; pi++)
+        if (strcmp(s->paddings[pi].tensor, t->name) == 0) {
+            if (s->paddings[pi].dims != op->dims) {
+                snprintf(msg, sizeof msg,
+                         "expected %d padding amounts (one per dimension of %s), found %d",
+                         op->dims, t->name, s->paddings[pi].dims);
+                add_loc_diag(diags, s->paddings[pi].loc, "padding", NULL, msg);
+                return false;
+            }
+            memcpy(pad, s->paddings[pi].amount, sizeof(int64_t) * (size_t)op->dims);
+        }
+    uint64_t words = 1;
+    for (int d = 0; d < op->dims; d++) {
+        int64_t lo, hi;
+        affine_range(w, &op->index[d], &lo, &hi);
+        offset[d] = lo + pad[d];
+        extent[d] = hi - lo + 1 - 2 * pad[d];
+        if (extent[d] < 1) {
+            snprintf(msg, sizeof msg,
+                     "padding %lld on dimension %d of %s leaves no stored elements",
+                     (long long)pad[d], d, t->name);
+            add_loc_diag(diags, w->einsums[einsum].loc, "padding", NULL, msg);
+            return false;
+        }
+        if (!ef_mul_u64(words, (uint64_t)extent[d], &words) ||
+            words > EF_MAX_TENSOR_WORDS) {
+            snprintf(msg, sizeof msg, "tensor %s has more than %llu elements",
+                     t->name, (unsigned long long)EF_MAX_TENSOR_WORDS);
+            add_loc_diag(diags, w->einsums[einsum].loc, "einsums", NULL, msg);
+            return false;
+        }
+    }
+    if (t->dims < 0) {
+        t->dims = op->dims;
+        memcpy(t->extent, extent, sizeof extent);
+        memcpy(t->offset, offset, sizeof offset);
+        memcpy(t->pad, pad, sizeof pad);
+        t->words = words;
+        return true;
+    }
+    bool same = t->dims == op->dims;
+    for (int d = 0; same && d < op->dims; d++)
+        same = t->extent[d] == extent[d] && t->offset[d] == offset[d];
+    if (!same) {
+        snprintf(msg, sizeof msg,
+                 "tensor %s has a different shape here than where it first appears",
+                 t->name);
+        add_loc_diag(diags, w->einsums[einsum].loc, "einsums", NULL, msg);
+        return false;
+    }
+    return true;
+}
+
+static bool check_names(ef_workload *w, ef_diags *diags) {
+    const ef_workload_spec *s = w->spec;
+    const char *names[EF_MAX_TENSORS * 4];
+    for (int t = 0; t < w->tensor_count; t++) names[t] = w->tensors[t].name;
+    bool ok = true;
+    char msg[200], hint[100];
+    for (int i = 0; i < s->precision_count + s->padding_count; i++) {
+        bool is_prec = i < s->precision_count;
+        const char *tn = is_prec ? s->precisions[i].tensor
+                                 : s->paddings[i - s->precision_count].tensor;
+        ef_loc loc = is_prec ? s->precisions[i].loc
+                             : s->paddings[i - s->precision_count].loc;
+        if (ef_workload_tensor_id(w, tn) >= 0) continue;
+        const char *sug = ef_suggest(tn, names, (size_t)w->tensor_count);
+        snprintf(msg, sizeof msg, "unknown tensor \"%s\": no Einsum uses it", tn);
+        if (sug) snprintf(hint, sizeof hint, "did you mean \"%s\"?", sug);
+        add_loc_diag(diags, loc, is_prec ? "precision" : "padding",
+                     sug ? hint : NULL, msg);
+        ok = false;
+    }
+    for (int r = 0; r < w->rank_count; r++) {
+        bool used = false;
+        for (int e = 0; e < w->einsum_count; e++) used |= w->einsums[e].rank_used[r];
+        if (!used) {
+            snprintf(msg, sizeof msg, "rank %s is declared but no Einsum indexes it",
+                     w->rank_names[r]);
+            add_loc_diag(diags, s->ranks[r].loc, "ranks", NULL, msg);
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+ef_workload *ef_einsum_build(const ef_workload_spec *spec, ef_diags *diags) {
+    ef_workload *w = calloc(1, sizeof *w);
+    if (!w) return NULL;
+    w->spec = spec;
+    snprintf(w->name, EF_MAX_NAME, "%s", spec->name);
+    if (spec->rank_count > EF_MAX_RANKS) {
+        ef_diags_add(diags, spec->file, spec->loc.line, spec->loc.col, "ranks",
+                     NULL, NULL, "at most %d ranks are supported, found %d",
+                     EF_MAX_RANKS, spec->rank_count);
+        free(w);
+        return NULL;
+    }
+    w->rank_count = spec->rank_count;
+    for (int r = 0; r < spec->rank_count; r++) {
+        snprintf(w->rank_names[r], EF_MAX_NAME, "%s", spec->ranks[r].name);
+        w->rank_bounds[r] = spec->ranks[r].bound;
+    }
+    bool ok = true;
+    for (int e = 0; e < spec->einsum_count; e++) {
+        ef_einsum *es = &w->einsums[e];
+        if (ef_einsum_parse(w, spec->einsums[e].text, spec->einsums[e].loc, es,
+                            diags) != EF_OK) {
+            ok = false;
+            continue;
+        }
+        es->text = spec->einsums[e].text;
+        w->einsum_count = e + 1;
+        ef_tensor *out = &w->tensors[es->output.tensor];
+        if (out->producer >= 0) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "tensor %s is already written by einsums[%d]",
+                     out->name, out->producer);
+            add_loc_diag(diags, es->loc, "einsums", NULL, msg);
+            ok = false;
+        }
+        out->producer = e;
+    }
+    if (!ok) {
+        free(w);
+        return NULL;
+    }
+    for (int e = 0; e < w->einsum_count && ok; e++) {
+        ok &= shape_tensor(w, &w->einsums[e].output, e, diags);
+        for (int i = 0; i < w->einsums[e].input_count && ok; i++)
+            ok &= shape_tensor(w, &w->einsums[e].inputs[i], e, diags);
+    }
+    for (int t = 0; t < w->tensor_count; t++) {
+        w->tensors[t].bits = spec->default_bits > 0 ? spec->default_bits : 8;
+        for (int i = 0; i < spec->precision_count; i++)
+            if (strcmp(spec->precisions[i].tensor, w->tensors[t].name) == 0)
+                w->tensors[t].bits = spec->precisions[i].bits;
+    }
+    if (ok) ok = check_names(w, diags);
+    if (!ok) {
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void ef_workload_destroy(ef_workload *w) { free(w); }
+
+int64_t ef_operand_word(const ef_workload *w, const ef_operand *op,
+                        const int64_t *rank_coord) {
+    const ef_tensor *t = &w->tensors[op->tensor];
+    int64_t flat = 0;
+    for (int d = 0; d < op->dims; d++) {
+        int64_t i = ef_affine_eval(&op->index[d], rank_coord) - t->offset[d];
+        if (i < 0 || i >= t->extent[d]) return -1;
+        flat = flat * t->extent[d] + i;
+    }
+    return flat;
+}

@@ -1,0 +1,80 @@
+/* Dimension sets: see dimset.h for why footprints are products. */
+#include "model/dimset.h"
+
+#include <string.h>
+
+int64_t ef_dimset_capacity(const ef_affine *a, const uint64_t *span) {
+    int64_t width = 1;
+    for (int k = 0; k < a->term_count; k++) {
+        int64_t c = a->coef[k] < 0 ? -a->coef[k] : a->coef[k];
+        width += c * (int64_t)(span[a->rank[k]] - 1);
+    }
+    return width;
+}
+
+static void set_bit(ef_dimset *s, int64_t v) {
+    int64_t i = v - s->lo;
+    uint64_t m = UINT64_C(1) << (i & 63);
+    if (!(s->bits[i >> 6] & m)) {
+        s->bits[i >> 6] |= m;
+        s->count++;
+    }
+}
+
+void ef_dimset_build(ef_dimset *s, const ef_affine *a, const int64_t *lo,
+                     const int64_t *hi, int64_t offset, int64_t extent) {
+    int64_t emin = a->constant - offset, emax = emin;
+    for (int k = 0; k < a->term_count; k++) {
+        int r = a->rank[k];
+        if (hi[r] <= lo[r]) { /* empty tile */
+            s->lo = 0; s->n = 0; s->count = 0;
+            return;
+        }
+        int64_t v0 = a->coef[k] * lo[r], v1 = a->coef[k] * (hi[r] - 1);
+        emin += v0 < v1 ? v0 : v1;
+        emax += v0 < v1 ? v1 : v0;
+    }
+    if (emin < 0) emin = 0;
+    if (emax > extent - 1) emax = extent - 1;
+    s->count = 0;
+    if (emax < emin) { s->lo = 0; s->n = 0; return; }
+    s->lo = emin;
+    s->n = emax - emin + 1;
+    memset(s->bits, 0, (size_t)((s->n + 63) >> 6) * sizeof(uint64_t));
+    /* Fast path: one rank with unit stride covers a plain interval. */
+    if (a->term_count == 1 && (a->coef[0] == 1 || a->coef[0] == -1)) {
+        for (int64_t v = emin; v <= emax; v++) set_bit(s, v);
+        return;
+    }
+    if (a->term_count == 0) { set_bit(s, emin); return; }
+    /* General case: odometer over the ranks of this dimension only. */
+    int64_t x[EF_MAX_RANKS];
+    for (int k = 0; k < a->term_count; k++) x[k] = lo[a->rank[k]];
+    for (;;) {
+        int64_t v = a->constant - offset;
+        for (int k = 0; k < a->term_count; k++) v += a->coef[k] * x[k];
+        if (v >= s->lo && v < s->lo + s->n) set_bit(s, v);
+        int k = a->term_count - 1;
+        for (; k >= 0; k--) {
+            if (++x[k] < hi[a->rank[k]]) break;
+            x[k] = lo[a->rank[k]];
+        }
+        if (k < 0) break;
+    }
+}
+
+uint64_t ef_dimset_intersect(const ef_dimset *a, const ef_dimset *b) {
+    int64_t from = a->lo > b->lo ? a->lo : b->lo;
+    int64_t to = a->lo + a->n < b->lo + b->n ? a->lo + a->n : b->lo + b->n;
+    uint64_t n = 0;
+    for (int64_t v = from; v < to; v++)
+        n += ef_dimset_has(a, v) && ef_dimset_has(b, v);
+    return n;
+}
+
+int64_t ef_dimset_next(const ef_dimset *s, int64_t v) {
+    if (v < s->lo) v = s->lo;
+    for (; v < s->lo + s->n; v++)
+        if (ef_dimset_has(s, v)) return v;
+    return -1;
+}

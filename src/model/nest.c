@@ -1,0 +1,486 @@
+/* Mapping + architecture + Einsum → checked loop nest. Every rule a
+ * mapping must obey is enforced here, so the engines can assume a
+ * legal nest and keep their loops free of checks. */
+#include "einflow/model.h"
+#include "model/dimset.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    ef_nest *n;
+    ef_diags *diags;
+    const char *mapfile;
+    ef_loc map_loc;
+    bool failed;
+} builder;
+
+static void err(builder *b, ef_loc loc, const char *path, const char *hint,
+                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void err(builder *b, ef_loc loc, const char *path, const char *hint,
+                const char *fmt, ...) {
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    const char *file = loc.file ? loc.file : b->mapfile;
+    char *src = loc.line ? ef_spec_source_line(file, loc.line) : NULL;
+    ef_diags_add(b->diags, file, loc.line, loc.col, path, hint, src, "%s", msg);
+    free(src);
+    b->failed = true;
+}
+
+uint64_t ef_words_to_bytes(uint64_t words, int bits) {
+    return (words * (uint64_t)bits + 7) / 8;
+}
+
+uint64_t ef_nest_footprint_words(const ef_nest *n, int op, const int64_t *lo,
+                                 const int64_t *hi) {
+    const ef_operand *o = n->ops[op];
+    const ef_tensor *t = &n->workload->tensors[o->tensor];
+    uint64_t words = 1;
+    for (int d = 0; d < o->dims; d++) {
+        uint64_t span[EF_MAX_RANKS];
+        for (int r = 0; r < EF_MAX_RANKS; r++)
+            span[r] = hi[r] > lo[r] ? (uint64_t)(hi[r] - lo[r]) : 1;
+        int64_t cap = ef_dimset_capacity(&o->index[d], span);
+        uint64_t stack[64];
+        uint64_t *bits = cap <= 64 * 64 ? stack
+                                        : calloc((size_t)(cap + 63) / 64, 8);
+        if (!bits) return UINT64_MAX;
+        ef_dimset s = {.bits = bits, .cap_bits = cap};
+        ef_dimset_build(&s, &o->index[d], lo, hi, t->offset[d], t->extent[d]);
+        words *= s.count;
+        if (bits != stack) free(bits);
+    }
+    return words;
+}
+
+static int find_level(const ef_arch_spec *a, const char *name) {
+    for (int l = 0; l < a->level_count; l++)
+        if (strcmp(a->levels[l].name, name) == 0) return l;
+    return -1;
+}
+
+static const ef_einsum_mapping_spec *pick_mapping(builder *b,
+                                                  const ef_mapping_spec *m,
+                                                  int einsum) {
+    const ef_workload *w = b->n->workload;
+    const char *out = w->tensors[w->einsums[einsum].output.tensor].name;
+    for (int i = 0; i < m->mapping_count; i++) {
+        const char *e = m->mappings[i].einsum;
+        if ((e[0] == 0 && w->einsum_count == 1) || strcmp(e, out) == 0)
+            return &m->mappings[i];
+    }
+    if (m->mapping_count == 1 && m->mappings[0].einsum[0] == 0)
+        err(b, m->loc, "mapping", "use `mappings:` with one entry per Einsum",
+            "the workload has %d Einsums; a single `mapping:` cannot say "
+            "which one it maps", w->einsum_count);
+    else
+        err(b, m->loc, "mappings", NULL,
+            "no mapping for the Einsum that writes %s", out);
+    return NULL;
+}
+
+static void add_loops(builder *b, int level, const ef_factor_spec *f, int count,
+                      ef_loop_kind kind, const char *path) {
+    ef_nest *n = b->n;
+    const ef_workload *w = n->workload;
+    const char *names[EF_MAX_RANKS];
+    for (int r = 0; r < w->rank_count; r++) names[r] = w->rank_names[r];
+    for (int i = 0; i < count; i++) {
+        char p[128], hint[96];
+        snprintf(p, sizeof p, "%s[%d].%s", path, i, f[i].rank);
+        int r = ef_workload_rank_id(w, f[i].rank);
+        if (r < 0) {
+            const char *s = ef_suggest(f[i].rank, names, (size_t)w->rank_count);
+            if (s) snprintf(hint, sizeof hint, "did you mean \"%s\"?", s);
+            err(b, f[i].loc, p, s ? hint : NULL,
+                "unknown rank \"%s\": the workload's ranks are declared under ranks:",
+                f[i].rank);
+            continue;
+        }
+        if (!n->einsum->rank_used[r]) {
+            err(b, f[i].loc, p, NULL, "rank %s is not an index of the Einsum \"%s\"",
+                f[i].rank, n->einsum->text);
+            continue;
+        }
+        if (n->loop_count >= EF_MAX_LOOPS) {
+            err(b, f[i].loc, p, NULL, "more than %d loops", EF_MAX_LOOPS);
+            return;
+        }
+        ef_loop *lp = &n->loops[n->loop_count++];
+        lp->level = level;
+        lp->rank = r;
+        lp->factor = f[i].factor;
+        lp->kind = kind;
+        lp->loc = f[i].loc;
+    }
+}
+
+static bool op_named(const ef_nest *n, const char *name, int *op) {
+    for (int o = 0; o < n->op_count; o++)
+        if (strcmp(n->workload->tensors[n->ops[o]->tensor].name, name) == 0) {
+            *op = o;
+            return true;
+        }
+    return false;
+}
+
+static void set_keeps(builder *b, int level, const ef_level_mapping_spec *lm) {
+    ef_nest *n = b->n;
+    ef_nest_level *L = &n->levels[level];
+    const char *names[EF_NEST_MAX_OPS];
+    for (int o = 0; o < n->op_count; o++)
+        names[o] = n->workload->tensors[n->ops[o]->tensor].name;
+    for (int o = 0; o < n->op_count; o++) L->keeps[o] = !lm || !lm->keep_given;
+    if (!lm) return;
+    for (int pass = 0; pass < 2; pass++) {
+        int count = pass ? lm->bypass_count : lm->keep_count;
+        for (int i = 0; i < count; i++) {
+            const char *t = pass ? lm->bypass[i] : lm->keep[i];
+            int op;
+            if (!op_named(n, t, &op)) {
+                char hint[96];
+                const char *s = ef_suggest(t, names, (size_t)n->op_count);
+                if (s) snprintf(hint, sizeof hint, "did you mean \"%s\"?", s);
+                err(b, lm->loc, pass ? "bypass" : "keep", s ? hint : NULL,
+                    "unknown tensor \"%s\": the Einsum's tensors are its output "
+                    "and operands", t);
+                continue;
+            }
+            L->keeps[op] = !pass;
+        }
+    }
+}
+
+/* Strides and coverage: the loops of one rank form a mixed-radix
+ * number, innermost digit first. */
+static void check_coverage(builder *b) {
+    ef_nest *n = b->n;
+    const ef_workload *w = n->workload;
+    for (int r = 0; r < w->rank_count; r++) {
+        if (!n->einsum->rank_used[r]) continue;
+        uint64_t inner = 1;
+        int outermost = -1;
+        for (int i = n->loop_count - 1; i >= 0; i--) {
+            if (n->loops[i].rank != r) continue;
+            n->loops[i].stride = inner;
+            if (!ef_mul_u64(inner, n->loops[i].factor, &inner)) {
+                err(b, n->loops[i].loc, w->rank_names[r], NULL,
+                    "factors of %s overflow 64 bits", w->rank_names[r]);
+                return;
+            }
+            outermost = i;
+        }
+        uint64_t bound = w->rank_bounds[r];
+        if (outermost < 0) {
+            if (bound > 1)
+                err(b, b->map_loc, "mapping", NULL,
+                    "rank %s (bound %llu) has no loop: add %s: %llu to some "
+                    "level's temporal or spatial loops",
+                    w->rank_names[r], (unsigned long long)bound,
+                    w->rank_names[r], (unsigned long long)bound);
+            continue;
+        }
+        const ef_loop *o = &n->loops[outermost];
+        uint64_t below = o->stride;
+        uint64_t need = (bound + below - 1) / below;
+        if (inner < bound)
+            err(b, o->loc, w->rank_names[r], NULL,
+                "factors of %s multiply to %llu, which does not cover its bound "
+                "%llu: the outermost %s loop needs factor %llu",
+                w->rank_names[r], (unsigned long long)inner,
+                (unsigned long long)bound, w->rank_names[r],
+                (unsigned long long)need);
+        else if (o->factor != need)
+            err(b, o->loc, w->rank_names[r], NULL,
+                "factors of %s multiply to %llu for a bound of %llu, leaving "
+                "whole tiles empty: the outermost %s loop needs factor %llu",
+                w->rank_names[r], (unsigned long long)inner,
+                (unsigned long long)bound, w->rank_names[r],
+                (unsigned long long)need);
+    }
+}
+
+static void check_projections(builder *b) {
+    ef_nest *n = b->n;
+    const ef_workload *w = n->workload;
+    for (int o = 0; o < n->op_count; o++) {
+        const ef_operand *op = n->ops[o];
+        int seen[EF_MAX_RANKS];
+        for (int r = 0; r < EF_MAX_RANKS; r++) seen[r] = -1;
+        for (int d = 0; d < op->dims; d++)
+            for (int k = 0; k < op->index[d].term_count; k++) {
+                int r = op->index[d].rank[k];
+                if (seen[r] >= 0 && seen[r] != d)
+                    err(b, n->einsum->loc, "einsums", NULL,
+                        "rank %s indexes two dimensions of %s; einflow needs "
+                        "each rank in at most one dimension of a tensor",
+                        w->rank_names[r], w->tensors[op->tensor].name);
+                seen[r] = d;
+            }
+        if (o == n->out_op)
+            for (int d = 0; d < op->dims; d++)
+                if (op->index[d].term_count != 1 || op->index[d].coef[0] != 1 ||
+                    op->index[d].constant != 0)
+                    err(b, n->einsum->loc, "einsums", NULL,
+                        "output %s must be indexed by plain rank letters "
+                        "(dimension %d is an expression)",
+                        w->tensors[op->tensor].name, d);
+    }
+}
+
+static void place_spatial(builder *b) {
+    ef_nest *n = b->n;
+    const ef_arch_spec *a = n->arch;
+    n->first_pe_level = n->level_count;
+    for (int l = 0; l < n->level_count; l++)
+        if (a->levels[l].per_pe) {
+            n->first_pe_level = l;
+            break;
+        }
+    for (int l = n->first_pe_level; l < n->level_count; l++)
+        if (!a->levels[l].per_pe)
+            err(b, a->levels[l].loc, "levels", NULL,
+                "level %s is shared but sits inside the per-PE level %s; "
+                "per-PE levels must be the innermost ones",
+                a->levels[l].name, a->levels[n->first_pe_level].name);
+    if (n->first_pe_level == 0)
+        err(b, a->levels[0].loc, "levels", NULL,
+            "the outermost level %s cannot be per_pe", a->levels[0].name);
+    int allowed = n->first_pe_level < n->level_count ? n->first_pe_level - 1
+                                                      : n->level_count - 1;
+    n->spatial_level = -1;
+    n->rows_used = n->cols_used = 1;
+    for (int i = 0; i < n->loop_count; i++) {
+        const ef_loop *lp = &n->loops[i];
+        if (lp->kind == EF_LOOP_TEMPORAL) continue;
+        if (lp->level != allowed) {
+            err(b, lp->loc, "spatial", NULL,
+                "spatial loops fan out to the PEs, so they belong to level %s "
+                "(the level just above the PEs), not %s",
+                a->levels[allowed < 0 ? 0 : allowed].name,
+                a->levels[lp->level].name);
+            continue;
+        }
+        n->spatial_level = allowed;
+        uint64_t *used = lp->kind == EF_LOOP_ROWS ? &n->rows_used : &n->cols_used;
+        *used *= lp->factor;
+    }
+    if (n->rows_used > (uint64_t)a->rows || n->cols_used > (uint64_t)a->cols)
+        err(b, n->spatial_level >= 0 ? n->arch->levels[n->spatial_level].loc
+                                     : a->loc,
+            "spatial", NULL,
+            "spatial factors need %llu x %llu PEs but pe_array is %d x %d",
+            (unsigned long long)n->rows_used, (unsigned long long)n->cols_used,
+            a->rows, a->cols);
+}
+
+static void pick_noc(builder *b) {
+    ef_nest *n = b->n;
+    const ef_arch_spec *a = n->arch;
+    n->noc = NULL;
+    for (int i = 0; i < a->noc_count; i++) {
+        int from = find_level(a, a->nocs[i].from);
+        if (n->spatial_level >= 0 && from == n->spatial_level) n->noc = &a->nocs[i];
+    }
+    if (!n->noc && a->noc_count > 0) n->noc = &a->nocs[0];
+    if (!n->noc) {
+        memset(&n->default_noc, 0, sizeof n->default_noc);
+        n->default_noc.topology = EF_NOC_MULTICAST;
+        n->default_noc.reduction = true;
+        n->noc = &n->default_noc;
+    }
+    if (n->noc->reduction) return;
+    for (int i = 0; i < n->loop_count; i++) {
+        const ef_loop *lp = &n->loops[i];
+        if (lp->kind == EF_LOOP_TEMPORAL || lp->factor < 2) continue;
+        const ef_operand *out = n->ops[n->out_op];
+        bool indexes_out = false;
+        for (int d = 0; d < out->dims; d++)
+            indexes_out |= out->index[d].rank[0] == lp->rank;
+        if (!indexes_out)
+            err(b, lp->loc, "spatial", "set reduction: true on the NoC or map this rank temporally",
+                "rank %s is reduced across PEs but the NoC from %s has no "
+                "reduction", n->workload->rank_names[lp->rank], n->noc->from);
+    }
+}
+
+static void tiles_and_capacity(builder *b, const ef_level_mapping_spec **lm) {
+    ef_nest *n = b->n;
+    const ef_arch_spec *a = n->arch;
+    const ef_workload *w = n->workload;
+    for (int l = 0; l < n->level_count; l++) {
+        ef_nest_level *L = &n->levels[l];
+        int64_t lo[EF_MAX_RANKS] = {0}, hi[EF_MAX_RANKS];
+        for (int r = 0; r < w->rank_count; r++) {
+            uint64_t span = 1;
+            for (int i = 0; i < n->loop_count; i++) {
+                const ef_loop *lp = &n->loops[i];
+                bool inside = lp->level > l ||
+                              (lp->level == l && !(a->levels[l].per_pe &&
+                                                   lp->kind != EF_LOOP_TEMPORAL));
+                if (lp->rank == r && inside) span *= lp->factor;
+            }
+            if (span > w->rank_bounds[r]) span = w->rank_bounds[r];
+            L->tile_span[r] = span;
+            hi[r] = (int64_t)span;
+        }
+        const ef_level_spec *ls = &a->levels[l];
+        uint64_t words_sum = 0, bytes_sum = 0;
+        int mult = ls->double_buffer ? 2 : 1;
+        ef_loc where = lm[l] ? lm[l]->loc : ls->loc;
+        for (int o = 0; o < n->op_count; o++) {
+            L->tile_words[o] = ef_nest_footprint_words(n, o, lo, hi);
+            if (!L->keeps[o]) continue;
+            const ef_tensor *t = &w->tensors[n->ops[o]->tensor];
+            uint64_t words = L->tile_words[o] * (uint64_t)mult;
+            uint64_t bytes = ef_words_to_bytes(words, t->bits);
+            words_sum += words;
+            bytes_sum += bytes;
+            if (ls->partition_count == 0) continue;
+            const ef_partition *part = NULL;
+            for (int p = 0; p < ls->partition_count; p++)
+                if (strcmp(ls->partitions[p].tensor, t->name) == 0)
+                    part = &ls->partitions[p];
+            if (!part) {
+                err(b, where, "keep", NULL,
+                    "level %s has no partition for tensor %s; add one to its "
+                    "capacity or bypass %s", ls->name, t->name, t->name);
+                continue;
+            }
+            uint64_t have = part->capacity.amount;
+            uint64_t need = part->capacity.in_words ? words : bytes;
+            if (need > have)
+                err(b, where, ls->name, NULL,
+                    "the %s tile needs %llu %s%s at %s but its partition holds %llu",
+                    t->name, (unsigned long long)need,
+                    part->capacity.in_words ? "words" : "bytes",
+                    mult == 2 ? " (double-buffered)" : "", ls->name,
+                    (unsigned long long)have);
+        }
+        if (ls->partition_count == 0 && ls->capacity.given &&
+            ls->capacity.amount > 0) {
+            uint64_t need = ls->capacity.in_words ? words_sum : bytes_sum;
+            if (need > ls->capacity.amount)
+                err(b, where, ls->name, NULL,
+                    "the tiles kept at %s need %llu %s%s but it holds %llu",
+                    ls->name, (unsigned long long)need,
+                    ls->capacity.in_words ? "words" : "bytes",
+                    mult == 2 ? " (double-buffered)" : "",
+                    (unsigned long long)ls->capacity.amount);
+        }
+    }
+}
+
+ef_nest *ef_nest_build(const ef_arch_spec *arch, const ef_workload *w,
+                       const ef_mapping_spec *m, int einsum, ef_diags *diags) {
+    ef_nest *n = calloc(1, sizeof *n);
+    if (!n) return NULL;
+    builder b = {.n = n, .diags = diags, .mapfile = m->file};
+    n->arch = arch;
+    n->workload = w;
+    n->einsum = &w->einsums[einsum];
+    n->einsum_index = einsum;
+    for (int i = 0; i < n->einsum->input_count; i++) n->ops[i] = &n->einsum->inputs[i];
+    n->out_op = n->einsum->input_count;
+    n->ops[n->out_op] = &n->einsum->output;
+    n->op_count = n->out_op + 1;
+    n->level_count = arch->level_count;
+    n->pes = (uint64_t)arch->rows * (uint64_t)arch->cols;
+
+    const ef_einsum_mapping_spec *em = pick_mapping(&b, m, einsum);
+    if (!em) goto fail;
+    b.map_loc = em->loc;
+    const ef_level_mapping_spec *lm[EF_MAX_LEVELS] = {0};
+    const char *level_names[EF_MAX_LEVELS];
+    for (int l = 0; l < arch->level_count; l++) level_names[l] = arch->levels[l].name;
+    int last = -1;
+    for (int i = 0; i < em->level_count; i++) {
+        const ef_level_mapping_spec *e = &em->levels[i];
+        int l = find_level(arch, e->level);
+        char path[64], hint[96];
+        snprintf(path, sizeof path, "mapping[%d].level", i);
+        if (l < 0) {
+            const char *s = ef_suggest(e->level, level_names, (size_t)arch->level_count);
+            if (s) snprintf(hint, sizeof hint, "did you mean \"%s\"?", s);
+            err(&b, e->loc, path, s ? hint : NULL,
+                "unknown level \"%s\": the architecture %s has no such level",
+                e->level, arch->name);
+            continue;
+        }
+        if (lm[l]) {
+            err(&b, e->loc, path, NULL, "level %s is mapped twice", e->level);
+            continue;
+        }
+        if (l < last)
+            err(&b, e->loc, path, NULL,
+                "levels must be listed outermost first: %s is outside %s",
+                e->level, arch->levels[last].name);
+        last = l;
+        lm[l] = e;
+    }
+    if (b.failed) goto fail;
+    for (int l = 0; l < arch->level_count; l++) {
+        n->levels[l].index = l;
+        n->levels[l].loop_begin = n->loop_count;
+        n->levels[l].instances = arch->levels[l].per_pe ? n->pes : 1;
+        if (lm[l]) {
+            char path[64];
+            int idx = (int)(lm[l] - em->levels);
+            snprintf(path, sizeof path, "mapping[%d].temporal", idx);
+            add_loops(&b, l, lm[l]->temporal, lm[l]->temporal_count,
+                      EF_LOOP_TEMPORAL, path);
+            snprintf(path, sizeof path, "mapping[%d].spatial.rows", idx);
+            add_loops(&b, l, lm[l]->rows, lm[l]->row_count, EF_LOOP_ROWS, path);
+            snprintf(path, sizeof path, "mapping[%d].spatial.cols", idx);
+            add_loops(&b, l, lm[l]->cols, lm[l]->col_count, EF_LOOP_COLS, path);
+        }
+        n->levels[l].loop_end = n->loop_count;
+        set_keeps(&b, l, lm[l]);
+    }
+    if (b.failed) goto fail;
+    check_projections(&b);
+    check_coverage(&b);
+    place_spatial(&b);
+    if (b.failed) goto fail;
+    pick_noc(&b);
+    for (int o = 0; o < n->op_count; o++) {
+        const char *tn = w->tensors[n->ops[o]->tensor].name;
+        if (!n->levels[0].keeps[o])
+            err(&b, lm[0] ? lm[0]->loc : arch->levels[0].loc, "bypass", NULL,
+                "the outermost level %s must keep every tensor, but %s is bypassed",
+                arch->levels[0].name, tn);
+        n->op_keeper_mac[o] = 0;
+        for (int l = 0; l < n->level_count; l++) {
+            n->levels[l].parent[o] = -1;
+            for (int p = l - 1; p >= 0; p--)
+                if (n->levels[p].keeps[o]) {
+                    n->levels[l].parent[o] = p;
+                    break;
+                }
+            if (n->levels[l].keeps[o]) n->op_keeper_mac[o] = l;
+        }
+    }
+    if (b.failed) goto fail;
+    tiles_and_capacity(&b, lm);
+    if (b.failed) goto fail;
+    n->total_ops = 1;
+    for (int r = 0; r < w->rank_count; r++)
+        if (n->einsum->rank_used[r] &&
+            !ef_mul_u64(n->total_ops, w->rank_bounds[r], &n->total_ops)) {
+            err(&b, n->einsum->loc, "ranks", NULL,
+                "the Einsum has more than 2^64 iteration points");
+            goto fail;
+        }
+    return n;
+fail:
+    free(n);
+    return NULL;
+}
+
+void ef_nest_destroy(ef_nest *n) { free(n); }

@@ -1,0 +1,71 @@
+/* Text summary: what a user wants to see on the terminal after a run —
+ * cycles, utilization, stalls, and accesses per level and tensor. */
+#include "einflow/report.h"
+#include "einflow/stats.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    char *buf;
+    size_t len, cap;
+} sbuf;
+
+static void put(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(sbuf *b, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int need = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (need < 0) return;
+    if (b->len + (size_t)need + 1 > b->cap) {
+        size_t cap = (b->cap ? b->cap * 2 : 1024) + (size_t)need;
+        char *nb = realloc(b->buf, cap);
+        if (!nb) return;
+        b->buf = nb;
+        b->cap = cap;
+    }
+    va_start(ap, fmt);
+    vsnprintf(b->buf + b->len, b->cap - b->len, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)need;
+}
+
+char *ef_report_table(const ef_result *const *rs, int count, const ef_run_meta *meta) {
+    sbuf b = {0};
+    for (int i = 0; i < count; i++) {
+        const ef_result *r = rs[i];
+        const ef_nest *n = r->nest;
+        ef_stats s;
+        ef_stats_compute(r, &s);
+        put(&b, "%s%s  on %s (%" PRIu64 " PEs, %g MHz)\n", i ? "\n" : "",
+            n->einsum->text, n->arch->name, n->pes, n->arch->clock_mhz);
+        put(&b, "  cycles       %" PRIu64 "  (%.6g s)\n", r->cycles, s.seconds);
+        put(&b, "  %-12s %" PRIu64 "\n", n->einsum->is_mac ? "MACs" : "ops", r->ops);
+        put(&b, "  utilization  %.4f\n", s.utilization);
+        put(&b, "  stalls       %" PRIu64, r->stall_total);
+        for (int k = 0; k < r->stall_count; k++)
+            put(&b, "%s%s %" PRIu64, k ? ", " : "  (", r->stalls[k].cause, r->stalls[k].cycles);
+        put(&b, "%s\n", r->stall_count ? ")" : "");
+        if (s.has_energy) put(&b, "  energy       %.6g pJ\n", s.energy_pj);
+        if (r->values_checked)
+            put(&b, "  values       %" PRIu64 " outputs match a direct evaluation\n",
+                r->values_compared);
+        put(&b, "  %-10s %-6s %14s %14s %14s %10s\n", "level", "tensor", "reads", "fills",
+            "updates", "capacity");
+        for (int l = 0; l < n->level_count; l++)
+            for (int o = 0; o < n->op_count; o++) {
+                if (!n->levels[l].keeps[o]) continue;
+                const ef_tensor_counters *c = &r->levels[l].ops[o];
+                put(&b, "  %-10s %-6s %14" PRIu64 " %14" PRIu64 " %14" PRIu64 " %10" PRIu64 "\n",
+                    n->arch->levels[l].name, n->workload->tensors[n->ops[o]->tensor].name,
+                    c->reads, c->fills, c->updates, c->utilized_words);
+            }
+    }
+    (void)meta;
+    if (!b.buf) put(&b, "%s", "");
+    return b.buf;
+}

@@ -1,0 +1,208 @@
+/* Pass 2: the cycle stepper. Advances one cycle at a time; in each
+ * cycle every level's transfer channel may finish or start a fill or a
+ * drain, then the PE array issues up to macs_per_cycle steps whose
+ * tiles are all resident.
+ *
+ * Each level has one channel to its parents, serving its transfers in
+ * program order: without double buffering F0 D0 F1 D1 ... (a tile is
+ * replaced only once the old one is dead and written back); with it
+ * F0 F1 D0 F2 D1 ... (the next tile streams in while the current one
+ * is used). A transfer that starts in cycle t and lasts d cycles makes
+ * its data usable from cycle t + d, so zero-cost transfers are usable
+ * at once and chains of them settle within the same cycle. */
+#include "sim/engine.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NEVER UINT64_MAX
+
+typedef struct {
+    uint64_t *fill_done, *drain_done, *compute_done; /* usable cycle    */
+    uint64_t nf, nd;          /* next fill / drain to schedule          */
+    bool active, active_is_fill;
+    uint64_t active_gen, end;
+    uint64_t cg;              /* generation holding the next PE step    */
+    int depth;                /* 1, or 2 when double-buffered           */
+} chan;
+
+static void add_stall(ef_result *r, const char *cause) {
+    for (int i = 0; i < r->stall_count; i++)
+        if (strcmp(r->stalls[i].cause, cause) == 0) {
+            r->stalls[i].cycles++;
+            r->stall_total++;
+            return;
+        }
+    if (r->stall_count < EF_MAX_STALL_CAUSES) {
+        snprintf(r->stalls[r->stall_count].cause, sizeof r->stalls[0].cause, "%s", cause);
+        r->stalls[r->stall_count++].cycles = 1;
+        r->stall_total++;
+    }
+}
+
+/* Index of the child generation that ends where parent gen g ends. */
+static uint64_t child_last_gen(const ef_gen_list *child, const ef_gen_list *me,
+                               uint64_t g) {
+    if (g + 1 >= me->count) return child->count - 1;
+    uint64_t boundary = me->gens[g + 1].first_step;
+    /* child generations are sorted by first_step: binary search */
+    uint64_t lo = 0, hi = child->count;
+    while (lo < hi) {
+        uint64_t mid = (lo + hi) / 2;
+        if (child->gens[mid].first_step < boundary) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo - 1;
+}
+
+/* Tries to advance level l's channel at cycle t; true if it changed. */
+static bool service(ef_trace *tr, chan *ch, int l, uint64_t t) {
+    const ef_gen_list *gl = &tr->gens[l];
+    chan *c = &ch[l];
+    bool changed = false;
+    for (;;) {
+        if (c->active) {
+            if (c->end > t) return changed;
+            if (c->active_is_fill) c->fill_done[c->active_gen] = c->end;
+            else c->drain_done[c->active_gen] = c->end;
+            c->active = false;
+            changed = true;
+        }
+        bool fill = c->nf < gl->count && c->nf < c->nd + (uint64_t)c->depth;
+        if (!fill && c->nd >= gl->count) return changed;
+        if (!fill && c->nd >= c->nf) return changed; /* nothing to drain yet */
+        uint64_t g = fill ? c->nf : c->nd;
+        const ef_gen *gen = &gl->gens[g];
+        if (fill) {
+            for (int q = 1; q < l; q++)
+                if (ch[q].fill_done[gen->parent_gen[q]] > t) return changed;
+        } else {
+            if (c->compute_done[g] > t) return changed;
+            int child = l + 1;
+            if (child < tr->n->level_count) {
+                uint64_t cg = child_last_gen(&tr->gens[child], gl, g);
+                if (ch[child].drain_done[cg] > t) return changed;
+            }
+        }
+        uint64_t d = fill ? gen->fill_cycles : gen->drain_cycles;
+        if (fill) c->nf++;
+        else c->nd++;
+        c->active = true;
+        c->active_is_fill = fill;
+        c->active_gen = g;
+        c->end = t + d;
+        changed = true;
+    }
+}
+
+static void stall_cause(ef_trace *tr, chan *ch, uint64_t t, char *out, size_t n) {
+    const ef_arch_spec *a = tr->n->arch;
+    for (int l = 1; l < tr->n->level_count; l++) {
+        chan *c = &ch[l];
+        if (c->fill_done[c->cg] <= t) continue;
+        const ef_gen *g = &tr->gens[l].gens[c->cg];
+        int p = tr->n->levels[l].parent[tr->n->out_op];
+        if (c->active && !c->active_is_fill && p >= 0)
+            snprintf(out, n, "drain_to_%s", a->levels[p].name);
+        else if (g->fill_noc_bound)
+            snprintf(out, n, "noc");
+        else
+            snprintf(out, n, "operand_from_%s", a->levels[g->fill_source].name);
+        return;
+    }
+    snprintf(out, n, "unknown");
+}
+
+ef_status ef_step_run(ef_trace *tr, ef_diags *diags) {
+    const ef_nest *n = tr->n;
+    ef_result *res = tr->res;
+    int nl = n->level_count;
+    uint64_t k = (uint64_t)n->arch->macs_per_cycle;
+    chan ch[EF_MAX_LEVELS];
+    memset(ch, 0, sizeof ch);
+    ef_status st = EF_OK;
+    for (int l = 1; l < nl; l++) {
+        uint64_t cnt = tr->gens[l].count;
+        ch[l].fill_done = malloc(sizeof(uint64_t) * (size_t)cnt);
+        ch[l].drain_done = malloc(sizeof(uint64_t) * (size_t)cnt);
+        ch[l].compute_done = malloc(sizeof(uint64_t) * (size_t)cnt);
+        if (!ch[l].fill_done || !ch[l].drain_done || !ch[l].compute_done) {
+            st = EF_ERR_NOMEM;
+            goto out;
+        }
+        for (uint64_t g = 0; g < cnt; g++)
+            ch[l].fill_done[g] = ch[l].drain_done[g] = ch[l].compute_done[g] = NEVER;
+        ch[l].depth = n->arch->levels[l].double_buffer ? 2 : 1;
+    }
+    uint64_t s = 0, t = 0, last_issue = 0, compute = 0;
+    bool any_issue = false;
+    for (;; t++) {
+        /* settle transfers: a finished fill may enable a child's fill,
+         * a finished drain the parent's drain, in the same cycle */
+        bool changed = true;
+        for (int pass = 0; changed && pass < 4 * nl + 4; pass++) {
+            changed = false;
+            for (int l = 1; l < nl; l++) changed |= service(tr, ch, l, t);
+            for (int l = nl - 1; l >= 1; l--) changed |= service(tr, ch, l, t);
+        }
+        uint64_t issued = 0;
+        while (issued < k && s < tr->steps) {
+            bool ready = true;
+            for (int l = 1; l < nl && ready; l++) ready = ch[l].fill_done[ch[l].cg] <= t;
+            if (!ready) break;
+            s++;
+            issued++;
+            for (int l = 1; l < nl; l++) {
+                chan *c = &ch[l];
+                const ef_gen_list *gl = &tr->gens[l];
+                bool last = c->cg + 1 >= gl->count ? s >= tr->steps
+                                                   : s >= gl->gens[c->cg + 1].first_step;
+                if (last) {
+                    c->compute_done[c->cg] = t + 1;
+                    if (c->cg + 1 < gl->count) c->cg++;
+                }
+            }
+        }
+        if (issued) {
+            last_issue = t;
+            any_issue = true;
+            compute++;
+        } else if (s < tr->steps) {
+            char cause[EF_MAX_NAME + 16];
+            stall_cause(tr, ch, t, cause, sizeof cause);
+            add_stall(res, cause);
+        }
+        if (s >= tr->steps) {
+            bool drained = true;
+            for (int l = 1; l < nl && drained; l++)
+                drained = ch[l].nd >= tr->gens[l].count && !ch[l].active;
+            if (drained) break;
+        }
+        if (t > (UINT64_C(1) << 40)) {
+            ef_diags_add(diags, n->arch->file, 0, 0, "", NULL, NULL,
+                         "the simulation did not finish within 2^40 cycles");
+            st = EF_ERR_OVERFLOW;
+            goto out;
+        }
+    }
+    uint64_t end = any_issue ? last_issue + 1 : 0;
+    for (int l = 1; l < nl; l++) {
+        uint64_t cnt = tr->gens[l].count;
+        if (cnt && ch[l].drain_done[cnt - 1] != NEVER && ch[l].drain_done[cnt - 1] > end)
+            end = ch[l].drain_done[cnt - 1];
+    }
+    /* cycles after the last MAC spent writing results back */
+    if (end > last_issue + 1 && any_issue) {
+        for (uint64_t c = last_issue + 1; c < end; c++) add_stall(res, "final_drain");
+    }
+    res->cycles = end;
+    res->compute_cycles = compute;
+out:
+    for (int l = 1; l < nl; l++) {
+        free(ch[l].fill_done);
+        free(ch[l].drain_done);
+        free(ch[l].compute_done);
+    }
+    return st;
+}

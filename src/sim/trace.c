@@ -1,0 +1,900 @@
+/* Pass 1: walk the mapped nest tile generation by tile generation.
+ *
+ * A level's tile changes whenever a loop above it advances ("event").
+ * At an event every instance compares its new footprint with the one
+ * it holds: words it lacks are fills (read from the nearest outer
+ * keeper, once per word for all PEs that need it in that delivery),
+ * output words it no longer holds drain to the parent (reduced across
+ * the PEs that share them). Work is proportional to tiles and their
+ * footprints, not to MACs, except for operands that stream from a
+ * shared level into many PEs, which are counted step by step.
+ *
+ * Order inside one event (why): drains run innermost level first so a
+ * child's partial sums reach the parent before the parent writes its
+ * own tile back; fills run outermost first so a child fetches from the
+ * parent's new tile. */
+#include "sim/engine.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    ef_dimset d[EF_MAX_DIMS];
+    uint64_t words;
+} footprint;
+
+typedef struct {
+    uint64_t inst;                /* instances walked                   */
+    footprint *cur, *nxt;         /* [inst][op]                         */
+    uint64_t *reads, *fills, *updates, *empty; /* [inst][op]            */
+    uint64_t max_words[EF_NEST_MAX_OPS];
+    uint8_t *seen;                /* output words ever held, bitmap     */
+    double *val;                  /* output partial sums (values mode)  */
+    bool *used;                   /* [inst] held any word               */
+    bool per_pe;
+} lvl_state;
+
+typedef struct {
+    ef_trace *t;
+    const ef_nest *n;
+    const ef_workload *w;
+    ef_values *V;
+    int nl, ops, out;
+    uint64_t used_pes;
+    int64_t (*off)[EF_MAX_RANKS];  /* spatial offset of each used PE    */
+    lvl_state L[EF_MAX_LEVELS];
+    int tl[EF_MAX_LOOPS], tl_count;
+    int tl_begin[EF_MAX_LEVELS + 1];
+    uint64_t idx[EF_MAX_LOOPS];
+    int64_t tbase[EF_MAX_RANKS];
+    /* spatial offsets per rank, for per-step unions */
+    int64_t *svals[EF_MAX_RANKS];
+    int64_t nsvals[EF_MAX_RANKS];
+    bool stream_op[EF_NEST_MAX_OPS]; /* counted per step               */
+    uint32_t *stamp[EF_NEST_MAX_OPS]; /* per-event union marks, by word */
+    uint32_t event_id;
+    uint64_t *bitpool;
+    uint64_t step;
+    uint64_t cur_gen[EF_MAX_LEVELS];
+    /* per-event scratch */
+    uint64_t ev_src_bytes[EF_MAX_LEVELS][EF_MAX_LEVELS]; /* [l][src]    */
+    uint64_t ev_inst_fill_bytes[EF_MAX_LEVELS];
+    uint64_t ev_drain_bytes[EF_MAX_LEVELS];
+    uint64_t ev_inst_drain_bytes[EF_MAX_LEVELS];
+    uint64_t *inst_bytes;          /* [inst] scratch                    */
+    ef_status status;
+} walker;
+
+#define AT(L, i, o) ((i) * (uint64_t)wk->ops + (uint64_t)(o))
+
+static void *xcalloc(walker *wk, uint64_t n, size_t sz) {
+    if (wk->status != EF_OK) return NULL;
+    if (n == 0) n = 1;
+    if (n > (UINT64_C(1) << 34) / sz) {
+        wk->status = EF_ERR_OVERFLOW;
+        return NULL;
+    }
+    void *p = calloc((size_t)n, sz);
+    if (!p) wk->status = EF_ERR_NOMEM;
+    return p;
+}
+
+static bool add(walker *wk, uint64_t *c, uint64_t v) {
+    if (!ef_add_u64(*c, v, c)) {
+        wk->status = EF_ERR_OVERFLOW;
+        return false;
+    }
+    return true;
+}
+
+/* ---------- setup ---------- */
+
+static void spatial_offsets(walker *wk) {
+    const ef_nest *n = wk->n;
+    wk->used_pes = n->rows_used * n->cols_used;
+    wk->off = xcalloc(wk, wk->used_pes, sizeof *wk->off);
+    if (!wk->off) return;
+    for (uint64_t i = 0; i < wk->used_pes; i++) {
+        uint64_t row = i / n->cols_used, col = i % n->cols_used;
+        /* rows then cols, each list outermost first: peel innermost */
+        for (int j = n->loop_count - 1; j >= 0; j--) {
+            const ef_loop *lp = &n->loops[j];
+            if (lp->kind == EF_LOOP_TEMPORAL) continue;
+            uint64_t *digit = lp->kind == EF_LOOP_ROWS ? &row : &col;
+            wk->off[i][lp->rank] += (int64_t)((*digit % lp->factor) * lp->stride);
+            *digit /= lp->factor;
+        }
+    }
+    for (int r = 0; r < wk->w->rank_count; r++) {
+        uint64_t cnt = 1;
+        for (int j = 0; j < n->loop_count; j++)
+            if (n->loops[j].kind != EF_LOOP_TEMPORAL && n->loops[j].rank == r)
+                cnt *= n->loops[j].factor;
+        wk->svals[r] = xcalloc(wk, cnt, sizeof(int64_t));
+        if (!wk->svals[r]) return;
+        uint64_t k = 0;
+        for (uint64_t i = 0; i < wk->used_pes; i++) {
+            bool dup = false;
+            for (uint64_t q = 0; q < k && !dup; q++) dup = wk->svals[r][q] == wk->off[i][r];
+            if (!dup && k < cnt) wk->svals[r][k++] = wk->off[i][r];
+        }
+        wk->nsvals[r] = (int64_t)k;
+    }
+}
+
+static ef_status setup(walker *wk) {
+    const ef_nest *n = wk->n;
+    wk->nl = n->level_count;
+    wk->ops = n->op_count;
+    wk->out = n->out_op;
+    spatial_offsets(wk);
+    for (int j = 0; j < n->loop_count; j++)
+        if (n->loops[j].kind == EF_LOOP_TEMPORAL) wk->tl[wk->tl_count++] = j;
+    for (int l = 0; l <= wk->nl; l++) {
+        int p = 0;
+        while (p < wk->tl_count && n->loops[wk->tl[p]].level < l) p++;
+        wk->tl_begin[l] = p;
+    }
+    /* bit storage for every footprint dimension, sized by tile spans */
+    uint64_t pool_words = 0;
+    for (int l = 0; l < wk->nl; l++) {
+        lvl_state *L = &wk->L[l];
+        L->per_pe = n->arch->levels[l].per_pe;
+        L->inst = L->per_pe ? wk->used_pes : 1;
+        for (int o = 0; o < wk->ops; o++)
+            for (int d = 0; d < n->ops[o]->dims; d++) {
+                int64_t cap = ef_dimset_capacity(&n->ops[o]->index[d], n->levels[l].tile_span);
+                pool_words += 2 * L->inst * (uint64_t)((cap + 63) / 64);
+            }
+    }
+    wk->bitpool = xcalloc(wk, pool_words, sizeof(uint64_t));
+    uint64_t *bp = wk->bitpool;
+    for (int l = 0; l < wk->nl && wk->status == EF_OK; l++) {
+        lvl_state *L = &wk->L[l];
+        uint64_t cells = L->inst * (uint64_t)wk->ops;
+        L->cur = xcalloc(wk, cells, sizeof(footprint));
+        L->nxt = xcalloc(wk, cells, sizeof(footprint));
+        L->reads = xcalloc(wk, cells, sizeof(uint64_t));
+        L->fills = xcalloc(wk, cells, sizeof(uint64_t));
+        L->updates = xcalloc(wk, cells, sizeof(uint64_t));
+        L->empty = xcalloc(wk, cells, sizeof(uint64_t));
+        L->used = xcalloc(wk, L->inst, sizeof(bool));
+        if (wk->status != EF_OK) break;
+        for (uint64_t c = 0; c < cells; c++) {
+            int o = (int)(c % (uint64_t)wk->ops);
+            for (int d = 0; d < n->ops[o]->dims; d++) {
+                int64_t cap = ef_dimset_capacity(&n->ops[o]->index[d], n->levels[l].tile_span);
+                uint64_t words = (uint64_t)((cap + 63) / 64);
+                L->cur[c].d[d].bits = bp; bp += words;
+                L->cur[c].d[d].cap_bits = cap;
+                L->nxt[c].d[d].bits = bp; bp += words;
+                L->nxt[c].d[d].cap_bits = cap;
+            }
+        }
+        if (n->levels[l].keeps[wk->out]) {
+            uint64_t words = wk->w->tensors[n->ops[wk->out]->tensor].words;
+            L->seen = xcalloc(wk, (words + 7) / 8, 1);
+            if (wk->V) {
+                /* one slot per instance: PEs sharing an output word hold
+                 * separate partial sums until the NoC reduces them */
+                uint64_t slots = words * L->inst;
+                L->val = xcalloc(wk, slots, sizeof(double));
+                if (L->val)
+                    for (uint64_t q = 0; q < slots; q++) L->val[q] = NAN;
+            }
+        }
+    }
+    for (int o = 0; o < wk->ops; o++) {
+        int k = n->op_keeper_mac[o];
+        wk->stream_op[o] = !n->arch->levels[k].per_pe && wk->used_pes > 1;
+        if (wk->used_pes > 1 || o == wk->out)
+            wk->stamp[o] = xcalloc(wk, wk->w->tensors[n->ops[o]->tensor].words,
+                                   sizeof(uint32_t));
+    }
+    wk->inst_bytes = xcalloc(wk, wk->used_pes, sizeof(uint64_t));
+    for (int l = 1; l < wk->nl && wk->status == EF_OK; l++) {
+        uint64_t cap = 1;
+        for (int p = 0; p < wk->tl_begin[l]; p++)
+            if (!ef_mul_u64(cap, n->loops[wk->tl[p]].factor, &cap)) {
+                wk->status = EF_ERR_OVERFLOW;
+                break;
+            }
+        if (cap > (UINT64_C(1) << 27)) {
+            wk->status = EF_ERR_OVERFLOW;
+            break;
+        }
+        wk->t->gens[l].cap = cap + 1;
+        wk->t->gens[l].gens = xcalloc(wk, cap + 1, sizeof(ef_gen));
+    }
+    return wk->status;
+}
+
+/* ---------- footprints ---------- */
+
+static void tile_range(walker *wk, int l, uint64_t i, int64_t *lo, int64_t *hi) {
+    const ef_nest *n = wk->n;
+    int64_t base[EF_MAX_RANKS] = {0};
+    for (int p = 0; p < wk->tl_begin[l]; p++) {
+        const ef_loop *lp = &n->loops[wk->tl[p]];
+        base[lp->rank] += (int64_t)(wk->idx[p] * lp->stride);
+    }
+    for (int r = 0; r < wk->w->rank_count; r++) {
+        int64_t b = base[r] + (wk->L[l].per_pe ? wk->off[i][r] : 0);
+        int64_t bound = (int64_t)wk->w->rank_bounds[r];
+        lo[r] = b;
+        hi[r] = b + (int64_t)n->levels[l].tile_span[r];
+        if (hi[r] > bound) hi[r] = bound;
+        if (lo[r] > hi[r]) lo[r] = hi[r];
+    }
+}
+
+static void build_fp(walker *wk, footprint *f, int o, const int64_t *lo,
+                     const int64_t *hi) {
+    const ef_operand *op = wk->n->ops[o];
+    const ef_tensor *t = &wk->w->tensors[op->tensor];
+    bool empty = false;
+    for (int r = 0; r < wk->w->rank_count; r++)
+        if (wk->n->einsum->rank_used[r] && hi[r] <= lo[r]) empty = true;
+    f->words = empty ? 0 : 1;
+    for (int d = 0; d < op->dims; d++) {
+        if (empty) { f->d[d].n = 0; f->d[d].count = 0; continue; }
+        ef_dimset_build(&f->d[d], &op->index[d], lo, hi, t->offset[d], t->extent[d]);
+        f->words *= f->d[d].count;
+    }
+}
+
+static uint64_t fp_intersect(const walker *wk, int o, const footprint *a,
+                             const footprint *b) {
+    if (!a->words || !b->words) return 0;
+    uint64_t v = 1;
+    for (int d = 0; d < wk->n->ops[o]->dims; d++) v *= ef_dimset_intersect(&a->d[d], &b->d[d]);
+    return v;
+}
+
+static bool fp_has(const walker *wk, int o, const footprint *f, const int64_t *c) {
+    if (!f->words) return false;
+    for (int d = 0; d < wk->n->ops[o]->dims; d++)
+        if (!ef_dimset_has(&f->d[d], c[d])) return false;
+    return true;
+}
+
+/* Calls fn for every word of a that is not in b (b may be NULL). */
+typedef void (*word_fn)(walker *wk, int o, uint64_t word, void *ctx);
+static void fp_each_minus(walker *wk, int o, const footprint *a,
+                          const footprint *b, word_fn fn, void *ctx) {
+    const ef_operand *op = wk->n->ops[o];
+    const ef_tensor *t = &wk->w->tensors[op->tensor];
+    int dims = op->dims;
+    if (!a->words) return;
+    int64_t c[EF_MAX_DIMS];
+    for (int d = 0; d < dims; d++) c[d] = ef_dimset_next(&a->d[d], a->d[d].lo);
+    for (;;) {
+        if (!b || !fp_has(wk, o, b, c)) {
+            uint64_t flat = 0;
+            for (int d = 0; d < dims; d++) flat = flat * (uint64_t)t->extent[d] + (uint64_t)c[d];
+            fn(wk, o, flat, ctx);
+        }
+        int d = dims - 1;
+        for (; d >= 0; d--) {
+            int64_t nx = ef_dimset_next(&a->d[d], c[d] + 1);
+            if (nx >= 0) { c[d] = nx; break; }
+            c[d] = ef_dimset_next(&a->d[d], a->d[d].lo);
+        }
+        if (d < 0) break;
+    }
+}
+
+/* ---------- drains and fills ---------- */
+
+typedef struct {
+    int l, parent;
+    uint64_t inst, parent_inst;
+    uint64_t unique;   /* words not yet marked in this event           */
+    uint64_t fills_i, empty_i, parent_reads;
+} word_ctx;
+
+static bool mark(walker *wk, int o, uint64_t word) {
+    if (wk->stamp[o][word] == wk->event_id) return false;
+    wk->stamp[o][word] = wk->event_id;
+    return true;
+}
+
+static double identity(const walker *wk) {
+    return wk->n->einsum->reduce == EF_REDUCE_MAX ? -INFINITY : 0.0;
+}
+
+static void combine(const walker *wk, double *into, double v) {
+    switch (wk->n->einsum->reduce) {
+    case EF_REDUCE_SUM: *into += v; break;
+    case EF_REDUCE_MAX: if (v > *into) *into = v; break;
+    case EF_REDUCE_NONE: *into = v; break;
+    }
+}
+
+static double *val_at(walker *wk, int l, uint64_t inst, uint64_t word) {
+    const lvl_state *L = &wk->L[l];
+    uint64_t words = wk->w->tensors[wk->n->ops[wk->out]->tensor].words;
+    return &L->val[(L->inst > 1 ? inst : 0) * words + word];
+}
+
+/* Values follow the hardware: a drained partial sum is combined into
+ * the parent (which holds the identity unless another PE of the same
+ * reduction group drained earlier), and a returning partial sum moves
+ * down into one PE of the group, leaving the identity behind. */
+static void on_drain_word(walker *wk, int o, uint64_t word, void *vctx) {
+    word_ctx *x = vctx;
+    if (wk->V) {
+        double *src = val_at(wk, x->l, x->inst, word);
+        combine(wk, val_at(wk, x->parent, x->parent_inst, word), *src);
+        *src = NAN;
+    }
+    bool shared_parent = !wk->L[x->parent].per_pe;
+    if (shared_parent && wk->L[x->l].inst > 1 && !mark(wk, o, word)) return;
+    x->unique++;
+}
+
+static void on_enter_out(walker *wk, int o, uint64_t word, void *vctx) {
+    word_ctx *x = vctx;
+    lvl_state *L = &wk->L[x->l];
+    bool first_in_group = mark(wk, o, word);
+    uint8_t bit = (uint8_t)(1u << (word & 7));
+    if (first_in_group && (L->seen[word >> 3] & bit)) {
+        x->fills_i++;
+        x->parent_reads++;
+        if (wk->V) {
+            double *up = val_at(wk, x->parent, x->parent_inst, word);
+            *val_at(wk, x->l, x->inst, word) = *up;
+            *up = identity(wk);
+        }
+    } else {
+        x->empty_i++;
+        if (first_in_group) L->seen[word >> 3] |= bit;
+        if (wk->V) *val_at(wk, x->l, x->inst, word) = identity(wk);
+    }
+}
+
+static void on_enter_in(walker *wk, int o, uint64_t word, void *vctx) {
+    word_ctx *x = vctx;
+    if (mark(wk, o, word)) x->parent_reads++;
+}
+
+static uint64_t bytes_of(walker *wk, int o, uint64_t words) {
+    return ef_words_to_bytes(words, wk->w->tensors[wk->n->ops[o]->tensor].bits);
+}
+
+static void drain_level(walker *wk, int l, bool final) {
+    const ef_nest *n = wk->n;
+    lvl_state *L = &wk->L[l];
+    int o = wk->out;
+    if (!n->levels[l].keeps[o]) return;
+    int p = n->levels[l].parent[o];
+    if (p < 0) return;
+    wk->event_id++;
+    uint64_t total = 0, unique_all = 0, max_inst = 0;
+    for (uint64_t i = 0; i < L->inst; i++) {
+        footprint *cur = &L->cur[AT(L, i, o)];
+        footprint *nxt = final ? NULL : &L->nxt[AT(L, i, o)];
+        uint64_t leaving = cur->words - (nxt ? fp_intersect(wk, o, cur, nxt) : 0);
+        if (!leaving) continue;
+        uint64_t pi = wk->L[p].per_pe ? i : 0;
+        word_ctx x = {.l = l, .parent = p, .inst = i, .parent_inst = pi};
+        fp_each_minus(wk, o, cur, nxt, on_drain_word, &x);
+        add(wk, &wk->L[p].updates[pi * (uint64_t)wk->ops + (uint64_t)o], x.unique);
+        total += leaving;
+        unique_all += x.unique;
+        if (leaving > max_inst) max_inst = leaving;
+    }
+    if (!wk->L[p].per_pe && L->inst > 1) {
+        add(wk, &wk->t->res->noc.reductions, total - unique_all);
+    }
+    wk->ev_drain_bytes[l] += bytes_of(wk, o, unique_all);
+    wk->ev_inst_drain_bytes[l] += bytes_of(wk, o, max_inst);
+}
+
+static void fill_level(walker *wk, int l) {
+    const ef_nest *n = wk->n;
+    lvl_state *L = &wk->L[l];
+    bool crosses_noc = L->per_pe && !wk->L[l - 1].per_pe;
+    uint64_t max_inst_bytes = 0;
+    memset(wk->inst_bytes, 0, sizeof(uint64_t) * (size_t)L->inst);
+    for (int o = 0; o < wk->ops; o++) {
+        if (!n->levels[l].keeps[o]) continue;
+        int p = n->levels[l].parent[o];
+        bool shared_parent = !wk->L[p].per_pe && L->inst > 1;
+        bool unicast = n->noc->topology == EF_NOC_UNICAST;
+        wk->event_id++;
+        uint64_t parent_reads_total = 0, deliveries = 0;
+        for (uint64_t i = 0; i < L->inst; i++) {
+            footprint *cur = &L->cur[AT(L, i, o)], *nxt = &L->nxt[AT(L, i, o)];
+            uint64_t entering = nxt->words - fp_intersect(wk, o, nxt, cur);
+            if (nxt->words > L->max_words[o]) L->max_words[o] = nxt->words;
+            if (nxt->words) L->used[i] = true;
+            if (!entering) continue;
+            uint64_t pi = wk->L[p].per_pe ? i : 0;
+            word_ctx x = {.l = l, .parent = p, .inst = i, .parent_inst = pi};
+            if (o == wk->out) {
+                fp_each_minus(wk, o, nxt, cur, on_enter_out, &x);
+                add(wk, &L->empty[AT(L, i, o)], x.empty_i);
+            } else if (shared_parent && !unicast) {
+                fp_each_minus(wk, o, nxt, cur, on_enter_in, &x);
+                x.fills_i = entering;
+            } else {
+                x.fills_i = x.parent_reads = entering;
+            }
+            add(wk, &L->fills[AT(L, i, o)], x.fills_i);
+            add(wk, &wk->L[p].reads[pi * (uint64_t)wk->ops + (uint64_t)o], x.parent_reads);
+            parent_reads_total += x.parent_reads;
+            deliveries += x.fills_i;
+            wk->inst_bytes[i] += bytes_of(wk, o, x.fills_i);
+            if (crosses_noc) {
+                uint64_t row = i / n->cols_used, col = i % n->cols_used;
+                uint64_t hops = n->noc->topology == EF_NOC_MULTICAST ? 1 : row + col + 1;
+                add(wk, &wk->t->res->noc.hops, x.fills_i * hops);
+            }
+        }
+        wk->ev_src_bytes[l][p] += bytes_of(wk, o, parent_reads_total);
+        if (crosses_noc) {
+            add(wk, &wk->t->res->noc.words_sent, parent_reads_total);
+            add(wk, &wk->t->res->noc.deliveries, deliveries);
+        }
+    }
+    for (uint64_t i = 0; i < L->inst; i++)
+        if (wk->inst_bytes[i] > max_inst_bytes) max_inst_bytes = wk->inst_bytes[i];
+    wk->ev_inst_fill_bytes[l] = max_inst_bytes;
+}
+
+static uint64_t ceil_div(uint64_t bytes, double bw) {
+    if (bytes == 0 || bw <= 0) return 0;
+    double c = ceil((double)bytes / bw - 1e-9);
+    return c < 1 ? 1 : (uint64_t)c;
+}
+
+/* Turns the bytes an event moved into the cycles its fill and the
+ * previous generation's drain occupy. */
+static void record_gen(walker *wk, int l) {
+    const ef_nest *n = wk->n;
+    ef_gen_list *gl = &wk->t->gens[l];
+    const ef_level_spec *me = &n->arch->levels[l];
+    bool crosses_noc = wk->L[l].per_pe && !wk->L[l - 1].per_pe;
+    double noc_bw = crosses_noc ? n->noc->bandwidth_bytes : 0;
+    if (gl->count > 0) {
+        ef_gen *prev = &gl->gens[gl->count - 1];
+        int p = n->levels[l].parent[wk->out];
+        uint64_t c = 0;
+        if (p >= 0 && wk->ev_drain_bytes[l]) {
+            uint64_t a = ceil_div(wk->ev_drain_bytes[l], n->arch->levels[p].write_bandwidth_bytes);
+            uint64_t b = ceil_div(wk->ev_inst_drain_bytes[l], me->read_bandwidth_bytes);
+            uint64_t d = ceil_div(wk->ev_drain_bytes[l], noc_bw);
+            c = a > b ? a : b;
+            if (d > c) c = d;
+            if (c == 0) c = 0;
+        }
+        prev->drain_cycles = c;
+    }
+    wk->ev_drain_bytes[l] = wk->ev_inst_drain_bytes[l] = 0;
+    if (gl->count >= gl->cap) { wk->status = EF_ERR_OVERFLOW; return; }
+    ef_gen *g = &gl->gens[gl->count++];
+    g->first_step = wk->step;
+    for (int q = 0; q < l; q++) g->parent_gen[q] = wk->cur_gen[q];
+    uint64_t best = 0, src_total = 0;
+    g->fill_source = l - 1;
+    for (int p = 0; p < l; p++) {
+        uint64_t bytes = wk->ev_src_bytes[l][p];
+        src_total += bytes;
+        if (!bytes) continue;
+        const ef_level_spec *ps = &n->arch->levels[p];
+        uint64_t c = ps->latency_cycles + ceil_div(bytes, ps->read_bandwidth_bytes);
+        if (c > best || (c == best && p > g->fill_source)) {
+            best = c;
+            g->fill_source = p;
+        }
+        wk->ev_src_bytes[l][p] = 0;
+    }
+    uint64_t w = ceil_div(wk->ev_inst_fill_bytes[l], me->write_bandwidth_bytes);
+    uint64_t nb = ceil_div(src_total, noc_bw);
+    if (w > best) best = w;
+    g->fill_noc_bound = nb > best;
+    if (nb > best) best = nb;
+    g->fill_cycles = best;
+}
+
+/* ---------- MAC-level accounting ---------- */
+
+/* Iteration points in the box whose operand index is stored (not
+ * padding), counted with multiplicity. */
+static uint64_t valid_points(walker *wk, int o, const int64_t *lo, const int64_t *hi) {
+    const ef_operand *op = wk->n->ops[o];
+    const ef_tensor *t = &wk->w->tensors[op->tensor];
+    bool in_op[EF_MAX_RANKS] = {false};
+    uint64_t total = 1;
+    for (int d = 0; d < op->dims; d++) {
+        const ef_affine *a = &op->index[d];
+        uint64_t cnt = 0;
+        int64_t x[EF_MAX_RANKS];
+        bool empty = false;
+        for (int k = 0; k < a->term_count; k++) {
+            in_op[a->rank[k]] = true;
+            x[k] = lo[a->rank[k]];
+            if (hi[a->rank[k]] <= lo[a->rank[k]]) empty = true;
+        }
+        if (empty) return 0;
+        for (;;) {
+            int64_t v = a->constant - t->offset[d];
+            for (int k = 0; k < a->term_count; k++) v += a->coef[k] * x[k];
+            cnt += v >= 0 && v < t->extent[d];
+            int k = a->term_count - 1;
+            for (; k >= 0; k--) {
+                if (++x[k] < hi[a->rank[k]]) break;
+                x[k] = lo[a->rank[k]];
+            }
+            if (k < 0) break;
+        }
+        total *= cnt;
+    }
+    for (int r = 0; r < wk->w->rank_count; r++)
+        if (wk->n->einsum->rank_used[r] && !in_op[r])
+            total *= hi[r] > lo[r] ? (uint64_t)(hi[r] - lo[r]) : 0;
+    return total;
+}
+
+/* Per innermost-tile block: operands kept per PE (or on a one-PE
+ * array) are read once per iteration point that uses them. */
+static void mac_block(walker *wk) {
+    const ef_nest *n = wk->n;
+    int lin = wk->nl - 1;
+    lvl_state *Lin = &wk->L[lin];
+    for (uint64_t i = 0; i < Lin->inst; i++) {
+        int64_t lo[EF_MAX_RANKS], hi[EF_MAX_RANKS];
+        tile_range(wk, lin, i, lo, hi);
+        for (int o = 0; o < wk->ops; o++) {
+            if (wk->stream_op[o]) continue;
+            int k = n->op_keeper_mac[o];
+            uint64_t ki = wk->L[k].per_pe ? i : 0;
+            uint64_t cnt = valid_points(wk, o, lo, hi);
+            if (o == wk->out) {
+                add(wk, &wk->L[k].updates[ki * (uint64_t)wk->ops + (uint64_t)o], cnt);
+                add(wk, &wk->t->res->ops, cnt);
+            } else {
+                add(wk, &wk->L[k].reads[ki * (uint64_t)wk->ops + (uint64_t)o], cnt);
+            }
+        }
+    }
+}
+
+/* Operands a shared level streams into several PEs: per step, one read
+ * serves every PE that needs the word (multicast or systolic
+ * forwarding); outputs are reduced across PEs before one update. */
+static void mac_stream_step(walker *wk) {
+    const ef_nest *n = wk->n;
+    const ef_workload *w = wk->w;
+    uint64_t active = 1;
+    for (int o = 0; o < wk->ops; o++) {
+        if (!wk->stream_op[o]) continue;
+        const ef_operand *op = n->ops[o];
+        const ef_tensor *t = &w->tensors[op->tensor];
+        int k = n->op_keeper_mac[o];
+        /* the union over PEs is a product over dimensions: each rank
+         * sits in one dimension, and the PE grid is a product of its
+         * spatial ranks' offsets */
+        uint64_t uni = 1, mult = 1;
+        bool in_op[EF_MAX_RANKS] = {false};
+        for (int d = 0; d < op->dims; d++) {
+            const ef_affine *a = &op->index[d];
+            for (int q = 0; q < a->term_count; q++) in_op[a->rank[q]] = true;
+        }
+        for (int r = 0; r < w->rank_count; r++) {
+            if (!n->einsum->rank_used[r] || in_op[r]) continue;
+            int64_t c = 0;
+            for (int64_t s = 0; s < wk->nsvals[r]; s++)
+                c += wk->tbase[r] + wk->svals[r][s] < (int64_t)w->rank_bounds[r];
+            mult *= (uint64_t)c;
+        }
+        footprint f;
+        uint64_t stackbits[EF_MAX_DIMS][16];
+        uint64_t *heap[EF_MAX_DIMS] = {0};
+        for (int d = 0; d < op->dims; d++) {
+            const ef_affine *a = &op->index[d];
+            /* distinct stored indices and multiplicity over the PEs */
+            int64_t vmin = INT64_MAX, vmax = INT64_MIN;
+            int64_t x[EF_MAX_RANKS] = {0};
+            uint64_t combos = 0;
+            for (int pass = 0; pass < 2; pass++) {
+                for (int q = 0; q < a->term_count; q++) x[q] = 0;
+                for (;;) {
+                    bool ok = true;
+                    int64_t v = a->constant - t->offset[d];
+                    for (int q = 0; q < a->term_count; q++) {
+                        int r = a->rank[q];
+                        int64_t xr = wk->tbase[r] + wk->svals[r][x[q]];
+                        if (xr >= (int64_t)w->rank_bounds[r]) ok = false;
+                        v += a->coef[q] * xr;
+                    }
+                    if (ok && v >= 0 && v < t->extent[d]) {
+                        if (pass == 0) {
+                            combos++;
+                            if (v < vmin) vmin = v;
+                            if (v > vmax) vmax = v;
+                        } else {
+                            int64_t bi = v - f.d[d].lo;
+                            uint64_t m = UINT64_C(1) << (bi & 63);
+                            if (!(f.d[d].bits[bi >> 6] & m)) {
+                                f.d[d].bits[bi >> 6] |= m;
+                                f.d[d].count++;
+                            }
+                        }
+                    }
+                    int q = a->term_count - 1;
+                    for (; q >= 0; q--) {
+                        if (++x[q] < wk->nsvals[a->rank[q]]) break;
+                        x[q] = 0;
+                    }
+                    if (q < 0) break;
+                }
+                if (pass == 0) {
+                    f.d[d].count = 0;
+                    if (!combos) { f.d[d].lo = 0; f.d[d].n = 0; break; }
+                    f.d[d].lo = vmin;
+                    f.d[d].n = vmax - vmin + 1;
+                    uint64_t words = (uint64_t)(f.d[d].n + 63) / 64;
+                    if (words <= 16) f.d[d].bits = stackbits[d];
+                    else {
+                        heap[d] = xcalloc(wk, words, sizeof(uint64_t));
+                        if (!heap[d]) return;
+                        f.d[d].bits = heap[d];
+                    }
+                    memset(f.d[d].bits, 0, words * sizeof(uint64_t));
+                }
+            }
+            mult *= combos;
+            uni *= f.d[d].count;
+        }
+        f.words = uni;
+        if (o == wk->out) {
+            add(wk, &wk->L[k].updates[o], uni);
+            add(wk, &wk->t->res->ops, mult);
+            add(wk, &wk->t->res->noc.reductions, mult - uni);
+            active = mult;
+        } else {
+            add(wk, &wk->L[k].reads[o], uni);
+            add(wk, &wk->t->res->noc.words_sent, uni);
+            add(wk, &wk->t->res->noc.deliveries, mult);
+        }
+        for (int d = 0; d < op->dims; d++) free(heap[d]);
+    }
+    (void)active;
+}
+
+/* ---------- values ---------- */
+
+static double eval_node(walker *wk, int node, const int64_t *x) {
+    const ef_einsum *e = wk->n->einsum;
+    const ef_expr_node *nd = &e->nodes[node];
+    switch (nd->kind) {
+    case EF_EXPR_REF: {
+        const ef_operand *op = &e->inputs[nd->operand];
+        int64_t wd = ef_operand_word(wk->w, op, x);
+        return wd < 0 ? 0.0 : wk->V->data[op->tensor][wd];
+    }
+    case EF_EXPR_NUM: return nd->number;
+    case EF_EXPR_ADD: return eval_node(wk, nd->left, x) + eval_node(wk, nd->right, x);
+    case EF_EXPR_SUB: return eval_node(wk, nd->left, x) - eval_node(wk, nd->right, x);
+    case EF_EXPR_MUL: return eval_node(wk, nd->left, x) * eval_node(wk, nd->right, x);
+    case EF_EXPR_DIV: return eval_node(wk, nd->left, x) / eval_node(wk, nd->right, x);
+    case EF_EXPR_NEG: return -eval_node(wk, nd->left, x);
+    case EF_EXPR_EXP: return exp(eval_node(wk, nd->left, x));
+    case EF_EXPR_MAX: {
+        double a = eval_node(wk, nd->left, x), b = eval_node(wk, nd->right, x);
+        return a > b ? a : b;
+    }
+    }
+    return 0;
+}
+
+/* Every PE's iteration point of this step, into its output keeper. */
+static void values_step(walker *wk) {
+    const ef_nest *n = wk->n;
+    const ef_workload *w = wk->w;
+    int k = n->op_keeper_mac[wk->out];
+    for (uint64_t i = 0; i < wk->used_pes; i++) {
+        int64_t x[EF_MAX_RANKS];
+        bool ok = true;
+        for (int r = 0; r < w->rank_count && ok; r++) {
+            x[r] = wk->tbase[r] + wk->off[i][r];
+            ok = !n->einsum->rank_used[r] || x[r] < (int64_t)w->rank_bounds[r];
+        }
+        if (!ok) continue;
+        int64_t wd = ef_operand_word(w, &n->einsum->output, x);
+        combine(wk, val_at(wk, k, i, (uint64_t)wd), eval_node(wk, n->einsum->root, x));
+    }
+}
+
+/* ---------- the walk ---------- */
+
+static void event(walker *wk, int from_level) {
+    const ef_nest *n = wk->n;
+    /* new footprints of every level whose tile changes */
+    for (int l = from_level; l < wk->nl; l++) {
+        lvl_state *L = &wk->L[l];
+        for (uint64_t i = 0; i < L->inst; i++) {
+            int64_t lo[EF_MAX_RANKS], hi[EF_MAX_RANKS];
+            tile_range(wk, l, i, lo, hi);
+            for (int o = 0; o < wk->ops; o++)
+                if (n->levels[l].keeps[o]) build_fp(wk, &L->nxt[AT(L, i, o)], o, lo, hi);
+        }
+    }
+    int first_real = from_level < 1 ? 1 : from_level;
+    for (int l = wk->nl - 1; l >= first_real; l--) drain_level(wk, l, false);
+    for (int l = first_real; l < wk->nl; l++) fill_level(wk, l);
+    if (from_level == 0) {
+        /* the outermost level holds every tensor from the start */
+        lvl_state *L0 = &wk->L[0];
+        for (int o = 0; o < wk->ops; o++) {
+            footprint *f = &L0->nxt[o];
+            L0->max_words[o] = f->words;
+            if (o == wk->out) {
+                L0->empty[o] = f->words;
+                if (wk->V)
+                    for (uint64_t q = 0; q < wk->w->tensors[n->ops[o]->tensor].words; q++)
+                        L0->val[q] = identity(wk);
+            }
+        }
+        L0->used[0] = true;
+    }
+    for (int l = from_level; l < wk->nl; l++) {
+        lvl_state *L = &wk->L[l];
+        footprint *tmp = L->cur;
+        L->cur = L->nxt;
+        L->nxt = tmp;
+    }
+    for (int l = first_real; l < wk->nl; l++) {
+        record_gen(wk, l);
+        wk->cur_gen[l] = wk->t->gens[l].count - 1;
+    }
+    mac_block(wk);
+}
+
+/* Advances the temporal odometer; returns the outermost loop position
+ * that changed, or -1 when the nest is done. A loop whose new index
+ * starts beyond its rank's bound has only empty tiles below it: it is
+ * carried over at once, which is how imperfect factors shorten loops. */
+static int advance(walker *wk) {
+    const ef_nest *n = wk->n;
+    int p = wk->tl_count - 1;
+    for (; p >= 0; p--) {
+        const ef_loop *lp = &n->loops[wk->tl[p]];
+        wk->tbase[lp->rank] -= (int64_t)(wk->idx[p] * lp->stride);
+        wk->idx[p]++;
+        if (wk->idx[p] < lp->factor) {
+            wk->tbase[lp->rank] += (int64_t)(wk->idx[p] * lp->stride);
+            if (wk->tbase[lp->rank] < (int64_t)wk->w->rank_bounds[lp->rank]) return p;
+            wk->tbase[lp->rank] -= (int64_t)(wk->idx[p] * lp->stride);
+        }
+        wk->idx[p] = 0;
+    }
+    return -1;
+}
+
+static int level_of_change(walker *wk, int p) {
+    int l = 1;
+    while (l < wk->nl && wk->tl_begin[l] <= p) l++;
+    return l; /* levels l.. have loops entirely below position p */
+}
+
+static void finish_counters(walker *wk) {
+    const ef_nest *n = wk->n;
+    ef_result *res = wk->t->res;
+    for (int l = 0; l < wk->nl; l++) {
+        lvl_state *L = &wk->L[l];
+        ef_level_counters *lc = &res->levels[l];
+        for (int o = 0; o < wk->ops; o++) {
+            ef_tensor_counters *c = &lc->ops[o];
+            if (!n->levels[l].keeps[o]) continue;
+            int bits = wk->w->tensors[n->ops[o]->tensor].bits;
+            for (uint64_t i = 0; i < L->inst; i++) {
+                uint64_t at = AT(L, i, o);
+                uint64_t rd = L->reads[at];
+                if (o == wk->out) {
+                    /* a read precedes every update but the first write of
+                     * each word visit that started empty */
+                    uint64_t upd = L->updates[at], emp = L->empty[at];
+                    rd = upd > emp ? upd - emp : 0;
+                }
+                add(wk, &c->reads, rd);
+                add(wk, &c->fills, L->fills[at]);
+                add(wk, &c->updates, L->updates[at]);
+                if (rd > c->max_reads) c->max_reads = rd;
+                if (L->fills[at] > c->max_fills) c->max_fills = L->fills[at];
+                if (L->updates[at] > c->max_updates) c->max_updates = L->updates[at];
+                if (L->used[i] && (rd || L->fills[at] || L->updates[at] || l == 0))
+                    c->utilized_instances++;
+                add(wk, &lc->read_bytes, ef_words_to_bytes(rd, bits));
+                add(wk, &lc->write_bytes, ef_words_to_bytes(L->fills[at] + L->updates[at], bits));
+            }
+            c->utilized_words = L->max_words[o];
+        }
+    }
+    for (int l = 1; l < wk->nl; l++) res->generations[l] = wk->t->gens[l].count;
+    res->generations[0] = 1;
+}
+
+ef_status ef_trace_run(ef_trace *t, ef_values *values, ef_diags *diags) {
+    walker wkv;
+    walker *wk = &wkv;
+    memset(wk, 0, sizeof *wk);
+    wk->t = t;
+    wk->n = t->n;
+    wk->w = t->n->workload;
+    wk->V = values;
+    ef_status st = setup(wk);
+    if (st == EF_OK) {
+        int from = 0;
+        for (;;) {
+            event(wk, from);
+            /* one step = one temporal point, all PEs at once */
+            for (;;) {
+                for (int o = 0; o < wk->ops; o++)
+                    if (wk->stream_op[o]) {
+                        mac_stream_step(wk);
+                        break;
+                    }
+                if (wk->V) values_step(wk);
+                wk->step++;
+                int p = advance(wk);
+                if (p < 0) { from = -1; break; }
+                int l = level_of_change(wk, p);
+                if (l < wk->nl) { from = l; break; }
+            }
+            if (from < 0 || wk->status != EF_OK) break;
+        }
+        t->steps = wk->step;
+        /* final write-back of every output still held below the top */
+        for (int l = wk->nl - 1; l >= 1 && wk->status == EF_OK; l--) drain_level(wk, l, true);
+        for (int l = 1; l < wk->nl && wk->status == EF_OK; l++) {
+            ef_gen_list *gl = &t->gens[l];
+            if (gl->count) {
+                const ef_nest *n = wk->n;
+                int p = n->levels[l].parent[wk->out];
+                uint64_t c = 0;
+                if (p >= 0 && wk->ev_drain_bytes[l]) {
+                    bool crosses_noc = wk->L[l].per_pe && !wk->L[l - 1].per_pe;
+                    uint64_t a = ceil_div(wk->ev_drain_bytes[l], n->arch->levels[p].write_bandwidth_bytes);
+                    uint64_t b = ceil_div(wk->ev_inst_drain_bytes[l], n->arch->levels[l].read_bandwidth_bytes);
+                    uint64_t d = ceil_div(wk->ev_drain_bytes[l], crosses_noc ? n->noc->bandwidth_bytes : 0);
+                    c = a > b ? a : b;
+                    if (d > c) c = d;
+                }
+                gl->gens[gl->count - 1].drain_cycles = c;
+            }
+        }
+        finish_counters(wk);
+        if (wk->V) {
+            const ef_tensor *ot = &wk->w->tensors[wk->n->ops[wk->out]->tensor];
+            memcpy(wk->V->data[wk->n->ops[wk->out]->tensor], wk->L[0].val,
+                   sizeof(double) * (size_t)ot->words);
+        }
+        st = wk->status;
+    }
+    if (st == EF_ERR_OVERFLOW)
+        ef_diags_add(diags, t->n->arch->file, 0, 0, "", NULL, NULL,
+                     "a counter or buffer size would overflow 64 bits or the "
+                     "step engine's limits for this mapping");
+    else if (st == EF_ERR_NOMEM)
+        ef_diags_add(diags, t->n->arch->file, 0, 0, "", NULL, NULL, "out of memory");
+    for (int l = 0; l < EF_MAX_LEVELS; l++) {
+        lvl_state *L = &wk->L[l];
+        free(L->cur); free(L->nxt); free(L->reads); free(L->fills);
+        free(L->updates); free(L->empty); free(L->seen); free(L->val); free(L->used);
+    }
+    for (int o = 0; o < EF_NEST_MAX_OPS; o++) free(wk->stamp[o]);
+    for (int r = 0; r < EF_MAX_RANKS; r++) free(wk->svals[r]);
+    free(wk->off);
+    free(wk->bitpool);
+    free(wk->inst_bytes);
+    return st;
+}
+
+void ef_trace_free(ef_trace *t) {
+    for (int l = 0; l < EF_MAX_LEVELS; l++) free(t->gens[l].gens);
+}

@@ -1,0 +1,439 @@
+/* einflow spec stage — the architecture YAML: PE array, storage levels
+ * (outermost first), the on-chip network between them and per-access
+ * energies. Checks everything that needs only this file; whether a
+ * mapping fits it is decided later, by model/. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "spec/ytree.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *const level_kind_names[] = {
+    [EF_LEVEL_DRAM] = "dram",
+    [EF_LEVEL_SRAM] = "sram",
+    [EF_LEVEL_REGFILE] = "regfile",
+    [EF_LEVEL_REGFILE + 1] = NULL,
+};
+
+static const char *const topology_names[] = {
+    [EF_NOC_MULTICAST] = "multicast",
+    [EF_NOC_SYSTOLIC] = "systolic",
+    [EF_NOC_UNICAST] = "unicast",
+    [EF_NOC_UNICAST + 1] = NULL,
+};
+
+const char *ef_level_kind_name(ef_level_kind k) {
+    return (unsigned)k <= EF_LEVEL_REGFILE ? level_kind_names[k] : "?";
+}
+
+const char *ef_noc_topology_name(ef_noc_topology t) {
+    return (unsigned)t <= EF_NOC_UNICAST ? topology_names[t] : "?";
+}
+
+/* ---------- schema ---------- */
+
+static const yt_key arch_keys[] = {
+    {.name = "name", .type = YT_T_LABEL, .required = true,
+     .doc = "architecture name, reported with every result"},
+    {.name = "description", .type = YT_T_STR, .doc = "free text, ignored"},
+    {.name = "clock_mhz", .type = YT_T_POSNUM, .def = 1000, .unit = "MHz",
+     .doc = "clock frequency, for converting cycles to time"},
+    {.name = "pe_array", .type = YT_T_MAP,
+     .doc = "{rows, cols}: the grid of processing elements"},
+    {.name = "pe", .type = YT_T_MAP, .doc = "what one PE computes per cycle"},
+    {.name = "levels", .type = YT_T_SEQ, .required = true,
+     .doc = "storage levels, outermost (DRAM) first"},
+    {.name = "noc", .type = YT_T_SEQ,
+     .doc = "networks delivering data from a shared level into the array"},
+    {.name = "energy", .type = YT_T_MAP,
+     .doc = "per-word energies: LEVEL: {read, write} and MAC: pJ"},
+};
+
+static const yt_key pe_array_keys[] = {
+    {.name = "rows", .type = YT_T_INT, .min = 1, .max = EF_MAX_PES, .def = 1,
+     .doc = "PE rows"},
+    {.name = "cols", .type = YT_T_INT, .min = 1, .max = EF_MAX_PES, .def = 1,
+     .doc = "PE columns"},
+};
+
+static const yt_key pe_keys[] = {
+    {.name = "macs_per_cycle", .type = YT_T_INT, .min = 1, .def = 1,
+     .doc = "MAC lanes of one PE"},
+    {.name = "mac_energy", .type = YT_T_NUM, .min = 0, .def = -1,
+     .unit = "pJ", .doc = "energy of one MAC"},
+};
+
+static const yt_key level_keys[] = {
+    {.name = "name", .type = YT_T_NAME, .required = true,
+     .doc = "level name, unique in the architecture"},
+    {.name = "kind", .type = YT_T_ENUM, .required = true,
+     .choices = level_kind_names, .doc = "dram, sram or regfile"},
+    {.name = "capacity", .type = YT_T_ANY,
+     .doc = "size with a unit, or TENSOR: size per tensor; absent = unlimited"},
+    {.name = "per_pe", .type = YT_T_BOOL, .def = 0,
+     .doc = "one instance per PE instead of one shared instance"},
+    {.name = "read_bandwidth", .type = YT_T_NUM, .min = 0, .def = 0,
+     .unit = "bytes/cycle", .doc = "per instance; 0 or absent = unlimited"},
+    {.name = "write_bandwidth", .type = YT_T_NUM, .min = 0, .def = 0,
+     .unit = "bytes/cycle", .doc = "per instance; 0 or absent = unlimited"},
+    {.name = "bandwidth", .type = YT_T_NUM, .min = 0, .def = 0,
+     .unit = "bytes/cycle", .doc = "sets read_bandwidth and write_bandwidth"},
+    {.name = "latency", .type = YT_T_INT, .min = 0, .def = 0,
+     .unit = "cycles", .doc = "from request to data"},
+    {.name = "double_buffer", .type = YT_T_BOOL, .def = 0,
+     .doc = "fetch the next tile while the current one is in use"},
+    {.name = "energy", .type = YT_T_MAP,
+     .doc = "{read, write} energy per word accessed"},
+};
+
+static const yt_key energy_keys[] = {
+    {.name = "read", .type = YT_T_NUM, .min = 0, .def = -1,
+     .unit = "pJ/word", .doc = "energy of reading one word"},
+    {.name = "write", .type = YT_T_NUM, .min = 0, .def = -1,
+     .unit = "pJ/word", .doc = "energy of writing one word"},
+};
+
+static const yt_key noc_keys[] = {
+    {.name = "from", .type = YT_T_NAME, .required = true,
+     .doc = "the shared level the network reads from"},
+    {.name = "to", .type = YT_T_NAME, .required = true,
+     .doc = "a level inside from, or PE"},
+    {.name = "topology", .type = YT_T_ENUM, .def = EF_NOC_MULTICAST,
+     .choices = topology_names, .doc = "multicast, systolic or unicast"},
+    {.name = "bandwidth", .type = YT_T_NUM, .min = 0, .def = 0,
+     .unit = "bytes/cycle", .doc = "into the array; 0 or absent = unlimited"},
+    {.name = "reduction", .type = YT_T_BOOL, .def = 1,
+     .doc = "partial sums may be reduced across PEs on the way back"},
+};
+
+/* ---------- loading ---------- */
+
+typedef struct {
+    yt_doc *doc;
+    ef_arch_spec *a;
+    const yt_node *name_node[EF_MAX_LEVELS]; /* for "first at line" */
+    const yt_node *energy_node[EF_MAX_LEVELS]; /* where energy was set */
+} arch_ctx;
+
+static int find_level(const ef_arch_spec *a, const char *name) {
+    for (int i = 0; i < a->level_count; i++)
+        if (strcmp(a->levels[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+static void load_capacity(arch_ctx *c, const yt_node *n, const char *path,
+                          ef_level_spec *lv) {
+    if (n->kind != YT_MAP) {
+        yt_size(c->doc, n, path, &lv->capacity);
+        return;
+    }
+    if (n->count > EF_MAX_TENSORS) {
+        yt_error(c->doc, n, path, NULL,
+                 "expected at most %d tensor partitions, found %zu",
+                 EF_MAX_TENSORS, n->count);
+        return;
+    }
+    for (size_t i = 0; i < n->count; i++) {
+        const yt_pair *p = &n->pairs[i];
+        ef_partition *part = &lv->partitions[lv->partition_count];
+        char kp[YT_MAX_PATH];
+        yt_path_key(kp, sizeof kp, path, p->key->text);
+        bool ok = yt_name(c->doc, p->key, path, part->tensor);
+        ok = yt_size(c->doc, p->value, kp, &part->capacity) && ok;
+        if (!ok)
+            continue;
+        part->loc = yt_loc(c->a->file, p->key);
+        lv->partition_count++;
+    }
+}
+
+static void load_energy(arch_ctx *c, const yt_node *n, const char *path,
+                        int level) {
+    yt_obj o;
+    yt_obj_open(&o, c->doc, n, path, energy_keys, ARRAY_LEN(energy_keys));
+    ef_level_spec *lv = &c->a->levels[level];
+    if (c->energy_node[level]) {
+        yt_error(c->doc, n, path, "give a level's energy in one place",
+                 "energy of level \"%s\" given twice (first at line %d)",
+                 lv->name, c->energy_node[level]->line);
+        return;
+    }
+    c->energy_node[level] = n;
+    yt_get_num(&o, "read", &lv->read_energy_pj);
+    yt_get_num(&o, "write", &lv->write_energy_pj);
+}
+
+static void load_level(arch_ctx *c, const yt_node *n, const char *path) {
+    ef_arch_spec *a = c->a;
+    int index = a->level_count;
+    ef_level_spec *lv = &a->levels[index];
+    lv->read_energy_pj = lv->write_energy_pj = -1;
+    lv->loc = yt_loc(a->file, n);
+    a->level_count++; /* even when broken: keeps indexes in paths true */
+
+    yt_obj o;
+    if (!yt_obj_open(&o, c->doc, n, path, level_keys, ARRAY_LEN(level_keys)))
+        return;
+    char kp[YT_MAX_PATH];
+    const yt_node *name = yt_obj_val(&o, "name");
+    if (yt_get_name(&o, "name", lv->name) && name) {
+        int first = find_level(a, lv->name);
+        if (first >= 0 && first < index) {
+            yt_error(c->doc, name, yt_obj_path(&o, "name", kp, sizeof kp),
+                     NULL, "duplicate level name \"%s\" (first at line %d)",
+                     lv->name, c->name_node[first]->line);
+            lv->name[0] = '\0';
+        } else {
+            c->name_node[index] = name;
+        }
+    }
+    int kind = EF_LEVEL_SRAM;
+    if (yt_get_enum(&o, "kind", &kind) && yt_obj_val(&o, "kind") &&
+        kind == EF_LEVEL_DRAM && index > 0)
+        yt_error(c->doc, yt_obj_val(&o, "kind"),
+                 yt_obj_path(&o, "kind", kp, sizeof kp),
+                 "levels are listed outermost first",
+                 "expected dram only as the outermost level (levels[0]), "
+                 "found it at %s",
+                 path);
+    lv->kind = (ef_level_kind)kind;
+
+    const yt_node *cap = yt_obj_val(&o, "capacity");
+    if (cap)
+        load_capacity(c, cap, yt_obj_path(&o, "capacity", kp, sizeof kp), lv);
+    yt_get_bool(&o, "per_pe", &lv->per_pe);
+    yt_get_bool(&o, "double_buffer", &lv->double_buffer);
+    yt_get_num(&o, "read_bandwidth", &lv->read_bandwidth_bytes);
+    yt_get_num(&o, "write_bandwidth", &lv->write_bandwidth_bytes);
+    const yt_node *both = yt_obj_knode(&o, "bandwidth");
+    if (both && (yt_obj_knode(&o, "read_bandwidth") ||
+                 yt_obj_knode(&o, "write_bandwidth"))) {
+        yt_error(c->doc, both, o.path,
+                 "bandwidth sets both; keep it or the two separate keys",
+                 "expected either bandwidth or read_bandwidth and "
+                 "write_bandwidth, found both");
+    } else if (both) {
+        double bw = 0;
+        if (yt_get_num(&o, "bandwidth", &bw))
+            lv->read_bandwidth_bytes = lv->write_bandwidth_bytes = bw;
+    }
+    yt_get_u64(&o, "latency", &lv->latency_cycles);
+    const yt_node *energy = yt_obj_val(&o, "energy");
+    if (energy)
+        load_energy(c, energy, yt_obj_path(&o, "energy", kp, sizeof kp),
+                    index);
+}
+
+static void load_levels(arch_ctx *c, const yt_node *seq) {
+    if (seq->count == 0) {
+        yt_error(c->doc, seq, "levels", NULL,
+                 "expected at least one level, found an empty sequence");
+        return;
+    }
+    if (seq->count > EF_MAX_LEVELS) {
+        yt_error(c->doc, seq, "levels", NULL,
+                 "expected at most %d levels, found %zu", EF_MAX_LEVELS,
+                 seq->count);
+        return;
+    }
+    for (size_t i = 0; i < seq->count; i++) {
+        char path[YT_MAX_PATH];
+        yt_path_index(path, sizeof path, "levels", i);
+        load_level(c, seq->items[i], path);
+    }
+}
+
+/* Names of levels [first, level_count) that loaded, plus extra (or
+ * NULL): the candidates of a level reference. Returns how many. */
+static size_t level_names(const ef_arch_spec *a, int first, const char *extra,
+                          const char *names[EF_MAX_LEVELS + 1]) {
+    size_t n = 0;
+    for (int i = first; i < a->level_count; i++)
+        if (a->levels[i].name[0])
+            names[n++] = a->levels[i].name;
+    if (extra)
+        names[n++] = extra;
+    return n;
+}
+
+/* "expected one of ..." for a level reference, with a suggestion. */
+static void bad_level_ref(arch_ctx *c, const yt_node *n, const char *path,
+                          const char *const *names, size_t count,
+                          const char *inside) {
+    char list[EF_MAX_LEVELS * (EF_MAX_NAME + 2) + 8], hint[EF_MAX_NAME + 32];
+    char found[96];
+    const char *best = ef_suggest(n->text, names, count);
+    if (best)
+        snprintf(hint, sizeof hint, "did you mean \"%s\"?", best);
+    yt_join(list, sizeof list, names, count, NULL);
+    if (inside)
+        yt_error(c->doc, n, path, best ? hint : NULL,
+                 "expected a level inside %s (one of %s), found %s", inside,
+                 list, yt_describe(n, found, sizeof found));
+    else
+        yt_error(c->doc, n, path, best ? hint : NULL,
+                 "expected one of %s, found %s", list,
+                 yt_describe(n, found, sizeof found));
+}
+
+/* from must name a level; to a level inside it (listed later) or PE. */
+static void load_noc_ends(arch_ctx *c, yt_obj *o, ef_noc_spec *noc) {
+    const ef_arch_spec *a = c->a;
+    const char *names[EF_MAX_LEVELS + 1];
+    char kp[YT_MAX_PATH];
+    int from = -1;
+    const yt_node *fn = yt_obj_val(o, "from");
+    if (fn && yt_get_name(o, "from", noc->from)) {
+        from = find_level(a, noc->from);
+        if (from < 0)
+            bad_level_ref(c, fn, yt_obj_path(o, "from", kp, sizeof kp), names,
+                          level_names(a, 0, NULL, names), NULL);
+    }
+    const yt_node *tn = yt_obj_val(o, "to");
+    if (tn && yt_get_name(o, "to", noc->to) && from >= 0) {
+        int to = strcmp(noc->to, "PE") == 0 ? a->level_count
+                                            : find_level(a, noc->to);
+        if (to <= from)
+            bad_level_ref(c, tn, yt_obj_path(o, "to", kp, sizeof kp), names,
+                          level_names(a, from + 1, "PE", names), noc->from);
+    }
+}
+
+static void load_noc(arch_ctx *c, const yt_node *n, const char *path) {
+    ef_arch_spec *a = c->a;
+    ef_noc_spec *noc = &a->nocs[a->noc_count++];
+    noc->loc = yt_loc(a->file, n);
+    yt_obj o;
+    bool is_map =
+        yt_obj_open(&o, c->doc, n, path, noc_keys, ARRAY_LEN(noc_keys));
+    if (is_map)
+        load_noc_ends(c, &o, noc);
+    int topo = EF_NOC_MULTICAST;
+    yt_get_enum(&o, "topology", &topo);
+    noc->topology = (ef_noc_topology)topo;
+    yt_get_num(&o, "bandwidth", &noc->bandwidth_bytes);
+    yt_get_bool(&o, "reduction", &noc->reduction);
+}
+
+static void load_nocs(arch_ctx *c, const yt_node *seq) {
+    if (seq->count > EF_MAX_LEVELS) {
+        yt_error(c->doc, seq, "noc", NULL,
+                 "expected at most %d networks, found %zu", EF_MAX_LEVELS,
+                 seq->count);
+        return;
+    }
+    for (size_t i = 0; i < seq->count; i++) {
+        char path[YT_MAX_PATH];
+        yt_path_index(path, sizeof path, "noc", i);
+        load_noc(c, seq->items[i], path);
+    }
+}
+
+/* The top-level energy map names levels, so it is read after them. */
+static void load_energy_map(arch_ctx *c, const yt_node *map,
+                            const yt_node *pe_mac) {
+    ef_arch_spec *a = c->a;
+    for (size_t i = 0; i < map->count; i++) {
+        const yt_node *k = map->pairs[i].key, *v = map->pairs[i].value;
+        char kp[YT_MAX_PATH];
+        yt_path_key(kp, sizeof kp, "energy", k->text);
+        if (strcmp(k->text, "MAC") == 0) {
+            if (pe_mac) {
+                yt_error(c->doc, k, "energy",
+                         "give the MAC energy in one place",
+                         "MAC energy given twice (first at line %d)",
+                         pe_mac->line);
+                continue;
+            }
+            yt_num(c->doc, v, kp, 0, false, &a->mac_energy_pj);
+            continue;
+        }
+        int level = find_level(a, k->text);
+        if (level < 0) {
+            const char *names[EF_MAX_LEVELS + 1];
+            size_t count = level_names(a, 0, "MAC", names);
+            char list[EF_MAX_LEVELS * (EF_MAX_NAME + 2) + 8], hint[96];
+            const char *best = ef_suggest(k->text, names, count);
+            if (best)
+                snprintf(hint, sizeof hint, "did you mean \"%s\"?", best);
+            yt_join(list, sizeof list, names, count, NULL);
+            yt_error(c->doc, k, "energy", best ? hint : NULL,
+                     "expected a level name or MAC (one of %s), found \"%s\"",
+                     list, k->text);
+            continue;
+        }
+        load_energy(c, v, kp, level);
+    }
+}
+
+static void load_arch(arch_ctx *c, const yt_node *root) {
+    ef_arch_spec *a = c->a;
+    a->loc = yt_loc(a->file, root);
+    a->mac_energy_pj = -1;
+    yt_obj o;
+    if (!yt_obj_open(&o, c->doc, root, "", arch_keys, ARRAY_LEN(arch_keys)))
+        return;
+    yt_get_name(&o, "name", a->name);
+    const char *description = NULL;
+    yt_get_str(&o, "description", &description);
+    yt_get_num(&o, "clock_mhz", &a->clock_mhz);
+
+    yt_obj po;
+    const yt_node *array = yt_obj_val(&o, "pe_array");
+    yt_obj_open(&po, c->doc, array, "pe_array", pe_array_keys,
+                ARRAY_LEN(pe_array_keys));
+    bool ok = yt_get_int(&po, "rows", &a->rows);
+    ok = yt_get_int(&po, "cols", &a->cols) && ok;
+    if (ok && (uint64_t)a->rows * (uint64_t)a->cols > EF_MAX_PES)
+        yt_error(c->doc, array, "pe_array", NULL,
+                 "expected at most %d PEs, found %d x %d = %llu", EF_MAX_PES,
+                 a->rows, a->cols,
+                 (unsigned long long)((uint64_t)a->rows * (uint64_t)a->cols));
+
+    yt_obj pe;
+    yt_obj_open(&pe, c->doc, yt_obj_val(&o, "pe"), "pe", pe_keys,
+                ARRAY_LEN(pe_keys));
+    yt_get_int(&pe, "macs_per_cycle", &a->macs_per_cycle);
+    yt_get_num(&pe, "mac_energy", &a->mac_energy_pj);
+
+    const yt_node *levels = yt_obj_val(&o, "levels");
+    if (levels)
+        load_levels(c, levels);
+    const yt_node *nocs = yt_obj_val(&o, "noc");
+    if (nocs)
+        load_nocs(c, nocs);
+    const yt_node *energy = yt_obj_val(&o, "energy");
+    if (energy)
+        load_energy_map(c, energy, yt_obj_knode(&pe, "mac_energy"));
+}
+
+ef_arch_spec *ef_spec_load_arch(const char *path, ef_diags *diags) {
+    yt_doc *d = yt_load(path, diags);
+    if (!d)
+        return NULL;
+    ef_arch_spec *a = calloc(1, sizeof *a);
+    if (!a || !(a->file = yt_strdup(d->file))) {
+        yt_oom(d);
+        free(a);
+        yt_free(d);
+        return NULL;
+    }
+    arch_ctx c = {.doc = d, .a = a};
+    load_arch(&c, d->root);
+    if (d->errors > 0) {
+        ef_arch_spec_destroy(a);
+        a = NULL;
+    }
+    yt_free(d);
+    return a;
+}
+
+void ef_arch_spec_destroy(ef_arch_spec *a) {
+    if (!a)
+        return;
+    free(a->file);
+    free(a);
+}

@@ -1,0 +1,344 @@
+/* einflow spec stage — the located diagnostics list every stage reports
+ * into, its compiler-style rendering (pinned by golden tests) and the
+ * "did you mean" suggestions. Nothing here prints: rendering returns a
+ * string and the CLI decides where it goes. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "einflow/common.h"
+#include "einflow/spec.h"
+
+/* ---------- the list ---------- */
+
+ef_diags *ef_diags_create(void) { return calloc(1, sizeof(ef_diags)); }
+
+static void diag_clear(ef_diag *g) {
+    free(g->file);
+    free(g->path);
+    free(g->message);
+    free(g->hint);
+    free(g->source);
+}
+
+void ef_diags_destroy(ef_diags *d) {
+    if (!d)
+        return;
+    for (size_t i = 0; i < d->count; i++)
+        diag_clear(&d->items[i]);
+    free(d->items);
+    free(d);
+}
+
+/* Copies at most n bytes of s; NULL in, NULL out. */
+static char *copy_n(const char *s, size_t n) {
+    char *c = malloc(n + 1);
+    if (c) {
+        memcpy(c, s, n);
+        c[n] = '\0';
+    }
+    return c;
+}
+
+void ef_diags_add(ef_diags *d, const char *file, int line, int col,
+                  const char *path, const char *hint, const char *source,
+                  const char *fmt, ...) {
+    if (!d)
+        return;
+    if (d->count >= EF_MAX_DIAGS) {
+        d->dropped++;
+        return;
+    }
+    if (d->count == d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 8;
+        if (cap > EF_MAX_DIAGS)
+            cap = EF_MAX_DIAGS;
+        ef_diag *items = realloc(d->items, cap * sizeof *items);
+        if (!items) {
+            d->dropped++; /* still counted, so the failure is not silent */
+            return;
+        }
+        d->items = items;
+        d->cap = cap;
+    }
+
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *msg = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (msg) {
+        va_start(ap, fmt);
+        vsnprintf(msg, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+    }
+
+    if (!file)
+        file = "<input>";
+    if (!path)
+        path = "";
+    ef_diag g = {0};
+    g.line = line > 0 ? line : 0;
+    g.col = line > 0 && col > 0 ? col : 0;
+    g.message = msg;
+    g.file = copy_n(file, strlen(file));
+    g.path = copy_n(path, strlen(path));
+    bool ok = msg && g.file && g.path;
+    if (hint) {
+        g.hint = copy_n(hint, strlen(hint));
+        ok = ok && g.hint;
+    }
+    /* Callers may pass a pointer into a whole file buffer: keep only
+     * the one line. */
+    if (source) {
+        g.source = copy_n(source, strcspn(source, "\r\n"));
+        ok = ok && g.source;
+    }
+    if (!ok) {
+        diag_clear(&g);
+        d->dropped++;
+        return;
+    }
+    d->items[d->count++] = g;
+}
+
+/* ---------- rendering ---------- */
+
+typedef struct {
+    char *s;
+    size_t len, cap;
+    bool failed;
+} sbuf;
+
+static void sb_putn(sbuf *b, const char *s, size_t n) {
+    if (b->failed)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *p = realloc(b->s, cap);
+        if (!p) {
+            b->failed = true;
+            return;
+        }
+        b->s = p;
+        b->cap = cap;
+    }
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = '\0';
+}
+
+static void sb_puts(sbuf *b, const char *s) { sb_putn(b, s, strlen(s)); }
+
+static void sb_printf(sbuf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void sb_printf(sbuf *b, const char *fmt, ...) {
+    char small[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        b->failed = true;
+        return;
+    }
+    if ((size_t)n < sizeof small) {
+        sb_putn(b, small, (size_t)n);
+        return;
+    }
+    char *big = malloc((size_t)n + 1);
+    if (!big) {
+        b->failed = true;
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    sb_putn(b, big, (size_t)n);
+    free(big);
+}
+
+/* The caret goes under column col, counted in characters as libyaml
+ * counts them. Tabs are copied so the caret lines up whatever the
+ * terminal's tab width; UTF-8 continuation bytes take no column. */
+static void render_caret(sbuf *b, const char *source, int col) {
+    sb_puts(b, "      | ");
+    const unsigned char *p = (const unsigned char *)source;
+    for (int c = 1; c < col; c++) {
+        if (*p == '\t') {
+            sb_putn(b, "\t", 1);
+        } else {
+            sb_putn(b, " ", 1);
+        }
+        if (*p) {
+            p++;
+            while ((*p & 0xC0) == 0x80)
+                p++;
+        }
+    }
+    sb_puts(b, "^\n");
+}
+
+static void render_one(sbuf *b, const ef_diag *g) {
+    sb_puts(b, g->file);
+    if (g->line > 0) {
+        sb_printf(b, ":%d", g->line);
+        if (g->col > 0)
+            sb_printf(b, ":%d", g->col);
+    }
+    sb_puts(b, ": error: ");
+    if (g->path && g->path[0]) {
+        sb_puts(b, g->path);
+        sb_puts(b, ": ");
+    }
+    sb_puts(b, g->message);
+    sb_puts(b, "\n");
+    if (g->source && g->line > 0) {
+        sb_printf(b, "%5d | %s\n", g->line, g->source);
+        if (g->col > 0)
+            render_caret(b, g->source, g->col);
+    }
+    if (g->hint) {
+        sb_puts(b, "      = hint: ");
+        sb_puts(b, g->hint);
+        sb_puts(b, "\n");
+    }
+}
+
+char *ef_diags_render(const ef_diags *d) {
+    sbuf b = {0};
+    sb_puts(&b, ""); /* an empty list renders as "", not NULL */
+    if (d) {
+        for (size_t i = 0; i < d->count; i++)
+            render_one(&b, &d->items[i]);
+        if (d->dropped > 0)
+            sb_printf(&b, "... and %zu more errors\n", d->dropped);
+    }
+    if (b.failed) {
+        free(b.s);
+        return NULL;
+    }
+    return b.s;
+}
+
+/* ---------- suggestions ---------- */
+
+#define SUGGEST_MAX_LEN 128 /* longer words are never typos of a key */
+
+static int lower(int c) { return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c; }
+
+static size_t levenshtein(const char *a, size_t la, const char *b, size_t lb) {
+    size_t row[SUGGEST_MAX_LEN + 1];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t cost = lower((unsigned char)a[i - 1]) ==
+                                  lower((unsigned char)b[j - 1])
+                              ? 0
+                              : 1;
+            size_t best = diag + cost;
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+static size_t common_prefix(const char *a, const char *b) {
+    size_t n = 0;
+    while (a[n] && b[n] &&
+           lower((unsigned char)a[n]) == lower((unsigned char)b[n]))
+        n++;
+    return n;
+}
+
+const char *ef_suggest(const char *word, const char *const *candidates,
+                       size_t n) {
+    if (!word || !candidates)
+        return NULL;
+    size_t lw = strlen(word);
+    if (lw > SUGGEST_MAX_LEN)
+        return NULL;
+    size_t limit = lw / 3 > 1 ? lw / 3 : 1;
+    const char *best = NULL;
+    size_t best_dist = 0, best_prefix = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *c = candidates[i];
+        if (!c)
+            continue;
+        size_t lc = strlen(c);
+        if (lc > SUGGEST_MAX_LEN)
+            continue;
+        size_t dist = levenshtein(word, lw, c, lc);
+        if (dist > limit)
+            continue;
+        /* Ties go to the longer shared prefix: "sdram" is a slip for
+         * "sram" more often than for "dram", "KB" means "KiB", not "B". */
+        size_t prefix = common_prefix(word, c);
+        if (!best || dist < best_dist ||
+            (dist == best_dist && prefix > best_prefix)) {
+            best = c;
+            best_dist = dist;
+            best_prefix = prefix;
+        }
+    }
+    return best;
+}
+
+/* ---------- source lines ---------- */
+
+char *ef_spec_source_line(const char *file, int line) {
+    if (!file || line < 1)
+        return NULL;
+    FILE *f = fopen(file, "rb");
+    if (!f)
+        return NULL;
+    int c, at = 1;
+    while (at < line && (c = getc(f)) != EOF)
+        if (c == '\n')
+            at++;
+    if (at < line) {
+        fclose(f);
+        return NULL;
+    }
+    /* A file ending in a newline has no line after it. */
+    c = getc(f);
+    if (c == EOF) {
+        fclose(f);
+        return NULL;
+    }
+    ungetc(c, f);
+    size_t len = 0, cap = 128;
+    char *s = malloc(cap);
+    while (s && (c = getc(f)) != EOF && c != '\n') {
+        if (len + 2 > cap) {
+            char *p = realloc(s, cap * 2);
+            if (!p) {
+                free(s);
+                s = NULL;
+                break;
+            }
+            s = p;
+            cap *= 2;
+        }
+        s[len++] = (char)c;
+    }
+    if (s) {
+        if (len > 0 && s[len - 1] == '\r')
+            len--;
+        s[len] = '\0';
+    }
+    fclose(f);
+    return s;
+}

@@ -1,0 +1,38 @@
+/* einflow spec stage — tells the three spec files apart by their
+ * top-level keys, so that `einflow validate` can take any of them. */
+#include "spec/ytree.h"
+
+char ef_spec_sniff(const char *path, ef_diags *diags) {
+    /* The caller loads the file again once it knows the kind, and that
+     * load reports everything wrong inside; only a failure to tell the
+     * kind is ours to report. */
+    ef_diags *mine = ef_diags_create();
+    yt_doc *d = yt_load(path, mine ? mine : diags);
+    char kind = 0;
+    if (d) {
+        const yt_node *root = d->root;
+        if (yt_map_key(root, "levels"))
+            kind = 'a';
+        else if (yt_map_key(root, "einsums"))
+            kind = 'w';
+        else if (yt_map_key(root, "mapping") || yt_map_key(root, "mappings"))
+            kind = 'm';
+        else
+            yt_error(d, NULL, "", NULL,
+                     "cannot tell what this file is: expected top-level key "
+                     "levels (architecture), einsums (workload) or mapping "
+                     "(mapping)");
+    }
+    if (mine && kind == 0) {
+        for (size_t i = 0; i < mine->count; i++) {
+            const ef_diag *g = &mine->items[i];
+            ef_diags_add(diags, g->file, g->line, g->col, g->path, g->hint,
+                         g->source, "%s", g->message);
+        }
+        if (diags)
+            diags->dropped += mine->dropped;
+    }
+    yt_free(d);
+    ef_diags_destroy(mine);
+    return kind;
+}
