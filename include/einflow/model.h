@@ -23,6 +23,7 @@ typedef struct {
     uint64_t stride;    /* rank units per step of this loop             */
     ef_loop_kind kind;
     ef_loc loc;
+    char path[128];     /* key path in the mapping, for diagnostics     */
 } ef_loop;
 
 /* Operand slots of one Einsum: inputs first, the output last. */

@@ -141,8 +141,13 @@ static bool parse_factor(parser *p, int64_t *num, int *rank) {
     int r = rank_of_index(p, name, &is_bound);
     if (r < 0) {
         char msg[320];
-        snprintf(msg, sizeof msg,
-                 "unknown index \"%s\": no rank %s in ranks", name, name);
+        size_t len = (size_t)snprintf(msg, sizeof msg,
+                                      "unknown index \"%s\": the ranks are", name);
+        for (int q = 0; q < p->w->rank_count && len < sizeof msg; q++)
+            len += (size_t)snprintf(msg + len, sizeof msg - len, "%s %s",
+                                    q ? "," : "", p->w->rank_names[q]);
+        if (len < sizeof msg)
+            snprintf(msg + len, sizeof msg - len, " (an index is a rank in lowercase)");
         fail(p, at, "%s", msg);
         return false;
     }
@@ -394,6 +399,27 @@ ef_status ef_einsum_parse(ef_workload *w, const char *text, ef_loc loc,
                  w->tensors[e->output.tensor].name);
             return EF_ERR_SPEC;
         }
+    if (e->reduce == EF_REDUCE_NONE) {
+        /* "=" writes each output once: every rank must index the output */
+        bool in_out[EF_MAX_RANKS] = {false};
+        for (int d = 0; d < e->output.dims; d++)
+            for (int k = 0; k < e->output.index[d].term_count; k++)
+                in_out[e->output.index[d].rank[k]] = true;
+        for (int i = 0; i < e->input_count; i++)
+            for (int d = 0; d < e->inputs[i].dims; d++)
+                for (int k = 0; k < e->inputs[i].index[d].term_count; k++) {
+                    int r = e->inputs[i].index[d].rank[k];
+                    if (!in_out[r]) {
+                        char msg[200];
+                        snprintf(msg, sizeof msg,
+                                 "rank %s is summed over but the Einsum uses \"=\"; "
+                                 "use \"+=\" or \"max=\" to reduce it",
+                                 w->rank_names[r]);
+                        fail(&p, op_at, "%s", msg);
+                        return EF_ERR_SPEC;
+                    }
+                }
+    }
     const ef_expr_node *root = &e->nodes[e->root];
     e->is_mac = e->reduce == EF_REDUCE_SUM && root->kind == EF_EXPR_MUL &&
                 e->nodes[root->left].kind == EF_EXPR_REF &&

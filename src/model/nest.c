@@ -37,8 +37,12 @@ uint64_t ef_words_to_bytes(uint64_t words, int bits) {
     return (words * (uint64_t)bits + 7) / 8;
 }
 
-uint64_t ef_nest_footprint_words(const ef_nest *n, int op, const int64_t *lo,
-                                 const int64_t *hi) {
+/* Distinct words of operand op over the box; with `stored_only` the
+ * padding (never stored, never fetched) is left out, otherwise the
+ * whole window counts — what a buffer must be able to hold for any
+ * position of the tile. */
+static uint64_t footprint(const ef_nest *n, int op, const int64_t *lo,
+                          const int64_t *hi, bool stored_only) {
     const ef_operand *o = n->ops[op];
     const ef_tensor *t = &n->workload->tensors[o->tensor];
     uint64_t words = 1;
@@ -52,11 +56,21 @@ uint64_t ef_nest_footprint_words(const ef_nest *n, int op, const int64_t *lo,
                                         : calloc((size_t)(cap + 63) / 64, 8);
         if (!bits) return UINT64_MAX;
         ef_dimset s = {.bits = bits, .cap_bits = cap};
-        ef_dimset_build(&s, &o->index[d], lo, hi, t->offset[d], t->extent[d]);
+        int64_t offset = t->offset[d], extent = t->extent[d];
+        if (!stored_only) {
+            offset = INT64_MIN / 4;
+            extent = INT64_MAX / 2;
+        }
+        ef_dimset_build(&s, &o->index[d], lo, hi, offset, extent);
         words *= s.count;
         if (bits != stack) free(bits);
     }
     return words;
+}
+
+uint64_t ef_nest_footprint_words(const ef_nest *n, int op, const int64_t *lo,
+                                 const int64_t *hi) {
+    return footprint(n, op, lo, hi, true);
 }
 
 static int find_level(const ef_arch_spec *a, const char *name) {
@@ -118,6 +132,7 @@ static void add_loops(builder *b, int level, const ef_factor_spec *f, int count,
         lp->factor = f[i].factor;
         lp->kind = kind;
         lp->loc = f[i].loc;
+        snprintf(lp->path, sizeof lp->path, "%s", p);
     }
 }
 
@@ -170,7 +185,7 @@ static void check_coverage(builder *b) {
             if (n->loops[i].rank != r) continue;
             n->loops[i].stride = inner;
             if (!ef_mul_u64(inner, n->loops[i].factor, &inner)) {
-                err(b, n->loops[i].loc, w->rank_names[r], NULL,
+                err(b, n->loops[i].loc, n->loops[i].path, NULL,
                     "factors of %s overflow 64 bits", w->rank_names[r]);
                 return;
             }
@@ -190,14 +205,14 @@ static void check_coverage(builder *b) {
         uint64_t below = o->stride;
         uint64_t need = (bound + below - 1) / below;
         if (inner < bound)
-            err(b, o->loc, w->rank_names[r], NULL,
+            err(b, o->loc, o->path, NULL,
                 "factors of %s multiply to %llu, which does not cover its bound "
                 "%llu: the outermost %s loop needs factor %llu",
                 w->rank_names[r], (unsigned long long)inner,
                 (unsigned long long)bound, w->rank_names[r],
                 (unsigned long long)need);
         else if (o->factor != need)
-            err(b, o->loc, w->rank_names[r], NULL,
+            err(b, o->loc, o->path, NULL,
                 "factors of %s multiply to %llu for a bound of %llu, leaving "
                 "whole tiles empty: the outermost %s loop needs factor %llu",
                 w->rank_names[r], (unsigned long long)inner,
@@ -260,7 +275,7 @@ static void place_spatial(builder *b) {
         const ef_loop *lp = &n->loops[i];
         if (lp->kind == EF_LOOP_TEMPORAL) continue;
         if (lp->level != allowed) {
-            err(b, lp->loc, "spatial", NULL,
+            err(b, lp->loc, lp->path, NULL,
                 "spatial loops fan out to the PEs, so they belong to level %s "
                 "(the level just above the PEs), not %s",
                 a->levels[allowed < 0 ? 0 : allowed].name,
@@ -304,7 +319,7 @@ static void pick_noc(builder *b) {
         for (int d = 0; d < out->dims; d++)
             indexes_out |= out->index[d].rank[0] == lp->rank;
         if (!indexes_out)
-            err(b, lp->loc, "spatial", "set reduction: true on the NoC or map this rank temporally",
+            err(b, lp->loc, lp->path, "set reduction: true on the NoC or map this rank temporally",
                 "rank %s is reduced across PEs but the NoC from %s has no "
                 "reduction", n->workload->rank_names[lp->rank], n->noc->from);
     }
@@ -335,7 +350,7 @@ static void tiles_and_capacity(builder *b, const ef_level_mapping_spec **lm) {
         int mult = ls->double_buffer ? 2 : 1;
         ef_loc where = lm[l] ? lm[l]->loc : ls->loc;
         for (int o = 0; o < n->op_count; o++) {
-            L->tile_words[o] = ef_nest_footprint_words(n, o, lo, hi);
+            L->tile_words[o] = footprint(n, o, lo, hi, false);
             if (!L->keeps[o]) continue;
             const ef_tensor *t = &w->tensors[n->ops[o]->tensor];
             uint64_t words = L->tile_words[o] * (uint64_t)mult;

@@ -56,7 +56,27 @@ static uint64_t child_last_gen(const ef_gen_list *child, const ef_gen_list *me,
     return lo - 1;
 }
 
-/* Tries to advance level l's channel at cycle t; true if it changed. */
+static bool fill_ready(ef_trace *tr, chan *ch, int l, uint64_t g, uint64_t t) {
+    const ef_gen *gen = &tr->gens[l].gens[g];
+    for (int q = 1; q < l; q++)
+        if (ch[q].fill_done[gen->parent_gen[q]] > t) return false;
+    return true;
+}
+
+static bool drain_ready(ef_trace *tr, chan *ch, int l, uint64_t g, uint64_t t) {
+    if (ch[l].compute_done[g] > t) return false;
+    int child = l + 1;
+    if (child >= tr->n->level_count) return true;
+    uint64_t cg = child_last_gen(&tr->gens[child], &tr->gens[l], g);
+    return ch[child].drain_done[cg] <= t;
+}
+
+/* Tries to advance level l's channel at cycle t; true if it changed.
+ * A fill may run at most `depth` generations ahead of the write-backs
+ * (one buffer, or two when double-buffered). When both a drain and a
+ * fill could start, the drain goes first: it frees a buffer and lets the
+ * parent move on, and a fill waiting on a parent that waits on this
+ * drain would otherwise never start. */
 static bool service(ef_trace *tr, chan *ch, int l, uint64_t t) {
     const ef_gen_list *gl = &tr->gens[l];
     chan *c = &ch[l];
@@ -69,29 +89,16 @@ static bool service(ef_trace *tr, chan *ch, int l, uint64_t t) {
             c->active = false;
             changed = true;
         }
-        bool fill = c->nf < gl->count && c->nf < c->nd + (uint64_t)c->depth;
-        if (!fill && c->nd >= gl->count) return changed;
-        if (!fill && c->nd >= c->nf) return changed; /* nothing to drain yet */
-        uint64_t g = fill ? c->nf : c->nd;
-        const ef_gen *gen = &gl->gens[g];
-        if (fill) {
-            for (int q = 1; q < l; q++)
-                if (ch[q].fill_done[gen->parent_gen[q]] > t) return changed;
-        } else {
-            if (c->compute_done[g] > t) return changed;
-            int child = l + 1;
-            if (child < tr->n->level_count) {
-                uint64_t cg = child_last_gen(&tr->gens[child], gl, g);
-                if (ch[child].drain_done[cg] > t) return changed;
-            }
-        }
-        uint64_t d = fill ? gen->fill_cycles : gen->drain_cycles;
-        if (fill) c->nf++;
-        else c->nd++;
+        bool can_drain = c->nd < c->nf && drain_ready(tr, ch, l, c->nd, t);
+        bool can_fill = !can_drain && c->nf < gl->count &&
+                        c->nf < c->nd + (uint64_t)c->depth &&
+                        fill_ready(tr, ch, l, c->nf, t);
+        if (!can_drain && !can_fill) return changed;
+        uint64_t g = can_fill ? c->nf++ : c->nd++;
         c->active = true;
-        c->active_is_fill = fill;
+        c->active_is_fill = can_fill;
         c->active_gen = g;
-        c->end = t + d;
+        c->end = t + (can_fill ? gl->gens[g].fill_cycles : gl->gens[g].drain_cycles);
         changed = true;
     }
 }
@@ -164,20 +171,30 @@ ef_status ef_step_run(ef_trace *tr, ef_diags *diags) {
                 }
             }
         }
+        bool busy = false, drained = true;
+        for (int l = 1; l < nl; l++) {
+            busy |= ch[l].active;
+            drained &= ch[l].nd >= tr->gens[l].count;
+        }
         if (issued) {
             last_issue = t;
             any_issue = true;
             compute++;
-        } else if (s < tr->steps) {
+        }
+        if (s >= tr->steps && drained && !busy) break;
+        if (!issued && !busy) {
+            /* nothing moves and nothing can: a broken invariant */
+            ef_diags_add(diags, n->arch->file, 0, 0, "", NULL, NULL,
+                         "internal error: the step engine stalled with no transfer "
+                         "in flight at cycle %llu (please report this mapping)",
+                         (unsigned long long)t);
+            st = EF_ERR_OVERFLOW;
+            goto out;
+        }
+        if (!issued && s < tr->steps) {
             char cause[EF_MAX_NAME + 16];
             stall_cause(tr, ch, t, cause, sizeof cause);
             add_stall(res, cause);
-        }
-        if (s >= tr->steps) {
-            bool drained = true;
-            for (int l = 1; l < nl && drained; l++)
-                drained = ch[l].nd >= tr->gens[l].count && !ch[l].active;
-            if (drained) break;
         }
         if (t > (UINT64_C(1) << 40)) {
             ef_diags_add(diags, n->arch->file, 0, 0, "", NULL, NULL,

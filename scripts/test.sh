@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# One command from a fresh checkout to a full test run: installs the
+# dependencies, builds with warnings as errors under AddressSanitizer and
+# UndefinedBehaviorSanitizer, runs every unit and end-to-end test, then
+# checks the public reference cases with a plain build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh
+jobs=$(nproc)
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DEF_WERROR=ON -DEF_SANITIZE=ON >/dev/null
+cmake --build build-asan -j"$jobs"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+(cd build-asan && ctest --output-on-failure -j"$jobs")
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DEF_WERROR=ON >/dev/null
+cmake --build build -j"$jobs" >/dev/null
+(cd build && ctest --output-on-failure -j"$jobs")
