@@ -20,6 +20,7 @@
 #define EF_MAX_EINSUMS 32       /* Einsums of one cascade                 */
 #define EF_MAX_LEVELS 8         /* storage levels of one architecture     */
 #define EF_MAX_LOOPS 64         /* loops of one mapping, all levels       */
+#define EF_MAX_LEVEL_LOOPS 16   /* loops of one list (temporal/rows/cols) */
 #define EF_MAX_PES 65536        /* rows x cols                            */
 #define EF_MAX_TENSOR_WORDS (UINT64_C(1) << 31) /* words of one tensor    */
 #define EF_MAX_DIAGS 50         /* diagnostics kept before giving up      */

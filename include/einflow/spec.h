@@ -127,11 +127,11 @@ typedef struct {
 
 typedef struct {
     char level[EF_MAX_NAME];
-    ef_factor_spec temporal[EF_MAX_LOOPS];   /* outermost first        */
+    ef_factor_spec temporal[EF_MAX_LEVEL_LOOPS];   /* outermost first        */
     int temporal_count;
-    ef_factor_spec rows[EF_MAX_LOOPS];       /* spatial onto PE rows   */
+    ef_factor_spec rows[EF_MAX_LEVEL_LOOPS];       /* spatial onto PE rows   */
     int row_count;
-    ef_factor_spec cols[EF_MAX_LOOPS];       /* spatial onto PE cols   */
+    ef_factor_spec cols[EF_MAX_LEVEL_LOOPS];       /* spatial onto PE cols   */
     int col_count;
     char keep[EF_MAX_TENSORS * 4][EF_MAX_NAME];
     int keep_count;

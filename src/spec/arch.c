@@ -115,6 +115,8 @@ typedef struct {
     ef_arch_spec *a;
     const yt_node *name_node[EF_MAX_LEVELS]; /* for "first at line" */
     const yt_node *energy_node[EF_MAX_LEVELS]; /* where energy was set */
+    const yt_node *level_node[EF_MAX_LEVELS];  /* each level's mapping */
+    const yt_node *per_pe_node[EF_MAX_LEVELS]; /* its per_pe value       */
 } arch_ctx;
 
 static int find_level(const ef_arch_spec *a, const char *name) {
@@ -184,7 +186,9 @@ static void load_level(arch_ctx *c, const yt_node *n, const char *path) {
         if (first >= 0 && first < index) {
             yt_error(c->doc, name, yt_obj_path(&o, "name", kp, sizeof kp),
                      NULL, "duplicate level name \"%s\" (first at line %d)",
-                     lv->name, c->name_node[first]->line);
+                     lv->name,
+                     c->name_node[first] ? c->name_node[first]->line
+                                         : a->levels[first].loc.line);
             lv->name[0] = '\0';
         } else {
             c->name_node[index] = name;
@@ -204,6 +208,8 @@ static void load_level(arch_ctx *c, const yt_node *n, const char *path) {
     const yt_node *cap = yt_obj_val(&o, "capacity");
     if (cap)
         load_capacity(c, cap, yt_obj_path(&o, "capacity", kp, sizeof kp), lv);
+    c->level_node[index] = n;
+    c->per_pe_node[index] = yt_obj_val(&o, "per_pe");
     yt_get_bool(&o, "per_pe", &lv->per_pe);
     yt_get_bool(&o, "double_buffer", &lv->double_buffer);
     yt_get_num(&o, "read_bandwidth", &lv->read_bandwidth_bytes);
@@ -227,6 +233,35 @@ static void load_level(arch_ctx *c, const yt_node *n, const char *path) {
                     index);
 }
 
+/* Per-PE levels sit inside the shared ones: the outermost level is
+ * shared, and below the first per-PE level every level is per-PE. */
+static void check_per_pe_order(arch_ctx *c) {
+    const ef_arch_spec *a = c->a;
+    char path[YT_MAX_PATH];
+    if (a->level_count > 0 && a->levels[0].per_pe && c->per_pe_node[0]) {
+        yt_error(c->doc, c->per_pe_node[0], "levels[0].per_pe",
+                 "per_pe levels are the innermost ones, inside a shared level",
+                 "expected the outermost level to be shared, found per_pe: "
+                 "true");
+        return;
+    }
+    int first = -1;
+    for (int i = 0; i < a->level_count; i++) {
+        if (a->levels[i].per_pe && first < 0)
+            first = i;
+        if (first >= 0 && !a->levels[i].per_pe && c->level_node[i]) {
+            yt_path_index(path, sizeof path, "levels", (size_t)i);
+            yt_error(c->doc, c->level_node[i], path,
+                     "per_pe levels are the innermost ones, inside a shared "
+                     "level",
+                     "expected a per_pe level inside per_pe level \"%s\" "
+                     "(levels[%d]), found a shared one",
+                     a->levels[first].name, first);
+            return;
+        }
+    }
+}
+
 static void load_levels(arch_ctx *c, const yt_node *seq) {
     if (seq->count == 0) {
         yt_error(c->doc, seq, "levels", NULL,
@@ -244,6 +279,7 @@ static void load_levels(arch_ctx *c, const yt_node *seq) {
         yt_path_index(path, sizeof path, "levels", i);
         load_level(c, seq->items[i], path);
     }
+    check_per_pe_order(c);
 }
 
 /* Names of levels [first, level_count) that loaded, plus extra (or
@@ -268,7 +304,7 @@ static void bad_level_ref(arch_ctx *c, const yt_node *n, const char *path,
     const char *best = ef_suggest(n->text, names, count);
     if (best)
         snprintf(hint, sizeof hint, "did you mean \"%s\"?", best);
-    yt_join(list, sizeof list, names, count, NULL);
+    yt_join(list, sizeof list, names, count);
     if (inside)
         yt_error(c->doc, n, path, best ? hint : NULL,
                  "expected a level inside %s (one of %s), found %s", inside,
@@ -359,7 +395,7 @@ static void load_energy_map(arch_ctx *c, const yt_node *map,
             const char *best = ef_suggest(k->text, names, count);
             if (best)
                 snprintf(hint, sizeof hint, "did you mean \"%s\"?", best);
-            yt_join(list, sizeof list, names, count, NULL);
+            yt_join(list, sizeof list, names, count);
             yt_error(c->doc, k, "energy", best ? hint : NULL,
                      "expected a level name or MAC (one of %s), found \"%s\"",
                      list, k->text);

@@ -59,9 +59,9 @@ typedef struct {
  * loop order) survives YAML. */
 static void load_factors(map_ctx *c, const yt_node *seq, const char *path,
                          ef_factor_spec *out, int *count) {
-    if (seq->count > EF_MAX_LOOPS) {
+    if (seq->count > EF_MAX_LEVEL_LOOPS) {
         yt_error(c->doc, seq, path, NULL,
-                 "expected at most %d loops, found %zu", EF_MAX_LOOPS,
+                 "expected at most %d loops, found %zu", EF_MAX_LEVEL_LOOPS,
                  seq->count);
         return;
     }
@@ -93,6 +93,8 @@ static void load_factors(map_ctx *c, const yt_node *seq, const char *path,
     }
 }
 
+static int line_of(const yt_node *n) { return n ? n->line : 0; }
+
 /* keep: [I, O]. Returns the names' nodes so keep/bypass clashes can
  * point at the second mention. */
 static void load_names(map_ctx *c, const yt_node *seq, const char *path,
@@ -114,7 +116,7 @@ static void load_names(map_ctx *c, const yt_node *seq, const char *path,
             if (strcmp(out[j], out[*count]) == 0) {
                 yt_error(c->doc, seq->items[i], ip, NULL,
                          "tensor \"%s\" listed twice (first at line %d)",
-                         out[j], nodes[j]->line);
+                         out[j], line_of(nodes[j]));
                 dup = true;
             }
         }
@@ -152,7 +154,7 @@ static void load_level(map_ctx *c, const yt_node *n, const char *path,
         load_factors(c, v, yt_obj_path(&so, "cols", kp, sizeof kp), lm->cols,
                      &lm->col_count);
 
-    const yt_node *keep_nodes[MAX_KEEP], *bypass_nodes[MAX_KEEP];
+    const yt_node *keep_nodes[MAX_KEEP] = {0}, *bypass_nodes[MAX_KEEP] = {0};
     if ((v = yt_obj_val(&o, "keep"))) {
         lm->keep_given = true;
         load_names(c, v, yt_obj_path(&o, "keep", kp, sizeof kp), lm->keep,
@@ -171,7 +173,7 @@ static void load_level(map_ctx *c, const yt_node *n, const char *path,
             yt_error(c->doc, bypass_nodes[i], ip,
                      "a level either keeps a tensor or lets it pass by",
                      "tensor \"%s\" is both kept (line %d) and bypassed",
-                     lm->bypass[i], keep_nodes[j]->line);
+                     lm->bypass[i], line_of(keep_nodes[j]));
         }
     }
 }

@@ -68,16 +68,13 @@ void yt_path_index(char *buf, size_t size, const char *parent, size_t i) {
     snprintf(buf, size, "%s[%zu]", parent ? parent : "", i);
 }
 
-void yt_join(char *buf, size_t size, const char *const *names, size_t n,
-             const char *last_sep) {
+void yt_join(char *buf, size_t size, const char *const *names, size_t n) {
     size_t at = 0;
     if (size == 0)
         return;
     buf[0] = '\0';
     for (size_t i = 0; i < n && at < size; i++) {
-        const char *sep = i == 0 ? "" : (i + 1 == n && last_sep) ? last_sep
-                                                                 : ", ";
-        int w = snprintf(buf + at, size - at, "%s%s", sep, names[i]);
+        int w = snprintf(buf + at, size - at, "%s%s", i ? ", " : "", names[i]);
         if (w < 0)
             break;
         at += (size_t)w;
@@ -324,7 +321,7 @@ bool yt_enum(yt_doc *d, const yt_node *n, const char *path,
         n->kind == YT_SCALAR ? ef_suggest(n->text, choices, count) : NULL;
     if (best)
         snprintf(hint, sizeof hint, "did you mean \"%s\"?", best);
-    yt_join(list, sizeof list, choices, count, NULL);
+    yt_join(list, sizeof list, choices, count);
     yt_error(d, n, path, best ? hint : NULL, "expected one of %s, found %s",
              list, yt_describe(n, found, sizeof found));
     return false;
@@ -434,7 +431,7 @@ static void unknown_key(yt_obj *o, const yt_node *key) {
         snprintf(hint, sizeof hint, "did you mean \"%s\"?", best);
     } else {
         char list[256];
-        yt_join(list, sizeof list, names, o->nkeys, NULL);
+        yt_join(list, sizeof list, names, o->nkeys);
         snprintf(hint, sizeof hint, "allowed keys here: %s", list);
     }
     yt_error(o->doc, key, o->path, hint, "unknown key \"%s\"", key->text);

@@ -311,6 +311,12 @@ static yt_node *parse_map(loader *L, yt_node *n, int depth) {
                      kind_name[key->kind]);
             keep = false;
         }
+        if (keep && strlen(key->text) != key->len) {
+            yt_error(L->doc, key, "", NULL,
+                     "expected a key without NUL characters, found \"%s\\0...\"",
+                     key->text);
+            keep = false;
+        }
         const yt_node *first =
             keep ? find_key(n, key->text, key->len) : NULL;
         if (first) {

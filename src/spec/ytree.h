@@ -95,9 +95,8 @@ void yt_path_index(char *buf, size_t size, const char *parent, size_t i);
 
 ef_loc yt_loc(const char *file, const yt_node *n);
 char *yt_strdup(const char *s);
-/* "a, b or c" of names[0..n), for "expected one of ...". */
-void yt_join(char *buf, size_t size, const char *const *names, size_t n,
-             const char *last_sep);
+/* "a, b, c" of names[0..n), for "expected one of ...". Truncates. */
+void yt_join(char *buf, size_t size, const char *const *names, size_t n);
 
 /* ---------- typed getters on one node (yget.c) ----------
  * Each returns true and writes *out on success; on failure it reports a
@@ -142,7 +141,6 @@ typedef enum {
     YT_T_NAME,     /* identifier                                          */
     YT_T_LABEL,    /* identifier that may also hold - . + (spec names)    */
     YT_T_ENUM,     /* one of choices                                      */
-    YT_T_SIZE,     /* integer with a unit                                 */
     YT_T_MAP,
     YT_T_SEQ,
     YT_T_ANY       /* the loader decides (e.g. size or per-tensor map)    */

@@ -175,6 +175,17 @@ static const struct {
      "F:4:21: error: levels[1].kind: expected dram only as the outermost "
      "level (levels[0]), found it at levels[1]",
      "levels are listed outermost first"},
+    /* per-PE levels inside shared ones */
+    {'a', ARCH_HEAD "  - {name: RF, kind: regfile, per_pe: true}\n",
+     "F:3:39: error: levels[0].per_pe: expected the outermost level to be "
+     "shared, found per_pe: true",
+     "per_pe levels are the innermost ones, inside a shared level"},
+    {'a', ARCH_HEAD "  - {name: D, kind: dram}\n"
+                    "  - {name: RF, kind: regfile, per_pe: true}\n"
+                    "  - {name: GLB, kind: sram}\n",
+     "F:5:5: error: levels[2]: expected a per_pe level inside per_pe level "
+     "\"RF\" (levels[1]), found a shared one",
+     "per_pe levels are the innermost ones, inside a shared level"},
     /* empty levels */
     {'a', "name: a\nlevels: []\n",
      "F:2:9: error: levels: expected at least one level, found an empty "
