@@ -9,7 +9,10 @@
 
 #include "einflow/model.h"
 
-typedef enum { EF_ENGINE_STEP } ef_engine;
+typedef enum {
+    EF_ENGINE_STEP,   /* reference: advances one cycle at a time        */
+    EF_ENGINE_EVENT   /* jumps over cycles where nothing changes         */
+} ef_engine;
 
 typedef enum {
     EF_FOLD_OVERLAP,   /* default: a fold's drain overlaps the next fill */

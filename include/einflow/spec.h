@@ -134,9 +134,11 @@ typedef struct {
     ef_factor_spec cols[EF_MAX_LEVEL_LOOPS];       /* spatial onto PE cols   */
     int col_count;
     char keep[EF_MAX_TENSORS * 4][EF_MAX_NAME];
+    ef_loc keep_loc[EF_MAX_TENSORS * 4];
     int keep_count;
     bool keep_given;             /* absent: keeps every tensor           */
     char bypass[EF_MAX_TENSORS * 4][EF_MAX_NAME];
+    ef_loc bypass_loc[EF_MAX_TENSORS * 4];
     int bypass_count;
     ef_loc loc;
 } ef_level_mapping_spec;

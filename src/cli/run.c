@@ -27,7 +27,9 @@ static const char run_usage[] =
     "  --check-values      push seeded random values through the mapped nest\n"
     "                      and compare every output with a direct evaluation\n"
     "  --seed N            seed for --check-values (default 1)\n"
-    "  --engine step       simulation engine (step: the cycle stepper)\n"
+    "  --engine E          event (default): jumps over cycles in which nothing\n"
+    "                      changes; step: the reference cycle stepper; both\n"
+    "                      give identical results\n"
     "  --fold-model M      systolic arrays: overlap (default: a fold's drain\n"
     "                      overlaps the next fill) or scalesim (SCALE-Sim's\n"
     "                      serial fold formula)\n"
@@ -78,7 +80,7 @@ int ef_cli_run(int argc, char **argv) {
     int nfiles = 0;
     const char *out_path = NULL;
     bool json_stdout = false, quiet = false;
-    ef_sim_options opt = {.engine = EF_ENGINE_STEP, .fold_model = EF_FOLD_OVERLAP,
+    ef_sim_options opt = {.engine = EF_ENGINE_EVENT, .fold_model = EF_FOLD_OVERLAP,
                           .check_values = false, .seed = 1};
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -103,8 +105,9 @@ int ef_cli_run(int argc, char **argv) {
                 return usage_error("--seed expects a non-negative integer, found \"%s\"", argv[i]);
         } else if (!strcmp(a, "--engine")) {
             if (++i >= argc) return usage_error("%s needs a name", "--engine");
-            if (strcmp(argv[i], "step") != 0)
-                return usage_error("--engine expects step, found \"%s\"", argv[i]);
+            if (!strcmp(argv[i], "step")) opt.engine = EF_ENGINE_STEP;
+            else if (!strcmp(argv[i], "event")) opt.engine = EF_ENGINE_EVENT;
+            else return usage_error("--engine expects event or step, found \"%s\"", argv[i]);
         } else if (!strcmp(a, "--fold-model")) {
             if (++i >= argc) return usage_error("%s needs a name", "--fold-model");
             if (!strcmp(argv[i], "overlap")) opt.fold_model = EF_FOLD_OVERLAP;
@@ -177,7 +180,8 @@ int ef_cli_run(int argc, char **argv) {
         count++;
     }
     ef_run_meta meta = {.arch_file = files[0], .workload_file = files[1],
-                        .mapping_file = files[2], .engine = "step",
+                        .mapping_file = files[2],
+                        .engine = opt.engine == EF_ENGINE_STEP ? "step" : "event",
                         .fold_model = opt.fold_model == EF_FOLD_SCALESIM ? "scalesim" : "overlap",
                         .wall_seconds = now_seconds() - t0,
                         .check_values = opt.check_values, .seed = opt.seed};

@@ -139,6 +139,11 @@ static bool parse_factor(parser *p, int64_t *num, int *rank) {
     }
     bool is_bound;
     int r = rank_of_index(p, name, &is_bound);
+    skip_ws(p);
+    if (p->text[p->pos] == '[') {
+        fail(p, at, "expected \"]\" to close the index list before the tensor \"%s\"", name);
+        return false;
+    }
     if (r < 0) {
         char msg[320];
         size_t len = (size_t)snprintf(msg, sizeof msg,
@@ -223,7 +228,10 @@ static int tensor_id(parser *p, const char *name) {
     return t;
 }
 
-static bool parse_ref(parser *p, ef_operand *op) {
+/* ref := NAME "[" affine ("," affine)* "]". An output must be indexed by
+ * plain rank letters, and no tensor may use one rank in two dimensions:
+ * the model's footprints rely on both. */
+static bool parse_ref(parser *p, ef_operand *op, bool is_output) {
     size_t at = (skip_ws(p), p->pos);
     char name[EF_MAX_NAME];
     if (!read_name(p, name)) {
@@ -239,12 +247,42 @@ static bool parse_ref(parser *p, ef_operand *op) {
     op->tensor = t;
     if (!expect(p, "[")) return false;
     if (accept(p, "]")) return true;
+    int dim_of_rank[EF_MAX_RANKS];
+    for (int r = 0; r < EF_MAX_RANKS; r++) dim_of_rank[r] = -1;
     do {
         if (op->dims >= EF_MAX_DIMS) {
             fail(p, p->pos, "too many dimensions%s", "");
             return false;
         }
-        if (!parse_affine(p, &op->index[op->dims++])) return false;
+        size_t dim_at = (skip_ws(p), p->pos);
+        ef_affine *a = &op->index[op->dims];
+        if (!parse_affine(p, a)) return false;
+        char text[64];
+        size_t len = p->pos - dim_at;
+        while (len && (p->text[dim_at + len - 1] == ' ')) len--;
+        snprintf(text, sizeof text, "%.*s", (int)(len < 60 ? len : 60), p->text + dim_at);
+        if (is_output && (a->term_count != 1 || a->coef[0] != 1 || a->constant != 0)) {
+            char msg[256];
+            snprintf(msg, sizeof msg,
+                     "output %s must be indexed by lowercase rank letters, found \"%s\"%s",
+                     name, text,
+                     a->term_count == 0 ? " (an uppercase rank name stands for its bound)" : "");
+            fail(p, dim_at, "%s", msg);
+            return false;
+        }
+        for (int k = 0; k < a->term_count; k++) {
+            int r = a->rank[k];
+            if (dim_of_rank[r] >= 0) {
+                char msg[256];
+                snprintf(msg, sizeof msg,
+                         "rank %s indexes two dimensions of %s; each rank may index "
+                         "at most one dimension of a tensor", p->w->rank_names[r], name);
+                fail(p, dim_at, "%s", msg);
+                return false;
+            }
+            dim_of_rank[r] = op->dims;
+        }
+        op->dims++;
     } while (accept(p, ","));
     return expect(p, "]");
 }
@@ -310,7 +348,7 @@ static int parse_atom(parser *p) {
             return -1;
         }
         ef_operand op;
-        if (!parse_ref(p, &op)) return -1;
+        if (!parse_ref(p, &op, false)) return -1;
         for (int i = 0; i < e->input_count; i++)
             if (e->inputs[i].tensor == op.tensor &&
                 memcmp(&e->inputs[i], &op, sizeof op) != 0) {
@@ -376,7 +414,7 @@ ef_status ef_einsum_parse(ef_workload *w, const char *text, ef_loc loc,
     parser p = {.w = w, .text = text, .loc = loc, .diags = diags, .e = e};
     memset(e, 0, sizeof *e);
     e->loc = loc;
-    if (!parse_ref(&p, &e->output)) return EF_ERR_SPEC;
+    if (!parse_ref(&p, &e->output, true)) return EF_ERR_SPEC;
     skip_ws(&p);
     size_t op_at = p.pos;
     if (accept(&p, "+=")) e->reduce = EF_REDUCE_SUM;

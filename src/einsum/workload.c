@@ -102,7 +102,7 @@ static bool check_names(ef_workload *w, ef_diags *diags) {
     const char *names[EF_MAX_TENSORS * 4];
     for (int t = 0; t < w->tensor_count; t++) names[t] = w->tensors[t].name;
     bool ok = true;
-    char msg[200], hint[100];
+    char msg[400], hint[100];
     for (int i = 0; i < s->precision_count + s->padding_count; i++) {
         bool is_prec = i < s->precision_count;
         const char *tn = is_prec ? s->precisions[i].tensor
@@ -111,7 +111,11 @@ static bool check_names(ef_workload *w, ef_diags *diags) {
                              : s->paddings[i - s->precision_count].loc;
         if (ef_workload_tensor_id(w, tn) >= 0) continue;
         const char *sug = ef_suggest(tn, names, (size_t)w->tensor_count);
-        snprintf(msg, sizeof msg, "unknown tensor \"%s\": no Einsum uses it", tn);
+        size_t len = (size_t)snprintf(msg, sizeof msg,
+                                      "unknown tensor \"%s\": the Einsums use ", tn);
+        for (int t = 0; t < w->tensor_count && len < sizeof msg; t++)
+            len += (size_t)snprintf(msg + len, sizeof msg - len, "%s%s", t ? ", " : "",
+                                    names[t]);
         if (sug) snprintf(hint, sizeof hint, "did you mean \"%s\"?", sug);
         add_loc_diag(diags, loc, is_prec ? "precision" : "padding",
                      sug ? hint : NULL, msg);

@@ -112,9 +112,13 @@ static void add_loops(builder *b, int level, const ef_factor_spec *f, int count,
         if (r < 0) {
             const char *s = ef_suggest(f[i].rank, names, (size_t)w->rank_count);
             if (s) snprintf(hint, sizeof hint, "did you mean \"%s\"?", s);
+            char list[256];
+            size_t len = 0;
+            for (int q = 0; q < w->rank_count && len < sizeof list; q++)
+                len += (size_t)snprintf(list + len, sizeof list - len, "%s%s",
+                                        q ? ", " : "", w->rank_names[q]);
             err(b, f[i].loc, p, s ? hint : NULL,
-                "unknown rank \"%s\": the workload's ranks are declared under ranks:",
-                f[i].rank);
+                "unknown rank \"%s\": the workload's ranks are %s", f[i].rank, list);
             continue;
         }
         if (!n->einsum->rank_used[r]) {
@@ -159,12 +163,17 @@ static void set_keeps(builder *b, int level, const ef_level_mapping_spec *lm) {
             const char *t = pass ? lm->bypass[i] : lm->keep[i];
             int op;
             if (!op_named(n, t, &op)) {
-                char hint[96];
+                char hint[96], list[256];
                 const char *s = ef_suggest(t, names, (size_t)n->op_count);
                 if (s) snprintf(hint, sizeof hint, "did you mean \"%s\"?", s);
-                err(b, lm->loc, pass ? "bypass" : "keep", s ? hint : NULL,
-                    "unknown tensor \"%s\": the Einsum's tensors are its output "
-                    "and operands", t);
+                size_t len = 0;
+                for (int o = 0; o < n->op_count && len < sizeof list; o++)
+                    len += (size_t)snprintf(list + len, sizeof list - len, "%s%s",
+                                            o ? ", " : "", names[o]);
+                char path[64];
+                snprintf(path, sizeof path, "%s[%d]", pass ? "bypass" : "keep", i);
+                err(b, pass ? lm->bypass_loc[i] : lm->keep_loc[i], path, s ? hint : NULL,
+                    "unknown tensor \"%s\": this Einsum's tensors are %s", t, list);
                 continue;
             }
             L->keeps[op] = !pass;
@@ -221,34 +230,6 @@ static void check_coverage(builder *b) {
     }
 }
 
-static void check_projections(builder *b) {
-    ef_nest *n = b->n;
-    const ef_workload *w = n->workload;
-    for (int o = 0; o < n->op_count; o++) {
-        const ef_operand *op = n->ops[o];
-        int seen[EF_MAX_RANKS];
-        for (int r = 0; r < EF_MAX_RANKS; r++) seen[r] = -1;
-        for (int d = 0; d < op->dims; d++)
-            for (int k = 0; k < op->index[d].term_count; k++) {
-                int r = op->index[d].rank[k];
-                if (seen[r] >= 0 && seen[r] != d)
-                    err(b, n->einsum->loc, "einsums", NULL,
-                        "rank %s indexes two dimensions of %s; einflow needs "
-                        "each rank in at most one dimension of a tensor",
-                        w->rank_names[r], w->tensors[op->tensor].name);
-                seen[r] = d;
-            }
-        if (o == n->out_op)
-            for (int d = 0; d < op->dims; d++)
-                if (op->index[d].term_count != 1 || op->index[d].coef[0] != 1 ||
-                    op->index[d].constant != 0)
-                    err(b, n->einsum->loc, "einsums", NULL,
-                        "output %s must be indexed by plain rank letters "
-                        "(dimension %d is an expression)",
-                        w->tensors[op->tensor].name, d);
-    }
-}
-
 static void place_spatial(builder *b) {
     ef_nest *n = b->n;
     const ef_arch_spec *a = n->arch;
@@ -286,13 +267,19 @@ static void place_spatial(builder *b) {
         uint64_t *used = lp->kind == EF_LOOP_ROWS ? &n->rows_used : &n->cols_used;
         *used *= lp->factor;
     }
-    if (n->rows_used > (uint64_t)a->rows || n->cols_used > (uint64_t)a->cols)
-        err(b, n->spatial_level >= 0 ? n->arch->levels[n->spatial_level].loc
-                                     : a->loc,
-            "spatial", NULL,
-            "spatial factors need %llu x %llu PEs but pe_array is %d x %d",
-            (unsigned long long)n->rows_used, (unsigned long long)n->cols_used,
-            a->rows, a->cols);
+    for (int dim = 0; dim < 2; dim++) {
+        uint64_t used = dim ? n->cols_used : n->rows_used;
+        int have = dim ? a->cols : a->rows;
+        if (used <= (uint64_t)have) continue;
+        ef_loop_kind kind = dim ? EF_LOOP_COLS : EF_LOOP_ROWS;
+        const ef_loop *first = NULL;
+        for (int i = 0; i < n->loop_count && !first; i++)
+            if (n->loops[i].kind == kind) first = &n->loops[i];
+        err(b, first ? first->loc : a->loc, first ? first->path : "spatial", NULL,
+            "the spatial %s factors need %llu PE %s but pe_array has %d",
+            dim ? "cols" : "rows", (unsigned long long)used,
+            dim ? "columns" : "rows", have);
+    }
 }
 
 static void pick_noc(builder *b) {
@@ -347,6 +334,8 @@ static void tiles_and_capacity(builder *b, const ef_level_mapping_spec **lm) {
         }
         const ef_level_spec *ls = &a->levels[l];
         uint64_t words_sum = 0, bytes_sum = 0;
+        char parts[256] = "";
+        size_t plen = 0;
         int mult = ls->double_buffer ? 2 : 1;
         ef_loc where = lm[l] ? lm[l]->loc : ls->loc;
         for (int o = 0; o < n->op_count; o++) {
@@ -357,6 +346,10 @@ static void tiles_and_capacity(builder *b, const ef_level_mapping_spec **lm) {
             uint64_t bytes = ef_words_to_bytes(words, t->bits);
             words_sum += words;
             bytes_sum += bytes;
+            if (plen < sizeof parts)
+                plen += (size_t)snprintf(parts + plen, sizeof parts - plen, "%s%s %llu",
+                                         plen ? ", " : "", t->name,
+                                         (unsigned long long)(ls->capacity.in_words ? words : bytes));
             if (ls->partition_count == 0) continue;
             const ef_partition *part = NULL;
             for (int p = 0; p < ls->partition_count; p++)
@@ -382,11 +375,11 @@ static void tiles_and_capacity(builder *b, const ef_level_mapping_spec **lm) {
             ls->capacity.amount > 0) {
             uint64_t need = ls->capacity.in_words ? words_sum : bytes_sum;
             if (need > ls->capacity.amount)
-                err(b, where, ls->name, NULL,
-                    "the tiles kept at %s need %llu %s%s but it holds %llu",
+                err(b, where, ls->name, "shrink the loops at or below this level, or bypass a tensor",
+                    "the tiles kept at %s need %llu %s%s (%s) but it holds %llu",
                     ls->name, (unsigned long long)need,
                     ls->capacity.in_words ? "words" : "bytes",
-                    mult == 2 ? " (double-buffered)" : "",
+                    mult == 2 ? ", double-buffered" : "", parts,
                     (unsigned long long)ls->capacity.amount);
         }
     }
@@ -459,7 +452,6 @@ ef_nest *ef_nest_build(const ef_arch_spec *arch, const ef_workload *w,
         set_keeps(&b, l, lm[l]);
     }
     if (b.failed) goto fail;
-    check_projections(&b);
     check_coverage(&b);
     place_spatial(&b);
     if (b.failed) goto fail;

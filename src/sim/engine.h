@@ -39,8 +39,11 @@ typedef struct {
 ef_status ef_trace_run(ef_trace *t, ef_values *values, ef_diags *diags);
 void ef_trace_free(ef_trace *t);
 
-/* Pass 2: fills res->cycles and stalls from t's generations. */
-ef_status ef_step_run(ef_trace *t, ef_diags *diags);
+/* Pass 2: fills res->cycles and stalls from t's generations, one cycle
+ * at a time, or (fast_forward) jumping over cycles in which nothing
+ * but counters would change — the event engine; both give identical
+ * results by construction, and the tests compare them. */
+ef_status ef_step_run(ef_trace *t, bool fast_forward, ef_diags *diags);
 
 /* Value tracking hooks used by trace.c; no-ops when values is NULL. */
 struct ef_values {

@@ -145,7 +145,12 @@ static ef_status compare_values(const ef_nest *n, ef_values *v, ef_result *res,
  * the rows first); the whole run reports folds * per-fold - 1. */
 static void scalesim_cycles(const ef_nest *n, ef_result *res) {
     uint64_t folds = 1, t = 1;
-    bool out_moves = false;
+    /* output stationary when the PEs' own storage keeps the output;
+     * without per-PE storage, when no inner loop walks over outputs */
+    bool out_moves = n->first_pe_level < n->level_count
+                         ? !n->levels[n->first_pe_level].keeps[n->out_op]
+                         : false;
+    bool by_loops = n->first_pe_level >= n->level_count;
     const ef_operand *out = n->ops[n->out_op];
     for (int j = 0; j < n->loop_count; j++) {
         const ef_loop *lp = &n->loops[j];
@@ -154,7 +159,8 @@ static void scalesim_cycles(const ef_nest *n, ef_result *res) {
         else {
             t *= lp->factor;
             for (int d = 0; d < out->dims; d++)
-                if (lp->factor > 1 && out->index[d].rank[0] == lp->rank) out_moves = true;
+                if (by_loops && lp->factor > 1 && out->index[d].rank[0] == lp->rank)
+                    out_moves = true;
         }
     }
     uint64_t R = (uint64_t)n->arch->rows, C = (uint64_t)n->arch->cols;
@@ -184,7 +190,7 @@ ef_result *ef_sim_run(const ef_nest *nest, const ef_sim_options *opt,
     tr.res = res;
     ef_values *v = opt->check_values ? values : NULL;
     ef_status st = ef_trace_run(&tr, v, diags);
-    if (st == EF_OK) st = ef_step_run(&tr, diags);
+    if (st == EF_OK) st = ef_step_run(&tr, opt->engine == EF_ENGINE_EVENT, diags);
     if (st == EF_OK && nest->noc->topology == EF_NOC_SYSTOLIC && nest->spatial_level >= 0) {
         if (opt->fold_model == EF_FOLD_SCALESIM) {
             scalesim_cycles(nest, res);

@@ -27,21 +27,47 @@ typedef struct {
     int depth;                /* 1, or 2 when double-buffered           */
 } chan;
 
-static void add_stall(ef_result *r, const char *cause) {
+static void add_stall(ef_result *r, const char *cause, uint64_t cycles) {
+    r->stall_total += cycles;
     for (int i = 0; i < r->stall_count; i++)
         if (strcmp(r->stalls[i].cause, cause) == 0) {
-            r->stalls[i].cycles++;
-            r->stall_total++;
+            r->stalls[i].cycles += cycles;
             return;
         }
     if (r->stall_count < EF_MAX_STALL_CAUSES) {
         snprintf(r->stalls[r->stall_count].cause, sizeof r->stalls[0].cause, "%s", cause);
-        r->stalls[r->stall_count++].cycles = 1;
-        r->stall_total++;
+        r->stalls[r->stall_count++].cycles = cycles;
     }
 }
 
-/* Index of the child generation that ends where parent gen g ends. */
+/* The event engine's jump: how many cycles after t change nothing but
+ * counters. Nothing changes until the earliest in-flight transfer ends
+ * (its completion may start others) or the array issues the last step
+ * of some generation (that may release a write-back); a cycle right
+ * after one that crossed a generation boundary is never skipped. */
+static uint64_t quiet_cycles(const ef_trace *tr, const chan *ch, uint64_t t,
+                             uint64_t s, uint64_t k, uint64_t issued,
+                             bool crossed) {
+    int nl = tr->n->level_count;
+    if (issued && (issued < k || crossed)) return 0;
+    uint64_t quiet = NEVER;
+    for (int l = 1; l < nl; l++)
+        if (ch[l].active && ch[l].end - t - 1 < quiet) quiet = ch[l].end - t - 1;
+    if (!issued) return quiet == NEVER ? 0 : quiet; /* stalled or draining */
+    uint64_t boundary = tr->steps;   /* first step of the next generation */
+    for (int l = 1; l < nl; l++) {
+        const ef_gen_list *gl = &tr->gens[l];
+        if (ch[l].fill_done[ch[l].cg] > t) return 0;
+        uint64_t next = ch[l].cg + 1 < gl->count ? gl->gens[ch[l].cg + 1].first_step
+                                                 : tr->steps;
+        if (next < boundary) boundary = next;
+    }
+    /* cycles whose k steps all lie before the last step of a generation */
+    uint64_t by_steps = boundary - 1 > s ? (boundary - 1 - s) / k : 0;
+    return by_steps < quiet ? by_steps : quiet;
+}
+
+/* Index of the child generation that ends where generation g ends. */
 static uint64_t child_last_gen(const ef_gen_list *child, const ef_gen_list *me,
                                uint64_t g) {
     if (g + 1 >= me->count) return child->count - 1;
@@ -121,7 +147,7 @@ static void stall_cause(ef_trace *tr, chan *ch, uint64_t t, char *out, size_t n)
     snprintf(out, n, "unknown");
 }
 
-ef_status ef_step_run(ef_trace *tr, ef_diags *diags) {
+ef_status ef_step_run(ef_trace *tr, bool fast_forward, ef_diags *diags) {
     const ef_nest *n = tr->n;
     ef_result *res = tr->res;
     int nl = n->level_count;
@@ -154,6 +180,7 @@ ef_status ef_step_run(ef_trace *tr, ef_diags *diags) {
             for (int l = nl - 1; l >= 1; l--) changed |= service(tr, ch, l, t);
         }
         uint64_t issued = 0;
+        bool crossed = false;
         while (issued < k && s < tr->steps) {
             bool ready = true;
             for (int l = 1; l < nl && ready; l++) ready = ch[l].fill_done[ch[l].cg] <= t;
@@ -166,6 +193,7 @@ ef_status ef_step_run(ef_trace *tr, ef_diags *diags) {
                 bool last = c->cg + 1 >= gl->count ? s >= tr->steps
                                                    : s >= gl->gens[c->cg + 1].first_step;
                 if (last) {
+                    crossed = true;
                     c->compute_done[c->cg] = t + 1;
                     if (c->cg + 1 < gl->count) c->cg++;
                 }
@@ -191,11 +219,18 @@ ef_status ef_step_run(ef_trace *tr, ef_diags *diags) {
             st = EF_ERR_OVERFLOW;
             goto out;
         }
+        uint64_t quiet = fast_forward ? quiet_cycles(tr, ch, t, s, k, issued, crossed) : 0;
         if (!issued && s < tr->steps) {
             char cause[EF_MAX_NAME + 16];
             stall_cause(tr, ch, t, cause, sizeof cause);
-            add_stall(res, cause);
+            add_stall(res, cause, 1 + quiet);
         }
+        if (quiet && issued == k) {
+            s += quiet * k;
+            compute += quiet;
+            last_issue = t + quiet;
+        }
+        t += quiet;
         if (t > (UINT64_C(1) << 40)) {
             ef_diags_add(diags, n->arch->file, 0, 0, "", NULL, NULL,
                          "the simulation did not finish within 2^40 cycles");
@@ -211,7 +246,7 @@ ef_status ef_step_run(ef_trace *tr, ef_diags *diags) {
     }
     /* cycles after the last MAC spent writing results back */
     if (end > last_issue + 1 && any_issue) {
-        for (uint64_t c = last_issue + 1; c < end; c++) add_stall(res, "final_drain");
+        add_stall(res, "final_drain", end - last_issue - 1);
     }
     res->cycles = end;
     res->compute_cycles = compute;

@@ -230,29 +230,29 @@ char *ef_diags_render(const ef_diags *d) {
 
 static int lower(int c) { return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c; }
 
+/* Edit distance counting a swap of two neighbouring letters as one edit
+ * (optimal string alignment), so "rnu" is one edit from "run". */
 static size_t levenshtein(const char *a, size_t la, const char *b, size_t lb) {
-    size_t row[SUGGEST_MAX_LEN + 1];
+    size_t d[SUGGEST_MAX_LEN + 1][SUGGEST_MAX_LEN + 1];
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = i;
     for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
+        d[0][j] = j;
     for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
         for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t cost = lower((unsigned char)a[i - 1]) ==
-                                  lower((unsigned char)b[j - 1])
-                              ? 0
-                              : 1;
-            size_t best = diag + cost;
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
+            int ai = lower((unsigned char)a[i - 1]), bj = lower((unsigned char)b[j - 1]);
+            size_t best = d[i - 1][j - 1] + (ai != bj);
+            if (d[i - 1][j] + 1 < best)
+                best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && ai == lower((unsigned char)b[j - 2]) &&
+                lower((unsigned char)a[i - 2]) == bj && d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
         }
     }
-    return row[lb];
+    return d[la][lb];
 }
 
 static size_t common_prefix(const char *a, const char *b) {
@@ -270,7 +270,9 @@ const char *ef_suggest(const char *word, const char *const *candidates,
     size_t lw = strlen(word);
     if (lw > SUGGEST_MAX_LEN)
         return NULL;
-    size_t limit = lw / 3 > 1 ? lw / 3 : 1;
+    /* a one-letter name is one edit from every other one: suggest only
+     * a difference of case there */
+    size_t limit = lw < 2 ? 0 : lw / 3 > 1 ? lw / 3 : 1;
     const char *best = NULL;
     size_t best_dist = 0, best_prefix = 0;
     for (size_t i = 0; i < n; i++) {

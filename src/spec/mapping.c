@@ -98,7 +98,7 @@ static int line_of(const yt_node *n) { return n ? n->line : 0; }
 /* keep: [I, O]. Returns the names' nodes so keep/bypass clashes can
  * point at the second mention. */
 static void load_names(map_ctx *c, const yt_node *seq, const char *path,
-                       char (*out)[EF_MAX_NAME], int *count,
+                       char (*out)[EF_MAX_NAME], ef_loc *locs, int *count,
                        const yt_node **nodes) {
     if (seq->count > (size_t)MAX_KEEP) {
         yt_error(c->doc, seq, path, NULL,
@@ -123,6 +123,7 @@ static void load_names(map_ctx *c, const yt_node *seq, const char *path,
         if (dup)
             continue;
         nodes[*count] = seq->items[i];
+        locs[*count] = yt_loc(c->m->file, seq->items[i]);
         (*count)++;
     }
 }
@@ -158,11 +159,11 @@ static void load_level(map_ctx *c, const yt_node *n, const char *path,
     if ((v = yt_obj_val(&o, "keep"))) {
         lm->keep_given = true;
         load_names(c, v, yt_obj_path(&o, "keep", kp, sizeof kp), lm->keep,
-                   &lm->keep_count, keep_nodes);
+                   lm->keep_loc, &lm->keep_count, keep_nodes);
     }
     if ((v = yt_obj_val(&o, "bypass")))
         load_names(c, v, yt_obj_path(&o, "bypass", kp, sizeof kp), lm->bypass,
-                   &lm->bypass_count, bypass_nodes);
+                   lm->bypass_loc, &lm->bypass_count, bypass_nodes);
     for (int i = 0; i < lm->bypass_count; i++) {
         for (int j = 0; j < lm->keep_count; j++) {
             if (strcmp(lm->bypass[i], lm->keep[j]) != 0)

@@ -235,7 +235,7 @@ static const struct {
     {'a', ARCH_HEAD "  - {name: GLB, kind: sram}\nenergy:\n  GBL: {read: 1}\n",
      "F:5:3: error: energy: expected a level name or MAC (one of GLB, MAC), "
      "found \"GBL\"",
-     NULL},
+     "did you mean \"GLB\"?"},
     /* energy in two places */
     {'a', ARCH_HEAD "  - {name: GLB, kind: sram, energy: {read: 1}}\n"
                     "energy:\n  GLB: {read: 2}\n",

@@ -1,0 +1,162 @@
+/* Golden diagnostics: each tests/golden/<name>.yaml is broken in one way;
+ * einflow must exit with the given code and print exactly
+ * tests/golden/<name>.expected on stderr (nothing on stdout). The other
+ * two inputs of `run` are good bundled files. Paths are relative to the
+ * source directory (the test changes there) so the text is stable.
+ *
+ * To regenerate after an intended change of wording:
+ *   EF_GOLDEN_UPDATE=1 build/tests/check_e2e_golden
+ * then READ every changed .expected (git diff tests/golden) before
+ * committing: each must name the right file:line:col and say what is
+ * wrong and how to fix it.
+ *
+ * Every .expected was read and judged right: the right file:line:col,
+ * what is wrong, and how to fix it. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "e2e_util.h"
+
+#define ARCH2 "configs/teach_2level.yaml"
+#define CONV "workloads/conv1d.yaml"
+#define MAP_WS "mappings/teach_2level__conv1d_ws.yaml"
+#define G(name) "tests/golden/" name ".yaml"
+
+typedef struct {
+    const char *name;      /* tests/golden/<name>.expected          */
+    const char *args[6];   /* einflow arguments, NULL-terminated    */
+    int exit_code;
+} golden_case;
+
+#define ARCH_CASE(n) {n, {"run", G(n), CONV, MAP_WS, NULL}, 1}
+#define WORK_CASE(n) {n, {"run", ARCH2, G(n), MAP_WS, NULL}, 1}
+#define MAP_CASE(n) {n, {"run", ARCH2, CONV, G(n), NULL}, 1}
+
+static const golden_case golden[] = {
+    /* architecture files */
+    ARCH_CASE("arch_unknown_key"),        /* capcity: did you mean capacity */
+    ARCH_CASE("arch_duplicate_key"),
+    ARCH_CASE("arch_bad_kind"),
+    ARCH_CASE("arch_capacity_no_unit"),
+    ARCH_CASE("arch_capacity_kb"),        /* KB: did you mean KiB */
+    ARCH_CASE("arch_yaml_syntax"),
+    ARCH_CASE("arch_both_bandwidths"),
+    ARCH_CASE("arch_dram_not_outermost"),
+    ARCH_CASE("arch_rows_not_integer"),
+    ARCH_CASE("arch_zero_capacity"),
+    ARCH_CASE("arch_anchor"),
+    ARCH_CASE("arch_missing_name"),
+    /* workload files */
+    WORK_CASE("workload_einsum_syntax"),  /* missing ] */
+    WORK_CASE("workload_unknown_index"),
+    WORK_CASE("workload_unknown_key"),
+    WORK_CASE("workload_zero_rank"),
+    /* mapping files */
+    MAP_CASE("mapping_unknown_level"),    /* Bufer: did you mean Buffer */
+    MAP_CASE("mapping_factors_short"),
+    MAP_CASE("mapping_empty_tiles"),
+    MAP_CASE("mapping_level_order"),
+    MAP_CASE("mapping_keep_and_bypass"),
+    MAP_CASE("mapping_zero_factor"),
+    MAP_CASE("mapping_spatial_wrong_level"),
+    MAP_CASE("mapping_spatial_unknown_key"),
+    MAP_CASE("mapping_level_twice"),
+    MAP_CASE("mapping_rank_missing"),
+    {"mapping_capacity",
+     {"run", ARCH2, "tests/reference/tl-ex02-tiled/workload.yaml", G("mapping_capacity"), NULL},
+     1},
+    {"mapping_reduction_no_noc",
+     {"run", "configs/systolic_os_16x16.yaml", "workloads/batched_matmul.yaml",
+      G("mapping_reduction_no_noc"), NULL},
+     1},
+    {"mapping_spatial_too_big",
+     {"run", "configs/systolic_os_16x16.yaml", "workloads/batched_matmul.yaml",
+      G("mapping_spatial_too_big"), NULL},
+     1},
+    MAP_CASE("mapping_keep_unknown_tensor"),
+    MAP_CASE("mapping_unknown_rank"),
+    WORK_CASE("workload_output_expression"),
+    WORK_CASE("workload_einsum_unclosed_inner"),
+    WORK_CASE("workload_precision_unknown_tensor"),
+    /* `validate` prints the same diagnostics */
+    {"validate_output_expression", {"validate", G("workload_output_expression"), NULL}, 1},
+    {"validate_arch_unknown_key", {"validate", G("arch_unknown_key"), NULL}, 1},
+};
+#define NGOLDEN ((int)(sizeof golden / sizeof golden[0]))
+
+static bool update_mode(void) {
+    const char *u = getenv("EF_GOLDEN_UPDATE");
+    return u && *u && strcmp(u, "0") != 0;
+}
+
+START_TEST(golden_stderr) {
+    const golden_case *g = &golden[_i];
+    char expected_path[256];
+    snprintf(expected_path, sizeof expected_path, "tests/golden/%s.expected", g->name);
+    e2e_result r;
+    ck_assert_msg(e2e_run(&r, g->args), "cannot run %s", e2e_cmdline(g->args));
+    ck_assert_msg(!r.timed_out, "%s timed out", e2e_cmdline(g->args));
+    if (update_mode()) {
+        FILE *f = fopen(expected_path, "w");
+        ck_assert_msg(f != NULL, "cannot write %s", expected_path);
+        fputs(r.err, f);
+        fclose(f);
+    }
+    char *want = e2e_read_file(expected_path, NULL);
+    ck_assert_msg(want != NULL, "%s is missing (EF_GOLDEN_UPDATE=1 creates it)", expected_path);
+    ck_assert_msg(r.exit_code == g->exit_code, "%s: exit code %d, expected %d; stderr:\n%s",
+                  e2e_cmdline(g->args), r.exit_code, g->exit_code, r.err);
+    ck_assert_msg(!strcmp(r.err, want), "%s: stderr differs from %s\n--- expected\n%s--- got\n%s",
+                  e2e_cmdline(g->args), expected_path, want, r.err);
+    ck_assert_msg(r.out[0] == '\0', "%s: unexpected stdout:\n%s", e2e_cmdline(g->args), r.out);
+    free(want);
+    e2e_result_free(&r);
+}
+END_TEST
+
+/* Every golden input is used by a case, and every .expected has a case. */
+START_TEST(golden_files_all_used) {
+    static const char *const inputs[] = {
+        "arch_unknown_key", "arch_duplicate_key", "arch_bad_kind", "arch_capacity_no_unit",
+        "arch_capacity_kb", "arch_yaml_syntax", "arch_both_bandwidths",
+        "arch_dram_not_outermost", "arch_rows_not_integer", "arch_zero_capacity",
+        "arch_anchor", "arch_missing_name", "workload_einsum_syntax", "workload_unknown_index",
+        "workload_unknown_key", "workload_zero_rank", "mapping_unknown_level",
+        "mapping_factors_short", "mapping_empty_tiles", "mapping_level_order",
+        "mapping_keep_and_bypass", "mapping_zero_factor", "mapping_spatial_wrong_level",
+        "mapping_spatial_unknown_key", "mapping_level_twice", "mapping_rank_missing",
+        "mapping_capacity", "mapping_reduction_no_noc", "mapping_spatial_too_big",
+        "mapping_keep_unknown_tensor", "workload_output_expression", "mapping_unknown_rank",
+        "workload_einsum_unclosed_inner", "workload_precision_unknown_tensor"};
+    int n = (int)(sizeof inputs / sizeof inputs[0]);
+    for (int i = 0; i < n; i++) {
+        char p[256];
+        snprintf(p, sizeof p, "tests/golden/%s.yaml", inputs[i]);
+        ck_assert_msg(e2e_file_exists(p), "%s is missing", p);
+    }
+    ck_assert_msg(NGOLDEN >= 14, "only %d golden cases", NGOLDEN);
+}
+END_TEST
+
+
+static Suite *suite(void) {
+    Suite *s = suite_create("e2e_golden");
+    TCase *tc = tcase_create("golden_diagnostics");
+    tcase_set_timeout(tc, E2E_TCASE_TIMEOUT);
+    tcase_add_test(tc, golden_files_all_used);
+    tcase_add_loop_test(tc, golden_stderr, 0, NGOLDEN);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) {
+    e2e_init();
+    SRunner *sr = srunner_create(suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    e2e_cleanup();
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,698 @@
+/* Unit tests of the sim stage: small mapped nests whose access counts
+ * and cycles are worked out by hand (closed forms in P, R, K, ... or
+ * brute-force loops over the iteration space written here), never
+ * copied from einflow's output. Every run also passes the value check.
+ *
+ * Conventions used in the derivations (docs: DESIGN.md "Counting
+ * conventions"): reads = words sent inward, fills = words arriving
+ * from the parent, updates = output words written back by the child;
+ * an output level's reads = updates - distinct outputs it held; a
+ * multicast is one read at the source and k deliveries; totals are
+ * summed over instances. */
+#include <check.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "unit/unit_util.h"
+
+/* ---------- spec text ---------- */
+
+static const char *ARCH_1LEVEL_FMT =
+    "name: one\n"
+    "pe_array: {rows: 1, cols: 1}\n"
+    "pe: {macs_per_cycle: %d}\n"
+    "levels:\n"
+    "  - name: Buffer\n"
+    "    kind: regfile\n"
+    "    capacity: 64 B\n";
+
+/* MainMemory -> Buffer -> one MAC; read bandwidth (0 = unlimited),
+ * latency and double buffering of the Buffer are parameters. */
+static const char *ARCH_2LEVEL_FMT =
+    "name: two\n"
+    "pe_array: {rows: 1, cols: 1}\n"
+    "pe: {macs_per_cycle: %d}\n"
+    "levels:\n"
+    "  - name: MainMemory\n"
+    "    kind: sram\n"
+    "    capacity: 262144 B\n"
+    "    read_bandwidth: %d\n"
+    "    latency: %d\n"
+    "  - name: Buffer\n"
+    "    kind: regfile\n"
+    "    capacity: 128 B\n"
+    "    double_buffer: %s\n";
+
+static const char *CONV_FMT =
+    "name: conv1d\n"
+    "einsums:\n"
+    "  - \"O[p] += I[p+r] * W[r]\"\n"
+    "ranks: {P: %d, R: %d}\n"
+    "precision: {I: 8, W: 8, O: 8}\n"
+    "%s";
+
+static const char *ARCH_PE2X2 =
+    "name: pe2x2\n"
+    "pe_array: {rows: 2, cols: 2}\n"
+    "levels:\n"
+    "  - name: GLB\n"
+    "    kind: sram\n"
+    "  - name: RF\n"
+    "    kind: regfile\n"
+    "    per_pe: true\n"
+    "noc:\n"
+    "  - {from: GLB, to: RF, topology: multicast, reduction: true}\n";
+
+static const char *ARCH_3LEVEL_PE2X2 =
+    "name: three\n"
+    "pe_array: {rows: 2, cols: 2}\n"
+    "levels:\n"
+    "  - name: DRAM\n"
+    "    kind: dram\n"
+    "  - name: GLB\n"
+    "    kind: sram\n"
+    "  - name: RF\n"
+    "    kind: regfile\n"
+    "    per_pe: true\n"
+    "noc:\n"
+    "  - {from: GLB, to: RF, topology: multicast, reduction: true}\n";
+
+static const char *MATMUL_FMT =
+    "name: mm\n"
+    "einsums:\n"
+    "  - \"Z[m,n] += A[m,k] * B[k,n]\"\n"
+    "ranks: {M: %d, N: %d, K: %d}\n";
+
+static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+static char *fmt(const char *f, ...) {
+    va_list ap;
+    va_start(ap, f);
+    int n = vsnprintf(NULL, 0, f, ap);
+    va_end(ap);
+    ck_assert_int_ge(n, 0);
+    char *s = malloc((size_t)n + 1);
+    ck_assert_ptr_nonnull(s);
+    va_start(ap, f);
+    vsnprintf(s, (size_t)n + 1, f, ap);
+    va_end(ap);
+    return s;
+}
+
+static char *arch2(int mpc, int read_bw, int latency, bool db) {
+    return fmt(ARCH_2LEVEL_FMT, mpc, read_bw, latency, db ? "true" : "false");
+}
+
+static char *conv(int P, int R, const char *extra) {
+    return fmt(CONV_FMT, P, R, extra);
+}
+
+/* MainMemory [R] / Buffer [P] (ws) or MainMemory [P] / Buffer [R] (os) */
+static char *conv_mapping(int P, int R, bool ws) {
+    if (ws)
+        return fmt("mapping:\n"
+                   "  - level: MainMemory\n    temporal: [R: %d]\n"
+                   "  - level: Buffer\n    temporal: [P: %d]\n", R, P);
+    return fmt("mapping:\n"
+               "  - level: MainMemory\n    temporal: [P: %d]\n"
+               "  - level: Buffer\n    temporal: [R: %d]\n", P, R);
+}
+
+/* Builds and runs (with the value check); the strings are freed. */
+static ef_result *build_run(ut_fx *f, char *arch, char *wl, char *map) {
+    ut_build_ok(f, arch, wl, map);
+    free(arch);
+    free(wl);
+    free(map);
+    return ut_run(f, true);
+}
+
+/* cycles = cycles issuing MACs + stall cycles, whatever the case */
+static void check_cycle_identity(const ef_result *r) {
+    char *s = ut_stall_list(r);
+    ck_assert_msg(r->cycles == r->compute_cycles + r->stall_total,
+                  "cycles %llu != compute %llu + stalls %llu (%s)",
+                  (unsigned long long)r->cycles,
+                  (unsigned long long)r->compute_cycles,
+                  (unsigned long long)r->stall_total, s);
+    ck_assert_uint_eq(ut_stall_sum(r), r->stall_total);
+    free(s);
+}
+
+#define EXPECT_TC(f, level, tensor, rd, fl, up)                                 \
+    do {                                                                       \
+        const ef_tensor_counters *c_ = ut_tc(f, level, tensor);                \
+        ck_assert_msg(c_->reads == (uint64_t)(rd) && c_->fills == (uint64_t)(fl) && \
+                          c_->updates == (uint64_t)(up),                       \
+                      "%s %s: expected reads/fills/updates %llu/%llu/%llu, "   \
+                      "got %llu/%llu/%llu", level, tensor,                     \
+                      (unsigned long long)(rd), (unsigned long long)(fl),      \
+                      (unsigned long long)(up), (unsigned long long)c_->reads, \
+                      (unsigned long long)c_->fills,                           \
+                      (unsigned long long)c_->updates);                        \
+    } while (0)
+
+/* ---------- 1. conv1d on one level ---------- */
+
+/* Every MAC reads one W and one I word from the Buffer and updates one
+ * O word; O's first write per element has no read: O reads = PR - P. */
+static const struct { int P, R; } one_level[] = {{16, 3}, {7, 2}, {5, 5}, {1, 4}};
+
+START_TEST(conv1d_one_level) {
+    int P = one_level[_i].P, R = one_level[_i].R;
+    uint64_t macs = (uint64_t)P * (uint64_t)R;
+    ut_fx f;
+    ut_init(&f);
+    ef_result *r = build_run(&f, fmt(ARCH_1LEVEL_FMT, 1), conv(P, R, ""),
+                             fmt("mapping:\n  - level: Buffer\n"
+                                 "    temporal: [P: %d, R: %d]\n", P, R));
+    ck_assert_uint_eq(r->ops, macs);
+    EXPECT_TC(&f, "Buffer", "W", macs, 0, 0);
+    EXPECT_TC(&f, "Buffer", "I", macs, 0, 0);
+    EXPECT_TC(&f, "Buffer", "O", macs - (uint64_t)P, 0, macs);
+    ck_assert_uint_eq(ut_tc(&f, "Buffer", "W")->utilized_words, (uint64_t)R);
+    ck_assert_uint_eq(ut_tc(&f, "Buffer", "I")->utilized_words, (uint64_t)(P + R - 1));
+    ck_assert_uint_eq(ut_tc(&f, "Buffer", "O")->utilized_words, (uint64_t)P);
+    ck_assert_uint_eq(r->cycles, macs);
+    ck_assert_uint_eq(r->compute_cycles, macs);
+    check_cycle_identity(r);
+    ut_free(&f);
+}
+END_TEST
+
+/* ---------- 2/3. conv1d on two levels, ws and os ---------- */
+
+/* Closed forms (unlimited bandwidth, no latency):
+ *  Buffer W: reads PR, fills R (each weight fetched once: ws steps
+ *    through them one by one; os holds all R for the whole run)
+ *  Buffer I: reads PR, fills P+R-1 (the window slides by one word per
+ *    outer step, so every input word is fetched exactly once)
+ *  Buffer O: updates PR, reads PR-P, fills 0 (no output tile returns)
+ *  MainMemory: W reads R, I reads P+R-1, O updates P, O reads 0
+ *  Buffer utilized words: ws W 1, I P, O P; os W R, I R, O 1
+ *  cycles = PR. */
+static const struct { int P, R; bool ws; } two_level[] = {
+    {16, 3, true}, {16, 3, false}, {10, 4, true},
+    {10, 4, false}, {5, 5, true},  {9, 1, false},
+};
+
+START_TEST(conv1d_two_level) {
+    int P = two_level[_i].P, R = two_level[_i].R;
+    bool ws = two_level[_i].ws;
+    uint64_t macs = (uint64_t)P * (uint64_t)R, u = (uint64_t)P, v = (uint64_t)R;
+    ut_fx f;
+    ut_init(&f);
+    ef_result *r = build_run(&f, arch2(1, 0, 0, false), conv(P, R, ""),
+                             conv_mapping(P, R, ws));
+    ck_assert_uint_eq(r->ops, macs);
+    EXPECT_TC(&f, "Buffer", "W", macs, v, 0);
+    EXPECT_TC(&f, "Buffer", "I", macs, u + v - 1, 0);
+    EXPECT_TC(&f, "Buffer", "O", macs - u, 0, macs);
+    EXPECT_TC(&f, "MainMemory", "W", v, 0, 0);
+    EXPECT_TC(&f, "MainMemory", "I", u + v - 1, 0, 0);
+    EXPECT_TC(&f, "MainMemory", "O", 0, 0, u);
+    ck_assert_uint_eq(ut_tc(&f, "Buffer", "W")->utilized_words, ws ? 1 : v);
+    ck_assert_uint_eq(ut_tc(&f, "Buffer", "I")->utilized_words, ws ? u : v);
+    ck_assert_uint_eq(ut_tc(&f, "Buffer", "O")->utilized_words, ws ? u : 1);
+    ck_assert_uint_eq(r->cycles, macs);
+    check_cycle_identity(r);
+    ut_free(&f);
+}
+END_TEST
+
+/* Reference case 4 (Timeloop exercise 2): O[k,p] += I[p+r] * W[k,r],
+ * K=32, P=16, R=3; MainMemory [K:16, P:16], Buffer [K:2, R:3].
+ *  W tile (2x3) changes only when K steps: fills 16 * 6 = 96 = K*R.
+ *  I tile p..p+2: per K step 3 + 15 new words; when K steps, p jumps
+ *    back from 15 to 0 (no overlap): 16 * 18 = 288.
+ *  O tile (2 outputs) leaves at every P step: 16*16*2 = 512 = K*P
+ *    updates at MainMemory; Buffer O updates 1536, reads 1536 - 512. */
+START_TEST(conv1d_tiled_channels) {
+    ut_fx f;
+    ut_init(&f);
+    ef_result *r = build_run(
+        &f, arch2(1, 0, 0, false),
+        strdup("name: conv1d_k\n"
+               "einsums:\n  - \"O[k,p] += I[p+r] * W[k,r]\"\n"
+               "ranks: {K: 32, P: 16, R: 3}\n"),
+        strdup("mapping:\n"
+               "  - level: MainMemory\n    temporal: [K: 16, P: 16]\n"
+               "  - level: Buffer\n    temporal: [K: 2, R: 3]\n"));
+    uint64_t K = 32, P = 16, R = 3, macs = K * P * R;
+    ck_assert_uint_eq(r->ops, macs);
+    EXPECT_TC(&f, "Buffer", "W", macs, K * R, 0);
+    EXPECT_TC(&f, "Buffer", "I", macs, (K / 2) * (3 + (P - 1)), 0);
+    EXPECT_TC(&f, "Buffer", "O", macs - K * P, 0, macs);
+    EXPECT_TC(&f, "MainMemory", "W", K * R, 0, 0);
+    EXPECT_TC(&f, "MainMemory", "I", (K / 2) * (3 + (P - 1)), 0, 0);
+    EXPECT_TC(&f, "MainMemory", "O", 0, 0, K * P);
+    ck_assert_uint_eq(r->cycles, macs);
+    check_cycle_identity(r);
+    ut_free(&f);
+}
+END_TEST
+
+/* ---------- multicast on a 2x2 PE array ---------- */
+
+/* Z[m,n] += A[m,k] * B[k,n], M = N = 2 on PE rows/cols, K = 4
+ * temporal. PE (m,n) needs A[m,0..3], B[0..3,n], Z[m,n].
+ *  GLB A reads = M*K = 8: each A word is read once and multicast to
+ *    the N = 2 PEs of its row; B likewise, K*N = 8.
+ *  RF A fills = M*N*K = 16 (4 per PE), RF A reads = MACs = 16.
+ *  NoC: words sent = 8 + 8, deliveries = 16 + 16.
+ *  Z: each PE owns one output (no sharing): GLB Z updates = M*N = 4,
+ *    RF Z updates = 16, RF Z reads = 16 - 4 (first write per PE).
+ *  cycles = K = 4, utilization 1.
+ * Variants: K loop at the RF or at the GLB (RF tile of one k); and A
+ * bypassing the RF (streamed from the GLB at each step: per step the
+ * two A[m,k] words are read once and delivered to 4 PEs). */
+static const struct {
+    const char *name, *map;
+    bool rf_keeps_a;
+} mm_cases[] = {
+    {"K at RF",
+     "mapping:\n"
+     "  - level: GLB\n    spatial: {rows: [M: 2], cols: [N: 2]}\n"
+     "  - level: RF\n    temporal: [K: 4]\n", true},
+    {"K at GLB",
+     "mapping:\n"
+     "  - level: GLB\n    temporal: [K: 4]\n"
+     "    spatial: {rows: [M: 2], cols: [N: 2]}\n"
+     "  - level: RF\n", true},
+    {"A streams",
+     "mapping:\n"
+     "  - level: GLB\n    spatial: {rows: [M: 2], cols: [N: 2]}\n"
+     "  - level: RF\n    bypass: [A]\n    temporal: [K: 4]\n", false},
+};
+
+START_TEST(matmul_multicast) {
+    const uint64_t M = 2, N = 2, K = 4, macs = M * N * K;
+    ut_fx f;
+    ut_init(&f);
+    ef_result *r = build_run(&f, strdup(ARCH_PE2X2), fmt(MATMUL_FMT, 2, 2, 4),
+                             strdup(mm_cases[_i].map));
+    ck_assert_uint_eq(r->ops, macs);
+    EXPECT_TC(&f, "GLB", "A", M * K, 0, 0);
+    EXPECT_TC(&f, "GLB", "B", K * N, 0, 0);
+    EXPECT_TC(&f, "GLB", "Z", 0, 0, M * N);
+    if (mm_cases[_i].rf_keeps_a) {
+        EXPECT_TC(&f, "RF", "A", macs, M * N * K, 0);
+        ck_assert_uint_eq(ut_tc(&f, "RF", "A")->max_reads, K);
+        ck_assert_uint_eq(ut_tc(&f, "RF", "A")->max_fills, K);
+    }
+    EXPECT_TC(&f, "RF", "B", macs, M * N * K, 0);
+    EXPECT_TC(&f, "RF", "Z", macs - M * N, 0, macs);
+    ck_assert_uint_eq(r->noc.words_sent, M * K + K * N);
+    ck_assert_uint_eq(r->noc.deliveries, 2 * M * N * K);
+    ck_assert_uint_eq(r->noc.reductions, 0);
+    ck_assert_uint_eq(r->cycles, K);
+    check_cycle_identity(r);
+    ut_free(&f);
+}
+END_TEST
+
+/* ---------- spatial reduction ---------- */
+
+/* Z[m,n] += A[m,k] * B[k,n], M=2, N=2, K=4. GLB temporal [M:2],
+ * rows [K:2] (k = 2*row + k0), cols [N:2]; RF temporal [K:2].
+ * The two PEs of a column hold partial sums of the same Z[m,n].
+ *  Drains: one per M step (2), each of 4 PE words onto 2 distinct
+ *    outputs: GLB Z updates = M*N = 4, reductions = (2-1) * 2 * 2 = 4.
+ *  RF Z: updates = MACs = 16; every PE starts each Z word empty:
+ *    4 PEs * 2 words = 8 first writes, reads = 16 - 8.
+ *  A[m,k]: PEs of one row share k-range, multicast: GLB reads M*K = 8,
+ *    RF fills 4 PEs * 2 words * 2 M steps = 16.
+ *  B[k,n]: tile independent of m, one PE per word: GLB reads K*N = 8,
+ *    RF fills 8.
+ *  NoC: words sent 8 + 8, deliveries 16 + 8. cycles = M * 2 = 4. */
+START_TEST(spatial_reduction) {
+    ut_fx f;
+    ut_init(&f);
+    ef_result *r = build_run(&f, strdup(ARCH_PE2X2), fmt(MATMUL_FMT, 2, 2, 4),
+                             strdup("mapping:\n"
+                                    "  - level: GLB\n    temporal: [M: 2]\n"
+                                    "    spatial: {rows: [K: 2], cols: [N: 2]}\n"
+                                    "  - level: RF\n    temporal: [K: 2]\n"));
+    ck_assert_uint_eq(r->ops, 16);
+    EXPECT_TC(&f, "GLB", "Z", 0, 0, 4);
+    EXPECT_TC(&f, "RF", "Z", 8, 0, 16);
+    EXPECT_TC(&f, "GLB", "A", 8, 0, 0);
+    EXPECT_TC(&f, "RF", "A", 16, 16, 0);
+    EXPECT_TC(&f, "GLB", "B", 8, 0, 0);
+    EXPECT_TC(&f, "RF", "B", 16, 8, 0);
+    ck_assert_uint_eq(r->noc.reductions, 4);
+    ck_assert_uint_eq(r->noc.words_sent, 16);
+    ck_assert_uint_eq(r->noc.deliveries, 24);
+    ck_assert_uint_eq(r->cycles, 4);
+    check_cycle_identity(r);
+    ut_free(&f);
+}
+END_TEST
+
+/* Spatial reduction with refilled partial sums (DESIGN.md, item 4).
+ * GLB temporal [K:2, M:2] (k = 2*k1 + row), rows [K:2], cols [N:2];
+ * RF keeps one Z word and no loops. Order: k1 outer, m inner, so each
+ * Z[m,n] leaves the RFs twice (after k1 = 0 and at the end) and comes
+ * back once (k1 = 1).
+ *  Drains: 4 events (k1 x m), each 4 PE words onto 2 outputs:
+ *    GLB Z updates 8, reductions 4 * (4 - 2) = 8.
+ *  Refill: a returning sum enters its reduction group once: RF Z fills
+ *    = M*N = 4 (one PE per group), GLB Z reads 4 = updates - distinct.
+ *  RF Z: updates = MACs = 16; first writes: 8 in the first sweep, 4
+ *    in the second (the PE of each group that got no fill): reads =
+ *    16 - 12 = 4. */
+START_TEST(spatial_reduction_refill) {
+    ut_fx f;
+    ut_init(&f);
+    ef_result *r = build_run(&f, strdup(ARCH_PE2X2), fmt(MATMUL_FMT, 2, 2, 4),
+                             strdup("mapping:\n"
+                                    "  - level: GLB\n    temporal: [K: 2, M: 2]\n"
+                                    "    spatial: {rows: [K: 2], cols: [N: 2]}\n"
+                                    "  - level: RF\n"));
+    ck_assert_uint_eq(r->ops, 16);
+    EXPECT_TC(&f, "GLB", "Z", 4, 0, 8);
+    EXPECT_TC(&f, "RF", "Z", 4, 4, 16);
+    ck_assert_uint_eq(r->noc.reductions, 8);
+    ck_assert_uint_eq(r->cycles, 4);
+    check_cycle_identity(r);
+    ut_free(&f);
+}
+END_TEST
+
+/* ---------- imperfect factors ---------- */
+
+/* P = 7 as [P:2] at MainMemory and [P:4] at the Buffer: tiles p 0..3
+ * and 4..6. MACs = 7*R exactly; Buffer I fills = 6 + 3 (tile 2 needs
+ * I 4..8 and holds 4..5): every input word once, P+R-1 = 9; O leaves
+ * as 4 then 3 words: MainMemory O updates 7; cycles = MACs. */
+START_TEST(imperfect_factor) {
+    ut_fx f;
+    ut_init(&f);
+    ef_result *r = build_run(&f, arch2(1, 0, 0, false), conv(7, 3, ""),
+                             strdup("mapping:\n"
+                                    "  - level: MainMemory\n    temporal: [P: 2]\n"
+                                    "  - level: Buffer\n    temporal: [P: 4, R: 3]\n"));
+    ck_assert_uint_eq(r->ops, 21);
+    EXPECT_TC(&f, "Buffer", "W", 21, 3, 0);
+    EXPECT_TC(&f, "Buffer", "I", 21, 9, 0);
+    EXPECT_TC(&f, "Buffer", "O", 14, 0, 21);
+    EXPECT_TC(&f, "MainMemory", "I", 9, 0, 0);
+    EXPECT_TC(&f, "MainMemory", "O", 0, 0, 7);
+    ck_assert_uint_eq(r->cycles, 21);
+    check_cycle_identity(r);
+    ut_free(&f);
+}
+END_TEST
+
+/* M = 3 on 2 PE rows: DRAM [M:2] x rows [M:2]; the second DRAM step
+ * keeps one row busy. MACs = 3*2*4 = 24; every output written once to
+ * DRAM (M*N = 6); GLB A reads M*K = 12 (multicast along rows); steps =
+ * 2 DRAM steps x 4 = 8 cycles. */
+START_TEST(imperfect_spatial) {
+    ut_fx f;
+    ut_init(&f);
+    ef_result *r = build_run(&f, strdup(ARCH_3LEVEL_PE2X2), fmt(MATMUL_FMT, 3, 2, 4),
+                             strdup("mapping:\n"
+                                    "  - level: DRAM\n    temporal: [M: 2]\n"
+                                    "  - level: GLB\n"
+                                    "    spatial: {rows: [M: 2], cols: [N: 2]}\n"
+                                    "  - level: RF\n    temporal: [K: 4]\n"));
+    ck_assert_uint_eq(r->ops, 24);
+    EXPECT_TC(&f, "RF", "Z", 24 - 6, 0, 24);
+    EXPECT_TC(&f, "GLB", "A", 12, 12, 0);
+    EXPECT_TC(&f, "RF", "A", 24, 24, 0);
+    ck_assert_uint_eq(ut_tc(&f, "DRAM", "Z")->updates, 6);
+    ck_assert_uint_eq(r->cycles, 8);
+    check_cycle_identity(r);
+    ut_free(&f);
+}
+END_TEST
+
+/* ---------- padding ---------- */
+
+/* conv1d P=16, R=3 with I padded by 1 on each side: I is stored as 16
+ * words at positions p + r - 1. Counts derived by brute force here:
+ * innermost I reads = MACs minus the accesses that land in padding;
+ * Buffer I fills = words of each tile not held by the previous one. */
+static uint64_t pad_reads(int P, int R, int pad, int extent) {
+    uint64_t n = 0;
+    for (int p = 0; p < P; p++)
+        for (int r = 0; r < R; r++) {
+            int x = p + r - pad;
+            n += x >= 0 && x < extent;
+        }
+    return n;
+}
+
+static uint64_t pad_fills(int P, int R, int pad, int extent, bool ws) {
+    bool held[64] = {false}, need[64];
+    uint64_t fills = 0;
+    int outer = ws ? R : P, inner = ws ? P : R;
+    for (int a = 0; a < outer; a++) {
+        memset(need, 0, sizeof need);
+        for (int b = 0; b < inner; b++) {
+            int p = ws ? b : a, r = ws ? a : b, x = p + r - pad;
+            if (x >= 0 && x < extent) need[x] = true;
+        }
+        for (int x = 0; x < extent; x++) {
+            fills += need[x] && !held[x];
+            held[x] = need[x];
+        }
+    }
+    return fills;
+}
+
+START_TEST(padding_one_level) {
+    ut_fx f;
+    ut_init(&f);
+    ef_result *r = build_run(&f, fmt(ARCH_1LEVEL_FMT, 1), conv(16, 3, "padding: {I: [1]}\n"),
+                             strdup("mapping:\n  - level: Buffer\n"
+                                    "    temporal: [P: 16, R: 3]\n"));
+    uint64_t reads = pad_reads(16, 3, 1, 16);
+    ck_assert_uint_eq(reads, 46); /* p=0,r=0 and p=15,r=2 fall in padding */
+    ck_assert_uint_eq(r->ops, 48);
+    EXPECT_TC(&f, "Buffer", "I", reads, 0, 0);
+    EXPECT_TC(&f, "Buffer", "W", 48, 0, 0);
+    EXPECT_TC(&f, "Buffer", "O", 32, 0, 48);
+    ck_assert_uint_eq(ut_tc(&f, "Buffer", "I")->utilized_words, 16);
+    ut_free(&f);
+}
+END_TEST
+
+static const struct { int P, R, pad; bool ws; } pad_cases[] = {
+    {16, 3, 1, true}, {16, 3, 1, false}, {8, 5, 2, true}, {8, 5, 2, false},
+};
+
+START_TEST(padding_two_level) {
+    int P = pad_cases[_i].P, R = pad_cases[_i].R, pad = pad_cases[_i].pad;
+    bool ws = pad_cases[_i].ws;
+    int extent = P + R - 1 - 2 * pad;
+    char padding[64];
+    snprintf(padding, sizeof padding, "padding: {I: [%d]}\n", pad);
+    ut_fx f;
+    ut_init(&f);
+    ef_result *r = build_run(&f, arch2(1, 0, 0, false), conv(P, R, padding),
+                             conv_mapping(P, R, ws));
+    uint64_t macs = (uint64_t)P * (uint64_t)R;
+    uint64_t reads = pad_reads(P, R, pad, extent);
+    uint64_t fills = pad_fills(P, R, pad, extent, ws);
+    ck_assert_uint_eq(r->ops, macs);
+    EXPECT_TC(&f, "Buffer", "I", reads, fills, 0);
+    EXPECT_TC(&f, "MainMemory", "I", fills, 0, 0);
+    EXPECT_TC(&f, "Buffer", "W", macs, (uint64_t)R, 0);
+    EXPECT_TC(&f, "Buffer", "O", macs - (uint64_t)P, 0, macs);
+    check_cycle_identity(r);
+    ut_free(&f);
+}
+END_TEST
+
+/* ---------- bandwidth ---------- */
+
+/* conv1d P=16, R=3, MainMemory read bandwidth 1 B/cycle, 8-bit words.
+ * Tile-granular model (DESIGN.md "Timing model"): a fill of b bytes
+ * takes b cycles; without double buffering the next fill starts only
+ * when the current tile is dead; with it, it overlaps the compute.
+ *  os (MainMemory [P:16], Buffer [R:3]): first fill W 3 + I 3 = 6 B,
+ *    then 15 fills of 1 I word; 3 MACs per tile.
+ *    single: 6 + 3 + 15 * (1 + 3) = 69;  double: 6 + 48 = 54.
+ *  ws (MainMemory [R:3], Buffer [P:16]): first fill W 1 + I 16 = 17 B,
+ *    then 2 fills of W 1 + I 1; 16 MACs per tile.
+ *    single: 17 + 16 + 2 * (2 + 16) = 69; double: 17 + 48 = 65. */
+static const struct { bool ws; uint64_t single, dbl; } bw_cases[] = {
+    {false, 69, 54},
+    {true, 69, 65},
+};
+
+START_TEST(bandwidth_stalls) {
+    bool ws = bw_cases[_i].ws;
+    uint64_t cyc[2];
+    for (int db = 0; db < 2; db++) {
+        ut_fx f;
+        ut_init(&f);
+        ef_result *r = build_run(&f, arch2(1, 1, 0, db), conv(16, 3, ""),
+                                 conv_mapping(16, 3, ws));
+        char *s = ut_stall_list(r);
+        ck_assert_uint_eq(r->ops, 48);
+        ck_assert_uint_eq(r->compute_cycles, 48);
+        check_cycle_identity(r);
+        if (!db) {
+            ck_assert_uint_gt(r->cycles, 48);
+            ck_assert_msg(ut_stall(r, "operand_from_MainMemory") > 0,
+                          "no operand_from_MainMemory stall: %s", s);
+        }
+        /* model-exact cycle counts, derived above */
+        ck_assert_msg(r->cycles == (db ? bw_cases[_i].dbl : bw_cases[_i].single),
+                      "%s, double_buffer %d: expected %llu cycles, got %llu (%s)",
+                      ws ? "ws" : "os", db,
+                      (unsigned long long)(db ? bw_cases[_i].dbl : bw_cases[_i].single),
+                      (unsigned long long)r->cycles, s);
+        cyc[db] = r->cycles;
+        free(s);
+        ut_free(&f);
+    }
+    ck_assert_uint_le(cyc[1], cyc[0]);
+}
+END_TEST
+
+/* ---------- latency ---------- */
+
+/* conv1d ws (3 tiles of 16 MACs) with MainMemory latency L and
+ * unlimited bandwidth: every fill costs L cycles.
+ *  single buffer: 3 * (L + 16);  double: L + 48 (later fills, L <= 16,
+ *  hide behind the 16 MACs of the tile in use). */
+static const int lat_cases[] = {1, 10, 16};
+
+START_TEST(latency_first_fill) {
+    int L = lat_cases[_i];
+    uint64_t base;
+    {
+        ut_fx f;
+        ut_init(&f);
+        ef_result *r = build_run(&f, arch2(1, 0, 0, false), conv(16, 3, ""),
+                                 conv_mapping(16, 3, true));
+        base = r->cycles;
+        ut_free(&f);
+    }
+    ck_assert_uint_eq(base, 48);
+    for (int db = 0; db < 2; db++) {
+        ut_fx f;
+        ut_init(&f);
+        ef_result *r = build_run(&f, arch2(1, 0, L, db), conv(16, 3, ""),
+                                 conv_mapping(16, 3, true));
+        ck_assert_uint_ge(r->cycles, base + (uint64_t)L);
+        ck_assert_uint_ge(ut_stall(r, "operand_from_MainMemory"), (uint64_t)L);
+        check_cycle_identity(r);
+        uint64_t want = db ? (uint64_t)L + 48 : 3 * ((uint64_t)L + 16);
+        ck_assert_msg(r->cycles == want,
+                      "latency %d, double_buffer %d: expected %llu cycles, got %llu",
+                      L, db, (unsigned long long)want, (unsigned long long)r->cycles);
+        ut_free(&f);
+    }
+}
+END_TEST
+
+/* ---------- MACs per cycle ---------- */
+
+/* k MACs per cycle: compute cycles = ceil(MACs / k) when operands are
+ * always resident (one level, or ws with tiles of an even length). */
+static const struct { int P, R, mpc; bool two; uint64_t cycles; } mpc_cases[] = {
+    {16, 3, 2, false, 24}, /* 48 / 2 */
+    {7, 3, 2, false, 11},  /* ceil(21 / 2) */
+    {7, 3, 4, false, 6},   /* ceil(21 / 4) */
+    {16, 3, 2, true, 24},  /* ws: 3 tiles of 16 MACs, 8 cycles each */
+};
+
+START_TEST(macs_per_cycle) {
+    int P = mpc_cases[_i].P, R = mpc_cases[_i].R, k = mpc_cases[_i].mpc;
+    ut_fx f;
+    ut_init(&f);
+    ef_result *r;
+    if (mpc_cases[_i].two)
+        r = build_run(&f, arch2(k, 0, 0, false), conv(P, R, ""), conv_mapping(P, R, true));
+    else
+        r = build_run(&f, fmt(ARCH_1LEVEL_FMT, k), conv(P, R, ""),
+                      fmt("mapping:\n  - level: Buffer\n"
+                          "    temporal: [P: %d, R: %d]\n", P, R));
+    ck_assert_uint_eq(r->ops, (uint64_t)(P * R));
+    ck_assert_uint_eq(r->compute_cycles, mpc_cases[_i].cycles);
+    ck_assert_uint_eq(r->cycles, mpc_cases[_i].cycles);
+    check_cycle_identity(r);
+    ut_free(&f);
+}
+END_TEST
+
+/* ---------- value check catches nothing on a cascade either ---------- */
+
+/* A two-Einsum cascade: each Einsum's nest runs and checks its values
+ * against the direct evaluation; ops = iteration points. */
+START_TEST(cascade_values) {
+    ut_fx f;
+    ut_init(&f);
+    char *arch = fmt(ARCH_1LEVEL_FMT, 1);
+    ut_build_ok(&f, arch,
+                "name: casc\n"
+                "einsums:\n"
+                "  - \"S[p] += I[p,r] * W[r]\"\n"
+                "  - \"M[p] max= S[p] - I[p,r]\"\n"
+                "ranks: {P: 4, R: 3}\n",
+                "mappings:\n"
+                "  - einsum: S\n    mapping:\n"
+                "      - level: Buffer\n        temporal: [P: 4, R: 3]\n"
+                "  - einsum: M\n    mapping:\n"
+                "      - level: Buffer\n        temporal: [R: 3, P: 4]\n");
+    free(arch);
+    ck_assert_int_eq(f.w->einsum_count, 2);
+    f.values = ef_values_create(f.w, 11);
+    ck_assert_ptr_nonnull(f.values);
+    ef_sim_options o = {.engine = EF_ENGINE_STEP, .fold_model = EF_FOLD_OVERLAP,
+                        .check_values = true, .seed = 11};
+    for (int e = 0; e < 2; e++) {
+        ef_nest *n = ef_nest_build(f.arch, f.w, f.mspec, e, f.diags);
+        ck_assert_ptr_nonnull(n);
+        ef_status st;
+        ef_result *r = ef_sim_run(n, &o, f.values, f.diags, &st);
+        char *s = ut_render(&f);
+        ck_assert_msg(st == EF_OK && r, "einsum %d: status %d\n%s", e, (int)st, s);
+        free(s);
+        ck_assert(r->values_checked);
+        ck_assert_uint_eq(r->ops, 12);
+        ck_assert_uint_eq(r->values_compared, 4);
+        check_cycle_identity(r);
+        ef_result_destroy(r);
+        ef_nest_destroy(n);
+    }
+    ut_free(&f);
+}
+END_TEST
+
+static Suite *sim_suite(void) {
+    Suite *s = suite_create("sim");
+    TCase *tc = tcase_create("counts");
+    tcase_add_loop_test(tc, conv1d_one_level, 0, (int)UT_LEN(one_level));
+    tcase_add_loop_test(tc, conv1d_two_level, 0, (int)UT_LEN(two_level));
+    tcase_add_test(tc, conv1d_tiled_channels);
+    tcase_add_loop_test(tc, matmul_multicast, 0, (int)UT_LEN(mm_cases));
+    tcase_add_test(tc, spatial_reduction);
+    tcase_add_test(tc, spatial_reduction_refill);
+    tcase_add_test(tc, imperfect_factor);
+    tcase_add_test(tc, imperfect_spatial);
+    tcase_add_test(tc, padding_one_level);
+    tcase_add_loop_test(tc, padding_two_level, 0, (int)UT_LEN(pad_cases));
+    tcase_add_test(tc, cascade_values);
+    suite_add_tcase(s, tc);
+    TCase *tt = tcase_create("timing");
+    tcase_add_loop_test(tt, bandwidth_stalls, 0, (int)UT_LEN(bw_cases));
+    tcase_add_loop_test(tt, latency_first_fill, 0, (int)UT_LEN(lat_cases));
+    tcase_add_loop_test(tt, macs_per_cycle, 0, (int)UT_LEN(mpc_cases));
+    suite_add_tcase(s, tt);
+    return s;
+}
+
+int main(void) {
+    SRunner *sr = srunner_create(sim_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
