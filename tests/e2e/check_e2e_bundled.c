@@ -153,9 +153,9 @@ static const workload_facts *facts_of(const char *workload) {
 
 typedef struct {
     char stem[128];      /* file name without .yaml                     */
-    char mapping[192];   /* mappings/<stem>.yaml                        */
-    char arch[192];      /* configs/<config>.yaml                       */
-    char workload[192];  /* workloads/<workload>.yaml, "" if not found  */
+    char mapping[320];   /* mappings/<stem>.yaml                        */
+    char arch[320];      /* configs/<config>.yaml                       */
+    char workload[320];  /* workloads/<workload>.yaml, "" if not found  */
     char config_name[64], workload_name[64];
 } bundled;
 

@@ -118,7 +118,7 @@ END_TEST
 /* ---------- validate every bundled and test-data file ---------- */
 
 #define MAX_FILES 256
-static char files[MAX_FILES][256];
+static char files[MAX_FILES][512];
 static int file_count;
 static bool too_many_files;
 
@@ -159,7 +159,7 @@ START_TEST(validate_bundled_file) {
     const char *args[] = {"validate", files[_i], NULL};
     e2e_result r = run_args(args);
     EXPECT_EXIT(r, args, 0);
-    char want[300];
+    char want[600];
     snprintf(want, sizeof want, "%s: ok (", files[_i]);
     ck_assert_msg(!strncmp(r.out, want, strlen(want)), "%s: stdout should start with \"%s\":\n%s",
                   e2e_cmdline(args), want, r.out);
