@@ -23,11 +23,19 @@
 typedef struct {
     ef_dimset d[EF_MAX_DIMS];
     uint64_t words;
+    uint32_t listed_event;        /* event in which its delta was listed */
+    const void *listed_against;   /* ... against this old footprint      */
 } footprint;
 
 typedef struct {
     uint64_t inst;                /* instances walked                   */
-    footprint *cur, *nxt;         /* [inst][op]                         */
+    footprint *store[2];          /* [inst][op] storage, two buffers    */
+    int curbuf[EF_NEST_MAX_OPS];  /* buffer holding each tensor's tiles */
+    bool unchanged[EF_NEST_MAX_OPS]; /* tiles did not move this event   */
+    bool *was_active;             /* [inst] active in the last event    */
+    footprint **pcur, **pnxt;     /* [inst][op] the footprint in use: PEs
+                                   * with identical tiles of a tensor
+                                   * share their group's first one      */
     uint64_t *reads, *fills, *updates, *empty; /* [inst][op]            */
     uint64_t max_words[EF_NEST_MAX_OPS];
     uint8_t *seen;                /* output words ever held, bitmap     */
@@ -64,6 +72,14 @@ typedef struct {
     uint64_t ev_drain_bytes[EF_MAX_LEVELS];
     uint64_t ev_inst_drain_bytes[EF_MAX_LEVELS];
     uint64_t *inst_bytes;          /* [inst] scratch                    */
+    int64_t *lists[EF_MAX_DIMS];   /* member lists for word enumeration */
+    uint32_t relmask[EF_NEST_MAX_OPS]; /* ranks each tensor depends on   */
+    uint64_t *canon[EF_NEST_MAX_OPS]; /* [pe]: first PE of its group for
+                                    * the tensor, irrelevant digits zeroed */
+    uint64_t *first_active;        /* [pe] scratch: group -> instance+1  */
+    int64_t *ranges;               /* [pe][2][rank] scratch tile ranges  */
+    bool *active;                  /* [pe] scratch                       */
+    footprint empty_fp;
     ef_status status;
 } walker;
 
@@ -107,6 +123,34 @@ static void spatial_offsets(walker *wk) {
             *digit /= lp->factor;
         }
     }
+    for (int o = 0; o < n->op_count; o++) {
+        bool rel[EF_MAX_RANKS] = {false};
+        for (int d = 0; d < n->ops[o]->dims; d++)
+            for (int k = 0; k < n->ops[o]->index[d].term_count; k++)
+                rel[n->ops[o]->index[d].rank[k]] = true;
+        for (int r = 0; r < EF_MAX_RANKS; r++)
+            if (rel[r]) wk->relmask[o] |= UINT32_C(1) << r;
+        wk->canon[o] = xcalloc(wk, wk->used_pes, sizeof(uint64_t));
+        if (!wk->canon[o]) return;
+        for (uint64_t i = 0; i < wk->used_pes; i++) {
+            uint64_t row = i / n->cols_used, col = i % n->cols_used;
+            uint64_t crow = 0, ccol = 0, wrow = 1, wcol = 1;
+            for (int j = n->loop_count - 1; j >= 0; j--) {
+                const ef_loop *lp = &n->loops[j];
+                if (lp->kind == EF_LOOP_TEMPORAL) continue;
+                bool is_row = lp->kind == EF_LOOP_ROWS;
+                uint64_t *digit = is_row ? &row : &col;
+                uint64_t dv = rel[lp->rank] ? *digit % lp->factor : 0;
+                *digit /= lp->factor;
+                if (is_row) { crow += dv * wrow; wrow *= lp->factor; }
+                else { ccol += dv * wcol; wcol *= lp->factor; }
+            }
+            wk->canon[o][i] = crow * n->cols_used + ccol;
+        }
+    }
+    wk->first_active = xcalloc(wk, wk->used_pes, sizeof(uint64_t));
+    wk->ranges = xcalloc(wk, wk->used_pes * 2 * EF_MAX_RANKS, sizeof(int64_t));
+    wk->active = xcalloc(wk, wk->used_pes, sizeof(bool));
     for (int r = 0; r < wk->w->rank_count; r++) {
         uint64_t cnt = 1;
         for (int j = 0; j < n->loop_count; j++)
@@ -150,27 +194,41 @@ static ef_status setup(walker *wk) {
             }
     }
     wk->bitpool = xcalloc(wk, pool_words, sizeof(uint64_t));
+    int64_t widest = 1;
+    for (int l = 0; l < wk->nl; l++)
+        for (int o = 0; o < wk->ops; o++)
+            for (int d = 0; d < n->ops[o]->dims; d++) {
+                int64_t cap = ef_dimset_capacity(&n->ops[o]->index[d], n->levels[l].tile_span);
+                if (cap > widest) widest = cap;
+            }
+    for (int d = 0; d < EF_MAX_DIMS; d++)
+        wk->lists[d] = xcalloc(wk, (uint64_t)widest + 64, sizeof(int64_t));
     uint64_t *bp = wk->bitpool;
     for (int l = 0; l < wk->nl && wk->status == EF_OK; l++) {
         lvl_state *L = &wk->L[l];
         uint64_t cells = L->inst * (uint64_t)wk->ops;
-        L->cur = xcalloc(wk, cells, sizeof(footprint));
-        L->nxt = xcalloc(wk, cells, sizeof(footprint));
+        L->store[0] = xcalloc(wk, cells, sizeof(footprint));
+        L->store[1] = xcalloc(wk, cells, sizeof(footprint));
+        L->was_active = xcalloc(wk, L->inst, sizeof(bool));
+        L->pcur = xcalloc(wk, cells, sizeof(footprint *));
+        L->pnxt = xcalloc(wk, cells, sizeof(footprint *));
         L->reads = xcalloc(wk, cells, sizeof(uint64_t));
         L->fills = xcalloc(wk, cells, sizeof(uint64_t));
         L->updates = xcalloc(wk, cells, sizeof(uint64_t));
         L->empty = xcalloc(wk, cells, sizeof(uint64_t));
         L->used = xcalloc(wk, L->inst, sizeof(bool));
         if (wk->status != EF_OK) break;
+        for (uint64_t c = 0; c < cells; c++) L->pcur[c] = &wk->empty_fp;
         for (uint64_t c = 0; c < cells; c++) {
             int o = (int)(c % (uint64_t)wk->ops);
             for (int d = 0; d < n->ops[o]->dims; d++) {
                 int64_t cap = ef_dimset_capacity(&n->ops[o]->index[d], n->levels[l].tile_span);
                 uint64_t words = (uint64_t)((cap + 63) / 64);
-                L->cur[c].d[d].bits = bp; bp += words;
-                L->cur[c].d[d].cap_bits = cap;
-                L->nxt[c].d[d].bits = bp; bp += words;
-                L->nxt[c].d[d].cap_bits = cap;
+                for (int b = 0; b < 2; b++) {
+                    L->store[b][c].d[d].bits = bp;
+                    bp += words;
+                    L->store[b][c].d[d].cap_bits = cap;
+                }
             }
         }
         if (n->levels[l].keeps[wk->out]) {
@@ -213,13 +271,19 @@ static ef_status setup(walker *wk) {
 
 /* ---------- footprints ---------- */
 
-static void tile_range(walker *wk, int l, uint64_t i, int64_t *lo, int64_t *hi) {
+/* Sum of the strides of the loops above level l: where its tile starts. */
+static void level_base(const walker *wk, int l, int64_t *base) {
     const ef_nest *n = wk->n;
-    int64_t base[EF_MAX_RANKS] = {0};
+    for (int r = 0; r < wk->w->rank_count; r++) base[r] = 0;
     for (int p = 0; p < wk->tl_begin[l]; p++) {
         const ef_loop *lp = &n->loops[wk->tl[p]];
         base[lp->rank] += (int64_t)(wk->idx[p] * lp->stride);
     }
+}
+
+static void tile_range(const walker *wk, int l, uint64_t i, const int64_t *base,
+                       int64_t *lo, int64_t *hi) {
+    const ef_nest *n = wk->n;
     for (int r = 0; r < wk->w->rank_count; r++) {
         int64_t b = base[r] + (wk->L[l].per_pe ? wk->off[i][r] : 0);
         int64_t bound = (int64_t)wk->w->rank_bounds[r];
@@ -253,14 +317,27 @@ static uint64_t fp_intersect(const walker *wk, int o, const footprint *a,
     return v;
 }
 
-static bool fp_has(const walker *wk, int o, const footprint *f, const int64_t *c) {
-    if (!f->words) return false;
-    for (int d = 0; d < wk->n->ops[o]->dims; d++)
-        if (!ef_dimset_has(&f->d[d], c[d])) return false;
-    return true;
+
+/* Members of s (filtered: keep = in `other` when want_in, not in it
+ * otherwise; other NULL keeps all) into out, by scanning whole words. */
+static int64_t list_members(const ef_dimset *s, const ef_dimset *other, bool want_in,
+                            int64_t *out) {
+    int64_t n = 0;
+    int64_t words = (s->n + 63) >> 6;
+    for (int64_t wi = 0; wi < words; wi++) {
+        uint64_t bits = s->bits[wi];
+        while (bits) {
+            int64_t v = s->lo + (wi << 6) + __builtin_ctzll(bits);
+            bits &= bits - 1;
+            if (!other || ef_dimset_has(other, v) == want_in) out[n++] = v;
+        }
+    }
+    return n;
 }
 
-/* Calls fn for every word of a that is not in b (b may be NULL). */
+/* Calls fn for every word of a that is not in b (b may be NULL), in time
+ * proportional to the words visited: A \ B for products A and B is the
+ * disjoint union over d of (A_0∩B_0) x ... x (A_d \ B_d) x A_{d+1} x ... */
 typedef void (*word_fn)(walker *wk, int o, uint64_t word, void *ctx);
 static void fp_each_minus(walker *wk, int o, const footprint *a,
                           const footprint *b, word_fn fn, void *ctx) {
@@ -268,21 +345,34 @@ static void fp_each_minus(walker *wk, int o, const footprint *a,
     const ef_tensor *t = &wk->w->tensors[op->tensor];
     int dims = op->dims;
     if (!a->words) return;
-    int64_t c[EF_MAX_DIMS];
-    for (int d = 0; d < dims; d++) c[d] = ef_dimset_next(&a->d[d], a->d[d].lo);
-    for (;;) {
-        if (!b || !fp_has(wk, o, b, c)) {
+    if (b && !b->words) b = NULL;
+    int parts = b ? dims : 1;
+    if (dims == 0) {
+        if (!b) fn(wk, o, 0, ctx);
+        return;
+    }
+    for (int d = 0; d < parts; d++) {
+        int64_t n[EF_MAX_DIMS];
+        bool empty = false;
+        for (int j = 0; j < dims && !empty; j++) {
+            const ef_dimset *other = !b || j > d ? NULL : &b->d[j];
+            n[j] = list_members(&a->d[j], other, j < d, wk->lists[j]);
+            empty = n[j] == 0;
+        }
+        if (empty) continue;
+        int64_t k[EF_MAX_DIMS] = {0};
+        for (;;) {
             uint64_t flat = 0;
-            for (int d = 0; d < dims; d++) flat = flat * (uint64_t)t->extent[d] + (uint64_t)c[d];
+            for (int j = 0; j < dims; j++)
+                flat = flat * (uint64_t)t->extent[j] + (uint64_t)wk->lists[j][k[j]];
             fn(wk, o, flat, ctx);
+            int j = dims - 1;
+            for (; j >= 0; j--) {
+                if (++k[j] < n[j]) break;
+                k[j] = 0;
+            }
+            if (j < 0) break;
         }
-        int d = dims - 1;
-        for (; d >= 0; d--) {
-            int64_t nx = ef_dimset_next(&a->d[d], c[d] + 1);
-            if (nx >= 0) { c[d] = nx; break; }
-            c[d] = ef_dimset_next(&a->d[d], a->d[d].lo);
-        }
-        if (d < 0) break;
     }
 }
 
@@ -368,19 +458,32 @@ static void drain_level(walker *wk, int l, bool final) {
     const ef_nest *n = wk->n;
     lvl_state *L = &wk->L[l];
     int o = wk->out;
-    if (!n->levels[l].keeps[o]) return;
+    if (!n->levels[l].keeps[o] || (!final && L->unchanged[o])) return;
     int p = n->levels[l].parent[o];
     if (p < 0) return;
     wk->event_id++;
     uint64_t total = 0, unique_all = 0, max_inst = 0;
     for (uint64_t i = 0; i < L->inst; i++) {
-        footprint *cur = &L->cur[AT(L, i, o)];
-        footprint *nxt = final ? NULL : &L->nxt[AT(L, i, o)];
+        footprint *cur = L->pcur[AT(L, i, o)];
+        footprint *nxt = final ? NULL : L->pnxt[AT(L, i, o)];
         uint64_t leaving = cur->words - (nxt ? fp_intersect(wk, o, cur, nxt) : 0);
         if (!leaving) continue;
         uint64_t pi = wk->L[p].per_pe ? i : 0;
         word_ctx x = {.l = l, .parent = p, .inst = i, .parent_inst = pi};
-        fp_each_minus(wk, o, cur, nxt, on_drain_word, &x);
+        /* words need listing only to reduce them across PEs or to move
+         * values; otherwise the count is all there is to know */
+        if (wk->V) {
+            fp_each_minus(wk, o, cur, nxt, on_drain_word, &x);
+        } else if (!wk->L[p].per_pe && L->inst > 1) {
+            /* a group listed already in this event has nothing new */
+            if (cur->listed_event != wk->event_id || cur->listed_against != nxt) {
+                cur->listed_event = wk->event_id;
+                cur->listed_against = nxt;
+                fp_each_minus(wk, o, cur, nxt, on_drain_word, &x);
+            }
+        } else {
+            x.unique = leaving;
+        }
         add(wk, &wk->L[p].updates[pi * (uint64_t)wk->ops + (uint64_t)o], x.unique);
         total += leaving;
         unique_all += x.unique;
@@ -400,25 +503,34 @@ static void fill_level(walker *wk, int l) {
     uint64_t max_inst_bytes = 0;
     memset(wk->inst_bytes, 0, sizeof(uint64_t) * (size_t)L->inst);
     for (int o = 0; o < wk->ops; o++) {
-        if (!n->levels[l].keeps[o]) continue;
+        if (!n->levels[l].keeps[o] || L->unchanged[o]) continue;
         int p = n->levels[l].parent[o];
         bool shared_parent = !wk->L[p].per_pe && L->inst > 1;
         bool unicast = n->noc->topology == EF_NOC_UNICAST;
         wk->event_id++;
         uint64_t parent_reads_total = 0, deliveries = 0;
         for (uint64_t i = 0; i < L->inst; i++) {
-            footprint *cur = &L->cur[AT(L, i, o)], *nxt = &L->nxt[AT(L, i, o)];
+            footprint *cur = L->pcur[AT(L, i, o)], *nxt = L->pnxt[AT(L, i, o)];
             uint64_t entering = nxt->words - fp_intersect(wk, o, nxt, cur);
             if (nxt->words > L->max_words[o]) L->max_words[o] = nxt->words;
             if (nxt->words) L->used[i] = true;
             if (!entering) continue;
             uint64_t pi = wk->L[p].per_pe ? i : 0;
             word_ctx x = {.l = l, .parent = p, .inst = i, .parent_inst = pi};
+            bool listed = !wk->V && nxt->listed_event == wk->event_id &&
+                          nxt->listed_against == cur;
+            if (!listed) {
+                nxt->listed_event = wk->event_id;
+                nxt->listed_against = cur;
+            }
             if (o == wk->out) {
-                fp_each_minus(wk, o, nxt, cur, on_enter_out, &x);
+                /* a group listed already: every word was claimed by its
+                 * first PE, the others start empty */
+                if (listed) x.empty_i = entering;
+                else fp_each_minus(wk, o, nxt, cur, on_enter_out, &x);
                 add(wk, &L->empty[AT(L, i, o)], x.empty_i);
             } else if (shared_parent && !unicast) {
-                fp_each_minus(wk, o, nxt, cur, on_enter_in, &x);
+                if (!listed) fp_each_minus(wk, o, nxt, cur, on_enter_in, &x);
                 x.fills_i = entering;
             } else {
                 x.fills_i = x.parent_reads = entering;
@@ -503,23 +615,20 @@ static void record_gen(walker *wk, int l) {
 /* ---------- MAC-level accounting ---------- */
 
 /* Iteration points in the box whose operand index is stored (not
- * padding), counted with multiplicity. */
-static uint64_t valid_points(walker *wk, int o, const int64_t *lo, const int64_t *hi) {
+ * padding), counted with multiplicity, over the operand's own ranks;
+ * the caller multiplies by the extents of the ranks it ignores. */
+static uint64_t valid_points_own(walker *wk, int o, const int64_t *lo, const int64_t *hi) {
     const ef_operand *op = wk->n->ops[o];
     const ef_tensor *t = &wk->w->tensors[op->tensor];
-    bool in_op[EF_MAX_RANKS] = {false};
     uint64_t total = 1;
     for (int d = 0; d < op->dims; d++) {
         const ef_affine *a = &op->index[d];
         uint64_t cnt = 0;
         int64_t x[EF_MAX_RANKS];
-        bool empty = false;
         for (int k = 0; k < a->term_count; k++) {
-            in_op[a->rank[k]] = true;
             x[k] = lo[a->rank[k]];
-            if (hi[a->rank[k]] <= lo[a->rank[k]]) empty = true;
+            if (hi[a->rank[k]] <= lo[a->rank[k]]) return 0;
         }
-        if (empty) return 0;
         for (;;) {
             int64_t v = a->constant - t->offset[d];
             for (int k = 0; k < a->term_count; k++) v += a->coef[k] * x[k];
@@ -533,9 +642,6 @@ static uint64_t valid_points(walker *wk, int o, const int64_t *lo, const int64_t
         }
         total *= cnt;
     }
-    for (int r = 0; r < wk->w->rank_count; r++)
-        if (wk->n->einsum->rank_used[r] && !in_op[r])
-            total *= hi[r] > lo[r] ? (uint64_t)(hi[r] - lo[r]) : 0;
     return total;
 }
 
@@ -545,14 +651,32 @@ static void mac_block(walker *wk) {
     const ef_nest *n = wk->n;
     int lin = wk->nl - 1;
     lvl_state *Lin = &wk->L[lin];
-    for (uint64_t i = 0; i < Lin->inst; i++) {
-        int64_t lo[EF_MAX_RANKS], hi[EF_MAX_RANKS];
-        tile_range(wk, lin, i, lo, hi);
-        for (int o = 0; o < wk->ops; o++) {
-            if (wk->stream_op[o]) continue;
-            int k = n->op_keeper_mac[o];
+    int R = wk->w->rank_count;
+    /* wk->ranges holds lin's tiles: the event just computed them last */
+    for (int o = 0; o < wk->ops; o++) {
+        if (wk->stream_op[o]) continue;
+        int k = n->op_keeper_mac[o];
+        bool in_op[EF_MAX_RANKS] = {false};
+        for (int d = 0; d < n->ops[o]->dims; d++)
+            for (int q = 0; q < n->ops[o]->index[d].term_count; q++)
+                in_op[n->ops[o]->index[d].rank[q]] = true;
+        if (Lin->inst > 1) memset(wk->first_active, 0, sizeof(uint64_t) * (size_t)Lin->inst);
+        uint64_t own = 0;
+        for (uint64_t i = 0; i < Lin->inst; i++) {
+            if (!wk->active[i]) continue;
+            const int64_t *lo = &wk->ranges[2 * i * (uint64_t)R], *hi = lo + R;
+            /* PEs of one group see the same words of this operand */
+            uint64_t *first = Lin->inst > 1 ? &wk->first_active[wk->canon[o][i]] : NULL;
+            if (!first || !*first) {
+                own = valid_points_own(wk, o, lo, hi);
+                if (first) *first = own + 1;
+            } else {
+                own = *first - 1;
+            }
+            uint64_t cnt = own;
+            for (int r = 0; r < R; r++)
+                if (n->einsum->rank_used[r] && !in_op[r]) cnt *= (uint64_t)(hi[r] - lo[r]);
             uint64_t ki = wk->L[k].per_pe ? i : 0;
-            uint64_t cnt = valid_points(wk, o, lo, hi);
             if (o == wk->out) {
                 add(wk, &wk->L[k].updates[ki * (uint64_t)wk->ops + (uint64_t)o], cnt);
                 add(wk, &wk->t->res->ops, cnt);
@@ -712,16 +836,69 @@ static void values_step(walker *wk) {
 
 /* ---------- the walk ---------- */
 
-static void event(walker *wk, int from_level) {
+/* Does a change of the loops at positions carry.. above level l move
+ * the tiles of tensor o? Only if one of them walks a rank o depends on. */
+static bool loops_move(const walker *wk, int l, int o, int carry) {
+    if (carry < 0) return true;
+    for (int q = carry; q < wk->tl_begin[l]; q++)
+        if (wk->relmask[o] >> wk->n->loops[wk->tl[q]].rank & 1u) return true;
+    return false;
+}
+
+static void event(walker *wk, int from_level, int carry) {
     const ef_nest *n = wk->n;
     /* new footprints of every level whose tile changes */
     for (int l = from_level; l < wk->nl; l++) {
         lvl_state *L = &wk->L[l];
+        int R = wk->w->rank_count;
+        int64_t base[EF_MAX_RANKS];
+        level_base(wk, l, base);
         for (uint64_t i = 0; i < L->inst; i++) {
-            int64_t lo[EF_MAX_RANKS], hi[EF_MAX_RANKS];
-            tile_range(wk, l, i, lo, hi);
-            for (int o = 0; o < wk->ops; o++)
-                if (n->levels[l].keeps[o]) build_fp(wk, &L->nxt[AT(L, i, o)], o, lo, hi);
+            int64_t *lo = &wk->ranges[2 * i * (uint64_t)R], *hi = lo + R;
+            tile_range(wk, l, i, base, lo, hi);
+            bool active = true;
+            for (int r = 0; r < R; r++)
+                if (n->einsum->rank_used[r] && hi[r] <= lo[r]) active = false;
+            wk->active[i] = active;
+        }
+        bool activity_moved = carry < 0;
+        for (uint64_t i = 0; i < L->inst; i++) {
+            activity_moved |= wk->active[i] != L->was_active[i];
+            L->was_active[i] = wk->active[i];
+        }
+        for (int o = 0; o < wk->ops; o++) {
+            if (!n->levels[l].keeps[o]) continue;
+            /* tiles that cannot have moved are neither rebuilt nor
+             * compared: the common case of a stationary tensor */
+            L->unchanged[o] = !activity_moved && !loops_move(wk, l, o, carry);
+            if (L->unchanged[o]) {
+                for (uint64_t i = 0; i < L->inst; i++)
+                    L->pnxt[AT(L, i, o)] = L->pcur[AT(L, i, o)];
+                continue;
+            }
+            footprint *fresh = L->store[1 - L->curbuf[o]];
+            if (L->inst > 1) memset(wk->first_active, 0, sizeof(uint64_t) * (size_t)L->inst);
+            for (uint64_t i = 0; i < L->inst; i++) {
+                const int64_t *lo = &wk->ranges[2 * i * (uint64_t)R], *hi = lo + R;
+                uint64_t at = AT(L, i, o);
+                if (!wk->active[i]) {
+                    L->pnxt[at] = &wk->empty_fp;
+                    continue;
+                }
+                /* active PEs that differ only in ranks the tensor ignores
+                 * hold the same tile: build it once per group (values
+                 * mode keeps one per PE: their partial sums differ) */
+                uint64_t *first = L->inst > 1 && !wk->V ? &wk->first_active[wk->canon[o][i]] : NULL;
+                if (first && *first) {
+                    L->pnxt[at] = L->pnxt[AT(L, *first - 1, o)];
+                    continue;
+                }
+                if (first) *first = i + 1;
+                build_fp(wk, &fresh[at], o, lo, hi);
+                fresh[at].listed_event = 0;
+                L->pnxt[at] = &fresh[at];
+            }
+            L->curbuf[o] = 1 - L->curbuf[o];
         }
     }
     int first_real = from_level < 1 ? 1 : from_level;
@@ -731,7 +908,7 @@ static void event(walker *wk, int from_level) {
         /* the outermost level holds every tensor from the start */
         lvl_state *L0 = &wk->L[0];
         for (int o = 0; o < wk->ops; o++) {
-            footprint *f = &L0->nxt[o];
+            footprint *f = L0->pnxt[o];
             L0->max_words[o] = f->words;
             if (o == wk->out) {
                 L0->empty[o] = f->words;
@@ -744,9 +921,9 @@ static void event(walker *wk, int from_level) {
     }
     for (int l = from_level; l < wk->nl; l++) {
         lvl_state *L = &wk->L[l];
-        footprint *tmp = L->cur;
-        L->cur = L->nxt;
-        L->nxt = tmp;
+        footprint **ptmp = L->pcur;
+        L->pcur = L->pnxt;
+        L->pnxt = ptmp;
     }
     for (int l = first_real; l < wk->nl; l++) {
         record_gen(wk, l);
@@ -829,9 +1006,9 @@ ef_status ef_trace_run(ef_trace *t, ef_values *values, ef_diags *diags) {
     wk->V = values;
     ef_status st = setup(wk);
     if (st == EF_OK) {
-        int from = 0;
+        int from = 0, carry = -1;
         for (;;) {
-            event(wk, from);
+            event(wk, from, carry);
             /* one step = one temporal point, all PEs at once */
             for (;;) {
                 for (int o = 0; o < wk->ops; o++)
@@ -844,7 +1021,11 @@ ef_status ef_trace_run(ef_trace *t, ef_values *values, ef_diags *diags) {
                 int p = advance(wk);
                 if (p < 0) { from = -1; break; }
                 int l = level_of_change(wk, p);
-                if (l < wk->nl) { from = l; break; }
+                if (l < wk->nl) {
+                    from = l;
+                    carry = p;
+                    break;
+                }
             }
             if (from < 0 || wk->status != EF_OK) break;
         }
@@ -884,14 +1065,21 @@ ef_status ef_trace_run(ef_trace *t, ef_values *values, ef_diags *diags) {
         ef_diags_add(diags, t->n->arch->file, 0, 0, "", NULL, NULL, "out of memory");
     for (int l = 0; l < EF_MAX_LEVELS; l++) {
         lvl_state *L = &wk->L[l];
-        free(L->cur); free(L->nxt); free(L->reads); free(L->fills);
+        free(L->store[0]); free(L->store[1]); free(L->pcur); free(L->pnxt);
+        free(L->was_active);
+        free(L->reads); free(L->fills);
         free(L->updates); free(L->empty); free(L->seen); free(L->val); free(L->used);
     }
     for (int o = 0; o < EF_NEST_MAX_OPS; o++) free(wk->stamp[o]);
+    for (int o = 0; o < EF_NEST_MAX_OPS; o++) free(wk->canon[o]);
+    free(wk->first_active);
+    free(wk->ranges);
+    free(wk->active);
     for (int r = 0; r < EF_MAX_RANKS; r++) free(wk->svals[r]);
     free(wk->off);
     free(wk->bitpool);
     free(wk->inst_bytes);
+    for (int d = 0; d < EF_MAX_DIMS; d++) free(wk->lists[d]);
     return st;
 }
 
