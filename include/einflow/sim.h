@@ -83,4 +83,13 @@ ef_result *ef_sim_run(const ef_nest *nest, const ef_sim_options *options,
                       ef_values *values, ef_diags *diags, ef_status *status);
 void ef_result_destroy(ef_result *r);
 
+/* Runs count nests on up to `threads` threads; out[i] receives nest i's
+ * result (caller destroys each). Identical results for any thread
+ * count. With check_values the runs go in order on the calling thread,
+ * since each Einsum's checked output feeds the next. On failure returns
+ * the first failing nest's status; out[] holds what finished. */
+ef_status ef_sim_run_all(ef_nest *const *nests, int count, const ef_sim_options *opt,
+                         ef_values *values, int threads, ef_result **out,
+                         ef_diags *diags);
+
 #endif

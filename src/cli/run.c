@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static const char run_usage[] =
     "usage: einflow run ARCH.yaml WORKLOAD.yaml MAPPING.yaml [options]\n"
@@ -33,6 +34,9 @@ static const char run_usage[] =
     "  --fold-model M      systolic arrays: overlap (default: a fold's drain\n"
     "                      overlaps the next fill) or scalesim (SCALE-Sim's\n"
     "                      serial fold formula)\n"
+    "  --threads N         simulate the Einsums of a cascade on N threads\n"
+    "                      (default: the number of cores); results do not\n"
+    "                      depend on N\n"
     "  -q, --quiet         print nothing on success\n"
     "  -h, --help          show this help\n";
 
@@ -80,6 +84,8 @@ int ef_cli_run(int argc, char **argv) {
     int nfiles = 0;
     const char *out_path = NULL;
     bool json_stdout = false, quiet = false;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int threads = cores > 0 ? (int)cores : 1;
     ef_sim_options opt = {.engine = EF_ENGINE_EVENT, .fold_model = EF_FOLD_OVERLAP,
                           .check_values = false, .seed = 1};
     for (int i = 0; i < argc; i++) {
@@ -103,6 +109,13 @@ int ef_cli_run(int argc, char **argv) {
             opt.seed = strtoull(argv[i], &end, 10);
             if (*end || errno || argv[i][0] == '-')
                 return usage_error("--seed expects a non-negative integer, found \"%s\"", argv[i]);
+        } else if (!strcmp(a, "--threads")) {
+            if (++i >= argc) return usage_error("%s needs a number", "--threads");
+            char *end;
+            long v = strtol(argv[i], &end, 10);
+            if (*end || v < 1 || v > 1024)
+                return usage_error("--threads expects a number from 1 to 1024, found \"%s\"", argv[i]);
+            threads = (int)v;
         } else if (!strcmp(a, "--engine")) {
             if (++i >= argc) return usage_error("%s needs a name", "--engine");
             if (!strcmp(argv[i], "step")) opt.engine = EF_ENGINE_STEP;
@@ -115,7 +128,7 @@ int ef_cli_run(int argc, char **argv) {
             else return usage_error("--fold-model expects overlap or scalesim, found \"%s\"", argv[i]);
         } else if (a[0] == '-' && a[1]) {
             static const char *const known[] = {"--help", "--json", "--quiet", "--check-values",
-                                                "--seed", "--engine", "--fold-model"};
+                                                "--seed", "--engine", "--fold-model", "--threads"};
             const char *s = ef_suggest(a, known, sizeof known / sizeof known[0]);
             fprintf(stderr, "einflow run: unknown option \"%s\"%s%s%s\n", a,
                     s ? "; did you mean \"" : "", s ? s : "", s ? "\"?" : "");
@@ -170,15 +183,12 @@ int ef_cli_run(int argc, char **argv) {
             goto done;
         }
     }
-    for (int e = 0; e < w->einsum_count; e++) {
-        ef_status st;
-        results[e] = ef_sim_run(nests[e], &opt, vals, d, &st);
-        if (!results[e]) {
-            code = ef_cli_exit_code(st);
-            goto done;
-        }
-        count++;
+    ef_status st = ef_sim_run_all(nests, w->einsum_count, &opt, vals, threads, results, d);
+    if (st != EF_OK) {
+        code = ef_cli_exit_code(st);
+        goto done;
     }
+    count = w->einsum_count;
     ef_run_meta meta = {.arch_file = files[0], .workload_file = files[1],
                         .mapping_file = files[2],
                         .engine = opt.engine == EF_ENGINE_STEP ? "step" : "event",
