@@ -85,10 +85,5 @@ int main(void) {
     tcase_add_test(tc, strided_tile_counts_used_words);
     tcase_add_test(tc, refilled_partial_sum_enters_group_once);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    e2e_cleanup();
-    return failed ? 1 : 0;
+    return e2e_run_suite(s);
 }

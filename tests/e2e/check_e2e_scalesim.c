@@ -130,10 +130,5 @@ static Suite *suite(void) {
 
 int main(void) {
     e2e_init();
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    e2e_cleanup();
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return e2e_run_suite(suite());
 }

@@ -42,10 +42,5 @@ int main(void) {
     tcase_set_timeout(tc, E2E_TCASE_TIMEOUT);
     tcase_add_test(tc, results_do_not_depend_on_threads);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    e2e_cleanup();
-    return failed ? 1 : 0;
+    return e2e_run_suite(s);
 }

@@ -509,3 +509,12 @@ cJSON *e2e_run_json(const char *arch, const char *workload, const char *mapping,
     free(out);
     return root;
 }
+
+int e2e_run_suite(Suite *s) {
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    e2e_cleanup();
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -13,6 +13,7 @@
 #ifndef EF_E2E_UTIL_H
 #define EF_E2E_UTIL_H
 
+#include <check.h>
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -20,9 +21,17 @@
 
 #ifndef EF_SOURCE_DIR
 #error "EF_SOURCE_DIR must be defined by the build"
+/* Runs every test of s, frees it, calls e2e_cleanup and returns the
+ * process exit status: the shared tail of every e2e main(). */
+int e2e_run_suite(Suite *s);
+
 #endif
 #ifndef EF_BINARY
 #error "EF_BINARY must be defined by the build"
+/* Runs every test of s, frees it, calls e2e_cleanup and returns the
+ * process exit status: the shared tail of every e2e main(). */
+int e2e_run_suite(Suite *s);
+
 #endif
 
 /* Default limit for one einflow run. Generous: the suite also runs under
@@ -102,5 +111,9 @@ uint64_t e2e_stall_total(const cJSON *root);
  * failure message) and returns the parsed JSON. */
 cJSON *e2e_run_json(const char *arch, const char *workload, const char *mapping,
                     const char *const *extra);
+
+/* Runs every test of s, frees it, calls e2e_cleanup and returns the
+ * process exit status: the shared tail of every e2e main(). */
+int e2e_run_suite(Suite *s);
 
 #endif
