@@ -12,6 +12,7 @@
  * at once and chains of them settle within the same cycle. */
 #include "sim/engine.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,6 +186,9 @@ ef_status ef_step_run(ef_trace *tr, bool fast_forward, ef_diags *diags) {
             bool ready = true;
             for (int l = 1; l < nl && ready; l++) ready = ch[l].fill_done[ch[l].cg] <= t;
             if (!ready) break;
+            /* the gens that step s uses: cg must already have reached it */
+            for (int l = 1; l < nl; l++)
+                assert(tr->gens[l].gens[ch[l].cg].first_step <= s);
             s++;
             issued++;
             for (int l = 1; l < nl; l++) {
@@ -250,6 +254,17 @@ ef_status ef_step_run(ef_trace *tr, bool fast_forward, ef_diags *diags) {
     }
     res->cycles = end;
     res->compute_cycles = compute;
+    /* every cycle was either computing or charged to one stall cause */
+    assert(compute + res->stall_total == end || !any_issue);
+    for (int l = 1; l < nl; l++) {
+        const ef_gen_list *gl = &tr->gens[l];
+        for (uint64_t g = 0; g < gl->count; g++) {
+            assert(ch[l].fill_done[g] <= ch[l].compute_done[g] ||
+                   ch[l].compute_done[g] == NEVER);
+            assert(ch[l].drain_done[g] != NEVER);
+            assert(ch[l].drain_done[g] >= ch[l].compute_done[g]);
+        }
+    }
 out:
     for (int l = 1; l < nl; l++) {
         free(ch[l].fill_done);
