@@ -572,12 +572,30 @@ START_TEST(systolic_scalesim_formula) {
 }
 END_TEST
 
+/* Both engines on every bundled case: the same JSON but for meta. */
+START_TEST(engines_agree) {
+    const bundled *m = &maps[_i];
+    char *text[2];
+    for (int e = 0; e < 2; e++) {
+        const char *extra[] = {"--engine", e ? "event" : "step", NULL};
+        cJSON *r = e2e_run_json(m->arch, m->workload, m->mapping, extra);
+        cJSON_DeleteItemFromObjectCaseSensitive(r, "meta");
+        text[e] = cJSON_PrintUnformatted(r);
+        cJSON_Delete(r);
+    }
+    ck_assert_msg(!strcmp(text[0], text[1]), "%s: --engine step and event differ", m->stem);
+    free(text[0]);
+    free(text[1]);
+}
+END_TEST
+
 static Suite *suite(void) {
     Suite *s = suite_create("e2e_bundled");
     TCase *tc = tcase_create("bundled_mappings");
     tcase_set_timeout(tc, E2E_TCASE_TIMEOUT);
     tcase_add_test(tc, mappings_found);
     tcase_add_loop_test(tc, bundled_run, 0, map_count);
+    tcase_add_loop_test(tc, engines_agree, 0, map_count);
     suite_add_tcase(s, tc);
     TCase *ts = tcase_create("systolic_fold_formula");
     tcase_set_timeout(ts, E2E_TCASE_TIMEOUT);
