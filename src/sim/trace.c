@@ -23,7 +23,7 @@
 typedef struct {
     ef_dimset d[EF_MAX_DIMS];
     uint64_t words;
-    uint32_t listed_event;        /* event in which its delta was listed */
+    uint64_t listed_event;        /* event in which its delta was listed */
     const void *listed_against;   /* ... against this old footprint      */
 } footprint;
 
@@ -62,7 +62,8 @@ typedef struct {
     int64_t nsvals[EF_MAX_RANKS];
     bool stream_op[EF_NEST_MAX_OPS]; /* counted per step               */
     uint32_t *stamp[EF_NEST_MAX_OPS]; /* per-event union marks, by word */
-    uint32_t event_id;
+    uint32_t event_id;             /* marks in stamp[]; may wrap          */
+    uint64_t event_seq;            /* never wraps: for listed_event       */
     uint64_t *bitpool;
     uint64_t step;
     uint64_t cur_gen[EF_MAX_LEVELS];
@@ -88,7 +89,7 @@ typedef struct {
 static void *xcalloc(walker *wk, uint64_t n, size_t sz) {
     if (wk->status != EF_OK) return NULL;
     if (n == 0) n = 1;
-    if (n > (UINT64_C(1) << 34) / sz) {
+    if (n > (UINT64_C(1) << 32) / sz) { /* 4 GiB: a bigger need is a mistake */
         wk->status = EF_ERR_OVERFLOW;
         return NULL;
     }
@@ -103,6 +104,18 @@ static bool add(walker *wk, uint64_t *c, uint64_t v) {
         return false;
     }
     return true;
+}
+
+/* Starts a new round of word marks. The marks are 32-bit: when they wrap,
+ * every stamp is cleared so an old mark can never pass for a new one. */
+static void next_event(walker *wk) {
+    wk->event_seq++;
+    if (++wk->event_id != 0) return;
+    for (int o = 0; o < wk->ops; o++)
+        if (wk->stamp[o])
+            memset(wk->stamp[o], 0,
+                   sizeof(uint32_t) * (size_t)wk->w->tensors[wk->n->ops[o]->tensor].words);
+    wk->event_id = 1;
 }
 
 /* ---------- setup ---------- */
@@ -461,7 +474,7 @@ static void drain_level(walker *wk, int l, bool final) {
     if (!n->levels[l].keeps[o] || (!final && L->unchanged[o])) return;
     int p = n->levels[l].parent[o];
     if (p < 0) return;
-    wk->event_id++;
+    next_event(wk);
     uint64_t total = 0, unique_all = 0, max_inst = 0;
     for (uint64_t i = 0; i < L->inst; i++) {
         footprint *cur = L->pcur[AT(L, i, o)];
@@ -476,8 +489,8 @@ static void drain_level(walker *wk, int l, bool final) {
             fp_each_minus(wk, o, cur, nxt, on_drain_word, &x);
         } else if (!wk->L[p].per_pe && L->inst > 1) {
             /* a group listed already in this event has nothing new */
-            if (cur->listed_event != wk->event_id || cur->listed_against != nxt) {
-                cur->listed_event = wk->event_id;
+            if (cur->listed_event != wk->event_seq || cur->listed_against != nxt) {
+                cur->listed_event = wk->event_seq;
                 cur->listed_against = nxt;
                 fp_each_minus(wk, o, cur, nxt, on_drain_word, &x);
             }
@@ -507,7 +520,7 @@ static void fill_level(walker *wk, int l) {
         int p = n->levels[l].parent[o];
         bool shared_parent = !wk->L[p].per_pe && L->inst > 1;
         bool unicast = n->noc->topology == EF_NOC_UNICAST;
-        wk->event_id++;
+        next_event(wk);
         uint64_t parent_reads_total = 0, deliveries = 0;
         for (uint64_t i = 0; i < L->inst; i++) {
             footprint *cur = L->pcur[AT(L, i, o)], *nxt = L->pnxt[AT(L, i, o)];
@@ -517,10 +530,10 @@ static void fill_level(walker *wk, int l) {
             if (!entering) continue;
             uint64_t pi = wk->L[p].per_pe ? i : 0;
             word_ctx x = {.l = l, .parent = p, .inst = i, .parent_inst = pi};
-            bool listed = !wk->V && nxt->listed_event == wk->event_id &&
+            bool listed = !wk->V && nxt->listed_event == wk->event_seq &&
                           nxt->listed_against == cur;
             if (!listed) {
-                nxt->listed_event = wk->event_id;
+                nxt->listed_event = wk->event_seq;
                 nxt->listed_against = cur;
             }
             if (o == wk->out) {
