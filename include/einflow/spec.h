@@ -46,6 +46,7 @@ typedef struct {
     bool double_buffer;
     double read_energy_pj;       /* per word; <0 when not given          */
     double write_energy_pj;
+    double leakage_pj_per_cycle; /* per instance; 0 when not given       */
     ef_loc loc;
 } ef_level_spec;
 
@@ -59,8 +60,12 @@ typedef struct {
     ef_noc_topology topology;
     double bandwidth_bytes;      /* per cycle into the array; 0 unlimited*/
     bool reduction;              /* partial sums reduced across PEs      */
+    double hop_energy_pj;        /* per word per hop; <0 when not given  */
     ef_loc loc;
 } ef_noc_spec;
+
+/* Number format of the MACs, for the built-in energy table. */
+typedef enum { EF_ARITH_INT, EF_ARITH_FLOAT } ef_arithmetic;
 
 typedef struct {
     char *file;
@@ -69,6 +74,7 @@ typedef struct {
     int rows, cols;
     int macs_per_cycle;
     double mac_energy_pj;        /* <0 when not given                    */
+    ef_arithmetic arithmetic;    /* int (default) or float               */
     ef_level_spec levels[EF_MAX_LEVELS];
     int level_count;
     ef_noc_spec nocs[EF_MAX_LEVELS];
@@ -176,5 +182,6 @@ char *ef_spec_source_line(const char *file, int line);
 
 const char *ef_level_kind_name(ef_level_kind k);
 const char *ef_noc_topology_name(ef_noc_topology t);
+const char *ef_arithmetic_name(ef_arithmetic a);
 
 #endif

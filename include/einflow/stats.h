@@ -1,12 +1,71 @@
 /* einflow stats stage — derived metrics from raw counters: time at the
- * clock, utilization, per-level traffic, roofline and energy. Formulas
- * live here once; reporters only print what this computes.
+ * clock, utilization, per-level traffic, roofline, energy and an area
+ * proxy. Formulas live here once; reporters only print what this
+ * computes. The energy model and its built-in table are described in
+ * docs/energy.md.
  *
  * Ownership: plain value structs, nothing to free. */
 #ifndef EINFLOW_STATS_H
 #define EINFLOW_STATS_H
 
 #include "einflow/sim.h"
+
+/* ---------- energy model ----------
+ *
+ * The built-in table (45 nm; M. Horowitz, "Computing's energy problem
+ * (and what we can do about it)", ISSCC 2014, and the normalized costs
+ * of Y.-H. Chen, J. Emer, V. Sze, ISCA 2016). Every function returns
+ * pJ; bits are a word's precision (>= 1). docs/energy.md gives the
+ * numbers and derives each rule. */
+
+/* One add (or compare) and one multiply of `bits`-bit operands:
+ * log-log interpolation between Horowitz's 8- and 32-bit integer points
+ * (16- and 32-bit floating-point points), extrapolated along the same
+ * line outside them. */
+double ef_energy_add_pj(ef_arithmetic a, int bits);
+double ef_energy_mul_pj(ef_arithmetic a, int bits);
+/* One MAC: a multiply of a_bits x b_bits operands (costed at the
+ * geometric mean width, since an array multiplier grows as a x b) plus
+ * an add at the accumulator width acc_bits. */
+double ef_energy_mac_pj(ef_arithmetic a, int a_bits, int b_bits, int acc_bits);
+/* The 16-bit integer MAC that the Eyeriss ratios are relative to. */
+double ef_energy_ref_mac_pj(void);
+/* One word access of a register file: 1 x the reference MAC, scaled
+ * by bits / 16. */
+double ef_energy_regfile_pj(int bits);
+/* One word access of an on-chip SRAM of capacity_bytes (one instance;
+ * 0 = unlimited, costed as 1 MiB): Horowitz's 64-bit access energies
+ * at 8 KiB, 32 KiB and 1 MiB, interpolated in log-log, extrapolated
+ * along the end segments, scaled by bits / 64; never below a register
+ * file access nor above a DRAM access of the same width. */
+double ef_energy_sram_pj(uint64_t capacity_bytes, int bits);
+/* One word of DRAM traffic: the middle of Horowitz's 1.3-2.6 nJ per
+ * 64 bits, charged per byte (bits / 8 bytes). */
+double ef_energy_dram_pj(int bits);
+/* One word moved one network hop: 2 x the reference MAC, by bits / 16. */
+double ef_energy_hop_pj(int bits);
+
+typedef enum {
+    EF_ENERGY_TABLE,   /* the built-in table                           */
+    EF_ENERGY_ARCH     /* given in the architecture file               */
+} ef_energy_source;
+
+/* Unit costs of one nest: what each action costs, with overrides from
+ * the architecture applied. Per word at each tensor's precision. */
+typedef struct {
+    double op_pj;                                    /* one iteration point  */
+    ef_energy_source op_source;
+    double read_pj[EF_MAX_LEVELS][EF_NEST_MAX_OPS];  /* per word read        */
+    double write_pj[EF_MAX_LEVELS][EF_NEST_MAX_OPS]; /* per word filled or updated */
+    ef_energy_source level_source[EF_MAX_LEVELS];
+    double leakage_pj_per_cycle[EF_MAX_LEVELS];      /* per instance         */
+    double hop_pj[EF_NEST_MAX_OPS];                  /* per word per hop     */
+    ef_energy_source noc_source;
+} ef_energy_costs;
+
+void ef_energy_costs_of(const ef_nest *n, ef_energy_costs *out);
+
+/* ---------- per-run metrics ---------- */
 
 typedef struct {
     uint64_t bytes;                /* reads + updates, toward the PEs   */
@@ -18,17 +77,48 @@ typedef struct {
     bool memory_bound;
 } ef_roofline_level;
 
+/* Energy of one tensor's actions at one level, all instances. */
+typedef struct {
+    double read_pj;
+    double fill_pj;
+    double update_pj;
+} ef_action_energy;
+
 typedef struct {
     double seconds;
     double utilization;
     double peak_ops;               /* per cycle: PEs x MACs per PE      */
-    bool has_energy;
+    /* energy_pj = compute + sum(level) + noc + leakage, always finite */
     double energy_pj;
-    double level_energy_pj[EF_MAX_LEVELS];
-    double mac_energy_pj;
+    double compute_energy_pj;      /* MACs and other operators          */
+    double noc_energy_pj;          /* hops x per-hop energy             */
+    double leakage_energy_pj;      /* sum of level_leakage_pj           */
+    double level_energy_pj[EF_MAX_LEVELS];     /* accesses, all tensors */
+    double level_leakage_pj[EF_MAX_LEVELS];    /* cycles x instances    */
+    ef_action_energy tensor_energy[EF_MAX_LEVELS][EF_NEST_MAX_OPS];
+    ef_energy_costs costs;
+    uint64_t storage_bits;         /* area proxy: on-chip capacity      */
+    uint64_t pes;                  /* area proxy: PE count              */
     ef_roofline_level roofline[EF_MAX_LEVELS];
 } ef_stats;
 
 void ef_stats_compute(const ef_result *r, ef_stats *out);
+
+/* Bits of on-chip storage the architecture declares (sram and regfile
+ * levels with a capacity, x instances; capacities in words at the
+ * widest precision the level keeps in n). Saturates at UINT64_MAX. */
+uint64_t ef_stats_storage_bits(const ef_nest *n);
+
+/* Rates of a run (or a sum of runs). A rate that does not exist (no
+ * MACs, no energy, no time) has its has_* false and value 0. */
+typedef struct {
+    double pj_per_mac;             /* energy / MACs                     */
+    double tops_per_watt;          /* (2 x MACs + other ops) / energy   */
+    double watts;                  /* energy / seconds                  */
+    bool has_pj_per_mac, has_tops_per_watt, has_watts;
+} ef_energy_rates;
+
+void ef_stats_energy_rates(double energy_pj, uint64_t macs, uint64_t ops,
+                           double seconds, ef_energy_rates *out);
 
 #endif

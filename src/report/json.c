@@ -1,7 +1,8 @@
 /* JSON report. Keys come out in a fixed order so files diff cleanly;
  * 64-bit counters are emitted as raw digits because cJSON stores
  * numbers as doubles and would round counts above 2^53; wall time and
- * version live under meta only. */
+ * version live under meta only. Energies and rates come from stats/;
+ * a rate that does not exist is null, never NaN or infinite. */
 #include "einflow/report.h"
 #include "einflow/stats.h"
 
@@ -34,6 +35,10 @@ static void num(cJSON *o, const char *key, double v) {
 
 static const char *tensor_name(const ef_nest *n, int o) {
     return n->workload->tensors[n->ops[o]->tensor].name;
+}
+
+static const char *source_name(ef_energy_source src) {
+    return src == EF_ENERGY_ARCH ? "arch" : "table";
 }
 
 static void add_counts(cJSON *t, const ef_tensor_counters *c, int bits) {
@@ -74,13 +79,29 @@ static cJSON *levels_json(const ef_result *r, const ef_stats *s) {
         num(lv, "bandwidth_used_bytes_per_cycle",
             r->cycles ? (double)(rb + wb) / (double)r->cycles : 0);
         u64(lv, "tile_changes", r->generations[l]);
-        if (s->has_energy) num(lv, "energy_pj", s->level_energy_pj[l]);
+        num(lv, "energy_pj", s->level_energy_pj[l]);
+        num(lv, "leakage_pj", s->level_leakage_pj[l]);
+        cJSON *en = cJSON_AddObjectToObject(lv, "energy");
+        cJSON *pw = cJSON_CreateObject();
+        for (int o = 0; o < n->op_count; o++) {
+            if (!n->levels[l].keeps[o]) continue;
+            const ef_action_energy *ae = &s->tensor_energy[l][o];
+            cJSON *t = cJSON_AddObjectToObject(en, tensor_name(n, o));
+            num(t, "read", ae->read_pj);
+            num(t, "fill", ae->fill_pj);
+            num(t, "update", ae->update_pj);
+            cJSON *w = cJSON_AddObjectToObject(pw, tensor_name(n, o));
+            num(w, "read", s->costs.read_pj[l][o]);
+            num(w, "write", s->costs.write_pj[l][o]);
+        }
+        cJSON_AddItemToObject(lv, "energy_per_word_pj", pw);
+        cJSON_AddStringToObject(lv, "energy_source", source_name(s->costs.level_source[l]));
         cJSON_AddItemToArray(arr, lv);
     }
     return arr;
 }
 
-static cJSON *noc_json(const ef_result *r) {
+static cJSON *noc_json(const ef_result *r, const ef_stats *s) {
     const ef_nest *n = r->nest;
     cJSON *arr = cJSON_CreateArray();
     cJSON *o = cJSON_CreateObject();
@@ -94,6 +115,8 @@ static cJSON *noc_json(const ef_result *r) {
     u64(o, "deliveries", r->noc.deliveries);
     u64(o, "hops", r->noc.hops);
     u64(o, "spatial_reductions", r->noc.reductions);
+    num(o, "energy_pj", s->noc_energy_pj);
+    cJSON_AddStringToObject(o, "energy_source", source_name(s->costs.noc_source));
     cJSON_AddItemToArray(arr, o);
     return arr;
 }
@@ -120,10 +143,20 @@ static cJSON *roofline_json(const ef_result *r, const ef_stats *s) {
     return o;
 }
 
+/* A rate, or null when it does not exist (never NaN or infinite). */
+static void rate(cJSON *o, const char *key, bool has, double v) {
+    if (has) num(o, key, v);
+    else cJSON_AddNullToObject(o, key);
+}
+
+/* Summary of Einsums run one after another: counts, times and energies
+ * add up; the area proxy is the architecture's (the largest seen, as a
+ * capacity in words depends on the precisions each Einsum keeps). */
 static void summary_fields(cJSON *sm, const ef_result *const *rs, int count) {
-    uint64_t cycles = 0, macs = 0, ops = 0, compute = 0;
-    double seconds = 0, energy = 0, cap = 0;
-    bool has_energy = true, checked = true;
+    uint64_t cycles = 0, macs = 0, ops = 0, compute = 0, storage_bits = 0;
+    double seconds = 0, energy = 0, cap = 0, mac_pj = 0, noc_pj = 0, leak_pj = 0;
+    double level_pj[EF_MAX_LEVELS] = {0};
+    bool checked = true;
     for (int i = 0; i < count; i++) {
         ef_stats s;
         ef_stats_compute(rs[i], &s);
@@ -133,17 +166,35 @@ static void summary_fields(cJSON *sm, const ef_result *const *rs, int count) {
         compute += rs[i]->compute_cycles;
         seconds += s.seconds;
         energy += s.energy_pj;
-        has_energy &= s.has_energy;
+        mac_pj += s.compute_energy_pj;
+        noc_pj += s.noc_energy_pj;
+        leak_pj += s.leakage_energy_pj;
+        for (int l = 0; l < rs[i]->nest->level_count; l++) level_pj[l] += s.level_energy_pj[l];
+        if (s.storage_bits > storage_bits) storage_bits = s.storage_bits;
         checked &= rs[i]->values_checked;
         cap += s.peak_ops * (double)rs[i]->cycles;
     }
+    const ef_nest *n0 = rs[0]->nest;
+    ef_energy_rates er;
+    ef_stats_energy_rates(energy, macs, ops, seconds, &er);
     u64(sm, "cycles", cycles);
     num(sm, "seconds", seconds);
     u64(sm, "macs", macs);
     u64(sm, "ops", ops);
     num(sm, "utilization", cap > 0 ? (double)ops / cap : 0);
-    if (has_energy) num(sm, "energy_pj", energy);
-    else cJSON_AddNullToObject(sm, "energy_pj");
+    num(sm, "energy_pj", energy);
+    rate(sm, "pj_per_mac", er.has_pj_per_mac, er.pj_per_mac);
+    rate(sm, "tops_per_watt", er.has_tops_per_watt, er.tops_per_watt);
+    rate(sm, "power_w", er.has_watts, er.watts);
+    cJSON *eb = cJSON_AddObjectToObject(sm, "energy_breakdown");
+    num(eb, "mac", mac_pj);
+    cJSON *ebl = cJSON_AddObjectToObject(eb, "levels");
+    for (int l = 0; l < n0->level_count; l++) num(ebl, n0->arch->levels[l].name, level_pj[l]);
+    num(eb, "noc", noc_pj);
+    num(eb, "leakage", leak_pj);
+    cJSON *area = cJSON_AddObjectToObject(sm, "area");
+    u64(area, "storage_bits", storage_bits);
+    u64(area, "pes", n0->pes);
     u64(sm, "compute_cycles", compute);
     cJSON *st = cJSON_AddObjectToObject(sm, "stall_cycles");
     /* merge causes across Einsums in first-seen order */
@@ -183,6 +234,9 @@ char *ef_report_json(const ef_result *const *rs, int count, const ef_run_meta *m
     cJSON_AddNumberToObject(ar, "cols", n0->arch->cols);
     u64(ar, "pes", n0->pes);
     cJSON_AddNumberToObject(ar, "macs_per_cycle", n0->arch->macs_per_cycle);
+    cJSON_AddStringToObject(ar, "arithmetic", ef_arithmetic_name(n0->arch->arithmetic));
+    cJSON_AddStringToObject(ar, "mac_energy_source",
+                            n0->arch->mac_energy_pj >= 0 ? "arch" : "table");
     cJSON_AddStringToObject(cJSON_AddObjectToObject(root, "workload"), "name",
                             n0->workload->name);
 
@@ -192,7 +246,7 @@ char *ef_report_json(const ef_result *const *rs, int count, const ef_run_meta *m
     ef_stats s;
     ef_stats_compute(main_r, &s);
     cJSON_AddItemToObject(root, "levels", levels_json(main_r, &s));
-    cJSON_AddItemToObject(root, "noc", noc_json(main_r));
+    cJSON_AddItemToObject(root, "noc", noc_json(main_r, &s));
     cJSON_AddItemToObject(root, "roofline", roofline_json(main_r, &s));
     cJSON *es = cJSON_AddArrayToObject(root, "einsums");
     for (int i = 0; i < count; i++) {
@@ -204,7 +258,7 @@ char *ef_report_json(const ef_result *const *rs, int count, const ef_run_meta *m
         cJSON *esum = cJSON_AddObjectToObject(e, "summary");
         summary_fields(esum, &rs[i], 1);
         cJSON_AddItemToObject(e, "levels", levels_json(rs[i], &si));
-        cJSON_AddItemToObject(e, "noc", noc_json(rs[i]));
+        cJSON_AddItemToObject(e, "noc", noc_json(rs[i], &si));
         cJSON_AddItemToObject(e, "roofline", roofline_json(rs[i], &si));
         cJSON_AddItemToArray(es, e);
     }

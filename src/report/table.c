@@ -1,5 +1,6 @@
 /* Text summary: what a user wants to see on the terminal after a run —
- * cycles, utilization, stalls, and accesses per level and tensor. */
+ * cycles, utilization, stalls, energy with its split, and accesses per
+ * level and tensor. */
 #include "einflow/report.h"
 #include "einflow/stats.h"
 
@@ -34,6 +35,36 @@ static void put(sbuf *b, const char *fmt, ...) {
     b->len += (size_t)need;
 }
 
+static double share(double part, double whole) {
+    return whole > 0 ? 100.0 * part / whole : 0;
+}
+
+/* "energy 1234 pJ (0.84 pJ/MAC, 2.1 TOPS/W)" and the split by part. */
+static void energy_lines(sbuf *b, const ef_result *r, const ef_stats *s) {
+    const ef_nest *n = r->nest;
+    uint64_t macs = n->einsum->is_mac ? r->ops : 0;
+    ef_energy_rates er;
+    ef_stats_energy_rates(s->energy_pj, macs, r->ops, s->seconds, &er);
+    put(b, "  energy       %.6g pJ", s->energy_pj);
+    if (r->ops) {
+        if (er.has_pj_per_mac) put(b, "  (%.4g pJ/MAC", er.pj_per_mac);
+        else put(b, "  (%.4g pJ/op", s->energy_pj / (double)r->ops);
+        if (er.has_tops_per_watt) put(b, ", %.4g TOPS/W", er.tops_per_watt);
+        put(b, ")");
+    }
+    put(b, "\n");
+    put(b, "  energy split %s %.1f%%", n->einsum->is_mac ? "MAC" : "ops",
+        share(s->compute_energy_pj, s->energy_pj));
+    for (int l = 0; l < n->level_count; l++)
+        put(b, ", %s %.1f%%", n->arch->levels[l].name, share(s->level_energy_pj[l], s->energy_pj));
+    /* a network only where the array has one (declared or carrying hops) */
+    if (n->noc != &n->default_noc || r->noc.hops)
+        put(b, ", NoC %.1f%%", share(s->noc_energy_pj, s->energy_pj));
+    if (s->leakage_energy_pj > 0)
+        put(b, ", leakage %.1f%%", share(s->leakage_energy_pj, s->energy_pj));
+    put(b, "\n");
+}
+
 char *ef_report_table(const ef_result *const *rs, int count, const ef_run_meta *meta) {
     sbuf b = {0};
     for (int i = 0; i < count; i++) {
@@ -50,7 +81,7 @@ char *ef_report_table(const ef_result *const *rs, int count, const ef_run_meta *
         for (int k = 0; k < r->stall_count; k++)
             put(&b, "%s%s %" PRIu64, k ? ", " : "  (", r->stalls[k].cause, r->stalls[k].cycles);
         put(&b, "%s\n", r->stall_count ? ")" : "");
-        if (s.has_energy) put(&b, "  energy       %.6g pJ\n", s.energy_pj);
+        energy_lines(&b, r, &s);
         if (r->values_checked)
             put(&b, "  values       %" PRIu64 " outputs match a direct evaluation\n",
                 r->values_compared);

@@ -1,6 +1,6 @@
 /* einflow spec stage — the architecture YAML: PE array, storage levels
  * (outermost first), the on-chip network between them and per-access
- * energies. Checks everything that needs only this file; whether a
+ * energies (absent ones come from the built-in table in stats/). Checks everything that needs only this file; whether a
  * mapping fits it is decided later, by model/. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,12 +24,22 @@ static const char *const topology_names[] = {
     [EF_NOC_UNICAST + 1] = NULL,
 };
 
+static const char *const arithmetic_names[] = {
+    [EF_ARITH_INT] = "int",
+    [EF_ARITH_FLOAT] = "float",
+    [EF_ARITH_FLOAT + 1] = NULL,
+};
+
 const char *ef_level_kind_name(ef_level_kind k) {
     return (unsigned)k <= EF_LEVEL_REGFILE ? level_kind_names[k] : "?";
 }
 
 const char *ef_noc_topology_name(ef_noc_topology t) {
     return (unsigned)t <= EF_NOC_UNICAST ? topology_names[t] : "?";
+}
+
+const char *ef_arithmetic_name(ef_arithmetic a) {
+    return (unsigned)a <= EF_ARITH_FLOAT ? arithmetic_names[a] : "?";
 }
 
 /* ---------- schema ---------- */
@@ -48,7 +58,7 @@ static const yt_key arch_keys[] = {
     {.name = "noc", .type = YT_T_SEQ,
      .doc = "networks delivering data from a shared level into the array"},
     {.name = "energy", .type = YT_T_MAP,
-     .doc = "per-word energies: LEVEL: {read, write} and MAC: pJ"},
+     .doc = "energies: LEVEL: {read, write, leakage} and MAC: pJ"},
 };
 
 static const yt_key pe_array_keys[] = {
@@ -62,7 +72,10 @@ static const yt_key pe_keys[] = {
     {.name = "macs_per_cycle", .type = YT_T_INT, .min = 1, .def = 1,
      .doc = "MAC lanes of one PE"},
     {.name = "mac_energy", .type = YT_T_NUM, .min = 0, .def = -1,
-     .unit = "pJ", .doc = "energy of one MAC"},
+     .unit = "pJ", .doc = "energy of one MAC; absent = built-in table"},
+    {.name = "arithmetic", .type = YT_T_ENUM, .def = EF_ARITH_INT,
+     .choices = arithmetic_names,
+     .doc = "int or float MACs, for the built-in energy table"},
 };
 
 static const yt_key level_keys[] = {
@@ -85,7 +98,7 @@ static const yt_key level_keys[] = {
     {.name = "double_buffer", .type = YT_T_BOOL, .def = 0,
      .doc = "fetch the next tile while the current one is in use"},
     {.name = "energy", .type = YT_T_MAP,
-     .doc = "{read, write} energy per word accessed"},
+     .doc = "{read, write} pJ per word accessed, leakage pJ per cycle"},
 };
 
 static const yt_key energy_keys[] = {
@@ -93,6 +106,8 @@ static const yt_key energy_keys[] = {
      .unit = "pJ/word", .doc = "energy of reading one word"},
     {.name = "write", .type = YT_T_NUM, .min = 0, .def = -1,
      .unit = "pJ/word", .doc = "energy of writing one word"},
+    {.name = "leakage", .type = YT_T_NUM, .min = 0, .def = 0,
+     .unit = "pJ/cycle", .doc = "static energy of one instance per cycle"},
 };
 
 static const yt_key noc_keys[] = {
@@ -106,6 +121,8 @@ static const yt_key noc_keys[] = {
      .unit = "bytes/cycle", .doc = "into the array; 0 or absent = unlimited"},
     {.name = "reduction", .type = YT_T_BOOL, .def = 1,
      .doc = "partial sums may be reduced across PEs on the way back"},
+    {.name = "hop_energy", .type = YT_T_NUM, .min = 0, .def = -1,
+     .unit = "pJ/word/hop", .doc = "energy of moving one word one hop"},
 };
 
 /* ---------- loading ---------- */
@@ -166,6 +183,7 @@ static void load_energy(arch_ctx *c, const yt_node *n, const char *path,
     c->energy_node[level] = n;
     yt_get_num(&o, "read", &lv->read_energy_pj);
     yt_get_num(&o, "write", &lv->write_energy_pj);
+    yt_get_num(&o, "leakage", &lv->leakage_pj_per_cycle);
 }
 
 static void load_level(arch_ctx *c, const yt_node *n, const char *path) {
@@ -352,6 +370,8 @@ static void load_noc(arch_ctx *c, const yt_node *n, const char *path) {
     noc->topology = (ef_noc_topology)topo;
     yt_get_num(&o, "bandwidth", &noc->bandwidth_bytes);
     yt_get_bool(&o, "reduction", &noc->reduction);
+    noc->hop_energy_pj = -1;
+    yt_get_num(&o, "hop_energy", &noc->hop_energy_pj);
 }
 
 static void load_nocs(arch_ctx *c, const yt_node *seq) {
@@ -434,6 +454,9 @@ static void load_arch(arch_ctx *c, const yt_node *root) {
                 ARRAY_LEN(pe_keys));
     yt_get_int(&pe, "macs_per_cycle", &a->macs_per_cycle);
     yt_get_num(&pe, "mac_energy", &a->mac_energy_pj);
+    int arith = EF_ARITH_INT;
+    yt_get_enum(&pe, "arithmetic", &arith);
+    a->arithmetic = (ef_arithmetic)arith;
 
     const yt_node *levels = yt_obj_val(&o, "levels");
     if (levels)

@@ -1,11 +1,120 @@
 /* Derived metrics. Utilization = ops / (PEs x MACs per PE x cycles);
  * a level's roofline uses the bytes it sends toward the PEs (reads) and
  * receives back from them (updates): attainable = min(peak, bandwidth x
- * intensity). Energy is counted only where the architecture gives
- * per-access energies (the built-in table comes with the energy model). */
+ * intensity). Energy = the unit costs of energy.c times the counts:
+ * per iteration point, per word read / filled / updated at each level,
+ * per word per NoC hop, and leakage per instance per cycle. Every
+ * figure is finite; rates that do not exist are flagged, not NaN. */
 #include "einflow/stats.h"
 
 #include <string.h>
+
+static int op_bits(const ef_nest *n, int o) {
+    return n->workload->tensors[n->ops[o]->tensor].bits;
+}
+
+static uint64_t sat_mul(uint64_t a, uint64_t b) {
+    uint64_t r;
+    return ef_mul_u64(a, b, &r) ? r : UINT64_MAX;
+}
+
+static uint64_t sat_add(uint64_t a, uint64_t b) {
+    uint64_t r;
+    return ef_add_u64(a, b, &r) ? r : UINT64_MAX;
+}
+
+/* Bits per word of a tensor named in a partition: its precision in the
+ * workload, else the fallback. */
+static int named_bits(const ef_nest *n, const char *tensor, int fallback) {
+    const ef_workload *w = n->workload;
+    for (int t = 0; t < w->tensor_count; t++)
+        if (strcmp(w->tensors[t].name, tensor) == 0) return w->tensors[t].bits;
+    return fallback;
+}
+
+static uint64_t capacity_bits(const ef_capacity *c, int bits) {
+    return c->in_words ? sat_mul(c->amount, (uint64_t)bits) : sat_mul(c->amount, 8);
+}
+
+uint64_t ef_stats_storage_bits(const ef_nest *n) {
+    uint64_t total = 0;
+    int any_bits = 1;
+    for (int t = 0; t < n->workload->tensor_count; t++)
+        if (n->workload->tensors[t].bits > any_bits) any_bits = n->workload->tensors[t].bits;
+    for (int l = 0; l < n->level_count; l++) {
+        const ef_level_spec *ls = &n->arch->levels[l];
+        if (ls->kind == EF_LEVEL_DRAM) continue;
+        int widest = 0;
+        for (int o = 0; o < n->op_count; o++)
+            if (n->levels[l].keeps[o] && op_bits(n, o) > widest) widest = op_bits(n, o);
+        if (!widest) widest = any_bits;
+        uint64_t bits = 0;
+        if (ls->partition_count > 0) {
+            for (int p = 0; p < ls->partition_count; p++)
+                bits = sat_add(bits, capacity_bits(&ls->partitions[p].capacity,
+                                                   named_bits(n, ls->partitions[p].tensor, widest)));
+        } else if (ls->capacity.given) {
+            bits = capacity_bits(&ls->capacity, widest);
+        }
+        total = sat_add(total, sat_mul(bits, n->levels[l].instances));
+    }
+    return total;
+}
+
+/* Fills of operand o where it crosses the network into the array: at
+ * the outermost per-PE level that keeps it, when that level's parent
+ * for o is shared. The NoC's hops are split over operands by these
+ * (exact when the operands share a precision or a hop count). */
+static uint64_t crossing_fills(const ef_result *r, int o) {
+    const ef_nest *n = r->nest;
+    for (int l = n->first_pe_level; l < n->level_count; l++) {
+        if (!n->levels[l].keeps[o]) continue;
+        int p = n->levels[l].parent[o];
+        return p >= 0 && p < n->first_pe_level ? r->levels[l].ops[o].fills : 0;
+    }
+    return 0;
+}
+
+static double noc_energy(const ef_result *r, const ef_energy_costs *c) {
+    const ef_nest *n = r->nest;
+    if (!r->noc.hops) return 0;
+    double weight = 0, pj = 0, widest = 0;
+    for (int o = 0; o < n->op_count; o++) {
+        double f = (double)crossing_fills(r, o);
+        weight += f;
+        pj += f * c->hop_pj[o];
+        if (c->hop_pj[o] > widest) widest = c->hop_pj[o];
+    }
+    double per_hop = weight > 0 ? pj / weight : widest;
+    return (double)r->noc.hops * per_hop;
+}
+
+static void energy(const ef_result *r, ef_stats *s) {
+    const ef_nest *n = r->nest;
+    ef_energy_costs *c = &s->costs;
+    ef_energy_costs_of(n, c);
+    s->compute_energy_pj = c->op_pj * (double)r->ops;
+    for (int l = 0; l < n->level_count; l++) {
+        const ef_level_counters *lc = &r->levels[l];
+        double level = 0;
+        for (int o = 0; o < n->op_count; o++) {
+            ef_action_energy *e = &s->tensor_energy[l][o];
+            e->read_pj = c->read_pj[l][o] * (double)lc->ops[o].reads;
+            e->fill_pj = c->write_pj[l][o] * (double)lc->ops[o].fills;
+            e->update_pj = c->write_pj[l][o] * (double)lc->ops[o].updates;
+            level += e->read_pj + e->fill_pj + e->update_pj;
+        }
+        s->level_energy_pj[l] = level;
+        s->level_leakage_pj[l] =
+            c->leakage_pj_per_cycle[l] * (double)n->levels[l].instances * (double)r->cycles;
+        s->leakage_energy_pj += s->level_leakage_pj[l];
+    }
+    s->noc_energy_pj = noc_energy(r, c);
+    /* summed in a fixed order so the total is the same on every run */
+    double total = s->compute_energy_pj;
+    for (int l = 0; l < n->level_count; l++) total += s->level_energy_pj[l];
+    s->energy_pj = total + s->noc_energy_pj + s->leakage_energy_pj;
+}
 
 void ef_stats_compute(const ef_result *r, ef_stats *s) {
     memset(s, 0, sizeof *s);
@@ -15,21 +124,13 @@ void ef_stats_compute(const ef_result *r, ef_stats *s) {
     double cycles = (double)r->cycles;
     s->seconds = a->clock_mhz > 0 ? cycles / (a->clock_mhz * 1e6) : 0;
     s->utilization = cycles > 0 ? (double)r->ops / (s->peak_ops * cycles) : 0;
-    s->has_energy = a->mac_energy_pj >= 0;
-    if (s->has_energy) s->mac_energy_pj = a->mac_energy_pj * (double)r->ops;
-    s->energy_pj = s->mac_energy_pj;
     for (int l = 0; l < n->level_count; l++) {
         const ef_level_spec *ls = &a->levels[l];
         const ef_level_counters *lc = &r->levels[l];
         ef_roofline_level *rl = &s->roofline[l];
         uint64_t bytes = 0;
-        uint64_t rd_words = 0, wr_words = 0;
-        for (int o = 0; o < n->op_count; o++) {
-            int bits = n->workload->tensors[n->ops[o]->tensor].bits;
-            bytes += ef_words_to_bytes(lc->ops[o].reads + lc->ops[o].updates, bits);
-            rd_words += lc->ops[o].reads;
-            wr_words += lc->ops[o].fills + lc->ops[o].updates;
-        }
+        for (int o = 0; o < n->op_count; o++)
+            bytes += ef_words_to_bytes(lc->ops[o].reads + lc->ops[o].updates, op_bits(n, o));
         rl->bytes = bytes;
         rl->operational_intensity = bytes ? (double)r->ops / (double)bytes : 0;
         rl->bandwidth_bytes = ls->read_bandwidth_bytes * (double)n->levels[l].instances;
@@ -40,13 +141,28 @@ void ef_stats_compute(const ef_result *r, ef_stats *s) {
                          : s->peak_ops;
         rl->memory_bound = mem < s->peak_ops;
         rl->attainable_ops = rl->memory_bound ? mem : s->peak_ops;
-        if (ls->read_energy_pj >= 0 || ls->write_energy_pj >= 0) {
-            double e = 0;
-            if (ls->read_energy_pj > 0) e += ls->read_energy_pj * (double)rd_words;
-            if (ls->write_energy_pj > 0) e += ls->write_energy_pj * (double)wr_words;
-            s->level_energy_pj[l] = e;
-            s->energy_pj += e;
-            s->has_energy = true;
-        }
+    }
+    energy(r, s);
+    s->storage_bits = ef_stats_storage_bits(n);
+    s->pes = n->pes;
+}
+
+void ef_stats_energy_rates(double energy_pj, uint64_t macs, uint64_t ops, double seconds,
+                           ef_energy_rates *out) {
+    memset(out, 0, sizeof *out);
+    if (macs > 0) {
+        out->pj_per_mac = energy_pj / (double)macs;
+        out->has_pj_per_mac = true;
+    }
+    /* TOPS/W = (ops/s) / W / 1e12 = ops / (energy in pJ): the clock
+     * cancels. A MAC is two operations, as in published TOPS/W. */
+    if (energy_pj > 0) {
+        double counted = 2.0 * (double)macs + (double)(ops - (ops >= macs ? macs : ops));
+        out->tops_per_watt = counted / energy_pj;
+        out->has_tops_per_watt = true;
+    }
+    if (seconds > 0) {
+        out->watts = energy_pj * 1e-12 / seconds;
+        out->has_watts = true;
     }
 }

@@ -507,10 +507,64 @@ static void check_levels(const char *name, const einsum_facts *f, const cJSON *r
                   (unsigned long long)o_upd, (unsigned long long)f->output_words);
 }
 
+static bool close_to(double got, double want) {
+    return fabs(got - want) <= 1e-9 * (fabs(want) > 1 ? fabs(want) : 1);
+}
+
+/* docs/energy.md, docs/output.md: energy_pj = mac + levels + noc +
+ * leakage; a level's energy_pj is its actions' energies, each count x
+ * the per-word energy it reports; pj_per_mac = energy_pj / macs. r is
+ * one Einsum's result (summary, levels and noc are all its own). */
+static void check_energy(const char *name, const cJSON *r) {
+    double total = e2e_summary_double(r, "energy_pj");
+    const cJSON *eb = e2e_get(r, "summary.energy_breakdown");
+    double sum = e2e_path_double(eb, "mac") + e2e_path_double(eb, "noc") +
+                 e2e_path_double(eb, "leakage");
+    ck_assert_msg(isfinite(total) && total > 0, "%s: energy_pj %g", name, total);
+    const cJSON *lv;
+    cJSON_ArrayForEach(lv, e2e_get(r, "levels")) {
+        const char *lname = e2e_path_str(lv, "name");
+        double level = 0;
+        const cJSON *t;
+        cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(lv, "energy")) {
+            static const char *const act[][2] = {
+                {"read", "reads"}, {"fill", "fills"}, {"update", "updates"}};
+            for (int k = 0; k < 3; k++) {
+                char pk[96];
+                snprintf(pk, sizeof pk, "energy_per_word_pj.%s.%s", t->string,
+                         k ? "write" : "read");
+                double want = (double)e2e_counter(r, lname, t->string, act[k][1]) *
+                              e2e_path_double(lv, pk);
+                double got = e2e_path_double(t, act[k][0]);
+                ck_assert_msg(close_to(got, want), "%s: %s %s %s energy %.17g, count x per "
+                              "word = %.17g", name, lname, t->string, act[k][0], got, want);
+                level += got;
+            }
+        }
+        double lpj = e2e_path_double(lv, "energy_pj");
+        ck_assert_msg(close_to(lpj, level), "%s: %s energy_pj %.17g != its actions %.17g", name,
+                      lname, lpj, level);
+        char bk[96];
+        snprintf(bk, sizeof bk, "levels.%s", lname);
+        ck_assert_msg(close_to(e2e_path_double(eb, bk), lpj), "%s: breakdown of %s", name, lname);
+        sum += lpj;
+    }
+    ck_assert_msg(close_to(total, sum), "%s: energy_pj %.17g != mac + levels + noc + leakage "
+                  "%.17g", name, total, sum);
+    uint64_t macs = e2e_summary_u64(r, "macs");
+    const cJSON *ppm = e2e_get(r, "summary.pj_per_mac");
+    ck_assert_msg(ppm != NULL, "%s: no summary.pj_per_mac", name);
+    if (macs)
+        ck_assert_msg(close_to(ppm->valuedouble, total / (double)macs), "%s: pj_per_mac", name);
+    else
+        ck_assert_msg(cJSON_IsNull(ppm), "%s: pj_per_mac without MACs", name);
+}
+
 static void check_invariants(const bundled *m, const workload_facts *wf, const cJSON *r) {
     uint64_t pes = e2e_path_u64(r, "architecture.pes");
     uint64_t mpc = e2e_path_u64(r, "architecture.macs_per_cycle");
     uint64_t macs = 0, ops = 0, cycles = 0;
+    double energy = 0;
     for (int e = 0; e < wf->count; e++) {
         macs += wf->e[e].macs;
         ops += wf->e[e].ops;
@@ -527,13 +581,18 @@ static void check_invariants(const bundled *m, const workload_facts *wf, const c
         ck_assert_str_eq(e2e_path_str(er, "output"), wf->e[e].output);
         check_summary(name, er, wf->e[e].macs, wf->e[e].ops, pes, mpc);
         check_levels(name, &wf->e[e], er);
+        check_energy(name, er);
         cycles += e2e_summary_u64(er, "cycles");
+        energy += e2e_summary_double(er, "energy_pj");
     }
     /* docs/output.md: a cascade's Einsums run one after another; the
      * top-level levels describe the last Einsum */
     ck_assert_msg(e2e_summary_u64(r, "cycles") == cycles,
                   "%s: summary.cycles %llu != sum over einsums[] %llu", m->stem,
                   (unsigned long long)e2e_summary_u64(r, "cycles"), (unsigned long long)cycles);
+    ck_assert_msg(close_to(e2e_summary_double(r, "energy_pj"), energy),
+                  "%s: summary.energy_pj %.17g != sum over einsums[] %.17g", m->stem,
+                  e2e_summary_double(r, "energy_pj"), energy);
     const cJSON *last = cJSON_GetArrayItem(einsums, wf->count - 1);
     ck_assert_msg(cJSON_Compare(e2e_get(r, "levels"), e2e_get(last, "levels"), 1),
                   "%s: top-level levels differ from the last Einsum's", m->stem);
