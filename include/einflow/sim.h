@@ -44,7 +44,8 @@ typedef struct {
 typedef struct {
     uint64_t words_sent;          /* source reads put on the network    */
     uint64_t deliveries;          /* words arriving at a PE-level store */
-    uint64_t hops;                /* link traversals                    */
+    uint64_t hops;                /* link traversals, all tensors       */
+    uint64_t op_hops[EF_NEST_MAX_OPS]; /* the same, per operand slot    */
     uint64_t reductions;          /* partial sums combined in flight    */
 } ef_noc_counters;
 

@@ -391,6 +391,19 @@ static void fp_each_minus(walker *wk, int o, const footprint *a,
 
 /* ---------- drains and fills ---------- */
 
+/* Link traversals of one word between the shared level and PE i: one on
+ * a multicast bus; from the array's corner on a mesh or systolic array. */
+static uint64_t hop_distance(const walker *wk, uint64_t i) {
+    const ef_nest *n = wk->n;
+    if (n->noc->topology == EF_NOC_MULTICAST) return 1;
+    return i / n->cols_used + i % n->cols_used + 1;
+}
+
+static void add_hops(walker *wk, int o, uint64_t hops) {
+    add(wk, &wk->t->res->noc.hops, hops);
+    add(wk, &wk->t->res->noc.op_hops[o], hops);
+}
+
 typedef struct {
     int l, parent;
     uint64_t inst, parent_inst;
@@ -498,6 +511,8 @@ static void drain_level(walker *wk, int l, bool final) {
             x.unique = leaving;
         }
         add(wk, &wk->L[p].updates[pi * (uint64_t)wk->ops + (uint64_t)o], x.unique);
+        /* partial sums leaving the PEs travel the network back */
+        if (L->per_pe && !wk->L[p].per_pe) add_hops(wk, o, leaving * hop_distance(wk, i));
         total += leaving;
         unique_all += x.unique;
         if (leaving > max_inst) max_inst = leaving;
@@ -553,11 +568,7 @@ static void fill_level(walker *wk, int l) {
             parent_reads_total += x.parent_reads;
             deliveries += x.fills_i;
             wk->inst_bytes[i] += bytes_of(wk, o, x.fills_i);
-            if (crosses_noc) {
-                uint64_t row = i / n->cols_used, col = i % n->cols_used;
-                uint64_t hops = n->noc->topology == EF_NOC_MULTICAST ? 1 : row + col + 1;
-                add(wk, &wk->t->res->noc.hops, x.fills_i * hops);
-            }
+            if (crosses_noc) add_hops(wk, o, x.fills_i * hop_distance(wk, i));
         }
         wk->ev_src_bytes[l][p] += bytes_of(wk, o, parent_reads_total);
         if (crosses_noc) {
@@ -700,13 +711,30 @@ static void mac_block(walker *wk) {
     }
 }
 
+/* Hops of one step's streamed words: one per PE served on a bus;
+ * otherwise each served PE's distance from the corner. */
+static uint64_t stream_hops(walker *wk, int o, uint64_t served) {
+    const ef_nest *n = wk->n;
+    if (n->noc->topology == EF_NOC_MULTICAST) return served;
+    uint64_t hops = 0;
+    for (uint64_t i = 0; i < wk->used_pes; i++) {
+        int64_t x[EF_MAX_RANKS];
+        bool ok = true;
+        for (int r = 0; r < wk->w->rank_count && ok; r++) {
+            x[r] = wk->tbase[r] + wk->off[i][r];
+            ok = !n->einsum->rank_used[r] || x[r] < (int64_t)wk->w->rank_bounds[r];
+        }
+        if (ok && ef_operand_word(wk->w, n->ops[o], x) >= 0) hops += hop_distance(wk, i);
+    }
+    return hops;
+}
+
 /* Operands a shared level streams into several PEs: per step, one read
  * serves every PE that needs the word (multicast or systolic
  * forwarding); outputs are reduced across PEs before one update. */
 static void mac_stream_step(walker *wk) {
     const ef_nest *n = wk->n;
     const ef_workload *w = wk->w;
-    uint64_t active = 1;
     for (int o = 0; o < wk->ops; o++) {
         if (!wk->stream_op[o]) continue;
         const ef_operand *op = n->ops[o];
@@ -792,15 +820,15 @@ static void mac_stream_step(walker *wk) {
             add(wk, &wk->L[k].updates[o], uni);
             add(wk, &wk->t->res->ops, mult);
             add(wk, &wk->t->res->noc.reductions, mult - uni);
-            active = mult;
+            add_hops(wk, o, stream_hops(wk, o, mult));
         } else {
             add(wk, &wk->L[k].reads[o], uni);
             add(wk, &wk->t->res->noc.words_sent, uni);
             add(wk, &wk->t->res->noc.deliveries, mult);
+            add_hops(wk, o, stream_hops(wk, o, mult));
         }
         for (int d = 0; d < op->dims; d++) free(heap[d]);
     }
-    (void)active;
 }
 
 /* ---------- values ---------- */

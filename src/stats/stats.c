@@ -61,32 +61,12 @@ uint64_t ef_stats_storage_bits(const ef_nest *n) {
     return total;
 }
 
-/* Fills of operand o where it crosses the network into the array: at
- * the outermost per-PE level that keeps it, when that level's parent
- * for o is shared. The NoC's hops are split over operands by these
- * (exact when the operands share a precision or a hop count). */
-static uint64_t crossing_fills(const ef_result *r, int o) {
-    const ef_nest *n = r->nest;
-    for (int l = n->first_pe_level; l < n->level_count; l++) {
-        if (!n->levels[l].keeps[o]) continue;
-        int p = n->levels[l].parent[o];
-        return p >= 0 && p < n->first_pe_level ? r->levels[l].ops[o].fills : 0;
-    }
-    return 0;
-}
-
+/* Every hop is priced at the width of the word that made it. */
 static double noc_energy(const ef_result *r, const ef_energy_costs *c) {
-    const ef_nest *n = r->nest;
-    if (!r->noc.hops) return 0;
-    double weight = 0, pj = 0, widest = 0;
-    for (int o = 0; o < n->op_count; o++) {
-        double f = (double)crossing_fills(r, o);
-        weight += f;
-        pj += f * c->hop_pj[o];
-        if (c->hop_pj[o] > widest) widest = c->hop_pj[o];
-    }
-    double per_hop = weight > 0 ? pj / weight : widest;
-    return (double)r->noc.hops * per_hop;
+    double pj = 0;
+    for (int o = 0; o < r->nest->op_count; o++)
+        pj += (double)r->noc.op_hops[o] * c->hop_pj[o];
+    return pj;
 }
 
 static void energy(const ef_result *r, ef_stats *s) {

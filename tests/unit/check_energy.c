@@ -287,8 +287,9 @@ END_TEST
 /* Two PEs share a GLB over a multicast bus. Each PE's RF takes W[0..2]
  * (the same 3 words: one GLB read, 2 deliveries each) and its own
  * I window of P 8 + R 3 - 1 = 10 words: 2 x (3 + 10) = 26 deliveries,
- * one hop each. With W at 16 bits and I at 8, the hops are charged at
- * each word's width. */
+ * one hop each; the 8 outputs of each PE go back over the bus at the
+ * end: 16 more hops. With W at 16 bits and I and O at 8, the hops are
+ * charged at each word's width. */
 static const char *ARCH_NOC =
     "name: pair\n"
     "pe_array: {rows: 1, cols: 2}\n"
@@ -323,7 +324,7 @@ static void noc_case(ut_fx *f, const char *extra) {
     ut_run(f, false);
     ck_assert_uint_eq(ut_tc(f, "RF", "W")->fills, 6);
     ck_assert_uint_eq(ut_tc(f, "RF", "I")->fills, 20);
-    ck_assert_uint_eq(f->res->noc.hops, 26);
+    ck_assert_uint_eq(f->res->noc.hops, 26 + 16);
 }
 
 START_TEST(noc_table) {
@@ -331,7 +332,7 @@ START_TEST(noc_table) {
     noc_case(&f, "");
     ef_stats s;
     ef_stats_compute(f.res, &s);
-    near(s.noc_energy_pj, 6 * 2 * REF_MAC + 20 * 2 * REF_MAC / 2, "hops at each width");
+    near(s.noc_energy_pj, 6 * 2 * REF_MAC + (20 + 16) * 2 * REF_MAC / 2, "hops at each width");
     ck_assert_int_eq(s.costs.noc_source, EF_ENERGY_TABLE);
     /* area: GLB 8192 bits + 2 x RF 256 bits */
     ck_assert_uint_eq(s.storage_bits, 8192 + 2 * 256);
@@ -345,10 +346,10 @@ START_TEST(noc_override) {
     noc_case(&f, ", hop_energy: 3.0");
     ef_stats s;
     ef_stats_compute(f.res, &s);
-    near(s.noc_energy_pj, 26 * 3.0, "26 hops x 3 pJ");
+    near(s.noc_energy_pj, 42 * 3.0, "42 hops x 3 pJ");
     ck_assert_int_eq(s.costs.noc_source, EF_ENERGY_ARCH);
     near(s.energy_pj,
-         s.compute_energy_pj + s.level_energy_pj[0] + s.level_energy_pj[1] + 78.0,
+         s.compute_energy_pj + s.level_energy_pj[0] + s.level_energy_pj[1] + 126.0,
          "total = MAC + levels + NoC");
     ut_free(&f);
 }
