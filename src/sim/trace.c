@@ -81,6 +81,7 @@ typedef struct {
     int64_t *ranges;               /* [pe][2][rank] scratch tile ranges  */
     bool *active;                  /* [pe] scratch                       */
     footprint empty_fp;
+    uint64_t all_pe_hops;          /* hops to reach every used PE once  */
     ef_status status;
 } walker;
 
@@ -116,6 +117,14 @@ static void next_event(walker *wk) {
             memset(wk->stamp[o], 0,
                    sizeof(uint32_t) * (size_t)wk->w->tensors[wk->n->ops[o]->tensor].words);
     wk->event_id = 1;
+}
+
+/* Link traversals of one word between the shared level and PE i: one on
+ * a multicast bus; from the array's corner on a mesh or systolic array. */
+static uint64_t hop_distance(const walker *wk, uint64_t i) {
+    const ef_nest *n = wk->n;
+    if (n->noc->topology == EF_NOC_MULTICAST) return 1;
+    return i / n->cols_used + i % n->cols_used + 1;
 }
 
 /* ---------- setup ---------- */
@@ -265,6 +274,7 @@ static ef_status setup(walker *wk) {
                                    sizeof(uint32_t));
     }
     wk->inst_bytes = xcalloc(wk, wk->used_pes, sizeof(uint64_t));
+    for (uint64_t i = 0; i < wk->used_pes; i++) wk->all_pe_hops += hop_distance(wk, i);
     for (int l = 1; l < wk->nl && wk->status == EF_OK; l++) {
         uint64_t cap = 1;
         for (int p = 0; p < wk->tl_begin[l]; p++)
@@ -390,14 +400,6 @@ static void fp_each_minus(walker *wk, int o, const footprint *a,
 }
 
 /* ---------- drains and fills ---------- */
-
-/* Link traversals of one word between the shared level and PE i: one on
- * a multicast bus; from the array's corner on a mesh or systolic array. */
-static uint64_t hop_distance(const walker *wk, uint64_t i) {
-    const ef_nest *n = wk->n;
-    if (n->noc->topology == EF_NOC_MULTICAST) return 1;
-    return i / n->cols_used + i % n->cols_used + 1;
-}
 
 static void add_hops(walker *wk, int o, uint64_t hops) {
     add(wk, &wk->t->res->noc.hops, hops);
@@ -716,6 +718,7 @@ static void mac_block(walker *wk) {
 static uint64_t stream_hops(walker *wk, int o, uint64_t served) {
     const ef_nest *n = wk->n;
     if (n->noc->topology == EF_NOC_MULTICAST) return served;
+    if (served == wk->used_pes) return wk->all_pe_hops; /* no edge here */
     uint64_t hops = 0;
     for (uint64_t i = 0; i < wk->used_pes; i++) {
         int64_t x[EF_MAX_RANKS];
