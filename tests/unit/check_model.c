@@ -12,25 +12,11 @@
 
 #include "unit/unit_util.h"
 
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...) {
-    va_list ap;
-    va_start(ap, f);
-    int n = vsnprintf(NULL, 0, f, ap);
-    va_end(ap);
-    ck_assert_int_ge(n, 0);
-    char *s = malloc((size_t)n + 1);
-    ck_assert_ptr_nonnull(s);
-    va_start(ap, f);
-    vsnprintf(s, (size_t)n + 1, f, ap);
-    va_end(ap);
-    return s;
-}
 
 /* MainMemory -> Buffer (capacity and double buffering given), 1 PE
  * unless rows/cols say otherwise. */
 static char *arch2(const char *capacity, bool db, int rows) {
-    return fmt("name: two\n"
+    return ut_fmt("name: two\n"
                "pe_array: {rows: %d, cols: 1}\n"
                "levels:\n"
                "  - name: MainMemory\n"
@@ -44,7 +30,7 @@ static char *arch2(const char *capacity, bool db, int rows) {
 
 /* DRAM -> GLB -> RF (per PE), 2 x 2 PEs. */
 static char *arch3(bool reduction) {
-    return fmt("name: three\n"
+    return ut_fmt("name: three\n"
                "pe_array: {rows: 2, cols: 2}\n"
                "levels:\n"
                "  - name: DRAM\n"
@@ -60,7 +46,7 @@ static char *arch3(bool reduction) {
 }
 
 static char *conv(int P, int R, int bits) {
-    return fmt("name: conv1d\n"
+    return ut_fmt("name: conv1d\n"
                "einsums:\n"
                "  - \"O[p] += I[p+r] * W[r]\"\n"
                "ranks: {P: %d, R: %d}\n"
@@ -318,7 +304,7 @@ static const struct { int outer, inner, bound; const char *part; } factor_cases[
 START_TEST(factors) {
     int outer = factor_cases[_i].outer, inner = factor_cases[_i].inner;
     int bound = factor_cases[_i].bound;
-    char *map = fmt("mapping:\n"
+    char *map = ut_fmt("mapping:\n"
                     "  - level: MainMemory\n    temporal: [P: %d]\n"
                     "  - level: Buffer\n    temporal: [P: %d, R: 1]\n",
                     outer, inner);
@@ -553,7 +539,7 @@ START_TEST(keep_bypass_parents) {
     /* "RF:" in the case text splits GLB's extra lines from RF's */
     const char *glb = keep_cases[_i].map, *rf = strstr(glb, "RF:");
     size_t glb_len = rf ? (size_t)(rf - glb) : strlen(glb);
-    char *map = fmt("mapping:\n  - level: DRAM\n    temporal: [P: 4]\n"
+    char *map = ut_fmt("mapping:\n  - level: DRAM\n    temporal: [P: 4]\n"
                     "  - level: GLB\n%.*s    temporal: [P: 4]\n"
                     "  - level: RF\n%s%s    temporal: [R: 3]\n",
                     (int)glb_len, glb, rf ? "    " : "", rf ? rf + 3 : "");
@@ -590,7 +576,7 @@ static const struct { const char *extra, *part; } outer_bypass_cases[] = {
 };
 
 START_TEST(outermost_must_keep_all) {
-    char *map = fmt("mapping:\n  - level: MainMemory\n%s    temporal: [R: 3]\n"
+    char *map = ut_fmt("mapping:\n  - level: MainMemory\n%s    temporal: [R: 3]\n"
                     "  - level: Buffer\n    temporal: [P: 16]\n",
                     outer_bypass_cases[_i].extra);
     ut_fx f;

@@ -79,33 +79,6 @@ static cJSON *parse(const char *text) {
     return root;
 }
 
-/* Outside string literals, the only words are true, false and null:
- * no NaN, Infinity, inf or nan can hide in the text. */
-static void only_json_words(const char *s) {
-    for (size_t i = 0; s[i];) {
-        if (s[i] == '"') {
-            for (i++; s[i] && s[i] != '"'; i++)
-                if (s[i] == '\\' && s[i + 1]) i++;
-            ck_assert_msg(s[i] == '"', "unterminated string");
-            i++;
-            continue;
-        }
-        if (isalpha((unsigned char)s[i])) {
-            size_t n = 0;
-            while (isalpha((unsigned char)s[i + n])) n++;
-            bool ok = (n == 4 && strncmp(s + i, "true", 4) == 0) ||
-                      (n == 5 && strncmp(s + i, "false", 5) == 0) ||
-                      (n == 4 && strncmp(s + i, "null", 4) == 0) ||
-                      /* exponent of a number, e.g. 1.5e-05 */
-                      (n == 1 && (s[i] == 'e' || s[i] == 'E') && i > 0 &&
-                       isdigit((unsigned char)s[i - 1]));
-            ck_assert_msg(ok, "bare word \"%.*s\" in JSON", (int)n, s + i);
-            i += n;
-            continue;
-        }
-        i++;
-    }
-}
 
 /* Every value of the given counter keys is a plain run of digits. */
 static void counters_are_integers(const char *s) {
@@ -145,7 +118,7 @@ START_TEST(json_shape) {
     ut_build_ok(&f, ARCH1, CONV, MAP1);
     ut_run(&f, true);
     char *text = json_of(&f);
-    only_json_words(text);
+    ut_only_json_words(text);
     counters_are_integers(text);
     cJSON *root = parse(text);
 
@@ -219,7 +192,7 @@ START_TEST(json_64bit_counters) {
     f.res->compute_cycles = big_cycles;
     f.res->levels[0].ops[ut_op(f.nest, "W")].reads = big_reads;
     char *text = json_of(&f);
-    only_json_words(text);
+    ut_only_json_words(text);
     counters_are_integers(text);
     const char *sm = strstr(text, "\"summary\"");
     ck_assert_ptr_nonnull(sm);
@@ -245,7 +218,7 @@ START_TEST(json_energy) {
     ut_build_ok(&f, ARCH1_ENERGY, CONV, MAP1);
     ut_run(&f, true);
     char *text = json_of(&f);
-    only_json_words(text);
+    ut_only_json_words(text);
     cJSON *root = parse(text);
     const cJSON *sm = obj(root, "summary");
     ck_assert_msg(fabs(num(sm, "energy_pj") - 248.0) < 1e-9, "energy_pj %g",
@@ -287,7 +260,7 @@ START_TEST(json_cascade) {
     ef_run_meta m = meta_of(&f);
     char *text = ef_report_json(rs, 2, &m);
     ck_assert_ptr_nonnull(text);
-    only_json_words(text);
+    ut_only_json_words(text);
     counters_are_integers(text);
     cJSON *root = parse(text);
     const cJSON *sm = obj(root, "summary");

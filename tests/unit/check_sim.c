@@ -85,36 +85,22 @@ static const char *MATMUL_FMT =
     "  - \"Z[m,n] += A[m,k] * B[k,n]\"\n"
     "ranks: {M: %d, N: %d, K: %d}\n";
 
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...) {
-    va_list ap;
-    va_start(ap, f);
-    int n = vsnprintf(NULL, 0, f, ap);
-    va_end(ap);
-    ck_assert_int_ge(n, 0);
-    char *s = malloc((size_t)n + 1);
-    ck_assert_ptr_nonnull(s);
-    va_start(ap, f);
-    vsnprintf(s, (size_t)n + 1, f, ap);
-    va_end(ap);
-    return s;
-}
 
 static char *arch2(int mpc, int read_bw, int latency, bool db) {
-    return fmt(ARCH_2LEVEL_FMT, mpc, read_bw, latency, db ? "true" : "false");
+    return ut_fmt(ARCH_2LEVEL_FMT, mpc, read_bw, latency, db ? "true" : "false");
 }
 
 static char *conv(int P, int R, const char *extra) {
-    return fmt(CONV_FMT, P, R, extra);
+    return ut_fmt(CONV_FMT, P, R, extra);
 }
 
 /* MainMemory [R] / Buffer [P] (ws) or MainMemory [P] / Buffer [R] (os) */
 static char *conv_mapping(int P, int R, bool ws) {
     if (ws)
-        return fmt("mapping:\n"
+        return ut_fmt("mapping:\n"
                    "  - level: MainMemory\n    temporal: [R: %d]\n"
                    "  - level: Buffer\n    temporal: [P: %d]\n", R, P);
-    return fmt("mapping:\n"
+    return ut_fmt("mapping:\n"
                "  - level: MainMemory\n    temporal: [P: %d]\n"
                "  - level: Buffer\n    temporal: [R: %d]\n", P, R);
 }
@@ -164,8 +150,8 @@ START_TEST(conv1d_one_level) {
     uint64_t macs = (uint64_t)P * (uint64_t)R;
     ut_fx f;
     ut_init(&f);
-    ef_result *r = build_run(&f, fmt(ARCH_1LEVEL_FMT, 1), conv(P, R, ""),
-                             fmt("mapping:\n  - level: Buffer\n"
+    ef_result *r = build_run(&f, ut_fmt(ARCH_1LEVEL_FMT, 1), conv(P, R, ""),
+                             ut_fmt("mapping:\n  - level: Buffer\n"
                                  "    temporal: [P: %d, R: %d]\n", P, R));
     ck_assert_uint_eq(r->ops, macs);
     EXPECT_TC(&f, "Buffer", "W", macs, 0, 0);
@@ -290,7 +276,7 @@ START_TEST(matmul_multicast) {
     const uint64_t M = 2, N = 2, K = 4, macs = M * N * K;
     ut_fx f;
     ut_init(&f);
-    ef_result *r = build_run(&f, strdup(ARCH_PE2X2), fmt(MATMUL_FMT, 2, 2, 4),
+    ef_result *r = build_run(&f, strdup(ARCH_PE2X2), ut_fmt(MATMUL_FMT, 2, 2, 4),
                              strdup(mm_cases[_i].map));
     ck_assert_uint_eq(r->ops, macs);
     EXPECT_TC(&f, "GLB", "A", M * K, 0, 0);
@@ -329,7 +315,7 @@ END_TEST
 START_TEST(spatial_reduction) {
     ut_fx f;
     ut_init(&f);
-    ef_result *r = build_run(&f, strdup(ARCH_PE2X2), fmt(MATMUL_FMT, 2, 2, 4),
+    ef_result *r = build_run(&f, strdup(ARCH_PE2X2), ut_fmt(MATMUL_FMT, 2, 2, 4),
                              strdup("mapping:\n"
                                     "  - level: GLB\n    temporal: [M: 2]\n"
                                     "    spatial: {rows: [K: 2], cols: [N: 2]}\n"
@@ -365,7 +351,7 @@ END_TEST
 START_TEST(spatial_reduction_refill) {
     ut_fx f;
     ut_init(&f);
-    ef_result *r = build_run(&f, strdup(ARCH_PE2X2), fmt(MATMUL_FMT, 2, 2, 4),
+    ef_result *r = build_run(&f, strdup(ARCH_PE2X2), ut_fmt(MATMUL_FMT, 2, 2, 4),
                              strdup("mapping:\n"
                                     "  - level: GLB\n    temporal: [K: 2, M: 2]\n"
                                     "    spatial: {rows: [K: 2], cols: [N: 2]}\n"
@@ -412,7 +398,7 @@ END_TEST
 START_TEST(imperfect_spatial) {
     ut_fx f;
     ut_init(&f);
-    ef_result *r = build_run(&f, strdup(ARCH_3LEVEL_PE2X2), fmt(MATMUL_FMT, 3, 2, 4),
+    ef_result *r = build_run(&f, strdup(ARCH_3LEVEL_PE2X2), ut_fmt(MATMUL_FMT, 3, 2, 4),
                              strdup("mapping:\n"
                                     "  - level: DRAM\n    temporal: [M: 2]\n"
                                     "  - level: GLB\n"
@@ -466,7 +452,7 @@ static uint64_t pad_fills(int P, int R, int pad, int extent, bool ws) {
 START_TEST(padding_one_level) {
     ut_fx f;
     ut_init(&f);
-    ef_result *r = build_run(&f, fmt(ARCH_1LEVEL_FMT, 1), conv(16, 3, "padding: {I: [1]}\n"),
+    ef_result *r = build_run(&f, ut_fmt(ARCH_1LEVEL_FMT, 1), conv(16, 3, "padding: {I: [1]}\n"),
                              strdup("mapping:\n  - level: Buffer\n"
                                     "    temporal: [P: 16, R: 3]\n"));
     uint64_t reads = pad_reads(16, 3, 1, 16);
@@ -611,8 +597,8 @@ START_TEST(macs_per_cycle) {
     if (mpc_cases[_i].two)
         r = build_run(&f, arch2(k, 0, 0, false), conv(P, R, ""), conv_mapping(P, R, true));
     else
-        r = build_run(&f, fmt(ARCH_1LEVEL_FMT, k), conv(P, R, ""),
-                      fmt("mapping:\n  - level: Buffer\n"
+        r = build_run(&f, ut_fmt(ARCH_1LEVEL_FMT, k), conv(P, R, ""),
+                      ut_fmt("mapping:\n  - level: Buffer\n"
                           "    temporal: [P: %d, R: %d]\n", P, R));
     ck_assert_uint_eq(r->ops, (uint64_t)(P * R));
     ck_assert_uint_eq(r->compute_cycles, mpc_cases[_i].cycles);
@@ -629,7 +615,7 @@ END_TEST
 START_TEST(cascade_values) {
     ut_fx f;
     ut_init(&f);
-    char *arch = fmt(ARCH_1LEVEL_FMT, 1);
+    char *arch = ut_fmt(ARCH_1LEVEL_FMT, 1);
     ut_build_ok(&f, arch,
                 "name: casc\n"
                 "einsums:\n"

@@ -10,6 +10,9 @@
 #define EF_TESTS_UNIT_UTIL_H
 
 #include <check.h>
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,6 +193,50 @@ static inline char *ut_stall_list(const ef_result *r) {
         len += (size_t)snprintf(s + len, cap - len, "%s=%llu ", r->stalls[i].cause,
                                 (unsigned long long)r->stalls[i].cycles);
     return s;
+}
+
+
+/* printf into a fresh malloc'd string. */
+static inline char *ut_fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+static inline char *ut_fmt(const char *f, ...) {
+    va_list ap;
+    va_start(ap, f);
+    int n = vsnprintf(NULL, 0, f, ap);
+    va_end(ap);
+    ck_assert_int_ge(n, 0);
+    char *s = malloc((size_t)n + 1);
+    ck_assert_ptr_nonnull(s);
+    va_start(ap, f);
+    vsnprintf(s, (size_t)n + 1, f, ap);
+    va_end(ap);
+    return s;
+}
+
+/* Outside string literals, the only words in JSON text are true, false
+ * and null (and a number's exponent e): no NaN or Infinity can hide. */
+static inline void ut_only_json_words(const char *s) {
+    for (size_t i = 0; s[i];) {
+        if (s[i] == '"') {
+            for (i++; s[i] && s[i] != '"'; i++)
+                if (s[i] == '\\' && s[i + 1]) i++;
+            ck_assert_msg(s[i] == '"', "unterminated string");
+            i++;
+            continue;
+        }
+        if (isalpha((unsigned char)s[i])) {
+            size_t n = 0;
+            while (isalpha((unsigned char)s[i + n])) n++;
+            bool ok = (n == 4 && strncmp(s + i, "true", 4) == 0) ||
+                      (n == 5 && strncmp(s + i, "false", 5) == 0) ||
+                      (n == 4 && strncmp(s + i, "null", 4) == 0) ||
+                      (n == 1 && (s[i] == 'e' || s[i] == 'E') && i > 0 &&
+                       isdigit((unsigned char)s[i - 1]));
+            ck_assert_msg(ok, "bare word \"%.*s\" in JSON", (int)n, s + i);
+            i += n;
+            continue;
+        }
+        i++;
+    }
 }
 
 #endif
