@@ -97,6 +97,10 @@ int ef_workload_rank_id(const ef_workload *w, const char *name);
 int64_t ef_operand_word(const ef_workload *w, const ef_operand *op,
                         const int64_t *rank_coord);
 
+/* The right-hand side of e at one point, from node `node` down, given
+ * the value of each input operand there (by operand slot). */
+double ef_einsum_eval(const ef_einsum *e, int node, const double *operand_values);
+
 /* Evaluates an affine expression at rank coordinates. */
 static inline int64_t ef_affine_eval(const ef_affine *a,
                                      const int64_t *rank_coord) {

@@ -48,30 +48,6 @@ void ef_values_destroy(ef_values *v) {
     free(v);
 }
 
-static double eval(const ef_workload *w, const ef_einsum *e, const ef_values *v,
-                   int node, const int64_t *x) {
-    const ef_expr_node *nd = &e->nodes[node];
-    switch (nd->kind) {
-    case EF_EXPR_REF: {
-        const ef_operand *op = &e->inputs[nd->operand];
-        int64_t wd = ef_operand_word(w, op, x);
-        return wd < 0 ? 0.0 : v->data[op->tensor][wd];
-    }
-    case EF_EXPR_NUM: return nd->number;
-    case EF_EXPR_ADD: return eval(w, e, v, nd->left, x) + eval(w, e, v, nd->right, x);
-    case EF_EXPR_SUB: return eval(w, e, v, nd->left, x) - eval(w, e, v, nd->right, x);
-    case EF_EXPR_MUL: return eval(w, e, v, nd->left, x) * eval(w, e, v, nd->right, x);
-    case EF_EXPR_DIV: return eval(w, e, v, nd->left, x) / eval(w, e, v, nd->right, x);
-    case EF_EXPR_NEG: return -eval(w, e, v, nd->left, x);
-    case EF_EXPR_EXP: return exp(eval(w, e, v, nd->left, x));
-    case EF_EXPR_MAX: {
-        double a = eval(w, e, v, nd->left, x), b = eval(w, e, v, nd->right, x);
-        return a > b ? a : b;
-    }
-    }
-    return 0;
-}
-
 /* Direct evaluation over the full rank box, no mapping involved. */
 static double *direct(const ef_nest *n, const ef_values *v) {
     const ef_workload *w = n->workload;
@@ -84,7 +60,12 @@ static double *direct(const ef_nest *n, const ef_values *v) {
     int64_t x[EF_MAX_RANKS] = {0};
     for (;;) {
         int64_t wd = ef_operand_word(w, &e->output, x);
-        double val = eval(w, e, v, e->root, x);
+        double in[EF_MAX_TENSORS];
+        for (int i = 0; i < e->input_count; i++) {
+            int64_t iw = ef_operand_word(w, &e->inputs[i], x);
+            in[i] = iw < 0 ? 0.0 : v->data[e->inputs[i].tensor][iw];
+        }
+        double val = ef_einsum_eval(e, e->root, in);
         if (e->reduce == EF_REDUCE_SUM) out[wd] += val;
         else if (e->reduce == EF_REDUCE_MAX) { if (val > out[wd]) out[wd] = val; }
         else out[wd] = val;

@@ -82,6 +82,8 @@ typedef struct {
     bool *active;                  /* [pe] scratch                       */
     footprint empty_fp;
     uint64_t all_pe_hops;          /* hops to reach every used PE once  */
+    int64_t *spart;                /* values mode: [pe][op][dim] spatial
+                                    * part of each operand index        */
     ef_status status;
 } walker;
 
@@ -275,6 +277,17 @@ static ef_status setup(walker *wk) {
     }
     wk->inst_bytes = xcalloc(wk, wk->used_pes, sizeof(uint64_t));
     for (uint64_t i = 0; i < wk->used_pes; i++) wk->all_pe_hops += hop_distance(wk, i);
+    if (wk->V) {
+        wk->spart = xcalloc(wk, wk->used_pes * (uint64_t)wk->ops * EF_MAX_DIMS, sizeof(int64_t));
+        for (uint64_t i = 0; wk->spart && i < wk->used_pes; i++)
+            for (int o = 0; o < wk->ops; o++)
+                for (int d = 0; d < n->ops[o]->dims; d++) {
+                    const ef_affine *a = &n->ops[o]->index[d];
+                    int64_t v = 0;
+                    for (int q = 0; q < a->term_count; q++) v += a->coef[q] * wk->off[i][a->rank[q]];
+                    wk->spart[(i * (uint64_t)wk->ops + (uint64_t)o) * EF_MAX_DIMS + d] = v;
+                }
+    }
     for (int l = 1; l < wk->nl && wk->status == EF_OK; l++) {
         uint64_t cap = 1;
         for (int p = 0; p < wk->tl_begin[l]; p++)
@@ -836,45 +849,40 @@ static void mac_stream_step(walker *wk) {
 
 /* ---------- values ---------- */
 
-static double eval_node(walker *wk, int node, const int64_t *x) {
-    const ef_einsum *e = wk->n->einsum;
-    const ef_expr_node *nd = &e->nodes[node];
-    switch (nd->kind) {
-    case EF_EXPR_REF: {
-        const ef_operand *op = &e->inputs[nd->operand];
-        int64_t wd = ef_operand_word(wk->w, op, x);
-        return wd < 0 ? 0.0 : wk->V->data[op->tensor][wd];
-    }
-    case EF_EXPR_NUM: return nd->number;
-    case EF_EXPR_ADD: return eval_node(wk, nd->left, x) + eval_node(wk, nd->right, x);
-    case EF_EXPR_SUB: return eval_node(wk, nd->left, x) - eval_node(wk, nd->right, x);
-    case EF_EXPR_MUL: return eval_node(wk, nd->left, x) * eval_node(wk, nd->right, x);
-    case EF_EXPR_DIV: return eval_node(wk, nd->left, x) / eval_node(wk, nd->right, x);
-    case EF_EXPR_NEG: return -eval_node(wk, nd->left, x);
-    case EF_EXPR_EXP: return exp(eval_node(wk, nd->left, x));
-    case EF_EXPR_MAX: {
-        double a = eval_node(wk, nd->left, x), b = eval_node(wk, nd->right, x);
-        return a > b ? a : b;
-    }
-    }
-    return 0;
-}
-
 /* Every PE's iteration point of this step, into its output keeper. */
 static void values_step(walker *wk) {
     const ef_nest *n = wk->n;
     const ef_workload *w = wk->w;
+    const ef_einsum *e = n->einsum;
     int k = n->op_keeper_mac[wk->out];
+    /* index of each operand dimension: this step's temporal part plus
+     * each PE's precomputed spatial part */
+    int64_t tpart[EF_NEST_MAX_OPS][EF_MAX_DIMS], limit[EF_MAX_RANKS];
+    for (int o = 0; o < wk->ops; o++)
+        for (int d = 0; d < n->ops[o]->dims; d++)
+            tpart[o][d] = ef_affine_eval(&n->ops[o]->index[d], wk->tbase) -
+                          w->tensors[n->ops[o]->tensor].offset[d];
+    for (int r = 0; r < w->rank_count; r++)
+        limit[r] = e->rank_used[r] ? (int64_t)w->rank_bounds[r] - wk->tbase[r] : INT64_MAX;
     for (uint64_t i = 0; i < wk->used_pes; i++) {
-        int64_t x[EF_MAX_RANKS];
         bool ok = true;
-        for (int r = 0; r < w->rank_count && ok; r++) {
-            x[r] = wk->tbase[r] + wk->off[i][r];
-            ok = !n->einsum->rank_used[r] || x[r] < (int64_t)w->rank_bounds[r];
-        }
+        for (int r = 0; r < w->rank_count && ok; r++) ok = wk->off[i][r] < limit[r];
         if (!ok) continue;
-        int64_t wd = ef_operand_word(w, &n->einsum->output, x);
-        combine(wk, val_at(wk, k, i, (uint64_t)wd), eval_node(wk, n->einsum->root, x));
+        double in[EF_NEST_MAX_OPS];
+        int64_t out_word = 0;
+        for (int o = 0; o < wk->ops; o++) {
+            const ef_tensor *t = &w->tensors[n->ops[o]->tensor];
+            const int64_t *sp = &wk->spart[(i * (uint64_t)wk->ops + (uint64_t)o) * EF_MAX_DIMS];
+            int64_t flat = 0;
+            for (int d = 0; d < n->ops[o]->dims && flat >= 0; d++) {
+                int64_t v = tpart[o][d] + sp[d];
+                flat = v < 0 || v >= t->extent[d] ? -1 : flat * t->extent[d] + v;
+            }
+            if (o == wk->out) out_word = flat;
+            else in[o] = flat < 0 ? 0.0 : wk->V->data[n->ops[o]->tensor][flat];
+        }
+        double v = e->is_mac ? in[0] * in[1] : ef_einsum_eval(e, e->root, in);
+        combine(wk, val_at(wk, k, i, (uint64_t)out_word), v);
     }
 }
 
@@ -1123,6 +1131,7 @@ ef_status ef_trace_run(ef_trace *t, ef_values *values, ef_diags *diags) {
     free(wk->off);
     free(wk->bitpool);
     free(wk->inst_bytes);
+    free(wk->spart);
     for (int d = 0; d < EF_MAX_DIMS; d++) free(wk->lists[d]);
     return st;
 }
