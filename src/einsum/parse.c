@@ -43,8 +43,10 @@ static void fail(parser *p, size_t at, const char *fmt, const char *arg) {
     if (src && p->loc.col > 0 && (size_t)p->loc.col <= strlen(src) &&
         src[p->loc.col - 1] != '"' && src[p->loc.col - 1] != '\'')
         col--; /* unquoted scalar */
+    char path[32];
+    snprintf(path, sizeof path, "einsums[%d]", p->w->einsum_count);
     ef_diags_add(p->diags, p->loc.file ? p->loc.file : "<einsum>",
-                 p->loc.line, col, "einsums", NULL, src, "%s", msg);
+                 p->loc.line, col, path, NULL, src, "%s", msg);
     free(src);
 }
 

@@ -154,6 +154,7 @@ ef_workload *ef_einsum_build(const ef_workload_spec *spec, ef_diags *diags) {
     bool ok = true;
     for (int e = 0; e < spec->einsum_count; e++) {
         ef_einsum *es = &w->einsums[e];
+        w->einsum_count = e; /* the parser names this one einsums[e] */
         if (ef_einsum_parse(w, spec->einsums[e].text, spec->einsums[e].loc, es,
                             diags) != EF_OK) {
             ok = false;
@@ -166,7 +167,9 @@ ef_workload *ef_einsum_build(const ef_workload_spec *spec, ef_diags *diags) {
             char msg[160];
             snprintf(msg, sizeof msg, "tensor %s is already written by einsums[%d]",
                      out->name, out->producer);
-            add_loc_diag(diags, es->loc, "einsums", NULL, msg);
+            char path[32];
+            snprintf(path, sizeof path, "einsums[%d]", e);
+            add_loc_diag(diags, es->loc, path, NULL, msg);
             ok = false;
         }
         out->producer = e;

@@ -149,7 +149,7 @@ static bool op_named(const ef_nest *n, const char *name, int *op) {
     return false;
 }
 
-static void set_keeps(builder *b, int level, const ef_level_mapping_spec *lm) {
+static void set_keeps(builder *b, int level, const ef_level_mapping_spec *lm, int entry) {
     ef_nest *n = b->n;
     ef_nest_level *L = &n->levels[level];
     const char *names[EF_NEST_MAX_OPS];
@@ -171,7 +171,8 @@ static void set_keeps(builder *b, int level, const ef_level_mapping_spec *lm) {
                     len += (size_t)snprintf(list + len, sizeof list - len, "%s%s",
                                             o ? ", " : "", names[o]);
                 char path[64];
-                snprintf(path, sizeof path, "%s[%d]", pass ? "bypass" : "keep", i);
+                snprintf(path, sizeof path, "mapping[%d].%s[%d]", entry,
+                         pass ? "bypass" : "keep", i);
                 err(b, pass ? lm->bypass_loc[i] : lm->keep_loc[i], path, s ? hint : NULL,
                     "unknown tensor \"%s\": this Einsum's tensors are %s", t, list);
                 continue;
@@ -312,7 +313,8 @@ static void pick_noc(builder *b) {
     }
 }
 
-static void tiles_and_capacity(builder *b, const ef_level_mapping_spec **lm) {
+static void tiles_and_capacity(builder *b, const ef_level_mapping_spec **lm,
+                               const ef_level_mapping_spec *first) {
     ef_nest *n = b->n;
     const ef_arch_spec *a = n->arch;
     const ef_workload *w = n->workload;
@@ -338,6 +340,9 @@ static void tiles_and_capacity(builder *b, const ef_level_mapping_spec **lm) {
         size_t plen = 0;
         int mult = ls->double_buffer ? 2 : 1;
         ef_loc where = lm[l] ? lm[l]->loc : ls->loc;
+        char path[64];
+        if (lm[l]) snprintf(path, sizeof path, "mapping[%d]", (int)(lm[l] - first));
+        else snprintf(path, sizeof path, "levels[%d]", l);
         for (int o = 0; o < n->op_count; o++) {
             L->tile_words[o] = footprint(n, o, lo, hi, false);
             if (!L->keeps[o]) continue;
@@ -356,7 +361,7 @@ static void tiles_and_capacity(builder *b, const ef_level_mapping_spec **lm) {
                 if (strcmp(ls->partitions[p].tensor, t->name) == 0)
                     part = &ls->partitions[p];
             if (!part) {
-                err(b, where, "keep", NULL,
+                err(b, where, path, NULL,
                     "level %s has no partition for tensor %s; add one to its "
                     "capacity or bypass %s", ls->name, t->name, t->name);
                 continue;
@@ -364,7 +369,7 @@ static void tiles_and_capacity(builder *b, const ef_level_mapping_spec **lm) {
             uint64_t have = part->capacity.amount;
             uint64_t need = part->capacity.in_words ? words : bytes;
             if (need > have)
-                err(b, where, ls->name, NULL,
+                err(b, where, path, NULL,
                     "the %s tile needs %llu %s%s at %s but its partition holds %llu",
                     t->name, (unsigned long long)need,
                     part->capacity.in_words ? "words" : "bytes",
@@ -375,7 +380,7 @@ static void tiles_and_capacity(builder *b, const ef_level_mapping_spec **lm) {
             ls->capacity.amount > 0) {
             uint64_t need = ls->capacity.in_words ? words_sum : bytes_sum;
             if (need > ls->capacity.amount)
-                err(b, where, ls->name, "shrink the loops at or below this level, or bypass a tensor",
+                err(b, where, path, "shrink the loops at or below this level, or bypass a tensor",
                     "the tiles kept at %s need %llu %s%s (%s) but it holds %llu",
                     ls->name, (unsigned long long)need,
                     ls->capacity.in_words ? "words" : "bytes",
@@ -449,7 +454,7 @@ ef_nest *ef_nest_build(const ef_arch_spec *arch, const ef_workload *w,
             add_loops(&b, l, lm[l]->cols, lm[l]->col_count, EF_LOOP_COLS, path);
         }
         n->levels[l].loop_end = n->loop_count;
-        set_keeps(&b, l, lm[l]);
+        set_keeps(&b, l, lm[l], lm[l] ? (int)(lm[l] - em->levels) : -1);
     }
     if (b.failed) goto fail;
     check_coverage(&b);
@@ -474,7 +479,7 @@ ef_nest *ef_nest_build(const ef_arch_spec *arch, const ef_workload *w,
         }
     }
     if (b.failed) goto fail;
-    tiles_and_capacity(&b, lm);
+    tiles_and_capacity(&b, lm, em->levels);
     if (b.failed) goto fail;
     n->total_ops = 1;
     for (int r = 0; r < w->rank_count; r++)
