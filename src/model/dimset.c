@@ -43,7 +43,11 @@ void ef_dimset_build(ef_dimset *s, const ef_affine *a, const int64_t *lo,
     memset(s->bits, 0, (size_t)((s->n + 63) >> 6) * sizeof(uint64_t));
     /* Fast path: one rank with unit stride covers a plain interval. */
     if (a->term_count == 1 && (a->coef[0] == 1 || a->coef[0] == -1)) {
-        for (int64_t v = emin; v <= emax; v++) set_bit(s, v);
+        /* the whole window, word by word */
+        int64_t full = s->n >> 6;
+        for (int64_t w = 0; w < full; w++) s->bits[w] = ~UINT64_C(0);
+        if (s->n & 63) s->bits[full] = (UINT64_C(1) << (s->n & 63)) - 1;
+        s->count = (uint64_t)s->n;
         return;
     }
     if (a->term_count == 0) { set_bit(s, emin); return; }
@@ -61,6 +65,14 @@ void ef_dimset_build(ef_dimset *s, const ef_affine *a, const int64_t *lo,
         }
         if (k < 0) break;
     }
+}
+
+/* Bit count without a library call on targets lacking the instruction. */
+static inline uint64_t popcount64(uint64_t x) {
+    x = x - ((x >> 1) & UINT64_C(0x5555555555555555));
+    x = (x & UINT64_C(0x3333333333333333)) + ((x >> 2) & UINT64_C(0x3333333333333333));
+    x = (x + (x >> 4)) & UINT64_C(0x0F0F0F0F0F0F0F0F);
+    return (x * UINT64_C(0x0101010101010101)) >> 56;
 }
 
 /* 64 members' bits starting at value v (bits outside the window are 0). */
@@ -87,7 +99,7 @@ uint64_t ef_dimset_intersect(const ef_dimset *a, const ef_dimset *b) {
     for (int64_t v = from; v < to; v += 64) {
         uint64_t m = bits_at(a, v) & bits_at(b, v);
         if (to - v < 64) m &= (UINT64_C(1) << (to - v)) - 1;
-        n += (uint64_t)__builtin_popcountll(m);
+        n += popcount64(m);
     }
     return n;
 }

@@ -73,7 +73,7 @@ typedef struct {
     uint64_t ev_drain_bytes[EF_MAX_LEVELS];
     uint64_t ev_inst_drain_bytes[EF_MAX_LEVELS];
     uint64_t *inst_bytes;          /* [inst] scratch                    */
-    int64_t *lists[EF_MAX_DIMS];   /* member lists for word enumeration */
+    int64_t *lists[3][EF_MAX_DIMS]; /* member lists for word enumeration */
     uint32_t relmask[EF_NEST_MAX_OPS]; /* ranks each tensor depends on   */
     uint64_t *canon[EF_NEST_MAX_OPS]; /* [pe]: first PE of its group for
                                     * the tensor, irrelevant digits zeroed */
@@ -225,8 +225,9 @@ static ef_status setup(walker *wk) {
                 int64_t cap = ef_dimset_capacity(&n->ops[o]->index[d], n->levels[l].tile_span);
                 if (cap > widest) widest = cap;
             }
-    for (int d = 0; d < EF_MAX_DIMS; d++)
-        wk->lists[d] = xcalloc(wk, (uint64_t)widest + 64, sizeof(int64_t));
+    for (int q = 0; q < 3; q++)
+        for (int d = 0; d < EF_MAX_DIMS; d++)
+            wk->lists[q][d] = xcalloc(wk, (uint64_t)widest + 64, sizeof(int64_t));
     uint64_t *bp = wk->bitpool;
     for (int l = 0; l < wk->nl && wk->status == EF_OK; l++) {
         lvl_state *L = &wk->L[l];
@@ -354,21 +355,22 @@ static uint64_t fp_intersect(const walker *wk, int o, const footprint *a,
 }
 
 
-/* Members of s (filtered: keep = in `other` when want_in, not in it
- * otherwise; other NULL keeps all) into out, by scanning whole words. */
-static int64_t list_members(const ef_dimset *s, const ef_dimset *other, bool want_in,
-                            int64_t *out) {
-    int64_t n = 0;
+/* Members of s in order, split by membership in other (NULL: none are):
+ * all of them, those in other, those not in other. Scans whole words. */
+static void list_members(const ef_dimset *s, const ef_dimset *other, int64_t *all,
+                         int64_t *in, int64_t *out, int64_t n[3]) {
+    n[0] = n[1] = n[2] = 0;
     int64_t words = (s->n + 63) >> 6;
     for (int64_t wi = 0; wi < words; wi++) {
         uint64_t bits = s->bits[wi];
         while (bits) {
             int64_t v = s->lo + (wi << 6) + __builtin_ctzll(bits);
             bits &= bits - 1;
-            if (!other || ef_dimset_has(other, v) == want_in) out[n++] = v;
+            all[n[0]++] = v;
+            if (other && ef_dimset_has(other, v)) in[n[1]++] = v;
+            else out[n[2]++] = v;
         }
     }
-    return n;
 }
 
 /* Calls fn for every word of a that is not in b (b may be NULL), in time
@@ -387,12 +389,20 @@ static void fp_each_minus(walker *wk, int o, const footprint *a,
         if (!b) fn(wk, o, 0, ctx);
         return;
     }
+    /* per dimension: every member, those also in b, those not in b */
+    int64_t cnt[EF_MAX_DIMS][3];
+    for (int j = 0; j < dims; j++)
+        list_members(&a->d[j], b ? &b->d[j] : NULL, wk->lists[0][j], wk->lists[1][j],
+                     wk->lists[2][j], cnt[j]);
     for (int d = 0; d < parts; d++) {
+        /* part d: dims before d in both, dim d only in a, the rest any */
+        const int64_t *list[EF_MAX_DIMS];
         int64_t n[EF_MAX_DIMS];
         bool empty = false;
         for (int j = 0; j < dims && !empty; j++) {
-            const ef_dimset *other = !b || j > d ? NULL : &b->d[j];
-            n[j] = list_members(&a->d[j], other, j < d, wk->lists[j]);
+            int which = !b ? 0 : j < d ? 1 : j == d ? 2 : 0;
+            list[j] = wk->lists[which][j];
+            n[j] = cnt[j][which];
             empty = n[j] == 0;
         }
         if (empty) continue;
@@ -400,7 +410,7 @@ static void fp_each_minus(walker *wk, int o, const footprint *a,
         for (;;) {
             uint64_t flat = 0;
             for (int j = 0; j < dims; j++)
-                flat = flat * (uint64_t)t->extent[j] + (uint64_t)wk->lists[j][k[j]];
+                flat = flat * (uint64_t)t->extent[j] + (uint64_t)list[j][k[j]];
             fn(wk, o, flat, ctx);
             int j = dims - 1;
             for (; j >= 0; j--) {
@@ -1132,7 +1142,8 @@ ef_status ef_trace_run(ef_trace *t, ef_values *values, ef_diags *diags) {
     free(wk->bitpool);
     free(wk->inst_bytes);
     free(wk->spart);
-    for (int d = 0; d < EF_MAX_DIMS; d++) free(wk->lists[d]);
+    for (int q = 0; q < 3; q++)
+        for (int d = 0; d < EF_MAX_DIMS; d++) free(wk->lists[q][d]);
     return st;
 }
 
