@@ -82,6 +82,9 @@ typedef struct {
     bool *active;                  /* [pe] scratch                       */
     footprint empty_fp;
     uint64_t all_pe_hops;          /* hops to reach every used PE once  */
+    uint64_t *stream_memo[EF_NEST_MAX_OPS][EF_MAX_DIMS]; /* per step
+                                    * unions by temporal coordinate     */
+    uint64_t *stream_bits;         /* scratch bitset over an extent      */
     int64_t *spart;                /* values mode: [pe][op][dim] spatial
                                     * part of each operand index        */
     ef_status status;
@@ -278,6 +281,22 @@ static ef_status setup(walker *wk) {
     }
     wk->inst_bytes = xcalloc(wk, wk->used_pes, sizeof(uint64_t));
     for (uint64_t i = 0; i < wk->used_pes; i++) wk->all_pe_hops += hop_distance(wk, i);
+    int64_t widest_extent = 1;
+    for (int o = 0; o < wk->ops; o++) {
+        if (!wk->stream_op[o]) continue;
+        const ef_operand *op = n->ops[o];
+        for (int d = 0; d < op->dims; d++) {
+            const ef_tensor *t = &wk->w->tensors[op->tensor];
+            if (t->extent[d] > widest_extent) widest_extent = t->extent[d];
+            uint64_t keys = 1;
+            for (int q = 0; q < op->index[d].term_count && keys <= (UINT64_C(1) << 22); q++)
+                keys *= wk->w->rank_bounds[op->index[d].rank[q]];
+            /* a dimension with too many coordinates is recomputed instead */
+            if (keys <= (UINT64_C(1) << 22))
+                wk->stream_memo[o][d] = xcalloc(wk, 2 * keys, sizeof(uint64_t));
+        }
+    }
+    wk->stream_bits = xcalloc(wk, (uint64_t)(widest_extent + 63) / 64 + 1, sizeof(uint64_t));
     if (wk->V) {
         wk->spart = xcalloc(wk, wk->used_pes * (uint64_t)wk->ops * EF_MAX_DIMS, sizeof(int64_t));
         for (uint64_t i = 0; wk->spart && i < wk->used_pes; i++)
@@ -755,105 +774,99 @@ static uint64_t stream_hops(walker *wk, int o, uint64_t served) {
     return hops;
 }
 
+/* Distinct stored indices and (PE, index) pairs of one operand dimension
+ * over all PEs at this step: its ranks' temporal coordinates plus every
+ * spatial offset, padding and bounds excluded. */
+static void stream_dim(walker *wk, int o, int d, uint64_t *distinct, uint64_t *combos) {
+    const ef_operand *op = wk->n->ops[o];
+    const ef_tensor *t = &wk->w->tensors[op->tensor];
+    const ef_affine *a = &op->index[d];
+    int64_t x[EF_MAX_RANKS] = {0};
+    int64_t vmin = INT64_MAX, vmax = INT64_MIN;
+    *distinct = *combos = 0;
+    for (;;) {
+        bool ok = true;
+        int64_t v = a->constant - t->offset[d];
+        for (int q = 0; q < a->term_count; q++) {
+            int r = a->rank[q];
+            int64_t xr = wk->tbase[r] + wk->svals[r][x[q]];
+            if (xr >= (int64_t)wk->w->rank_bounds[r]) ok = false;
+            v += a->coef[q] * xr;
+        }
+        if (ok && v >= 0 && v < t->extent[d]) {
+            uint64_t m = UINT64_C(1) << (v & 63);
+            if (!(wk->stream_bits[v >> 6] & m)) {
+                wk->stream_bits[v >> 6] |= m;
+                (*distinct)++;
+            }
+            (*combos)++;
+            if (v < vmin) vmin = v;
+            if (v > vmax) vmax = v;
+        }
+        int q = a->term_count - 1;
+        for (; q >= 0; q--) {
+            if (++x[q] < wk->nsvals[a->rank[q]]) break;
+            x[q] = 0;
+        }
+        if (q < 0) break;
+    }
+    if (*combos) /* leave the scratch clear for the next call */
+        memset(&wk->stream_bits[vmin >> 6], 0,
+               sizeof(uint64_t) * (size_t)((vmax >> 6) - (vmin >> 6) + 1));
+}
+
 /* Operands a shared level streams into several PEs: per step, one read
  * serves every PE that needs the word (multicast or systolic
- * forwarding); outputs are reduced across PEs before one update. */
+ * forwarding); outputs are reduced across PEs before one update. The
+ * union over PEs is a product over dimensions (each rank sits in one
+ * dimension and the PE grid is a product of spatial offsets), and each
+ * dimension's share depends only on its own ranks' temporal
+ * coordinates, so it is computed once per coordinate and remembered. */
 static void mac_stream_step(walker *wk) {
     const ef_nest *n = wk->n;
     const ef_workload *w = wk->w;
     for (int o = 0; o < wk->ops; o++) {
         if (!wk->stream_op[o]) continue;
         const ef_operand *op = n->ops[o];
-        const ef_tensor *t = &w->tensors[op->tensor];
         int k = n->op_keeper_mac[o];
-        /* the union over PEs is a product over dimensions: each rank
-         * sits in one dimension, and the PE grid is a product of its
-         * spatial ranks' offsets */
         uint64_t uni = 1, mult = 1;
-        bool in_op[EF_MAX_RANKS] = {false};
-        for (int d = 0; d < op->dims; d++) {
-            const ef_affine *a = &op->index[d];
-            for (int q = 0; q < a->term_count; q++) in_op[a->rank[q]] = true;
-        }
         for (int r = 0; r < w->rank_count; r++) {
-            if (!n->einsum->rank_used[r] || in_op[r]) continue;
+            if (!n->einsum->rank_used[r] || (wk->relmask[o] >> r & 1u)) continue;
             int64_t c = 0;
-            for (int64_t s = 0; s < wk->nsvals[r]; s++)
-                c += wk->tbase[r] + wk->svals[r][s] < (int64_t)w->rank_bounds[r];
+            for (int64_t sv = 0; sv < wk->nsvals[r]; sv++)
+                c += wk->tbase[r] + wk->svals[r][sv] < (int64_t)w->rank_bounds[r];
             mult *= (uint64_t)c;
         }
-        footprint f;
-        uint64_t stackbits[EF_MAX_DIMS][16];
-        uint64_t *heap[EF_MAX_DIMS] = {0};
-        for (int d = 0; d < op->dims; d++) {
+        for (int d = 0; d < op->dims && uni; d++) {
             const ef_affine *a = &op->index[d];
-            /* distinct stored indices and multiplicity over the PEs */
-            int64_t vmin = INT64_MAX, vmax = INT64_MIN;
-            int64_t x[EF_MAX_RANKS] = {0};
-            uint64_t combos = 0;
-            for (int pass = 0; pass < 2; pass++) {
-                for (int q = 0; q < a->term_count; q++) x[q] = 0;
-                for (;;) {
-                    bool ok = true;
-                    int64_t v = a->constant - t->offset[d];
-                    for (int q = 0; q < a->term_count; q++) {
-                        int r = a->rank[q];
-                        int64_t xr = wk->tbase[r] + wk->svals[r][x[q]];
-                        if (xr >= (int64_t)w->rank_bounds[r]) ok = false;
-                        v += a->coef[q] * xr;
-                    }
-                    if (ok && v >= 0 && v < t->extent[d]) {
-                        if (pass == 0) {
-                            combos++;
-                            if (v < vmin) vmin = v;
-                            if (v > vmax) vmax = v;
-                        } else {
-                            int64_t bi = v - f.d[d].lo;
-                            uint64_t m = UINT64_C(1) << (bi & 63);
-                            if (!(f.d[d].bits[bi >> 6] & m)) {
-                                f.d[d].bits[bi >> 6] |= m;
-                                f.d[d].count++;
-                            }
-                        }
-                    }
-                    int q = a->term_count - 1;
-                    for (; q >= 0; q--) {
-                        if (++x[q] < wk->nsvals[a->rank[q]]) break;
-                        x[q] = 0;
-                    }
-                    if (q < 0) break;
-                }
-                if (pass == 0) {
-                    f.d[d].count = 0;
-                    if (!combos) { f.d[d].lo = 0; f.d[d].n = 0; break; }
-                    f.d[d].lo = vmin;
-                    f.d[d].n = vmax - vmin + 1;
-                    uint64_t words = (uint64_t)(f.d[d].n + 63) / 64;
-                    if (words <= 16) f.d[d].bits = stackbits[d];
-                    else {
-                        heap[d] = xcalloc(wk, words, sizeof(uint64_t));
-                        if (!heap[d]) return;
-                        f.d[d].bits = heap[d];
-                    }
-                    memset(f.d[d].bits, 0, words * sizeof(uint64_t));
+            uint64_t key = 0, distinct, combos;
+            for (int q = 0; q < a->term_count; q++)
+                key = key * w->rank_bounds[a->rank[q]] + (uint64_t)wk->tbase[a->rank[q]];
+            uint64_t *memo = wk->stream_memo[o][d];
+            if (memo && memo[2 * key]) {
+                distinct = memo[2 * key] - 1;
+                combos = memo[2 * key + 1];
+            } else {
+                stream_dim(wk, o, d, &distinct, &combos);
+                if (memo) {
+                    memo[2 * key] = distinct + 1;
+                    memo[2 * key + 1] = combos;
                 }
             }
+            uni *= distinct;
             mult *= combos;
-            uni *= f.d[d].count;
         }
-        f.words = uni;
+        if (!uni) mult = 0;
         if (o == wk->out) {
             add(wk, &wk->L[k].updates[o], uni);
             add(wk, &wk->t->res->ops, mult);
             add(wk, &wk->t->res->noc.reductions, mult - uni);
-            add_hops(wk, o, stream_hops(wk, o, mult));
         } else {
             add(wk, &wk->L[k].reads[o], uni);
             add(wk, &wk->t->res->noc.words_sent, uni);
             add(wk, &wk->t->res->noc.deliveries, mult);
-            add_hops(wk, o, stream_hops(wk, o, mult));
         }
-        for (int d = 0; d < op->dims; d++) free(heap[d]);
+        add_hops(wk, o, stream_hops(wk, o, mult));
     }
 }
 
@@ -1142,6 +1155,9 @@ ef_status ef_trace_run(ef_trace *t, ef_values *values, ef_diags *diags) {
     free(wk->bitpool);
     free(wk->inst_bytes);
     free(wk->spart);
+    free(wk->stream_bits);
+    for (int o = 0; o < EF_NEST_MAX_OPS; o++)
+        for (int d = 0; d < EF_MAX_DIMS; d++) free(wk->stream_memo[o][d]);
     for (int q = 0; q < 3; q++)
         for (int d = 0; d < EF_MAX_DIMS; d++) free(wk->lists[q][d]);
     return st;
