@@ -13,84 +13,12 @@
  * child's partial sums reach the parent before the parent writes its
  * own tile back; fills run outermost first so a child fetches from the
  * parent's new tile. */
-#include "sim/engine.h"
+#include "sim/walk.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct {
-    ef_dimset d[EF_MAX_DIMS];
-    uint64_t words;
-    uint64_t listed_event;        /* event in which its delta was listed */
-    const void *listed_against;   /* ... against this old footprint      */
-} footprint;
-
-typedef struct {
-    uint64_t inst;                /* instances walked                   */
-    footprint *store[2];          /* [inst][op] storage, two buffers    */
-    int curbuf[EF_NEST_MAX_OPS];  /* buffer holding each tensor's tiles */
-    bool unchanged[EF_NEST_MAX_OPS]; /* tiles did not move this event   */
-    bool *was_active;             /* [inst] active in the last event    */
-    footprint **pcur, **pnxt;     /* [inst][op] the footprint in use: PEs
-                                   * with identical tiles of a tensor
-                                   * share their group's first one      */
-    uint64_t *reads, *fills, *updates, *empty; /* [inst][op]            */
-    uint64_t max_words[EF_NEST_MAX_OPS];
-    uint8_t *seen;                /* output words ever held, bitmap     */
-    double *val;                  /* output partial sums (values mode)  */
-    bool *used;                   /* [inst] held any word               */
-    bool per_pe;
-} lvl_state;
-
-typedef struct {
-    ef_trace *t;
-    const ef_nest *n;
-    const ef_workload *w;
-    ef_values *V;
-    int nl, ops, out;
-    uint64_t used_pes;
-    int64_t (*off)[EF_MAX_RANKS];  /* spatial offset of each used PE    */
-    lvl_state L[EF_MAX_LEVELS];
-    int tl[EF_MAX_LOOPS], tl_count;
-    int tl_begin[EF_MAX_LEVELS + 1];
-    uint64_t idx[EF_MAX_LOOPS];
-    int64_t tbase[EF_MAX_RANKS];
-    /* spatial offsets per rank, for per-step unions */
-    int64_t *svals[EF_MAX_RANKS];
-    int64_t nsvals[EF_MAX_RANKS];
-    bool stream_op[EF_NEST_MAX_OPS]; /* counted per step               */
-    uint32_t *stamp[EF_NEST_MAX_OPS]; /* per-event union marks, by word */
-    uint32_t event_id;             /* marks in stamp[]; may wrap          */
-    uint64_t event_seq;            /* never wraps: for listed_event       */
-    uint64_t *bitpool;
-    uint64_t step;
-    uint64_t cur_gen[EF_MAX_LEVELS];
-    /* per-event scratch */
-    uint64_t ev_src_bytes[EF_MAX_LEVELS][EF_MAX_LEVELS]; /* [l][src]    */
-    uint64_t ev_inst_fill_bytes[EF_MAX_LEVELS];
-    uint64_t ev_drain_bytes[EF_MAX_LEVELS];
-    uint64_t ev_inst_drain_bytes[EF_MAX_LEVELS];
-    uint64_t *inst_bytes;          /* [inst] scratch                    */
-    int64_t *lists[3][EF_MAX_DIMS]; /* member lists for word enumeration */
-    uint32_t relmask[EF_NEST_MAX_OPS]; /* ranks each tensor depends on   */
-    uint64_t *canon[EF_NEST_MAX_OPS]; /* [pe]: first PE of its group for
-                                    * the tensor, irrelevant digits zeroed */
-    uint64_t *first_active;        /* [pe] scratch: group -> instance+1  */
-    int64_t *ranges;               /* [pe][2][rank] scratch tile ranges  */
-    bool *active;                  /* [pe] scratch                       */
-    footprint empty_fp;
-    uint64_t all_pe_hops;          /* hops to reach every used PE once  */
-    uint64_t *stream_memo[EF_NEST_MAX_OPS][EF_MAX_DIMS]; /* per step
-                                    * unions by temporal coordinate     */
-    uint64_t *stream_bits;         /* scratch bitset over an extent      */
-    int64_t *spart;                /* values mode: [pe][op][dim] spatial
-                                    * part of each operand index        */
-    ef_status status;
-} walker;
-
-#define AT(L, i, o) ((i) * (uint64_t)wk->ops + (uint64_t)(o))
 
 static void *xcalloc(walker *wk, uint64_t n, size_t sz) {
     if (wk->status != EF_OK) return NULL;
@@ -104,13 +32,6 @@ static void *xcalloc(walker *wk, uint64_t n, size_t sz) {
     return p;
 }
 
-static bool add(walker *wk, uint64_t *c, uint64_t v) {
-    if (!ef_add_u64(*c, v, c)) {
-        wk->status = EF_ERR_OVERFLOW;
-        return false;
-    }
-    return true;
-}
 
 /* Starts a new round of word marks. The marks are 32-bit: when they wrap,
  * every stamp is cleared so an old mark can never pass for a new one. */
@@ -124,13 +45,6 @@ static void next_event(walker *wk) {
     wk->event_id = 1;
 }
 
-/* Link traversals of one word between the shared level and PE i: one on
- * a multicast bus; from the array's corner on a mesh or systolic array. */
-static uint64_t hop_distance(const walker *wk, uint64_t i) {
-    const ef_nest *n = wk->n;
-    if (n->noc->topology == EF_NOC_MULTICAST) return 1;
-    return i / n->cols_used + i % n->cols_used + 1;
-}
 
 /* ---------- setup ---------- */
 
@@ -443,10 +357,6 @@ static void fp_each_minus(walker *wk, int o, const footprint *a,
 
 /* ---------- drains and fills ---------- */
 
-static void add_hops(walker *wk, int o, uint64_t hops) {
-    add(wk, &wk->t->res->noc.hops, hops);
-    add(wk, &wk->t->res->noc.op_hops[o], hops);
-}
 
 typedef struct {
     int l, parent;
@@ -461,23 +371,8 @@ static bool mark(walker *wk, int o, uint64_t word) {
     return true;
 }
 
-static double identity(const walker *wk) {
-    return wk->n->einsum->reduce == EF_REDUCE_MAX ? -INFINITY : 0.0;
-}
 
-static void combine(const walker *wk, double *into, double v) {
-    switch (wk->n->einsum->reduce) {
-    case EF_REDUCE_SUM: *into += v; break;
-    case EF_REDUCE_MAX: if (v > *into) *into = v; break;
-    case EF_REDUCE_NONE: *into = v; break;
-    }
-}
 
-static double *val_at(walker *wk, int l, uint64_t inst, uint64_t word) {
-    const lvl_state *L = &wk->L[l];
-    uint64_t words = wk->w->tensors[wk->n->ops[wk->out]->tensor].words;
-    return &L->val[(L->inst > 1 ? inst : 0) * words + word];
-}
 
 /* Values follow the hardware: a drained partial sum is combined into
  * the parent (which holds the identity unless another PE of the same
@@ -680,235 +575,6 @@ static void record_gen(walker *wk, int l) {
     g->fill_cycles = best;
 }
 
-/* ---------- MAC-level accounting ---------- */
-
-/* Iteration points in the box whose operand index is stored (not
- * padding), counted with multiplicity, over the operand's own ranks;
- * the caller multiplies by the extents of the ranks it ignores. */
-static uint64_t valid_points_own(walker *wk, int o, const int64_t *lo, const int64_t *hi) {
-    const ef_operand *op = wk->n->ops[o];
-    const ef_tensor *t = &wk->w->tensors[op->tensor];
-    uint64_t total = 1;
-    for (int d = 0; d < op->dims; d++) {
-        const ef_affine *a = &op->index[d];
-        uint64_t cnt = 0;
-        int64_t x[EF_MAX_RANKS];
-        for (int k = 0; k < a->term_count; k++) {
-            x[k] = lo[a->rank[k]];
-            if (hi[a->rank[k]] <= lo[a->rank[k]]) return 0;
-        }
-        for (;;) {
-            int64_t v = a->constant - t->offset[d];
-            for (int k = 0; k < a->term_count; k++) v += a->coef[k] * x[k];
-            cnt += v >= 0 && v < t->extent[d];
-            int k = a->term_count - 1;
-            for (; k >= 0; k--) {
-                if (++x[k] < hi[a->rank[k]]) break;
-                x[k] = lo[a->rank[k]];
-            }
-            if (k < 0) break;
-        }
-        total *= cnt;
-    }
-    return total;
-}
-
-/* Per innermost-tile block: operands kept per PE (or on a one-PE
- * array) are read once per iteration point that uses them. */
-static void mac_block(walker *wk) {
-    const ef_nest *n = wk->n;
-    int lin = wk->nl - 1;
-    lvl_state *Lin = &wk->L[lin];
-    int R = wk->w->rank_count;
-    /* wk->ranges holds lin's tiles: the event just computed them last */
-    for (int o = 0; o < wk->ops; o++) {
-        if (wk->stream_op[o]) continue;
-        int k = n->op_keeper_mac[o];
-        bool in_op[EF_MAX_RANKS] = {false};
-        for (int d = 0; d < n->ops[o]->dims; d++)
-            for (int q = 0; q < n->ops[o]->index[d].term_count; q++)
-                in_op[n->ops[o]->index[d].rank[q]] = true;
-        if (Lin->inst > 1) memset(wk->first_active, 0, sizeof(uint64_t) * (size_t)Lin->inst);
-        uint64_t own = 0;
-        for (uint64_t i = 0; i < Lin->inst; i++) {
-            if (!wk->active[i]) continue;
-            const int64_t *lo = &wk->ranges[2 * i * (uint64_t)R], *hi = lo + R;
-            /* PEs of one group see the same words of this operand */
-            uint64_t *first = Lin->inst > 1 ? &wk->first_active[wk->canon[o][i]] : NULL;
-            if (!first || !*first) {
-                own = valid_points_own(wk, o, lo, hi);
-                if (first) *first = own + 1;
-            } else {
-                own = *first - 1;
-            }
-            uint64_t cnt = own;
-            for (int r = 0; r < R; r++)
-                if (n->einsum->rank_used[r] && !in_op[r]) cnt *= (uint64_t)(hi[r] - lo[r]);
-            uint64_t ki = wk->L[k].per_pe ? i : 0;
-            if (o == wk->out) {
-                add(wk, &wk->L[k].updates[ki * (uint64_t)wk->ops + (uint64_t)o], cnt);
-                add(wk, &wk->t->res->ops, cnt);
-            } else {
-                add(wk, &wk->L[k].reads[ki * (uint64_t)wk->ops + (uint64_t)o], cnt);
-            }
-        }
-    }
-}
-
-/* Hops of one step's streamed words: one per PE served on a bus;
- * otherwise each served PE's distance from the corner. */
-static uint64_t stream_hops(walker *wk, int o, uint64_t served) {
-    const ef_nest *n = wk->n;
-    if (n->noc->topology == EF_NOC_MULTICAST) return served;
-    if (served == wk->used_pes) return wk->all_pe_hops; /* no edge here */
-    uint64_t hops = 0;
-    for (uint64_t i = 0; i < wk->used_pes; i++) {
-        int64_t x[EF_MAX_RANKS];
-        bool ok = true;
-        for (int r = 0; r < wk->w->rank_count && ok; r++) {
-            x[r] = wk->tbase[r] + wk->off[i][r];
-            ok = !n->einsum->rank_used[r] || x[r] < (int64_t)wk->w->rank_bounds[r];
-        }
-        if (ok && ef_operand_word(wk->w, n->ops[o], x) >= 0) hops += hop_distance(wk, i);
-    }
-    return hops;
-}
-
-/* Distinct stored indices and (PE, index) pairs of one operand dimension
- * over all PEs at this step: its ranks' temporal coordinates plus every
- * spatial offset, padding and bounds excluded. */
-static void stream_dim(walker *wk, int o, int d, uint64_t *distinct, uint64_t *combos) {
-    const ef_operand *op = wk->n->ops[o];
-    const ef_tensor *t = &wk->w->tensors[op->tensor];
-    const ef_affine *a = &op->index[d];
-    int64_t x[EF_MAX_RANKS] = {0};
-    int64_t vmin = INT64_MAX, vmax = INT64_MIN;
-    *distinct = *combos = 0;
-    for (;;) {
-        bool ok = true;
-        int64_t v = a->constant - t->offset[d];
-        for (int q = 0; q < a->term_count; q++) {
-            int r = a->rank[q];
-            int64_t xr = wk->tbase[r] + wk->svals[r][x[q]];
-            if (xr >= (int64_t)wk->w->rank_bounds[r]) ok = false;
-            v += a->coef[q] * xr;
-        }
-        if (ok && v >= 0 && v < t->extent[d]) {
-            uint64_t m = UINT64_C(1) << (v & 63);
-            if (!(wk->stream_bits[v >> 6] & m)) {
-                wk->stream_bits[v >> 6] |= m;
-                (*distinct)++;
-            }
-            (*combos)++;
-            if (v < vmin) vmin = v;
-            if (v > vmax) vmax = v;
-        }
-        int q = a->term_count - 1;
-        for (; q >= 0; q--) {
-            if (++x[q] < wk->nsvals[a->rank[q]]) break;
-            x[q] = 0;
-        }
-        if (q < 0) break;
-    }
-    if (*combos) /* leave the scratch clear for the next call */
-        memset(&wk->stream_bits[vmin >> 6], 0,
-               sizeof(uint64_t) * (size_t)((vmax >> 6) - (vmin >> 6) + 1));
-}
-
-/* Operands a shared level streams into several PEs: per step, one read
- * serves every PE that needs the word (multicast or systolic
- * forwarding); outputs are reduced across PEs before one update. The
- * union over PEs is a product over dimensions (each rank sits in one
- * dimension and the PE grid is a product of spatial offsets), and each
- * dimension's share depends only on its own ranks' temporal
- * coordinates, so it is computed once per coordinate and remembered. */
-static void mac_stream_step(walker *wk) {
-    const ef_nest *n = wk->n;
-    const ef_workload *w = wk->w;
-    for (int o = 0; o < wk->ops; o++) {
-        if (!wk->stream_op[o]) continue;
-        const ef_operand *op = n->ops[o];
-        int k = n->op_keeper_mac[o];
-        uint64_t uni = 1, mult = 1;
-        for (int r = 0; r < w->rank_count; r++) {
-            if (!n->einsum->rank_used[r] || (wk->relmask[o] >> r & 1u)) continue;
-            int64_t c = 0;
-            for (int64_t sv = 0; sv < wk->nsvals[r]; sv++)
-                c += wk->tbase[r] + wk->svals[r][sv] < (int64_t)w->rank_bounds[r];
-            mult *= (uint64_t)c;
-        }
-        for (int d = 0; d < op->dims && uni; d++) {
-            const ef_affine *a = &op->index[d];
-            uint64_t key = 0, distinct, combos;
-            for (int q = 0; q < a->term_count; q++)
-                key = key * w->rank_bounds[a->rank[q]] + (uint64_t)wk->tbase[a->rank[q]];
-            uint64_t *memo = wk->stream_memo[o][d];
-            if (memo && memo[2 * key]) {
-                distinct = memo[2 * key] - 1;
-                combos = memo[2 * key + 1];
-            } else {
-                stream_dim(wk, o, d, &distinct, &combos);
-                if (memo) {
-                    memo[2 * key] = distinct + 1;
-                    memo[2 * key + 1] = combos;
-                }
-            }
-            uni *= distinct;
-            mult *= combos;
-        }
-        if (!uni) mult = 0;
-        if (o == wk->out) {
-            add(wk, &wk->L[k].updates[o], uni);
-            add(wk, &wk->t->res->ops, mult);
-            add(wk, &wk->t->res->noc.reductions, mult - uni);
-        } else {
-            add(wk, &wk->L[k].reads[o], uni);
-            add(wk, &wk->t->res->noc.words_sent, uni);
-            add(wk, &wk->t->res->noc.deliveries, mult);
-        }
-        add_hops(wk, o, stream_hops(wk, o, mult));
-    }
-}
-
-/* ---------- values ---------- */
-
-/* Every PE's iteration point of this step, into its output keeper. */
-static void values_step(walker *wk) {
-    const ef_nest *n = wk->n;
-    const ef_workload *w = wk->w;
-    const ef_einsum *e = n->einsum;
-    int k = n->op_keeper_mac[wk->out];
-    /* index of each operand dimension: this step's temporal part plus
-     * each PE's precomputed spatial part */
-    int64_t tpart[EF_NEST_MAX_OPS][EF_MAX_DIMS], limit[EF_MAX_RANKS];
-    for (int o = 0; o < wk->ops; o++)
-        for (int d = 0; d < n->ops[o]->dims; d++)
-            tpart[o][d] = ef_affine_eval(&n->ops[o]->index[d], wk->tbase) -
-                          w->tensors[n->ops[o]->tensor].offset[d];
-    for (int r = 0; r < w->rank_count; r++)
-        limit[r] = e->rank_used[r] ? (int64_t)w->rank_bounds[r] - wk->tbase[r] : INT64_MAX;
-    for (uint64_t i = 0; i < wk->used_pes; i++) {
-        bool ok = true;
-        for (int r = 0; r < w->rank_count && ok; r++) ok = wk->off[i][r] < limit[r];
-        if (!ok) continue;
-        double in[EF_NEST_MAX_OPS];
-        int64_t out_word = 0;
-        for (int o = 0; o < wk->ops; o++) {
-            const ef_tensor *t = &w->tensors[n->ops[o]->tensor];
-            const int64_t *sp = &wk->spart[(i * (uint64_t)wk->ops + (uint64_t)o) * EF_MAX_DIMS];
-            int64_t flat = 0;
-            for (int d = 0; d < n->ops[o]->dims && flat >= 0; d++) {
-                int64_t v = tpart[o][d] + sp[d];
-                flat = v < 0 || v >= t->extent[d] ? -1 : flat * t->extent[d] + v;
-            }
-            if (o == wk->out) out_word = flat;
-            else in[o] = flat < 0 ? 0.0 : wk->V->data[n->ops[o]->tensor][flat];
-        }
-        double v = e->is_mac ? in[0] * in[1] : ef_einsum_eval(e, e->root, in);
-        combine(wk, val_at(wk, k, i, (uint64_t)out_word), v);
-    }
-}
-
 /* ---------- the walk ---------- */
 
 /* Does a change of the loops at positions carry.. above level l move
@@ -1004,7 +670,7 @@ static void event(walker *wk, int from_level, int carry) {
         record_gen(wk, l);
         wk->cur_gen[l] = wk->t->gens[l].count - 1;
     }
-    mac_block(wk);
+    ef_walk_mac_block(wk);
 }
 
 /* Advances the temporal odometer; returns the outermost loop position
@@ -1088,10 +754,10 @@ ef_status ef_trace_run(ef_trace *t, ef_values *values, ef_diags *diags) {
             for (;;) {
                 for (int o = 0; o < wk->ops; o++)
                     if (wk->stream_op[o]) {
-                        mac_stream_step(wk);
+                        ef_walk_stream_step(wk);
                         break;
                     }
-                if (wk->V) values_step(wk);
+                if (wk->V) ef_walk_values_step(wk);
                 wk->step++;
                 int p = advance(wk);
                 if (p < 0) { from = -1; break; }

@@ -1,0 +1,129 @@
+/* Internal to the sim stage: the state pass 1 walks with, shared by
+ * trace.c (tiles, fills and drains, the walk itself) and walk_mac.c
+ * (accounting at the MACs: per-tile blocks, streamed operands, values). */
+#ifndef EF_SIM_WALK_H
+#define EF_SIM_WALK_H
+
+#include "sim/engine.h"
+
+#include <math.h>
+#include <string.h>
+
+typedef struct {
+    ef_dimset d[EF_MAX_DIMS];
+    uint64_t words;
+    uint64_t listed_event;        /* event in which its delta was listed */
+    const void *listed_against;   /* ... against this old footprint      */
+} footprint;
+
+typedef struct {
+    uint64_t inst;                /* instances walked                   */
+    footprint *store[2];          /* [inst][op] storage, two buffers    */
+    int curbuf[EF_NEST_MAX_OPS];  /* buffer holding each tensor's tiles */
+    bool unchanged[EF_NEST_MAX_OPS]; /* tiles did not move this event   */
+    bool *was_active;             /* [inst] active in the last event    */
+    footprint **pcur, **pnxt;     /* [inst][op] the footprint in use: PEs
+                                   * with identical tiles of a tensor
+                                   * share their group's first one      */
+    uint64_t *reads, *fills, *updates, *empty; /* [inst][op]            */
+    uint64_t max_words[EF_NEST_MAX_OPS];
+    uint8_t *seen;                /* output words ever held, bitmap     */
+    double *val;                  /* output partial sums (values mode)  */
+    bool *used;                   /* [inst] held any word               */
+    bool per_pe;
+} lvl_state;
+
+typedef struct {
+    ef_trace *t;
+    const ef_nest *n;
+    const ef_workload *w;
+    ef_values *V;
+    int nl, ops, out;
+    uint64_t used_pes;
+    int64_t (*off)[EF_MAX_RANKS];  /* spatial offset of each used PE    */
+    lvl_state L[EF_MAX_LEVELS];
+    int tl[EF_MAX_LOOPS], tl_count;
+    int tl_begin[EF_MAX_LEVELS + 1];
+    uint64_t idx[EF_MAX_LOOPS];
+    int64_t tbase[EF_MAX_RANKS];
+    /* spatial offsets per rank, for per-step unions */
+    int64_t *svals[EF_MAX_RANKS];
+    int64_t nsvals[EF_MAX_RANKS];
+    bool stream_op[EF_NEST_MAX_OPS]; /* counted per step               */
+    uint32_t *stamp[EF_NEST_MAX_OPS]; /* per-event union marks, by word */
+    uint32_t event_id;             /* marks in stamp[]; may wrap          */
+    uint64_t event_seq;            /* never wraps: for listed_event       */
+    uint64_t *bitpool;
+    uint64_t step;
+    uint64_t cur_gen[EF_MAX_LEVELS];
+    /* per-event scratch */
+    uint64_t ev_src_bytes[EF_MAX_LEVELS][EF_MAX_LEVELS]; /* [l][src]    */
+    uint64_t ev_inst_fill_bytes[EF_MAX_LEVELS];
+    uint64_t ev_drain_bytes[EF_MAX_LEVELS];
+    uint64_t ev_inst_drain_bytes[EF_MAX_LEVELS];
+    uint64_t *inst_bytes;          /* [inst] scratch                    */
+    int64_t *lists[3][EF_MAX_DIMS]; /* member lists for word enumeration */
+    uint32_t relmask[EF_NEST_MAX_OPS]; /* ranks each tensor depends on   */
+    uint64_t *canon[EF_NEST_MAX_OPS]; /* [pe]: first PE of its group for
+                                    * the tensor, irrelevant digits zeroed */
+    uint64_t *first_active;        /* [pe] scratch: group -> instance+1  */
+    int64_t *ranges;               /* [pe][2][rank] scratch tile ranges  */
+    bool *active;                  /* [pe] scratch                       */
+    footprint empty_fp;
+    uint64_t all_pe_hops;          /* hops to reach every used PE once  */
+    uint64_t *stream_memo[EF_NEST_MAX_OPS][EF_MAX_DIMS]; /* per step
+                                    * unions by temporal coordinate     */
+    uint64_t *stream_bits;         /* scratch bitset over an extent      */
+    int64_t *spart;                /* values mode: [pe][op][dim] spatial
+                                    * part of each operand index        */
+    ef_status status;
+} walker;
+
+#define AT(L, i, o) ((i) * (uint64_t)wk->ops + (uint64_t)(o))
+
+
+static inline bool add(walker *wk, uint64_t *c, uint64_t v) {
+    if (!ef_add_u64(*c, v, c)) {
+        wk->status = EF_ERR_OVERFLOW;
+        return false;
+    }
+    return true;
+}
+
+/* Link traversals of one word between the shared level and PE i: one on
+ * a multicast bus; from the array's corner on a mesh or systolic array. */
+static inline uint64_t hop_distance(const walker *wk, uint64_t i) {
+    const ef_nest *n = wk->n;
+    if (n->noc->topology == EF_NOC_MULTICAST) return 1;
+    return i / n->cols_used + i % n->cols_used + 1;
+}
+
+static inline void add_hops(walker *wk, int o, uint64_t hops) {
+    add(wk, &wk->t->res->noc.hops, hops);
+    add(wk, &wk->t->res->noc.op_hops[o], hops);
+}
+
+static inline double identity(const walker *wk) {
+    return wk->n->einsum->reduce == EF_REDUCE_MAX ? -INFINITY : 0.0;
+}
+
+static inline void combine(const walker *wk, double *into, double v) {
+    switch (wk->n->einsum->reduce) {
+    case EF_REDUCE_SUM: *into += v; break;
+    case EF_REDUCE_MAX: if (v > *into) *into = v; break;
+    case EF_REDUCE_NONE: *into = v; break;
+    }
+}
+
+static inline double *val_at(walker *wk, int l, uint64_t inst, uint64_t word) {
+    const lvl_state *L = &wk->L[l];
+    uint64_t words = wk->w->tensors[wk->n->ops[wk->out]->tensor].words;
+    return &L->val[(L->inst > 1 ? inst : 0) * words + word];
+}
+
+/* walk_mac.c */
+void ef_walk_mac_block(walker *wk);
+void ef_walk_stream_step(walker *wk);
+void ef_walk_values_step(walker *wk);
+
+#endif

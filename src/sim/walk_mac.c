@@ -1,0 +1,234 @@
+/* Pass 1 at the MACs: how often each operand is read from (and the
+ * output updated at) its innermost keeper. Per tile block for operands
+ * the PEs keep, per step for operands a shared level streams into the
+ * array, and, for --check-values, every PE's iteration point. */
+#include "sim/walk.h"
+
+/* ---------- MAC-level accounting ---------- */
+
+/* Iteration points in the box whose operand index is stored (not
+ * padding), counted with multiplicity, over the operand's own ranks;
+ * the caller multiplies by the extents of the ranks it ignores. */
+static uint64_t valid_points_own(walker *wk, int o, const int64_t *lo, const int64_t *hi) {
+    const ef_operand *op = wk->n->ops[o];
+    const ef_tensor *t = &wk->w->tensors[op->tensor];
+    uint64_t total = 1;
+    for (int d = 0; d < op->dims; d++) {
+        const ef_affine *a = &op->index[d];
+        uint64_t cnt = 0;
+        int64_t x[EF_MAX_RANKS];
+        for (int k = 0; k < a->term_count; k++) {
+            x[k] = lo[a->rank[k]];
+            if (hi[a->rank[k]] <= lo[a->rank[k]]) return 0;
+        }
+        for (;;) {
+            int64_t v = a->constant - t->offset[d];
+            for (int k = 0; k < a->term_count; k++) v += a->coef[k] * x[k];
+            cnt += v >= 0 && v < t->extent[d];
+            int k = a->term_count - 1;
+            for (; k >= 0; k--) {
+                if (++x[k] < hi[a->rank[k]]) break;
+                x[k] = lo[a->rank[k]];
+            }
+            if (k < 0) break;
+        }
+        total *= cnt;
+    }
+    return total;
+}
+
+/* Per innermost-tile block: operands kept per PE (or on a one-PE
+ * array) are read once per iteration point that uses them. */
+void ef_walk_mac_block(walker *wk) {
+    const ef_nest *n = wk->n;
+    int lin = wk->nl - 1;
+    lvl_state *Lin = &wk->L[lin];
+    int R = wk->w->rank_count;
+    /* wk->ranges holds lin's tiles: the event just computed them last */
+    for (int o = 0; o < wk->ops; o++) {
+        if (wk->stream_op[o]) continue;
+        int k = n->op_keeper_mac[o];
+        bool in_op[EF_MAX_RANKS] = {false};
+        for (int d = 0; d < n->ops[o]->dims; d++)
+            for (int q = 0; q < n->ops[o]->index[d].term_count; q++)
+                in_op[n->ops[o]->index[d].rank[q]] = true;
+        if (Lin->inst > 1) memset(wk->first_active, 0, sizeof(uint64_t) * (size_t)Lin->inst);
+        uint64_t own = 0;
+        for (uint64_t i = 0; i < Lin->inst; i++) {
+            if (!wk->active[i]) continue;
+            const int64_t *lo = &wk->ranges[2 * i * (uint64_t)R], *hi = lo + R;
+            /* PEs of one group see the same words of this operand */
+            uint64_t *first = Lin->inst > 1 ? &wk->first_active[wk->canon[o][i]] : NULL;
+            if (!first || !*first) {
+                own = valid_points_own(wk, o, lo, hi);
+                if (first) *first = own + 1;
+            } else {
+                own = *first - 1;
+            }
+            uint64_t cnt = own;
+            for (int r = 0; r < R; r++)
+                if (n->einsum->rank_used[r] && !in_op[r]) cnt *= (uint64_t)(hi[r] - lo[r]);
+            uint64_t ki = wk->L[k].per_pe ? i : 0;
+            if (o == wk->out) {
+                add(wk, &wk->L[k].updates[ki * (uint64_t)wk->ops + (uint64_t)o], cnt);
+                add(wk, &wk->t->res->ops, cnt);
+            } else {
+                add(wk, &wk->L[k].reads[ki * (uint64_t)wk->ops + (uint64_t)o], cnt);
+            }
+        }
+    }
+}
+
+/* Hops of one step's streamed words: one per PE served on a bus;
+ * otherwise each served PE's distance from the corner. */
+static uint64_t stream_hops(walker *wk, int o, uint64_t served) {
+    const ef_nest *n = wk->n;
+    if (n->noc->topology == EF_NOC_MULTICAST) return served;
+    if (served == wk->used_pes) return wk->all_pe_hops; /* no edge here */
+    uint64_t hops = 0;
+    for (uint64_t i = 0; i < wk->used_pes; i++) {
+        int64_t x[EF_MAX_RANKS];
+        bool ok = true;
+        for (int r = 0; r < wk->w->rank_count && ok; r++) {
+            x[r] = wk->tbase[r] + wk->off[i][r];
+            ok = !n->einsum->rank_used[r] || x[r] < (int64_t)wk->w->rank_bounds[r];
+        }
+        if (ok && ef_operand_word(wk->w, n->ops[o], x) >= 0) hops += hop_distance(wk, i);
+    }
+    return hops;
+}
+
+/* Distinct stored indices and (PE, index) pairs of one operand dimension
+ * over all PEs at this step: its ranks' temporal coordinates plus every
+ * spatial offset, padding and bounds excluded. */
+static void stream_dim(walker *wk, int o, int d, uint64_t *distinct, uint64_t *combos) {
+    const ef_operand *op = wk->n->ops[o];
+    const ef_tensor *t = &wk->w->tensors[op->tensor];
+    const ef_affine *a = &op->index[d];
+    int64_t x[EF_MAX_RANKS] = {0};
+    int64_t vmin = INT64_MAX, vmax = INT64_MIN;
+    *distinct = *combos = 0;
+    for (;;) {
+        bool ok = true;
+        int64_t v = a->constant - t->offset[d];
+        for (int q = 0; q < a->term_count; q++) {
+            int r = a->rank[q];
+            int64_t xr = wk->tbase[r] + wk->svals[r][x[q]];
+            if (xr >= (int64_t)wk->w->rank_bounds[r]) ok = false;
+            v += a->coef[q] * xr;
+        }
+        if (ok && v >= 0 && v < t->extent[d]) {
+            uint64_t m = UINT64_C(1) << (v & 63);
+            if (!(wk->stream_bits[v >> 6] & m)) {
+                wk->stream_bits[v >> 6] |= m;
+                (*distinct)++;
+            }
+            (*combos)++;
+            if (v < vmin) vmin = v;
+            if (v > vmax) vmax = v;
+        }
+        int q = a->term_count - 1;
+        for (; q >= 0; q--) {
+            if (++x[q] < wk->nsvals[a->rank[q]]) break;
+            x[q] = 0;
+        }
+        if (q < 0) break;
+    }
+    if (*combos) /* leave the scratch clear for the next call */
+        memset(&wk->stream_bits[vmin >> 6], 0,
+               sizeof(uint64_t) * (size_t)((vmax >> 6) - (vmin >> 6) + 1));
+}
+
+/* Operands a shared level streams into several PEs: per step, one read
+ * serves every PE that needs the word (multicast or systolic
+ * forwarding); outputs are reduced across PEs before one update. The
+ * union over PEs is a product over dimensions (each rank sits in one
+ * dimension and the PE grid is a product of spatial offsets), and each
+ * dimension's share depends only on its own ranks' temporal
+ * coordinates, so it is computed once per coordinate and remembered. */
+void ef_walk_stream_step(walker *wk) {
+    const ef_nest *n = wk->n;
+    const ef_workload *w = wk->w;
+    for (int o = 0; o < wk->ops; o++) {
+        if (!wk->stream_op[o]) continue;
+        const ef_operand *op = n->ops[o];
+        int k = n->op_keeper_mac[o];
+        uint64_t uni = 1, mult = 1;
+        for (int r = 0; r < w->rank_count; r++) {
+            if (!n->einsum->rank_used[r] || (wk->relmask[o] >> r & 1u)) continue;
+            int64_t c = 0;
+            for (int64_t sv = 0; sv < wk->nsvals[r]; sv++)
+                c += wk->tbase[r] + wk->svals[r][sv] < (int64_t)w->rank_bounds[r];
+            mult *= (uint64_t)c;
+        }
+        for (int d = 0; d < op->dims && uni; d++) {
+            const ef_affine *a = &op->index[d];
+            uint64_t key = 0, distinct, combos;
+            for (int q = 0; q < a->term_count; q++)
+                key = key * w->rank_bounds[a->rank[q]] + (uint64_t)wk->tbase[a->rank[q]];
+            uint64_t *memo = wk->stream_memo[o][d];
+            if (memo && memo[2 * key]) {
+                distinct = memo[2 * key] - 1;
+                combos = memo[2 * key + 1];
+            } else {
+                stream_dim(wk, o, d, &distinct, &combos);
+                if (memo) {
+                    memo[2 * key] = distinct + 1;
+                    memo[2 * key + 1] = combos;
+                }
+            }
+            uni *= distinct;
+            mult *= combos;
+        }
+        if (!uni) mult = 0;
+        if (o == wk->out) {
+            add(wk, &wk->L[k].updates[o], uni);
+            add(wk, &wk->t->res->ops, mult);
+            add(wk, &wk->t->res->noc.reductions, mult - uni);
+        } else {
+            add(wk, &wk->L[k].reads[o], uni);
+            add(wk, &wk->t->res->noc.words_sent, uni);
+            add(wk, &wk->t->res->noc.deliveries, mult);
+        }
+        add_hops(wk, o, stream_hops(wk, o, mult));
+    }
+}
+
+/* ---------- values ---------- */
+
+/* Every PE's iteration point of this step, into its output keeper. */
+void ef_walk_values_step(walker *wk) {
+    const ef_nest *n = wk->n;
+    const ef_workload *w = wk->w;
+    const ef_einsum *e = n->einsum;
+    int k = n->op_keeper_mac[wk->out];
+    /* index of each operand dimension: this step's temporal part plus
+     * each PE's precomputed spatial part */
+    int64_t tpart[EF_NEST_MAX_OPS][EF_MAX_DIMS], limit[EF_MAX_RANKS];
+    for (int o = 0; o < wk->ops; o++)
+        for (int d = 0; d < n->ops[o]->dims; d++)
+            tpart[o][d] = ef_affine_eval(&n->ops[o]->index[d], wk->tbase) -
+                          w->tensors[n->ops[o]->tensor].offset[d];
+    for (int r = 0; r < w->rank_count; r++)
+        limit[r] = e->rank_used[r] ? (int64_t)w->rank_bounds[r] - wk->tbase[r] : INT64_MAX;
+    for (uint64_t i = 0; i < wk->used_pes; i++) {
+        bool ok = true;
+        for (int r = 0; r < w->rank_count && ok; r++) ok = wk->off[i][r] < limit[r];
+        if (!ok) continue;
+        double in[EF_NEST_MAX_OPS];
+        int64_t out_word = 0;
+        for (int o = 0; o < wk->ops; o++) {
+            const ef_tensor *t = &w->tensors[n->ops[o]->tensor];
+            const int64_t *sp = &wk->spart[(i * (uint64_t)wk->ops + (uint64_t)o) * EF_MAX_DIMS];
+            int64_t flat = 0;
+            for (int d = 0; d < n->ops[o]->dims && flat >= 0; d++) {
+                int64_t v = tpart[o][d] + sp[d];
+                flat = v < 0 || v >= t->extent[d] ? -1 : flat * t->extent[d] + v;
+            }
+            if (o == wk->out) out_word = flat;
+            else in[o] = flat < 0 ? 0.0 : wk->V->data[n->ops[o]->tensor][flat];
+        }
+        double v = e->is_mac ? in[0] * in[1] : ef_einsum_eval(e, e->root, in);
+        combine(wk, val_at(wk, k, i, (uint64_t)out_word), v);
+    }
+}
