@@ -12,6 +12,16 @@
 static uint64_t valid_points_own(walker *wk, int o, const int64_t *lo, const int64_t *hi) {
     const ef_operand *op = wk->n->ops[o];
     const ef_tensor *t = &wk->w->tensors[op->tensor];
+    bool padded = false;
+    for (int d = 0; d < op->dims; d++) padded |= t->pad[d] != 0;
+    if (!padded) {
+        /* the extents span every index the ranks can form: all points
+         * are stored, one per combination of the operand's ranks */
+        uint64_t total = 1;
+        for (int r = 0; r < wk->w->rank_count; r++)
+            if (wk->relmask[o] >> r & 1u) total *= hi[r] > lo[r] ? (uint64_t)(hi[r] - lo[r]) : 0;
+        return total;
+    }
     uint64_t total = 1;
     for (int d = 0; d < op->dims; d++) {
         const ef_affine *a = &op->index[d];
