@@ -37,8 +37,6 @@ typedef struct {
 
 typedef struct {
     ef_tensor_counters ops[EF_NEST_MAX_OPS];
-    uint64_t read_bytes;      /* reads, all tensors and instances       */
-    uint64_t write_bytes;     /* fills + updates, likewise              */
 } ef_level_counters;
 
 typedef struct {

@@ -32,8 +32,6 @@ typedef struct {
     ef_result *res;
     ef_gen_list gens[EF_MAX_LEVELS];
     uint64_t steps;           /* valid temporal steps                  */
-    uint64_t folds;           /* iterations of loops above the array   */
-    uint64_t fold_steps;      /* full temporal steps below the array   */
 } ef_trace;
 
 ef_status ef_trace_run(ef_trace *t, ef_values *values, ef_diags *diags);

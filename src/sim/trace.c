@@ -709,7 +709,6 @@ static void finish_counters(walker *wk) {
         for (int o = 0; o < wk->ops; o++) {
             ef_tensor_counters *c = &lc->ops[o];
             if (!n->levels[l].keeps[o]) continue;
-            int bits = wk->w->tensors[n->ops[o]->tensor].bits;
             for (uint64_t i = 0; i < L->inst; i++) {
                 uint64_t at = AT(L, i, o);
                 uint64_t rd = L->reads[at];
@@ -727,8 +726,6 @@ static void finish_counters(walker *wk) {
                 if (L->updates[at] > c->max_updates) c->max_updates = L->updates[at];
                 if (L->used[i] && (rd || L->fills[at] || L->updates[at] || l == 0))
                     c->utilized_instances++;
-                add(wk, &lc->read_bytes, ef_words_to_bytes(rd, bits));
-                add(wk, &lc->write_bytes, ef_words_to_bytes(L->fills[at] + L->updates[at], bits));
             }
             c->utilized_words = L->max_words[o];
         }

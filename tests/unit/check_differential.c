@@ -397,10 +397,6 @@ static void compare_results(const ef_result *a, const ef_result *b, diffs *d) {
             CMPT(utilized_instances);
 #undef CMPT
         }
-        snprintf(nm, sizeof nm, "levels[%d].read_bytes", l);
-        cmp_u64(d, nm, la->read_bytes, lb->read_bytes);
-        snprintf(nm, sizeof nm, "levels[%d].write_bytes", l);
-        cmp_u64(d, nm, la->write_bytes, lb->write_bytes);
         snprintf(nm, sizeof nm, "generations[%d]", l);
         cmp_u64(d, nm, a->generations[l], b->generations[l]);
     }
