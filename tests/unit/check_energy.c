@@ -108,25 +108,11 @@ END_TEST
 
 /* ---------- a hand-derived two-level run ---------- */
 
-static const char *CONV =
-    "name: conv1d\n"
-    "einsums:\n"
-    "  - \"O[p] += I[p+r] * W[r]\"\n"
-    "ranks: {P: 16, R: 3}\n";
+static const char *CONV = UT_CONV1D;
 
-static const char *ARCH2 =
-    "name: two\n"
-    "levels:\n"
-    "  - name: MainMemory\n"
-    "    kind: sram\n"
-    "  - name: Buffer\n"
-    "    kind: regfile\n"
-    "    capacity: 64 B\n";
+static const char *ARCH2 = UT_ARCH_TEACH2;
 
-static const char *MAP2 =
-    "mapping:\n"
-    "  - level: MainMemory\n    temporal: [R: 3]\n"
-    "  - level: Buffer\n    temporal: [P: 16]\n";
+static const char *MAP2 = UT_MAP_TEACH2_WS;
 
 /* Counts of conv1d P=16, R=3 weight-stationary over two levels:
  * per r, the Buffer holds W[r], I[r..r+15] and O[0..15]. W: 3 fills

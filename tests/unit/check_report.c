@@ -17,11 +17,7 @@
 #include "einflow/report.h"
 #include "unit/unit_util.h"
 
-static const char *CONV =
-    "name: conv1d\n"
-    "einsums:\n"
-    "  - \"O[p] += I[p+r] * W[r]\"\n"
-    "ranks: {P: 16, R: 3}\n";
+static const char *CONV = UT_CONV1D;
 
 static const char *ARCH1 =
     "name: one\n"
@@ -42,19 +38,9 @@ static const char *ARCH1_ENERGY =
 
 static const char *MAP1 = "mapping:\n  - level: Buffer\n    temporal: [P: 16, R: 3]\n";
 
-static const char *ARCH2 =
-    "name: two\n"
-    "levels:\n"
-    "  - name: MainMemory\n"
-    "    kind: sram\n"
-    "  - name: Buffer\n"
-    "    kind: regfile\n"
-    "    capacity: 64 B\n";
+static const char *ARCH2 = UT_ARCH_TEACH2;
 
-static const char *MAP2 =
-    "mapping:\n"
-    "  - level: MainMemory\n    temporal: [R: 3]\n"
-    "  - level: Buffer\n    temporal: [P: 16]\n";
+static const char *MAP2 = UT_MAP_TEACH2_WS;
 
 static ef_run_meta meta_of(const ut_fx *f) {
     ef_run_meta m = {.arch_file = f->arch_path, .workload_file = f->workload_path,

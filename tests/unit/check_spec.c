@@ -9,23 +9,12 @@
 
 #include "einflow/common.h"
 #include "einflow/spec.h"
+#include "unit/unit_util.h"
 
 #define LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---------- helpers ---------- */
 
-/* Writes text to a fresh temp file; returns its malloc'd path. */
-static char *write_temp(const char *text) {
-    char tmpl[] = "/tmp/ef_spec_XXXXXX";
-    int fd = mkstemp(tmpl);
-    ck_assert_int_ge(fd, 0);
-    size_t len = strlen(text);
-    ck_assert_int_eq(write(fd, text, len), (ssize_t)len);
-    close(fd);
-    char *p = strdup(tmpl);
-    ck_assert_ptr_nonnull(p);
-    return p;
-}
 
 static void remove_temp(char *path) {
     unlink(path);
@@ -51,7 +40,7 @@ static char *first_line(const ef_diags *d, const char *file) {
 }
 
 static ef_arch_spec *arch_from(const char *yaml, ef_diags **diags) {
-    char *p = write_temp(yaml);
+    char *p = ut_write_temp(yaml);
     *diags = ef_diags_create();
     ef_arch_spec *a = ef_spec_load_arch(p, *diags);
     remove_temp(p);
@@ -59,7 +48,7 @@ static ef_arch_spec *arch_from(const char *yaml, ef_diags **diags) {
 }
 
 static ef_workload_spec *workload_from(const char *yaml, ef_diags **diags) {
-    char *p = write_temp(yaml);
+    char *p = ut_write_temp(yaml);
     *diags = ef_diags_create();
     ef_workload_spec *w = ef_spec_load_workload(p, *diags);
     remove_temp(p);
@@ -67,7 +56,7 @@ static ef_workload_spec *workload_from(const char *yaml, ef_diags **diags) {
 }
 
 static ef_mapping_spec *mapping_from(const char *yaml, ef_diags **diags) {
-    char *p = write_temp(yaml);
+    char *p = ut_write_temp(yaml);
     *diags = ef_diags_create();
     ef_mapping_spec *m = ef_spec_load_mapping(p, *diags);
     remove_temp(p);
@@ -360,7 +349,7 @@ static const struct {
 };
 
 START_TEST(bad_input) {
-    char *path = write_temp(bad[_i].yaml);
+    char *path = ut_write_temp(bad[_i].yaml);
     ef_diags *d = ef_diags_create();
     bool loaded = false;
     switch (bad[_i].kind) {
@@ -451,7 +440,7 @@ START_TEST(missing_file) {
 END_TEST
 
 START_TEST(null_diags_is_allowed) {
-    char *p = write_temp("name: a\nlevels: []\n");
+    char *p = ut_write_temp("name: a\nlevels: []\n");
     ck_assert_ptr_null(ef_spec_load_arch(p, NULL));
     remove_temp(p);
 }
@@ -808,7 +797,7 @@ START_TEST(sniff_kinds) {
         {"mappings: []\n", 'm'},
     };
     for (size_t i = 0; i < LEN(cases); i++) {
-        char *p = write_temp(cases[i].yaml);
+        char *p = ut_write_temp(cases[i].yaml);
         ef_diags *d = ef_diags_create();
         ck_assert_int_eq(ef_spec_sniff(p, d), cases[i].kind);
         /* Errors inside are the loader's to report, not sniff's. */

@@ -239,4 +239,25 @@ static inline void ut_only_json_words(const char *s) {
     }
 }
 
+
+/* The Timeloop teaching case shared by several suites: conv1d (P=16,
+ * R=3) on MainMemory + a 64 B Buffer, weight stationary. */
+#define UT_CONV1D \
+    "name: conv1d\n" \
+    "einsums:\n" \
+    "  - \"O[p] += I[p+r] * W[r]\"\n" \
+    "ranks: {P: 16, R: 3}\n"
+#define UT_ARCH_TEACH2 \
+    "name: two\n" \
+    "levels:\n" \
+    "  - name: MainMemory\n" \
+    "    kind: sram\n" \
+    "  - name: Buffer\n" \
+    "    kind: regfile\n" \
+    "    capacity: 64 B\n"
+#define UT_MAP_TEACH2_WS \
+    "mapping:\n" \
+    "  - level: MainMemory\n    temporal: [R: 3]\n" \
+    "  - level: Buffer\n    temporal: [P: 16]\n"
+
 #endif
