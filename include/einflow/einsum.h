@@ -101,6 +101,11 @@ int64_t ef_operand_word(const ef_workload *w, const ef_operand *op,
  * the value of each input operand there (by operand slot). */
 double ef_einsum_eval(const ef_einsum *e, int node, const double *operand_values);
 
+/* The role of every rank of e (spec.h, EF_RANK_ROLES), as one
+ * ef_role_bit each; 0 for ranks e does not use. */
+void ef_einsum_rank_roles(const ef_workload *w, const ef_einsum *e,
+                          uint32_t role_bits[EF_MAX_RANKS]);
+
 /* Evaluates an affine expression at rank coordinates. */
 static inline int64_t ef_affine_eval(const ef_affine *a,
                                      const int64_t *rank_coord) {

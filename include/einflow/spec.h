@@ -163,18 +163,106 @@ typedef struct {
     ef_loc loc;
 } ef_mapping_spec;
 
+/* ---------- dataflow template ----------
+ *
+ * A dataflow (weight, output, input or row stationary, no local reuse,
+ * or one of the user's) constrains the mappings the mapper may build:
+ * which ranks go onto the PE rows and columns, which tensors the per-PE
+ * levels keep, and which ranks loop inside the PE. Templates name ranks
+ * by the role they play in a two-operand Einsum, so that one template
+ * fits convolutions, FC layers and matrix multiplies alike. The roles
+ * are decided by the tensors a rank indexes (input = the first operand,
+ * weight = the second, output) and whether it sits in a sliding window
+ * such as p+r; docs/dataflows.md has the table. */
+#define EF_RANK_ROLES(X)                                              \
+    X(BATCH, "batch")             /* input + output: n; GEMM m      */ \
+    X(OUT_CHANNEL, "out_channel") /* weight + output: m; GEMM n     */ \
+    X(IN_CHANNEL, "in_channel")   /* input + weight, reduced: c, k  */ \
+    X(GROUP, "group")             /* all three: g of grouped conv   */ \
+    X(OUT_PIXEL, "out_pixel")     /* output, input window: p, q     */ \
+    X(FILTER_TAP, "filter_tap")   /* weight, input window: r, s     */ \
+    X(OTHER, "other")             /* anything else                  */
+typedef enum {
+#define X(k, s) EF_ROLE_##k,
+    EF_RANK_ROLES(X)
+#undef X
+    EF_ROLE_COUNT
+} ef_rank_role;
+
+/* A rank's role and, for the window roles, its axis: the window
+ * dimension of the input it moves in (0 for p+r in I[n,c,p+r,q+s], 1
+ * for q+s), so a template can tell filter rows from filter columns.
+ * Selectors are sets of (role, axis) bits. */
+#define EF_ROLE_AXES 4 /* axes 0, 1, 2 and "3 or more" */
+static inline uint32_t ef_role_bit(ef_rank_role role, int axis) {
+    int a = axis < 0 ? 0 : axis < EF_ROLE_AXES - 1 ? axis : EF_ROLE_AXES - 1;
+    return UINT32_C(1) << ((int)role * EF_ROLE_AXES + a);
+}
+static inline uint32_t ef_role_all_axes(ef_rank_role role) {
+    return UINT32_C(0xF) << ((int)role * EF_ROLE_AXES);
+}
+#define EF_ROLE_ANY UINT32_C(0x0FFFFFFF)
+
+/* The operand roles templates keep or bypass. */
+#define EF_OPERAND_ROLES(X) X(INPUT, "input") X(WEIGHT, "weight") X(OUTPUT, "output")
+typedef enum {
+#define X(k, s) EF_OPERAND_##k,
+    EF_OPERAND_ROLES(X)
+#undef X
+    EF_OPERAND_COUNT
+} ef_operand_role;
+
+/* How a spatial slot's factor is chosen: searched, the largest that
+ * fits, or the rank's whole bound (the largest that fits if it cannot). */
+typedef enum { EF_FILL_ANY, EF_FILL_MAX, EF_FILL_WHOLE } ef_fill;
+
+typedef struct {
+    uint32_t roles;              /* ef_role_bit set of allowed ranks     */
+    ef_fill fill;
+    ef_loc loc;
+} ef_slot_spec;
+
+typedef struct {
+    char *file;
+    char name[EF_MAX_NAME];
+    char *description;           /* may be NULL                          */
+    ef_slot_spec rows[EF_MAX_LEVEL_LOOPS];   /* outermost first          */
+    int row_count;
+    ef_slot_spec cols[EF_MAX_LEVEL_LOOPS];
+    int col_count;
+    bool pe_keeps[EF_OPERAND_COUNT];         /* kept by per-PE levels    */
+    bool pe_keep_searched;       /* no pe.keep: the mapper chooses       */
+    uint32_t pe_temporal;        /* roles that may loop inside the PE    */
+    ef_loc loc;
+} ef_dataflow_spec;
+
 /* Loaders: return NULL and add diagnostics on any error (they collect
  * as many as they can before giving up). */
 ef_arch_spec *ef_spec_load_arch(const char *path, ef_diags *diags);
 ef_workload_spec *ef_spec_load_workload(const char *path, ef_diags *diags);
 ef_mapping_spec *ef_spec_load_mapping(const char *path, ef_diags *diags);
 
+/* A dataflow template file. */
+ef_dataflow_spec *ef_spec_load_dataflow(const char *path, ef_diags *diags);
+/* A built-in template by name (ws, os, is, rs, nlr): the files of
+ * dataflows/, compiled into the library. NULL with a diagnostic (and a
+ * "did you mean") for an unknown name. */
+ef_dataflow_spec *ef_spec_builtin_dataflow(const char *name, ef_diags *diags);
+/* Names of the built-in templates, in a fixed order; *count set. */
+const char *const *ef_spec_builtin_dataflow_names(int *count);
+/* The template's text of a built-in (for `einflow map --show`), or NULL. */
+const char *ef_spec_builtin_dataflow_text(const char *name);
+void ef_dataflow_spec_destroy(ef_dataflow_spec *d);
+const char *ef_rank_role_name(ef_rank_role r);
+const char *ef_operand_role_name(ef_operand_role r);
+
 void ef_arch_spec_destroy(ef_arch_spec *a);
 void ef_workload_spec_destroy(ef_workload_spec *w);
 void ef_mapping_spec_destroy(ef_mapping_spec *m);
 
 /* Which kind of file this is, judged by its top-level keys; used by
- * `einflow validate`. Returns 'a', 'w', 'm' or 0 (with a diagnostic). */
+ * `einflow validate`. Returns 'a' (architecture), 'w' (workload), 'm'
+ * (mapping), 'd' (dataflow template) or 0 (with a diagnostic). */
 char ef_spec_sniff(const char *path, ef_diags *diags);
 
 /* The source line `line` (1-based) of file, malloc'd, or NULL. */

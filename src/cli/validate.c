@@ -12,8 +12,9 @@
 int ef_cli_validate(int argc, char **argv) {
     if (argc < 1 || !strcmp(argv[0], "-h") || !strcmp(argv[0], "--help")) {
         fputs("usage: einflow validate FILE.yaml...\n\n"
-              "Checks architecture, workload and mapping files and prints every\n"
-              "problem with file:line:col. Exit status 0 when all are valid.\n",
+              "Checks architecture, workload, mapping and dataflow template files\n"
+              "and prints every problem with file:line:col. Exit status 0 when all\n"
+              "are valid.\n",
               argc < 1 ? stderr : stdout);
         return argc < 1 ? EF_EXIT_USAGE : EF_EXIT_OK;
     }
@@ -44,6 +45,12 @@ int ef_cli_validate(int argc, char **argv) {
                           m->mapping_count == 1 ? "" : "s");
             ok = m != NULL;
             ef_mapping_spec_destroy(m);
+        } else if (kind == 'd') {
+            ef_dataflow_spec *df = ef_spec_load_dataflow(argv[i], d);
+            if (df) printf("%s: ok (dataflow %s: %d row and %d column slots)\n", argv[i],
+                           df->name, df->row_count, df->col_count);
+            ok = df != NULL;
+            ef_dataflow_spec_destroy(df);
         }
         ef_cli_print_diags(d);
         ef_diags_destroy(d);

@@ -17,11 +17,13 @@ char ef_spec_sniff(const char *path, ef_diags *diags) {
             kind = 'w';
         else if (yt_map_key(root, "mapping") || yt_map_key(root, "mappings"))
             kind = 'm';
+        else if (yt_map_key(root, "dataflow"))
+            kind = 'd';
         else
             yt_error(d, NULL, "", NULL,
                      "cannot tell what this file is: expected top-level key "
-                     "levels (architecture), einsums (workload) or mapping "
-                     "(mapping)");
+                     "levels (architecture), einsums (workload), mapping "
+                     "(mapping) or dataflow (dataflow template)");
     }
     if (mine && kind == 0) {
         for (size_t i = 0; i < mine->count; i++) {

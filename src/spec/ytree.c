@@ -477,23 +477,25 @@ static yt_node *parse_stream(loader *L) {
     return root;
 }
 
-yt_doc *yt_load(const char *path, ef_diags *diags) {
+/* A doc named `name` with nothing read yet; NULL when out of memory. */
+static yt_doc *doc_new(const char *name, ef_diags *diags) {
     yt_doc *d = calloc(1, sizeof *d);
     if (!d) {
-        ef_diags_add(diags, path, 0, 0, "", NULL, NULL, "out of memory");
+        ef_diags_add(diags, name, 0, 0, "", NULL, NULL, "out of memory");
         return NULL;
     }
     d->diags = diags;
-    d->file = yt_strdup(path ? path : "<input>");
+    d->file = yt_strdup(name ? name : "<input>");
     if (!d->file) {
-        ef_diags_add(diags, path, 0, 0, "", NULL, NULL, "out of memory");
+        ef_diags_add(diags, name, 0, 0, "", NULL, NULL, "out of memory");
         free(d);
         return NULL;
     }
-    if (!read_file(d, d->file)) {
-        yt_free(d);
-        return NULL;
-    }
+    return d;
+}
+
+/* Parses the text already in d->buf into d's tree. */
+static yt_doc *doc_parse(yt_doc *d) {
     if (!index_lines(d)) {
         yt_oom(d);
         yt_free(d);
@@ -514,6 +516,31 @@ yt_doc *yt_load(const char *path, ef_diags *diags) {
         return NULL;
     }
     return d;
+}
+
+yt_doc *yt_load(const char *path, ef_diags *diags) {
+    yt_doc *d = doc_new(path, diags);
+    if (!d)
+        return NULL;
+    if (!read_file(d, d->file)) {
+        yt_free(d);
+        return NULL;
+    }
+    return doc_parse(d);
+}
+
+yt_doc *yt_load_text(const char *name, const char *text, ef_diags *diags) {
+    yt_doc *d = doc_new(name, diags);
+    if (!d)
+        return NULL;
+    d->size = strlen(text);
+    d->buf = yt_strdup(text);
+    if (!d->buf) {
+        yt_oom(d);
+        yt_free(d);
+        return NULL;
+    }
+    return doc_parse(d);
 }
 
 void yt_free(yt_doc *d) {

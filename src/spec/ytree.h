@@ -67,6 +67,9 @@ typedef struct {
  * doc may still carry errors (duplicate keys, anchors): check
  * doc->errors after loading the values out of it. */
 yt_doc *yt_load(const char *path, ef_diags *diags);
+/* The same for text held in memory (a built-in file); name stands for
+ * the file name in diagnostics. */
+yt_doc *yt_load_text(const char *name, const char *text, ef_diags *diags);
 void yt_free(yt_doc *d);
 
 /* Reports an error located at node n (NULL: no location) with the key

@@ -500,6 +500,65 @@ START_TEST(parse_direct) {
 }
 END_TEST
 
+/* Rank roles, derived by hand from which operands each rank indexes
+ * (input = first, weight = second) and whether it sits in a window. */
+typedef struct {
+    const char *einsum, *ranks;
+    const char *expect; /* "P=out_pixel.0 R=filter_tap.0 ..." */
+} role_case;
+
+static const role_case role_cases[] = {
+    {"O[n,m,p,q] += I[n,c,p+r,q+s] * F[m,c,r,s]",
+     "{N: 2, M: 4, C: 3, P: 5, Q: 5, R: 3, S: 3}",
+     "N=batch M=out_channel C=in_channel P=out_pixel.0 Q=out_pixel.1 R=filter_tap.0 S=filter_tap.1"},
+    /* strided, dilated: still windows */
+    {"O[m,p] += I[c,p*2+r*3] * F[m,c,r]", "{M: 2, C: 2, P: 4, R: 3}",
+     "M=out_channel C=in_channel P=out_pixel.0 R=filter_tap.0"},
+    /* FC and GEMM: no windows */
+    {"O[n,m] += I[n,c] * F[m,c]", "{N: 1, M: 10, C: 8}", "N=batch M=out_channel C=in_channel"},
+    {"Z[m,n] += A[m,k] * B[k,n]", "{M: 4, N: 5, K: 6}", "M=batch N=out_channel K=in_channel"},
+    /* depthwise and grouped convolutions: G indexes all three */
+    {"O[n,g,p,q] += I[n,g,p+r,q+s] * F[g,r,s]", "{N: 1, G: 8, P: 4, Q: 4, R: 3, S: 3}",
+     "N=batch G=group P=out_pixel.0 Q=out_pixel.1 R=filter_tap.0 S=filter_tap.1"},
+    {"O[n,g,m,p] += I[n,g,c,p+r] * F[g,m,c,r]", "{N: 1, G: 2, M: 4, C: 3, P: 4, R: 3}",
+     "N=batch G=group M=out_channel C=in_channel P=out_pixel.0 R=filter_tap.0"},
+    /* attention's QK: b, h index everything; e is reduced */
+    {"QK[b,h,m,p] += Q[b,h,p,e] * K[b,h,m,e]", "{B: 1, H: 2, M: 4, P: 4, E: 8}",
+     "B=group H=group M=out_channel P=batch E=in_channel"},
+    /* one operand: a rank only the input has is "other" */
+    {"SD[b,p] += SN[b,m,p]", "{B: 1, M: 4, P: 4}", "B=batch M=other P=batch"},
+};
+
+START_TEST(rank_roles) {
+    const role_case *c = &role_cases[_i];
+    char *yaml = ut_fmt("name: t\neinsums: [\"%s\"]\nranks: %s\n", c->einsum, c->ranks);
+    ut_fx f;
+    ut_init(&f);
+    ef_workload *w = ut_workload(&f, yaml);
+    ck_assert_ptr_nonnull(w);
+    uint32_t bits[EF_MAX_RANKS];
+    ef_einsum_rank_roles(w, &w->einsums[0], bits);
+    char got[512] = "";
+    size_t len = 0;
+    for (int r = 0; r < w->rank_count; r++) {
+        int role = -1, axis = 0;
+        for (int k = 0; k < EF_ROLE_COUNT * EF_ROLE_AXES; k++)
+            if (bits[r] >> k & 1u) {
+                role = k / EF_ROLE_AXES;
+                axis = k % EF_ROLE_AXES;
+            }
+        ck_assert_int_ge(role, 0);
+        bool windowed = role == EF_ROLE_OUT_PIXEL || role == EF_ROLE_FILTER_TAP;
+        len += (size_t)snprintf(got + len, sizeof got - len, "%s%s=%s", len ? " " : "",
+                                w->rank_names[r], ef_rank_role_name((ef_rank_role)role));
+        if (windowed) len += (size_t)snprintf(got + len, sizeof got - len, ".%d", axis);
+    }
+    ck_assert_str_eq(got, c->expect);
+    ut_free(&f);
+    free(yaml);
+}
+END_TEST
+
 static Suite *einsum_suite(void) {
     Suite *s = suite_create("einsum");
     TCase *tc = tcase_create("parse");
@@ -511,6 +570,7 @@ static Suite *einsum_suite(void) {
     tcase_add_loop_test(tc, expression_tree, 0, (int)UT_LEN(tree_cases));
     tcase_add_test(tc, attention_cascade);
     tcase_add_test(tc, parse_direct);
+    tcase_add_loop_test(tc, rank_roles, 0, (int)UT_LEN(role_cases));
     suite_add_tcase(s, tc);
     TCase *te = tcase_create("errors");
     tcase_add_loop_test(te, parse_errors, 0, (int)UT_LEN(error_cases));

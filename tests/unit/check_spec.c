@@ -341,7 +341,8 @@ static const struct {
     /* sniffing */
     {'s', "foo: 1\n",
      "F: error: cannot tell what this file is: expected top-level key levels "
-     "(architecture), einsums (workload) or mapping (mapping)",
+     "(architecture), einsums (workload), mapping (mapping) or dataflow "
+     "(dataflow template)",
      NULL},
     {'s', "name: a\nlevels: [\n",
      "F:3:1: error: invalid YAML: did not find expected node content",
