@@ -54,6 +54,8 @@ typedef struct {
 
 ef_diags *ef_diags_create(void);
 void ef_diags_destroy(ef_diags *d);
+/* Forgets every diagnostic, keeping the list for reuse. */
+void ef_diags_clear(ef_diags *d);
 /* Appends a diagnostic; every string is copied. source may be NULL. */
 void ef_diags_add(ef_diags *d, const char *file, int line, int col,
                   const char *path, const char *hint, const char *source,

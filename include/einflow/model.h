@@ -59,12 +59,18 @@ typedef struct {
     ef_noc_spec default_noc;        /* used when the arch declares none */
     int op_keeper_mac[EF_NEST_MAX_OPS]; /* innermost keeper of each op  */
     uint64_t total_ops;             /* iteration points (MACs)          */
+    uint64_t active_pes;            /* PEs that ever hold a point       */
 } ef_nest;
 
 /* Checks the mapping for einsum `einsum` and builds its nest. NULL with
  * located diagnostics when the mapping is illegal. */
 ef_nest *ef_nest_build(const ef_arch_spec *arch, const ef_workload *w,
                        const ef_mapping_spec *m, int einsum, ef_diags *diags);
+/* The same from one Einsum's mapping (the mapper's candidates); mapfile
+ * names it in diagnostics. em is read only during the call. */
+ef_nest *ef_nest_build_one(const ef_arch_spec *arch, const ef_workload *w,
+                           const ef_einsum_mapping_spec *em, const char *mapfile,
+                           int einsum, ef_diags *diags);
 void ef_nest_destroy(ef_nest *n);
 
 /* Words a tile of operand op occupies when each rank r spans
@@ -72,6 +78,11 @@ void ef_nest_destroy(ef_nest *n);
  * count, padding excluded. Exposed for tests. */
 uint64_t ef_nest_footprint_words(const ef_nest *n, int op,
                                  const int64_t *lo, const int64_t *hi);
+
+/* The same with padding counted: the words a buffer must have room for
+ * when the tile sits anywhere (the capacity check's footprint). */
+uint64_t ef_nest_window_words(const ef_nest *n, int op, const int64_t *lo,
+                              const int64_t *hi);
 
 /* Bytes a tensor of `words` elements at `bits` precision occupies. */
 uint64_t ef_words_to_bytes(uint64_t words, int bits);

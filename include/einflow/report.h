@@ -6,6 +6,7 @@
 #ifndef EINFLOW_REPORT_H
 #define EINFLOW_REPORT_H
 
+#include "einflow/map.h"
 #include "einflow/sim.h"
 
 typedef struct {
@@ -22,5 +23,16 @@ char *ef_report_json(const ef_result *const *results, int count,
                      const ef_run_meta *meta);
 char *ef_report_table(const ef_result *const *results, int count,
                       const ef_run_meta *meta);
+
+/* The mapper's results (one per Einsum, in cascade order) as a mapping
+ * file with comments. */
+typedef struct {
+    const char *arch_file, *workload_file;
+    const char *dataflow;      /* the template's name                 */
+    const char *objective;
+    uint64_t seed;
+} ef_map_meta;
+char *ef_report_mapping_yaml(const ef_map_result *const *results, int count,
+                             const ef_map_meta *meta);
 
 #endif

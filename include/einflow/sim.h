@@ -91,4 +91,12 @@ ef_status ef_sim_run_all(ef_nest *const *nests, int count, const ef_sim_options 
                          ef_values *values, int threads, ef_result **out,
                          ef_diags *diags);
 
+/* Calls fn(ctx, i) for i in [0, count) on up to `threads` threads
+ * (1: in order on the calling thread). fn must write only what index i
+ * owns. EF_ERR_NOMEM when no pool could be made (nothing ran). */
+ef_status ef_parallel_for(int count, int threads, void (*fn)(void *ctx, int i), void *ctx);
+
+/* Appends copies of from's diagnostics to into, in order. */
+void ef_diags_merge(ef_diags *into, const ef_diags *from);
+
 #endif

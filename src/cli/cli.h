@@ -1,8 +1,12 @@
-/* Commands of the einflow CLI; each returns a process exit code. */
+/* Commands of the einflow CLI; each returns a process exit code. The
+ * helpers here are what several commands share: diagnostics and exit
+ * codes, usage errors, and the mapper's search options. */
 #ifndef EF_CLI_H
 #define EF_CLI_H
 
 #include "einflow/common.h"
+#include "einflow/map.h"
+#include "einflow/spec.h"
 
 enum {
     EF_EXIT_OK = 0,
@@ -15,9 +19,75 @@ enum {
 
 int ef_cli_run(int argc, char **argv);
 int ef_cli_validate(int argc, char **argv);
+int ef_cli_map(int argc, char **argv);
+int ef_cli_compare(int argc, char **argv);
 
 /* Prints and clears diagnostics on stderr. */
 void ef_cli_print_diags(ef_diags *d);
 int ef_cli_exit_code(ef_status st);
+
+/* "einflow CMD: <message>", a blank line and the usage; returns
+ * EF_EXIT_USAGE. */
+int ef_cli_usage_error(const char *cmd, const char *usage, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* "einflow CMD: unknown option", with a "did you mean" from known. */
+int ef_cli_unknown_option(const char *cmd, const char *arg, const char *const *known,
+                          int count);
+bool ef_cli_write_file(const char *path, const char *text);
+/* Parses a whole non-negative number; false for anything else. */
+bool ef_cli_parse_u64(const char *s, uint64_t *out);
+
+/* ---------- the options of everything that runs the engine or the mapper ---------- */
+
+typedef struct {
+    const char *dataflow;         /* name or file; NULL: none given     */
+    ef_objective objective;
+    uint64_t seed;
+    uint64_t evaluations;
+    double time_limit_seconds;
+    int confirm;
+    ef_sim_options sim;
+    int threads;
+} ef_cli_search;
+
+#define EF_CLI_ENGINE_OPTIONS_HELP                                                  \
+    "  --engine E          event (default): jumps over cycles in which nothing\n"  \
+    "                      changes; step: the reference cycle stepper; both\n"     \
+    "                      give identical results\n"                               \
+    "  --fold-model M      systolic arrays: overlap (default: a fold's drain\n"    \
+    "                      overlaps the next fill) or scalesim (SCALE-Sim's\n"     \
+    "                      serial fold formula)\n"                                 \
+    "  --threads N         run independent Einsums, layers or searches on N\n"     \
+    "                      threads (default: the number of cores); results do\n"  \
+    "                      not depend on N\n"
+#define EF_CLI_SEARCH_OPTIONS_HELP                                                  \
+    "  --objective O       latency, energy or edp (default: edp)\n"                \
+    "  --evaluations N     candidates the mapper considers per Einsum (default\n"  \
+    "                      4000); the search is deterministic for a seed\n"        \
+    "  --time-limit S      also stop each search after S seconds (the result\n"    \
+    "                      then depends on the machine's speed)\n"                 \
+    "  --confirm K         best estimates confirmed in the engine (default 3;\n" \
+    "                      0: the best estimate wins unconfirmed)\n"             \
+    "  --seed N            seed of the search (default 1)\n"                       \
+    EF_CLI_ENGINE_OPTIONS_HELP
+#define EF_CLI_SEARCH_FLAGS                                                         \
+    "--dataflow", "--objective", "--evaluations", "--time-limit", "--confirm",     \
+        "--seed", "--engine", "--fold-model", "--threads"
+
+void ef_cli_search_defaults(ef_cli_search *s);
+/* If argv[i] is one of the options above, reads it (and its value) and
+ * returns how many arguments it took; 0 when it is not one; -1 after
+ * printing a usage error. */
+int ef_cli_search_option(ef_cli_search *s, int argc, char **argv, int i, const char *cmd,
+                         const char *usage);
+/* A built-in template by name, or a template file (a name with '/' or
+ * ending in .yaml); "free" when name is NULL. */
+ef_dataflow_spec *ef_cli_load_dataflow(const char *name, ef_diags *d);
+void ef_cli_search_map_options(const ef_cli_search *s, const ef_dataflow_spec *df,
+                               ef_map_options *out);
+/* Maps every Einsum of w (on s->threads threads); results[e] each. */
+ef_status ef_cli_map_all(const ef_arch_spec *arch, const ef_workload *w,
+                         const ef_map_options *opt, int threads, ef_map_result *results,
+                         ef_diags *d);
 
 #endif

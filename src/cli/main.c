@@ -15,6 +15,9 @@ static const char usage[] =
     "commands:\n"
     "  run ARCH.yaml WORKLOAD.yaml MAPPING.yaml [-o FILE] [--check-values]\n"
     "                      simulate a mapped workload; see `einflow run --help`\n"
+    "  map ARCH.yaml WORKLOAD.yaml [--dataflow D] [-o FILE]\n"
+    "                      search a mapping within a dataflow template; see\n"
+    "                      `einflow map --help`\n"
     "  validate FILE.yaml...\n"
     "                      check architecture, workload or mapping files\n"
     "\n"
@@ -38,8 +41,9 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(cmd, "run")) return ef_cli_run(argc - 2, argv + 2);
     if (!strcmp(cmd, "validate")) return ef_cli_validate(argc - 2, argv + 2);
-    static const char *const commands[] = {"run", "validate", "help"};
-    const char *s = ef_suggest(cmd, commands, 3);
+    if (!strcmp(cmd, "map")) return ef_cli_map(argc - 2, argv + 2);
+    static const char *const commands[] = {"run", "map", "validate", "help"};
+    const char *s = ef_suggest(cmd, commands, 4);
     fprintf(stderr, "einflow: unknown command \"%s\"", cmd);
     if (s) fprintf(stderr, "; did you mean \"%s\"?", s);
     fprintf(stderr, "\n\n%s", usage);

@@ -73,6 +73,34 @@ uint64_t ef_nest_footprint_words(const ef_nest *n, int op, const int64_t *lo,
     return footprint(n, op, lo, hi, true);
 }
 
+uint64_t ef_nest_window_words(const ef_nest *n, int op, const int64_t *lo,
+                              const int64_t *hi) {
+    return footprint(n, op, lo, hi, false);
+}
+
+/* PEs that hold some iteration point: the first temporal tile starts at
+ * the origin, so a PE works at some time iff its spatial offset lies
+ * inside every rank's bound. */
+static uint64_t count_active_pes(const ef_nest *n) {
+    uint64_t used = n->rows_used * n->cols_used, active = 0;
+    for (uint64_t i = 0; i < used; i++) {
+        uint64_t row = i / n->cols_used, col = i % n->cols_used;
+        uint64_t off[EF_MAX_RANKS] = {0};
+        for (int j = n->loop_count - 1; j >= 0; j--) {
+            const ef_loop *lp = &n->loops[j];
+            if (lp->kind == EF_LOOP_TEMPORAL) continue;
+            uint64_t *digit = lp->kind == EF_LOOP_ROWS ? &row : &col;
+            off[lp->rank] += (*digit % lp->factor) * lp->stride;
+            *digit /= lp->factor;
+        }
+        bool inside = true;
+        for (int r = 0; r < n->workload->rank_count && inside; r++)
+            inside = off[r] < n->workload->rank_bounds[r];
+        active += inside;
+    }
+    return active;
+}
+
 static int find_level(const ef_arch_spec *a, const char *name) {
     for (int l = 0; l < a->level_count; l++)
         if (strcmp(a->levels[l].name, name) == 0) return l;
@@ -390,11 +418,9 @@ static void tiles_and_capacity(builder *b, const ef_level_mapping_spec **lm,
     }
 }
 
-ef_nest *ef_nest_build(const ef_arch_spec *arch, const ef_workload *w,
-                       const ef_mapping_spec *m, int einsum, ef_diags *diags) {
+static ef_nest *nest_new(const ef_arch_spec *arch, const ef_workload *w, int einsum) {
     ef_nest *n = calloc(1, sizeof *n);
     if (!n) return NULL;
-    builder b = {.n = n, .diags = diags, .mapfile = m->file};
     n->arch = arch;
     n->workload = w;
     n->einsum = &w->einsums[einsum];
@@ -405,9 +431,38 @@ ef_nest *ef_nest_build(const ef_arch_spec *arch, const ef_workload *w,
     n->op_count = n->out_op + 1;
     n->level_count = arch->level_count;
     n->pes = (uint64_t)arch->rows * (uint64_t)arch->cols;
+    return n;
+}
 
+static ef_nest *build(builder *bp, const ef_einsum_mapping_spec *em);
+
+ef_nest *ef_nest_build(const ef_arch_spec *arch, const ef_workload *w,
+                       const ef_mapping_spec *m, int einsum, ef_diags *diags) {
+    ef_nest *n = nest_new(arch, w, einsum);
+    if (!n) return NULL;
+    builder b = {.n = n, .diags = diags, .mapfile = m->file};
     const ef_einsum_mapping_spec *em = pick_mapping(&b, m, einsum);
-    if (!em) goto fail;
+    if (!em) {
+        free(n);
+        return NULL;
+    }
+    return build(&b, em);
+}
+
+ef_nest *ef_nest_build_one(const ef_arch_spec *arch, const ef_workload *w,
+                           const ef_einsum_mapping_spec *em, const char *mapfile,
+                           int einsum, ef_diags *diags) {
+    ef_nest *n = nest_new(arch, w, einsum);
+    if (!n) return NULL;
+    builder b = {.n = n, .diags = diags, .mapfile = mapfile};
+    return build(&b, em);
+}
+
+static ef_nest *build(builder *bp, const ef_einsum_mapping_spec *em) {
+    builder b = *bp;
+    ef_nest *n = b.n;
+    const ef_arch_spec *arch = n->arch;
+    const ef_workload *w = n->workload;
     b.map_loc = em->loc;
     const ef_level_mapping_spec *lm[EF_MAX_LEVELS] = {0};
     const char *level_names[EF_MAX_LEVELS];
@@ -481,6 +536,7 @@ ef_nest *ef_nest_build(const ef_arch_spec *arch, const ef_workload *w,
     if (b.failed) goto fail;
     tiles_and_capacity(&b, lm, em->levels);
     if (b.failed) goto fail;
+    n->active_pes = count_active_pes(n);
     n->total_ops = 1;
     for (int r = 0; r < w->rank_count; r++)
         if (n->einsum->rank_used[r] &&

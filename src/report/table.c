@@ -3,37 +3,12 @@
  * level and tensor. */
 #include "einflow/report.h"
 #include "einflow/stats.h"
+#include "report/sbuf.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct {
-    char *buf;
-    size_t len, cap;
-} sbuf;
-
-static void put(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(sbuf *b, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    int need = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (need < 0) return;
-    if (b->len + (size_t)need + 1 > b->cap) {
-        size_t cap = (b->cap ? b->cap * 2 : 1024) + (size_t)need;
-        char *nb = realloc(b->buf, cap);
-        if (!nb) return;
-        b->buf = nb;
-        b->cap = cap;
-    }
-    va_start(ap, fmt);
-    vsnprintf(b->buf + b->len, b->cap - b->len, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)need;
-}
 
 static double share(double part, double whole) {
     return whole > 0 ? 100.0 * part / whole : 0;
@@ -45,24 +20,24 @@ static void energy_lines(sbuf *b, const ef_result *r, const ef_stats *s) {
     uint64_t macs = n->einsum->is_mac ? r->ops : 0;
     ef_energy_rates er;
     ef_stats_energy_rates(s->energy_pj, macs, r->ops, s->seconds, &er);
-    put(b, "  energy       %.6g pJ", s->energy_pj);
+    sbuf_put(b, "  energy       %.6g pJ", s->energy_pj);
     if (r->ops) {
-        if (er.has_pj_per_mac) put(b, "  (%.4g pJ/MAC", er.pj_per_mac);
-        else put(b, "  (%.4g pJ/op", s->energy_pj / (double)r->ops);
-        if (er.has_tops_per_watt) put(b, ", %.4g TOPS/W", er.tops_per_watt);
-        put(b, ")");
+        if (er.has_pj_per_mac) sbuf_put(b, "  (%.4g pJ/MAC", er.pj_per_mac);
+        else sbuf_put(b, "  (%.4g pJ/op", s->energy_pj / (double)r->ops);
+        if (er.has_tops_per_watt) sbuf_put(b, ", %.4g TOPS/W", er.tops_per_watt);
+        sbuf_put(b, ")");
     }
-    put(b, "\n");
-    put(b, "  energy split %s %.1f%%", n->einsum->is_mac ? "MAC" : "ops",
+    sbuf_put(b, "\n");
+    sbuf_put(b, "  energy split %s %.1f%%", n->einsum->is_mac ? "MAC" : "ops",
         share(s->compute_energy_pj, s->energy_pj));
     for (int l = 0; l < n->level_count; l++)
-        put(b, ", %s %.1f%%", n->arch->levels[l].name, share(s->level_energy_pj[l], s->energy_pj));
+        sbuf_put(b, ", %s %.1f%%", n->arch->levels[l].name, share(s->level_energy_pj[l], s->energy_pj));
     /* a network only where the array has one (declared or carrying hops) */
     if (n->noc != &n->default_noc || r->noc.hops)
-        put(b, ", NoC %.1f%%", share(s->noc_energy_pj, s->energy_pj));
+        sbuf_put(b, ", NoC %.1f%%", share(s->noc_energy_pj, s->energy_pj));
     if (s->leakage_energy_pj > 0)
-        put(b, ", leakage %.1f%%", share(s->leakage_energy_pj, s->energy_pj));
-    put(b, "\n");
+        sbuf_put(b, ", leakage %.1f%%", share(s->leakage_energy_pj, s->energy_pj));
+    sbuf_put(b, "\n");
 }
 
 char *ef_report_table(const ef_result *const *rs, int count, const ef_run_meta *meta) {
@@ -72,31 +47,31 @@ char *ef_report_table(const ef_result *const *rs, int count, const ef_run_meta *
         const ef_nest *n = r->nest;
         ef_stats s;
         ef_stats_compute(r, &s);
-        put(&b, "%s%s  on %s (%" PRIu64 " PEs, %g MHz)\n", i ? "\n" : "",
+        sbuf_put(&b, "%s%s  on %s (%" PRIu64 " PEs, %g MHz)\n", i ? "\n" : "",
             n->einsum->text, n->arch->name, n->pes, n->arch->clock_mhz);
-        put(&b, "  cycles       %" PRIu64 "  (%.6g s)\n", r->cycles, s.seconds);
-        put(&b, "  %-12s %" PRIu64 "\n", n->einsum->is_mac ? "MACs" : "ops", r->ops);
-        put(&b, "  utilization  %.4f\n", s.utilization);
-        put(&b, "  stalls       %" PRIu64, r->stall_total);
+        sbuf_put(&b, "  cycles       %" PRIu64 "  (%.6g s)\n", r->cycles, s.seconds);
+        sbuf_put(&b, "  %-12s %" PRIu64 "\n", n->einsum->is_mac ? "MACs" : "ops", r->ops);
+        sbuf_put(&b, "  utilization  %.4f\n", s.utilization);
+        sbuf_put(&b, "  stalls       %" PRIu64, r->stall_total);
         for (int k = 0; k < r->stall_count; k++)
-            put(&b, "%s%s %" PRIu64, k ? ", " : "  (", r->stalls[k].cause, r->stalls[k].cycles);
-        put(&b, "%s\n", r->stall_count ? ")" : "");
+            sbuf_put(&b, "%s%s %" PRIu64, k ? ", " : "  (", r->stalls[k].cause, r->stalls[k].cycles);
+        sbuf_put(&b, "%s\n", r->stall_count ? ")" : "");
         energy_lines(&b, r, &s);
         if (r->values_checked)
-            put(&b, "  values       %" PRIu64 " outputs match a direct evaluation\n",
+            sbuf_put(&b, "  values       %" PRIu64 " outputs match a direct evaluation\n",
                 r->values_compared);
-        put(&b, "  %-10s %-6s %14s %14s %14s %10s\n", "level", "tensor", "reads", "fills",
+        sbuf_put(&b, "  %-10s %-6s %14s %14s %14s %10s\n", "level", "tensor", "reads", "fills",
             "updates", "capacity");
         for (int l = 0; l < n->level_count; l++)
             for (int o = 0; o < n->op_count; o++) {
                 if (!n->levels[l].keeps[o]) continue;
                 const ef_tensor_counters *c = &r->levels[l].ops[o];
-                put(&b, "  %-10s %-6s %14" PRIu64 " %14" PRIu64 " %14" PRIu64 " %10" PRIu64 "\n",
+                sbuf_put(&b, "  %-10s %-6s %14" PRIu64 " %14" PRIu64 " %14" PRIu64 " %10" PRIu64 "\n",
                     n->arch->levels[l].name, n->workload->tensors[n->ops[o]->tensor].name,
                     c->reads, c->fills, c->updates, c->utilized_words);
             }
     }
     (void)meta;
-    if (!b.buf) put(&b, "%s", "");
+    if (!b.buf) sbuf_put(&b, "%s", "");
     return b.buf;
 }

@@ -22,11 +22,19 @@ static void diag_clear(ef_diag *g) {
     free(g->source);
 }
 
-void ef_diags_destroy(ef_diags *d) {
+void ef_diags_clear(ef_diags *d) {
     if (!d)
         return;
     for (size_t i = 0; i < d->count; i++)
         diag_clear(&d->items[i]);
+    d->count = 0;
+    d->dropped = 0;
+}
+
+void ef_diags_destroy(ef_diags *d) {
+    if (!d)
+        return;
+    ef_diags_clear(d);
     free(d->items);
     free(d);
 }

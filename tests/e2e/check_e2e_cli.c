@@ -83,6 +83,19 @@ static const cli_case cases[] = {
     {"run --check-values reports the check", {"run", ARCH1, CONV, MAP1, "--check-values", NULL},
      0, "16 outputs match", NULL, false, true},
     {"run -q prints nothing", {"run", ARCH1, CONV, MAP1, "-q", NULL}, 0, NULL, NULL, true, true},
+    {"map --help", {"map", "--help", NULL}, 0, "usage: einflow map", NULL, false, true},
+    {"map without files", {"map", ARCH1, NULL}, 2, NULL, "expected two files", true, false},
+    {"map bad --objective", {"map", ARCH1, CONV, "--objective", "speed", NULL}, 2, NULL,
+     "--objective expects latency, energy or edp, found \"speed\"", true, false},
+    {"map bad --evaluations", {"map", ARCH1, CONV, "--evaluations", "0", NULL}, 2, NULL,
+     "--evaluations expects a number from 1", true, false},
+    {"map unknown option", {"map", ARCH1, CONV, "--dataflw", "rs", NULL}, 2, NULL,
+     "did you mean \"--dataflow\"?", true, false},
+    {"map unknown dataflow", {"map", ARCH1, CONV, "--dataflow", "rss", NULL}, 1, NULL,
+     "unknown dataflow \"rss\": the built-in ones are ws, os, is, rs, nlr, free", true, false},
+    {"run with an unknown dataflow", {"run", ARCH1, CONV, "wss", NULL}, 1, NULL,
+     "did you mean \"ws\"?", true, false},
+    {"run with a dataflow", {"run", ARCH1, CONV, "free", NULL}, 0, "MACs", NULL, false, true},
 };
 #define NCASES ((int)(sizeof cases / sizeof cases[0]))
 
@@ -146,6 +159,7 @@ static void collect_all(void) {
     collect("configs");
     collect("workloads");
     collect("mappings");
+    collect("dataflows");
     collect("tests/data");
     static const char *const refs[] = {"tl-ex00", "tl-ex01-ws", "tl-ex01-os", "tl-ex02-tiled"};
     for (int i = 0; i < 4; i++) {

@@ -33,6 +33,7 @@ typedef struct {
 #define ARCH_CASE(n) {n, {"run", G(n), CONV, MAP_WS, NULL}, 1}
 #define WORK_CASE(n) {n, {"run", ARCH2, G(n), MAP_WS, NULL}, 1}
 #define MAP_CASE(n) {n, {"run", ARCH2, CONV, G(n), NULL}, 1}
+#define DATAFLOW_CASE(n) {n, {"map", ARCH2, CONV, "--dataflow", G(n), NULL}, 1}
 
 static const golden_case golden[] = {
     /* architecture files */
@@ -80,6 +81,13 @@ static const golden_case golden[] = {
     WORK_CASE("workload_output_expression"),
     WORK_CASE("workload_einsum_unclosed_inner"),
     WORK_CASE("workload_precision_unknown_tensor"),
+    /* dataflow templates */
+    DATAFLOW_CASE("dataflow_unknown_role"),  /* in_chanel: did you mean in_channel */
+    DATAFLOW_CASE("dataflow_bad_fill"),      /* maximum: did you mean max */
+    DATAFLOW_CASE("dataflow_bad_axis"),
+    DATAFLOW_CASE("dataflow_unknown_key"),   /* temporl: did you mean temporal */
+    DATAFLOW_CASE("dataflow_keep_unknown_operand"),
+    {"run_dataflow_unknown_role", {"run", ARCH2, CONV, G("dataflow_unknown_role"), NULL}, 1},
     /* `validate` prints the same diagnostics */
     {"validate_output_expression", {"validate", G("workload_output_expression"), NULL}, 1},
     {"validate_arch_unknown_key", {"validate", G("arch_unknown_key"), NULL}, 1},
@@ -129,7 +137,9 @@ START_TEST(golden_files_all_used) {
         "mapping_spatial_unknown_key", "mapping_level_twice", "mapping_rank_missing",
         "mapping_capacity", "mapping_reduction_no_noc", "mapping_spatial_too_big",
         "mapping_keep_unknown_tensor", "workload_output_expression", "mapping_unknown_rank",
-        "workload_einsum_unclosed_inner", "workload_precision_unknown_tensor"};
+        "workload_einsum_unclosed_inner", "workload_precision_unknown_tensor",
+        "dataflow_unknown_role", "dataflow_bad_fill", "dataflow_bad_axis",
+        "dataflow_unknown_key", "dataflow_keep_unknown_operand"};
     int n = (int)(sizeof inputs / sizeof inputs[0]);
     for (int i = 0; i < n; i++) {
         char p[256];

@@ -1,0 +1,185 @@
+/* What the CLI's commands share: printing diagnostics, exit codes,
+ * usage errors, and the options of the engine and the mapper. */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void ef_cli_print_diags(ef_diags *d) {
+    if (!d || d->count == 0) return;
+    char *text = ef_diags_render(d);
+    if (text) fputs(text, stderr);
+    free(text);
+}
+
+int ef_cli_exit_code(ef_status st) {
+    switch (st) {
+    case EF_OK: return EF_EXIT_OK;
+    case EF_ERR_USAGE: return EF_EXIT_USAGE;
+    case EF_ERR_SPEC:
+    case EF_ERR_MAPPING: return EF_EXIT_INPUT;
+    case EF_ERR_VALUES: return EF_EXIT_VALUES;
+    case EF_ERR_IO: return EF_EXIT_IO;
+    default: return EF_EXIT_INTERNAL;
+    }
+}
+
+int ef_cli_usage_error(const char *cmd, const char *usage, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "einflow %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n\n%s", usage);
+    return EF_EXIT_USAGE;
+}
+
+int ef_cli_unknown_option(const char *cmd, const char *arg, const char *const *known,
+                          int count) {
+    const char *s = ef_suggest(arg, known, (size_t)count);
+    fprintf(stderr, "einflow %s: unknown option \"%s\"%s%s%s\n", cmd, arg,
+            s ? "; did you mean \"" : "", s ? s : "", s ? "\"?" : "");
+    return EF_EXIT_USAGE;
+}
+
+bool ef_cli_write_file(const char *path, const char *text) {
+    FILE *f = fopen(path, "w");
+    if (!f) return false;
+    bool ok = fputs(text, f) >= 0 && (text[0] == 0 || text[strlen(text) - 1] == '\n' ||
+                                     fputc('\n', f) != EOF);
+    return fclose(f) == 0 && ok;
+}
+
+bool ef_cli_parse_u64(const char *s, uint64_t *out) {
+    if (!s[0] || s[0] == '-' || s[0] == '+') return false;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end || errno) return false;
+    *out = v;
+    return true;
+}
+
+void ef_cli_search_defaults(ef_cli_search *s) {
+    memset(s, 0, sizeof *s);
+    s->objective = EF_OBJECTIVE_EDP;
+    s->seed = 1;
+    s->evaluations = EF_MAP_DEFAULT_EVALUATIONS;
+    s->confirm = EF_MAP_DEFAULT_CONFIRM;
+    s->sim.engine = EF_ENGINE_EVENT;
+    s->sim.fold_model = EF_FOLD_OVERLAP;
+    s->sim.seed = 1;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    s->threads = cores > 0 ? (int)cores : 1;
+}
+
+int ef_cli_search_option(ef_cli_search *s, int argc, char **argv, int i, const char *cmd,
+                         const char *usage) {
+    const char *a = argv[i];
+    static const char *const with_value[] = {EF_CLI_SEARCH_FLAGS};
+    bool known = false;
+    for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; k++)
+        known |= !strcmp(a, with_value[k]);
+    if (!known) return 0;
+    if (i + 1 >= argc) {
+        ef_cli_usage_error(cmd, usage, "%s needs a value", a);
+        return -1;
+    }
+    const char *v = argv[i + 1];
+    uint64_t u;
+    if (!strcmp(a, "--dataflow")) {
+        s->dataflow = v;
+    } else if (!strcmp(a, "--objective")) {
+        if (!ef_objective_parse(v, &s->objective)) {
+            ef_cli_usage_error(cmd, usage,
+                               "--objective expects latency, energy or edp, found \"%s\"", v);
+            return -1;
+        }
+    } else if (!strcmp(a, "--evaluations")) {
+        if (!ef_cli_parse_u64(v, &u) || u < 1 || u > (UINT64_C(1) << 32)) {
+            ef_cli_usage_error(cmd, usage,
+                               "--evaluations expects a number from 1 to 2^32, found \"%s\"", v);
+            return -1;
+        }
+        s->evaluations = u;
+    } else if (!strcmp(a, "--time-limit")) {
+        char *end;
+        double t = strtod(v, &end);
+        if (*end || !(t > 0) || t > 1e6) {
+            ef_cli_usage_error(cmd, usage,
+                               "--time-limit expects seconds greater than 0, found \"%s\"", v);
+            return -1;
+        }
+        s->time_limit_seconds = t;
+    } else if (!strcmp(a, "--confirm")) {
+        if (!ef_cli_parse_u64(v, &u) || u > 100) {
+            ef_cli_usage_error(cmd, usage,
+                               "--confirm expects a number from 0 to 100, found \"%s\"", v);
+            return -1;
+        }
+        s->confirm = (int)u;
+    } else if (!strcmp(a, "--seed")) {
+        if (!ef_cli_parse_u64(v, &u)) {
+            ef_cli_usage_error(cmd, usage,
+                               "--seed expects a non-negative integer, found \"%s\"", v);
+            return -1;
+        }
+        s->seed = s->sim.seed = u;
+    } else if (!strcmp(a, "--threads")) {
+        if (!ef_cli_parse_u64(v, &u) || u < 1 || u > 1024) {
+            ef_cli_usage_error(cmd, usage,
+                               "--threads expects a number from 1 to 1024, found \"%s\"", v);
+            return -1;
+        }
+        s->threads = (int)u;
+    } else if (!strcmp(a, "--engine")) {
+        if (!strcmp(v, "step")) s->sim.engine = EF_ENGINE_STEP;
+        else if (!strcmp(v, "event")) s->sim.engine = EF_ENGINE_EVENT;
+        else {
+            ef_cli_usage_error(cmd, usage, "--engine expects event or step, found \"%s\"", v);
+            return -1;
+        }
+    } else if (!strcmp(a, "--fold-model")) {
+        if (!strcmp(v, "overlap")) s->sim.fold_model = EF_FOLD_OVERLAP;
+        else if (!strcmp(v, "scalesim")) s->sim.fold_model = EF_FOLD_SCALESIM;
+        else {
+            ef_cli_usage_error(cmd, usage,
+                               "--fold-model expects overlap or scalesim, found \"%s\"", v);
+            return -1;
+        }
+    }
+    return 2;
+}
+
+ef_dataflow_spec *ef_cli_load_dataflow(const char *name, ef_diags *d) {
+    if (!name) name = "free";
+    size_t len = strlen(name);
+    bool file = strchr(name, '/') || (len > 5 && !strcmp(name + len - 5, ".yaml")) ||
+                (len > 4 && !strcmp(name + len - 4, ".yml"));
+    return file ? ef_spec_load_dataflow(name, d) : ef_spec_builtin_dataflow(name, d);
+}
+
+void ef_cli_search_map_options(const ef_cli_search *s, const ef_dataflow_spec *df,
+                               ef_map_options *out) {
+    memset(out, 0, sizeof *out);
+    out->dataflow = df;
+    out->objective = s->objective;
+    out->seed = s->seed;
+    out->evaluations = s->evaluations;
+    out->time_limit_seconds = s->time_limit_seconds;
+    out->confirm = s->confirm;
+    out->sim = s->sim;
+}
+
+ef_status ef_cli_map_all(const ef_arch_spec *arch, const ef_workload *w,
+                         const ef_map_options *opt, int threads, ef_map_result *results,
+                         ef_diags *d) {
+    ef_map_job jobs[EF_MAX_EINSUMS];
+    for (int e = 0; e < w->einsum_count; e++)
+        jobs[e] = (ef_map_job){.arch = arch, .workload = w, .einsum = e, .options = *opt};
+    return ef_map_search_all(jobs, w->einsum_count, threads, results, d);
+}

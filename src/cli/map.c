@@ -1,0 +1,132 @@
+/* `einflow map ARCH WORKLOAD --dataflow rs -o mapping.yaml`: search a
+ * mapping for every Einsum of the workload within a dataflow template,
+ * confirm the best in the engine, and write it as an editable mapping
+ * file with comments. */
+#include "cli/cli.h"
+#include "einflow/einsum.h"
+#include "einflow/map.h"
+#include "einflow/report.h"
+#include "einflow/spec.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char map_usage[] =
+    "usage: einflow map ARCH.yaml WORKLOAD.yaml [options]\n"
+    "\n"
+    "Searches a mapping of WORKLOAD onto ARCH within a dataflow template,\n"
+    "ranks candidates with an analytical estimate, confirms the best in the\n"
+    "engine and writes the winner as a mapping file for `einflow run`.\n"
+    "\n"
+    "options:\n"
+    "  --dataflow D        ws, os, is, rs, nlr, free (the default: no\n"
+    "                      template) or a template file (docs/dataflows.md)\n"
+    "  -o FILE             write the mapping to FILE (default: stdout)\n"
+    EF_CLI_SEARCH_OPTIONS_HELP
+    "  -q, --quiet         print no summary\n"
+    "  -h, --help          show this help\n";
+
+int ef_cli_map(int argc, char **argv) {
+    ef_cli_search search;
+    ef_cli_search_defaults(&search);
+    const char *files[2] = {0};
+    int nfiles = 0;
+    const char *out_path = NULL;
+    bool quiet = false;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        int used = ef_cli_search_option(&search, argc, argv, i, "map", map_usage);
+        if (used < 0) return EF_EXIT_USAGE;
+        if (used > 0) {
+            i += used - 1;
+            continue;
+        }
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs(map_usage, stdout);
+            return 0;
+        } else if (!strcmp(a, "-o")) {
+            if (++i >= argc) return ef_cli_usage_error("map", map_usage, "%s needs a file name", "-o");
+            out_path = argv[i];
+        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+            quiet = true;
+        } else if (a[0] == '-' && a[1]) {
+            static const char *const known[] = {EF_CLI_SEARCH_FLAGS, "--quiet", "--help"};
+            return ef_cli_unknown_option("map", a, known, (int)(sizeof known / sizeof known[0]));
+        } else if (nfiles < 2) {
+            files[nfiles++] = a;
+        } else {
+            return ef_cli_usage_error("map", map_usage,
+                                      "unexpected argument \"%s\": map takes two files", a);
+        }
+    }
+    if (nfiles < 2)
+        return ef_cli_usage_error("map", map_usage, "%s",
+                                  "expected two files: ARCH.yaml WORKLOAD.yaml");
+    int code = EF_EXIT_OK;
+    ef_diags *d = ef_diags_create();
+    if (!d) return EF_EXIT_INTERNAL;
+    ef_arch_spec *arch = ef_spec_load_arch(files[0], d);
+    ef_workload_spec *ws = ef_spec_load_workload(files[1], d);
+    ef_dataflow_spec *df = ef_cli_load_dataflow(search.dataflow, d);
+    ef_workload *w = arch && ws && df ? ef_einsum_build(ws, d) : NULL;
+    ef_map_result results[EF_MAX_EINSUMS];
+    memset(results, 0, sizeof results);
+    if (!w) {
+        code = EF_EXIT_INPUT;
+        goto done;
+    }
+    ef_map_options opt;
+    ef_cli_search_map_options(&search, df, &opt);
+    ef_status st = ef_cli_map_all(arch, w, &opt, search.threads, results, d);
+    if (st != EF_OK) {
+        code = ef_cli_exit_code(st);
+        goto done;
+    }
+    const ef_map_result *rs[EF_MAX_EINSUMS];
+    for (int e = 0; e < w->einsum_count; e++) rs[e] = &results[e];
+    ef_map_meta meta = {.arch_file = files[0], .workload_file = files[1],
+                        .dataflow = df->name, .objective = ef_objective_name(opt.objective),
+                        .seed = opt.seed};
+    char *yaml = ef_report_mapping_yaml(rs, w->einsum_count, &meta);
+    if (!yaml) {
+        code = EF_EXIT_INTERNAL;
+        goto done;
+    }
+    if (!out_path) {
+        fputs(yaml, stdout);
+    } else if (!ef_cli_write_file(out_path, yaml)) {
+        fprintf(stderr, "einflow map: cannot write %s: %s\n", out_path, strerror(errno));
+        code = EF_EXIT_IO;
+    }
+    free(yaml);
+    if (out_path && !quiet && code == EF_EXIT_OK) {
+        for (int e = 0; e < w->einsum_count; e++) {
+            const ef_map_result *r = &results[e];
+            if (!r->result) {
+                printf("%s: estimate %.6g cycles, %.6g pJ, %" PRIu64 "/%" PRIu64
+                       " PEs (%" PRIu64 " candidates, %" PRIu64 " legal, %.2f s)\n",
+                       w->einsums[e].text, r->estimate.cycles, r->estimate.energy_pj,
+                       r->nest->active_pes, r->nest->pes, r->considered, r->legal, r->seconds);
+                continue;
+            }
+            printf("%s: %" PRIu64 " cycles, utilization %.4f, energy %.6g pJ, %" PRIu64
+                   "/%" PRIu64 " PEs (%" PRIu64 " candidates, %" PRIu64 " legal, %.2f s)\n",
+                   w->einsums[e].text, r->result->cycles, r->stats.utilization,
+                   r->stats.energy_pj, r->nest->active_pes, r->nest->pes, r->considered,
+                   r->legal, r->seconds);
+        }
+        printf("mapping written to %s\n", out_path);
+    }
+done:
+    ef_cli_print_diags(d);
+    for (int e = 0; e < EF_MAX_EINSUMS; e++) ef_map_result_clear(&results[e]);
+    ef_workload_destroy(w);
+    ef_dataflow_spec_destroy(df);
+    ef_workload_spec_destroy(ws);
+    ef_arch_spec_destroy(arch);
+    ef_diags_destroy(d);
+    return code;
+}

@@ -1,0 +1,312 @@
+/* The mapper's analytical estimate: per level and tensor, how many words
+ * are read, filled and updated, and roughly how many cycles the nest
+ * takes, in the time of a few loops over the nest — so thousands of
+ * candidates can be ranked before the engine confirms the best.
+ *
+ * It follows Timeloop's reuse rules, which the engine reproduces where
+ * they are exact: a level refetches a tensor's tile each time a loop
+ * above it that the tensor depends on advances, and also when an
+ * irrelevant loop outside such a loop advances (the tile moved away
+ * and comes back), but not for irrelevant loops directly above the
+ * level (the tile stays). Two effects of the engine are approximated
+ * because they matter for ranking dataflows: a window sliding along
+ * the innermost relevant loop fetches only its new words, and one read
+ * at a shared level serves every PE that needs the word in the same
+ * delivery (multicast), or is combined across a reduction group. Edge
+ * tiles of imperfect factors are taken into account through effective
+ * loop trip counts. The estimate never decides legality (the model
+ * does) and never reaches the user as a result (the engine's does). */
+#include "einflow/map.h"
+
+#include <math.h>
+#include <string.h>
+
+typedef struct {
+    const ef_nest *n;
+    double eff[EF_MAX_LOOPS];       /* average trips of each loop        */
+    uint32_t relmask[EF_NEST_MAX_OPS]; /* ranks each operand depends on  */
+    int S;                          /* the spatial level, or -1          */
+    double active;                  /* average active PEs                */
+    ef_map_estimate *e;
+} est;
+
+static uint64_t ceil_div_u(uint64_t a, uint64_t b) { return b ? (a + b - 1) / b : 0; }
+
+/* Trips of each loop averaged over the nest: the number of distinct
+ * tile positions of its rank at its granularity, divided by that at the
+ * next loop out. Their product over a rank's loops is its bound. */
+static void effective_trips(est *s) {
+    const ef_nest *n = s->n;
+    const ef_workload *w = n->workload;
+    for (int r = 0; r < w->rank_count; r++) {
+        uint64_t outer = 1;
+        for (int j = 0; j < n->loop_count; j++) {
+            const ef_loop *lp = &n->loops[j];
+            if (lp->rank != r) continue;
+            uint64_t here = ceil_div_u(w->rank_bounds[r], lp->stride);
+            s->eff[j] = outer ? (double)here / (double)outer : 1;
+            outer = here;
+        }
+    }
+}
+
+/* Valid tuples of the temporal loops of one rank, outermost first in
+ * loops[0..k): those whose base (sum of index x stride) lies below the
+ * bound, which is what the engine walks (a loop that would start past
+ * the bound ends early). At most one partial block per loop. */
+static uint64_t valid_tuples(const ef_loop *const *loops, int k, uint64_t limit) {
+    if (k == 0) return 1;
+    const ef_loop *lp = loops[0];
+    uint64_t span = 1, full = 1;
+    for (int j = 1; j < k; j++) {
+        span += (loops[j]->factor - 1) * loops[j]->stride;
+        full *= loops[j]->factor;
+    }
+    uint64_t n_full = limit >= span ? (limit - span) / lp->stride + 1 : 0;
+    if (n_full > lp->factor) n_full = lp->factor;
+    uint64_t total = n_full * full;
+    if (n_full < lp->factor && limit > n_full * lp->stride)
+        total += valid_tuples(loops + 1, k - 1, limit - n_full * lp->stride);
+    return total;
+}
+
+static uint64_t steps_of(const ef_nest *n) {
+    const ef_workload *w = n->workload;
+    uint64_t steps = 1;
+    for (int r = 0; r < w->rank_count; r++) {
+        const ef_loop *mine[EF_MAX_LOOPS];
+        int k = 0;
+        for (int j = 0; j < n->loop_count; j++)
+            if (n->loops[j].rank == r && n->loops[j].kind == EF_LOOP_TEMPORAL)
+                mine[k++] = &n->loops[j];
+        steps *= valid_tuples(mine, k, w->rank_bounds[r]);
+    }
+    return steps;
+}
+
+/* Tile generations of operand o at level l per instance, Timeloop's
+ * way; *distinct gets the tiles that differ (relevant loops only) and
+ * *slide the innermost relevant loop (-1 when there is none). */
+static double generations(const est *s, int l, int o, double *distinct, int *slide) {
+    const ef_nest *n = s->n;
+    double g = 1, d = 1;
+    bool found = false;
+    *slide = -1;
+    for (int j = n->levels[l].loop_begin - 1; j >= 0; j--) {
+        const ef_loop *lp = &n->loops[j];
+        if (lp->kind != EF_LOOP_TEMPORAL) continue;
+        bool rel = s->relmask[o] >> lp->rank & 1u;
+        if (rel && !found) {
+            found = true;
+            *slide = j;
+        }
+        if (!found) continue;
+        g *= s->eff[j];
+        if (rel) d *= s->eff[j];
+    }
+    *distinct = d;
+    return g;
+}
+
+/* Distinct words of operand o's window over a box of spans, padding
+ * included (an interior tile's footprint). */
+static double words_of(const ef_nest *n, int o, const uint64_t *span) {
+    int64_t lo[EF_MAX_RANKS] = {0}, hi[EF_MAX_RANKS];
+    for (int r = 0; r < EF_MAX_RANKS; r++) {
+        uint64_t b = r < n->workload->rank_count ? n->workload->rank_bounds[r] : 1;
+        hi[r] = (int64_t)(span[r] < b ? span[r] : b);
+    }
+    return (double)ef_nest_window_words(n, o, lo, hi);
+}
+
+/* Fraction of an input tile that is new when loop j advances once:
+ * along each dimension the rank of j indexes, the window keeps
+ * max(0, extent - shift) of its extent. */
+static double new_fraction(const est *s, int l, int o, int j) {
+    const ef_nest *n = s->n;
+    const ef_operand *op = n->ops[o];
+    const ef_loop *lp = &n->loops[j];
+    double keep = 1;
+    bool moves = false;
+    for (int d = 0; d < op->dims; d++) {
+        const ef_affine *a = &op->index[d];
+        int64_t coef = 0, extent = 1;
+        for (int k = 0; k < a->term_count; k++) {
+            int64_t c = a->coef[k] < 0 ? -a->coef[k] : a->coef[k];
+            extent += c * (int64_t)(n->levels[l].tile_span[a->rank[k]] - 1);
+            if (a->rank[k] == lp->rank) coef = c;
+        }
+        if (!coef) continue;
+        moves = true;
+        int64_t shift = coef * (int64_t)lp->stride;
+        keep *= shift >= extent ? 0 : (double)(extent - shift) / (double)extent;
+    }
+    return moves ? 1 - keep : 1;
+}
+
+/* Ratio of distinct words to deliveries when every active PE of the
+ * array receives its tile of o at once: below 1 when PEs share words
+ * (multicast of identical or overlapping tiles, or a reduction group
+ * of the output). */
+static double share(const est *s, int l, int o) {
+    const ef_nest *n = s->n;
+    if (s->S < 0 || s->active <= 1) return 1;
+    uint64_t per_pe[EF_MAX_RANKS], all[EF_MAX_RANKS];
+    for (int r = 0; r < EF_MAX_RANKS; r++) {
+        per_pe[r] = l >= 0 ? n->levels[l].tile_span[r] : 1;
+        all[r] = per_pe[r];
+    }
+    for (int j = 0; j < n->loop_count; j++)
+        if (n->loops[j].kind != EF_LOOP_TEMPORAL) all[n->loops[j].rank] *= n->loops[j].factor;
+    double one = words_of(n, o, per_pe), u = words_of(n, o, all);
+    if (one <= 0) return 1;
+    double r = u / (one * s->active);
+    return r > 1 ? 1 : r;
+}
+
+static double hop_distance(const ef_nest *n) {
+    if (n->noc->topology == EF_NOC_MULTICAST) return 1;
+    return ((double)n->rows_used - 1) / 2 + ((double)n->cols_used - 1) / 2 + 1;
+}
+
+static int op_bits(const ef_nest *n, int o) {
+    return n->workload->tensors[n->ops[o]->tensor].bits;
+}
+
+static double bytes(const ef_nest *n, int o, double words) {
+    return words * (double)op_bits(n, o) / 8.0;
+}
+
+static double transfer_cycles(double b, double bw) { return bw > 0 ? b / bw : 0; }
+
+void ef_map_estimate_nest(const ef_nest *n, ef_map_estimate *e) {
+    memset(e, 0, sizeof *e);
+    est s = {.n = n, .e = e, .S = n->spatial_level};
+    effective_trips(&s);
+    for (int o = 0; o < n->op_count; o++)
+        for (int d = 0; d < n->ops[o]->dims; d++)
+            for (int k = 0; k < n->ops[o]->index[d].term_count; k++)
+                s.relmask[o] |= UINT32_C(1) << n->ops[o]->index[d].rank[k];
+    s.active = 1;
+    for (int j = 0; j < n->loop_count; j++)
+        if (n->loops[j].kind != EF_LOOP_TEMPORAL) s.active *= s.eff[j];
+    e->steps = steps_of(n);
+    const ef_arch_spec *a = n->arch;
+    int out = n->out_op;
+    double ops = (double)n->total_ops;
+    double src_bytes[EF_MAX_LEVELS][EF_MAX_LEVELS] = {{0}}; /* [child][parent] */
+    double inst_bytes[EF_MAX_LEVELS] = {0}, noc_bytes[EF_MAX_LEVELS] = {0};
+    double drain_bytes[EF_MAX_LEVELS] = {0}, gens_moved[EF_MAX_LEVELS] = {0};
+    double hop = hop_distance(n);
+    for (int l = 1; l < n->level_count; l++) {
+        bool per_pe = a->levels[l].per_pe;
+        bool crosses = per_pe && !a->levels[l - 1].per_pe;
+        double inst = per_pe ? s.active : 1;
+        for (int o = 0; o < n->op_count; o++) {
+            if (!n->levels[l].keeps[o]) continue;
+            int p = n->levels[l].parent[o];
+            double T = (double)n->levels[l].tile_words[o], distinct;
+            int slide;
+            double g = generations(&s, l, o, &distinct, &slide);
+            if (g > gens_moved[l]) gens_moved[l] = g;
+            double sh = crosses ? share(&s, l, o) : 1;
+            if (crosses && n->noc->topology == EF_NOC_UNICAST && o != out) sh = 1;
+            if (o == out) {
+                double visits_words = g * T * inst;
+                double refills = (g - distinct) * T * inst * sh;
+                /* the parent's reads follow from its updates and its
+                 * empty visits, like this level's own below */
+                e->fills[l][o] += refills;
+                e->updates[p][o] += visits_words * sh;
+                /* words that arrive empty skip the read before the update */
+                e->reads[l][o] -= visits_words - refills;
+                drain_bytes[l] += bytes(n, o, visits_words * sh);
+                if (crosses) {
+                    e->hops[o] += (visits_words + refills) * hop;
+                    noc_bytes[l] += bytes(n, o, visits_words * sh + refills);
+                }
+                src_bytes[l][p] += bytes(n, o, refills);
+                inst_bytes[l] += bytes(n, o, (g - distinct) * T);
+            } else {
+                double per_inst = T;
+                if (slide >= 0) {
+                    double runs = g / s.eff[slide];
+                    double fresh = T * new_fraction(&s, l, o, slide);
+                    per_inst = runs * (T + (s.eff[slide] - 1) * fresh);
+                }
+                double fills = per_inst * inst;
+                e->fills[l][o] += fills;
+                e->reads[p][o] += fills * sh;
+                if (crosses) {
+                    e->hops[o] += fills * hop;
+                    noc_bytes[l] += bytes(n, o, fills * sh);
+                }
+                src_bytes[l][p] += bytes(n, o, fills * sh);
+                inst_bytes[l] += bytes(n, o, per_inst);
+            }
+        }
+    }
+    /* the innermost keeper of each operand meets the MACs */
+    for (int o = 0; o < n->op_count; o++) {
+        int k = n->op_keeper_mac[o];
+        bool streamed = !a->levels[k].per_pe && s.active > 1;
+        double st = streamed ? (double)e->steps * s.active * share(&s, -1, o) : ops;
+        if (o == out) {
+            e->updates[k][o] += st;
+            e->reads[k][o] += st;
+        } else {
+            e->reads[k][o] += st;
+        }
+        if (streamed) e->hops[o] += st * hop;
+    }
+    /* the outermost level holds the output from the start: its first
+     * write of each word is no read */
+    const ef_tensor *ot = &n->workload->tensors[n->ops[out]->tensor];
+    e->reads[0][out] -= (double)ot->words;
+    for (int l = 0; l < n->level_count; l++)
+        for (int o = 0; o < n->op_count; o++)
+            if (e->reads[l][o] < 0) e->reads[l][o] = 0;
+
+    /* cycles: compute, and each level's channel, overlapped with the
+     * compute when double-buffered, in series with it otherwise */
+    double compute = ceil((double)e->steps / (double)a->macs_per_cycle);
+    double serial = 0, overlapped = 0;
+    for (int l = 1; l < n->level_count; l++) {
+        const ef_level_spec *me = &a->levels[l];
+        double fill = 0, lat = 0;
+        for (int p = 0; p < l; p++) {
+            if (src_bytes[l][p] <= 0) continue;
+            double c = transfer_cycles(src_bytes[l][p], a->levels[p].read_bandwidth_bytes);
+            if (c > fill) fill = c;
+            if ((double)a->levels[p].latency_cycles > lat) lat = (double)a->levels[p].latency_cycles;
+        }
+        double wr = transfer_cycles(inst_bytes[l], me->write_bandwidth_bytes);
+        double nb = transfer_cycles(noc_bytes[l], n->noc->bandwidth_bytes);
+        if (wr > fill) fill = wr;
+        if (nb > fill) fill = nb;
+        fill += lat * gens_moved[l];
+        int p = n->levels[l].parent[out];
+        double drain = p >= 0 ? transfer_cycles(drain_bytes[l], a->levels[p].write_bandwidth_bytes) : 0;
+        double chan = fill + drain;
+        if (me->double_buffer) {
+            if (chan > overlapped) overlapped = chan;
+        } else {
+            serial += chan;
+        }
+    }
+    e->cycles = compute + serial > overlapped ? compute + serial : overlapped;
+    if (n->noc->topology == EF_NOC_SYSTOLIC && n->spatial_level >= 0)
+        e->cycles += (double)(n->rows_used + n->cols_used - 2);
+
+    ef_energy_costs c;
+    ef_energy_costs_of(n, &c);
+    double pj = c.op_pj * ops;
+    for (int l = 0; l < n->level_count; l++)
+        for (int o = 0; o < n->op_count; o++)
+            pj += e->reads[l][o] * c.read_pj[l][o] +
+                  (e->fills[l][o] + e->updates[l][o]) * c.write_pj[l][o];
+    for (int o = 0; o < n->op_count; o++) pj += e->hops[o] * c.hop_pj[o];
+    for (int l = 0; l < n->level_count; l++)
+        pj += c.leakage_pj_per_cycle[l] * (double)n->levels[l].instances * e->cycles;
+    e->energy_pj = pj;
+}

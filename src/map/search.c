@@ -1,0 +1,644 @@
+/* The mapper's search: sample candidate mappings inside a dataflow
+ * template's space, keep the legal ones the model accepts, rank them by
+ * the analytical estimate, and run the best few in the engine.
+ *
+ * A candidate is drawn in the order that makes the template's rules
+ * easy to honour: what the levels keep; the per-PE loops; the spatial
+ * slots (whole slots first, then max slots — columns before rows, so a
+ * row slot can fold a rank the columns could not hold — then the
+ * searched ones); the temporal factors of the shared levels from the
+ * inside out, with the outermost level taking what is left of every
+ * rank. A last pass caps each factor at what its rank still needs
+ * (an imperfect outermost factor is ceil(bound / inner), never more),
+ * so every candidate covers the workload without empty tiles. Loop
+ * orders are shuffled, often sorted to keep one tensor stationary. */
+#include "einflow/map.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct {
+    int rank;
+    uint64_t factor;
+} mfac;
+
+typedef struct {
+    mfac t[EF_MAX_LEVELS][EF_MAX_RANKS];   /* temporal, outermost first */
+    int tn[EF_MAX_LEVELS];
+    mfac rows[EF_MAX_LEVEL_LOOPS], cols[EF_MAX_LEVEL_LOOPS];
+    int rn, cn;
+    bool keep[EF_MAX_LEVELS][EF_NEST_MAX_OPS];
+} cand;
+
+typedef struct {
+    const ef_arch_spec *arch;
+    const ef_workload *w;
+    int e;
+    const ef_einsum *es;
+    const ef_dataflow_spec *df;
+    int L, S, first_pe;
+    int ops, out;
+    int op_role[EF_NEST_MAX_OPS];
+    uint32_t role[EF_MAX_RANKS];
+    int used[EF_MAX_RANKS], nused;          /* ranks with bound > 1     */
+    bool can_keep[EF_MAX_LEVELS][EF_NEST_MAX_OPS];
+    uint32_t relmask[EF_NEST_MAX_OPS];
+    uint64_t rng;
+} space;
+
+typedef struct {
+    cand c;
+    double value;
+    ef_map_estimate est;
+} ranked;
+
+/* ---------- randomness: splitmix64, so a seed fixes the search ---------- */
+
+static uint64_t rnd(space *s) {
+    uint64_t z = (s->rng += UINT64_C(0x9E3779B97F4A7C15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+    return z ^ (z >> 31);
+}
+
+static uint64_t below(space *s, uint64_t n) { return n ? rnd(s) % n : 0; }
+
+static bool chance(space *s, unsigned percent) { return below(s, 100) < percent; }
+
+static uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
+
+/* A factor for a rank that still needs `need` more: 1, a divisor of
+ * need (a perfect split) or a value whose quotient is a small number
+ * (an imperfect one), at most `cap`. */
+static uint64_t pick_factor(space *s, uint64_t need, uint64_t cap) {
+    if (cap > need) cap = need;
+    if (cap <= 1) return 1;
+    uint64_t choices[96];
+    int n = 0;
+    for (uint64_t d = 1; d * d <= need && n < 80; d++) {
+        if (need % d) continue;
+        if (d <= cap) choices[n++] = d;
+        if (need / d != d && need / d <= cap) choices[n++] = need / d;
+    }
+    for (uint64_t q = 2; q <= 8 && n < 96; q++) {
+        uint64_t f = ceil_div(need, q);
+        if (f <= cap && f > 1) choices[n++] = f;
+    }
+    if (cap < need) choices[n++] = cap;
+    return choices[below(s, (uint64_t)n)];
+}
+
+/* ---------- the space ---------- */
+
+static bool level_has_partition(const ef_level_spec *ls, const char *tensor) {
+    for (int p = 0; p < ls->partition_count; p++)
+        if (strcmp(ls->partitions[p].tensor, tensor) == 0) return true;
+    return false;
+}
+
+static void space_init(space *s, const ef_arch_spec *arch, const ef_workload *w, int e,
+                       const ef_dataflow_spec *df, uint64_t seed) {
+    memset(s, 0, sizeof *s);
+    s->arch = arch;
+    s->w = w;
+    s->e = e;
+    s->es = &w->einsums[e];
+    s->df = df;
+    s->rng = seed;
+    s->L = arch->level_count;
+    s->first_pe = s->L;
+    for (int l = 0; l < s->L; l++)
+        if (arch->levels[l].per_pe) {
+            s->first_pe = l;
+            break;
+        }
+    s->S = s->first_pe < s->L ? s->first_pe - 1 : s->L - 1;
+    s->ops = s->es->input_count + 1;
+    s->out = s->es->input_count;
+    for (int o = 0; o < s->ops; o++) {
+        s->op_role[o] = o == s->out ? EF_OPERAND_OUTPUT
+                        : o == 1    ? EF_OPERAND_WEIGHT
+                                    : EF_OPERAND_INPUT;
+        const ef_operand *op = o == s->out ? &s->es->output : &s->es->inputs[o];
+        for (int d = 0; d < op->dims; d++)
+            for (int k = 0; k < op->index[d].term_count; k++)
+                s->relmask[o] |= UINT32_C(1) << op->index[d].rank[k];
+        const char *name = w->tensors[op->tensor].name;
+        for (int l = 0; l < s->L; l++) {
+            const ef_level_spec *ls = &arch->levels[l];
+            s->can_keep[l][o] = l == 0 || ls->partition_count == 0 ||
+                                level_has_partition(ls, name);
+        }
+    }
+    ef_einsum_rank_roles(w, s->es, s->role);
+    for (int r = 0; r < w->rank_count; r++)
+        if (s->es->rank_used[r] && w->rank_bounds[r] > 1) s->used[s->nused++] = r;
+}
+
+/* ---------- drawing a candidate ---------- */
+
+static void draw_keeps(space *s, cand *c) {
+    const ef_dataflow_spec *df = s->df;
+    for (int l = 0; l < s->L; l++)
+        for (int o = 0; o < s->ops; o++) {
+            bool k;
+            if (l == 0) k = true;
+            else if (l >= s->first_pe)
+                k = df->pe_keep_searched ? chance(s, 50) : df->pe_keeps[s->op_role[o]];
+            else
+                k = chance(s, 75);
+            c->keep[l][o] = k && s->can_keep[l][o];
+        }
+}
+
+typedef struct {
+    uint64_t need[EF_MAX_RANKS];   /* what each rank has left to place   */
+} needs;
+
+static void place_slots(space *s, cand *c, needs *nd) {
+    const ef_dataflow_spec *df = s->df;
+    uint64_t left[2] = {(uint64_t)s->arch->rows, (uint64_t)s->arch->cols};
+    const ef_slot_spec *slot[2] = {df->rows, df->cols};
+    int count[2] = {df->row_count, df->col_count};
+    mfac chosen[2][EF_MAX_LEVEL_LOOPS];
+    memset(chosen, 0, sizeof chosen);
+    /* pass 0: whole slots; 1: max slots, columns first; 2: searched */
+    for (int pass = 0; pass < 3; pass++)
+        for (int ax = 0; ax < 2; ax++) {
+            int axis = pass == 1 ? 1 - ax : ax;
+            for (int i = 0; i < count[axis]; i++) {
+                const ef_slot_spec *sl = &slot[axis][i];
+                int want = sl->fill == EF_FILL_WHOLE ? 0 : sl->fill == EF_FILL_MAX ? 1 : 2;
+                if (want != pass) continue;
+                int cands[EF_MAX_RANKS], nc = 0;
+                for (int q = 0; q < s->nused; q++) {
+                    int r = s->used[q];
+                    if ((s->role[r] & sl->roles) && nd->need[r] > 1) cands[nc++] = r;
+                }
+                if (!nc || left[axis] <= 1) continue;
+                if (pass == 2 && chance(s, 20)) continue; /* leave it empty */
+                int r = cands[below(s, (uint64_t)nc)];
+                uint64_t f;
+                if (pass == 0 && nd->need[r] <= left[axis]) f = nd->need[r];
+                else if (pass < 2) f = nd->need[r] < left[axis] ? nd->need[r] : left[axis];
+                else f = chance(s, 50) ? (nd->need[r] < left[axis] ? nd->need[r] : left[axis])
+                                       : pick_factor(s, nd->need[r], left[axis]);
+                if (f <= 1) continue;
+                chosen[axis][i] = (mfac){r, f};
+                left[axis] /= f;
+                nd->need[r] = ceil_div(nd->need[r], f);
+            }
+        }
+    c->rn = c->cn = 0;
+    for (int i = 0; i < df->row_count; i++)
+        if (chosen[0][i].factor > 1) c->rows[c->rn++] = chosen[0][i];
+    for (int i = 0; i < df->col_count; i++)
+        if (chosen[1][i].factor > 1) c->cols[c->cn++] = chosen[1][i];
+}
+
+static void shuffle(space *s, mfac *a, int n) {
+    for (int i = n - 1; i > 0; i--) {
+        int j = (int)below(s, (uint64_t)i + 1);
+        mfac t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+    }
+}
+
+/* Loops of one level in a random order; often the ones a chosen tensor
+ * depends on go outside, so that tensor stays put across the inner ones. */
+static void order_loops(space *s, mfac *a, int n) {
+    shuffle(s, a, n);
+    if (n < 2 || chance(s, 35)) return;
+    uint32_t rel = s->relmask[below(s, (uint64_t)s->ops)];
+    mfac tmp[EF_MAX_RANKS];
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        if (rel >> a[i].rank & 1u) tmp[k++] = a[i];
+    for (int i = 0; i < n; i++)
+        if (!(rel >> a[i].rank & 1u)) tmp[k++] = a[i];
+    memcpy(a, tmp, sizeof(mfac) * (size_t)n);
+}
+
+static void cap_rank(mfac *f, int n, int rank, uint64_t bound, uint64_t *inner) {
+    for (int i = n - 1; i >= 0; i--) {
+        if (f[i].rank != rank) continue;
+        uint64_t cap = ceil_div(bound, *inner);
+        if (f[i].factor > cap) f[i].factor = cap;
+        *inner *= f[i].factor;
+    }
+}
+
+static int drop_ones(mfac *f, int n) {
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        if (f[i].factor > 1) f[k++] = f[i];
+    return k;
+}
+
+/* Caps every factor at what its rank still needs, from the innermost
+ * loop outward in nest order (per level: its temporal loops, then on
+ * the spatial level the rows and the columns), and gives the outermost
+ * level the exact remainder, in the place its loop already has. */
+static void normalize(space *s, cand *c) {
+    const ef_workload *w = s->w;
+    for (int q = 0; q < s->nused; q++) {
+        int r = s->used[q];
+        uint64_t bound = w->rank_bounds[r], inner = 1;
+        for (int l = s->L - 1; l >= 0; l--) {
+            if (l == s->S) {
+                cap_rank(c->cols, c->cn, r, bound, &inner);
+                cap_rank(c->rows, c->rn, r, bound, &inner);
+            }
+            if (l > 0) cap_rank(c->t[l], c->tn[l], r, bound, &inner);
+        }
+        uint64_t rest = ceil_div(bound, inner);
+        bool placed = false;
+        for (int i = 0; i < c->tn[0]; i++)
+            if (c->t[0][i].rank == r) {
+                c->t[0][i].factor = placed ? 1 : rest;
+                placed = true;
+            }
+        if (!placed && rest > 1) c->t[0][c->tn[0]++] = (mfac){r, rest};
+    }
+    for (int l = 0; l < s->L; l++) c->tn[l] = drop_ones(c->t[l], c->tn[l]);
+    c->rn = drop_ones(c->rows, c->rn);
+    c->cn = drop_ones(c->cols, c->cn);
+}
+
+static void draw(space *s, cand *c) {
+    memset(c, 0, sizeof *c);
+    needs nd;
+    for (int r = 0; r < EF_MAX_RANKS; r++) nd.need[r] = r < s->w->rank_count ? s->w->rank_bounds[r] : 1;
+    draw_keeps(s, c);
+    /* per-PE loops, innermost level first */
+    for (int l = s->L - 1; l >= s->first_pe; l--) {
+        bool keeps_any = false;
+        for (int o = 0; o < s->ops; o++) keeps_any |= c->keep[l][o];
+        if (!keeps_any) continue;
+        for (int q = 0; q < s->nused; q++) {
+            int r = s->used[q];
+            if (!(s->role[r] & s->df->pe_temporal) || nd.need[r] <= 1 || chance(s, 30)) continue;
+            uint64_t f = pick_factor(s, nd.need[r], nd.need[r]);
+            if (f <= 1) continue;
+            c->t[l][c->tn[l]++] = (mfac){r, f};
+            nd.need[r] = ceil_div(nd.need[r], f);
+        }
+    }
+    place_slots(s, c, &nd);
+    for (int l = s->S; l >= 1 && l < s->first_pe; l--)
+        for (int q = 0; q < s->nused; q++) {
+            int r = s->used[q];
+            if (nd.need[r] <= 1 || chance(s, 40)) continue;
+            uint64_t f = pick_factor(s, nd.need[r], nd.need[r]);
+            if (f <= 1) continue;
+            c->t[l][c->tn[l]++] = (mfac){r, f};
+            nd.need[r] = ceil_div(nd.need[r], f);
+        }
+    normalize(s, c);
+    for (int l = 0; l < s->L; l++) order_loops(s, c->t[l], c->tn[l]);
+}
+
+/* May level l hold a temporal loop of rank r? */
+static bool loop_allowed(const space *s, const cand *c, int l, int r) {
+    if (l < s->first_pe) return true;
+    bool keeps_any = false;
+    for (int o = 0; o < s->ops; o++) keeps_any |= c->keep[l][o];
+    return keeps_any && (s->role[r] & s->df->pe_temporal);
+}
+
+static int find_loop(const cand *c, int l, int r) {
+    for (int i = 0; i < c->tn[l]; i++)
+        if (c->t[l][i].rank == r) return i;
+    return -1;
+}
+
+/* A smallest prime factor of f (f itself when prime). */
+static uint64_t prime_of(uint64_t f) {
+    for (uint64_t p = 2; p * p <= f; p++)
+        if (f % p == 0) return p;
+    return f;
+}
+
+/* A neighbour of c: one factor moved between two levels, two loops of
+ * a level swapped, or one tensor kept or bypassed at a shared level.
+ * Spatial choices stay; fresh draws explore those. */
+static void mutate(space *s, cand *c) {
+    int kind = (int)below(s, 10);
+    if (kind < 6 && s->nused) {
+        int r = s->used[below(s, (uint64_t)s->nused)];
+        int from = (int)below(s, (uint64_t)s->L), to = (int)below(s, (uint64_t)s->L);
+        int i = find_loop(c, from, r);
+        if (from == to || i < 0 || !loop_allowed(s, c, to, r)) return;
+        uint64_t f = c->t[from][i].factor;
+        uint64_t d = chance(s, 50) ? prime_of(f) : f;
+        /* the outermost level's factor is the remainder: normalize
+         * recomputes it in place */
+        if (from != 0) c->t[from][i].factor = f / d;
+        int j = find_loop(c, to, r);
+        if (j >= 0) {
+            c->t[to][j].factor *= d;
+        } else if (c->tn[to] < EF_MAX_RANKS) {
+            int at = (int)below(s, (uint64_t)c->tn[to] + 1);
+            memmove(&c->t[to][at + 1], &c->t[to][at], sizeof(mfac) * (size_t)(c->tn[to] - at));
+            c->t[to][at] = (mfac){r, d};
+            c->tn[to]++;
+        }
+    } else if (kind < 9) {
+        int l = (int)below(s, (uint64_t)s->L);
+        if (c->tn[l] < 2) return;
+        int a = (int)below(s, (uint64_t)c->tn[l]), b = (int)below(s, (uint64_t)c->tn[l]);
+        mfac t = c->t[l][a];
+        c->t[l][a] = c->t[l][b];
+        c->t[l][b] = t;
+    } else {
+        int hi = s->df->pe_keep_searched ? s->L : s->first_pe;
+        if (hi <= 1) return;
+        int l = 1 + (int)below(s, (uint64_t)hi - 1);
+        int o = (int)below(s, (uint64_t)s->ops);
+        c->keep[l][o] = !c->keep[l][o] && s->can_keep[l][o];
+    }
+    normalize(s, c);
+}
+
+static uint64_t cand_hash(const space *s, const cand *c) {
+    uint64_t h = UINT64_C(1469598103934665603);
+#define MIX(v) (h = (h ^ (uint64_t)(v)) * UINT64_C(1099511628211))
+    for (int l = 0; l < s->L; l++) {
+        MIX(0x100 + l);
+        for (int i = 0; i < c->tn[l]; i++) {
+            MIX(c->t[l][i].rank);
+            MIX(c->t[l][i].factor);
+        }
+        for (int o = 0; o < s->ops; o++) MIX(c->keep[l][o]);
+    }
+    MIX(0x200);
+    for (int i = 0; i < c->rn; i++) {
+        MIX(c->rows[i].rank);
+        MIX(c->rows[i].factor);
+    }
+    MIX(0x300);
+    for (int i = 0; i < c->cn; i++) {
+        MIX(c->cols[i].rank);
+        MIX(c->cols[i].factor);
+    }
+#undef MIX
+    return h | 1; /* 0 marks an empty slot of the set */
+}
+
+/* ---------- candidate → mapping spec ---------- */
+
+static void put_factors(const space *s, const mfac *f, int n, ef_factor_spec *out, int *count) {
+    *count = n;
+    for (int i = 0; i < n; i++) {
+        memset(&out[i], 0, sizeof out[i]);
+        snprintf(out[i].rank, EF_MAX_NAME, "%s", s->w->rank_names[f[i].rank]);
+        out[i].factor = f[i].factor;
+    }
+}
+
+static void to_spec(const space *s, const cand *c, ef_einsum_mapping_spec *em) {
+    const ef_workload *w = s->w;
+    snprintf(em->einsum, EF_MAX_NAME, "%s", w->einsum_count > 1
+             ? w->tensors[s->es->output.tensor].name : "");
+    em->level_count = s->L;
+    memset(&em->loc, 0, sizeof em->loc);
+    for (int l = 0; l < s->L; l++) {
+        ef_level_mapping_spec *lm = &em->levels[l];
+        memset(&lm->loc, 0, sizeof lm->loc);
+        snprintf(lm->level, EF_MAX_NAME, "%s", s->arch->levels[l].name);
+        put_factors(s, c->t[l], c->tn[l], lm->temporal, &lm->temporal_count);
+        lm->row_count = lm->col_count = 0;
+        if (l == s->S) {
+            put_factors(s, c->rows, c->rn, lm->rows, &lm->row_count);
+            put_factors(s, c->cols, c->cn, lm->cols, &lm->col_count);
+        }
+        lm->keep_given = true;
+        lm->keep_count = 0;
+        lm->bypass_count = 0;
+        for (int o = 0; o < s->ops; o++) {
+            if (!c->keep[l][o]) continue;
+            const ef_operand *op = o == s->out ? &s->es->output : &s->es->inputs[o];
+            memset(&lm->keep_loc[lm->keep_count], 0, sizeof(ef_loc));
+            snprintf(lm->keep[lm->keep_count++], EF_MAX_NAME, "%s", w->tensors[op->tensor].name);
+        }
+    }
+}
+
+/* ---------- the search ---------- */
+
+static const char *const objective_names[] = {
+#define X(k, s) s,
+    EF_OBJECTIVES(X)
+#undef X
+};
+
+const char *ef_objective_name(ef_objective o) {
+    return o >= 0 && o <= EF_OBJECTIVE_EDP ? objective_names[o] : "?";
+}
+
+bool ef_objective_parse(const char *str, ef_objective *out) {
+    for (int o = 0; o <= EF_OBJECTIVE_EDP; o++)
+        if (strcmp(str, objective_names[o]) == 0) {
+            *out = (ef_objective)o;
+            return true;
+        }
+    return false;
+}
+
+double ef_map_objective_value(ef_objective o, double cycles, double energy_pj) {
+    switch (o) {
+    case EF_OBJECTIVE_LATENCY: return cycles;
+    case EF_OBJECTIVE_ENERGY: return energy_pj;
+    case EF_OBJECTIVE_EDP:
+    default: return cycles * energy_pj;
+    }
+}
+
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Keeps the k best (lowest value) in order; ties go to the earlier. */
+static void offer(ranked *top, int k, int *have, const ranked *r) {
+    int i = *have < k ? (*have)++ : k;
+    if (i == k) {
+        if (r->value >= top[k - 1].value) return;
+        i = k - 1;
+    }
+    while (i > 0 && top[i - 1].value > r->value) {
+        top[i] = top[i - 1];
+        i--;
+    }
+    top[i] = *r;
+}
+
+void ef_map_result_clear(ef_map_result *r) {
+    if (!r) return;
+    ef_result_destroy(r->result);
+    ef_nest_destroy(r->nest);
+    free(r->mapping);
+    memset(r, 0, sizeof *r);
+}
+
+ef_status ef_map_search(const ef_arch_spec *arch, const ef_workload *w, int e,
+                        const ef_map_options *opt, ef_map_result *out, ef_diags *diags) {
+    memset(out, 0, sizeof *out);
+    double t0 = now_seconds();
+    ef_dataflow_spec *own = NULL;
+    const ef_dataflow_spec *df = opt->dataflow;
+    if (!df) {
+        own = ef_spec_builtin_dataflow("free", diags);
+        if (!own) return EF_ERR_SPEC;
+        df = own;
+    }
+    space s;
+    space_init(&s, arch, w, e, df, opt->seed);
+    uint64_t budget = opt->evaluations ? opt->evaluations : EF_MAP_DEFAULT_EVALUATIONS;
+    /* confirm 0: the best estimate wins without an engine run */
+    int k = opt->confirm > 0 ? opt->confirm : 1;
+    /* the best candidates so far: the first k are confirmed, all of
+     * them seed the mutations of the second phase */
+    int pool = k > 16 ? k : 16;
+    ef_status st = EF_OK;
+    ranked *top = calloc((size_t)pool, sizeof *top);
+    ef_einsum_mapping_spec *em = calloc(1, sizeof *em);
+    ef_diags *scratch = ef_diags_create();
+    /* duplicates are drawn often in small spaces: remember what was seen */
+    uint64_t set_size = 1;
+    while (set_size < 2 * budget + 16) set_size <<= 1;
+    uint64_t *seen = calloc((size_t)set_size, sizeof *seen);
+    char first_reason[512] = "";
+    if (!top || !em || !scratch || !seen) {
+        st = EF_ERR_NOMEM;
+        goto done;
+    }
+    int have = 0;
+    uint64_t draws = 0, stale = 0;
+    double last_progress = t0;
+    /* a space smaller than the budget runs dry: stop after many
+     * duplicates in a row */
+    while (out->considered < budget && stale < 64 * budget + 1000) {
+        cand c;
+        /* a first third of the budget explores; then most candidates
+         * are neighbours of the best ones */
+        if (have && out->considered * 3 > budget && chance(&s, 75)) {
+            c = top[below(&s, (uint64_t)have)].c;
+            int steps = 1 + (int)below(&s, 3);
+            for (int m = 0; m < steps; m++) mutate(&s, &c);
+        } else {
+            draw(&s, &c);
+        }
+        draws++;
+        uint64_t h = cand_hash(&s, &c), at = h & (set_size - 1);
+        while (seen[at] && seen[at] != h) at = (at + 1) & (set_size - 1);
+        if (seen[at] == h) {
+            stale++;
+            continue;
+        }
+        seen[at] = h;
+        stale = 0;
+        out->considered++;
+        to_spec(&s, &c, em);
+        ef_nest *n = ef_nest_build_one(arch, w, em, "<mapper>", e, scratch);
+        if (!n) {
+            if (!first_reason[0] && scratch->count)
+                snprintf(first_reason, sizeof first_reason, "%s", scratch->items[0].message);
+            ef_diags_clear(scratch);
+            continue;
+        }
+        out->legal++;
+        ranked r = {.c = c};
+        ef_map_estimate_nest(n, &r.est);
+        r.value = ef_map_objective_value(opt->objective, r.est.cycles, r.est.energy_pj);
+        offer(top, pool, &have, &r);
+        ef_nest_destroy(n);
+        if ((out->considered & 63) == 0) {
+            double now = now_seconds();
+            if (opt->time_limit_seconds > 0 && now - t0 > opt->time_limit_seconds) break;
+            if (opt->progress && now - last_progress > 0.25) {
+                last_progress = now;
+                ef_map_progress p = {.considered = out->considered, .legal = out->legal,
+                                     .budget = budget, .elapsed_seconds = now - t0,
+                                     .best_estimate = have ? top[0].value : 0};
+                opt->progress(opt->progress_ctx, &p);
+            }
+        }
+    }
+    if (!have) {
+        ef_diags_add(diags, arch->file, 0, 0, "", NULL, NULL,
+                     "the mapper found no legal mapping of \"%s\" with dataflow %s on %s "
+                     "(%llu candidates considered, none legal%s%s)",
+                     w->einsums[e].text, df->name, arch->name,
+                     (unsigned long long)out->considered,
+                     first_reason[0] ? "; the first was rejected because " : "", first_reason);
+        st = EF_ERR_MAPPING;
+        goto done;
+    }
+    if (opt->confirm <= 0) {
+        to_spec(&s, &top[0].c, em);
+        out->nest = ef_nest_build_one(arch, w, em, "<mapper>", e, diags);
+        out->mapping = malloc(sizeof *out->mapping);
+        if (!out->nest || !out->mapping) {
+            st = out->nest ? EF_ERR_NOMEM : EF_ERR_MAPPING;
+            goto done;
+        }
+        memcpy(out->mapping, em, sizeof *em);
+        out->estimate = top[0].est;
+        out->active_pes = out->nest->active_pes;
+        goto done;
+    }
+    /* confirm: the engine decides among the best estimates */
+    double best = INFINITY;
+    for (int i = 0; i < have && i < k; i++) {
+        to_spec(&s, &top[i].c, em);
+        ef_nest *n = ef_nest_build_one(arch, w, em, "<mapper>", e, diags);
+        if (!n) {
+            st = EF_ERR_MAPPING;
+            goto done;
+        }
+        ef_status rs;
+        ef_result *res = ef_sim_run(n, &opt->sim, NULL, diags, &rs);
+        if (!res) {
+            ef_nest_destroy(n);
+            st = rs;
+            goto done;
+        }
+        out->confirmed++;
+        ef_stats stats;
+        ef_stats_compute(res, &stats);
+        double v = ef_map_objective_value(opt->objective, (double)res->cycles, stats.energy_pj);
+        if (v < best) {
+            best = v;
+            ef_result_destroy(out->result);
+            ef_nest_destroy(out->nest);
+            out->result = res;
+            out->nest = n;
+            out->stats = stats;
+            out->estimate = top[i].est;
+            if (!out->mapping && !(out->mapping = malloc(sizeof *out->mapping))) {
+                st = EF_ERR_NOMEM;
+                goto done;
+            }
+            memcpy(out->mapping, em, sizeof *em);
+        } else {
+            ef_result_destroy(res);
+            ef_nest_destroy(n);
+        }
+    }
+    out->active_pes = out->nest->active_pes;
+done:
+    out->seconds = now_seconds() - t0;
+    if (st != EF_OK) ef_map_result_clear(out);
+    free(seen);
+    ef_diags_destroy(scratch);
+    free(em);
+    free(top);
+    ef_dataflow_spec_destroy(own);
+    return st;
+}

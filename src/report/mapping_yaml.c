@@ -1,0 +1,138 @@
+/* The mapper's result as a mapping file a user can read, run and edit:
+ * the same YAML `einflow run` takes, with comments that say how it was
+ * found, what the engine measured, the loop nest at a glance and, per
+ * level, how full each buffer is. */
+#include "einflow/report.h"
+#include "report/sbuf.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void factors(sbuf *b, const ef_factor_spec *f, int n) {
+    sbuf_put(b, "[");
+    for (int i = 0; i < n; i++)
+        sbuf_put(b, "%s%s: %" PRIu64, i ? ", " : "", f[i].rank, f[i].factor);
+    sbuf_put(b, "]");
+}
+
+/* "DRAM  temporal [M: 8]  spatial rows [R: 3] cols [P: 14]" */
+static void nest_line(sbuf *b, const ef_level_mapping_spec *lm, int width) {
+    sbuf_put(b, "#   %-*s", width, lm->level);
+    if (lm->temporal_count) {
+        sbuf_put(b, " temporal ");
+        factors(b, lm->temporal, lm->temporal_count);
+    }
+    if (lm->row_count || lm->col_count) {
+        sbuf_put(b, "  spatial rows ");
+        factors(b, lm->rows, lm->row_count);
+        sbuf_put(b, " cols ");
+        factors(b, lm->cols, lm->col_count);
+    }
+    if (!lm->temporal_count && !lm->row_count && !lm->col_count) sbuf_put(b, " (no loops)");
+    sbuf_put(b, "\n");
+}
+
+/* "# tiles: I 7680 words, O 6272 words = 27904 B of 110592 B" */
+static void capacity_comment(sbuf *b, const ef_nest *n, int l, const char *indent) {
+    const ef_level_spec *ls = &n->arch->levels[l];
+    const ef_nest_level *L = &n->levels[l];
+    uint64_t total = 0;
+    bool any = false;
+    sbuf_put(b, "%s# tile%s:", indent, ls->per_pe ? " per PE" : "");
+    for (int o = 0; o < n->op_count; o++) {
+        if (!L->keeps[o]) continue;
+        const ef_tensor *t = &n->workload->tensors[n->ops[o]->tensor];
+        uint64_t bytes = ef_words_to_bytes(L->tile_words[o], t->bits);
+        total += bytes;
+        sbuf_put(b, "%s %s %" PRIu64 " words", any ? "," : "", t->name, L->tile_words[o]);
+        any = true;
+    }
+    if (!any) sbuf_put(b, " nothing kept");
+    if (ls->capacity.given && ls->capacity.amount && !ls->capacity.in_words) {
+        uint64_t need = total * (ls->double_buffer ? 2 : 1);
+        sbuf_put(b, " = %" PRIu64 " B%s of %" PRIu64 " B", need,
+                 ls->double_buffer ? " double-buffered" : "", ls->capacity.amount);
+    }
+    sbuf_put(b, "\n");
+}
+
+static void level_entries(sbuf *b, const ef_map_result *r, const char *indent) {
+    const ef_einsum_mapping_spec *em = r->mapping;
+    for (int l = 0; l < em->level_count; l++) {
+        const ef_level_mapping_spec *lm = &em->levels[l];
+        sbuf_put(b, "%s- level: %s\n", indent, lm->level);
+        char inner[32];
+        snprintf(inner, sizeof inner, "%s  ", indent);
+        if (l > 0) capacity_comment(b, r->nest, l, inner);
+        if (l > 0) {
+            sbuf_put(b, "%skeep: [", inner);
+            for (int k = 0; k < lm->keep_count; k++)
+                sbuf_put(b, "%s%s", k ? ", " : "", lm->keep[k]);
+            sbuf_put(b, "]\n");
+        }
+        if (lm->temporal_count) {
+            sbuf_put(b, "%stemporal: ", inner);
+            factors(b, lm->temporal, lm->temporal_count);
+            sbuf_put(b, "\n");
+        }
+        if (lm->row_count || lm->col_count) {
+            sbuf_put(b, "%sspatial: {rows: ", inner);
+            factors(b, lm->rows, lm->row_count);
+            sbuf_put(b, ", cols: ");
+            factors(b, lm->cols, lm->col_count);
+            sbuf_put(b, "}\n");
+        }
+    }
+}
+
+static void summary_comment(sbuf *b, const ef_map_result *r) {
+    const ef_nest *n = r->nest;
+    sbuf_put(b, "#\n# %s\n", n->einsum->text);
+    sbuf_put(b, "#   %" PRIu64 " candidates considered, %" PRIu64 " legal, %" PRIu64
+             " confirmed in the engine (%.2f s)\n", r->considered, r->legal, r->confirmed,
+             r->seconds);
+    if (r->result)
+        sbuf_put(b, "#   engine: %" PRIu64 " cycles, utilization %.4f, energy %.6g pJ, "
+                 "%" PRIu64 " of %" PRIu64 " PEs active\n", r->result->cycles,
+                 r->stats.utilization, r->stats.energy_pj, n->active_pes, n->pes);
+    else
+        sbuf_put(b, "#   not run in the engine (--confirm 0); %" PRIu64 " of %" PRIu64
+                 " PEs active\n", n->active_pes, n->pes);
+    sbuf_put(b, "#   estimate that ranked it: %.6g cycles, %.6g pJ\n", r->estimate.cycles,
+             r->estimate.energy_pj);
+    int width = 1;
+    for (int l = 0; l < r->mapping->level_count; l++) {
+        int len = (int)strlen(r->mapping->levels[l].level);
+        if (len > width) width = len;
+    }
+    sbuf_put(b, "# Loop nest, outermost first:\n");
+    for (int l = 0; l < r->mapping->level_count; l++)
+        nest_line(b, &r->mapping->levels[l], width);
+}
+
+char *ef_report_mapping_yaml(const ef_map_result *const *results, int count,
+                             const ef_map_meta *meta) {
+    sbuf b = {0};
+    if (count < 1) return NULL;
+    const ef_nest *n0 = results[0]->nest;
+    sbuf_put(&b, "# %s x %s — dataflow %s, found by `einflow map` (einflow %s)\n",
+             n0->arch->name, n0->workload->name, meta->dataflow, EF_VERSION);
+    sbuf_put(&b, "#   architecture %s, workload %s\n", meta->arch_file, meta->workload_file);
+    sbuf_put(&b, "#   objective %s, seed %" PRIu64 "\n", meta->objective, meta->seed);
+    for (int i = 0; i < count; i++) summary_comment(&b, results[i]);
+    if (count == 1 && n0->workload->einsum_count == 1) {
+        sbuf_put(&b, "mapping:\n");
+        level_entries(&b, results[0], "  ");
+    } else {
+        sbuf_put(&b, "mappings:\n");
+        for (int i = 0; i < count; i++) {
+            const ef_nest *n = results[i]->nest;
+            sbuf_put(&b, "  - einsum: %s\n    mapping:\n",
+                     n->workload->tensors[n->ops[n->out_op]->tensor].name);
+            level_entries(&b, results[i], "      ");
+        }
+    }
+    return b.buf;
+}

@@ -1,0 +1,355 @@
+/* Unit tests of the map stage: the dataflow templates as loaded, the
+ * analytical estimate against the hand-derived counts of the public
+ * reference cases, and the mapper's search — legal mappings inside
+ * each template's constraints, the same result for the same seed, and
+ * the row-stationary folding of Eyeriss (Chen et al., JSSC 2017). */
+#include "einflow/map.h"
+#include "unit_util.h"
+
+/* ---------- built-in templates ---------- */
+
+START_TEST(builtin_templates_load) {
+    int n = 0;
+    const char *const *names = ef_spec_builtin_dataflow_names(&n);
+    const char *want[] = {"ws", "os", "is", "rs", "nlr", "free"};
+    ck_assert_int_eq(n, (int)UT_LEN(want));
+    for (int i = 0; i < n; i++) {
+        ck_assert_str_eq(names[i], want[i]);
+        ef_diags *d = ef_diags_create();
+        ef_dataflow_spec *df = ef_spec_builtin_dataflow(names[i], d);
+        ck_assert_msg(df != NULL, "%s does not load", names[i]);
+        ck_assert_str_eq(df->name, names[i]);
+        ck_assert_ptr_nonnull(df->description);
+        ef_dataflow_spec_destroy(df);
+        ef_diags_destroy(d);
+    }
+}
+END_TEST
+
+START_TEST(template_meaning) {
+    ef_diags *d = ef_diags_create();
+    ef_dataflow_spec *rs = ef_spec_builtin_dataflow("rs", d);
+    ef_dataflow_spec *ws = ef_spec_builtin_dataflow("ws", d);
+    ef_dataflow_spec *nlr = ef_spec_builtin_dataflow("nlr", d);
+    ef_dataflow_spec *fr = ef_spec_builtin_dataflow("free", d);
+    ck_assert(rs && ws && nlr && fr);
+    /* rs: output-row strips, then the whole filter rows, then replicas */
+    ck_assert_int_eq(rs->row_count, 3);
+    ck_assert_int_eq(rs->rows[0].fill, EF_FILL_MAX);
+    ck_assert_uint_eq(rs->rows[0].roles, ef_role_bit(EF_ROLE_OUT_PIXEL, 0));
+    ck_assert_int_eq(rs->rows[1].fill, EF_FILL_WHOLE);
+    ck_assert_uint_eq(rs->rows[1].roles, ef_role_bit(EF_ROLE_FILTER_TAP, 0));
+    ck_assert_int_eq(rs->rows[2].fill, EF_FILL_ANY);
+    ck_assert(rs->pe_keeps[EF_OPERAND_INPUT] && rs->pe_keeps[EF_OPERAND_WEIGHT] &&
+              rs->pe_keeps[EF_OPERAND_OUTPUT]);
+    /* ws keeps only the weight in the PE and loops over what it ignores */
+    ck_assert(!ws->pe_keeps[EF_OPERAND_INPUT] && ws->pe_keeps[EF_OPERAND_WEIGHT] &&
+              !ws->pe_keeps[EF_OPERAND_OUTPUT]);
+    ck_assert_uint_eq(ws->pe_temporal, ef_role_all_axes(EF_ROLE_BATCH) |
+                                           ef_role_all_axes(EF_ROLE_OUT_PIXEL));
+    /* nlr keeps nothing and loops nothing in the PE */
+    ck_assert(!nlr->pe_keep_searched);
+    for (int k = 0; k < EF_OPERAND_COUNT; k++) ck_assert(!nlr->pe_keeps[k]);
+    ck_assert_uint_eq(nlr->pe_temporal, 0);
+    /* free: keep/bypass searched, any rank anywhere */
+    ck_assert(fr->pe_keep_searched);
+    ck_assert_uint_eq(fr->rows[0].roles, EF_ROLE_ANY);
+    ef_dataflow_spec_destroy(rs);
+    ef_dataflow_spec_destroy(ws);
+    ef_dataflow_spec_destroy(nlr);
+    ef_dataflow_spec_destroy(fr);
+    ef_diags_destroy(d);
+}
+END_TEST
+
+START_TEST(unknown_builtin_suggests) {
+    ef_diags *d = ef_diags_create();
+    ck_assert_ptr_null(ef_spec_builtin_dataflow("rss", d));
+    ck_assert_int_eq((int)d->count, 1);
+    ck_assert_ptr_nonnull(strstr(d->items[0].message, "unknown dataflow \"rss\""));
+    ck_assert_str_eq(d->items[0].hint, "did you mean \"rs\"?");
+    ef_diags_destroy(d);
+}
+END_TEST
+
+/* ---------- the estimate ---------- */
+
+/* Reference cases 2-4 (shared/reference/README.md, Timeloop's
+ * exercises): the estimate's counts equal the published tables, since
+ * these nests have no window that slides back and no multicast. */
+typedef struct {
+    const char *workload, *mapping;
+    /* MainMemory then Buffer; W, I, O: reads fills updates */
+    double mm[3][3], buf[3][3];
+    double cycles;
+} est_case;
+
+#define EX2_WORKLOAD \
+    "name: ex2\neinsums: [\"O[k,p] += I[p+r] * W[k,r]\"]\nranks: {K: 32, P: 16, R: 3}\n"
+
+static const est_case est_cases[] = {
+    {UT_CONV1D, UT_MAP_TEACH2_WS,
+     {{3, 0, 0}, {18, 0, 0}, {0, 0, 16}}, {{48, 3, 0}, {48, 18, 0}, {32, 0, 48}}, 48},
+    {UT_CONV1D,
+     "mapping:\n  - level: MainMemory\n    temporal: [P: 16]\n"
+     "  - level: Buffer\n    temporal: [R: 3]\n",
+     {{3, 0, 0}, {18, 0, 0}, {0, 0, 16}}, {{48, 3, 0}, {48, 18, 0}, {32, 0, 48}}, 48},
+    {EX2_WORKLOAD,
+     "mapping:\n  - level: MainMemory\n    temporal: [K: 16, P: 16]\n"
+     "  - level: Buffer\n    temporal: [K: 2, R: 3]\n",
+     {{96, 0, 0}, {288, 0, 0}, {0, 0, 512}}, {{1536, 96, 0}, {1536, 288, 0}, {1024, 0, 1536}},
+     1536},
+};
+
+START_TEST(estimate_reference_counts) {
+    const est_case *c = &est_cases[_i];
+    ut_fx f;
+    ut_init(&f);
+    ef_nest *n = ut_build_ok(&f, UT_ARCH_TEACH2, c->workload, c->mapping);
+    ef_map_estimate e;
+    ef_map_estimate_nest(n, &e);
+    const char *t[3] = {"W", "I", "O"};
+    for (int k = 0; k < 3; k++) {
+        int o = ut_op(n, t[k]);
+        int mm = ut_level(n, "MainMemory"), b = ut_level(n, "Buffer");
+        ck_assert_msg(e.reads[mm][o] == c->mm[k][0], "MainMemory %s reads %g", t[k], e.reads[mm][o]);
+        ck_assert_msg(e.updates[mm][o] == c->mm[k][2], "MainMemory %s updates %g", t[k],
+                      e.updates[mm][o]);
+        ck_assert_msg(e.reads[b][o] == c->buf[k][0], "Buffer %s reads %g", t[k], e.reads[b][o]);
+        ck_assert_msg(e.fills[b][o] == c->buf[k][1], "Buffer %s fills %g", t[k], e.fills[b][o]);
+        ck_assert_msg(e.updates[b][o] == c->buf[k][2], "Buffer %s updates %g", t[k],
+                      e.updates[b][o]);
+    }
+    ck_assert_msg(e.cycles == c->cycles, "cycles %g", e.cycles);
+    ck_assert_uint_eq(e.steps, (uint64_t)c->cycles);
+    ut_free(&f);
+}
+END_TEST
+
+/* Imperfect factors: P = 16 as [P: 2] outside [P: 9] runs tiles of 9
+ * and 7, so 16 steps, not 18; P = 7 as [P: 4] outside [P: 2] runs
+ * 2+2+2+1. */
+START_TEST(estimate_imperfect_steps) {
+    const char *maps[] = {
+        "mapping:\n  - level: MainMemory\n    temporal: [R: 3, P: 2]\n"
+        "  - level: Buffer\n    temporal: [P: 9]\n",
+        "mapping:\n  - level: MainMemory\n    temporal: [P: 4, R: 3]\n"
+        "  - level: Buffer\n    temporal: [P: 2]\n",
+    };
+    const char *wls[] = {UT_CONV1D, "name: c\neinsums: [\"O[p] += I[p+r] * W[r]\"]\n"
+                                    "ranks: {P: 7, R: 3}\n"};
+    uint64_t want[] = {48, 21};
+    for (int i = 0; i < 2; i++) {
+        ut_fx f;
+        ut_init(&f);
+        ef_nest *n = ut_build_ok(&f, UT_ARCH_TEACH2, wls[i], maps[i]);
+        ef_map_estimate e;
+        ef_map_estimate_nest(n, &e);
+        ck_assert_uint_eq(e.steps, want[i]);
+        ut_run(&f, false);
+        ck_assert_uint_eq(f.res->compute_cycles, want[i]);
+        ut_free(&f);
+    }
+}
+END_TEST
+
+/* ---------- the mapper ---------- */
+
+#define EYERISS EF_SOURCE_DIR "/configs/eyeriss_like.yaml"
+
+typedef struct {
+    ef_diags *d;
+    ef_arch_spec *arch;
+    ef_workload_spec *ws;
+    ef_workload *w;
+    ef_dataflow_spec *df;
+    ef_map_result r;
+    char *wpath;
+} mapped;
+
+static ef_status map_once(mapped *m, const char *arch, const char *workload_yaml,
+                          const char *dataflow, uint64_t seed, uint64_t evaluations,
+                          int confirm) {
+    memset(m, 0, sizeof *m);
+    m->d = ef_diags_create();
+    m->arch = ef_spec_load_arch(arch, m->d);
+    m->wpath = ut_write_temp(workload_yaml);
+    m->ws = ef_spec_load_workload(m->wpath, m->d);
+    ck_assert(m->arch && m->ws);
+    m->w = ef_einsum_build(m->ws, m->d);
+    ck_assert_ptr_nonnull(m->w);
+    m->df = ef_spec_builtin_dataflow(dataflow, m->d);
+    ck_assert_ptr_nonnull(m->df);
+    ef_map_options opt = {.dataflow = m->df, .objective = EF_OBJECTIVE_EDP, .seed = seed,
+                          .evaluations = evaluations, .confirm = confirm,
+                          .sim = {.engine = EF_ENGINE_EVENT}};
+    return ef_map_search(m->arch, m->w, 0, &opt, &m->r, m->d);
+}
+
+static void map_free(mapped *m) {
+    ef_map_result_clear(&m->r);
+    ef_dataflow_spec_destroy(m->df);
+    ef_workload_destroy(m->w);
+    ef_workload_spec_destroy(m->ws);
+    ef_arch_spec_destroy(m->arch);
+    ef_diags_destroy(m->d);
+    unlink(m->wpath);
+    free(m->wpath);
+}
+
+/* A small conv layer that fits the Eyeriss-like scratchpads in many
+ * ways: 8 output and 8 input channels, 6x6 outputs, 3x3 filters. */
+#define SMALL_CONV                                                      \
+    "name: small\neinsums: [\"O[n,m,p,q] += I[n,c,p+r,q+s] * F[m,c,r,s]\"]\n" \
+    "ranks: {N: 1, M: 8, C: 8, P: 6, Q: 6, R: 3, S: 3}\ndefault_precision: 16\n"
+
+static bool rank_has_role(const ef_nest *n, int rank, uint32_t roles) {
+    uint32_t bits[EF_MAX_RANKS];
+    ef_einsum_rank_roles(n->workload, n->einsum, bits);
+    return (bits[rank] & roles) != 0;
+}
+
+/* Whatever the mapper returns obeys the template it was given: spatial
+ * ranks from the slots' roles, per-PE keeps and per-PE loop ranks. */
+START_TEST(mapper_honours_templates) {
+    const char *names[] = {"ws", "os", "is", "rs", "nlr"};
+    mapped m;
+    ck_assert_int_eq(map_once(&m, EYERISS, SMALL_CONV, names[_i], 3, 1500, 1), EF_OK);
+    const ef_nest *n = m.r.nest;
+    const ef_dataflow_spec *df = m.df;
+    ck_assert_ptr_nonnull(n);
+    ck_assert_uint_gt(m.r.legal, 0);
+    ck_assert_uint_le(m.r.legal, m.r.considered);
+    ck_assert_uint_eq(m.r.confirmed, 1);
+    uint32_t rows = 0, cols = 0;
+    for (int i = 0; i < df->row_count; i++) rows |= df->rows[i].roles;
+    for (int i = 0; i < df->col_count; i++) cols |= df->cols[i].roles;
+    for (int j = 0; j < n->loop_count; j++) {
+        const ef_loop *lp = &n->loops[j];
+        if (lp->kind == EF_LOOP_ROWS) ck_assert(rank_has_role(n, lp->rank, rows));
+        if (lp->kind == EF_LOOP_COLS) ck_assert(rank_has_role(n, lp->rank, cols));
+        if (lp->kind == EF_LOOP_TEMPORAL && n->arch->levels[lp->level].per_pe)
+            ck_assert_msg(rank_has_role(n, lp->rank, df->pe_temporal),
+                          "%s: rank %s loops in the PE", names[_i],
+                          n->workload->rank_names[lp->rank]);
+    }
+    int rf = n->first_pe_level;
+    ck_assert_int_eq(n->levels[rf].keeps[0], df->pe_keeps[EF_OPERAND_INPUT]);
+    ck_assert_int_eq(n->levels[rf].keeps[1], df->pe_keeps[EF_OPERAND_WEIGHT]);
+    ck_assert_int_eq(n->levels[rf].keeps[n->out_op], df->pe_keeps[EF_OPERAND_OUTPUT]);
+    ck_assert_uint_eq(m.r.result->ops, 8 * 8 * 6 * 6 * 9);
+    map_free(&m);
+}
+END_TEST
+
+/* The same seed gives the same mapping; the search is a pure function
+ * of its inputs. */
+START_TEST(mapper_deterministic) {
+    mapped a, b;
+    ck_assert_int_eq(map_once(&a, EYERISS, SMALL_CONV, "free", 11, 800, 1), EF_OK);
+    ck_assert_int_eq(map_once(&b, EYERISS, SMALL_CONV, "free", 11, 800, 1), EF_OK);
+    ck_assert_uint_eq(a.r.considered, b.r.considered);
+    ck_assert_uint_eq(a.r.legal, b.r.legal);
+    ck_assert_uint_eq(a.r.result->cycles, b.r.result->cycles);
+    const ef_einsum_mapping_spec *x = a.r.mapping, *y = b.r.mapping;
+    ck_assert_int_eq(x->level_count, y->level_count);
+    for (int l = 0; l < x->level_count; l++) {
+        const ef_level_mapping_spec *p = &x->levels[l], *q = &y->levels[l];
+        ck_assert_int_eq(p->temporal_count, q->temporal_count);
+        ck_assert_int_eq(p->row_count, q->row_count);
+        ck_assert_int_eq(p->col_count, q->col_count);
+        ck_assert_int_eq(p->keep_count, q->keep_count);
+        for (int i = 0; i < p->temporal_count; i++) {
+            ck_assert_str_eq(p->temporal[i].rank, q->temporal[i].rank);
+            ck_assert_uint_eq(p->temporal[i].factor, q->temporal[i].factor);
+        }
+        for (int i = 0; i < p->row_count; i++)
+            ck_assert_uint_eq(p->rows[i].factor, q->rows[i].factor);
+        for (int i = 0; i < p->col_count; i++)
+            ck_assert_uint_eq(p->cols[i].factor, q->cols[i].factor);
+        for (int i = 0; i < p->keep_count; i++) ck_assert_str_eq(p->keep[i], q->keep[i]);
+    }
+    map_free(&a);
+    map_free(&b);
+}
+END_TEST
+
+/* A space smaller than the budget: a 1-D convolution on one buffer has
+ * only a handful of mappings; the search stops when it runs dry and
+ * still finds the one with no wasted cycle. */
+START_TEST(mapper_small_space) {
+    mapped m;
+    char *arch = ut_write_temp(UT_ARCH_TEACH2);
+    ck_assert_int_eq(map_once(&m, arch, UT_CONV1D, "free", 1, 100000, 1), EF_OK);
+    ck_assert_uint_lt(m.r.considered, 100000);
+    ck_assert_uint_eq(m.r.result->cycles, 48);
+    map_free(&m);
+    unlink(arch);
+    free(arch);
+}
+END_TEST
+
+/* Row stationary folds the logical PE set (filter rows x output rows)
+ * onto the 12 x 14 array as the Eyeriss chip does, which gives the
+ * active PE counts of Chen et al., JSSC 2017, Table V, for AlexNet's
+ * CONV1-CONV5 at batch 4: 154, 135, 156, 156, 156 of 168. Worked out:
+ * CONV1 R=11 rows x 14 of 55 output rows = 154 (one strip fits);
+ * CONV2 R=5, E=27 folds into strips of 14 and 13 stacked on 10 rows:
+ * 5x14 + 5x13 = 135; CONV3-5 R=3, E=13: one strip of 3 x 13, replicated
+ * 4 times down the 12 rows = 156. Which PEs work is the nest's
+ * business, so the best estimate is checked without an engine run. */
+static const char *const alexnet_conv[] = {
+    "name: conv1\neinsums: [\"O[n,m,p,q] += I[n,c,p*4+r,q*4+s] * F[m,c,r,s]\"]\n"
+    "ranks: {N: 4, M: 96, C: 3, P: 55, Q: 55, R: 11, S: 11}\ndefault_precision: 16\n",
+    "name: conv2\neinsums: [\"O[n,g,m,p,q] += I[n,g,c,p+r,q+s] * F[g,m,c,r,s]\"]\n"
+    "ranks: {N: 4, G: 2, M: 128, C: 48, P: 27, Q: 27, R: 5, S: 5}\n"
+    "padding: {I: [0, 0, 0, 2, 2]}\ndefault_precision: 16\n",
+    "name: conv3\neinsums: [\"O[n,m,p,q] += I[n,c,p+r,q+s] * F[m,c,r,s]\"]\n"
+    "ranks: {N: 4, M: 384, C: 256, P: 13, Q: 13, R: 3, S: 3}\n"
+    "padding: {I: [0, 0, 1, 1]}\ndefault_precision: 16\n",
+    "name: conv4\neinsums: [\"O[n,g,m,p,q] += I[n,g,c,p+r,q+s] * F[g,m,c,r,s]\"]\n"
+    "ranks: {N: 4, G: 2, M: 192, C: 192, P: 13, Q: 13, R: 3, S: 3}\n"
+    "padding: {I: [0, 0, 0, 1, 1]}\ndefault_precision: 16\n",
+    "name: conv5\neinsums: [\"O[n,g,m,p,q] += I[n,g,c,p+r,q+s] * F[g,m,c,r,s]\"]\n"
+    "ranks: {N: 4, G: 2, M: 128, C: 192, P: 13, Q: 13, R: 3, S: 3}\n"
+    "padding: {I: [0, 0, 0, 1, 1]}\ndefault_precision: 16\n",
+};
+static const uint64_t jssc_active_pes[] = {154, 135, 156, 156, 156};
+
+START_TEST(rs_folds_like_eyeriss) {
+    mapped m;
+    ck_assert_int_eq(map_once(&m, EYERISS, alexnet_conv[_i], "rs", 1, 600, 0), EF_OK);
+    ck_assert_msg(m.r.nest->active_pes == jssc_active_pes[_i], "CONV%d: %llu active PEs",
+                  _i + 1, (unsigned long long)m.r.nest->active_pes);
+    map_free(&m);
+}
+END_TEST
+
+static Suite *map_suite(void) {
+    Suite *s = suite_create("map");
+    TCase *tt = tcase_create("templates");
+    tcase_add_test(tt, builtin_templates_load);
+    tcase_add_test(tt, template_meaning);
+    tcase_add_test(tt, unknown_builtin_suggests);
+    suite_add_tcase(s, tt);
+    TCase *te = tcase_create("estimate");
+    tcase_add_loop_test(te, estimate_reference_counts, 0, (int)UT_LEN(est_cases));
+    tcase_add_test(te, estimate_imperfect_steps);
+    suite_add_tcase(s, te);
+    TCase *tm = tcase_create("mapper");
+    tcase_set_timeout(tm, 300);
+    tcase_add_loop_test(tm, mapper_honours_templates, 0, 5);
+    tcase_add_test(tm, mapper_deterministic);
+    tcase_add_test(tm, mapper_small_space);
+    tcase_add_loop_test(tm, rs_folds_like_eyeriss, 0, (int)UT_LEN(alexnet_conv));
+    suite_add_tcase(s, tm);
+    return s;
+}
+
+int main(void) {
+    SRunner *sr = srunner_create(map_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
