@@ -99,8 +99,12 @@ typedef struct {
 typedef struct {
     char tensor[EF_MAX_NAME];
     int dims;
-    int64_t amount[EF_MAX_DIMS]; /* symmetric padding per dimension      */
-    ef_loc loc;
+    /* Zero padding per dimension, in positions of the index expression:
+     * `before` lie below the stored range, `after` above it. An integer
+     * in the file sets both; a pair [before, after] sets each. */
+    int64_t before[EF_MAX_DIMS];
+    int64_t after[EF_MAX_DIMS];
+    ef_loc loc;                  /* the tensor's key in padding          */
 } ef_padding_spec;
 
 typedef struct {

@@ -3,6 +3,7 @@
  * the model stage never has to look at text again. */
 #include "einflow/einsum.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,35 +38,49 @@ static void add_loc_diag(ef_diags *d, ef_loc loc, const char *path,
     free(src);
 }
 
-/* Shapes a tensor from one operand; later uses must agree with it. */
+/* Shapes a tensor from one operand; later uses must agree with it.
+ * Each dimension stores the range its index expression covers, less
+ * the padding on either side: the window p*2+r of a stride-2 7x7 conv
+ * with 112 outputs covers 229 positions, and [3, 2] leaves 224. */
 static bool shape_tensor(ef_workload *w, const ef_operand *op, int einsum,
                          ef_diags *diags) {
     ef_tensor *t = &w->tensors[op->tensor];
     const ef_workload_spec *s = w->spec;
     char msg[256];
-    int64_t extent[EF_MAX_DIMS], offset[EF_MAX_DIMS], pad[EF_MAX_DIMS] = {0};
+    int64_t extent[EF_MAX_DIMS], offset[EF_MAX_DIMS];
+    int64_t before[EF_MAX_DIMS] = {0}, after[EF_MAX_DIMS] = {0};
+    const ef_padding_spec *ps = NULL;
     for (int pi = 0; pi < s->padding_count; pi++)
-        if (strcmp(s->paddings[pi].tensor, t->name) == 0) {
-            if (s->paddings[pi].dims != op->dims) {
-                snprintf(msg, sizeof msg,
-                         "expected %d padding amounts (one per dimension of %s), found %d",
-                         op->dims, t->name, s->paddings[pi].dims);
-                add_loc_diag(diags, s->paddings[pi].loc, "padding", NULL, msg);
-                return false;
-            }
-            memcpy(pad, s->paddings[pi].amount, sizeof(int64_t) * (size_t)op->dims);
+        if (strcmp(s->paddings[pi].tensor, t->name) == 0) ps = &s->paddings[pi];
+    if (ps) {
+        if (ps->dims != op->dims) {
+            snprintf(msg, sizeof msg,
+                     "expected %d padding amounts (one per dimension of %s), found %d",
+                     op->dims, t->name, ps->dims);
+            add_loc_diag(diags, ps->loc, "padding", NULL, msg);
+            return false;
         }
+        memcpy(before, ps->before, sizeof(int64_t) * (size_t)op->dims);
+        memcpy(after, ps->after, sizeof(int64_t) * (size_t)op->dims);
+    }
     uint64_t words = 1;
     for (int d = 0; d < op->dims; d++) {
         int64_t lo, hi;
         affine_range(w, &op->index[d], &lo, &hi);
-        offset[d] = lo + pad[d];
-        extent[d] = hi - lo + 1 - 2 * pad[d];
+        offset[d] = lo + before[d];
+        extent[d] = hi - lo + 1 - before[d] - after[d];
         if (extent[d] < 1) {
+            assert(ps); /* an unpadded range holds at least one position */
+            char path[EF_MAX_NAME + 32];
+            snprintf(path, sizeof path, "padding.%s[%d]", t->name, d);
             snprintf(msg, sizeof msg,
-                     "padding %lld on dimension %d of %s leaves no stored elements",
-                     (long long)pad[d], d, t->name);
-            add_loc_diag(diags, w->einsums[einsum].loc, "padding", NULL, msg);
+                     "padding %lld before + %lld after leaves no stored element: "
+                     "dimension %d of %s covers only %lld positions",
+                     (long long)before[d], (long long)after[d], d, t->name,
+                     (long long)(hi - lo + 1));
+            add_loc_diag(diags, ps->loc, path,
+                         "padding counts positions of the index expression and "
+                         "must leave at least one", msg);
             return false;
         }
         if (!ef_mul_u64(words, (uint64_t)extent[d], &words) ||
@@ -80,7 +95,11 @@ static bool shape_tensor(ef_workload *w, const ef_operand *op, int einsum,
         t->dims = op->dims;
         memcpy(t->extent, extent, sizeof extent);
         memcpy(t->offset, offset, sizeof offset);
-        memcpy(t->pad, pad, sizeof pad);
+        for (int d = 0; d < op->dims; d++) {
+            t->pad_before[d] = before[d];
+            t->pad_after[d] = after[d];
+            t->pad[d] = before[d] + after[d];
+        }
         t->words = words;
         return true;
     }

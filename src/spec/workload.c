@@ -29,7 +29,8 @@ static const yt_key workload_keys[] = {
     {.name = "default_precision", .type = YT_T_INT, .min = 1, .max = 64,
      .def = 8, .unit = "bits", .doc = "bits of tensors not in precision"},
     {.name = "padding", .type = YT_T_MAP,
-     .doc = "TENSOR: [pad per dimension], symmetric"},
+     .doc = "TENSOR: [pad per dimension], each N (both sides) or "
+            "[before, after]"},
 };
 
 static void load_einsums(yt_doc *d, const yt_node *seq, ef_workload_spec *w) {
@@ -118,6 +119,47 @@ static void load_precisions(yt_doc *d, const yt_node *map,
     }
 }
 
+/* One dimension's padding: an integer for both sides, or a pair
+ * [before, after] — strided windows overhang one side more than the
+ * other (ResNet-50's conv1 needs [3, 2]). int64_t storage, int32
+ * bounds: real paddings are tiny. */
+static bool load_pad_amount(yt_doc *d, const yt_node *n, const char *path,
+                            int64_t *before, int64_t *after) {
+    uint64_t amount[2] = {0, 0};
+    if (n->bad)
+        return false;
+    if (n->kind == YT_MAP) {
+        yt_error(d, n, path, NULL,
+                 "expected a non-negative integer or a pair [before, "
+                 "after], found a mapping");
+        return false;
+    }
+    if (n->kind == YT_SEQ) {
+        if (n->count != 2) {
+            yt_error(d, n, path, "an integer pads both sides alike",
+                     "expected a pair [before, after], found %zu value%s",
+                     n->count, n->count == 1 ? "" : "s");
+            return false;
+        }
+        bool ok = true;
+        for (size_t side = 0; side < 2; side++) {
+            char sp[YT_MAX_PATH];
+            yt_path_index(sp, sizeof sp, path, side);
+            ok = yt_u64(d, n->items[side], sp, 0, INT32_MAX, &amount[side]) &&
+                 ok;
+        }
+        if (!ok)
+            return false;
+    } else {
+        if (!yt_u64(d, n, path, 0, INT32_MAX, &amount[0]))
+            return false;
+        amount[1] = amount[0];
+    }
+    *before = (int64_t)amount[0];
+    *after = (int64_t)amount[1];
+    return true;
+}
+
 static void load_paddings(yt_doc *d, const yt_node *map, ef_workload_spec *w) {
     if (map->count > (size_t)MAX_PADDINGS) {
         yt_error(d, map, "padding", NULL,
@@ -143,13 +185,9 @@ static void load_paddings(yt_doc *d, const yt_node *map, ef_workload_spec *w) {
         }
         for (size_t j = 0; j < v->count; j++) {
             char ip[YT_MAX_PATH];
-            uint64_t amount = 0;
             yt_path_index(ip, sizeof ip, path, j);
-            /* int64_t storage; real paddings are tiny anyway. */
-            if (yt_u64(d, v->items[j], ip, 0, INT32_MAX, &amount))
-                ps->amount[j] = (int64_t)amount;
-            else
-                ok = false;
+            ok = load_pad_amount(d, v->items[j], ip, &ps->before[j],
+                                 &ps->after[j]) && ok;
         }
         if (!ok)
             continue;

@@ -80,6 +80,9 @@ static const golden_case golden[] = {
     WORK_CASE("workload_output_expression"),
     WORK_CASE("workload_einsum_unclosed_inner"),
     WORK_CASE("workload_precision_unknown_tensor"),
+    WORK_CASE("workload_padding_pair_length"),   /* [1, 1, 0]: not a pair */
+    WORK_CASE("workload_padding_pair_negative"),
+    WORK_CASE("workload_padding_leaves_nothing"), /* einsum stage, at the padding */
     /* `validate` prints the same diagnostics */
     {"validate_output_expression", {"validate", G("workload_output_expression"), NULL}, 1},
     {"validate_arch_unknown_key", {"validate", G("arch_unknown_key"), NULL}, 1},
@@ -129,7 +132,9 @@ START_TEST(golden_files_all_used) {
         "mapping_spatial_unknown_key", "mapping_level_twice", "mapping_rank_missing",
         "mapping_capacity", "mapping_reduction_no_noc", "mapping_spatial_too_big",
         "mapping_keep_unknown_tensor", "workload_output_expression", "mapping_unknown_rank",
-        "workload_einsum_unclosed_inner", "workload_precision_unknown_tensor"};
+        "workload_einsum_unclosed_inner", "workload_precision_unknown_tensor",
+        "workload_padding_pair_length", "workload_padding_pair_negative",
+        "workload_padding_leaves_nothing"};
     int n = (int)(sizeof inputs / sizeof inputs[0]);
     for (int i = 0; i < n; i++) {
         char p[256];

@@ -288,6 +288,27 @@ static const struct {
      "F:4:18: error: padding.I[1]: expected a non-negative integer, found "
      "\"-1\"",
      NULL},
+    /* per-side padding: a pair [before, after], nothing else */
+    {'w', "name: w\neinsums: [\"O[p] += I[p]\"]\nranks: {P: 4}\n"
+          "padding: {I: [[1, 2, 3]]}\n",
+     "F:4:15: error: padding.I[0]: expected a pair [before, after], found 3 "
+     "values",
+     "an integer pads both sides alike"},
+    {'w', "name: w\neinsums: [\"O[p] += I[p]\"]\nranks: {P: 4}\n"
+          "padding: {I: [[]]}\n",
+     "F:4:15: error: padding.I[0]: expected a pair [before, after], found 0 "
+     "values",
+     "an integer pads both sides alike"},
+    {'w', "name: w\neinsums: [\"O[p] += I[p]\"]\nranks: {P: 4}\n"
+          "padding: {I: [[1, -2]]}\n",
+     "F:4:19: error: padding.I[0][1]: expected a non-negative integer, found "
+     "\"-2\"",
+     NULL},
+    {'w', "name: w\neinsums: [\"O[p] += I[p]\"]\nranks: {P: 4}\n"
+          "padding: {I: [{before: 1}]}\n",
+     "F:4:15: error: padding.I[0]: expected a non-negative integer or a pair "
+     "[before, after], found a mapping",
+     NULL},
     {'w', "name: w\neinsum: [\"O[p] += I[p]\"]\nranks: {P: 4}\n",
      "F:2:1: error: unknown key \"einsum\"", "did you mean \"einsums\"?"},
     /* mapping with both mapping and mappings */
@@ -673,8 +694,31 @@ START_TEST(workload_values) {
     ck_assert_int_eq(w->padding_count, 1);
     ck_assert_str_eq(w->paddings[0].tensor, "Q");
     ck_assert_int_eq(w->paddings[0].dims, 2);
-    ck_assert_int_eq(w->paddings[0].amount[0], 0);
-    ck_assert_int_eq(w->paddings[0].amount[1], 1);
+    ck_assert_int_eq(w->paddings[0].before[0], 0);
+    ck_assert_int_eq(w->paddings[0].after[0], 0);
+    ck_assert_int_eq(w->paddings[0].before[1], 1);
+    ck_assert_int_eq(w->paddings[0].after[1], 1);
+    ef_workload_spec_destroy(w);
+    ef_diags_destroy(d);
+}
+END_TEST
+
+START_TEST(workload_padding_pairs) {
+    ef_diags *d;
+    ef_workload_spec *w = workload_from(
+        "name: w\neinsums: [\"O[p,q] += I[p*2+r, q*2+s] * F[r,s]\"]\n"
+        "ranks: {P: 112, Q: 112, R: 7, S: 7}\n"
+        "padding: {I: [[3, 2], 4]}\n",
+        &d);
+    expect_clean(w, d);
+    ck_assert_int_eq(w->padding_count, 1);
+    ck_assert_int_eq(w->paddings[0].dims, 2);
+    ck_assert_int_eq(w->paddings[0].before[0], 3);
+    ck_assert_int_eq(w->paddings[0].after[0], 2);
+    ck_assert_int_eq(w->paddings[0].before[1], 4);
+    ck_assert_int_eq(w->paddings[0].after[1], 4);
+    ck_assert_int_eq(w->paddings[0].loc.line, 4);
+    ck_assert_int_eq(w->paddings[0].loc.col, 11);
     ef_workload_spec_destroy(w);
     ef_diags_destroy(d);
 }
@@ -838,6 +882,7 @@ static Suite *spec_suite(void) {
     TCase *w = tcase_create("workload");
     tcase_add_test(w, workload_values);
     tcase_add_test(w, workload_default_precision);
+    tcase_add_test(w, workload_padding_pairs);
     suite_add_tcase(s, w);
     TCase *m = tcase_create("mapping");
     tcase_add_test(m, mapping_single);
