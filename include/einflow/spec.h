@@ -87,6 +87,8 @@ typedef struct {
 typedef struct {
     char name[EF_MAX_NAME];      /* as written, e.g. "P"                 */
     uint64_t bound;
+    bool is_batch;               /* written as the word batch (network
+                                    files): bound is the batch size      */
     ef_loc loc;
 } ef_rank_spec;
 
@@ -110,10 +112,19 @@ typedef struct {
 typedef struct {
     char *text;                  /* e.g. "O[p] += I[p+r] * W[r]"         */
     ef_loc loc;                  /* where the string starts              */
+    char path[EF_MAX_KEY_PATH];  /* its key path: "einsums[1]" in a
+                                    workload file, "layers[6].einsum" in
+                                    a network file                       */
 } ef_einsum_text;
 
+/* A workload: from a workload file, or one layer of a network file
+ * (then file is the network file, name the layer's name, and every loc
+ * points into the network file). */
 typedef struct {
     char *file;
+    char path[EF_MAX_KEY_PATH];  /* key path of the workload in its file,
+                                    for diagnostics: "" for a workload
+                                    file, "layers[6]" for a layer        */
     char name[EF_MAX_NAME];
     ef_einsum_text einsums[EF_MAX_EINSUMS];
     int einsum_count;

@@ -38,6 +38,22 @@ static void add_loc_diag(ef_diags *d, ef_loc loc, const char *path,
     free(src);
 }
 
+/* Key paths in the spec's file, for diagnostics: under the spec's own
+ * path, so "padding" in a workload file is "layers[3].padding" in a
+ * network file. */
+static const char *key_path(const ef_workload_spec *s, const char *key,
+                            char *buf, size_t size) {
+    snprintf(buf, size, "%s%s%s", s->path, s->path[0] ? "." : "", key);
+    return buf;
+}
+
+static const char *einsum_path(const ef_workload_spec *s, int e, char *buf,
+                               size_t size) {
+    if (s->einsums[e].path[0]) snprintf(buf, size, "%s", s->einsums[e].path);
+    else snprintf(buf, size, "einsums[%d]", e);
+    return buf;
+}
+
 /* Shapes a tensor from one operand; later uses must agree with it.
  * Each dimension stores the range its index expression covers, less
  * the padding on either side: the window p*2+r of a stride-2 7x7 conv
@@ -46,7 +62,7 @@ static bool shape_tensor(ef_workload *w, const ef_operand *op, int einsum,
                          ef_diags *diags) {
     ef_tensor *t = &w->tensors[op->tensor];
     const ef_workload_spec *s = w->spec;
-    char msg[256];
+    char msg[256], leaf[EF_MAX_NAME + 32], path[EF_MAX_KEY_PATH + EF_MAX_NAME + 40];
     int64_t extent[EF_MAX_DIMS], offset[EF_MAX_DIMS];
     int64_t before[EF_MAX_DIMS] = {0}, after[EF_MAX_DIMS] = {0};
     const ef_padding_spec *ps = NULL;
@@ -57,7 +73,8 @@ static bool shape_tensor(ef_workload *w, const ef_operand *op, int einsum,
             snprintf(msg, sizeof msg,
                      "expected %d padding amounts (one per dimension of %s), found %d",
                      op->dims, t->name, ps->dims);
-            add_loc_diag(diags, ps->loc, "padding", NULL, msg);
+            snprintf(leaf, sizeof leaf, "padding.%s", t->name);
+            add_loc_diag(diags, ps->loc, key_path(s, leaf, path, sizeof path), NULL, msg);
             return false;
         }
         memcpy(before, ps->before, sizeof(int64_t) * (size_t)op->dims);
@@ -71,8 +88,8 @@ static bool shape_tensor(ef_workload *w, const ef_operand *op, int einsum,
         extent[d] = hi - lo + 1 - before[d] - after[d];
         if (extent[d] < 1) {
             assert(ps); /* an unpadded range holds at least one position */
-            char path[EF_MAX_NAME + 32];
-            snprintf(path, sizeof path, "padding.%s[%d]", t->name, d);
+            snprintf(leaf, sizeof leaf, "padding.%s[%d]", t->name, d);
+            key_path(s, leaf, path, sizeof path);
             snprintf(msg, sizeof msg,
                      "padding %lld before + %lld after leaves no stored element: "
                      "dimension %d of %s covers only %lld positions",
@@ -87,7 +104,8 @@ static bool shape_tensor(ef_workload *w, const ef_operand *op, int einsum,
             words > EF_MAX_TENSOR_WORDS) {
             snprintf(msg, sizeof msg, "tensor %s has more than %llu elements",
                      t->name, (unsigned long long)EF_MAX_TENSOR_WORDS);
-            add_loc_diag(diags, w->einsums[einsum].loc, "einsums", NULL, msg);
+            add_loc_diag(diags, w->einsums[einsum].loc,
+                         einsum_path(s, einsum, path, sizeof path), NULL, msg);
             return false;
         }
     }
@@ -110,7 +128,8 @@ static bool shape_tensor(ef_workload *w, const ef_operand *op, int einsum,
         snprintf(msg, sizeof msg,
                  "tensor %s has a different shape here than where it first appears",
                  t->name);
-        add_loc_diag(diags, w->einsums[einsum].loc, "einsums", NULL, msg);
+        add_loc_diag(diags, w->einsums[einsum].loc,
+                     einsum_path(s, einsum, path, sizeof path), NULL, msg);
         return false;
     }
     return true;
@@ -121,7 +140,7 @@ static bool check_names(ef_workload *w, ef_diags *diags) {
     const char *names[EF_MAX_TENSORS * 4];
     for (int t = 0; t < w->tensor_count; t++) names[t] = w->tensors[t].name;
     bool ok = true;
-    char msg[400], hint[100];
+    char msg[400], hint[100], path[EF_MAX_KEY_PATH + 16];
     for (int i = 0; i < s->precision_count + s->padding_count; i++) {
         bool is_prec = i < s->precision_count;
         const char *tn = is_prec ? s->precisions[i].tensor
@@ -136,7 +155,8 @@ static bool check_names(ef_workload *w, ef_diags *diags) {
             len += (size_t)snprintf(msg + len, sizeof msg - len, "%s%s", t ? ", " : "",
                                     names[t]);
         if (sug) snprintf(hint, sizeof hint, "did you mean \"%s\"?", sug);
-        add_loc_diag(diags, loc, is_prec ? "precision" : "padding",
+        add_loc_diag(diags, loc,
+                     key_path(s, is_prec ? "precision" : "padding", path, sizeof path),
                      sug ? hint : NULL, msg);
         ok = false;
     }
@@ -146,7 +166,8 @@ static bool check_names(ef_workload *w, ef_diags *diags) {
         if (!used) {
             snprintf(msg, sizeof msg, "rank %s is declared but no Einsum indexes it",
                      w->rank_names[r]);
-            add_loc_diag(diags, s->ranks[r].loc, "ranks", NULL, msg);
+            add_loc_diag(diags, s->ranks[r].loc, key_path(s, "ranks", path, sizeof path),
+                         NULL, msg);
             ok = false;
         }
     }
@@ -159,7 +180,9 @@ ef_workload *ef_einsum_build(const ef_workload_spec *spec, ef_diags *diags) {
     w->spec = spec;
     snprintf(w->name, EF_MAX_NAME, "%s", spec->name);
     if (spec->rank_count > EF_MAX_RANKS) {
-        ef_diags_add(diags, spec->file, spec->loc.line, spec->loc.col, "ranks",
+        char path[EF_MAX_KEY_PATH + 16];
+        ef_diags_add(diags, spec->file, spec->loc.line, spec->loc.col,
+                     key_path(spec, "ranks", path, sizeof path),
                      NULL, NULL, "at most %d ranks are supported, found %d",
                      EF_MAX_RANKS, spec->rank_count);
         free(w);
@@ -183,12 +206,10 @@ ef_workload *ef_einsum_build(const ef_workload_spec *spec, ef_diags *diags) {
         w->einsum_count = e + 1;
         ef_tensor *out = &w->tensors[es->output.tensor];
         if (out->producer >= 0) {
-            char msg[160];
-            snprintf(msg, sizeof msg, "tensor %s is already written by einsums[%d]",
-                     out->name, out->producer);
-            char path[32];
-            snprintf(path, sizeof path, "einsums[%d]", e);
-            add_loc_diag(diags, es->loc, path, NULL, msg);
+            char msg[160], path[EF_MAX_KEY_PATH];
+            snprintf(msg, sizeof msg, "tensor %s is already written by %s", out->name,
+                     einsum_path(spec, out->producer, path, sizeof path));
+            add_loc_diag(diags, es->loc, einsum_path(spec, e, path, sizeof path), NULL, msg);
             ok = false;
         }
         out->producer = e;

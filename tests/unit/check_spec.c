@@ -309,6 +309,10 @@ static const struct {
      "F:4:15: error: padding.I[0]: expected a non-negative integer or a pair "
      "[before, after], found a mapping",
      NULL},
+    /* the word batch is a bound only in network files */
+    {'w', "name: w\neinsums: [\"O[n] += I[n]\"]\nranks: {N: batch}\n",
+     "F:3:12: error: ranks.N: expected a positive integer, found \"batch\"",
+     NULL},
     {'w', "name: w\neinsum: [\"O[p] += I[p]\"]\nranks: {P: 4}\n",
      "F:2:1: error: unknown key \"einsum\"", "did you mean \"einsums\"?"},
     /* mapping with both mapping and mappings */
@@ -680,6 +684,10 @@ START_TEST(workload_values) {
     ck_assert_ptr_eq(w->einsums[0].loc.file, w->file);
     ck_assert_str_eq(w->einsums[1].text, "MX[p] max= QK[m,p]");
     ck_assert_int_eq(w->einsums[1].loc.col, 5);
+    ck_assert_str_eq(w->path, "");
+    ck_assert_str_eq(w->einsums[0].path, "einsums[0]");
+    ck_assert_str_eq(w->einsums[1].path, "einsums[1]");
+    ck_assert(!w->ranks[0].is_batch);
     ck_assert_int_eq(w->rank_count, 3);
     ck_assert_str_eq(w->ranks[0].name, "M");
     ck_assert_uint_eq(w->ranks[0].bound, 128);
