@@ -1,6 +1,6 @@
-/* einflow spec stage — loads and validates the three YAML inputs
- * (architecture, workload, mapping) into plain structs. Every later
- * stage sees only these structs, never a YAML node.
+/* einflow spec stage — loads and validates the YAML inputs
+ * (architecture, workload or network, mapping) into plain structs.
+ * Every later stage sees only these structs, never a YAML node.
  *
  * Ownership: each ef_*_spec returned by a loader is owned by the caller
  * and freed with the matching _destroy (NULL accepted). Strings inside
@@ -178,18 +178,52 @@ typedef struct {
     ef_loc loc;
 } ef_mapping_spec;
 
+/* ---------- network ---------- */
+
+/* One layer of a network file. */
+typedef struct {
+    ef_workload_spec *workload;  /* owned: the layer as a workload; its
+                                    file is the network file, its name
+                                    the layer name, its path
+                                    "layers[k]"; ef_einsum_build takes
+                                    it like any workload spec            */
+    uint64_t count;              /* identical repeats of this layer (>= 1) */
+    ef_loc loc;                  /* the layer's entry                    */
+} ef_layer_spec;
+
+typedef struct {
+    char *file;
+    char name[EF_MAX_NAME];
+    uint64_t batch;              /* the batch size in use: the override,
+                                    else the file's, else 1              */
+    ef_layer_spec *layers;       /* layer_count entries, in file order   */
+    int layer_count;             /* 1 .. EF_MAX_LAYERS                   */
+    ef_loc loc;
+} ef_network_spec;
+
 /* Loaders: return NULL and add diagnostics on any error (they collect
  * as many as they can before giving up). */
 ef_arch_spec *ef_spec_load_arch(const char *path, ef_diags *diags);
 ef_workload_spec *ef_spec_load_workload(const char *path, ef_diags *diags);
 ef_mapping_spec *ef_spec_load_mapping(const char *path, ef_diags *diags);
 
+/* Loads a network file, or a plain workload file as a network of one
+ * layer (count 1, named as the workload). batch: 0 keeps the file's
+ * batch; > 0 overrides it (every rank bound written `batch` takes it).
+ * NULL with located diagnostics on any error. The layers' workloads
+ * are owned by the network and live until ef_network_spec_destroy. */
+ef_network_spec *ef_spec_load_network(const char *path, uint64_t batch,
+                                      ef_diags *diags);
+
 void ef_arch_spec_destroy(ef_arch_spec *a);
 void ef_workload_spec_destroy(ef_workload_spec *w);
 void ef_mapping_spec_destroy(ef_mapping_spec *m);
+/* Frees the network and every layer's workload spec (NULL accepted). */
+void ef_network_spec_destroy(ef_network_spec *n);
 
 /* Which kind of file this is, judged by its top-level keys; used by
- * `einflow validate`. Returns 'a', 'w', 'm' or 0 (with a diagnostic). */
+ * `einflow validate`. Returns 'a' (architecture), 'n' (network: has
+ * layers), 'w' (workload), 'm' (mapping) or 0 (with a diagnostic). */
 char ef_spec_sniff(const char *path, ef_diags *diags);
 
 /* The source line `line` (1-based) of file, malloc'd, or NULL. */

@@ -173,8 +173,9 @@ bool yt_u64_or_word(yt_doc *d, const yt_node *n, const char *path,
         n->kind == YT_SCALAR ? ef_suggest(n->text, &word, 1) : NULL;
     if (best)
         snprintf(hint, sizeof hint, "did you mean \"%s\"?", best);
-    yt_error(d, n, path, best ? hint : NULL, "expected %s or %s, found %s",
-             want, word, yt_describe(n, found, sizeof found));
+    yt_error(d, n, path, best ? hint : NULL,
+             "expected %s or the word %s, found %s", want, word,
+             yt_describe(n, found, sizeof found));
     return false;
 }
 

@@ -366,7 +366,8 @@ static const struct {
     /* sniffing */
     {'s', "foo: 1\n",
      "F: error: cannot tell what this file is: expected top-level key levels "
-     "(architecture), einsums (workload) or mapping (mapping)",
+     "(architecture), einsums (workload), layers (network) or mapping "
+     "(mapping)",
      NULL},
     {'s', "name: a\nlevels: [\n",
      "F:3:1: error: invalid YAML: did not find expected node content",
@@ -847,6 +848,7 @@ START_TEST(sniff_kinds) {
         {"name: w\neinsums: []\n", 'w'},
         {"mapping: []\n", 'm'},
         {"mappings: []\n", 'm'},
+        {"name: n\nlayers: []\n", 'n'},
     };
     for (size_t i = 0; i < LEN(cases); i++) {
         char *p = ut_write_temp(cases[i].yaml);
