@@ -171,7 +171,10 @@ bool yt_u64_or_word(yt_doc *d, const yt_node *n, const char *path,
     describe_u64_range(want, sizeof want, min, max, too_big);
     const char *best =
         n->kind == YT_SCALAR ? ef_suggest(n->text, &word, 1) : NULL;
-    if (best)
+    if (best && n->quoted && strcmp(n->text, word) == 0)
+        snprintf(hint, sizeof hint, "write %s without quotes: quoted, it is a string",
+                 word);
+    else if (best)
         snprintf(hint, sizeof hint, "did you mean \"%s\"?", best);
     yt_error(d, n, path, best ? hint : NULL,
              "expected %s or the word %s, found %s", want, word,
