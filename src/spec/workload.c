@@ -6,7 +6,6 @@
  * The readers of the shared keys (spec/workload.h) also serve the
  * layers of network files (network.c). */
 #include <assert.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +33,17 @@ static const yt_key workload_keys[] = {
     WL_KEY_PADDING,
 };
 
+/* Key paths kept in a spec are short by construction
+ * ("layers[511].einsums[31]" at most); a longer one would only lose its
+ * tail, which the line and column still make up for. */
+static void keep_path(char out[EF_MAX_KEY_PATH], const char *path) {
+    size_t n = strlen(path);
+    if (n >= EF_MAX_KEY_PATH)
+        n = EF_MAX_KEY_PATH - 1;
+    memcpy(out, path, n);
+    out[n] = '\0';
+}
+
 ef_workload_spec *wl_create(yt_doc *d, const char *parent) {
     ef_workload_spec *w = calloc(1, sizeof *w);
     if (!w || !(w->file = yt_strdup(d->file))) {
@@ -41,7 +51,7 @@ ef_workload_spec *wl_create(yt_doc *d, const char *parent) {
         free(w);
         return NULL;
     }
-    snprintf(w->path, sizeof w->path, "%s", parent);
+    keep_path(w->path, parent);
     w->default_bits = 8;
     return w;
 }
@@ -73,7 +83,7 @@ void wl_load_einsum(yt_doc *d, const yt_node *n, const char *path,
     e->loc = yt_loc(w->file, n);
     if (n->quoted)
         e->loc.col++;
-    snprintf(e->path, sizeof e->path, "%s", path);
+    keep_path(e->path, path);
     w->einsum_count++;
 }
 
