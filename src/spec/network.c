@@ -124,7 +124,10 @@ static void load_layer(net_ctx *c, const yt_node *n, int index) {
     ef_workload_spec *w = wl_create(c->doc, lp);
     if (!w)
         return;
-    ef_layer_spec *l = &net->layers[net->layer_count++];
+    /* layers[index] even after a failed allocation above, so that
+     * names[j] and layers[j] always describe the same entry */
+    ef_layer_spec *l = &net->layers[index];
+    net->layer_count = index + 1;
     l->workload = w;
     l->count = 1;
     l->loc = yt_loc(net->file, n);
