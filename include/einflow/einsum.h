@@ -63,7 +63,13 @@ typedef struct {
     int dims;
     int64_t extent[EF_MAX_DIMS];  /* stored words per dimension          */
     int64_t offset[EF_MAX_DIMS];  /* stored index = expression - offset  */
+    /* Zero padding in positions of the index expression: pad_before
+     * below the stored range (offset = lowest index + pad_before),
+     * pad_after above it; pad is their sum, 0 iff the dimension is not
+     * padded at all. */
     int64_t pad[EF_MAX_DIMS];
+    int64_t pad_before[EF_MAX_DIMS];
+    int64_t pad_after[EF_MAX_DIMS];
     uint64_t words;               /* product of extents                  */
     int producer;                 /* einsum writing it, -1 for inputs    */
 } ef_tensor;

@@ -1,6 +1,6 @@
-/* einflow spec stage — loads and validates the three YAML inputs
- * (architecture, workload, mapping) into plain structs. Every later
- * stage sees only these structs, never a YAML node.
+/* einflow spec stage — loads and validates the YAML inputs
+ * (architecture, workload or network, mapping) into plain structs.
+ * Every later stage sees only these structs, never a YAML node.
  *
  * Ownership: each ef_*_spec returned by a loader is owned by the caller
  * and freed with the matching _destroy (NULL accepted). Strings inside
@@ -87,6 +87,8 @@ typedef struct {
 typedef struct {
     char name[EF_MAX_NAME];      /* as written, e.g. "P"                 */
     uint64_t bound;
+    bool is_batch;               /* written as the word batch (network
+                                    files): bound is the batch size      */
     ef_loc loc;
 } ef_rank_spec;
 
@@ -99,17 +101,30 @@ typedef struct {
 typedef struct {
     char tensor[EF_MAX_NAME];
     int dims;
-    int64_t amount[EF_MAX_DIMS]; /* symmetric padding per dimension      */
-    ef_loc loc;
+    /* Zero padding per dimension, in positions of the index expression:
+     * `before` lie below the stored range, `after` above it. An integer
+     * in the file sets both; a pair [before, after] sets each. */
+    int64_t before[EF_MAX_DIMS];
+    int64_t after[EF_MAX_DIMS];
+    ef_loc loc;                  /* the tensor's key in padding          */
 } ef_padding_spec;
 
 typedef struct {
     char *text;                  /* e.g. "O[p] += I[p+r] * W[r]"         */
     ef_loc loc;                  /* where the string starts              */
+    char path[EF_MAX_KEY_PATH];  /* its key path: "einsums[1]" in a
+                                    workload file, "layers[6].einsum" in
+                                    a network file                       */
 } ef_einsum_text;
 
+/* A workload: from a workload file, or one layer of a network file
+ * (then file is the network file, name the layer's name, and every loc
+ * points into the network file). */
 typedef struct {
     char *file;
+    char path[EF_MAX_KEY_PATH];  /* key path of the workload in its file,
+                                    for diagnostics: "" for a workload
+                                    file, "layers[6]" for a layer        */
     char name[EF_MAX_NAME];
     ef_einsum_text einsums[EF_MAX_EINSUMS];
     int einsum_count;
@@ -221,6 +236,18 @@ typedef struct {
     ef_fill fill;
     ef_loc loc;
 } ef_slot_spec;
+/* ---------- network ---------- */
+
+/* One layer of a network file. */
+typedef struct {
+    ef_workload_spec *workload;  /* owned: the layer as a workload; its
+                                    file is the network file, its name
+                                    the layer name, its path
+                                    "layers[k]"; ef_einsum_build takes
+                                    it like any workload spec            */
+    uint64_t count;              /* identical repeats of this layer (>= 1) */
+    ef_loc loc;                  /* the layer's entry                    */
+} ef_layer_spec;
 
 typedef struct {
     char *file;
@@ -235,6 +262,16 @@ typedef struct {
     uint32_t pe_temporal;        /* roles that may loop inside the PE    */
     ef_loc loc;
 } ef_dataflow_spec;
+
+typedef struct {
+    char *file;
+    char name[EF_MAX_NAME];
+    uint64_t batch;              /* the batch size in use: the override,
+                                    else the file's, else 1              */
+    ef_layer_spec *layers;       /* layer_count entries, in file order   */
+    int layer_count;             /* 1 .. EF_MAX_LAYERS                   */
+    ef_loc loc;
+} ef_network_spec;
 
 /* Loaders: return NULL and add diagnostics on any error (they collect
  * as many as they can before giving up). */
@@ -255,14 +292,24 @@ const char *ef_spec_builtin_dataflow_text(const char *name);
 void ef_dataflow_spec_destroy(ef_dataflow_spec *d);
 const char *ef_rank_role_name(ef_rank_role r);
 const char *ef_operand_role_name(ef_operand_role r);
+/* Loads a network file, or a plain workload file as a network of one
+ * layer (count 1, named as the workload). batch: 0 keeps the file's
+ * batch; > 0 overrides it (every rank bound written `batch` takes it).
+ * NULL with located diagnostics on any error. The layers' workloads
+ * are owned by the network and live until ef_network_spec_destroy. */
+ef_network_spec *ef_spec_load_network(const char *path, uint64_t batch,
+                                      ef_diags *diags);
 
 void ef_arch_spec_destroy(ef_arch_spec *a);
 void ef_workload_spec_destroy(ef_workload_spec *w);
 void ef_mapping_spec_destroy(ef_mapping_spec *m);
+/* Frees the network and every layer's workload spec (NULL accepted). */
+void ef_network_spec_destroy(ef_network_spec *n);
 
 /* Which kind of file this is, judged by its top-level keys; used by
- * `einflow validate`. Returns 'a' (architecture), 'w' (workload), 'm'
- * (mapping), 'd' (dataflow template) or 0 (with a diagnostic). */
+ * `einflow validate`. Returns 'a' (architecture), 'n' (network: has
+ * layers), 'w' (workload), 'm' (mapping), 'd' (dataflow template) or 0
+ * (with a diagnostic). */
 char ef_spec_sniff(const char *path, ef_diags *diags);
 
 /* The source line `line` (1-based) of file, malloc'd, or NULL. */

@@ -1,6 +1,6 @@
 /* `einflow validate FILE...`: loads each file as what its top-level
- * keys say it is, and reports every problem found. A workload is also
- * parsed down to its Einsums. Mappings are checked for shape here; their
+ * keys say it is, and reports every problem found. A workload, and
+ * every layer of a network, is also parsed down to its Einsums. Mappings are checked for shape here; their
  * legality needs an architecture and a workload (use `einflow run`). */
 #include "cli/cli.h"
 #include "einflow/einsum.h"
@@ -12,9 +12,9 @@
 int ef_cli_validate(int argc, char **argv) {
     if (argc < 1 || !strcmp(argv[0], "-h") || !strcmp(argv[0], "--help")) {
         fputs("usage: einflow validate FILE.yaml...\n\n"
-              "Checks architecture, workload, mapping and dataflow template files\n"
-              "and prints every problem with file:line:col. Exit status 0 when all\n"
-              "are valid.\n",
+              "Checks architecture, workload, network, mapping and dataflow\n"
+              "template files and prints every problem with file:line:col. Exit\n"
+              "status 0 when all are valid.\n",
               argc < 1 ? stderr : stdout);
         return argc < 1 ? EF_EXIT_USAGE : EF_EXIT_OK;
     }
@@ -39,6 +39,21 @@ int ef_cli_validate(int argc, char **argv) {
             ok = w != NULL;
             ef_workload_destroy(w);
             ef_workload_spec_destroy(ws);
+        } else if (kind == 'n') {
+            ef_network_spec *n = ef_spec_load_network(argv[i], 0, d);
+            ok = n != NULL;
+            uint64_t repeats = 0;
+            /* every layer, even after a bad one: each error at its line */
+            for (int l = 0; n && l < n->layer_count; l++) {
+                ef_workload *w = ef_einsum_build(n->layers[l].workload, d);
+                ok &= w != NULL;
+                repeats += n->layers[l].count;
+                ef_workload_destroy(w);
+            }
+            if (ok) printf("%s: ok (network %s: %d layer%s, %llu with repeats, batch %llu)\n",
+                           argv[i], n->name, n->layer_count, n->layer_count == 1 ? "" : "s",
+                           (unsigned long long)repeats, (unsigned long long)n->batch);
+            ef_network_spec_destroy(n);
         } else if (kind == 'm') {
             ef_mapping_spec *m = ef_spec_load_mapping(argv[i], d);
             if (m) printf("%s: ok (mapping for %d Einsum%s)\n", argv[i], m->mapping_count,

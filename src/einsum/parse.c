@@ -43,8 +43,15 @@ static void fail(parser *p, size_t at, const char *fmt, const char *arg) {
     if (src && p->loc.col > 0 && (size_t)p->loc.col <= strlen(src) &&
         src[p->loc.col - 1] != '"' && src[p->loc.col - 1] != '\'')
         col--; /* unquoted scalar */
-    char path[32];
-    snprintf(path, sizeof path, "einsums[%d]", p->w->einsum_count);
+    /* The spec knows where the string sits ("layers[6].einsum" in a
+     * network file); a workload built by hand has only its index. */
+    const ef_workload_spec *spec = p->w->spec;
+    char path[EF_MAX_KEY_PATH];
+    if (spec && p->w->einsum_count < spec->einsum_count &&
+        spec->einsums[p->w->einsum_count].path[0])
+        snprintf(path, sizeof path, "%s", spec->einsums[p->w->einsum_count].path);
+    else
+        snprintf(path, sizeof path, "einsums[%d]", p->w->einsum_count);
     ef_diags_add(p->diags, p->loc.file ? p->loc.file : "<einsum>",
                  p->loc.line, col, path, NULL, src, "%s", msg);
     free(src);

@@ -3,6 +3,7 @@
  * the model stage never has to look at text again. */
 #include "einflow/einsum.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,42 +38,74 @@ static void add_loc_diag(ef_diags *d, ef_loc loc, const char *path,
     free(src);
 }
 
-/* Shapes a tensor from one operand; later uses must agree with it. */
+/* Key paths in the spec's file, for diagnostics: under the spec's own
+ * path, so "padding" in a workload file is "layers[3].padding" in a
+ * network file. */
+static const char *key_path(const ef_workload_spec *s, const char *key,
+                            char *buf, size_t size) {
+    snprintf(buf, size, "%s%s%s", s->path, s->path[0] ? "." : "", key);
+    return buf;
+}
+
+static const char *einsum_path(const ef_workload_spec *s, int e, char *buf,
+                               size_t size) {
+    if (s->einsums[e].path[0]) snprintf(buf, size, "%s", s->einsums[e].path);
+    else snprintf(buf, size, "einsums[%d]", e);
+    return buf;
+}
+
+/* Shapes a tensor from one operand; later uses must agree with it.
+ * Each dimension stores the range its index expression covers, less
+ * the padding on either side: the window p*2+r of a stride-2 7x7 conv
+ * with 112 outputs covers 229 positions, and [3, 2] leaves 224. */
 static bool shape_tensor(ef_workload *w, const ef_operand *op, int einsum,
                          ef_diags *diags) {
     ef_tensor *t = &w->tensors[op->tensor];
     const ef_workload_spec *s = w->spec;
-    char msg[256];
-    int64_t extent[EF_MAX_DIMS], offset[EF_MAX_DIMS], pad[EF_MAX_DIMS] = {0};
+    char msg[256], leaf[EF_MAX_NAME + 32], path[EF_MAX_KEY_PATH + EF_MAX_NAME + 40];
+    int64_t extent[EF_MAX_DIMS], offset[EF_MAX_DIMS];
+    int64_t before[EF_MAX_DIMS] = {0}, after[EF_MAX_DIMS] = {0};
+    const ef_padding_spec *ps = NULL;
     for (int pi = 0; pi < s->padding_count; pi++)
-        if (strcmp(s->paddings[pi].tensor, t->name) == 0) {
-            if (s->paddings[pi].dims != op->dims) {
-                snprintf(msg, sizeof msg,
-                         "expected %d padding amounts (one per dimension of %s), found %d",
-                         op->dims, t->name, s->paddings[pi].dims);
-                add_loc_diag(diags, s->paddings[pi].loc, "padding", NULL, msg);
-                return false;
-            }
-            memcpy(pad, s->paddings[pi].amount, sizeof(int64_t) * (size_t)op->dims);
+        if (strcmp(s->paddings[pi].tensor, t->name) == 0) ps = &s->paddings[pi];
+    if (ps) {
+        if (ps->dims != op->dims) {
+            snprintf(msg, sizeof msg,
+                     "expected %d padding amounts (one per dimension of %s), found %d",
+                     op->dims, t->name, ps->dims);
+            snprintf(leaf, sizeof leaf, "padding.%s", t->name);
+            add_loc_diag(diags, ps->loc, key_path(s, leaf, path, sizeof path), NULL, msg);
+            return false;
         }
+        memcpy(before, ps->before, sizeof(int64_t) * (size_t)op->dims);
+        memcpy(after, ps->after, sizeof(int64_t) * (size_t)op->dims);
+    }
     uint64_t words = 1;
     for (int d = 0; d < op->dims; d++) {
         int64_t lo, hi;
         affine_range(w, &op->index[d], &lo, &hi);
-        offset[d] = lo + pad[d];
-        extent[d] = hi - lo + 1 - 2 * pad[d];
+        offset[d] = lo + before[d];
+        extent[d] = hi - lo + 1 - before[d] - after[d];
         if (extent[d] < 1) {
+            assert(ps); /* an unpadded range holds at least one position */
+            snprintf(leaf, sizeof leaf, "padding.%s[%d]", t->name, d);
+            key_path(s, leaf, path, sizeof path);
             snprintf(msg, sizeof msg,
-                     "padding %lld on dimension %d of %s leaves no stored elements",
-                     (long long)pad[d], d, t->name);
-            add_loc_diag(diags, w->einsums[einsum].loc, "padding", NULL, msg);
+                     "padding %lld before + %lld after leaves no stored element: "
+                     "dimension %d of %s covers only %lld positions",
+                     (long long)before[d], (long long)after[d], d, t->name,
+                     (long long)(hi - lo + 1));
+            add_loc_diag(diags, ps->loc, path,
+                         "padding counts positions of the index expression and "
+                         "must leave at least one", msg);
             return false;
         }
         if (!ef_mul_u64(words, (uint64_t)extent[d], &words) ||
             words > EF_MAX_TENSOR_WORDS) {
             snprintf(msg, sizeof msg, "tensor %s has more than %llu elements",
                      t->name, (unsigned long long)EF_MAX_TENSOR_WORDS);
-            add_loc_diag(diags, w->einsums[einsum].loc, "einsums", NULL, msg);
+            add_loc_diag(diags, w->einsums[einsum].loc,
+                         einsum_path(s, einsum, path, sizeof path), NULL, msg);
             return false;
         }
     }
@@ -80,7 +113,11 @@ static bool shape_tensor(ef_workload *w, const ef_operand *op, int einsum,
         t->dims = op->dims;
         memcpy(t->extent, extent, sizeof extent);
         memcpy(t->offset, offset, sizeof offset);
-        memcpy(t->pad, pad, sizeof pad);
+        for (int d = 0; d < op->dims; d++) {
+            t->pad_before[d] = before[d];
+            t->pad_after[d] = after[d];
+            t->pad[d] = before[d] + after[d];
+        }
         t->words = words;
         return true;
     }
@@ -91,7 +128,8 @@ static bool shape_tensor(ef_workload *w, const ef_operand *op, int einsum,
         snprintf(msg, sizeof msg,
                  "tensor %s has a different shape here than where it first appears",
                  t->name);
-        add_loc_diag(diags, w->einsums[einsum].loc, "einsums", NULL, msg);
+        add_loc_diag(diags, w->einsums[einsum].loc,
+                     einsum_path(s, einsum, path, sizeof path), NULL, msg);
         return false;
     }
     return true;
@@ -102,7 +140,7 @@ static bool check_names(ef_workload *w, ef_diags *diags) {
     const char *names[EF_MAX_TENSORS * 4];
     for (int t = 0; t < w->tensor_count; t++) names[t] = w->tensors[t].name;
     bool ok = true;
-    char msg[400], hint[100];
+    char msg[400], hint[100], path[EF_MAX_KEY_PATH + 16];
     for (int i = 0; i < s->precision_count + s->padding_count; i++) {
         bool is_prec = i < s->precision_count;
         const char *tn = is_prec ? s->precisions[i].tensor
@@ -117,7 +155,8 @@ static bool check_names(ef_workload *w, ef_diags *diags) {
             len += (size_t)snprintf(msg + len, sizeof msg - len, "%s%s", t ? ", " : "",
                                     names[t]);
         if (sug) snprintf(hint, sizeof hint, "did you mean \"%s\"?", sug);
-        add_loc_diag(diags, loc, is_prec ? "precision" : "padding",
+        add_loc_diag(diags, loc,
+                     key_path(s, is_prec ? "precision" : "padding", path, sizeof path),
                      sug ? hint : NULL, msg);
         ok = false;
     }
@@ -127,7 +166,8 @@ static bool check_names(ef_workload *w, ef_diags *diags) {
         if (!used) {
             snprintf(msg, sizeof msg, "rank %s is declared but no Einsum indexes it",
                      w->rank_names[r]);
-            add_loc_diag(diags, s->ranks[r].loc, "ranks", NULL, msg);
+            add_loc_diag(diags, s->ranks[r].loc, key_path(s, "ranks", path, sizeof path),
+                         NULL, msg);
             ok = false;
         }
     }
@@ -140,7 +180,9 @@ ef_workload *ef_einsum_build(const ef_workload_spec *spec, ef_diags *diags) {
     w->spec = spec;
     snprintf(w->name, EF_MAX_NAME, "%s", spec->name);
     if (spec->rank_count > EF_MAX_RANKS) {
-        ef_diags_add(diags, spec->file, spec->loc.line, spec->loc.col, "ranks",
+        char path[EF_MAX_KEY_PATH + 16];
+        ef_diags_add(diags, spec->file, spec->loc.line, spec->loc.col,
+                     key_path(spec, "ranks", path, sizeof path),
                      NULL, NULL, "at most %d ranks are supported, found %d",
                      EF_MAX_RANKS, spec->rank_count);
         free(w);
@@ -164,12 +206,10 @@ ef_workload *ef_einsum_build(const ef_workload_spec *spec, ef_diags *diags) {
         w->einsum_count = e + 1;
         ef_tensor *out = &w->tensors[es->output.tensor];
         if (out->producer >= 0) {
-            char msg[160];
-            snprintf(msg, sizeof msg, "tensor %s is already written by einsums[%d]",
-                     out->name, out->producer);
-            char path[32];
-            snprintf(path, sizeof path, "einsums[%d]", e);
-            add_loc_diag(diags, es->loc, path, NULL, msg);
+            char msg[160], path[EF_MAX_KEY_PATH];
+            snprintf(msg, sizeof msg, "tensor %s is already written by %s", out->name,
+                     einsum_path(spec, out->producer, path, sizeof path));
+            add_loc_diag(diags, es->loc, einsum_path(spec, e, path, sizeof path), NULL, msg);
             ok = false;
         }
         out->producer = e;

@@ -1,5 +1,5 @@
-/* einflow spec stage — tells the three spec files apart by their
- * top-level keys, so that `einflow validate` can take any of them. */
+/* einflow spec stage — tells the spec files apart by their top-level
+ * keys, so that `einflow validate` can take any of them. */
 #include "spec/ytree.h"
 
 char ef_spec_sniff(const char *path, ef_diags *diags) {
@@ -13,6 +13,8 @@ char ef_spec_sniff(const char *path, ef_diags *diags) {
         const yt_node *root = d->root;
         if (yt_map_key(root, "levels"))
             kind = 'a';
+        else if (yt_map_key(root, "layers"))
+            kind = 'n';
         else if (yt_map_key(root, "einsums"))
             kind = 'w';
         else if (yt_map_key(root, "mapping") || yt_map_key(root, "mappings"))
@@ -22,8 +24,9 @@ char ef_spec_sniff(const char *path, ef_diags *diags) {
         else
             yt_error(d, NULL, "", NULL,
                      "cannot tell what this file is: expected top-level key "
-                     "levels (architecture), einsums (workload), mapping "
-                     "(mapping) or dataflow (dataflow template)");
+                     "levels (architecture), einsums (workload), layers "
+                     "(network), mapping (mapping) or dataflow (dataflow "
+                     "template)");
     }
     if (mine && kind == 0) {
         for (size_t i = 0; i < mine->count; i++) {

@@ -1,11 +1,15 @@
 /* einflow spec stage — the workload YAML: Einsum texts (parsed later by
  * einsum/), rank bounds, precisions and padding. Only what this file
  * alone can tell is checked here; whether a rank is used or a tensor
- * exists is the einsum stage's business, located with the locs kept. */
+ * exists is the einsum stage's business, located with the locs kept.
+ *
+ * The readers of the shared keys (spec/workload.h) also serve the
+ * layers of network files (network.c). */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "spec/ytree.h"
+#include "spec/workload.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -22,71 +26,111 @@ static const yt_key workload_keys[] = {
     {.name = "description", .type = YT_T_STR, .doc = "free text, ignored"},
     {.name = "einsums", .type = YT_T_SEQ, .required = true,
      .doc = "Einsums, in order; later ones may read earlier outputs"},
-    {.name = "ranks", .type = YT_T_MAP, .required = true,
-     .doc = "RANK: bound for every rank the Einsums iterate"},
-    {.name = "precision", .type = YT_T_MAP,
-     .doc = "TENSOR: bits per element"},
+    WL_KEY_RANKS("bound"),
+    WL_KEY_PRECISION,
     {.name = "default_precision", .type = YT_T_INT, .min = 1, .max = 64,
      .def = 8, .unit = "bits", .doc = "bits of tensors not in precision"},
-    {.name = "padding", .type = YT_T_MAP,
-     .doc = "TENSOR: [pad per dimension], symmetric"},
+    WL_KEY_PADDING,
 };
 
-static void load_einsums(yt_doc *d, const yt_node *seq, ef_workload_spec *w) {
+/* Key paths kept in a spec are short by construction
+ * ("layers[511].einsums[31]" at most); a longer one would only lose its
+ * tail, which the line and column still make up for. */
+static void keep_path(char out[EF_MAX_KEY_PATH], const char *path) {
+    size_t n = strlen(path);
+    if (n >= EF_MAX_KEY_PATH)
+        n = EF_MAX_KEY_PATH - 1;
+    memcpy(out, path, n);
+    out[n] = '\0';
+}
+
+ef_workload_spec *wl_create(yt_doc *d, const char *parent) {
+    ef_workload_spec *w = calloc(1, sizeof *w);
+    if (!w || !(w->file = yt_strdup(d->file))) {
+        yt_oom(d);
+        free(w);
+        return NULL;
+    }
+    keep_path(w->path, parent);
+    w->default_bits = 8;
+    return w;
+}
+
+/* ---------- Einsums ---------- */
+
+void wl_load_einsum(yt_doc *d, const yt_node *n, const char *path,
+                    ef_workload_spec *w) {
+    char found[96];
+    const char *text = NULL;
+    assert(w->einsum_count < EF_MAX_EINSUMS); /* callers check lengths */
+    if (n->kind == YT_SCALAR && !n->bad && n->len == 0) {
+        yt_error(d, n, path, NULL,
+                 "expected an Einsum such as \"O[p] += I[p+r] * W[r]\", "
+                 "found %s",
+                 yt_describe(n, found, sizeof found));
+        return;
+    }
+    if (!yt_str(d, n, path, &text))
+        return;
+    ef_einsum_text *e = &w->einsums[w->einsum_count];
+    e->text = yt_strdup(text);
+    if (!e->text) {
+        yt_oom(d);
+        return;
+    }
+    /* einsum/ reports columns as loc.col + offset into the text, so
+     * the loc is the first character, past any opening quote. */
+    e->loc = yt_loc(w->file, n);
+    if (n->quoted)
+        e->loc.col++;
+    keep_path(e->path, path);
+    w->einsum_count++;
+}
+
+void wl_load_einsums(yt_doc *d, const yt_node *seq, const char *path,
+                     ef_workload_spec *w) {
     if (seq->count == 0) {
-        yt_error(d, seq, "einsums", NULL,
+        yt_error(d, seq, path, NULL,
                  "expected at least one Einsum, found an empty sequence");
         return;
     }
     if (seq->count > EF_MAX_EINSUMS) {
-        yt_error(d, seq, "einsums", NULL,
+        yt_error(d, seq, path, NULL,
                  "expected at most %d Einsums, found %zu", EF_MAX_EINSUMS,
                  seq->count);
         return;
     }
     for (size_t i = 0; i < seq->count; i++) {
-        const yt_node *n = seq->items[i];
-        char path[YT_MAX_PATH], found[96];
-        yt_path_index(path, sizeof path, "einsums", i);
-        const char *text = NULL;
-        if (n->kind == YT_SCALAR && !n->bad && n->len == 0) {
-            yt_error(d, n, path, NULL,
-                     "expected an Einsum such as \"O[p] += I[p+r] * W[r]\", "
-                     "found %s",
-                     yt_describe(n, found, sizeof found));
-            continue;
-        }
-        if (!yt_str(d, n, path, &text))
-            continue;
-        ef_einsum_text *e = &w->einsums[w->einsum_count];
-        e->text = yt_strdup(text);
-        if (!e->text) {
-            yt_oom(d);
-            return;
-        }
-        /* einsum/ reports columns as loc.col + offset into the text, so
-         * the loc is the first character, past any opening quote. */
-        e->loc = yt_loc(w->file, n);
-        if (n->quoted)
-            e->loc.col++;
-        w->einsum_count++;
+        char ip[YT_MAX_PATH];
+        yt_path_index(ip, sizeof ip, path, i);
+        wl_load_einsum(d, seq->items[i], ip, w);
     }
 }
 
-static void load_ranks(yt_doc *d, const yt_node *map, ef_workload_spec *w) {
+/* ---------- ranks, precision, padding ---------- */
+
+static void load_ranks(yt_doc *d, const yt_node *map, const char *path,
+                       const uint64_t *batch, ef_workload_spec *w) {
     if (map->count == 0 || map->count > (size_t)MAX_RANK_ENTRIES) {
-        yt_error(d, map, "ranks", NULL,
-                 "expected 1 to %d ranks, found %zu", MAX_RANK_ENTRIES,
-                 map->count);
+        yt_error(d, map, path, NULL, "expected 1 to %d ranks, found %zu",
+                 MAX_RANK_ENTRIES, map->count);
         return;
     }
     for (size_t i = 0; i < map->count; i++) {
         const yt_pair *p = &map->pairs[i];
         ef_rank_spec *r = &w->ranks[w->rank_count];
-        char path[YT_MAX_PATH];
-        yt_path_key(path, sizeof path, "ranks", p->key->text);
-        bool ok = yt_name(d, p->key, "ranks", r->name);
-        ok = yt_u64(d, p->value, path, 1, UINT64_MAX, &r->bound) && ok;
+        char rp[YT_MAX_PATH];
+        yt_path_key(rp, sizeof rp, path, p->key->text);
+        bool ok = yt_name(d, p->key, path, r->name);
+        r->is_batch = false;
+        if (batch) {
+            ok = yt_u64_or_word(d, p->value, rp, 1, UINT64_MAX, "batch",
+                                &r->bound, &r->is_batch) && ok;
+            if (r->is_batch)
+                r->bound = *batch;
+        } else {
+            ok = yt_u64(d, p->value, rp, 1, UINT64_MAX, &r->bound) && ok;
+        }
         if (!ok)
             continue;
         r->loc = yt_loc(w->file, p->key);
@@ -94,22 +138,21 @@ static void load_ranks(yt_doc *d, const yt_node *map, ef_workload_spec *w) {
     }
 }
 
-static void load_precisions(yt_doc *d, const yt_node *map,
+static void load_precisions(yt_doc *d, const yt_node *map, const char *path,
                             ef_workload_spec *w) {
     if (map->count > (size_t)MAX_PRECISIONS) {
-        yt_error(d, map, "precision", NULL,
-                 "expected at most %d tensors, found %zu", MAX_PRECISIONS,
-                 map->count);
+        yt_error(d, map, path, NULL, "expected at most %d tensors, found %zu",
+                 MAX_PRECISIONS, map->count);
         return;
     }
     for (size_t i = 0; i < map->count; i++) {
         const yt_pair *p = &map->pairs[i];
         ef_precision_spec *ps = &w->precisions[w->precision_count];
-        char path[YT_MAX_PATH];
-        yt_path_key(path, sizeof path, "precision", p->key->text);
+        char tp[YT_MAX_PATH];
+        yt_path_key(tp, sizeof tp, path, p->key->text);
         uint64_t bits = 0;
-        bool ok = yt_name(d, p->key, "precision", ps->tensor);
-        ok = yt_u64(d, p->value, path, 1, 64, &bits) && ok;
+        bool ok = yt_name(d, p->key, path, ps->tensor);
+        ok = yt_u64(d, p->value, tp, 1, 64, &bits) && ok;
         if (!ok)
             continue;
         ps->bits = (int)bits;
@@ -118,24 +161,65 @@ static void load_precisions(yt_doc *d, const yt_node *map,
     }
 }
 
-static void load_paddings(yt_doc *d, const yt_node *map, ef_workload_spec *w) {
+/* One dimension's padding: an integer for both sides, or a pair
+ * [before, after] — strided windows overhang one side more than the
+ * other (ResNet-50's conv1 needs [3, 2]). int64_t storage, int32
+ * bounds: real paddings are tiny. */
+static bool load_pad_amount(yt_doc *d, const yt_node *n, const char *path,
+                            int64_t *before, int64_t *after) {
+    uint64_t amount[2] = {0, 0};
+    if (n->bad)
+        return false;
+    if (n->kind == YT_MAP) {
+        yt_error(d, n, path, NULL,
+                 "expected a non-negative integer or a pair [before, "
+                 "after], found a mapping");
+        return false;
+    }
+    if (n->kind == YT_SEQ) {
+        if (n->count != 2) {
+            yt_error(d, n, path, "an integer pads both sides alike",
+                     "expected a pair [before, after], found %zu value%s",
+                     n->count, n->count == 1 ? "" : "s");
+            return false;
+        }
+        bool ok = true;
+        for (size_t side = 0; side < 2; side++) {
+            char sp[YT_MAX_PATH];
+            yt_path_index(sp, sizeof sp, path, side);
+            ok = yt_u64(d, n->items[side], sp, 0, INT32_MAX, &amount[side]) &&
+                 ok;
+        }
+        if (!ok)
+            return false;
+    } else {
+        if (!yt_u64(d, n, path, 0, INT32_MAX, &amount[0]))
+            return false;
+        amount[1] = amount[0];
+    }
+    *before = (int64_t)amount[0];
+    *after = (int64_t)amount[1];
+    return true;
+}
+
+static void load_paddings(yt_doc *d, const yt_node *map, const char *path,
+                          ef_workload_spec *w) {
     if (map->count > (size_t)MAX_PADDINGS) {
-        yt_error(d, map, "padding", NULL,
-                 "expected at most %d tensors, found %zu", MAX_PADDINGS,
-                 map->count);
+        yt_error(d, map, path, NULL, "expected at most %d tensors, found %zu",
+                 MAX_PADDINGS, map->count);
         return;
     }
     for (size_t i = 0; i < map->count; i++) {
         const yt_pair *p = &map->pairs[i];
         const yt_node *v = p->value;
         ef_padding_spec *ps = &w->paddings[w->padding_count];
-        char path[YT_MAX_PATH], found[96];
-        yt_path_key(path, sizeof path, "padding", p->key->text);
-        bool ok = yt_name(d, p->key, "padding", ps->tensor);
+        char tp[YT_MAX_PATH], found[96];
+        yt_path_key(tp, sizeof tp, path, p->key->text);
+        bool ok = yt_name(d, p->key, path, ps->tensor);
         if (v->bad)
             continue;
         if (v->kind != YT_SEQ || v->count == 0 || v->count > EF_MAX_DIMS) {
-            yt_error(d, v, path, NULL,
+            yt_error(d, v, tp, NULL,
                      "expected a sequence of 1 to %d paddings such as "
                      "[0, 1, 1], found %s",
                      EF_MAX_DIMS, yt_describe(v, found, sizeof found));
@@ -143,13 +227,9 @@ static void load_paddings(yt_doc *d, const yt_node *map, ef_workload_spec *w) {
         }
         for (size_t j = 0; j < v->count; j++) {
             char ip[YT_MAX_PATH];
-            uint64_t amount = 0;
-            yt_path_index(ip, sizeof ip, path, j);
-            /* int64_t storage; real paddings are tiny anyway. */
-            if (yt_u64(d, v->items[j], ip, 0, INT32_MAX, &amount))
-                ps->amount[j] = (int64_t)amount;
-            else
-                ok = false;
+            yt_path_index(ip, sizeof ip, tp, j);
+            ok = load_pad_amount(d, v->items[j], ip, &ps->before[j],
+                                 &ps->after[j]) && ok;
         }
         if (!ok)
             continue;
@@ -159,43 +239,50 @@ static void load_paddings(yt_doc *d, const yt_node *map, ef_workload_spec *w) {
     }
 }
 
-static void load_workload(yt_doc *d, ef_workload_spec *w) {
+void wl_load_ranks_precision_padding(yt_obj *o, const uint64_t *batch,
+                                     ef_workload_spec *w) {
+    char kp[YT_MAX_PATH];
+    const yt_node *n;
+    if ((n = yt_obj_val(o, "ranks")))
+        load_ranks(o->doc, n, yt_obj_path(o, "ranks", kp, sizeof kp), batch,
+                   w);
+    if ((n = yt_obj_val(o, "precision")))
+        load_precisions(o->doc, n, yt_obj_path(o, "precision", kp, sizeof kp),
+                        w);
+    if ((n = yt_obj_val(o, "padding")))
+        load_paddings(o->doc, n, yt_obj_path(o, "padding", kp, sizeof kp), w);
+}
+
+/* ---------- the workload file ---------- */
+
+void wl_load_file(yt_doc *d, ef_workload_spec *w) {
     w->loc = yt_loc(w->file, d->root);
-    w->default_bits = 8;
     yt_obj o;
-    if (!yt_obj_open(&o, d, d->root, "", workload_keys,
+    if (!yt_obj_open(&o, d, d->root, w->path, workload_keys,
                      ARRAY_LEN(workload_keys)))
         return;
     yt_get_name(&o, "name", w->name);
     const char *description = NULL;
     yt_get_str(&o, "description", &description);
     yt_get_int(&o, "default_precision", &w->default_bits);
+    char kp[YT_MAX_PATH];
     const yt_node *n;
     if ((n = yt_obj_val(&o, "einsums")))
-        load_einsums(d, n, w);
-    if ((n = yt_obj_val(&o, "ranks")))
-        load_ranks(d, n, w);
-    if ((n = yt_obj_val(&o, "precision")))
-        load_precisions(d, n, w);
-    if ((n = yt_obj_val(&o, "padding")))
-        load_paddings(d, n, w);
+        wl_load_einsums(d, n, yt_obj_path(&o, "einsums", kp, sizeof kp), w);
+    wl_load_ranks_precision_padding(&o, NULL, w);
 }
 
 ef_workload_spec *ef_spec_load_workload(const char *path, ef_diags *diags) {
     yt_doc *d = yt_load(path, diags);
     if (!d)
         return NULL;
-    ef_workload_spec *w = calloc(1, sizeof *w);
-    if (!w || !(w->file = yt_strdup(d->file))) {
-        yt_oom(d);
-        free(w);
-        yt_free(d);
-        return NULL;
-    }
-    load_workload(d, w);
-    if (d->errors > 0) {
-        ef_workload_spec_destroy(w);
-        w = NULL;
+    ef_workload_spec *w = wl_create(d, "");
+    if (w) {
+        wl_load_file(d, w);
+        if (d->errors > 0) {
+            ef_workload_spec_destroy(w);
+            w = NULL;
+        }
     }
     yt_free(d);
     return w;

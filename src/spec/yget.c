@@ -104,37 +104,80 @@ static bool parse_u64(const char *s, size_t len, uint64_t *out) {
 
 /* ---------- typed getters ---------- */
 
+/* "a positive integer", "an integer from 1 to 64", ...: what an integer
+ * in [min, max] is called in "expected ...". Only bounds a person
+ * would choose are spelled out; the type's own limit shows only when a
+ * value (too_big) runs into it. */
+static void describe_u64_range(char *want, size_t size, uint64_t min,
+                               uint64_t max, bool too_big) {
+    bool natural = max == UINT64_MAX || max == INT_MAX;
+    if (natural && too_big)
+        snprintf(want, size, "an integer of at most %llu",
+                 (unsigned long long)max);
+    else if (!natural)
+        snprintf(want, size, "an integer from %llu to %llu",
+                 (unsigned long long)min, (unsigned long long)max);
+    else if (min == 0)
+        snprintf(want, size, "a non-negative integer");
+    else if (min == 1)
+        snprintf(want, size, "a positive integer");
+    else
+        snprintf(want, size, "an integer of at least %llu",
+                 (unsigned long long)min);
+}
+
+static bool u64_in_range(const yt_node *n, uint64_t min, uint64_t max,
+                         uint64_t *out, bool *too_big) {
+    uint64_t v = 0;
+    bool number = plain_scalar(n) && parse_u64(n->text, n->len, &v);
+    *too_big = number && v > max;
+    if (!number || v < min || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
 bool yt_u64(yt_doc *d, const yt_node *n, const char *path, uint64_t min,
             uint64_t max, uint64_t *out) {
     assert(n);
     if (n->bad)
         return false;
-    uint64_t v = 0;
-    if (plain_scalar(n) && parse_u64(n->text, n->len, &v) && v >= min &&
-        v <= max) {
-        *out = v;
+    bool too_big = false;
+    if (u64_in_range(n, min, max, out, &too_big))
+        return true;
+    char want[96], found[96];
+    describe_u64_range(want, sizeof want, min, max, too_big);
+    yt_error(d, n, path, NULL, "expected %s, found %s", want,
+             yt_describe(n, found, sizeof found));
+    return false;
+}
+
+bool yt_u64_or_word(yt_doc *d, const yt_node *n, const char *path,
+                    uint64_t min, uint64_t max, const char *word,
+                    uint64_t *out, bool *is_word) {
+    assert(n && word);
+    if (n->bad)
+        return false;
+    if (plain_scalar(n) && strcmp(n->text, word) == 0) {
+        *is_word = true;
         return true;
     }
-    /* Only bounds a person would choose are spelled out; the type's
-     * own limit shows only when a value runs into it. */
-    bool natural = max == UINT64_MAX || max == INT_MAX;
-    bool too_big = plain_scalar(n) && parse_u64(n->text, n->len, &v) &&
-                   v > max;
-    char want[96], found[96];
-    if (natural && too_big)
-        snprintf(want, sizeof want, "an integer of at most %llu",
-                 (unsigned long long)max);
-    else if (!natural)
-        snprintf(want, sizeof want, "an integer from %llu to %llu",
-                 (unsigned long long)min, (unsigned long long)max);
-    else if (min == 0)
-        snprintf(want, sizeof want, "a non-negative integer");
-    else if (min == 1)
-        snprintf(want, sizeof want, "a positive integer");
-    else
-        snprintf(want, sizeof want, "an integer of at least %llu",
-                 (unsigned long long)min);
-    yt_error(d, n, path, NULL, "expected %s, found %s", want,
+    bool too_big = false;
+    if (u64_in_range(n, min, max, out, &too_big)) {
+        *is_word = false;
+        return true;
+    }
+    char want[96], found[96], hint[96];
+    describe_u64_range(want, sizeof want, min, max, too_big);
+    const char *best =
+        n->kind == YT_SCALAR ? ef_suggest(n->text, &word, 1) : NULL;
+    if (best && n->quoted && strcmp(n->text, word) == 0)
+        snprintf(hint, sizeof hint, "write %s without quotes: quoted, it is a string",
+                 word);
+    else if (best)
+        snprintf(hint, sizeof hint, "did you mean \"%s\"?", best);
+    yt_error(d, n, path, best ? hint : NULL,
+             "expected %s or the word %s, found %s", want, word,
              yt_describe(n, found, sizeof found));
     return false;
 }

@@ -110,6 +110,12 @@ void yt_join(char *buf, size_t size, const char *const *names, size_t n);
 /* Unsigned decimal integer in [min, max]. */
 bool yt_u64(yt_doc *d, const yt_node *n, const char *path, uint64_t min,
             uint64_t max, uint64_t *out);
+/* Like yt_u64, but the plain word `word` is accepted too: then
+ * *is_word is set and *out left alone ("batch" as a rank bound). A
+ * near miss of the word gets a "did you mean" hint. */
+bool yt_u64_or_word(yt_doc *d, const yt_node *n, const char *path,
+                    uint64_t min, uint64_t max, const char *word,
+                    uint64_t *out, bool *is_word);
 /* Finite decimal number >= min (> min when exclusive). */
 bool yt_num(yt_doc *d, const yt_node *n, const char *path, double min,
             bool exclusive, double *out);

@@ -201,6 +201,21 @@ START_TEST(validate_many_at_once) {
 }
 END_TEST
 
+/* A network file: every layer is loaded and built; the summary counts
+ * entries, layers with their repeats (AlexNet: 5 CONV + 3 FC, none
+ * repeated) and the file's batch. */
+START_TEST(validate_network) {
+    const char *args[] = {"validate", "workloads/alexnet.yaml", NULL};
+    e2e_result r = run_args(args);
+    EXPECT_EXIT(r, args, 0);
+    ck_assert_str_eq(r.out,
+                     "workloads/alexnet.yaml: ok (network alexnet: 8 layers, 8 with repeats, "
+                     "batch 4)\n");
+    ck_assert_str_eq(r.err, "");
+    e2e_result_free(&r);
+}
+END_TEST
+
 /* One bad file among good ones: exit 1, the good ones still reported. */
 START_TEST(validate_mixed) {
     const char *args[] = {"validate", CONV, "tests/golden/arch_unknown_key.yaml", ARCH1, NULL};
@@ -332,6 +347,7 @@ static Suite *suite(void) {
     tcase_add_test(tv, validate_found_files);
     tcase_add_loop_test(tv, validate_bundled_file, 0, file_count);
     tcase_add_test(tv, validate_many_at_once);
+    tcase_add_test(tv, validate_network);
     tcase_add_test(tv, validate_mixed);
     suite_add_tcase(s, tv);
 

@@ -34,6 +34,7 @@ typedef struct {
 #define WORK_CASE(n) {n, {"run", ARCH2, G(n), MAP_WS, NULL}, 1}
 #define MAP_CASE(n) {n, {"run", ARCH2, CONV, G(n), NULL}, 1}
 #define DATAFLOW_CASE(n) {n, {"map", ARCH2, CONV, "--dataflow", G(n), NULL}, 1}
+#define NET_CASE(n) {n, {"validate", G(n), NULL}, 1}
 
 static const golden_case golden[] = {
     /* architecture files */
@@ -88,6 +89,18 @@ static const golden_case golden[] = {
     DATAFLOW_CASE("dataflow_unknown_key"),   /* temporl: did you mean temporal */
     DATAFLOW_CASE("dataflow_keep_unknown_operand"),
     {"run_dataflow_unknown_role", {"run", ARCH2, CONV, G("dataflow_unknown_role"), NULL}, 1},
+    WORK_CASE("workload_padding_pair_length"),   /* [1, 1, 0]: not a pair */
+    WORK_CASE("workload_padding_pair_negative"),
+    WORK_CASE("workload_padding_leaves_nothing"), /* einsum stage, at the padding */
+    /* network files (`validate`: `run` takes one workload) */
+    NET_CASE("network_unknown_key"),        /* cuont: did you mean count */
+    NET_CASE("network_einsum_and_einsums"),
+    NET_CASE("network_no_einsum"),
+    NET_CASE("network_duplicate_layer"),    /* at the second, naming the first */
+    NET_CASE("network_count_zero"),
+    NET_CASE("network_bad_batch"),
+    NET_CASE("network_batch_misspelt"),     /* bacth: did you mean batch */
+    NET_CASE("network_bad_einsum_layer"),   /* einsum stage, at layers[3]'s line */
     /* `validate` prints the same diagnostics */
     {"validate_output_expression", {"validate", G("workload_output_expression"), NULL}, 1},
     {"validate_arch_unknown_key", {"validate", G("arch_unknown_key"), NULL}, 1},
@@ -139,7 +152,12 @@ START_TEST(golden_files_all_used) {
         "mapping_keep_unknown_tensor", "workload_output_expression", "mapping_unknown_rank",
         "workload_einsum_unclosed_inner", "workload_precision_unknown_tensor",
         "dataflow_unknown_role", "dataflow_bad_fill", "dataflow_bad_axis",
-        "dataflow_unknown_key", "dataflow_keep_unknown_operand"};
+        "dataflow_unknown_key", "dataflow_keep_unknown_operand",
+        "workload_padding_pair_length", "workload_padding_pair_negative",
+        "workload_padding_leaves_nothing", "network_unknown_key",
+        "network_einsum_and_einsums", "network_no_einsum", "network_duplicate_layer",
+        "network_count_zero", "network_bad_batch", "network_batch_misspelt",
+        "network_bad_einsum_layer"};
     int n = (int)(sizeof inputs / sizeof inputs[0]);
     for (int i = 0; i < n; i++) {
         char p[256];

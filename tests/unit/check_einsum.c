@@ -145,26 +145,53 @@ END_TEST
 
 typedef struct {
     const char *einsum, *ranks, *extra;
+    const char *tensor;
     int dims;
-    int64_t extent[3], offset[3], pad[3];
+    int64_t extent[4], offset[4], before[4], after[4];
     uint64_t words;
 } shape_case;
 
+/* Extents by hand: the positions the index covers (hi - lo + 1) minus
+ * the padding before and after; offset = lowest position + before. */
 static const shape_case shape_cases[] = {
     /* P=16, R=3: P+R-1 = 18 */
-    {"O[p] += I[p+r] * W[r]", "P: 16, R: 3", "", 1, {18}, {0}, {0}, 18},
+    {"O[p] += I[p+r] * W[r]", "P: 16, R: 3", "", "I", 1, {18}, {0}, {0}, {0}, 18},
     /* stride 2: 2*(P-1) + R = 33 */
-    {"O[p] += I[p*2+r] * W[r]", "P: 16, R: 3", "", 1, {33}, {0}, {0}, 33},
+    {"O[p] += I[p*2+r] * W[r]", "P: 16, R: 3", "", "I", 1, {33}, {0}, {0}, {0}, 33},
     /* padding 1: 18 - 2 = 16, stored index = p + r - 1 */
-    {"O[p] += I[p+r] * W[r]", "P: 16, R: 3", "padding: {I: [1]}\n", 1, {16}, {1}, {1}, 16},
+    {"O[p] += I[p+r] * W[r]", "P: 16, R: 3", "padding: {I: [1]}\n", "I", 1, {16}, {1},
+     {1}, {1}, 16},
     /* stride 2 and padding 2: 33 - 4 */
-    {"O[p] += I[p*2+r] * W[r]", "P: 16, R: 3", "padding: {I: [2]}\n", 1, {29}, {2}, {2}, 29},
+    {"O[p] += I[p*2+r] * W[r]", "P: 16, R: 3", "padding: {I: [2]}\n", "I", 1, {29}, {2},
+     {2}, {2}, 29},
     /* 2-D: (4+3-1 - 2) x (5+2-1) */
     {"O[p,q] += I[p+r, q+s] * W[r,s]", "P: 4, Q: 5, R: 3, S: 2",
-     "padding: {I: [1, 0]}\n", 2, {4, 6}, {1, 0}, {1, 0}, 24},
+     "padding: {I: [1, 0]}\n", "I", 2, {4, 6}, {1, 0}, {1, 0}, {1, 0}, 24},
     /* the filter is unaffected: R x S */
-    {"O[p,q] += W[r,s] * I[p+r, q+s]", "P: 4, Q: 5, R: 3, S: 2", "", 2,
-     {3, 2}, {0, 0}, {0, 0}, 6},
+    {"O[p,q] += W[r,s] * I[p+r, q+s]", "P: 4, Q: 5, R: 3, S: 2", "", "W", 2,
+     {3, 2}, {0, 0}, {0, 0}, {0, 0}, 6},
+    /* ResNet-50 conv1, 7x7 stride 2, 112 outputs from a 224 input:
+     * p*2+r covers 0 .. 2*111+6 = 228, 229 positions; symmetric 3 would
+     * store 223, [3, 2] stores 229 - 3 - 2 = 224, from position 3 */
+    {"O[p] += I[p*2+r] * F[r]", "P: 112, R: 7", "padding: {I: [[3, 2]]}\n", "I", 1,
+     {224}, {3}, {3}, {2}, 224},
+    {"O[p] += I[p*2+r] * F[r]", "P: 112, R: 7", "padding: {I: [3]}\n", "I", 1,
+     {223}, {3}, {3}, {3}, 223},
+    /* the whole conv1: N=1, C=3, 224 x 224 stored: 3 * 224 * 224 */
+    {"O[n,m,p,q] += I[n,c,p*2+r,q*2+s] * F[m,c,r,s]",
+     "N: 1, M: 64, C: 3, P: 112, Q: 112, R: 7, S: 7",
+     "padding: {I: [0, 0, [3, 2], [3, 2]]}\n", "I", 4, {1, 3, 224, 224},
+     {0, 0, 3, 3}, {0, 0, 3, 3}, {0, 0, 2, 2}, 150528},
+    /* 3x3 stride 2, 28 outputs from 56 (ResNet v1.5 conv3_1): p*2+r
+     * covers 0 .. 56, 57 positions; [1, 0] stores 56 from position 1 */
+    {"O[p] += I[p*2+r] * F[r]", "P: 28, R: 3", "padding: {I: [[1, 0]]}\n", "I", 1,
+     {56}, {1}, {1}, {0}, 56},
+    /* the same with all padding after (TensorFlow's "SAME"): from 0 */
+    {"O[p] += I[p*2+r] * F[r]", "P: 28, R: 3", "padding: {I: [[0, 1]]}\n", "I", 1,
+     {56}, {0}, {0}, {1}, 56},
+    /* a pair and an integer on different dimensions: 3 - 1 and 6 - 2 */
+    {"O[p,q] += I[p+r, q+s] * W[r,s]", "P: 2, Q: 5, R: 2, S: 2",
+     "padding: {I: [[0, 1], 1]}\n", "I", 2, {2, 4}, {0, 1}, {0, 1}, {1, 1}, 8},
 };
 
 START_TEST(tensor_shape) {
@@ -172,13 +199,15 @@ START_TEST(tensor_shape) {
     ut_fx f;
     ut_init(&f);
     ef_workload *w = build_ok(&f, c->einsum, c->ranks, c->extra);
-    /* the tensor of interest: I, or W in the last row */
-    const ef_tensor *t = &w->tensors[tensor(w, _i == (int)UT_LEN(shape_cases) - 1 ? "W" : "I")];
+    const ef_tensor *t = &w->tensors[tensor(w, c->tensor)];
     ck_assert_int_eq(t->dims, c->dims);
     for (int d = 0; d < c->dims; d++) {
-        ck_assert_int_eq(t->extent[d], c->extent[d]);
+        ck_assert_msg(t->extent[d] == c->extent[d], "case %d dim %d: extent %lld, expected %lld",
+                      _i, d, (long long)t->extent[d], (long long)c->extent[d]);
         ck_assert_int_eq(t->offset[d], c->offset[d]);
-        ck_assert_int_eq(t->pad[d], c->pad[d]);
+        ck_assert_int_eq(t->pad_before[d], c->before[d]);
+        ck_assert_int_eq(t->pad_after[d], c->after[d]);
+        ck_assert_int_eq(t->pad[d], c->before[d] + c->after[d]);
     }
     ck_assert_uint_eq(t->words, c->words);
     ck_assert_int_eq(t->bits, 8); /* default precision */
@@ -208,6 +237,34 @@ START_TEST(operand_word_padding) {
             ck_assert_int_eq(ef_operand_word(w, I, x), want);
             ck_assert_int_eq(ef_operand_word(w, &e->output, x), p);
         }
+    ut_free(&f);
+}
+END_TEST
+
+/* Per-side padding [3, 2] on ResNet-50's conv1 window: stored =
+ * p*2 + r - 3 in [0, 224); positions -3..-1 and 224..225 are padding. */
+START_TEST(operand_word_padding_pair) {
+    ut_fx f;
+    ut_init(&f);
+    ef_workload *w = build_ok(&f, "O[p] += I[p*2+r] * F[r]", "P: 112, R: 7",
+                              "padding: {I: [[3, 2]]}\n");
+    const ef_operand *I = input(w, &w->einsums[0], "I");
+    int P = ut_rank(w, "P"), R = ut_rank(w, "R");
+    int stored = 0, padded = 0;
+    for (int p = 0; p < 112; p++)
+        for (int r = 0; r < 7; r++) {
+            int64_t x[EF_MAX_RANKS] = {0};
+            x[P] = p;
+            x[R] = r;
+            int64_t want = p * 2 + r - 3;
+            if (want < 0 || want >= 224) want = -1;
+            ck_assert_int_eq(ef_operand_word(w, I, x), want);
+            if (want < 0) padded++;
+            else stored++;
+        }
+    /* padding hit by (p, r) = (0, 0..2), (1, 0) and (111, 5..6) */
+    ck_assert_int_eq(padded, 6);
+    ck_assert_int_eq(stored, 112 * 7 - 6);
     ut_free(&f);
 }
 END_TEST
@@ -473,6 +530,38 @@ START_TEST(errors_collected) {
 }
 END_TEST
 
+/* Padding that leaves nothing stored is reported at the padding entry,
+ * with the dimension in the key path. p+r covers 3 positions here. */
+START_TEST(padding_leaves_nothing) {
+    static const struct {
+        const char *padding, *message;
+    } cases[] = {
+        {"padding: {I: [[2, 1]]}\n",
+         "padding 2 before + 1 after leaves no stored element: dimension 0 of I "
+         "covers only 3 positions"},
+        {"padding: {I: [2]}\n",
+         "padding 2 before + 2 after leaves no stored element: dimension 0 of I "
+         "covers only 3 positions"},
+    };
+    for (size_t i = 0; i < UT_LEN(cases); i++) {
+        ut_fx f;
+        ut_init(&f);
+        char *y = workload_yaml("O[p] += I[p+r] * W[r]", "P: 2, R: 2", cases[i].padding);
+        ck_assert_ptr_null(ut_workload(&f, y));
+        char *all = ut_render(&f);
+        ck_assert_msg(f.diags->count == 1, "%zu diagnostics:\n%s", f.diags->count, all);
+        const ef_diag *d = &f.diags->items[0];
+        ck_assert_str_eq(d->message, cases[i].message);
+        ck_assert_str_eq(d->path, "padding.I[0]");
+        ck_assert_int_eq(d->line, EINSUM_LINE + 2); /* name, einsums, E, ranks, padding */
+        ck_assert_int_eq(d->col, 11);                /* the key I */
+        free(all);
+        free(y);
+        ut_free(&f);
+    }
+}
+END_TEST
+
 /* ef_einsum_parse directly: ranks looked up by letter, no file. */
 START_TEST(parse_direct) {
     ef_workload *w = calloc(1, sizeof *w);
@@ -565,6 +654,7 @@ static Suite *einsum_suite(void) {
     tcase_add_loop_test(tc, affine_projection, 0, (int)UT_LEN(affine_cases));
     tcase_add_loop_test(tc, tensor_shape, 0, (int)UT_LEN(shape_cases));
     tcase_add_test(tc, operand_word_padding);
+    tcase_add_test(tc, operand_word_padding_pair);
     tcase_add_test(tc, operand_word_2d);
     tcase_add_loop_test(tc, operators, 0, (int)UT_LEN(op_cases));
     tcase_add_loop_test(tc, expression_tree, 0, (int)UT_LEN(tree_cases));
@@ -575,6 +665,7 @@ static Suite *einsum_suite(void) {
     TCase *te = tcase_create("errors");
     tcase_add_loop_test(te, parse_errors, 0, (int)UT_LEN(error_cases));
     tcase_add_test(te, errors_collected);
+    tcase_add_test(te, padding_leaves_nothing);
     suite_add_tcase(s, te);
     return s;
 }

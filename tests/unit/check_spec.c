@@ -288,6 +288,31 @@ static const struct {
      "F:4:18: error: padding.I[1]: expected a non-negative integer, found "
      "\"-1\"",
      NULL},
+    /* per-side padding: a pair [before, after], nothing else */
+    {'w', "name: w\neinsums: [\"O[p] += I[p]\"]\nranks: {P: 4}\n"
+          "padding: {I: [[1, 2, 3]]}\n",
+     "F:4:15: error: padding.I[0]: expected a pair [before, after], found 3 "
+     "values",
+     "an integer pads both sides alike"},
+    {'w', "name: w\neinsums: [\"O[p] += I[p]\"]\nranks: {P: 4}\n"
+          "padding: {I: [[]]}\n",
+     "F:4:15: error: padding.I[0]: expected a pair [before, after], found 0 "
+     "values",
+     "an integer pads both sides alike"},
+    {'w', "name: w\neinsums: [\"O[p] += I[p]\"]\nranks: {P: 4}\n"
+          "padding: {I: [[1, -2]]}\n",
+     "F:4:19: error: padding.I[0][1]: expected a non-negative integer, found "
+     "\"-2\"",
+     NULL},
+    {'w', "name: w\neinsums: [\"O[p] += I[p]\"]\nranks: {P: 4}\n"
+          "padding: {I: [{before: 1}]}\n",
+     "F:4:15: error: padding.I[0]: expected a non-negative integer or a pair "
+     "[before, after], found a mapping",
+     NULL},
+    /* the word batch is a bound only in network files */
+    {'w', "name: w\neinsums: [\"O[n] += I[n]\"]\nranks: {N: batch}\n",
+     "F:3:12: error: ranks.N: expected a positive integer, found \"batch\"",
+     NULL},
     {'w', "name: w\neinsum: [\"O[p] += I[p]\"]\nranks: {P: 4}\n",
      "F:2:1: error: unknown key \"einsum\"", "did you mean \"einsums\"?"},
     /* mapping with both mapping and mappings */
@@ -341,8 +366,8 @@ static const struct {
     /* sniffing */
     {'s', "foo: 1\n",
      "F: error: cannot tell what this file is: expected top-level key levels "
-     "(architecture), einsums (workload), mapping (mapping) or dataflow "
-     "(dataflow template)",
+     "(architecture), einsums (workload), layers (network), mapping "
+     "(mapping) or dataflow (dataflow template)",
      NULL},
     {'s', "name: a\nlevels: [\n",
      "F:3:1: error: invalid YAML: did not find expected node content",
@@ -660,6 +685,10 @@ START_TEST(workload_values) {
     ck_assert_ptr_eq(w->einsums[0].loc.file, w->file);
     ck_assert_str_eq(w->einsums[1].text, "MX[p] max= QK[m,p]");
     ck_assert_int_eq(w->einsums[1].loc.col, 5);
+    ck_assert_str_eq(w->path, "");
+    ck_assert_str_eq(w->einsums[0].path, "einsums[0]");
+    ck_assert_str_eq(w->einsums[1].path, "einsums[1]");
+    ck_assert(!w->ranks[0].is_batch);
     ck_assert_int_eq(w->rank_count, 3);
     ck_assert_str_eq(w->ranks[0].name, "M");
     ck_assert_uint_eq(w->ranks[0].bound, 128);
@@ -674,8 +703,31 @@ START_TEST(workload_values) {
     ck_assert_int_eq(w->padding_count, 1);
     ck_assert_str_eq(w->paddings[0].tensor, "Q");
     ck_assert_int_eq(w->paddings[0].dims, 2);
-    ck_assert_int_eq(w->paddings[0].amount[0], 0);
-    ck_assert_int_eq(w->paddings[0].amount[1], 1);
+    ck_assert_int_eq(w->paddings[0].before[0], 0);
+    ck_assert_int_eq(w->paddings[0].after[0], 0);
+    ck_assert_int_eq(w->paddings[0].before[1], 1);
+    ck_assert_int_eq(w->paddings[0].after[1], 1);
+    ef_workload_spec_destroy(w);
+    ef_diags_destroy(d);
+}
+END_TEST
+
+START_TEST(workload_padding_pairs) {
+    ef_diags *d;
+    ef_workload_spec *w = workload_from(
+        "name: w\neinsums: [\"O[p,q] += I[p*2+r, q*2+s] * F[r,s]\"]\n"
+        "ranks: {P: 112, Q: 112, R: 7, S: 7}\n"
+        "padding: {I: [[3, 2], 4]}\n",
+        &d);
+    expect_clean(w, d);
+    ck_assert_int_eq(w->padding_count, 1);
+    ck_assert_int_eq(w->paddings[0].dims, 2);
+    ck_assert_int_eq(w->paddings[0].before[0], 3);
+    ck_assert_int_eq(w->paddings[0].after[0], 2);
+    ck_assert_int_eq(w->paddings[0].before[1], 4);
+    ck_assert_int_eq(w->paddings[0].after[1], 4);
+    ck_assert_int_eq(w->paddings[0].loc.line, 4);
+    ck_assert_int_eq(w->paddings[0].loc.col, 11);
     ef_workload_spec_destroy(w);
     ef_diags_destroy(d);
 }
@@ -796,6 +848,7 @@ START_TEST(sniff_kinds) {
         {"name: w\neinsums: []\n", 'w'},
         {"mapping: []\n", 'm'},
         {"mappings: []\n", 'm'},
+        {"name: n\nlayers: []\n", 'n'},
     };
     for (size_t i = 0; i < LEN(cases); i++) {
         char *p = ut_write_temp(cases[i].yaml);
@@ -839,6 +892,7 @@ static Suite *spec_suite(void) {
     TCase *w = tcase_create("workload");
     tcase_add_test(w, workload_values);
     tcase_add_test(w, workload_default_precision);
+    tcase_add_test(w, workload_padding_pairs);
     suite_add_tcase(s, w);
     TCase *m = tcase_create("mapping");
     tcase_add_test(m, mapping_single);

@@ -1,0 +1,247 @@
+/* einflow spec stage — the network YAML: a whole DNN as a list of
+ * layers, each one Einsum (or a cascade) with its ranks, read into one
+ * ef_workload_spec per layer so that every later stage takes a layer
+ * exactly like a workload file. The keys a layer shares with a
+ * workload file are read by the same functions (spec/workload.h); what
+ * is new here is the list, the batch size (the word `batch` as a rank
+ * bound), inherited precision, `count` and unique layer names.
+ *
+ * A plain workload file loads as a network of one layer, so callers
+ * that run networks need no second path for single layers. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "spec/workload.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+static const yt_key network_keys[] = {
+    {.name = "name", .type = YT_T_LABEL, .required = true,
+     .doc = "network name, reported with every result"},
+    {.name = "description", .type = YT_T_STR, .doc = "free text, ignored"},
+    {.name = "batch", .type = YT_T_INT, .min = 1, .def = 1, .unit = "inputs",
+     .doc = "batch size: the bound of every rank written batch"},
+    {.name = "default_precision", .type = YT_T_INT, .min = 1, .max = 64,
+     .def = 8, .unit = "bits",
+     .doc = "bits of tensors a layer does not list; layers inherit it"},
+    {.name = "layers", .type = YT_T_SEQ, .required = true,
+     .doc = "the layers, in network order"},
+};
+
+static const yt_key layer_keys[] = {
+    {.name = "name", .type = YT_T_LABEL, .required = true,
+     .doc = "layer name, unique within the file"},
+    {.name = "description", .type = YT_T_STR, .doc = "free text, ignored"},
+    {.name = "einsum", .type = YT_T_STR,
+     .doc = "the layer's Einsum (or einsums: for a cascade)"},
+    {.name = "einsums", .type = YT_T_SEQ,
+     .doc = "the layer's Einsums, a cascade (or einsum: for one)"},
+    WL_KEY_RANKS("bound (an integer or the word batch)"),
+    WL_KEY_PRECISION,
+    WL_KEY_PADDING,
+    {.name = "default_precision", .type = YT_T_INT, .min = 1, .max = 64,
+     .def = 8, .unit = "bits",
+     .doc = "bits of tensors not in precision; the network's if absent"},
+    {.name = "count", .type = YT_T_INT, .min = 1, .max = EF_MAX_LAYER_COUNT,
+     .def = 1, .unit = "layers",
+     .doc = "identical repeats of this layer in the network"},
+};
+
+/* What every layer inherits from the network's top level. */
+typedef struct {
+    yt_doc *doc;
+    ef_network_spec *net;
+    uint64_t batch;
+    int default_bits;
+    const yt_node *names[EF_MAX_LAYERS]; /* name value of each layer read */
+} net_ctx;
+
+/* einsum: or einsums:, exactly one of them. */
+static void load_layer_einsums(net_ctx *c, yt_obj *o, ef_workload_spec *w) {
+    const yt_node *one = yt_obj_knode(o, "einsum");
+    const yt_node *many = yt_obj_knode(o, "einsums");
+    char kp[YT_MAX_PATH];
+    if (one && many) {
+        const yt_node *second = one->line > many->line ||
+                                        (one->line == many->line &&
+                                         one->col > many->col)
+                                    ? one
+                                    : many;
+        yt_error(c->doc, second, o->path,
+                 "use einsum for one Einsum, einsums for a cascade",
+                 "expected either einsum or einsums, found both");
+        return;
+    }
+    if (!one && !many) {
+        yt_error(c->doc, o->node, o->path,
+                 "use einsums for a cascade of Einsums",
+                 "missing required key \"einsum\"");
+        return;
+    }
+    const yt_node *v;
+    if ((v = yt_obj_val(o, "einsums"))) {
+        wl_load_einsums(c->doc, v, yt_obj_path(o, "einsums", kp, sizeof kp),
+                        w);
+        return;
+    }
+    v = yt_obj_val(o, "einsum");
+    if (!v)
+        return;
+    yt_obj_path(o, "einsum", kp, sizeof kp);
+    if (v->kind == YT_SEQ) {
+        yt_error(c->doc, v, kp, "einsums: takes a list (a cascade)",
+                 "expected one Einsum string, found a sequence");
+        return;
+    }
+    wl_load_einsum(c->doc, v, kp, w);
+}
+
+/* The name must be new in the file: reports the second use, pointing
+ * back at the first. */
+static void check_unique_name(net_ctx *c, yt_obj *o, int index,
+                              const char *name) {
+    const yt_node *v = yt_obj_val(o, "name");
+    if (!v || !name[0])
+        return;
+    char kp[YT_MAX_PATH];
+    for (int j = 0; j < index; j++) {
+        const ef_workload_spec *other = c->net->layers[j].workload;
+        if (c->names[j] && strcmp(other->name, name) == 0) {
+            yt_error(c->doc, v, yt_obj_path(o, "name", kp, sizeof kp), NULL,
+                     "duplicate layer name \"%s\" (first at line %d)", name,
+                     c->names[j]->line);
+            return;
+        }
+    }
+    c->names[index] = v;
+}
+
+static void load_layer(net_ctx *c, const yt_node *n, int index) {
+    ef_network_spec *net = c->net;
+    char lp[YT_MAX_PATH];
+    yt_path_index(lp, sizeof lp, "layers", (size_t)index);
+    ef_workload_spec *w = wl_create(c->doc, lp);
+    if (!w)
+        return;
+    /* layers[index] even after a failed allocation above, so that
+     * names[j] and layers[j] always describe the same entry */
+    ef_layer_spec *l = &net->layers[index];
+    net->layer_count = index + 1;
+    l->workload = w;
+    l->count = 1;
+    l->loc = yt_loc(net->file, n);
+    w->loc = yt_loc(w->file, n);
+    w->default_bits = c->default_bits;
+    yt_obj o;
+    if (!yt_obj_open(&o, c->doc, n, lp, layer_keys, ARRAY_LEN(layer_keys)))
+        return;
+    if (yt_get_name(&o, "name", w->name))
+        check_unique_name(c, &o, index, w->name);
+    const char *description = NULL;
+    yt_get_str(&o, "description", &description);
+    load_layer_einsums(c, &o, w);
+    wl_load_ranks_precision_padding(&o, &c->batch, w);
+    if (yt_obj_val(&o, "default_precision"))
+        yt_get_int(&o, "default_precision", &w->default_bits);
+    yt_get_u64(&o, "count", &l->count);
+}
+
+static void load_network(net_ctx *c, uint64_t batch_override) {
+    yt_doc *d = c->doc;
+    ef_network_spec *net = c->net;
+    net->loc = yt_loc(net->file, d->root);
+    yt_obj o;
+    if (!yt_obj_open(&o, d, d->root, "", network_keys,
+                     ARRAY_LEN(network_keys)))
+        return;
+    yt_get_name(&o, "name", net->name);
+    const char *description = NULL;
+    yt_get_str(&o, "description", &description);
+    uint64_t file_batch = 1;
+    yt_get_u64(&o, "batch", &file_batch);
+    c->batch = batch_override > 0 ? batch_override : file_batch;
+    net->batch = c->batch;
+    c->default_bits = 8;
+    yt_get_int(&o, "default_precision", &c->default_bits);
+    const yt_node *seq = yt_obj_val(&o, "layers");
+    if (!seq)
+        return;
+    if (seq->count == 0) {
+        yt_error(d, seq, "layers", NULL,
+                 "expected at least one layer, found an empty sequence");
+        return;
+    }
+    if (seq->count > EF_MAX_LAYERS) {
+        yt_error(d, seq, "layers", NULL,
+                 "expected at most %d layers, found %zu", EF_MAX_LAYERS,
+                 seq->count);
+        return;
+    }
+    /* counted above: at most EF_MAX_LAYERS entries are ever allocated */
+    net->layers = calloc(seq->count, sizeof *net->layers);
+    if (!net->layers) {
+        yt_oom(d);
+        return;
+    }
+    for (size_t i = 0; i < seq->count; i++)
+        load_layer(c, seq->items[i], (int)i);
+}
+
+/* A workload file: one layer, count 1, named as the workload. */
+static void load_single_workload(net_ctx *c, uint64_t batch_override) {
+    ef_network_spec *net = c->net;
+    net->loc = yt_loc(net->file, c->doc->root);
+    net->batch = batch_override > 0 ? batch_override : 1;
+    net->layers = calloc(1, sizeof *net->layers);
+    ef_workload_spec *w = net->layers ? wl_create(c->doc, "") : NULL;
+    if (!w) {
+        if (!net->layers)
+            yt_oom(c->doc);
+        return;
+    }
+    net->layers[0].workload = w;
+    net->layers[0].count = 1;
+    net->layers[0].loc = net->loc;
+    net->layer_count = 1;
+    wl_load_file(c->doc, w);
+    snprintf(net->name, sizeof net->name, "%s", w->name);
+}
+
+ef_network_spec *ef_spec_load_network(const char *path, uint64_t batch,
+                                      ef_diags *diags) {
+    yt_doc *d = yt_load(path, diags);
+    if (!d)
+        return NULL;
+    ef_network_spec *net = calloc(1, sizeof *net);
+    if (!net || !(net->file = yt_strdup(d->file))) {
+        yt_oom(d);
+        free(net);
+        yt_free(d);
+        return NULL;
+    }
+    net_ctx c = {.doc = d, .net = net};
+    /* Everything that is not plainly a workload file is read as a
+     * network, so its errors are a network's (missing layers, unknown
+     * keys with suggestions). */
+    if (yt_map_key(d->root, "einsums") && !yt_map_key(d->root, "layers"))
+        load_single_workload(&c, batch);
+    else
+        load_network(&c, batch);
+    if (d->errors > 0) {
+        ef_network_spec_destroy(net);
+        net = NULL;
+    }
+    yt_free(d);
+    return net;
+}
+
+void ef_network_spec_destroy(ef_network_spec *n) {
+    if (!n)
+        return;
+    for (int i = 0; i < n->layer_count; i++)
+        ef_workload_spec_destroy(n->layers[i].workload);
+    free(n->layers);
+    free(n->file);
+    free(n);
+}

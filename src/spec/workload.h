@@ -1,0 +1,54 @@
+/* einflow spec stage, internal — the parts of a workload that a
+ * workload file and a layer of a network file write the same way:
+ * Einsum strings, ranks, precisions and padding. workload.c and
+ * network.c both read them through these functions, so a layer is
+ * checked exactly like a workload file, with the same wording.
+ *
+ * Every function reports into d, located at the file's nodes, with key
+ * paths under parent ("" in a workload file, "layers[3]" in a network
+ * file), and appends what is valid to w; the caller decides from
+ * d->errors whether w is kept.
+ *
+ * Ownership: w and d are borrowed. Strings copied into w (Einsum texts)
+ * are owned by w and freed by ef_workload_spec_destroy. */
+#ifndef EF_SPEC_WORKLOAD_H
+#define EF_SPEC_WORKLOAD_H
+
+#include "spec/ytree.h"
+
+/* Schema rows both tables declare, so the two files document and check
+ * these keys identically. */
+#define WL_KEY_RANKS(bound_doc)                                            \
+    {.name = "ranks", .type = YT_T_MAP, .required = true,                  \
+     .doc = "RANK: " bound_doc " for every rank the Einsums iterate"}
+#define WL_KEY_PRECISION                                                   \
+    {.name = "precision", .type = YT_T_MAP, .unit = "bits",                \
+     .doc = "TENSOR: bits per element"}
+#define WL_KEY_PADDING                                                     \
+    {.name = "padding", .type = YT_T_MAP, .unit = "elements",              \
+     .doc = "TENSOR: [pad per dimension], each N (both sides) or "         \
+            "[before, after]"}
+
+/* A fresh workload spec for doc d: calloc'd, file copied, default
+ * precision 8, path set from parent. NULL (with an out-of-memory
+ * diagnostic) on failure. */
+ef_workload_spec *wl_create(yt_doc *d, const char *parent);
+
+/* One Einsum string at key path `path` (n any node: non-strings are
+ * reported). */
+void wl_load_einsum(yt_doc *d, const yt_node *n, const char *path,
+                    ef_workload_spec *w);
+/* A sequence of 1 to EF_MAX_EINSUMS Einsum strings at `path`. */
+void wl_load_einsums(yt_doc *d, const yt_node *seq, const char *path,
+                     ef_workload_spec *w);
+
+/* The ranks, precision and padding keys of o (a table that has the
+ * WL_KEY_* rows). batch is the value of the word `batch` as a rank
+ * bound, or NULL where the word is not allowed (workload files). */
+void wl_load_ranks_precision_padding(yt_obj *o, const uint64_t *batch,
+                                     ef_workload_spec *w);
+
+/* A whole workload file whose root is d->root, into w. */
+void wl_load_file(yt_doc *d, ef_workload_spec *w);
+
+#endif
