@@ -30,6 +30,7 @@ bool ef_objective_parse(const char *s, ef_objective *out);
 
 /* Called now and then during a search (from the searching thread). */
 typedef struct {
+    const char *label;            /* ef_map_options.progress_label       */
     uint64_t considered, legal;
     uint64_t budget;              /* evaluations allowed (0: time only) */
     double elapsed_seconds;
@@ -47,6 +48,7 @@ typedef struct {
     ef_sim_options sim;           /* how the engine runs them           */
     void (*progress)(void *ctx, const ef_map_progress *p);
     void *progress_ctx;
+    const char *progress_label;   /* says which search is reporting     */
 } ef_map_options;
 
 #define EF_MAP_DEFAULT_EVALUATIONS 4000

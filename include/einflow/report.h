@@ -16,6 +16,8 @@ typedef struct {
     double wall_seconds;
     bool check_values;
     uint64_t seed;
+    const ef_map_result *const *found; /* the mapper's search of each
+                                        * result, or NULL (a mapping file) */
 } ef_run_meta;
 
 /* One result per Einsum of the workload, in cascade order. */
@@ -23,6 +25,49 @@ char *ef_report_json(const ef_result *const *results, int count,
                      const ef_run_meta *meta);
 char *ef_report_table(const ef_result *const *results, int count,
                       const ef_run_meta *meta);
+
+/* ---------- networks and comparisons ---------- */
+
+/* One layer of a network run: the results of its Einsums (in cascade
+ * order) and how many times the network repeats it. found, when the
+ * mapper chose the mappings, has the search of each Einsum. */
+typedef struct {
+    const char *name;
+    uint64_t count;
+    const ef_result *const *results;
+    const ef_map_result *const *found;   /* NULL, or one per result     */
+    int result_count;
+} ef_report_layer;
+
+typedef struct {
+    const char *name;          /* the network's (or workload's) name   */
+    uint64_t batch;
+    bool is_network;           /* a network file (else one workload)   */
+} ef_report_network;
+
+/* A network run: totals over layers x counts, then every layer. */
+char *ef_report_network_json(const ef_report_layer *layers, int count,
+                             const ef_report_network *net, const ef_run_meta *meta);
+char *ef_report_network_table(const ef_report_layer *layers, int count,
+                              const ef_report_network *net);
+
+/* One dataflow's results on every layer, for `einflow compare`. */
+typedef struct {
+    const ef_dataflow_spec *dataflow;
+    const ef_report_layer *layers;
+    int layer_count;
+} ef_report_compare_entry;
+
+typedef struct {
+    ef_run_meta run;           /* mapping_file names the dataflows     */
+    const char *objective;
+    uint64_t evaluations;
+} ef_compare_meta;
+
+char *ef_report_compare_json(const ef_report_compare_entry *entries, int count,
+                             const ef_report_network *net, const ef_compare_meta *meta);
+char *ef_report_compare_table(const ef_report_compare_entry *entries, int count,
+                              const ef_report_network *net, const ef_compare_meta *meta);
 
 /* The mapper's results (one per Einsum, in cascade order) as a mapping
  * file with comments. */

@@ -268,6 +268,8 @@ typedef struct {
     char name[EF_MAX_NAME];
     uint64_t batch;              /* the batch size in use: the override,
                                     else the file's, else 1              */
+    bool is_network;             /* read from a network file (else a
+                                    workload file as one layer)          */
     ef_layer_spec *layers;       /* layer_count entries, in file order   */
     int layer_count;             /* 1 .. EF_MAX_LAYERS                   */
     ef_loc loc;

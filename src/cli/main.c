@@ -18,8 +18,12 @@ static const char usage[] =
     "  map ARCH.yaml WORKLOAD.yaml [--dataflow D] [-o FILE]\n"
     "                      search a mapping within a dataflow template; see\n"
     "                      `einflow map --help`\n"
+    "  compare ARCH.yaml WORKLOAD.yaml [--dataflows ws,os,is,rs,nlr]\n"
+    "                      map and simulate under several dataflows, side by\n"
+    "                      side; see `einflow compare --help`\n"
     "  validate FILE.yaml...\n"
-    "                      check architecture, workload or mapping files\n"
+    "                      check architecture, workload, network, mapping or\n"
+    "                      dataflow template files\n"
     "\n"
     "options:\n"
     "  -h, --help          show this help\n"
@@ -42,8 +46,9 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "run")) return ef_cli_run(argc - 2, argv + 2);
     if (!strcmp(cmd, "validate")) return ef_cli_validate(argc - 2, argv + 2);
     if (!strcmp(cmd, "map")) return ef_cli_map(argc - 2, argv + 2);
-    static const char *const commands[] = {"run", "map", "validate", "help"};
-    const char *s = ef_suggest(cmd, commands, 4);
+    if (!strcmp(cmd, "compare")) return ef_cli_compare(argc - 2, argv + 2);
+    static const char *const commands[] = {"run", "map", "compare", "validate", "help"};
+    const char *s = ef_suggest(cmd, commands, 5);
     fprintf(stderr, "einflow: unknown command \"%s\"", cmd);
     if (s) fprintf(stderr, "; did you mean \"%s\"?", s);
     fprintf(stderr, "\n\n%s", usage);

@@ -1,7 +1,10 @@
 /* `einflow run`: load the three files, build each Einsum's nest, run
  * the engine Einsum by Einsum (a cascade passes its intermediates
- * through the outermost level), then print a table and/or JSON. */
+ * through the outermost level), then print a table and/or JSON. With a
+ * dataflow in place of the mapping the mapper finds the mappings first,
+ * which is also how a network file runs (every layer mapped). */
 #include "cli/cli.h"
+#include "cli/layers.h"
 #include "einflow/einsum.h"
 #include "einflow/model.h"
 #include "einflow/report.h"
@@ -18,11 +21,13 @@
 static const char run_usage[] =
     "usage: einflow run ARCH.yaml WORKLOAD.yaml MAPPING.yaml [options]\n"
     "       einflow run ARCH.yaml WORKLOAD.yaml DATAFLOW [options]\n"
+    "       einflow run ARCH.yaml NETWORK.yaml DATAFLOW [options]\n"
     "\n"
     "Simulates WORKLOAD mapped by MAPPING onto ARCH cycle by cycle and\n"
     "prints a summary table. In place of a mapping file, a dataflow (ws,\n"
     "os, is, rs, nlr, free, or a template file) lets the mapper find one\n"
-    "first (see `einflow map --help` for its options).\n"
+    "first (see `einflow map --help` for its options); a network file\n"
+    "runs every layer that way and reports per layer and in total.\n"
     "\n"
     "options:\n"
     "  -o FILE             write the full JSON result to FILE (- for stdout,\n"
@@ -31,6 +36,9 @@ static const char run_usage[] =
     "  --check-values      push seeded random values through the mapped nest\n"
     "                      and compare every output with a direct evaluation\n"
     "  --seed N            seed for --check-values and the mapper (default 1)\n"
+    "  --batch N           batch size of a network file (default: the file's)\n"
+    "  --layers LIST       only these layers of a network file: names, or\n"
+    "                      prefixes ending in * (conv1,conv2 or conv*)\n"
     EF_CLI_ENGINE_OPTIONS_HELP
     "  --objective, --evaluations, --time-limit, --confirm\n"
     "                      the mapper's options, with a dataflow\n"
@@ -61,6 +69,8 @@ int ef_cli_run(int argc, char **argv) {
     int nfiles = 0;
     const char *out_path = NULL;
     bool json_stdout = false, quiet = false;
+    uint64_t batch = 0;
+    const char *only = NULL;
     ef_cli_search search;
     ef_cli_search_defaults(&search);
     for (int i = 0; i < argc; i++) {
@@ -83,9 +93,17 @@ int ef_cli_run(int argc, char **argv) {
             quiet = true;
         } else if (!strcmp(a, "--check-values")) {
             search.sim.check_values = true;
+        } else if (!strcmp(a, "--layers")) {
+            if (++i >= argc)
+                return ef_cli_usage_error("run", run_usage, 
+                                          "--layers needs a list such as conv1,conv2 or conv*");
+            only = argv[i];
+        } else if (!strcmp(a, "--batch")) {
+            if (++i >= argc || !ef_cli_parse_u64(argv[i], &batch) || batch < 1)
+                return ef_cli_usage_error("run", run_usage, "--batch expects a number of at least 1");
         } else if (a[0] == '-' && a[1]) {
             static const char *const known[] = {"--help", "--json", "--quiet", "--check-values",
-                                                EF_CLI_SEARCH_FLAGS};
+                                                "--batch", "--layers", EF_CLI_SEARCH_FLAGS};
             return ef_cli_unknown_option("run", a, known, (int)(sizeof known / sizeof known[0]));
         } else if (nfiles < 3) {
             files[nfiles++] = a;
@@ -110,48 +128,58 @@ int ef_cli_run(int argc, char **argv) {
     if (!d) return EF_EXIT_INTERNAL;
     bool by_dataflow = names_dataflow(files[2], d);
     ef_arch_spec *arch = ef_spec_load_arch(files[0], d);
-    ef_workload_spec *ws = ef_spec_load_workload(files[1], d);
+    ef_cli_layers L;
+    bool layers_ok = ef_cli_layers_load(&L, files[1], batch, only, d);
     ef_mapping_spec *ms = by_dataflow ? NULL : ef_spec_load_mapping(files[2], d);
     ef_dataflow_spec *df = by_dataflow ? ef_cli_load_dataflow(files[2], d) : NULL;
-    ef_workload *w = NULL;
     ef_values *vals = NULL;
-    ef_nest *nests[EF_MAX_EINSUMS] = {0};
-    ef_result *results[EF_MAX_EINSUMS] = {0};
-    ef_map_result found[EF_MAX_EINSUMS];
-    memset(found, 0, sizeof found);
-    int count = 0;
-    if (!arch || !ws || (!ms && !df)) {
+    ef_nest **nests = NULL;
+    ef_result **results = NULL;
+    ef_map_result *found = NULL;
+    const ef_map_result **founds = NULL;
+    ef_report_layer *layers = NULL;
+    if (!arch || !layers_ok || (!ms && !df)) {
         code = EF_EXIT_INPUT;
         goto done;
     }
-    w = ef_einsum_build(ws, d);
-    if (!w) {
+    if (L.net->is_network && !df) {
+        ef_diags_add(d, files[2], 0, 0, "", "give a dataflow instead: einflow run ARCH NETWORK rs",
+                     NULL, "a mapping file maps one workload, but %s is a network of %d layers",
+                     files[1], L.count);
         code = EF_EXIT_INPUT;
+        goto done;
+    }
+    nests = calloc((size_t)L.einsums, sizeof *nests);
+    results = calloc((size_t)L.einsums, sizeof *results);
+    found = calloc((size_t)L.einsums, sizeof *found);
+    founds = calloc((size_t)L.einsums, sizeof *founds);
+    layers = calloc((size_t)L.count, sizeof *layers);
+    if (!nests || !results || !found || !founds || !layers) {
+        code = EF_EXIT_INTERNAL;
         goto done;
     }
     ef_status st;
     if (df) {
-        ef_map_options mo;
-        ef_cli_search_map_options(&search, df, &mo);
-        st = ef_cli_map_all(arch, w, &mo, threads, found, d);
+        st = ef_cli_layers_map(&L, arch, &df, 1, &search, found, d);
         if (st != EF_OK) {
             code = ef_cli_exit_code(st);
             goto done;
         }
         /* the mapper's confirming run is the result, unless values
          * have to go through the nest as well */
-        for (int e = 0; e < w->einsum_count; e++) {
-            nests[e] = found[e].nest;
-            found[e].nest = NULL;
+        for (int j = 0; j < L.einsums; j++) {
+            nests[j] = found[j].nest;
+            found[j].nest = NULL;
+            founds[j] = &found[j];
             if (!opt.check_values) {
-                results[e] = found[e].result;
-                found[e].result = NULL;
+                results[j] = found[j].result;
+                found[j].result = NULL;
             }
         }
     } else {
         bool nest_ok = true;
-        for (int e = 0; e < w->einsum_count; e++) {
-            nests[e] = ef_nest_build(arch, w, ms, e, d);
+        for (int e = 0; e < L.einsums; e++) {
+            nests[e] = ef_nest_build(arch, L.w[0], ms, e, d);
             nest_ok &= nests[e] != NULL;
         }
         if (!nest_ok) {
@@ -159,21 +187,28 @@ int ef_cli_run(int argc, char **argv) {
             goto done;
         }
     }
-    if (opt.check_values) {
-        vals = ef_values_create(w, opt.seed);
-        if (!vals) {
-            code = EF_EXIT_INTERNAL;
-            goto done;
+    /* each layer's Einsums run as a cascade; a value check chains
+     * outputs into later inputs inside one layer only */
+    for (int i = 0; i < L.count; i++) {
+        int at = L.first[i], n = L.w[i]->einsum_count;
+        if (!results[at]) {
+            if (opt.check_values && !(vals = ef_values_create(L.w[i], opt.seed))) {
+                code = EF_EXIT_INTERNAL;
+                goto done;
+            }
+            st = ef_sim_run_all(&nests[at], n, &opt, vals, threads, &results[at], d);
+            ef_values_destroy(vals);
+            vals = NULL;
+            if (st != EF_OK) {
+                code = ef_cli_exit_code(st);
+                goto done;
+            }
         }
+        layers[i] = (ef_report_layer){.name = L.net->layers[i].workload->name,
+                                      .count = L.net->layers[i].count,
+                                      .results = (const ef_result *const *)&results[at],
+                                      .found = df ? &founds[at] : NULL, .result_count = n};
     }
-    if (!results[0]) {
-        st = ef_sim_run_all(nests, w->einsum_count, &opt, vals, threads, results, d);
-        if (st != EF_OK) {
-            code = ef_cli_exit_code(st);
-            goto done;
-        }
-    }
-    count = w->einsum_count;
     char mapping_name[EF_MAX_NAME + 32];
     snprintf(mapping_name, sizeof mapping_name, "dataflow %s (mapper)", df ? df->name : "");
     ef_run_meta meta = {.arch_file = files[0], .workload_file = files[1],
@@ -181,10 +216,14 @@ int ef_cli_run(int argc, char **argv) {
                         .engine = opt.engine == EF_ENGINE_STEP ? "step" : "event",
                         .fold_model = opt.fold_model == EF_FOLD_SCALESIM ? "scalesim" : "overlap",
                         .wall_seconds = now_seconds() - t0,
-                        .check_values = opt.check_values, .seed = opt.seed};
+                        .check_values = opt.check_values, .seed = opt.seed,
+                        .found = df ? founds : NULL};
+    ef_report_network net = {.name = L.net->name, .batch = L.net->batch,
+                             .is_network = L.net->is_network};
     const ef_result *const *rs = (const ef_result *const *)results;
     if (out_path || json_stdout) {
-        char *json = ef_report_json(rs, count, &meta);
+        char *json = L.net->is_network ? ef_report_network_json(layers, L.count, &net, &meta)
+                                       : ef_report_json(rs, L.einsums, &meta);
         if (!json) {
             code = EF_EXIT_INTERNAL;
             goto done;
@@ -198,23 +237,28 @@ int ef_cli_run(int argc, char **argv) {
         free(json);
     }
     if (!json_stdout && !quiet) {
-        char *table = ef_report_table(rs, count, &meta);
+        char *table = L.net->is_network ? ef_report_network_table(layers, L.count, &net)
+                                        : ef_report_table(rs, L.einsums, &meta);
         if (table) fputs(table, stdout);
         free(table);
         if (out_path) printf("JSON written to %s\n", out_path);
     }
 done:
     ef_cli_print_diags(d);
-    for (int e = 0; e < EF_MAX_EINSUMS; e++) {
-        ef_result_destroy(results[e]);
-        ef_nest_destroy(nests[e]);
-        ef_map_result_clear(&found[e]);
+    for (int j = 0; results && j < L.einsums; j++) {
+        ef_result_destroy(results[j]);
+        ef_nest_destroy(nests[j]);
+        ef_map_result_clear(&found[j]);
     }
+    free(results);
+    free(nests);
+    free(found);
+    free(founds);
+    free(layers);
     ef_values_destroy(vals);
-    ef_workload_destroy(w);
     ef_dataflow_spec_destroy(df);
     ef_mapping_spec_destroy(ms);
-    ef_workload_spec_destroy(ws);
+    ef_cli_layers_free(&L);
     ef_arch_spec_destroy(arch);
     ef_diags_destroy(d);
     return code;

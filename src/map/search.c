@@ -173,10 +173,15 @@ static void place_slots(space *s, cand *c, needs *nd) {
                 const ef_slot_spec *sl = &slot[axis][i];
                 int want = sl->fill == EF_FILL_WHOLE ? 0 : sl->fill == EF_FILL_MAX ? 1 : 2;
                 if (want != pass) continue;
+                /* a rank takes one slot per axis: two would only be
+                 * their product written twice */
                 int cands[EF_MAX_RANKS], nc = 0;
                 for (int q = 0; q < s->nused; q++) {
                     int r = s->used[q];
-                    if ((s->role[r] & sl->roles) && nd->need[r] > 1) cands[nc++] = r;
+                    bool taken = false;
+                    for (int j = 0; j < count[axis]; j++)
+                        taken |= chosen[axis][j].factor > 1 && chosen[axis][j].rank == r;
+                    if ((s->role[r] & sl->roles) && nd->need[r] > 1 && !taken) cands[nc++] = r;
                 }
                 if (!nc || left[axis] <= 1) continue;
                 if (pass == 2 && chance(s, 20)) continue; /* leave it empty */
@@ -563,7 +568,8 @@ ef_status ef_map_search(const ef_arch_spec *arch, const ef_workload *w, int e,
             if (opt->time_limit_seconds > 0 && now - t0 > opt->time_limit_seconds) break;
             if (opt->progress && now - last_progress > 0.25) {
                 last_progress = now;
-                ef_map_progress p = {.considered = out->considered, .legal = out->legal,
+                ef_map_progress p = {.label = opt->progress_label,
+                                     .considered = out->considered, .legal = out->legal,
                                      .budget = budget, .elapsed_seconds = now - t0,
                                      .best_estimate = have ? top[0].value : 0};
                 opt->progress(opt->progress_ctx, &p);

@@ -226,8 +226,10 @@ ef_network_spec *ef_spec_load_network(const char *path, uint64_t batch,
      * keys with suggestions). */
     if (yt_map_key(d->root, "einsums") && !yt_map_key(d->root, "layers"))
         load_single_workload(&c, batch);
-    else
+    else {
+        net->is_network = true;
         load_network(&c, batch);
+    }
     if (d->errors > 0) {
         ef_network_spec_destroy(net);
         net = NULL;

@@ -574,7 +574,7 @@ START_TEST(json_energy_keys) {
     ut_only_json_words(text);
     cJSON *root = parse(text);
     const cJSON *sm = obj(root, "summary");
-    static const char *summary[] = {"cycles", "seconds", "macs", "ops", "utilization",
+    static const char *summary[] = {"cycles", "seconds", "macs", "ops", "utilization", "active_pes",
                                     "energy_pj", "pj_per_mac", "tops_per_watt", "power_w",
                                     "energy_breakdown", "area", "compute_cycles",
                                     "stall_cycles", "values_checked"};

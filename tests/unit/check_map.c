@@ -296,32 +296,37 @@ END_TEST
  * CONV1 R=11 rows x 14 of 55 output rows = 154 (one strip fits);
  * CONV2 R=5, E=27 folds into strips of 14 and 13 stacked on 10 rows:
  * 5x14 + 5x13 = 135; CONV3-5 R=3, E=13: one strip of 3 x 13, replicated
- * 4 times down the 12 rows = 156. Which PEs work is the nest's
- * business, so the best estimate is checked without an engine run. */
-static const char *const alexnet_conv[] = {
-    "name: conv1\neinsums: [\"O[n,m,p,q] += I[n,c,p*4+r,q*4+s] * F[m,c,r,s]\"]\n"
-    "ranks: {N: 4, M: 96, C: 3, P: 55, Q: 55, R: 11, S: 11}\ndefault_precision: 16\n",
-    "name: conv2\neinsums: [\"O[n,g,m,p,q] += I[n,g,c,p+r,q+s] * F[g,m,c,r,s]\"]\n"
-    "ranks: {N: 4, G: 2, M: 128, C: 48, P: 27, Q: 27, R: 5, S: 5}\n"
-    "padding: {I: [0, 0, 0, 2, 2]}\ndefault_precision: 16\n",
-    "name: conv3\neinsums: [\"O[n,m,p,q] += I[n,c,p+r,q+s] * F[m,c,r,s]\"]\n"
-    "ranks: {N: 4, M: 384, C: 256, P: 13, Q: 13, R: 3, S: 3}\n"
-    "padding: {I: [0, 0, 1, 1]}\ndefault_precision: 16\n",
-    "name: conv4\neinsums: [\"O[n,g,m,p,q] += I[n,g,c,p+r,q+s] * F[g,m,c,r,s]\"]\n"
-    "ranks: {N: 4, G: 2, M: 192, C: 192, P: 13, Q: 13, R: 3, S: 3}\n"
-    "padding: {I: [0, 0, 0, 1, 1]}\ndefault_precision: 16\n",
-    "name: conv5\neinsums: [\"O[n,g,m,p,q] += I[n,g,c,p+r,q+s] * F[g,m,c,r,s]\"]\n"
-    "ranks: {N: 4, G: 2, M: 128, C: 192, P: 13, Q: 13, R: 3, S: 3}\n"
-    "padding: {I: [0, 0, 0, 1, 1]}\ndefault_precision: 16\n",
-};
+ * 4 times down the 12 rows = 156. The layers are the bundled
+ * workloads/alexnet.yaml. Which PEs work is the nest's business, so the
+ * best estimate is checked without an engine run. */
 static const uint64_t jssc_active_pes[] = {154, 135, 156, 156, 156};
 
 START_TEST(rs_folds_like_eyeriss) {
-    mapped m;
-    ck_assert_int_eq(map_once(&m, EYERISS, alexnet_conv[_i], "rs", 1, 600, 0), EF_OK);
-    ck_assert_msg(m.r.nest->active_pes == jssc_active_pes[_i], "CONV%d: %llu active PEs",
-                  _i + 1, (unsigned long long)m.r.nest->active_pes);
-    map_free(&m);
+    ef_diags *d = ef_diags_create();
+    ef_arch_spec *arch = ef_spec_load_arch(EYERISS, d);
+    ef_network_spec *net = ef_spec_load_network(EF_SOURCE_DIR "/workloads/alexnet.yaml", 4, d);
+    ef_dataflow_spec *rs = ef_spec_builtin_dataflow("rs", d);
+    ck_assert(arch && net && rs);
+    char name[16];
+    snprintf(name, sizeof name, "conv%d", _i + 1);
+    const ef_workload_spec *ws = NULL;
+    for (int i = 0; i < net->layer_count; i++)
+        if (!strcmp(net->layers[i].workload->name, name)) ws = net->layers[i].workload;
+    ck_assert_msg(ws != NULL, "alexnet.yaml has no layer %s", name);
+    ef_workload *w = ef_einsum_build(ws, d);
+    ck_assert_ptr_nonnull(w);
+    ef_map_options opt = {.dataflow = rs, .objective = EF_OBJECTIVE_EDP, .seed = 1,
+                          .evaluations = 600, .confirm = 0};
+    ef_map_result r;
+    ck_assert_int_eq(ef_map_search(arch, w, 0, &opt, &r, d), EF_OK);
+    ck_assert_msg(r.nest->active_pes == jssc_active_pes[_i], "%s: %llu active PEs", name,
+                  (unsigned long long)r.nest->active_pes);
+    ef_map_result_clear(&r);
+    ef_workload_destroy(w);
+    ef_dataflow_spec_destroy(rs);
+    ef_network_spec_destroy(net);
+    ef_arch_spec_destroy(arch);
+    ef_diags_destroy(d);
 }
 END_TEST
 
@@ -341,7 +346,7 @@ static Suite *map_suite(void) {
     tcase_add_loop_test(tm, mapper_honours_templates, 0, 5);
     tcase_add_test(tm, mapper_deterministic);
     tcase_add_test(tm, mapper_small_space);
-    tcase_add_loop_test(tm, rs_folds_like_eyeriss, 0, (int)UT_LEN(alexnet_conv));
+    tcase_add_loop_test(tm, rs_folds_like_eyeriss, 0, (int)UT_LEN(jssc_active_pes));
     suite_add_tcase(s, tm);
     return s;
 }

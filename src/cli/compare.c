@@ -1,0 +1,208 @@
+/* `einflow compare ARCH WORKLOAD --dataflows ws,os,is,rs,nlr`: the
+ * mapper finds the best mapping of every layer under each dataflow, the
+ * engine measures each, and one table (and, with -o, one JSON file)
+ * sets them side by side. */
+#include "cli/layers.h"
+#include "einflow/report.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_DATAFLOWS 16
+
+static const char compare_usage[] =
+    "usage: einflow compare ARCH.yaml WORKLOAD.yaml [options]\n"
+    "\n"
+    "Maps WORKLOAD (a workload or a network file) onto ARCH under each\n"
+    "dataflow, simulates every mapping found and prints them side by side:\n"
+    "cycles, utilization, energy and its split by level, accesses of the\n"
+    "outermost level per tensor, and the mappings.\n"
+    "\n"
+    "options:\n"
+    "  --dataflows LIST    comma-separated built-in names or template files\n"
+    "                      (default ws,os,is,rs,nlr)\n"
+    "  --batch N           batch size of a network file (default: the file's)\n"
+    "  --layers LIST       only these layers of a network file: names, or\n"
+    "                      prefixes ending in * (conv1,conv2 or conv*)\n"
+    "  -o FILE             also write the comparison as JSON to FILE\n"
+    "  --json              print the JSON on stdout instead of the table\n"
+    EF_CLI_SEARCH_OPTIONS_HELP
+    "  -h, --help          show this help\n";
+
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Splits "ws,os,rs" into at most MAX_DATAFLOWS names (in place). */
+static int split_list(char *list, char **out) {
+    int n = 0;
+    for (char *tok = strtok(list, ","); tok && n < MAX_DATAFLOWS; tok = strtok(NULL, ","))
+        if (*tok) out[n++] = tok;
+    return n;
+}
+
+int ef_cli_compare(int argc, char **argv) {
+    ef_cli_search search;
+    ef_cli_search_defaults(&search);
+    const char *files[2] = {0};
+    int nfiles = 0;
+    const char *out_path = NULL;
+    bool json_stdout = false;
+    char list[1024] = "ws,os,is,rs,nlr";
+    uint64_t batch = 0;
+    const char *only = NULL;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        int used = ef_cli_search_option(&search, argc, argv, i, "compare", compare_usage);
+        if (used < 0) return EF_EXIT_USAGE;
+        if (used > 0) {
+            i += used - 1;
+            continue;
+        }
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs(compare_usage, stdout);
+            return 0;
+        } else if (!strcmp(a, "-o")) {
+            if (++i >= argc)
+                return ef_cli_usage_error("compare", compare_usage, "-o needs a file name");
+            out_path = argv[i];
+        } else if (!strcmp(a, "--json")) {
+            json_stdout = true;
+        } else if (!strcmp(a, "--dataflows")) {
+            if (++i >= argc || strlen(argv[i]) >= sizeof list)
+                return ef_cli_usage_error("compare", compare_usage,
+                                          "--dataflows needs a list such as ws,os,rs");
+            snprintf(list, sizeof list, "%s", argv[i]);
+        } else if (!strcmp(a, "--layers")) {
+            if (++i >= argc)
+                return ef_cli_usage_error("compare", compare_usage, 
+                                          "--layers needs a list such as conv1,conv2 or conv*");
+            only = argv[i];
+        } else if (!strcmp(a, "--batch")) {
+            if (++i >= argc || !ef_cli_parse_u64(argv[i], &batch) || batch < 1)
+                return ef_cli_usage_error("compare", compare_usage,
+                                          "--batch expects a number of at least 1");
+        } else if (a[0] == '-' && a[1]) {
+            static const char *const known[] = {EF_CLI_SEARCH_FLAGS, "--dataflows", "--batch", "--layers",
+                                                "--json", "--help"};
+            return ef_cli_unknown_option("compare", a, known,
+                                         (int)(sizeof known / sizeof known[0]));
+        } else if (nfiles < 2) {
+            files[nfiles++] = a;
+        } else {
+            return ef_cli_usage_error("compare", compare_usage,
+                                      "unexpected argument \"%s\": compare takes two files", a);
+        }
+    }
+    if (nfiles < 2)
+        return ef_cli_usage_error("compare", compare_usage, "%s",
+                                  "expected two files: ARCH.yaml WORKLOAD.yaml");
+    if (search.confirm < 1)
+        return ef_cli_usage_error("compare", compare_usage,
+                                  "compare measures every mapping: --confirm must be at least 1");
+    if (out_path && !strcmp(out_path, "-")) {
+        json_stdout = true;
+        out_path = NULL;
+    }
+    char *names[MAX_DATAFLOWS];
+    int ndf = split_list(list, names);
+    if (ndf == 0)
+        return ef_cli_usage_error("compare", compare_usage, "--dataflows lists no dataflow");
+
+    double t0 = now_seconds();
+    int code = EF_EXIT_OK;
+    ef_diags *d = ef_diags_create();
+    if (!d) return EF_EXIT_INTERNAL;
+    ef_cli_layers L;
+    ef_dataflow_spec *dfs[MAX_DATAFLOWS] = {0};
+    ef_map_result *found = NULL;
+    ef_report_layer *layers = NULL;
+    const ef_result **results = NULL;
+    const ef_map_result **founds = NULL;
+    ef_arch_spec *arch = ef_spec_load_arch(files[0], d);
+    bool ok = ef_cli_layers_load(&L, files[1], batch, only, d) && arch;
+    for (int k = 0; k < ndf; k++) ok &= (dfs[k] = ef_cli_load_dataflow(names[k], d)) != NULL;
+    if (!ok) {
+        code = EF_EXIT_INPUT;
+        goto done;
+    }
+    int total = ndf * L.einsums;
+    found = calloc((size_t)total, sizeof *found);
+    layers = calloc((size_t)ndf * (size_t)L.count, sizeof *layers);
+    results = calloc((size_t)total, sizeof *results);
+    founds = calloc((size_t)total, sizeof *founds);
+    if (!found || !layers || !results || !founds) {
+        code = EF_EXIT_INTERNAL;
+        goto done;
+    }
+    ef_status st = ef_cli_layers_map(&L, arch, dfs, ndf, &search, found, d);
+    if (st != EF_OK) {
+        code = ef_cli_exit_code(st);
+        goto done;
+    }
+    ef_report_compare_entry entries[MAX_DATAFLOWS];
+    for (int k = 0; k < ndf; k++) {
+        for (int i = 0; i < L.count; i++) {
+            int at = k * L.einsums + L.first[i];
+            for (int e = 0; e < L.w[i]->einsum_count; e++) {
+                results[at + e] = found[at + e].result;
+                founds[at + e] = &found[at + e];
+            }
+            layers[k * L.count + i] = (ef_report_layer){
+                .name = L.net->layers[i].workload->name, .count = L.net->layers[i].count,
+                .results = &results[at], .found = &founds[at],
+                .result_count = L.w[i]->einsum_count};
+        }
+        entries[k] = (ef_report_compare_entry){.dataflow = dfs[k], .layers = &layers[k * L.count],
+                                               .layer_count = L.count};
+    }
+    char joined[1024] = "";
+    size_t len = 0;
+    for (int k = 0; k < ndf && len < sizeof joined; k++)
+        len += (size_t)snprintf(joined + len, sizeof joined - len, "%sdataflow %s",
+                                k ? ", " : "", dfs[k]->name);
+    ef_report_network net = {.name = L.net->name, .batch = L.net->batch,
+                             .is_network = L.net->is_network};
+    ef_compare_meta meta = {
+        .run = {.arch_file = files[0], .workload_file = files[1], .mapping_file = joined,
+                .engine = search.sim.engine == EF_ENGINE_STEP ? "step" : "event",
+                .fold_model = search.sim.fold_model == EF_FOLD_SCALESIM ? "scalesim" : "overlap",
+                .wall_seconds = now_seconds() - t0, .seed = search.seed},
+        .objective = ef_objective_name(search.objective), .evaluations = search.evaluations};
+    if (out_path || json_stdout) {
+        char *json = ef_report_compare_json(entries, ndf, &net, &meta);
+        if (!json) {
+            code = EF_EXIT_INTERNAL;
+            goto done;
+        }
+        if (json_stdout) puts(json);
+        else if (!ef_cli_write_file(out_path, json)) {
+            fprintf(stderr, "einflow compare: cannot write %s: %s\n", out_path, strerror(errno));
+            code = EF_EXIT_IO;
+        }
+        free(json);
+    }
+    if (!json_stdout) {
+        char *table = ef_report_compare_table(entries, ndf, &net, &meta);
+        if (table) fputs(table, stdout);
+        free(table);
+        if (out_path && code == EF_EXIT_OK) printf("JSON written to %s\n", out_path);
+    }
+done:
+    ef_cli_print_diags(d);
+    for (int j = 0; found && j < ndf * L.einsums; j++) ef_map_result_clear(&found[j]);
+    free(found);
+    free(layers);
+    free(results);
+    free(founds);
+    for (int k = 0; k < ndf; k++) ef_dataflow_spec_destroy(dfs[k]);
+    ef_cli_layers_free(&L);
+    ef_arch_spec_destroy(arch);
+    ef_diags_destroy(d);
+    return code;
+}

@@ -1,0 +1,226 @@
+/* `einflow compare`: the same layers under several dataflows, side by
+ * side — cycles, utilization, energy and its split by level, accesses
+ * of the outermost level per tensor, and the mapping each dataflow
+ * found. The winner is the lowest objective over the whole workload. */
+#include "einflow/report.h"
+#include "report/json_parts.h"
+#include "report/sbuf.h"
+#include "report/totals.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void entry_totals(const ef_report_compare_entry *e, ef_totals *t) {
+    ef_totals_init(t);
+    for (int i = 0; i < e->layer_count; i++)
+        for (int k = 0; k < e->layers[i].result_count; k++)
+            ef_totals_add(t, e->layers[i].results[k], e->layers[i].count);
+}
+
+static void layer_totals(const ef_report_layer *L, ef_totals *t) {
+    ef_totals_init(t);
+    for (int k = 0; k < L->result_count; k++) ef_totals_add(t, L->results[k], 1);
+}
+
+static ef_objective objective_of(const ef_compare_meta *meta) {
+    ef_objective o = EF_OBJECTIVE_EDP;
+    ef_objective_parse(meta->objective, &o);
+    return o;
+}
+
+/* Index of the entry with the lowest objective (the first on a tie). */
+static int best_entry(const ef_report_compare_entry *entries, int count, ef_objective o) {
+    int best = 0;
+    double bv = INFINITY;
+    for (int i = 0; i < count; i++) {
+        ef_totals t;
+        entry_totals(&entries[i], &t);
+        double v = ef_map_objective_value(o, (double)t.cycles, t.energy_pj);
+        if (v < bv) {
+            bv = v;
+            best = i;
+        }
+    }
+    return best;
+}
+
+static int best_for_layer(const ef_report_compare_entry *entries, int count, int layer,
+                          ef_objective o) {
+    int best = 0;
+    double bv = INFINITY;
+    for (int i = 0; i < count; i++) {
+        ef_totals t;
+        layer_totals(&entries[i].layers[layer], &t);
+        double v = ef_map_objective_value(o, (double)t.cycles, t.energy_pj);
+        if (v < bv) {
+            bv = v;
+            best = i;
+        }
+    }
+    return best;
+}
+
+static void totals_json(cJSON *o, const ef_totals *t) {
+    cJSON *acc = cJSON_AddObjectToObject(o, "outer_level_accesses");
+    for (int k = 0; k < t->tensor_count; k++) ef_rj_u64(acc, t->tensor[k], t->outer_accesses[k]);
+}
+
+char *ef_report_compare_json(const ef_report_compare_entry *entries, int count,
+                             const ef_report_network *net, const ef_compare_meta *meta) {
+    if (count < 1 || entries[0].layer_count < 1) return NULL;
+    ef_objective obj = objective_of(meta);
+    cJSON *root = cJSON_CreateObject();
+    cJSON *m = ef_rj_meta(root, &meta->run);
+    cJSON_AddStringToObject(m, "objective", meta->objective);
+    ef_rj_u64(m, "evaluations", meta->evaluations);
+    cJSON_AddItemToObject(root, "architecture",
+                          ef_rj_architecture(entries[0].layers[0].results[0]->nest));
+    cJSON *nw = cJSON_AddObjectToObject(root, "network");
+    cJSON_AddStringToObject(nw, "name", net->name);
+    ef_rj_u64(nw, "batch", net->batch);
+    cJSON_AddNumberToObject(nw, "layers", entries[0].layer_count);
+    cJSON_AddStringToObject(root, "best", entries[best_entry(entries, count, obj)].dataflow->name);
+    cJSON *per = cJSON_AddArrayToObject(root, "best_per_layer");
+    for (int i = 0; i < entries[0].layer_count; i++)
+        cJSON_AddItemToArray(per, cJSON_CreateString(
+                                      entries[best_for_layer(entries, count, i, obj)].dataflow->name));
+    cJSON *arr = cJSON_AddArrayToObject(root, "dataflows");
+    for (int d = 0; d < count; d++) {
+        const ef_report_compare_entry *e = &entries[d];
+        cJSON *eo = cJSON_CreateObject();
+        cJSON_AddStringToObject(eo, "dataflow", e->dataflow->name);
+        cJSON_AddStringToObject(eo, "description",
+                                e->dataflow->description ? e->dataflow->description : "");
+        const ef_result **rs = calloc((size_t)e->layer_count * EF_MAX_EINSUMS + 1, sizeof *rs);
+        uint64_t *w = calloc((size_t)e->layer_count * EF_MAX_EINSUMS + 1, sizeof *w);
+        if (!rs || !w) {
+            free(rs);
+            free(w);
+            cJSON_Delete(root);
+            return NULL;
+        }
+        int n = 0;
+        for (int i = 0; i < e->layer_count; i++)
+            for (int k = 0; k < e->layers[i].result_count; k++) {
+                rs[n] = e->layers[i].results[k];
+                w[n++] = e->layers[i].count;
+            }
+        cJSON *sm = cJSON_AddObjectToObject(eo, "summary");
+        ef_rj_summary(sm, rs, w, n);
+        free(rs);
+        free(w);
+        ef_totals t;
+        entry_totals(e, &t);
+        totals_json(sm, &t);
+        cJSON *layers = cJSON_AddArrayToObject(eo, "layers");
+        for (int i = 0; i < e->layer_count; i++) {
+            cJSON *lo = ef_rj_layer(&e->layers[i]);
+            ef_totals lt;
+            layer_totals(&e->layers[i], &lt);
+            totals_json(cJSON_GetObjectItemCaseSensitive(lo, "summary"), &lt);
+            cJSON_AddItemToArray(layers, lo);
+        }
+        cJSON_AddItemToArray(arr, eo);
+    }
+    char *out = cJSON_Print(root);
+    cJSON_Delete(root);
+    return out;
+}
+
+static double share(double part, double whole) { return whole > 0 ? 100 * part / whole : 0; }
+
+/* "DRAM [M: 5, C: 32]; GLB keep [I, O] [Q: 28] rows [R: 3] cols [P: 14]; RF ..." */
+static void mapping_line(sbuf *b, const ef_einsum_mapping_spec *em) {
+    for (int l = 0; l < em->level_count; l++) {
+        const ef_level_mapping_spec *lm = &em->levels[l];
+        sbuf_put(b, "%s%s", l ? "; " : "", lm->level);
+        if (l > 0) {
+            sbuf_put(b, " keep [");
+            for (int k = 0; k < lm->keep_count; k++) sbuf_put(b, "%s%s", k ? ", " : "", lm->keep[k]);
+            sbuf_put(b, "]");
+        }
+        const ef_factor_spec *lists[3] = {lm->temporal, lm->rows, lm->cols};
+        const int counts[3] = {lm->temporal_count, lm->row_count, lm->col_count};
+        static const char *const names[3] = {"", " rows", " cols"};
+        for (int q = 0; q < 3; q++) {
+            if (!counts[q]) continue;
+            sbuf_put(b, "%s [", names[q]);
+            for (int i = 0; i < counts[q]; i++)
+                sbuf_put(b, "%s%s: %" PRIu64, i ? ", " : "", lists[q][i].rank, lists[q][i].factor);
+            sbuf_put(b, "]");
+        }
+    }
+}
+
+char *ef_report_compare_table(const ef_report_compare_entry *entries, int count,
+                              const ef_report_network *net, const ef_compare_meta *meta) {
+    sbuf b = {0};
+    if (count < 1 || entries[0].layer_count < 1) return NULL;
+    const ef_nest *n0 = entries[0].layers[0].results[0]->nest;
+    const ef_arch_spec *a = n0->arch;
+    ef_objective obj = objective_of(meta);
+    int layers = entries[0].layer_count;
+    sbuf_put(&b, "%s on %s (%" PRIu64 " PEs), objective %s, %" PRIu64
+             " evaluations per Einsum and dataflow\n",
+             net->name, a->name, n0->pes, meta->objective, meta->evaluations);
+    if (net->is_network)
+        sbuf_put(&b, "%d layer%s, batch %" PRIu64 "\n", layers, layers == 1 ? "" : "s", net->batch);
+    sbuf_put(&b, "\n%-8s %14s %7s %5s %12s %8s %6s", "dataflow", "cycles", "util", "PEs",
+             "energy pJ", "pJ/MAC", "MAC%");
+    for (int l = 0; l < a->level_count; l++) sbuf_put(&b, " %6.6s%%", a->levels[l].name);
+    sbuf_put(&b, " %6s  %s accesses\n", "NoC%", a->levels[0].name);
+    int best = best_entry(entries, count, obj);
+    for (int d = 0; d < count; d++) {
+        ef_totals t;
+        entry_totals(&entries[d], &t);
+        sbuf_put(&b, "%-8s %14" PRIu64 " %7.4f %5" PRIu64 " %12.5g %8.4g %6.1f", entries[d].dataflow->name,
+                 t.cycles, ef_totals_utilization(&t), t.active_pes, t.energy_pj,
+                 t.macs ? t.energy_pj / (double)t.macs : 0, share(t.mac_pj, t.energy_pj));
+        for (int l = 0; l < a->level_count; l++) sbuf_put(&b, " %7.1f", share(t.level_pj[l], t.energy_pj));
+        sbuf_put(&b, " %6.1f ", share(t.noc_pj, t.energy_pj));
+        for (int k = 0; k < t.tensor_count; k++)
+            sbuf_put(&b, " %s %" PRIu64, t.tensor[k], t.outer_accesses[k]);
+        sbuf_put(&b, "%s\n", d == best ? "   <- best" : "");
+    }
+    if (layers > 1) {
+        sbuf_put(&b, "\nper layer, energy pJ/MAC (cycles); * best by %s\n%-24s %5s", meta->objective,
+                 "layer", "count");
+        for (int d = 0; d < count; d++) sbuf_put(&b, " %20s", entries[d].dataflow->name);
+        sbuf_put(&b, "\n");
+        for (int i = 0; i < layers; i++) {
+            int lb = best_for_layer(entries, count, i, obj);
+            sbuf_put(&b, "%-24.24s %5" PRIu64, entries[0].layers[i].name, entries[0].layers[i].count);
+            for (int d = 0; d < count; d++) {
+                ef_totals t;
+                layer_totals(&entries[d].layers[i], &t);
+                char cell[64];
+                snprintf(cell, sizeof cell, "%s%.3g (%.3g)", d == lb ? "*" : "",
+                         t.macs ? t.energy_pj / (double)t.macs : 0, (double)t.cycles);
+                sbuf_put(&b, " %20s", cell);
+            }
+            sbuf_put(&b, "\n");
+        }
+    }
+    sbuf_put(&b, "\nmappings found:\n");
+    for (int d = 0; d < count; d++) {
+        const ef_report_compare_entry *e = &entries[d];
+        for (int i = 0; i < e->layer_count; i++)
+            for (int k = 0; k < e->layers[i].result_count; k++) {
+                const ef_map_result *f = e->layers[i].found ? e->layers[i].found[k] : NULL;
+                if (!f) continue;
+                sbuf_put(&b, "  %-5s", e->dataflow->name);
+                if (layers > 1 || e->layers[i].result_count > 1)
+                    sbuf_put(&b, " %s%s%s", e->layers[i].name, e->layers[i].result_count > 1 ? ":" : "",
+                             e->layers[i].result_count > 1
+                                 ? f->nest->workload->tensors[f->nest->ops[f->nest->out_op]->tensor].name
+                                 : "");
+                sbuf_put(&b, "  ");
+                mapping_line(&b, f->mapping);
+                sbuf_put(&b, "  (%" PRIu64 " considered, %" PRIu64 " legal)\n", f->considered, f->legal);
+            }
+    }
+    return b.buf;
+}

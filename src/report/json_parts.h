@@ -1,0 +1,34 @@
+/* Internal to the report stage: the JSON pieces that single runs,
+ * network runs and comparisons share (json.c). Numbers go in as raw
+ * text so 64-bit counters stay exact. */
+#ifndef EF_REPORT_JSON_PARTS_H
+#define EF_REPORT_JSON_PARTS_H
+
+#include <cJSON.h>
+
+#include "einflow/report.h"
+#include "einflow/stats.h"
+
+void ef_rj_u64(cJSON *o, const char *key, uint64_t v);
+/* Shortest text that reads back to v; null when not finite. */
+void ef_rj_num(cJSON *o, const char *key, double v);
+cJSON *ef_rj_levels(const ef_result *r, const ef_stats *s);
+cJSON *ef_rj_noc(const ef_result *r, const ef_stats *s);
+cJSON *ef_rj_roofline(const ef_result *r, const ef_stats *s);
+/* Totals of results run one after another, result i weights[i] times
+ * (NULL: once each). */
+void ef_rj_summary(cJSON *sm, const ef_result *const *rs, const uint64_t *weights, int count);
+cJSON *ef_rj_meta(cJSON *root, const ef_run_meta *meta);
+cJSON *ef_rj_architecture(const ef_nest *n0);
+/* One Einsum in full: summary, levels, noc, roofline. */
+cJSON *ef_rj_einsum(const ef_result *r);
+/* One layer of a network run: name, count, summary, its Einsums. */
+cJSON *ef_rj_layer(const ef_report_layer *L);
+/* A mapping as data: [{level, keep, temporal: [{RANK: factor}], rows,
+ * cols}], loop order kept. */
+cJSON *ef_rj_mapping(const ef_einsum_mapping_spec *em);
+/* How the mapper found it: considered, legal, confirmed, the estimate
+ * (no time: wall time lives under meta only). */
+cJSON *ef_rj_search(const ef_map_result *r);
+
+#endif

@@ -1,0 +1,109 @@
+/* A network run as JSON and as a table: totals over every layer times
+ * its count, then one entry per layer with its Einsums in full (and the
+ * mapping the mapper found, when it found one). */
+#include "einflow/report.h"
+#include "report/json_parts.h"
+#include "report/sbuf.h"
+#include "report/totals.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+
+/* Every result of every layer, with the layer's count as its weight. */
+static int flatten(const ef_report_layer *layers, int count, const ef_result ***rs,
+                   uint64_t **weights) {
+    int n = 0;
+    for (int i = 0; i < count; i++) n += layers[i].result_count;
+    *rs = calloc((size_t)n + 1, sizeof **rs);
+    *weights = calloc((size_t)n + 1, sizeof **weights);
+    if (!*rs || !*weights) return -1;
+    int k = 0;
+    for (int i = 0; i < count; i++)
+        for (int e = 0; e < layers[i].result_count; e++) {
+            (*rs)[k] = layers[i].results[e];
+            (*weights)[k++] = layers[i].count;
+        }
+    return n;
+}
+
+cJSON *ef_rj_layer(const ef_report_layer *L) {
+    cJSON *lo = cJSON_CreateObject();
+    cJSON_AddStringToObject(lo, "name", L->name);
+    ef_rj_u64(lo, "count", L->count);
+    cJSON *sm = cJSON_AddObjectToObject(lo, "summary");
+    ef_rj_summary(sm, L->results, NULL, L->result_count);
+    cJSON *es = cJSON_AddArrayToObject(lo, "einsums");
+    for (int e = 0; e < L->result_count; e++) {
+        cJSON *one = ef_rj_einsum(L->results[e]);
+        if (L->found && L->found[e]) {
+            cJSON_AddItemToObject(one, "mapping", ef_rj_mapping(L->found[e]->mapping));
+            cJSON_AddItemToObject(one, "search", ef_rj_search(L->found[e]));
+        }
+        cJSON_AddItemToArray(es, one);
+    }
+    return lo;
+}
+
+char *ef_report_network_json(const ef_report_layer *layers, int count,
+                             const ef_report_network *net, const ef_run_meta *meta) {
+    if (count < 1 || layers[0].result_count < 1) return NULL;
+    const ef_result **rs;
+    uint64_t *weights;
+    int n = flatten(layers, count, &rs, &weights);
+    char *out = NULL;
+    if (n > 0) {
+        cJSON *root = cJSON_CreateObject();
+        ef_rj_meta(root, meta);
+        cJSON *sm = cJSON_AddObjectToObject(root, "summary");
+        ef_rj_summary(sm, rs, weights, n);
+        cJSON_AddItemToObject(root, "architecture", ef_rj_architecture(rs[0]->nest));
+        cJSON *nw = cJSON_AddObjectToObject(root, "network");
+        cJSON_AddStringToObject(nw, "name", net->name);
+        ef_rj_u64(nw, "batch", net->batch);
+        cJSON_AddNumberToObject(nw, "layers", count);
+        uint64_t repeated = 0;
+        for (int i = 0; i < count; i++) repeated += layers[i].count;
+        ef_rj_u64(nw, "layers_with_repeats", repeated);
+        cJSON *arr = cJSON_AddArrayToObject(root, "layers");
+        for (int i = 0; i < count; i++) cJSON_AddItemToArray(arr, ef_rj_layer(&layers[i]));
+        out = cJSON_Print(root);
+        cJSON_Delete(root);
+    }
+    free(rs);
+    free(weights);
+    return out;
+}
+
+char *ef_report_network_table(const ef_report_layer *layers, int count,
+                              const ef_report_network *net) {
+    sbuf b = {0};
+    if (count < 1 || layers[0].result_count < 1) return NULL;
+    const ef_nest *n0 = layers[0].results[0]->nest;
+    ef_totals all;
+    ef_totals_init(&all);
+    uint64_t repeated = 0;
+    for (int i = 0; i < count; i++) {
+        repeated += layers[i].count;
+        for (int e = 0; e < layers[i].result_count; e++)
+            ef_totals_add(&all, layers[i].results[e], layers[i].count);
+    }
+    sbuf_put(&b, "%s (%d layer%s, %" PRIu64 " with repeats, batch %" PRIu64 ") on %s (%" PRIu64
+             " PEs, %g MHz)\n", net->name, count, count == 1 ? "" : "s", repeated, net->batch,
+             n0->arch->name, n0->pes, n0->arch->clock_mhz);
+    sbuf_put(&b, "  %-24s %5s %14s %7s %5s %14s %9s\n", "layer", "count", "cycles", "util",
+             "PEs", "energy pJ", "pJ/MAC");
+    for (int i = 0; i < count; i++) {
+        ef_totals t;
+        ef_totals_init(&t);
+        for (int e = 0; e < layers[i].result_count; e++)
+            ef_totals_add(&t, layers[i].results[e], 1);
+        sbuf_put(&b, "  %-24.24s %5" PRIu64 " %14" PRIu64 " %7.4f %5" PRIu64 " %14.6g %9.4g\n",
+                 layers[i].name, layers[i].count, t.cycles, ef_totals_utilization(&t),
+                 t.active_pes, t.energy_pj, t.macs ? t.energy_pj / (double)t.macs : 0);
+    }
+    sbuf_put(&b, "  %-24s %5" PRIu64 " %14" PRIu64 " %7.4f %5s %14.6g %9.4g\n", "total", repeated,
+             all.cycles, ef_totals_utilization(&all), "", all.energy_pj,
+             all.macs ? all.energy_pj / (double)all.macs : 0);
+    sbuf_put(&b, "  %" PRIu64 " MACs, %.6g s at the clock\n", all.macs, all.seconds);
+    return b.buf;
+}

@@ -1,0 +1,47 @@
+/* Sums of results run one after another (totals.h). */
+#include "report/totals.h"
+
+#include <string.h>
+
+void ef_totals_init(ef_totals *t) {
+    memset(t, 0, sizeof *t);
+    t->values_checked = true;
+}
+
+void ef_totals_add(ef_totals *t, const ef_result *r, uint64_t w) {
+    ef_stats s;
+    ef_stats_compute(r, &s);
+    const ef_nest *n = r->nest;
+    double wd = (double)w;
+    if (!t->first) t->first = n;
+    t->cycles += w * r->cycles;
+    t->ops += w * r->ops;
+    if (n->einsum->is_mac) t->macs += w * r->ops;
+    t->compute_cycles += w * r->compute_cycles;
+    t->seconds += wd * s.seconds;
+    t->energy_pj += wd * s.energy_pj;
+    t->mac_pj += wd * s.compute_energy_pj;
+    t->noc_pj += wd * s.noc_energy_pj;
+    t->leakage_pj += wd * s.leakage_energy_pj;
+    for (int l = 0; l < n->level_count; l++) t->level_pj[l] += wd * s.level_energy_pj[l];
+    if (s.storage_bits > t->storage_bits) t->storage_bits = s.storage_bits;
+    if (n->active_pes > t->active_pes) t->active_pes = n->active_pes;
+    t->values_checked &= r->values_checked;
+    t->capacity_ops += wd * s.peak_ops * (double)r->cycles;
+    for (int o = 0; o < n->op_count; o++) {
+        const char *name = n->workload->tensors[n->ops[o]->tensor].name;
+        const ef_tensor_counters *c = &r->levels[0].ops[o];
+        int k = 0;
+        while (k < t->tensor_count && strcmp(t->tensor[k], name) != 0) k++;
+        if (k == t->tensor_count) {
+            if (k == EF_TOTALS_TENSORS) continue;
+            t->tensor[t->tensor_count++] = name;
+            t->outer_accesses[k] = 0;
+        }
+        t->outer_accesses[k] += w * (c->reads + c->fills + c->updates);
+    }
+}
+
+double ef_totals_utilization(const ef_totals *t) {
+    return t->capacity_ops > 0 ? (double)t->ops / t->capacity_ops : 0;
+}

@@ -1,0 +1,29 @@
+/* Internal to the report stage: the sums a summary shows when results
+ * run one after another (the Einsums of a cascade, a network's layers
+ * x their counts), computed once for the JSON and the tables. */
+#ifndef EF_REPORT_TOTALS_H
+#define EF_REPORT_TOTALS_H
+
+#include "einflow/stats.h"
+
+#define EF_TOTALS_TENSORS (EF_MAX_TENSORS * 4)
+
+typedef struct {
+    const ef_nest *first;          /* the first result's nest          */
+    uint64_t cycles, macs, ops, compute_cycles, storage_bits, active_pes;
+    double seconds, energy_pj, mac_pj, noc_pj, leakage_pj;
+    double level_pj[EF_MAX_LEVELS];
+    double capacity_ops;           /* sum of peak x cycles             */
+    bool values_checked;
+    /* accesses (reads + fills + updates) at the outermost level, by
+     * tensor name in first-seen order */
+    int tensor_count;
+    const char *tensor[EF_TOTALS_TENSORS];
+    uint64_t outer_accesses[EF_TOTALS_TENSORS];
+} ef_totals;
+
+void ef_totals_init(ef_totals *t);
+void ef_totals_add(ef_totals *t, const ef_result *r, uint64_t weight);
+double ef_totals_utilization(const ef_totals *t);
+
+#endif

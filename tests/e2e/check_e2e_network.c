@@ -1,0 +1,192 @@
+/* End to end: network files through `einflow run ARCH NETWORK DATAFLOW`
+ * and `einflow compare`. Expected MAC counts are the closed forms of
+ * tests/data/tiny_net.yaml (and the bundled networks' published
+ * totals); totals must be the sums of the layers times their counts,
+ * the best dataflow the one with the lowest objective in the JSON. */
+#include <check.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "e2e_util.h"
+
+#define EYERISS "configs/eyeriss_like.yaml"
+#define TINY "tests/data/tiny_net.yaml"
+
+/* per image: conv 8*8*6*6*3*3, gconv 2*4*4*6*6*3*3 (twice), fc 64*10 */
+static const uint64_t tiny_macs[3] = {20736, 10368, 640};
+static const uint64_t tiny_count[3] = {1, 2, 1};
+
+static cJSON *run_json(const char *const *args) {
+    e2e_result r;
+    ck_assert(e2e_run(&r, args));
+    ck_assert_msg(r.exit_code == 0, "%s failed (%d):\n%s", e2e_cmdline(args), r.exit_code, r.err);
+    cJSON *j = e2e_parse_json(r.out);
+    ck_assert_msg(j != NULL, "%s: not JSON:\n%s", e2e_cmdline(args), r.out);
+    e2e_result_free(&r);
+    return j;
+}
+
+START_TEST(network_totals_are_layer_sums) {
+    const char *args[] = {"run", EYERISS, TINY, "rs", "--evaluations", "300", "--json", NULL};
+    cJSON *j = run_json(args);
+    ck_assert_str_eq(e2e_path_str(j, "network.name"), "tiny_net");
+    ck_assert_uint_eq(e2e_path_u64(j, "network.batch"), 2);
+    ck_assert_uint_eq(e2e_path_u64(j, "network.layers"), 3);
+    ck_assert_uint_eq(e2e_path_u64(j, "network.layers_with_repeats"), 4);
+    uint64_t macs = 0, cycles = 0;
+    double energy = 0;
+    for (int i = 0; i < 3; i++) {
+        char p[96];
+        snprintf(p, sizeof p, "layers[%d].summary.macs", i);
+        ck_assert_uint_eq(e2e_path_u64(j, p), 2 * tiny_macs[i]); /* batch 2 */
+        snprintf(p, sizeof p, "layers[%d].count", i);
+        ck_assert_uint_eq(e2e_path_u64(j, p), tiny_count[i]);
+        snprintf(p, sizeof p, "layers[%d].summary.cycles", i);
+        cycles += tiny_count[i] * e2e_path_u64(j, p);
+        snprintf(p, sizeof p, "layers[%d].summary.energy_pj", i);
+        energy += (double)tiny_count[i] * e2e_path_double(j, p);
+        macs += tiny_count[i] * 2 * tiny_macs[i];
+        /* the mapper's mapping and search are part of each Einsum */
+        snprintf(p, sizeof p, "layers[%d].einsums[0].search.considered", i);
+        uint64_t considered = e2e_path_u64(j, p);
+        snprintf(p, sizeof p, "layers[%d].einsums[0].search.legal", i);
+        uint64_t legal = e2e_path_u64(j, p);
+        ck_assert(legal >= 1 && legal <= considered && considered <= 300);
+        snprintf(p, sizeof p, "layers[%d].einsums[0].mapping[0].level", i);
+        ck_assert_str_eq(e2e_path_str(j, p), "DRAM");
+    }
+    ck_assert_uint_eq(e2e_summary_u64(j, "macs"), macs);
+    ck_assert_uint_eq(macs, 2 * 42112);
+    ck_assert_uint_eq(e2e_summary_u64(j, "cycles"), cycles);
+    double total = e2e_path_double(j, "summary.energy_pj");
+    ck_assert_msg(fabs(total - energy) <= 1e-9 * energy, "energy %g, layers sum to %g", total, energy);
+    cJSON_Delete(j);
+}
+END_TEST
+
+/* --batch replaces every bound written `batch`; --layers picks layers. */
+START_TEST(batch_and_layers_options) {
+    const char *args[] = {"run", EYERISS, TINY, "os", "--evaluations", "200", "--batch", "5",
+                          "--layers", "g*,fc", "--json", NULL};
+    cJSON *j = run_json(args);
+    ck_assert_uint_eq(e2e_path_u64(j, "network.batch"), 5);
+    ck_assert_uint_eq(e2e_path_u64(j, "network.layers"), 2);
+    ck_assert_str_eq(e2e_path_str(j, "layers[0].name"), "gconv");
+    ck_assert_str_eq(e2e_path_str(j, "layers[1].name"), "fc");
+    ck_assert_uint_eq(e2e_summary_u64(j, "macs"), 5 * (2 * 10368 + 640));
+    cJSON_Delete(j);
+}
+END_TEST
+
+START_TEST(network_errors) {
+    static const struct {
+        const char *args[8];
+        int code;
+        const char *err;
+    } cases[] = {
+        {{"run", EYERISS, TINY, "mappings/eyeriss_like__fc.yaml", NULL}, 1,
+         "a mapping file maps one workload, but tests/data/tiny_net.yaml is a network of 3 layers"},
+        {{"run", EYERISS, TINY, "rs", "--layers", "conv2", NULL}, 1,
+         "no layer of tiny_net is named \"conv2\""},
+        {{"run", EYERISS, TINY, "rs", "--batch", "0", NULL}, 2, "--batch expects a number"},
+        {{"compare", EYERISS, TINY, "--dataflows", "ws,rz", NULL}, 1, "did you mean \"rs\"?"},
+        {{"compare", EYERISS, TINY, "--confirm", "0", NULL}, 2, "--confirm must be at least 1"},
+        {{"compare", EYERISS, NULL}, 2, "expected two files"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        e2e_result r;
+        ck_assert(e2e_run(&r, cases[i].args));
+        ck_assert_msg(r.exit_code == cases[i].code, "%s: exit %d, want %d:\n%s",
+                      e2e_cmdline(cases[i].args), r.exit_code, cases[i].code, r.err);
+        ck_assert_msg(strstr(r.err, cases[i].err) != NULL, "%s: stderr lacks \"%s\":\n%s",
+                      e2e_cmdline(cases[i].args), cases[i].err, r.err);
+        e2e_result_free(&r);
+    }
+}
+END_TEST
+
+/* compare: every dataflow did the same work; the winner has the lowest
+ * objective over the whole network, recomputed here from the JSON. */
+START_TEST(compare_picks_the_lowest_objective) {
+    static const char *const objectives[] = {"edp", "energy", "latency"};
+    for (int k = 0; k < 3; k++) {
+        const char *args[] = {"compare", EYERISS, TINY, "--dataflows", "ws,os,rs,nlr",
+                              "--objective", objectives[k], "--evaluations", "200",
+                              "--json", NULL};
+        cJSON *j = run_json(args);
+        const cJSON *dfs = e2e_get(j, "dataflows");
+        ck_assert_int_eq(cJSON_GetArraySize(dfs), 4);
+        const char *want[] = {"ws", "os", "rs", "nlr"};
+        double best = INFINITY;
+        const char *best_name = NULL;
+        for (int d = 0; d < 4; d++) {
+            char p[96];
+            snprintf(p, sizeof p, "dataflows[%d].dataflow", d);
+            ck_assert_str_eq(e2e_path_str(j, p), want[d]);
+            snprintf(p, sizeof p, "dataflows[%d].summary.macs", d);
+            ck_assert_uint_eq(e2e_path_u64(j, p), 2 * 42112);
+            snprintf(p, sizeof p, "dataflows[%d].summary.cycles", d);
+            double cycles = (double)e2e_path_u64(j, p);
+            snprintf(p, sizeof p, "dataflows[%d].summary.energy_pj", d);
+            double energy = e2e_path_double(j, p);
+            double v = k == 0 ? cycles * energy : k == 1 ? energy : cycles;
+            if (v < best) {
+                best = v;
+                best_name = want[d];
+            }
+            snprintf(p, sizeof p, "dataflows[%d].layers[1].count", d);
+            ck_assert_uint_eq(e2e_path_u64(j, p), 2);
+        }
+        ck_assert_str_eq(e2e_path_str(j, "best"), best_name);
+        ck_assert_str_eq(e2e_path_str(j, "meta.objective"), objectives[k]);
+        ck_assert_int_eq(cJSON_GetArraySize(e2e_get(j, "best_per_layer")), 3);
+        cJSON_Delete(j);
+    }
+}
+END_TEST
+
+/* The table a user reads: one row per dataflow, the winner marked, the
+ * per-layer section and the mappings; the same run writes JSON with -o. */
+START_TEST(compare_table_and_file) {
+    char *out = e2e_tmp_path("compare.json");
+    e2e_result r;
+    ck_assert(e2e_runl(&r, "compare", EYERISS, TINY, "--dataflows", "ws,rs", "--evaluations",
+                       "200", "-o", out, NULL));
+    ck_assert_msg(r.exit_code == 0, "%s", r.err);
+    ck_assert_msg(strstr(r.out, "tiny_net on eyeriss_like (168 PEs), objective edp") != NULL, "%s",
+                  r.out);
+    ck_assert_msg(strstr(r.out, "<- best") != NULL, "%s", r.out);
+    ck_assert_msg(strstr(r.out, "per layer, energy pJ/MAC") != NULL, "%s", r.out);
+    ck_assert_msg(strstr(r.out, "mappings found:") != NULL, "%s", r.out);
+    ck_assert_msg(strstr(r.out, "  rs    gconv  DRAM") != NULL, "%s", r.out);
+    cJSON *j = e2e_load_json(out);
+    ck_assert_ptr_nonnull(j);
+    ck_assert_int_eq(cJSON_GetArraySize(e2e_get(j, "dataflows")), 2);
+    cJSON_Delete(j);
+    e2e_result_free(&r);
+    unlink(out);
+    free(out);
+}
+END_TEST
+
+static Suite *suite(void) {
+    Suite *s = suite_create("e2e_network");
+    TCase *tc = tcase_create("network");
+    tcase_set_timeout(tc, E2E_TCASE_TIMEOUT);
+    tcase_add_test(tc, network_totals_are_layer_sums);
+    tcase_add_test(tc, batch_and_layers_options);
+    tcase_add_test(tc, network_errors);
+    tcase_add_test(tc, compare_picks_the_lowest_objective);
+    tcase_add_test(tc, compare_table_and_file);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) {
+    e2e_init();
+    return e2e_run_suite(suite());
+}
