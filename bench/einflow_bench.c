@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "bench/bench.h"
 #include "einflow/einsum.h"
 #include "einflow/model.h"
 #include "einflow/sim.h"
@@ -35,7 +36,6 @@
 #define EF_SOURCE_DIR "."
 #endif
 
-#define PATH_LEN 4096
 #define MAX_CASES 128
 #define MAX_REPS 100000
 
@@ -45,16 +45,8 @@ typedef struct {
     int fold_model; /* -1: the simulator's default (overlap) */
 } bench_case;
 
-typedef struct {
-    const char *filter;
-    int reps;
-    int engine;     /* -1: both */
-    int fold_model; /* -1: per case */
-    bool check_values, csv, list;
-    const char *root;
-} bench_options;
 
-static double now_seconds(void) {
+double bench_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
@@ -73,12 +65,12 @@ static double cpu_seconds(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static double median(double *v, int n) {
+double bench_median(double *v, int n) {
     qsort(v, (size_t)n, sizeof *v, cmp_double);
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-static double peak_rss_mb(void) {
+double bench_peak_rss_mb(void) {
     struct rusage ru;
     if (getrusage(RUSAGE_SELF, &ru) != 0) return -1.0;
     return (double)ru.ru_maxrss / 1024.0; /* Linux: kilobytes */
@@ -203,9 +195,7 @@ static void print_diags(ef_diags *d) {
 
 /* Notes go to stdout in table mode and to stderr (as # comments) in CSV
  * mode, so that CSV output stays parseable. */
-static void note(const bench_options *o, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void note(const bench_options *o, const char *fmt, ...) {
+void note(const bench_options *o, const char *fmt, ...) {
     FILE *f = o->csv ? stderr : stdout;
     va_list ap;
     va_start(ap, fmt);
@@ -234,7 +224,7 @@ static bool run_engine(const bench_case *c, const bench_options *o, ef_engine en
         ef_values *vals = NULL;
         if (o->check_values && !(vals = ef_values_create(w, opt.seed))) ok = false;
         uint64_t rep_ops = 0, rep_cycles = 0;
-        double c0 = cpu_seconds(), t0 = now_seconds();
+        double c0 = cpu_seconds(), t0 = bench_now();
         for (int e = 0; ok && e < w->einsum_count; e++) {
             nests[e] = ef_nest_build(arch, w, ms, e, d);
             if (!nests[e]) {
@@ -250,7 +240,7 @@ static bool run_engine(const bench_case *c, const bench_options *o, ef_engine en
             rep_ops += results[e]->ops;
             rep_cycles += results[e]->cycles;
         }
-        t[rep] = now_seconds() - t0;
+        t[rep] = bench_now() - t0;
         cpu[rep] = cpu_seconds() - c0;
         for (int e = 0; e < EF_MAX_EINSUMS; e++) {
             ef_result_destroy(results[e]);
@@ -279,10 +269,10 @@ static bool run_engine(const bench_case *c, const bench_options *o, ef_engine en
         free(t);
         return false;
     }
-    double med = median(t, o->reps), mn = t[0], mx = t[o->reps - 1];
-    double cpu_med = median(cpu, o->reps);
+    double med = bench_median(t, o->reps), mn = t[0], mx = t[o->reps - 1];
+    double cpu_med = bench_median(cpu, o->reps);
     double macs_s = med > 0 ? (double)ops / med : 0, cyc_s = med > 0 ? (double)cycles / med : 0;
-    double rss = peak_rss_mb();
+    double rss = bench_peak_rss_mb();
     if (o->csv)
         printf("%s,%s,%.3f,%.3f,%.3f,%.3f,%.4g,%.4g,%llu,%llu,%.1f\n", c->name, ename,
                med * 1e3, mn * 1e3, mx * 1e3, cpu_med * 1e3, macs_s, cyc_s, (unsigned long long)ops,
@@ -334,6 +324,9 @@ static const char usage[] =
     "  --csv               machine-readable rows; notes go to stderr\n"
     "  --root DIR          source tree with configs/ workloads/ mappings/ tests/data/\n"
     "                      (default: " EF_SOURCE_DIR ")\n"
+    "  --evaluations N     candidates per mapper search (default 20000)\n"
+    "  --mapper-seconds S  time bound of the mapper-best searches (default 10;\n"
+    "                      0 skips them)\n"
     "  --list              list the cases and exit\n";
 
 static int bad_usage(const char *msg, const char *arg) {
@@ -342,9 +335,9 @@ static int bad_usage(const char *msg, const char *arg) {
 }
 
 int main(int argc, char **argv) {
-    double start = now_seconds();
+    double start = bench_now();
     bench_options o = {.filter = NULL, .reps = 5, .engine = -1, .fold_model = -1,
-                       .root = EF_SOURCE_DIR};
+                       .root = EF_SOURCE_DIR, .map_evaluations = 20000, .map_seconds = 10};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool has_value = i + 1 < argc;
@@ -378,6 +371,19 @@ int main(int argc, char **argv) {
             o.check_values = true;
         } else if (!strcmp(a, "--csv")) {
             o.csv = true;
+        } else if (!strcmp(a, "--evaluations")) {
+            if (!has_value) return bad_usage("--evaluations needs a number", NULL);
+            char *end;
+            errno = 0;
+            unsigned long long v = strtoull(argv[++i], &end, 10);
+            if (*end || errno || v < 1) return bad_usage("--evaluations expects a number, found", argv[i]);
+            o.map_evaluations = v;
+        } else if (!strcmp(a, "--mapper-seconds")) {
+            if (!has_value) return bad_usage("--mapper-seconds needs a number", NULL);
+            char *end;
+            double v = strtod(argv[++i], &end);
+            if (*end || v < 0) return bad_usage("--mapper-seconds expects seconds, found", argv[i]);
+            o.map_seconds = v;
         } else if (!strcmp(a, "--list")) {
             o.list = true;
         } else if (!strcmp(a, "--root")) {
@@ -414,13 +420,15 @@ int main(int argc, char **argv) {
         ran++;
         if (!run_case(&cases[i], &o)) failed++;
     }
-    if (!o.filter || strstr("resnet50_all_layers", o.filter))
-        note(&o, "resnet50_all_layers (every conv and FC layer of ResNet-50 on each config): "
-                 "awaits the mapper; not run");
+    if (!o.csv) {
+        bench_mapper_rate(&o, &ran, &failed);
+        bench_mapper_best(&o, &ran, &failed);
+        bench_networks(&o, &ran, &failed);
+    }
     if (ran == 0)
         fprintf(stderr, "einflow_bench: no case%s%s%s\n", o.filter ? " matches \"" : "",
                 o.filter ? o.filter : "", o.filter ? "\"" : "");
     note(&o, "%d case%s, %d failed; whole process %.3f s wall, peak RSS %.1f MB", ran,
-         ran == 1 ? "" : "s", failed, now_seconds() - start, peak_rss_mb());
+         ran == 1 ? "" : "s", failed, bench_now() - start, bench_peak_rss_mb());
     return failed || ran == 0 ? 1 : 0;
 }
