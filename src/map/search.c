@@ -514,25 +514,30 @@ ef_status ef_map_search(const ef_arch_spec *arch, const ef_workload *w, int e,
     ranked *top = calloc((size_t)pool, sizeof *top);
     ef_einsum_mapping_spec *em = calloc(1, sizeof *em);
     ef_diags *scratch = ef_diags_create();
-    /* duplicates are drawn often in small spaces: remember what was seen */
-    uint64_t set_size = 1;
-    while (set_size < 2 * budget + 16) set_size <<= 1;
+    /* duplicates are drawn often in small spaces: remember what was
+     * seen, up to 2^19 candidates (8 MiB); past that, a repeat may be
+     * evaluated again */
+    uint64_t set_size = 1, set_used = 0;
+    while (set_size < 2 * budget + 16 && set_size < (UINT64_C(1) << 20)) set_size <<= 1;
     uint64_t *seen = calloc((size_t)set_size, sizeof *seen);
     char first_reason[512] = "";
     if (!top || !em || !scratch || !seen) {
+        ef_diags_add(diags, arch->file, 0, 0, "", NULL, NULL, "out of memory in the mapper");
         st = EF_ERR_NOMEM;
         goto done;
     }
     int have = 0;
     uint64_t draws = 0, stale = 0;
-    double last_progress = t0;
+    double last_progress = t0, elapsed = 0;
     /* a space smaller than the budget runs dry: stop after many
      * duplicates in a row */
     while (out->considered < budget && stale < 64 * budget + 1000) {
         cand c;
-        /* a first third of the budget explores; then most candidates
-         * are neighbours of the best ones */
-        if (have && out->considered * 3 > budget && chance(&s, 75)) {
+        /* a first third of the budget (or of the time) explores; then
+         * most candidates are neighbours of the best ones */
+        bool refine = out->considered * 3 > budget ||
+                      (opt->time_limit_seconds > 0 && elapsed * 3 > opt->time_limit_seconds);
+        if (have && refine && chance(&s, 75)) {
             c = top[below(&s, (uint64_t)have)].c;
             int steps = 1 + (int)below(&s, 3);
             for (int m = 0; m < steps; m++) mutate(&s, &c);
@@ -546,7 +551,10 @@ ef_status ef_map_search(const ef_arch_spec *arch, const ef_workload *w, int e,
             stale++;
             continue;
         }
-        seen[at] = h;
+        if (set_used * 10 < set_size * 7) {
+            seen[at] = h;
+            set_used++;
+        }
         stale = 0;
         out->considered++;
         to_spec(&s, &c, em);
@@ -565,7 +573,8 @@ ef_status ef_map_search(const ef_arch_spec *arch, const ef_workload *w, int e,
         ef_nest_destroy(n);
         if ((out->considered & 63) == 0) {
             double now = now_seconds();
-            if (opt->time_limit_seconds > 0 && now - t0 > opt->time_limit_seconds) break;
+            elapsed = now - t0;
+            if (opt->time_limit_seconds > 0 && elapsed > opt->time_limit_seconds) break;
             if (opt->progress && now - last_progress > 0.25) {
                 last_progress = now;
                 ef_map_progress p = {.label = opt->progress_label,
