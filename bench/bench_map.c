@@ -66,6 +66,31 @@ static void print_and_clear(ef_diags *d) {
     ef_diags_clear(d);
 }
 
+/* One bundled layer loaded: its architecture and built workload. */
+typedef struct {
+    ef_diags *d;
+    ef_arch_spec *arch;
+    ef_workload_spec *ws;
+    ef_workload *w;           /* NULL when anything failed to load */
+} loaded;
+
+static void load_layer(loaded *L, const bench_options *o, const layer_case *c) {
+    char ap[PATH_LEN], wp[PATH_LEN];
+    path_of(ap, o, c->arch);
+    path_of(wp, o, c->workload);
+    L->d = ef_diags_create();
+    L->arch = ef_spec_load_arch(ap, L->d);
+    L->ws = ef_spec_load_workload(wp, L->d);
+    L->w = L->arch && L->ws ? ef_einsum_build(L->ws, L->d) : NULL;
+}
+
+static void unload_layer(loaded *L) {
+    ef_workload_destroy(L->w);
+    ef_workload_spec_destroy(L->ws);
+    ef_arch_spec_destroy(L->arch);
+    ef_diags_destroy(L->d);
+}
+
 void bench_mapper_rate(const bench_options *o, int *ran, int *failed) {
     static const char *const dfs[] = {"ws", "os", "is", "rs", "nlr", "free"};
     bool header = false;
@@ -80,13 +105,11 @@ void bench_mapper_rate(const bench_options *o, int *ran, int *failed) {
                    "legal", "ms", "cand/s", "legal/s", "est_cycles");
             header = true;
         }
-        ef_diags *d = ef_diags_create();
-        char ap[PATH_LEN], wp[PATH_LEN];
-        path_of(ap, o, layers[i].arch);
-        path_of(wp, o, layers[i].workload);
-        ef_arch_spec *arch = ef_spec_load_arch(ap, d);
-        ef_workload_spec *ws = ef_spec_load_workload(wp, d);
-        ef_workload *w = arch && ws ? ef_einsum_build(ws, d) : NULL;
+        loaded L;
+        load_layer(&L, o, &layers[i]);
+        ef_diags *d = L.d;
+        ef_arch_spec *arch = L.arch;
+        ef_workload *w = L.w;
         (*ran)++;
         if (!w) {
             print_and_clear(d);
@@ -114,10 +137,7 @@ void bench_mapper_rate(const bench_options *o, int *ran, int *failed) {
             ef_map_result_clear(&r);
             ef_dataflow_spec_destroy(df);
         }
-        ef_workload_destroy(w);
-        ef_workload_spec_destroy(ws);
-        ef_arch_spec_destroy(arch);
-        ef_diags_destroy(d);
+        unload_layer(&L);
     }
 }
 
@@ -134,13 +154,11 @@ void bench_mapper_best(const bench_options *o, int *ran, int *failed) {
                    "cycles", "util", "energy_pj");
             header = true;
         }
-        ef_diags *d = ef_diags_create();
-        char ap[PATH_LEN], wp[PATH_LEN];
-        path_of(ap, o, layers[i].arch);
-        path_of(wp, o, layers[i].workload);
-        ef_arch_spec *arch = ef_spec_load_arch(ap, d);
-        ef_workload_spec *ws = ef_spec_load_workload(wp, d);
-        ef_workload *w = arch && ws ? ef_einsum_build(ws, d) : NULL;
+        loaded L;
+        load_layer(&L, o, &layers[i]);
+        ef_diags *d = L.d;
+        ef_arch_spec *arch = L.arch;
+        ef_workload *w = L.w;
         ef_map_options opt = {.dataflow = NULL, .objective = EF_OBJECTIVE_EDP, .seed = 1,
                               .evaluations = UINT64_C(1) << 32,
                               .time_limit_seconds = o->map_seconds, .confirm = 3,
@@ -161,10 +179,7 @@ void bench_mapper_best(const bench_options *o, int *ran, int *failed) {
             ef_map_result_clear(&r);
         }
         fflush(stdout);
-        ef_workload_destroy(w);
-        ef_workload_spec_destroy(ws);
-        ef_arch_spec_destroy(arch);
-        ef_diags_destroy(d);
+        unload_layer(&L);
     }
 }
 

@@ -515,7 +515,7 @@ ef_status ef_map_search(const ef_arch_spec *arch, const ef_workload *w, int e,
     ef_einsum_mapping_spec *em = calloc(1, sizeof *em);
     ef_diags *scratch = ef_diags_create();
     /* duplicates are drawn often in small spaces: remember what was
-     * seen, up to 2^19 candidates (8 MiB); past that, a repeat may be
+     * seen, up to 700,000 candidates (8 MiB); past that, a repeat may be
      * evaluated again */
     uint64_t set_size = 1, set_used = 0;
     while (set_size < 2 * budget + 16 && set_size < (UINT64_C(1) << 20)) set_size <<= 1;
