@@ -35,6 +35,8 @@ typedef struct {
     uint64_t budget;              /* evaluations allowed (0: time only) */
     double elapsed_seconds;
     double best_estimate;         /* objective value of the best so far */
+    int confirming;               /* > 0: running the engine on the
+                                   * confirming-th best estimate         */
 } ef_map_progress;
 
 typedef struct {

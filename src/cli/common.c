@@ -174,12 +174,3 @@ void ef_cli_search_map_options(const ef_cli_search *s, const ef_dataflow_spec *d
     out->confirm = s->confirm;
     out->sim = s->sim;
 }
-
-ef_status ef_cli_map_all(const ef_arch_spec *arch, const ef_workload *w,
-                         const ef_map_options *opt, int threads, ef_map_result *results,
-                         ef_diags *d) {
-    ef_map_job jobs[EF_MAX_EINSUMS];
-    for (int e = 0; e < w->einsum_count; e++)
-        jobs[e] = (ef_map_job){.arch = arch, .workload = w, .einsum = e, .options = *opt};
-    return ef_map_search_all(jobs, w->einsum_count, threads, results, d);
-}

@@ -98,15 +98,36 @@ static void show_progress(void *ctx, const ef_map_progress *p) {
     progress_line *pl = ctx;
     pthread_mutex_lock(&pl->lock);
     double now = now_seconds();
-    if (now - pl->last > 0.2) {
+    if (now - pl->last > 0.2 || p->confirming) {
         pl->last = now;
         pl->printed = true;
-        fprintf(stderr, "\r\033[K  mapping %s: %llu of %llu candidates, %llu legal (%.1f s)",
-                p->label ? p->label : "", (unsigned long long)p->considered,
-                (unsigned long long)p->budget, (unsigned long long)p->legal, p->elapsed_seconds);
+        if (p->confirming)
+            fprintf(stderr, "\r\033[K  mapping %s: simulating the best estimate number %d "
+                    "(%.1f s)", p->label ? p->label : "", p->confirming, p->elapsed_seconds);
+        else
+            fprintf(stderr, "\r\033[K  mapping %s: %llu of %llu candidates, %llu legal (%.1f s)",
+                    p->label ? p->label : "", (unsigned long long)p->considered,
+                    (unsigned long long)p->budget, (unsigned long long)p->legal,
+                    p->elapsed_seconds);
         fflush(stderr);
     }
     pthread_mutex_unlock(&pl->lock);
+}
+
+/* Runs the jobs, with a progress line on a terminal. */
+static ef_status run_jobs(ef_map_job *jobs, int total, int threads, ef_map_result *found,
+                          ef_diags *d) {
+    progress_line pl = {.last = 0, .printed = false};
+    pthread_mutex_init(&pl.lock, NULL);
+    if (isatty(STDERR_FILENO))
+        for (int j = 0; j < total; j++) {
+            jobs[j].options.progress = show_progress;
+            jobs[j].options.progress_ctx = &pl;
+        }
+    ef_status st = ef_map_search_all(jobs, total, threads, found, d);
+    if (pl.printed) fprintf(stderr, "\r\033[K");
+    pthread_mutex_destroy(&pl.lock);
+    return st;
 }
 
 ef_status ef_cli_layers_map(const ef_cli_layers *L, const ef_arch_spec *arch,
@@ -120,9 +141,6 @@ ef_status ef_cli_layers_map(const ef_cli_layers *L, const ef_arch_spec *arch,
         free(labels);
         return EF_ERR_NOMEM;
     }
-    progress_line pl = {.last = 0, .printed = false};
-    pthread_mutex_init(&pl.lock, NULL);
-    bool terminal = isatty(STDERR_FILENO);
     for (int k = 0; k < ndf; k++)
         for (int i = 0; i < L->count; i++)
             for (int e = 0; e < L->w[i]->einsum_count; e++) {
@@ -133,16 +151,21 @@ ef_status ef_cli_layers_map(const ef_cli_layers *L, const ef_arch_spec *arch,
                 ef_cli_search_map_options(s, dfs[k], &jobs[j].options);
                 snprintf(labels[j], sizeof labels[j], "%s %s", dfs[k]->name,
                          L->net->layers[i].workload->name);
-                if (terminal) {
-                    jobs[j].options.progress = show_progress;
-                    jobs[j].options.progress_ctx = &pl;
-                    jobs[j].options.progress_label = labels[j];
-                }
+                jobs[j].options.progress_label = labels[j];
             }
-    ef_status st = ef_map_search_all(jobs, total, s->threads, found, d);
-    if (pl.printed) fprintf(stderr, "\r\033[K");
-    pthread_mutex_destroy(&pl.lock);
+    ef_status st = run_jobs(jobs, total, s->threads, found, d);
     free(labels);
     free(jobs);
     return st;
+}
+
+ef_status ef_cli_map_all(const ef_arch_spec *arch, const ef_workload *w,
+                         const ef_map_options *opt, int threads, ef_map_result *results,
+                         ef_diags *d) {
+    ef_map_job jobs[EF_MAX_EINSUMS];
+    for (int e = 0; e < w->einsum_count; e++) {
+        jobs[e] = (ef_map_job){.arch = arch, .workload = w, .einsum = e, .options = *opt};
+        jobs[e].options.progress_label = w->tensors[w->einsums[e].output.tensor].name;
+    }
+    return run_jobs(jobs, w->einsum_count, threads, results, d);
 }

@@ -611,6 +611,13 @@ ef_status ef_map_search(const ef_arch_spec *arch, const ef_workload *w, int e,
     /* confirm: the engine decides among the best estimates */
     double best = INFINITY;
     for (int i = 0; i < have && i < k; i++) {
+        if (opt->progress) {
+            ef_map_progress p = {.label = opt->progress_label, .considered = out->considered,
+                                 .legal = out->legal, .budget = budget,
+                                 .elapsed_seconds = now_seconds() - t0,
+                                 .best_estimate = top[0].value, .confirming = i + 1};
+            opt->progress(opt->progress_ctx, &p);
+        }
         to_spec(&s, &top[i].c, em);
         ef_nest *n = ef_nest_build_one(arch, w, em, "<mapper>", e, diags);
         if (!n) {
