@@ -53,7 +53,7 @@ typedef struct {
     const char *progress_label;   /* says which search is reporting     */
 } ef_map_options;
 
-#define EF_MAP_DEFAULT_EVALUATIONS 4000
+#define EF_MAP_DEFAULT_EVALUATIONS 20000
 #define EF_MAP_DEFAULT_CONFIRM 3
 
 /* The analytical estimate of one mapping (map/estimate.c). */

@@ -63,7 +63,7 @@ typedef struct {
 #define EF_CLI_SEARCH_OPTIONS_HELP                                                  \
     "  --objective O       latency, energy or edp (default: edp)\n"                \
     "  --evaluations N     candidates the mapper considers per Einsum (default\n"  \
-    "                      4000); the search is deterministic for a seed\n"        \
+    "                      20000); the search is deterministic for a seed\n"       \
     "  --time-limit S      also stop each search after S seconds (the result\n"    \
     "                      then depends on the machine's speed)\n"                 \
     "  --confirm K         best estimates confirmed in the engine (default 3;\n" \
