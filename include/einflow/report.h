@@ -76,6 +76,9 @@ typedef struct {
     const char *dataflow;      /* the template's name                 */
     const char *objective;
     uint64_t seed;
+    const char *layer;         /* the network layer mapped, or NULL    */
+    uint64_t batch;            /* the batch given on the command line,
+                                * 0 for the file's                     */
 } ef_map_meta;
 char *ef_report_mapping_yaml(const ef_map_result *const *results, int count,
                              const ef_map_meta *meta);

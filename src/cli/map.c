@@ -3,6 +3,7 @@
  * confirm the best in the engine, and write it as an editable mapping
  * file with comments. */
 #include "cli/cli.h"
+#include "cli/layers.h"
 #include "einflow/einsum.h"
 #include "einflow/map.h"
 #include "einflow/report.h"
@@ -25,6 +26,9 @@ static const char map_usage[] =
     "  --dataflow D        ws, os, is, rs, nlr, free (the default: no\n"
     "                      template) or a template file (docs/dataflows.md)\n"
     "  -o FILE             write the mapping to FILE (default: stdout)\n"
+    "  --layers NAME       the layer of a network file to map (a mapping file\n"
+    "                      maps one workload)\n"
+    "  --batch N           batch size of a network file (default: the file's)\n"
     EF_CLI_SEARCH_OPTIONS_HELP
     "  -q, --quiet         print no summary\n"
     "  -h, --help          show this help\n";
@@ -36,6 +40,8 @@ int ef_cli_map(int argc, char **argv) {
     int nfiles = 0;
     const char *out_path = NULL;
     bool quiet = false;
+    const char *only = NULL;
+    uint64_t batch = 0;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         int used = ef_cli_search_option(&search, argc, argv, i, "map", map_usage);
@@ -52,8 +58,15 @@ int ef_cli_map(int argc, char **argv) {
             out_path = argv[i];
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
             quiet = true;
+        } else if (!strcmp(a, "--layers")) {
+            if (++i >= argc) return ef_cli_usage_error("map", map_usage, "--layers needs a layer name");
+            only = argv[i];
+        } else if (!strcmp(a, "--batch")) {
+            if (++i >= argc || !ef_cli_parse_u64(argv[i], &batch) || batch < 1)
+                return ef_cli_usage_error("map", map_usage, "--batch expects a number of at least 1");
         } else if (a[0] == '-' && a[1]) {
-            static const char *const known[] = {EF_CLI_SEARCH_FLAGS, "--quiet", "--help"};
+            static const char *const known[] = {EF_CLI_SEARCH_FLAGS, "--quiet", "--help",
+                                                "--layers", "--batch"};
             return ef_cli_unknown_option("map", a, known, (int)(sizeof known / sizeof known[0]));
         } else if (nfiles < 2) {
             files[nfiles++] = a;
@@ -69,9 +82,16 @@ int ef_cli_map(int argc, char **argv) {
     ef_diags *d = ef_diags_create();
     if (!d) return EF_EXIT_INTERNAL;
     ef_arch_spec *arch = ef_spec_load_arch(files[0], d);
-    ef_workload_spec *ws = ef_spec_load_workload(files[1], d);
+    ef_cli_layers L;
+    bool layers_ok = ef_cli_layers_load(&L, files[1], batch, only, d);
     ef_dataflow_spec *df = ef_cli_load_dataflow(search.dataflow, d);
-    ef_workload *w = arch && ws && df ? ef_einsum_build(ws, d) : NULL;
+    if (layers_ok && L.count != 1) {
+        ef_diags_add(d, files[1], 0, 0, "layers", "pick one with --layers NAME, or run the "
+                     "whole network with `einflow run ARCH NETWORK DATAFLOW`", NULL,
+                     "a mapping file maps one workload, but %d layers are selected", L.count);
+        layers_ok = false;
+    }
+    ef_workload *w = arch && layers_ok && df ? L.w[0] : NULL;
     ef_map_result results[EF_MAX_EINSUMS];
     memset(results, 0, sizeof results);
     if (!w) {
@@ -89,7 +109,9 @@ int ef_cli_map(int argc, char **argv) {
     for (int e = 0; e < w->einsum_count; e++) rs[e] = &results[e];
     ef_map_meta meta = {.arch_file = files[0], .workload_file = files[1],
                         .dataflow = df->name, .objective = ef_objective_name(opt.objective),
-                        .seed = opt.seed};
+                        .seed = opt.seed,
+                        .layer = L.net->is_network ? L.net->layers[0].workload->name : NULL,
+                        .batch = batch};
     char *yaml = ef_report_mapping_yaml(rs, w->einsum_count, &meta);
     if (!yaml) {
         code = EF_EXIT_INTERNAL;
@@ -123,9 +145,8 @@ int ef_cli_map(int argc, char **argv) {
 done:
     ef_cli_print_diags(d);
     for (int e = 0; e < EF_MAX_EINSUMS; e++) ef_map_result_clear(&results[e]);
-    ef_workload_destroy(w);
     ef_dataflow_spec_destroy(df);
-    ef_workload_spec_destroy(ws);
+    ef_cli_layers_free(&L);
     ef_arch_spec_destroy(arch);
     ef_diags_destroy(d);
     return code;

@@ -142,9 +142,11 @@ int ef_cli_run(int argc, char **argv) {
         code = EF_EXIT_INPUT;
         goto done;
     }
-    if (L.net->is_network && !df) {
-        ef_diags_add(d, files[2], 0, 0, "", "give a dataflow instead: einflow run ARCH NETWORK rs",
-                     NULL, "a mapping file maps one workload, but %s is a network of %d layers",
+    if (L.count > 1 && !df) {
+        ef_diags_add(d, files[2], 0, 0, "",
+                     "give a dataflow instead (einflow run ARCH NETWORK rs), or pick the "
+                     "mapping's layer with --layers NAME", NULL,
+                     "a mapping file maps one workload, but %s is a network of %d layers",
                      files[1], L.count);
         code = EF_EXIT_INPUT;
         goto done;

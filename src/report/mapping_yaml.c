@@ -121,6 +121,10 @@ char *ef_report_mapping_yaml(const ef_map_result *const *results, int count,
              n0->arch->name, n0->workload->name, meta->dataflow, EF_VERSION);
     sbuf_put(&b, "#   architecture %s, workload %s\n", meta->arch_file, meta->workload_file);
     sbuf_put(&b, "#   objective %s, seed %" PRIu64 "\n", meta->objective, meta->seed);
+    sbuf_put(&b, "#   run it: einflow run %s %s THIS_FILE%s%s", meta->arch_file,
+             meta->workload_file, meta->layer ? " --layers " : "", meta->layer ? meta->layer : "");
+    if (meta->batch) sbuf_put(&b, " --batch %" PRIu64, meta->batch);
+    sbuf_put(&b, "\n");
     for (int i = 0; i < count; i++) summary_comment(&b, results[i]);
     if (count == 1 && n0->workload->einsum_count == 1) {
         sbuf_put(&b, "mapping:\n");
