@@ -173,6 +173,39 @@ START_TEST(compare_table_and_file) {
 }
 END_TEST
 
+/* One layer of a network through `map --layers`, run back with the same
+ * selection: the cycles the mapping file claims. */
+START_TEST(map_one_layer_of_a_network) {
+    char *yaml = e2e_tmp_path("gconv.yaml");
+    e2e_result r;
+    ck_assert(e2e_runl(&r, "map", EYERISS, TINY, "--layers", "gconv", "--batch", "3",
+                       "--dataflow", "ws", "--evaluations", "300", "-o", yaml, "-q", NULL));
+    ck_assert_msg(r.exit_code == 0, "%s", r.err);
+    e2e_result_free(&r);
+    char *text = e2e_read_file(yaml, NULL);
+    ck_assert_ptr_nonnull(text);
+    ck_assert_msg(strstr(text, "THIS_FILE --layers gconv --batch 3") != NULL, "%s", text);
+    const char *at = strstr(text, "#   engine: ");
+    ck_assert_ptr_nonnull(at);
+    uint64_t claimed = strtoull(at + strlen("#   engine: "), NULL, 10);
+    const char *args[] = {"run", EYERISS, TINY, yaml, "--layers", "gconv", "--batch", "3",
+                          "--json", NULL};
+    cJSON *j = run_json(args);
+    ck_assert_uint_eq(e2e_path_u64(j, "layers[0].summary.cycles"), claimed);
+    ck_assert_uint_eq(e2e_summary_u64(j, "macs"), 2 * 3 * 10368);
+    cJSON_Delete(j);
+    /* several layers cannot share one mapping file */
+    ck_assert(e2e_runl(&r, "map", EYERISS, TINY, "--dataflow", "ws", NULL));
+    ck_assert_int_eq(r.exit_code, 1);
+    ck_assert_msg(strstr(r.err, "a mapping file maps one workload, but 3 layers are selected"),
+                  "%s", r.err);
+    e2e_result_free(&r);
+    free(text);
+    unlink(yaml);
+    free(yaml);
+}
+END_TEST
+
 static Suite *suite(void) {
     Suite *s = suite_create("e2e_network");
     TCase *tc = tcase_create("network");
@@ -182,6 +215,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, network_errors);
     tcase_add_test(tc, compare_picks_the_lowest_objective);
     tcase_add_test(tc, compare_table_and_file);
+    tcase_add_test(tc, map_one_layer_of_a_network);
     suite_add_tcase(s, tc);
     return s;
 }
