@@ -787,9 +787,10 @@ ef_status ef_trace_run(ef_trace *t, ef_values *values, ef_diags *diags) {
     wk->w = t->n->workload;
     wk->V = values;
     ef_status st = setup(wk);
-    if (st == EF_OK) st = setup_exact(wk);
+    if (st == EF_OK && values) st = setup_exact(wk);
     if (st == EF_OK) {
-        walk_exact(wk);
+        if (values) walk_exact(wk);
+        else ef_walk_tiles(wk);
         t->steps = wk->step;
         for (int l = 1; l < wk->nl && wk->status == EF_OK; l++) {
             ef_gen_list *gl = &t->gens[l];

@@ -148,4 +148,7 @@ void ef_walk_stream_counts(walker *wk, const int64_t *tbase, ef_stream_counts *c
 void ef_walk_stream_step(walker *wk);
 void ef_walk_values_step(walker *wk);
 
+/* tiles.c: pass 1 without values, by classes of events */
+void ef_walk_tiles(walker *wk);
+
 #endif
