@@ -130,22 +130,50 @@ static bool service(ef_trace *tr, chan *ch, int l, uint64_t t) {
     }
 }
 
-static void stall_cause(ef_trace *tr, chan *ch, uint64_t t, char *out, size_t n) {
-    const ef_arch_spec *a = tr->n->arch;
+/* Stall causes by number, so that a stalled cycle costs no string
+ * work: drain_to_X and operand_from_X for each level X, then noc and
+ * unknown. A cause finds (or makes) its slot in the result the first
+ * time it is charged, which keeps the result's order of first
+ * occurrence. */
+enum { CAUSE_DRAIN = 0, CAUSE_OPERAND = EF_MAX_LEVELS, CAUSE_NOC = 2 * EF_MAX_LEVELS,
+       CAUSE_UNKNOWN, CAUSE_COUNT };
+#define SLOT_UNSEEN (-1)
+#define SLOT_NONE (-2) /* the result's cause list was full */
+
+static int stall_cause(ef_trace *tr, chan *ch, uint64_t t) {
     for (int l = 1; l < tr->n->level_count; l++) {
         chan *c = &ch[l];
         if (c->fill_done[c->cg] <= t) continue;
         const ef_gen *g = &tr->gens[l].gens[c->cg];
         int p = tr->n->levels[l].parent[tr->n->out_op];
-        if (c->active && !c->active_is_fill && p >= 0)
-            snprintf(out, n, "drain_to_%s", a->levels[p].name);
-        else if (g->fill_noc_bound)
-            snprintf(out, n, "noc");
-        else
-            snprintf(out, n, "operand_from_%s", a->levels[g->fill_source].name);
-        return;
+        if (c->active && !c->active_is_fill && p >= 0) return CAUSE_DRAIN + p;
+        if (g->fill_noc_bound) return CAUSE_NOC;
+        return CAUSE_OPERAND + g->fill_source;
     }
-    snprintf(out, n, "unknown");
+    return CAUSE_UNKNOWN;
+}
+
+static void charge_stall(ef_result *r, const ef_arch_spec *a, int *slot, int cause,
+                         uint64_t cycles) {
+    if (slot[cause] == SLOT_UNSEEN) {
+        char name[EF_MAX_NAME + 16];
+        if (cause < CAUSE_OPERAND)
+            snprintf(name, sizeof name, "drain_to_%s", a->levels[cause - CAUSE_DRAIN].name);
+        else if (cause < CAUSE_NOC)
+            snprintf(name, sizeof name, "operand_from_%s", a->levels[cause - CAUSE_OPERAND].name);
+        else
+            snprintf(name, sizeof name, cause == CAUSE_NOC ? "noc" : "unknown");
+        slot[cause] = SLOT_NONE;
+        for (int i = 0; i < r->stall_count && slot[cause] == SLOT_NONE; i++)
+            if (strcmp(r->stalls[i].cause, name) == 0) slot[cause] = i;
+        if (slot[cause] == SLOT_NONE && r->stall_count < EF_MAX_STALL_CAUSES) {
+            snprintf(r->stalls[r->stall_count].cause, sizeof r->stalls[0].cause, "%s", name);
+            r->stalls[r->stall_count].cycles = 0;
+            slot[cause] = r->stall_count++;
+        }
+    }
+    r->stall_total += cycles;
+    if (slot[cause] >= 0) r->stalls[slot[cause]].cycles += cycles;
 }
 
 ef_status ef_step_run(ef_trace *tr, bool fast_forward, ef_diags *diags) {
@@ -169,6 +197,8 @@ ef_status ef_step_run(ef_trace *tr, bool fast_forward, ef_diags *diags) {
             ch[l].fill_done[g] = ch[l].drain_done[g] = ch[l].compute_done[g] = NEVER;
         ch[l].depth = n->arch->levels[l].double_buffer ? 2 : 1;
     }
+    int slots[CAUSE_COUNT];
+    for (int c = 0; c < CAUSE_COUNT; c++) slots[c] = SLOT_UNSEEN;
     uint64_t s = 0, t = 0, last_issue = 0, compute = 0;
     bool any_issue = false;
     for (;; t++) {
@@ -224,11 +254,8 @@ ef_status ef_step_run(ef_trace *tr, bool fast_forward, ef_diags *diags) {
             goto out;
         }
         uint64_t quiet = fast_forward ? quiet_cycles(tr, ch, t, s, k, issued, crossed) : 0;
-        if (!issued && s < tr->steps) {
-            char cause[EF_MAX_NAME + 16];
-            stall_cause(tr, ch, t, cause, sizeof cause);
-            add_stall(res, cause, 1 + quiet);
-        }
+        if (!issued && s < tr->steps)
+            charge_stall(res, n->arch, slots, stall_cause(tr, ch, t), 1 + quiet);
         if (quiet && issued == k) {
             s += quiet * k;
             compute += quiet;
