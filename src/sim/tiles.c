@@ -576,6 +576,128 @@ static uint64_t dim_points(const walker *wk, int o, int d, const int64_t *lo,
     return cnt;
 }
 
+/* How many of rank r's values nb + s0 * k, k < room, plus off lie
+ * inside its bound. */
+static uint64_t in_bound(const ef_workload *w, int r, int64_t nb, int64_t s0, uint64_t room,
+                         int64_t off) {
+    int64_t left = (int64_t)w->rank_bounds[r] - nb - off;
+    if (left <= 0) return 0;
+    uint64_t fit = ((uint64_t)left + (uint64_t)s0 - 1) / (uint64_t)s0;
+    return fit < room ? fit : room;
+}
+
+static uint64_t mul_checked(walker *wk, uint64_t a, uint64_t b) {
+    uint64_t v;
+    if (!ef_mul_u64(a, b, &v)) {
+        wk->status = EF_ERR_OVERFLOW;
+        return 0;
+    }
+    return v;
+}
+
+/* Streamed operands over all steps of the innermost tile at nb (whose
+ * rank r takes nb[r] + s0[r] * k, k < room[r]): the sums over steps of
+ * ef_walk_stream_counts. A step's counts are products over the
+ * operand's dimensions (and over the ranks it ignores) of terms that
+ * depend on those ranks' coordinates only, and the steps are a product
+ * over ranks, so each sum is a product of per-dimension sums. Hops on a
+ * mesh or systolic array go PE by PE: PE i's share is its distance
+ * times the steps at which it needs a stored word, again a product. */
+static void stream_block(tiles *T, const int64_t *nb, const int64_t *s0, const uint64_t *room) {
+    walker *wk = T->wk;
+    const ef_nest *n = wk->n;
+    const ef_workload *w = wk->w;
+    bool bus = n->noc->topology == EF_NOC_MULTICAST;
+    ef_noc_counters *noc = &wk->t->res->noc;
+    for (int o = 0; o < wk->ops && wk->status == EF_OK; o++) {
+        if (!wk->stream_op[o]) continue;
+        const ef_operand *op = n->ops[o];
+        const ef_tensor *t = &w->tensors[op->tensor];
+        uint64_t su = 1, sm = 1;
+        for (int d = 0; d < op->dims; d++) {
+            const ef_affine *a = &op->index[d];
+            slot *S = &T->sl[o][d];
+            memset(S->cn, 0, sizeof(uint64_t) * (size_t)S->nsig);
+            uint64_t sd = 0, sc = 0, k[EF_MAX_RANKS] = {0};
+            int64_t x[EF_MAX_RANKS];
+            bool none = false;
+            for (int q = 0; q < a->term_count; q++) {
+                x[a->rank[q]] = nb[a->rank[q]];
+                none |= room[a->rank[q]] == 0;
+            }
+            while (!none) {
+                uint64_t distinct, combos;
+                ef_walk_stream_dim(wk, o, d, x, &distinct, &combos);
+                sd += distinct;
+                sc += combos;
+                for (uint64_t sg = 0; !bus && sg < S->nsig; sg++) {
+                    const int64_t *off = wk->off[S->rep[sg]];
+                    int64_t v = a->constant - t->offset[d];
+                    bool ok = true;
+                    for (int q = 0; q < a->term_count; q++) {
+                        int r = a->rank[q];
+                        ok &= x[r] + off[r] < (int64_t)w->rank_bounds[r];
+                        v += a->coef[q] * (x[r] + off[r]);
+                    }
+                    S->cn[sg] += ok && v >= 0 && v < t->extent[d];
+                }
+                int q = a->term_count - 1;
+                for (; q >= 0; q--) {
+                    int r = a->rank[q];
+                    if (++k[q] < room[r]) {
+                        x[r] += s0[r];
+                        break;
+                    }
+                    k[q] = 0;
+                    x[r] = nb[r];
+                }
+                if (q < 0) break;
+            }
+            su = mul_checked(wk, su, sd);
+            sm = mul_checked(wk, sm, sc);
+        }
+        /* ranks the operand ignores: every step counts once for the
+         * union; a used one multiplies the pairs by its offsets in bound */
+        slot *I = &T->sl[o][op->dims];
+        for (uint64_t sg = 0; sg < I->nsig; sg++) I->cn[sg] = 1;
+        for (int r = 0; r < w->rank_count; r++) {
+            if (wk->relmask[o] >> r & 1u) continue;
+            su = mul_checked(wk, su, room[r]);
+            if (!n->einsum->rank_used[r]) {
+                sm = mul_checked(wk, sm, room[r]);
+                for (uint64_t sg = 0; sg < I->nsig; sg++) I->cn[sg] *= room[r];
+                continue;
+            }
+            uint64_t pairs = 0;
+            for (int64_t sv = 0; sv < wk->nsvals[r]; sv++)
+                pairs += in_bound(w, r, nb[r], s0[r], room[r], wk->svals[r][sv]);
+            sm = mul_checked(wk, sm, pairs);
+            for (uint64_t sg = 0; !bus && sg < I->nsig; sg++)
+                I->cn[sg] *= in_bound(w, r, nb[r], s0[r], room[r], wk->off[I->rep[sg]][r]);
+        }
+        if (!su) sm = 0;
+        uint64_t hops = sm;
+        if (!bus) {
+            hops = 0;
+            for (uint64_t i = 0; i < wk->used_pes; i++) {
+                uint64_t cnt = 1;
+                for (int d = 0; d <= op->dims; d++) cnt *= T->sl[o][d].cn[T->sl[o][d].sig[i]];
+                hops += mul_checked(wk, cnt, hop_distance(wk, i));
+            }
+        }
+        int k = n->op_keeper_mac[o];
+        emit(T, o == wk->out ? &wk->L[k].updates[o] : &wk->L[k].reads[o], su);
+        emit_hops(T, o, hops);
+        if (o == wk->out) {
+            emit(T, &wk->t->res->ops, sm);
+            emit(T, &noc->reductions, sm - su);
+        } else {
+            emit(T, &noc->words_sent, su);
+            emit(T, &noc->deliveries, sm);
+        }
+    }
+}
+
 /* The innermost level's tile at nb: operand reads and output updates at
  * the MACs (ef_walk_mac_block), streamed operands step by step, and the
  * number of steps. */
@@ -636,63 +758,27 @@ static void block_counts(tiles *T, const int64_t *nb, tclass *c) {
         }
         if (o == wk->out) emit(T, &wk->t->res->ops, total);
     }
-    int p0 = wk->tl_begin[lin];
-    if (!any_stream) {
-        /* the steps of the tile: per rank, the loop values inside the
-         * bound (imperfect factors shorten the loops) */
-        uint64_t steps = 1;
-        for (int r = 0; r < w->rank_count; r++) {
-            uint64_t f = 1, s0 = 0;
-            for (int p = p0; p < wk->tl_count; p++) {
-                const ef_loop *lp = &n->loops[wk->tl[p]];
-                if (lp->rank != r) continue;
-                f *= lp->factor;
-                if (!s0 || lp->stride < s0) s0 = lp->stride;
-            }
-            if (!s0) continue;
-            uint64_t room = w->rank_bounds[r] - (uint64_t)nb[r];
-            uint64_t fit = (room + s0 - 1) / s0;
-            steps *= fit < f ? fit : f;
-        }
-        c->steps = steps;
-        return;
-    }
-    /* streamed operands: step by step through the tile, as advance() */
-    ef_stream_counts sc;
-    memset(&sc, 0, sizeof sc);
-    int64_t tb[EF_MAX_RANKS];
-    uint64_t id[EF_MAX_LOOPS] = {0};
-    memcpy(tb, nb, sizeof tb);
-    uint64_t steps = 0;
-    for (;;) {
-        ef_walk_stream_counts(wk, tb, &sc);
-        steps++;
-        int p = wk->tl_count - 1;
-        for (; p >= p0; p--) {
+    /* The steps of the tile are a product over ranks: rank r takes the
+     * values nb[r] + s0 * k, k < room[r], where s0 is the stride of its
+     * innermost loop here (its loops at this level count in units of
+     * s0) and imperfect factors cut k short at the bound. */
+    int64_t s0[EF_MAX_RANKS];
+    uint64_t room[EF_MAX_RANKS], steps = 1;
+    for (int r = 0; r < w->rank_count; r++) {
+        uint64_t f = 1, st = 0;
+        for (int p = wk->tl_begin[lin]; p < wk->tl_count; p++) {
             const ef_loop *lp = &n->loops[wk->tl[p]];
-            tb[lp->rank] -= (int64_t)(id[p] * lp->stride);
-            id[p]++;
-            if (id[p] < lp->factor) {
-                tb[lp->rank] += (int64_t)(id[p] * lp->stride);
-                if (tb[lp->rank] < (int64_t)w->rank_bounds[lp->rank]) break;
-                tb[lp->rank] -= (int64_t)(id[p] * lp->stride);
-            }
-            id[p] = 0;
+            if (lp->rank != r) continue;
+            f *= lp->factor;
+            if (!st || lp->stride < st) st = lp->stride;
         }
-        if (p < p0 || wk->status != EF_OK) break;
+        s0[r] = st ? (int64_t)st : 1;
+        uint64_t fit = (w->rank_bounds[r] - (uint64_t)nb[r] + (uint64_t)s0[r] - 1) / (uint64_t)s0[r];
+        room[r] = fit < f ? fit : f;
+        if (!ef_mul_u64(steps, room[r], &steps)) wk->status = EF_ERR_OVERFLOW;
     }
     c->steps = steps;
-    for (int o = 0; o < wk->ops; o++) {
-        if (!wk->stream_op[o]) continue;
-        int k = n->op_keeper_mac[o];
-        emit(T, o == wk->out ? &wk->L[k].updates[o] : &wk->L[k].reads[o], sc.keeper[o]);
-        emit_hops(T, o, sc.hops[o]);
-    }
-    ef_noc_counters *noc = &wk->t->res->noc;
-    emit(T, &wk->t->res->ops, sc.ops);
-    emit(T, &noc->reductions, sc.reductions);
-    emit(T, &noc->words_sent, sc.words_sent);
-    emit(T, &noc->deliveries, sc.deliveries);
+    if (any_stream) stream_block(T, nb, s0, room);
 }
 
 /* ---------- classes ---------- */

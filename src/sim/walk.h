@@ -145,6 +145,10 @@ typedef struct {
     uint64_t hops[EF_NEST_MAX_OPS];
 } ef_stream_counts;
 void ef_walk_stream_counts(walker *wk, const int64_t *tbase, ef_stream_counts *c);
+/* One dimension's share of a step: distinct stored indices over all PEs
+ * and (PE, index) pairs, remembered by its ranks' temporal coordinates. */
+void ef_walk_stream_dim(walker *wk, int o, int d, const int64_t *tbase, uint64_t *distinct,
+                        uint64_t *combos);
 void ef_walk_stream_step(walker *wk);
 void ef_walk_values_step(walker *wk);
 

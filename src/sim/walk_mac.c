@@ -150,6 +150,25 @@ static void stream_dim(walker *wk, int o, int d, const int64_t *tbase, uint64_t 
                sizeof(uint64_t) * (size_t)((vmax >> 6) - (vmin >> 6) + 1));
 }
 
+void ef_walk_stream_dim(walker *wk, int o, int d, const int64_t *tbase, uint64_t *distinct,
+                        uint64_t *combos) {
+    const ef_affine *a = &wk->n->ops[o]->index[d];
+    uint64_t key = 0;
+    for (int q = 0; q < a->term_count; q++)
+        key = key * wk->w->rank_bounds[a->rank[q]] + (uint64_t)tbase[a->rank[q]];
+    uint64_t *memo = wk->stream_memo[o][d];
+    if (memo && memo[2 * key]) {
+        *distinct = memo[2 * key] - 1;
+        *combos = memo[2 * key + 1];
+        return;
+    }
+    stream_dim(wk, o, d, tbase, distinct, combos);
+    if (memo) {
+        memo[2 * key] = *distinct + 1;
+        memo[2 * key + 1] = *combos;
+    }
+}
+
 /* Operands a shared level streams into several PEs: per step, one read
  * serves every PE that needs the word (multicast or systolic
  * forwarding); outputs are reduced across PEs before one update. The
@@ -172,21 +191,8 @@ void ef_walk_stream_counts(walker *wk, const int64_t *tbase, ef_stream_counts *c
             mult *= (uint64_t)cnt;
         }
         for (int d = 0; d < op->dims && uni; d++) {
-            const ef_affine *a = &op->index[d];
-            uint64_t key = 0, distinct, combos;
-            for (int q = 0; q < a->term_count; q++)
-                key = key * w->rank_bounds[a->rank[q]] + (uint64_t)tbase[a->rank[q]];
-            uint64_t *memo = wk->stream_memo[o][d];
-            if (memo && memo[2 * key]) {
-                distinct = memo[2 * key] - 1;
-                combos = memo[2 * key + 1];
-            } else {
-                stream_dim(wk, o, d, tbase, &distinct, &combos);
-                if (memo) {
-                    memo[2 * key] = distinct + 1;
-                    memo[2 * key + 1] = combos;
-                }
-            }
+            uint64_t distinct, combos;
+            ef_walk_stream_dim(wk, o, d, tbase, &distinct, &combos);
             uni *= distinct;
             mult *= combos;
         }
