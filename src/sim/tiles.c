@@ -89,11 +89,20 @@ typedef struct {
     uint64_t key_at;          /* into keys[]                             */
     uint64_t delta_at, delta_len; /* into deltas[]                       */
     uint32_t key_len;
-    /* the bytes record_gen turns into cycles */
+    /* the bytes its events move, which give their fill and drain cycles */
     uint64_t src_bytes[EF_MAX_LEVELS];
     uint64_t inst_fill_bytes, drain_bytes, inst_drain_bytes;
     uint64_t steps;           /* innermost level: steps of its tile      */
+    ef_gen_cost cost;         /* cycles of the fill and of the drain     */
 } tclass;
+
+/* What make_key reads for one level: the ranks its loops above move, and
+ * the operand dimensions those ranks index (the rest never change). */
+typedef struct {
+    int nrank, nwin;
+    int rank[EF_MAX_RANKS];
+    int win_op[EF_NEST_MAX_OPS * EF_MAX_DIMS], win_dim[EF_NEST_MAX_OPS * EF_MAX_DIMS];
+} keyplan;
 
 typedef struct {
     walker *wk;
@@ -106,6 +115,7 @@ typedef struct {
     int64_t smin[EF_MAX_LEVELS][EF_NEST_MAX_OPS][EF_MAX_DIMS];
     int64_t smax[EF_MAX_LEVELS][EF_NEST_MAX_OPS][EF_MAX_DIMS];
     bool key_op[EF_MAX_LEVELS][EF_NEST_MAX_OPS];
+    keyplan kp[EF_MAX_LEVELS];
     int64_t base[EF_MAX_LEVELS][EF_MAX_RANKS]; /* base at the last event */
     bool has_base[EF_MAX_LEVELS];
     int64_t zero[EF_MAX_RANKS];
@@ -221,6 +231,24 @@ static void setup(tiles *T) {
                 T->smin[l][o][d] = lo;
                 T->smax[l][o][d] = hi;
                 if (hi - lo + 1 > frame_bits) frame_bits = hi - lo + 1;
+            }
+        }
+    }
+    for (int l = 1; l < wk->nl; l++) {
+        keyplan *kp = &T->kp[l];
+        bool moves[EF_MAX_RANKS] = {false};
+        for (int p = 0; p < wk->tl_begin[l]; p++) moves[n->loops[wk->tl[p]].rank] = true;
+        for (int r = 0; r < w->rank_count; r++)
+            if (moves[r]) kp->rank[kp->nrank++] = r;
+        for (int o = 0; o < wk->ops; o++) {
+            if (!T->key_op[l][o]) continue;
+            for (int d = 0; d < n->ops[o]->dims; d++) {
+                bool moved = false;
+                for (int k = 0; k < n->ops[o]->index[d].term_count; k++)
+                    moved |= moves[n->ops[o]->index[d].rank[k]];
+                if (!moved) continue;
+                kp->win_op[kp->nwin] = o;
+                kp->win_dim[kp->nwin++] = d;
             }
         }
     }
@@ -785,53 +813,48 @@ static void block_counts(tiles *T, const int64_t *nb, tclass *c) {
 
 /* What a level's event depends on, relative to its old base (see the
  * file comment). A missing base (first tile, final write-back) is
- * flagged and the other one stands in for it. */
+ * flagged and the other one stands in for it. Ranks that no loop above
+ * the level moves have base 0 at every event, and dimensions indexed by
+ * such ranks only keep one window: both are left out. */
 static int make_key(const tiles *T, int l, const int64_t *ob, const int64_t *nb, bool first,
                     int64_t *key) {
     const walker *wk = T->wk;
     const ef_workload *w = wk->w;
+    const keyplan *kp = &T->kp[l];
     const int64_t *rb = ob ? ob : nb, *qb = nb ? nb : ob;
     int k = 0;
-    key[k++] = l;
-    key[k++] = (ob != NULL) | (nb != NULL) << 1 | first << 2;
-    int64_t t[EF_MAX_RANKS];
-    for (int r = 0; r < w->rank_count; r++) {
+    key[k++] = l | (ob != NULL) << 8 | (nb != NULL) << 9 | first << 10;
+    for (int u = 0; u < kp->nrank; u++) {
+        int r = kp->rank[u];
         int64_t bound = (int64_t)w->rank_bounds[r], reach = T->reach[l][r];
         int64_t bo = bound - rb[r], bn = bound - qb[r];
-        t[r] = qb[r] - rb[r];
-        key[k++] = t[r];
+        key[k++] = qb[r] - rb[r];
         key[k++] = bo < reach ? bo : reach;
         key[k++] = bn < reach ? bn : reach;
     }
-    for (int o = 0; o < wk->ops; o++) {
-        if (!T->key_op[l][o]) continue;
-        const ef_operand *op = wk->n->ops[o];
-        const ef_tensor *tn = &w->tensors[op->tensor];
-        for (int d = 0; d < op->dims; d++) {
-            const ef_affine *a = &op->index[d];
-            int64_t a0 = a->constant - tn->offset[d], ct = 0;
-            for (int q = 0; q < a->term_count; q++) {
-                a0 += a->coef[q] * rb[a->rank[q]];
-                ct += a->coef[q] * t[a->rank[q]];
-            }
-            int64_t lo = T->smin[l][o][d] + (ct < 0 ? ct : 0);
-            int64_t hi = T->smax[l][o][d] + (ct > 0 ? ct : 0) + 1;
-            int64_t wl = -a0, wh = tn->extent[d] - a0;
-            key[k++] = wl < lo ? lo : wl > hi ? hi : wl;
-            key[k++] = wh < lo ? lo : wh > hi ? hi : wh;
+    for (int u = 0; u < kp->nwin; u++) {
+        int o = kp->win_op[u], d = kp->win_dim[u];
+        const ef_affine *a = &wk->n->ops[o]->index[d];
+        const ef_tensor *tn = &w->tensors[wk->n->ops[o]->tensor];
+        int64_t a0 = a->constant - tn->offset[d], ct = 0;
+        for (int q = 0; q < a->term_count; q++) {
+            int r = a->rank[q];
+            a0 += a->coef[q] * rb[r];
+            ct += a->coef[q] * (qb[r] - rb[r]);
         }
+        int64_t lo = T->smin[l][o][d] + (ct < 0 ? ct : 0);
+        int64_t hi = T->smax[l][o][d] + (ct > 0 ? ct : 0) + 1;
+        int64_t wl = -a0, wh = tn->extent[d] - a0;
+        key[k++] = wl < lo ? lo : wl > hi ? hi : wl;
+        key[k++] = wh < lo ? lo : wh > hi ? hi : wh;
     }
     return k;
 }
 
 static uint64_t hash_key(const int64_t *key, int len) {
     uint64_t h = UINT64_C(0x9E3779B97F4A7C15);
-    for (int q = 0; q < len; q++) {
-        h ^= (uint64_t)key[q];
-        h *= UINT64_C(0xFF51AFD7ED558CCD);
-        h ^= h >> 32;
-    }
-    return h;
+    for (int q = 0; q < len; q++) h = (h ^ (uint64_t)key[q]) * UINT64_C(0xFF51AFD7ED558CCD);
+    return h ^ h >> 31;
 }
 
 static void apply(walker *wk, const delta *d, uint64_t len, uint64_t count) {
@@ -851,6 +874,9 @@ static void compute(tiles *T, int l, const int64_t *ob, const int64_t *nb, bool 
     if (l > 0) level_counts(T, l, ob, nb, first, c);
     if (l == T->wk->nl - 1 && nb) block_counts(T, nb, c);
     c->delta_len = T->ndeltas - c->delta_at;
+    if (l > 0)
+        ef_walk_gen_cost(T->wk, l, c->src_bytes, c->inst_fill_bytes, c->drain_bytes,
+                         c->inst_drain_bytes, &c->cost);
 }
 
 #ifdef EF_TILES_VERIFY
@@ -995,11 +1021,7 @@ static void tile_event(tiles *T, int from_level) {
         bool first = n->levels[l].keeps[wk->out] && first_visit(wk, l);
         const tclass *c = count_event(T, l, T->has_base[l] ? T->base[l] : NULL, nb, first);
         if (!c) return;
-        for (int p = 0; p < l; p++) wk->ev_src_bytes[l][p] = c->src_bytes[p];
-        wk->ev_inst_fill_bytes[l] = c->inst_fill_bytes;
-        wk->ev_drain_bytes[l] = c->drain_bytes;
-        wk->ev_inst_drain_bytes[l] = c->inst_drain_bytes;
-        ef_walk_record_gen(wk, l);
+        ef_walk_push_gen(wk, l, &c->cost);
         wk->cur_gen[l] = wk->t->gens[l].count - 1;
         memcpy(T->base[l], nb, sizeof nb);
         T->has_base[l] = true;

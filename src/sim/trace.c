@@ -542,51 +542,66 @@ static uint64_t ceil_div(uint64_t bytes, double bw) {
 
 /* Turns the bytes an event moved into the cycles its fill and the
  * previous generation's drain occupy. */
-void ef_walk_record_gen(walker *wk, int l) {
+void ef_walk_gen_cost(const walker *wk, int l, const uint64_t *src_bytes,
+                      uint64_t inst_fill_bytes, uint64_t drain_bytes,
+                      uint64_t inst_drain_bytes, ef_gen_cost *gc) {
     const ef_nest *n = wk->n;
-    ef_gen_list *gl = &wk->t->gens[l];
     const ef_level_spec *me = &n->arch->levels[l];
     bool crosses_noc = wk->L[l].per_pe && !wk->L[l - 1].per_pe;
     double noc_bw = crosses_noc ? n->noc->bandwidth_bytes : 0;
-    if (gl->count > 0) {
-        ef_gen *prev = &gl->gens[gl->count - 1];
-        int p = n->levels[l].parent[wk->out];
-        uint64_t c = 0;
-        if (p >= 0 && wk->ev_drain_bytes[l]) {
-            uint64_t a = ceil_div(wk->ev_drain_bytes[l], n->arch->levels[p].write_bandwidth_bytes);
-            uint64_t b = ceil_div(wk->ev_inst_drain_bytes[l], me->read_bandwidth_bytes);
-            uint64_t d = ceil_div(wk->ev_drain_bytes[l], noc_bw);
-            c = a > b ? a : b;
-            if (d > c) c = d;
-            if (c == 0) c = 0;
-        }
-        prev->drain_cycles = c;
+    int p = n->levels[l].parent[wk->out];
+    uint64_t c = 0;
+    if (p >= 0 && drain_bytes) {
+        uint64_t a = ceil_div(drain_bytes, n->arch->levels[p].write_bandwidth_bytes);
+        uint64_t b = ceil_div(inst_drain_bytes, me->read_bandwidth_bytes);
+        uint64_t d = ceil_div(drain_bytes, noc_bw);
+        c = a > b ? a : b;
+        if (d > c) c = d;
     }
-    wk->ev_drain_bytes[l] = wk->ev_inst_drain_bytes[l] = 0;
-    if (gl->count >= gl->cap) { wk->status = EF_ERR_OVERFLOW; return; }
+    gc->drain_cycles = c;
+    uint64_t best = 0, src_total = 0;
+    gc->fill_source = l - 1;
+    for (int q = 0; q < l; q++) {
+        uint64_t bytes = src_bytes[q];
+        src_total += bytes;
+        if (!bytes) continue;
+        const ef_level_spec *ps = &n->arch->levels[q];
+        uint64_t cy = ps->latency_cycles + ceil_div(bytes, ps->read_bandwidth_bytes);
+        if (cy > best || (cy == best && q > gc->fill_source)) {
+            best = cy;
+            gc->fill_source = q;
+        }
+    }
+    uint64_t w = ceil_div(inst_fill_bytes, me->write_bandwidth_bytes);
+    uint64_t nb = ceil_div(src_total, noc_bw);
+    if (w > best) best = w;
+    gc->fill_noc_bound = nb > best;
+    if (nb > best) best = nb;
+    gc->fill_cycles = best;
+}
+
+void ef_walk_push_gen(walker *wk, int l, const ef_gen_cost *gc) {
+    ef_gen_list *gl = &wk->t->gens[l];
+    if (gl->count > 0) gl->gens[gl->count - 1].drain_cycles = gc->drain_cycles;
+    if (gl->count >= gl->cap) {
+        wk->status = EF_ERR_OVERFLOW;
+        return;
+    }
     ef_gen *g = &gl->gens[gl->count++];
     g->first_step = wk->step;
     for (int q = 0; q < l; q++) g->parent_gen[q] = wk->cur_gen[q];
-    uint64_t best = 0, src_total = 0;
-    g->fill_source = l - 1;
-    for (int p = 0; p < l; p++) {
-        uint64_t bytes = wk->ev_src_bytes[l][p];
-        src_total += bytes;
-        if (!bytes) continue;
-        const ef_level_spec *ps = &n->arch->levels[p];
-        uint64_t c = ps->latency_cycles + ceil_div(bytes, ps->read_bandwidth_bytes);
-        if (c > best || (c == best && p > g->fill_source)) {
-            best = c;
-            g->fill_source = p;
-        }
-        wk->ev_src_bytes[l][p] = 0;
-    }
-    uint64_t w = ceil_div(wk->ev_inst_fill_bytes[l], me->write_bandwidth_bytes);
-    uint64_t nb = ceil_div(src_total, noc_bw);
-    if (w > best) best = w;
-    g->fill_noc_bound = nb > best;
-    if (nb > best) best = nb;
-    g->fill_cycles = best;
+    g->fill_source = gc->fill_source;
+    g->fill_noc_bound = gc->fill_noc_bound;
+    g->fill_cycles = gc->fill_cycles;
+}
+
+void ef_walk_record_gen(walker *wk, int l) {
+    ef_gen_cost gc;
+    ef_walk_gen_cost(wk, l, wk->ev_src_bytes[l], wk->ev_inst_fill_bytes[l],
+                     wk->ev_drain_bytes[l], wk->ev_inst_drain_bytes[l], &gc);
+    wk->ev_drain_bytes[l] = wk->ev_inst_drain_bytes[l] = 0;
+    for (int q = 0; q < l; q++) wk->ev_src_bytes[l][q] = 0;
+    ef_walk_push_gen(wk, l, &gc);
 }
 
 /* ---------- the walk ---------- */

@@ -129,8 +129,20 @@ static inline uint64_t ef_walk_bytes(const walker *wk, int o, uint64_t words) {
 void *ef_walk_calloc(walker *wk, uint64_t n, size_t sz); /* NULL + status on failure */
 void ef_walk_level_base(const walker *wk, int l, int64_t *base);
 int ef_walk_level_of_change(const walker *wk, int p);
-/* Appends level l's generation from the ev_* byte counts, which it
- * clears, and sets the previous generation's drain cycles. */
+/* The cycles of a generation's fill (and which level it waits for)
+ * and of the previous generation's write-back, from the bytes they move. */
+typedef struct {
+    uint64_t fill_cycles, drain_cycles;
+    int fill_source;
+    bool fill_noc_bound;
+} ef_gen_cost;
+void ef_walk_gen_cost(const walker *wk, int l, const uint64_t *src_bytes,
+                      uint64_t inst_fill_bytes, uint64_t drain_bytes,
+                      uint64_t inst_drain_bytes, ef_gen_cost *gc);
+/* Appends level l's generation at the current step and sets the
+ * previous generation's drain cycles. */
+void ef_walk_push_gen(walker *wk, int l, const ef_gen_cost *gc);
+/* Both, from the ev_* byte counts, which it clears. */
 void ef_walk_record_gen(walker *wk, int l);
 
 /* walk_mac.c */
