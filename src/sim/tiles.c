@@ -136,6 +136,8 @@ typedef struct {
     uint64_t most;            /* deltas one class can have               */
     bool full;                /* budget spent: count new classes at once */
     tclass scratch;           /* a class counted directly                */
+    int64_t last_cls[EF_MAX_LEVELS]; /* class of each level's last event,
+                                      * -1 when counted directly          */
     uint64_t block_steps;
 } tiles;
 
@@ -1021,11 +1023,104 @@ static void tile_event(tiles *T, int from_level) {
         bool first = n->levels[l].keeps[wk->out] && first_visit(wk, l);
         const tclass *c = count_event(T, l, T->has_base[l] ? T->base[l] : NULL, nb, first);
         if (!c) return;
+        T->last_cls[l] = c == &T->scratch ? -1 : c - T->cls;
         ef_walk_push_gen(wk, l, &c->cost);
         wk->cur_gen[l] = wk->t->gens[l].count - 1;
         memcpy(T->base[l], nb, sizeof nb);
         T->has_base[l] = true;
         if (l == wk->nl - 1) T->block_steps = c->steps;
+    }
+}
+
+/* How many more steps j keep clamp(w - j * step, lo, hi) where it is. */
+static int64_t still(int64_t w, int64_t lo, int64_t hi, int64_t step) {
+    if (step == 0 || (step > 0 && w <= lo) || (step < 0 && w >= hi)) return INT64_MAX;
+    if (step > 0 && w >= hi) return (w - hi) / step;
+    if (step < 0 && w <= lo) return (lo - w) / -step;
+    return 0;
+}
+
+/* Runs of events. When the loops between position p and the innermost
+ * level's loops all have factor 1, the events that follow this one are
+ * increments of loop p alone, each moving the base of every level from
+ * lc inward by the loop's stride d in its rank r, and nothing else.
+ * Their keys (make_key) then differ from this event's only in entries
+ * that move with r — the clipping of r's box by its bound and the
+ * windows of dimensions r indexes — and those stay equal as long as
+ * the clamps keep them saturated; the first-visit flag cannot change
+ * (loop p is past index 0 now). Returns how many of the next events
+ * provably have this event's classes. */
+static uint64_t run_length(const tiles *T, int p, int lc) {
+    const walker *wk = T->wk;
+    const ef_nest *n = wk->n;
+    int inner = wk->tl_begin[wk->nl - 1];
+    for (int q = p + 1; q < inner; q++)
+        if (n->loops[wk->tl[q]].factor > 1) return 0;
+    const ef_loop *lp = &n->loops[wk->tl[p]];
+    int r = lp->rank;
+    int64_t d = (int64_t)lp->stride, bound = (int64_t)wk->w->rank_bounds[r];
+    int64_t run = (int64_t)(lp->factor - 1 - wk->idx[p]);
+    for (int l = lc; l < wk->nl && run > 0; l++) {
+        if (T->last_cls[l] < 0) return 0;
+        /* the old base of the j-th next event is this event's old base
+         * (b) plus j * d, its new base b + (j + 1) * d */
+        int64_t b = T->base[l][r] - d, reach = T->reach[l][r];
+        if (bound - b < reach || bound - b - d < reach) return 0;
+        int64_t fit = (bound - b - d - reach) / d;
+        if (fit < run) run = fit;
+        const keyplan *kp = &T->kp[l];
+        for (int u = 0; u < kp->nwin && run > 0; u++) {
+            int o = kp->win_op[u], dm = kp->win_dim[u];
+            const ef_affine *a = &n->ops[o]->index[dm];
+            const ef_tensor *tn = &wk->w->tensors[n->ops[o]->tensor];
+            int64_t c = 0, a0 = a->constant - tn->offset[dm];
+            for (int q = 0; q < a->term_count; q++) {
+                int64_t rb = T->base[l][a->rank[q]] - (a->rank[q] == r ? d : 0);
+                a0 += a->coef[q] * rb;
+                if (a->rank[q] == r) c = a->coef[q];
+            }
+            if (!c) continue;
+            int64_t ct = c * d;
+            int64_t lo = T->smin[l][o][dm] + (ct < 0 ? ct : 0);
+            int64_t hi = T->smax[l][o][dm] + (ct > 0 ? ct : 0) + 1;
+            int64_t f1 = still(-a0, lo, hi, ct), f2 = still(tn->extent[dm] - a0, lo, hi, ct);
+            if (f1 < run) run = f1;
+            if (f2 < run) run = f2;
+        }
+    }
+    return run > 0 ? (uint64_t)run : 0;
+}
+
+/* Counts the next `count` events (run_length) without computing them:
+ * each adds one event to every moved level's class and its generation. */
+static void repeat_events(tiles *T, int p, int lc, uint64_t count) {
+    walker *wk = T->wk;
+    const ef_loop *lp = &wk->n->loops[wk->tl[p]];
+    int r = lp->rank;
+    int64_t d = (int64_t)lp->stride;
+    for (uint64_t j = 0; j < count && wk->status == EF_OK; j++) {
+        wk->step += T->block_steps;
+        wk->idx[p]++;
+        wk->tbase[r] += d;
+        for (int l = lc; l < wk->nl; l++) {
+            tclass *c = &T->cls[T->last_cls[l]];
+#ifdef EF_TILES_VERIFY
+            int64_t key[KEY_MAX], nb[EF_MAX_RANKS] = {0};
+            ef_walk_level_base(wk, l, nb);
+            bool first = wk->n->levels[l].keeps[wk->out] && first_visit(wk, l);
+            int len = make_key(T, l, T->base[l], nb, first, key);
+            if (len != (int)c->key_len ||
+                memcmp(key, &T->keys[c->key_at], sizeof(int64_t) * (size_t)len)) {
+                fprintf(stderr, "tiles.c: level %d: a repeated event has another key\n", l);
+                abort();
+            }
+            verify(T, c, l, T->base[l], nb, first);
+#endif
+            c->count++;
+            ef_walk_push_gen(wk, l, &c->cost);
+            wk->cur_gen[l] = wk->t->gens[l].count - 1;
+            T->base[l][r] += d;
+        }
     }
 }
 
@@ -1088,7 +1183,10 @@ void ef_walk_tiles(walker *wk) {
         wk->step += T->block_steps;
         int p = advance_tile(wk);
         if (p < 0) break;
-        tile_event(T, ef_walk_level_of_change(wk, p));
+        int lc = ef_walk_level_of_change(wk, p);
+        tile_event(T, lc);
+        uint64_t more = wk->status == EF_OK ? run_length(T, p, lc) : 0;
+        if (more) repeat_events(T, p, lc, more);
     }
     /* final write-back of every output still held below the top */
     for (int l = wk->nl - 1; l >= 1 && wk->status == EF_OK; l--) {
