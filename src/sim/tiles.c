@@ -112,6 +112,7 @@ typedef struct {
     uint64_t *frame;          /* union scratch                           */
     int64_t frame_words;
     int64_t reach[EF_MAX_LEVELS][EF_MAX_RANKS]; /* farthest box end - b  */
+    int64_t max_off[EF_MAX_LEVELS][EF_MAX_RANKS]; /* largest spatial offset */
     int64_t smin[EF_MAX_LEVELS][EF_NEST_MAX_OPS][EF_MAX_DIMS];
     int64_t smax[EF_MAX_LEVELS][EF_NEST_MAX_OPS][EF_MAX_DIMS];
     bool key_op[EF_MAX_LEVELS][EF_NEST_MAX_OPS];
@@ -155,6 +156,8 @@ static void setup_slots(tiles *T) {
     const ef_nest *n = wk->n;
     for (int o = 0; o < wk->ops && wk->status == EF_OK; o++) {
         const ef_operand *op = n->ops[o];
+        int lslot[EF_MAX_LOOPS];
+        for (int j = 0; j < n->loop_count; j++) lslot[j] = slot_of(op, n->loops[j].rank);
         for (int r = 0; r < wk->w->rank_count; r++)
             if (n->einsum->rank_used[r] && slot_of(op, r) == op->dims)
                 T->irr_rank[o][T->irr_count[o]++] = r;
@@ -162,7 +165,7 @@ static void setup_slots(tiles *T) {
             slot *S = &T->sl[o][d];
             S->nsig = 1;
             for (int j = 0; j < n->loop_count; j++)
-                if (n->loops[j].kind != EF_LOOP_TEMPORAL && slot_of(op, n->loops[j].rank) == d)
+                if (n->loops[j].kind != EF_LOOP_TEMPORAL && lslot[j] == d)
                     S->nsig *= n->loops[j].factor;
             S->sig = ef_walk_calloc(wk, wk->used_pes, sizeof(uint32_t));
             S->rep = ef_walk_calloc(wk, S->nsig, sizeof(uint32_t));
@@ -170,24 +173,7 @@ static void setup_slots(tiles *T) {
             S->cc = ef_walk_calloc(wk, S->nsig, sizeof(uint64_t));
             S->cnc = ef_walk_calloc(wk, S->nsig, sizeof(uint64_t));
             if (wk->status != EF_OK) return;
-            for (uint64_t s = 0; s < S->nsig; s++) S->rep[s] = UINT32_MAX;
-            for (uint64_t i = 0; i < wk->used_pes; i++) {
-                /* the slot's spatial digits, innermost first, as in
-                 * spatial_offsets */
-                uint64_t row = i / n->cols_used, col = i % n->cols_used, sig = 0, wgt = 1;
-                for (int j = n->loop_count - 1; j >= 0; j--) {
-                    const ef_loop *lp = &n->loops[j];
-                    if (lp->kind == EF_LOOP_TEMPORAL) continue;
-                    uint64_t *digit = lp->kind == EF_LOOP_ROWS ? &row : &col;
-                    uint64_t dv = *digit % lp->factor;
-                    *digit /= lp->factor;
-                    if (slot_of(op, lp->rank) != d) continue;
-                    sig += dv * wgt;
-                    wgt *= lp->factor;
-                }
-                S->sig[i] = (uint32_t)sig;
-                if (S->rep[sig] == UINT32_MAX) S->rep[sig] = (uint32_t)i;
-            }
+            for (uint64_t sg = 0; sg < S->nsig; sg++) S->rep[sg] = UINT32_MAX;
             if (d == op->dims) continue;
             /* set storage: the most any level needs at once */
             uint64_t words = 1;
@@ -200,6 +186,28 @@ static void setup_slots(tiles *T) {
             S->cset = ef_walk_calloc(wk, S->nsig, sizeof(ef_dimset));
             S->npool = ef_walk_calloc(wk, words, sizeof(uint64_t));
             S->cpool = ef_walk_calloc(wk, words, sizeof(uint64_t));
+        }
+        if (wk->status != EF_OK) return;
+        for (uint64_t i = 0; i < wk->used_pes; i++) {
+            /* each slot's spatial digits, innermost first, as in
+             * spatial_offsets */
+            uint64_t row = i / n->cols_used, col = i % n->cols_used;
+            uint64_t sig[EF_MAX_DIMS + 1] = {0}, wgt[EF_MAX_DIMS + 1];
+            for (int d = 0; d <= op->dims; d++) wgt[d] = 1;
+            for (int j = n->loop_count - 1; j >= 0; j--) {
+                const ef_loop *lp = &n->loops[j];
+                if (lp->kind == EF_LOOP_TEMPORAL) continue;
+                uint64_t *digit = lp->kind == EF_LOOP_ROWS ? &row : &col;
+                uint64_t dv = *digit % lp->factor;
+                *digit /= lp->factor;
+                sig[lslot[j]] += dv * wgt[lslot[j]];
+                wgt[lslot[j]] *= lp->factor;
+            }
+            for (int d = 0; d <= op->dims; d++) {
+                slot *S = &T->sl[o][d];
+                S->sig[i] = (uint32_t)sig[d];
+                if (S->rep[sig[d]] == UINT32_MAX) S->rep[sig[d]] = (uint32_t)i;
+            }
         }
     }
 }
@@ -216,8 +224,10 @@ static void setup(tiles *T) {
     int64_t frame_bits = 64;
     for (int l = 0; l < wk->nl; l++) {
         bool pe = wk->L[l].per_pe;
-        for (int r = 0; r < w->rank_count; r++)
-            T->reach[l][r] = (int64_t)n->levels[l].tile_span[r] + (pe ? max_off[r] : 0);
+        for (int r = 0; r < w->rank_count; r++) {
+            T->max_off[l][r] = pe ? max_off[r] : 0;
+            T->reach[l][r] = (int64_t)n->levels[l].tile_span[r] + T->max_off[l][r];
+        }
         for (int o = 0; o < wk->ops; o++) {
             /* the innermost level also counts MACs and streamed operands */
             T->key_op[l][o] = n->levels[l].keeps[o] || l == wk->nl - 1;
@@ -465,6 +475,20 @@ static void emit_hops(tiles *T, int o, uint64_t hops) {
     emit(T, &T->wk->t->res->noc.op_hops[o], hops);
 }
 
+/* Can operand o's tiles at level l differ between the bases ob and nb?
+ * Only if a rank it indexes moved, or a rank it ignores moved where it
+ * may switch instances on or off (the exact walk's "unchanged" test). */
+static bool tiles_move(const tiles *T, int l, int o, const int64_t *ob, const int64_t *nb) {
+    const walker *wk = T->wk;
+    for (int r = 0; r < wk->w->rank_count; r++) {
+        if (ob[r] == nb[r] || !wk->n->einsum->rank_used[r]) continue;
+        if (wk->relmask[o] >> r & 1u) return true;
+        int64_t bound = (int64_t)wk->w->rank_bounds[r], far = T->max_off[l][r];
+        if (ob[r] + far >= bound || nb[r] + far >= bound) return true;
+    }
+    return false;
+}
+
 /* Fills and drains of level l between the tile at ob and the one at nb
  * (fill_level and drain_level of the exact walk, by slots). */
 static void level_counts(tiles *T, int l, const int64_t *ob, const int64_t *nb, bool first,
@@ -479,6 +503,9 @@ static void level_counts(tiles *T, int l, const int64_t *ob, const int64_t *nb, 
     memset(T->inst_bytes, 0, sizeof(uint64_t) * (size_t)inst);
     for (int o = 0; o < wk->ops && wk->status == EF_OK; o++) {
         if (!n->levels[l].keeps[o]) continue;
+        /* unmoved tiles fill and drain nothing; what they hold was
+         * counted when they came in */
+        if (ob && nb && !tiles_move(T, l, o, ob, nb)) continue;
         int p = n->levels[l].parent[o];
         bool shared_parent = p >= 0 && !wk->L[p].per_pe && inst > 1;
         bool multicast_fill = o != wk->out && shared_parent && !unicast;
