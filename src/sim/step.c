@@ -198,7 +198,7 @@ static void charge_stall(ef_result *r, const ef_arch_spec *a, int *slot, uint64_
  * idle with nothing left to write back, and the steps added must stay
  * short of its next generation. */
 #define SIG_MAX (1 + 5 * EF_MAX_LEVELS)
-#define PERIOD_SLOTS 256
+#define PERIOD_SLOTS 64
 
 typedef struct {
     bool used;

@@ -285,11 +285,11 @@ static void setup(tiles *T) {
         }
         if (m > T->most) T->most = m;
     }
-    T->cap_cls = 64;
+    T->cap_cls = 16;
     T->cls = ef_walk_calloc(wk, T->cap_cls, sizeof(tclass));
-    T->table_mask = 127;
+    T->table_mask = 31;
     T->table = ef_walk_calloc(wk, T->table_mask + 1, sizeof(uint32_t));
-    T->cap_keys = 64 * KEY_MAX;
+    T->cap_keys = 4 * KEY_MAX;
     T->keys = ef_walk_calloc(wk, T->cap_keys, sizeof(int64_t));
     T->cap_deltas = 2 * T->most;
     T->deltas = ef_walk_calloc(wk, T->cap_deltas, sizeof(delta));
