@@ -46,7 +46,18 @@
  * reduction writes) is prod_d |U_d| - prod_d (|U_d| - |X_d|), with U_d
  * the union of the slot's new sets and X_d the union of new-minus-old:
  * a word is in it iff every dimension admits some signature holding it
- * and some dimension admits one holding it new but not old. */
+ * and some dimension admits one holding it new but not old.
+ *
+ * Runs (run_length): the events that follow one event are often
+ * increments of a single loop whose keys provably stay equal; they are
+ * counted into the same classes without computing their keys.
+ *
+ * Storage: a class is its key, its counter increments (pointers into
+ * the walker's counters) and the bytes that make its generation's
+ * cycles. The arenas double when a new class does not fit, which
+ * happens once per class, never for a repeated event; past a budget,
+ * new classes are applied at once and forgotten, so memory stays
+ * bounded and the results stay the same. */
 #include "sim/walk.h"
 
 #include <stdio.h>
@@ -547,13 +558,13 @@ static void level_counts(tiles *T, int l, const int64_t *ob, const int64_t *nb, 
                 uint64_t f = T->fill[i];
                 if (!f) continue;
                 emit(T, &L->fills[AT(L, i, o)], f);
-                deliveries += f;
+                add(wk, &deliveries, f);
                 T->inst_bytes[i] += ef_walk_bytes(wk, o, f);
-                if (crosses_noc) hops += f * hop_distance(wk, i);
+                if (crosses_noc) add(wk, &hops, f * hop_distance(wk, i));
                 if (multicast_fill) continue;
                 if (wk->L[p].per_pe) emit(T, &wk->L[p].reads[i * (uint64_t)wk->ops + (uint64_t)o], f);
-                else pr_shared += f;
-                parent_total += f;
+                else add(wk, &pr_shared, f);
+                add(wk, &parent_total, f);
             }
             if (multicast_fill) {
                 parent_total = union_minus(T, o, false);
@@ -573,9 +584,9 @@ static void level_counts(tiles *T, int l, const int64_t *ob, const int64_t *nb, 
             for (uint64_t i = 0; i < inst; i++) {
                 uint64_t leaving = T->pc[i] - T->pnc[i];
                 if (!leaving) continue;
-                total += leaving;
+                add(wk, &total, leaving);
                 if (leaving > max_inst) max_inst = leaving;
-                if (out_of_array) hops += leaving * hop_distance(wk, i);
+                if (out_of_array) add(wk, &hops, leaving * hop_distance(wk, i));
                 if (!shared_parent)
                     emit(T, &wk->L[p].updates[(wk->L[p].per_pe ? i : 0) * (uint64_t)wk->ops +
                                               (uint64_t)o], leaving);
@@ -685,8 +696,8 @@ static void stream_block(tiles *T, const int64_t *nb, const int64_t *s0, const u
             while (!none) {
                 uint64_t distinct, combos;
                 ef_walk_stream_dim(wk, o, d, x, &distinct, &combos);
-                sd += distinct;
-                sc += combos;
+                add(wk, &sd, distinct);
+                add(wk, &sc, combos);
                 for (uint64_t sg = 0; !bus && sg < S->nsig; sg++) {
                     const int64_t *off = wk->off[S->rep[sg]];
                     int64_t v = a->constant - t->offset[d];
@@ -739,7 +750,7 @@ static void stream_block(tiles *T, const int64_t *nb, const int64_t *s0, const u
             for (uint64_t i = 0; i < wk->used_pes; i++) {
                 uint64_t cnt = 1;
                 for (int d = 0; d <= op->dims; d++) cnt *= T->sl[o][d].cn[T->sl[o][d].sig[i]];
-                hops += mul_checked(wk, cnt, hop_distance(wk, i));
+                add(wk, &hops, mul_checked(wk, cnt, hop_distance(wk, i)));
             }
         }
         int k = n->op_keeper_mac[o];
@@ -811,7 +822,7 @@ static void block_counts(tiles *T, const int64_t *nb, tclass *c) {
             uint64_t *at = o == wk->out ? &wk->L[k].updates[ki * (uint64_t)wk->ops + (uint64_t)o]
                                         : &wk->L[k].reads[ki * (uint64_t)wk->ops + (uint64_t)o];
             emit(T, at, cnt);
-            total += cnt;
+            add(wk, &total, cnt);
         }
         if (o == wk->out) emit(T, &wk->t->res->ops, total);
     }
