@@ -110,3 +110,34 @@ int64_t ef_dimset_next(const ef_dimset *s, int64_t v) {
         if (ef_dimset_has(s, v)) return v;
     return -1;
 }
+
+/* ORs one 64-bit word of members, standing for indices v.. v+63, into
+ * the frame. */
+static void or_word(uint64_t *frame, int64_t frame_lo, int64_t v, uint64_t m) {
+    if (!m) return;
+    int64_t i = v - frame_lo, w = i >> 6, sh = i & 63;
+    frame[w] |= m << sh;
+    if (sh) frame[w + 1] |= m >> (64 - sh);
+}
+
+void ef_dimset_or_into(uint64_t *frame, int64_t frame_lo, const ef_dimset *a) {
+    int64_t words = (a->n + 63) >> 6;
+    for (int64_t w = 0; w < words; w++) or_word(frame, frame_lo, a->lo + (w << 6), a->bits[w]);
+}
+
+void ef_dimset_or_minus_into(uint64_t *frame, int64_t frame_lo, const ef_dimset *a,
+                             const ef_dimset *b) {
+    int64_t words = (a->n + 63) >> 6;
+    for (int64_t w = 0; w < words; w++) {
+        int64_t v = a->lo + (w << 6);
+        uint64_t m = a->bits[w];
+        if (b && b->n) m &= ~bits_at(b, v);
+        or_word(frame, frame_lo, v, m);
+    }
+}
+
+uint64_t ef_bits_count(const uint64_t *bits, int64_t words) {
+    uint64_t n = 0;
+    for (int64_t w = 0; w < words; w++) n += popcount64(bits[w]);
+    return n;
+}

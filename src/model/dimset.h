@@ -36,4 +36,13 @@ static inline bool ef_dimset_has(const ef_dimset *s, int64_t v) {
 /* Next member >= v, or -1. */
 int64_t ef_dimset_next(const ef_dimset *s, int64_t v);
 
+/* Unions of several sets in one frame: a plain bitset whose bit i
+ * stands for index frame_lo + i. ef_dimset_or_into sets the members of
+ * a, ef_dimset_or_minus_into those of a that b lacks (b NULL: none);
+ * the frame must cover a's window plus one spare word. */
+void ef_dimset_or_into(uint64_t *frame, int64_t frame_lo, const ef_dimset *a);
+void ef_dimset_or_minus_into(uint64_t *frame, int64_t frame_lo, const ef_dimset *a,
+                             const ef_dimset *b);
+uint64_t ef_bits_count(const uint64_t *bits, int64_t words);
+
 #endif

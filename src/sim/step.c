@@ -130,22 +130,225 @@ static bool service(ef_trace *tr, chan *ch, int l, uint64_t t) {
     }
 }
 
-static void stall_cause(ef_trace *tr, chan *ch, uint64_t t, char *out, size_t n) {
-    const ef_arch_spec *a = tr->n->arch;
+/* Stall causes by number, so that a stalled cycle costs no string
+ * work: drain_to_X and operand_from_X for each level X, then noc and
+ * unknown. A cause finds (or makes) its slot in the result the first
+ * time it is charged, which keeps the result's order of first
+ * occurrence. */
+enum { CAUSE_DRAIN = 0, CAUSE_OPERAND = EF_MAX_LEVELS, CAUSE_NOC = 2 * EF_MAX_LEVELS,
+       CAUSE_UNKNOWN, CAUSE_COUNT };
+#define SLOT_UNSEEN (-1)
+#define SLOT_NONE (-2) /* the result's cause list was full */
+
+static int stall_cause(ef_trace *tr, chan *ch, uint64_t t) {
     for (int l = 1; l < tr->n->level_count; l++) {
         chan *c = &ch[l];
         if (c->fill_done[c->cg] <= t) continue;
         const ef_gen *g = &tr->gens[l].gens[c->cg];
         int p = tr->n->levels[l].parent[tr->n->out_op];
-        if (c->active && !c->active_is_fill && p >= 0)
-            snprintf(out, n, "drain_to_%s", a->levels[p].name);
-        else if (g->fill_noc_bound)
-            snprintf(out, n, "noc");
-        else
-            snprintf(out, n, "operand_from_%s", a->levels[g->fill_source].name);
-        return;
+        if (c->active && !c->active_is_fill && p >= 0) return CAUSE_DRAIN + p;
+        if (g->fill_noc_bound) return CAUSE_NOC;
+        return CAUSE_OPERAND + g->fill_source;
     }
-    snprintf(out, n, "unknown");
+    return CAUSE_UNKNOWN;
+}
+
+static void charge_stall(ef_result *r, const ef_arch_spec *a, int *slot, uint64_t *total,
+                         int cause, uint64_t cycles) {
+    total[cause] += cycles;
+    if (slot[cause] == SLOT_UNSEEN) {
+        char name[EF_MAX_NAME + 16];
+        if (cause < CAUSE_OPERAND)
+            snprintf(name, sizeof name, "drain_to_%s", a->levels[cause - CAUSE_DRAIN].name);
+        else if (cause < CAUSE_NOC)
+            snprintf(name, sizeof name, "operand_from_%s", a->levels[cause - CAUSE_OPERAND].name);
+        else
+            snprintf(name, sizeof name, cause == CAUSE_NOC ? "noc" : "unknown");
+        slot[cause] = SLOT_NONE;
+        for (int i = 0; i < r->stall_count && slot[cause] == SLOT_NONE; i++)
+            if (strcmp(r->stalls[i].cause, name) == 0) slot[cause] = i;
+        if (slot[cause] == SLOT_NONE && r->stall_count < EF_MAX_STALL_CAUSES) {
+            snprintf(r->stalls[r->stall_count].cause, sizeof r->stalls[0].cause, "%s", name);
+            r->stalls[r->stall_count].cycles = 0;
+            slot[cause] = r->stall_count++;
+        }
+    }
+    r->stall_total += cycles;
+    if (slot[cause] >= 0) r->stalls[slot[cause]].cycles += cycles;
+}
+
+/* ---------- periods (event engine) ----------
+ *
+ * What the cycle loop does next depends only on its state relative to
+ * the cycle about to run and to each level's current generation: every
+ * transfer or step that finished in the past compares alike (all later
+ * tests are "done by cycle t"), so the state is each channel's pointers
+ * (next fill, next drain, generation in use) relative to that
+ * generation, its transfer in flight and how long it still runs, and
+ * the position of the step counter in the innermost generation. At each
+ * generation boundary the loop remembers that relative state. When it
+ * recurs, one "period" lies in between: T cycles, S steps, G_l
+ * generations per level. If the generations the loop will consult over
+ * the next k periods are copies of the period's own, shifted by S steps
+ * and G generations (same fill and drain cycles, fill source, NoC bound,
+ * parent generations shifted alike), the next k periods repeat it
+ * exactly, and they are added at once: T cycles, S steps, its compute
+ * and stall cycles by cause, and the done-times of the generations they
+ * finish. A level that did not move in the period (G_l = 0) must be
+ * idle with nothing left to write back, and the steps added must stay
+ * short of its next generation. */
+#define SIG_MAX (1 + 5 * EF_MAX_LEVELS)
+#define PERIOD_SLOTS 64
+
+typedef struct {
+    bool used;
+    int len;
+    int64_t sig[SIG_MAX];
+    uint64_t t, s, compute;
+    uint64_t cause[CAUSE_COUNT];
+    uint64_t nf[EF_MAX_LEVELS], nd[EF_MAX_LEVELS], cg[EF_MAX_LEVELS], agen[EF_MAX_LEVELS];
+    bool active[EF_MAX_LEVELS];
+} snapshot;
+
+typedef struct {
+    snapshot slot[PERIOD_SLOTS];
+} periods;
+
+typedef struct {
+    uint64_t t, s, compute, last_issue;   /* in: now; out: after the skip */
+    uint64_t more_stalls[CAUSE_COUNT];    /* out: cycles to charge       */
+} loop_state;
+
+/* The loop's state before cycle tn, relative (see above). */
+static int signature(const ef_trace *tr, const chan *ch, uint64_t s, uint64_t tn,
+                     int64_t *sig) {
+    int nl = tr->n->level_count, k = 0;
+    for (int l = 1; l < nl; l++) {
+        const chan *c = &ch[l];
+        sig[k++] = (int64_t)(c->nf - c->cg);
+        sig[k++] = (int64_t)(c->nd - c->cg);
+        sig[k++] = c->active ? (c->active_is_fill ? 2 : 1) : 0;
+        sig[k++] = c->active ? (int64_t)(c->active_gen - c->cg) : 0;
+        sig[k++] = c->active && c->end > tn ? (int64_t)(c->end - tn) : 0;
+    }
+    sig[k++] = (int64_t)(s - tr->gens[nl - 1].gens[ch[nl - 1].cg].first_step);
+    return k;
+}
+
+/* Is generation h of level l a copy of generation g shifted by S steps
+ * and by G[q] generations of each outer level q? */
+static bool same_gen(const ef_trace *tr, int l, uint64_t g, uint64_t h, uint64_t S,
+                     const uint64_t *G) {
+    const ef_gen *a = &tr->gens[l].gens[g], *b = &tr->gens[l].gens[h];
+    if (b->first_step != a->first_step + S || b->fill_cycles != a->fill_cycles ||
+        b->drain_cycles != a->drain_cycles || b->fill_source != a->fill_source ||
+        b->fill_noc_bound != a->fill_noc_bound)
+        return false;
+    for (int q = 1; q < l; q++)
+        if (b->parent_gen[q] != a->parent_gen[q] + G[q]) return false;
+    return true;
+}
+
+static void copy_done(uint64_t *done, uint64_t from, uint64_t count, uint64_t G, uint64_t T) {
+    for (uint64_t g = from; g < from + count; g++) done[g] = done[g - G] + T;
+}
+
+/* At a generation boundary, before cycle ls->t + 1: remembers the state
+ * and, if it repeats an earlier one, adds as many whole periods as
+ * provably repeat. Returns whether it added any. */
+static bool skip_periods(const ef_trace *tr, chan *ch, periods *pd, loop_state *ls,
+                         const uint64_t *cause) {
+    int nl = tr->n->level_count;
+    uint64_t tn = ls->t + 1;
+    int64_t sig[SIG_MAX];
+    int len = signature(tr, ch, ls->s, tn, sig);
+    uint64_t h = UINT64_C(0x9E3779B97F4A7C15);
+    for (int q = 0; q < len; q++) h = (h ^ (uint64_t)sig[q]) * UINT64_C(0xFF51AFD7ED558CCD);
+    snapshot *a = &pd->slot[(h ^ h >> 29) % PERIOD_SLOTS];
+    uint64_t k = 0;
+    if (a->used && a->len == len && !memcmp(a->sig, sig, sizeof(int64_t) * (size_t)len) &&
+        ls->s > a->s) {
+        uint64_t T = tn - a->t, S = ls->s - a->s, G[EF_MAX_LEVELS] = {0};
+        k = (UINT64_C(1) << 62) / T; /* no overflow of t */
+        for (int l = 1; l < nl; l++) G[l] = ch[l].cg - a->cg[l];
+        /* levels that stayed put bound k by their next boundary */
+        for (int l = 1; l < nl && k; l++) {
+            if (G[l]) continue;
+            const ef_gen_list *gl = &tr->gens[l];
+            if (ch[l].active || ch[l].nd != ch[l].cg) k = 0;
+            uint64_t next = ch[l].cg + 1 < gl->count ? gl->gens[ch[l].cg + 1].first_step
+                                                     : tr->steps;
+            uint64_t fit = next > ls->s ? (next - 1 - ls->s) / S : 0;
+            if (fit < k) k = fit;
+        }
+        /* levels that moved: the generations the next k periods consult
+         * must be copies of those this one did */
+        for (int l = 1; l < nl && k; l++) {
+            if (!G[l]) continue;
+            const ef_gen_list *gl = &tr->gens[l];
+            uint64_t lo = a->cg[l];
+            if (a->nf[l] < lo) lo = a->nf[l];
+            if (a->nd[l] < lo) lo = a->nd[l];
+            if (a->active[l] && a->agen[l] < lo) lo = a->agen[l];
+            if (l >= 2 && a->nd[l - 1] < tr->gens[l - 1].count) {
+                /* the parent's write-back waits on this level's last
+                 * generation under it */
+                uint64_t c = child_last_gen(gl, &tr->gens[l - 1], a->nd[l - 1]);
+                if (c < lo) lo = c;
+            }
+            uint64_t hi = ch[l].cg + 1;
+            if (ch[l].nf > hi) hi = ch[l].nf;
+            if (ch[l].nd + 1 > hi) hi = ch[l].nd + 1;
+            if (ch[l].active && ch[l].active_gen > hi) hi = ch[l].active_gen;
+            hi++; /* one generation of look-ahead */
+            /* generations g in [lo, hi + (k - 1) G] must match g + G */
+            uint64_t want = k > (gl->count - hi) / G[l] + 1 ? gl->count : hi + (k - 1) * G[l] + 1;
+            uint64_t g = lo;
+            while (g < want && g + G[l] < gl->count && same_gen(tr, l, g, g + G[l], S, G)) g++;
+            uint64_t fit = g > hi ? (g - 1 - hi) / G[l] + 1 : 0;
+            if (fit < k) k = fit;
+        }
+        if (k) {
+            for (int l = 1; l < nl; l++) {
+                chan *c = &ch[l];
+                if (!G[l]) continue;
+                uint64_t kg = k * G[l];
+                copy_done(c->fill_done, c->active && c->active_is_fill ? c->active_gen : c->nf,
+                          kg, G[l], T);
+                copy_done(c->drain_done, c->active && !c->active_is_fill ? c->active_gen : c->nd,
+                          kg, G[l], T);
+                copy_done(c->compute_done, c->cg, kg, G[l], T);
+                c->nf += kg;
+                c->nd += kg;
+                c->cg += kg;
+                if (c->active) {
+                    c->active_gen += kg;
+                    c->end += k * T;
+                }
+            }
+            for (int c = 0; c < CAUSE_COUNT; c++) ls->more_stalls[c] = k * (cause[c] - a->cause[c]);
+            ls->compute += k * (ls->compute - a->compute);
+            ls->t += k * T;
+            ls->s += k * S;
+            ls->last_issue += k * T;
+            tn = ls->t + 1;
+        }
+    }
+    a->used = true;
+    a->len = len;
+    memcpy(a->sig, sig, sizeof(int64_t) * (size_t)len);
+    a->t = tn;
+    a->s = ls->s;
+    a->compute = ls->compute;
+    for (int c = 0; c < CAUSE_COUNT; c++) a->cause[c] = cause[c] + ls->more_stalls[c];
+    for (int l = 1; l < nl; l++) {
+        a->nf[l] = ch[l].nf;
+        a->nd[l] = ch[l].nd;
+        a->cg[l] = ch[l].cg;
+        a->agen[l] = ch[l].active_gen;
+        a->active[l] = ch[l].active;
+    }
+    return k > 0;
 }
 
 ef_status ef_step_run(ef_trace *tr, bool fast_forward, ef_diags *diags) {
@@ -155,6 +358,7 @@ ef_status ef_step_run(ef_trace *tr, bool fast_forward, ef_diags *diags) {
     uint64_t k = (uint64_t)n->arch->macs_per_cycle;
     chan ch[EF_MAX_LEVELS];
     memset(ch, 0, sizeof ch);
+    periods *pd = NULL;      /* remembered states, event engine only */
     ef_status st = EF_OK;
     for (int l = 1; l < nl; l++) {
         uint64_t cnt = tr->gens[l].count;
@@ -168,6 +372,13 @@ ef_status ef_step_run(ef_trace *tr, bool fast_forward, ef_diags *diags) {
         for (uint64_t g = 0; g < cnt; g++)
             ch[l].fill_done[g] = ch[l].drain_done[g] = ch[l].compute_done[g] = NEVER;
         ch[l].depth = n->arch->levels[l].double_buffer ? 2 : 1;
+    }
+    int slots[CAUSE_COUNT];
+    uint64_t cause_total[CAUSE_COUNT] = {0};
+    for (int c = 0; c < CAUSE_COUNT; c++) slots[c] = SLOT_UNSEEN;
+    if (fast_forward && !(pd = calloc(1, sizeof *pd))) {
+        st = EF_ERR_NOMEM;
+        goto out;
     }
     uint64_t s = 0, t = 0, last_issue = 0, compute = 0;
     bool any_issue = false;
@@ -224,17 +435,26 @@ ef_status ef_step_run(ef_trace *tr, bool fast_forward, ef_diags *diags) {
             goto out;
         }
         uint64_t quiet = fast_forward ? quiet_cycles(tr, ch, t, s, k, issued, crossed) : 0;
-        if (!issued && s < tr->steps) {
-            char cause[EF_MAX_NAME + 16];
-            stall_cause(tr, ch, t, cause, sizeof cause);
-            add_stall(res, cause, 1 + quiet);
-        }
+        if (!issued && s < tr->steps)
+            charge_stall(res, n->arch, slots, cause_total, stall_cause(tr, ch, t), 1 + quiet);
         if (quiet && issued == k) {
             s += quiet * k;
             compute += quiet;
             last_issue = t + quiet;
         }
         t += quiet;
+        if (pd && crossed) {
+            loop_state ls = {.t = t, .s = s, .compute = compute, .last_issue = last_issue};
+            if (skip_periods(tr, ch, pd, &ls, cause_total)) {
+                for (int c = 0; c < CAUSE_COUNT; c++)
+                    if (ls.more_stalls[c])
+                        charge_stall(res, n->arch, slots, cause_total, c, ls.more_stalls[c]);
+                t = ls.t;
+                s = ls.s;
+                compute = ls.compute;
+                last_issue = ls.last_issue;
+            }
+        }
         if (t > (UINT64_C(1) << 40)) {
             ef_diags_add(diags, n->arch->file, 0, 0, "", NULL, NULL,
                          "the simulation did not finish within 2^40 cycles");
@@ -266,6 +486,7 @@ ef_status ef_step_run(ef_trace *tr, bool fast_forward, ef_diags *diags) {
         }
     }
 out:
+    free(pd);
     for (int l = 1; l < nl; l++) {
         free(ch[l].fill_done);
         free(ch[l].drain_done);

@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void *xcalloc(walker *wk, uint64_t n, size_t sz) {
+void *ef_walk_calloc(walker *wk, uint64_t n, size_t sz) {
     if (wk->status != EF_OK) return NULL;
     if (n == 0) n = 1;
     if (n > (UINT64_C(1) << 32) / sz) { /* 4 GiB: a bigger need is a mistake */
@@ -51,7 +51,7 @@ static void next_event(walker *wk) {
 static void spatial_offsets(walker *wk) {
     const ef_nest *n = wk->n;
     wk->used_pes = n->rows_used * n->cols_used;
-    wk->off = xcalloc(wk, wk->used_pes, sizeof *wk->off);
+    wk->off = ef_walk_calloc(wk, wk->used_pes, sizeof *wk->off);
     if (!wk->off) return;
     for (uint64_t i = 0; i < wk->used_pes; i++) {
         uint64_t row = i / n->cols_used, col = i % n->cols_used;
@@ -71,7 +71,7 @@ static void spatial_offsets(walker *wk) {
                 rel[n->ops[o]->index[d].rank[k]] = true;
         for (int r = 0; r < EF_MAX_RANKS; r++)
             if (rel[r]) wk->relmask[o] |= UINT32_C(1) << r;
-        wk->canon[o] = xcalloc(wk, wk->used_pes, sizeof(uint64_t));
+        wk->canon[o] = ef_walk_calloc(wk, wk->used_pes, sizeof(uint64_t));
         if (!wk->canon[o]) return;
         for (uint64_t i = 0; i < wk->used_pes; i++) {
             uint64_t row = i / n->cols_used, col = i % n->cols_used;
@@ -89,15 +89,15 @@ static void spatial_offsets(walker *wk) {
             wk->canon[o][i] = crow * n->cols_used + ccol;
         }
     }
-    wk->first_active = xcalloc(wk, wk->used_pes, sizeof(uint64_t));
-    wk->ranges = xcalloc(wk, wk->used_pes * 2 * EF_MAX_RANKS, sizeof(int64_t));
-    wk->active = xcalloc(wk, wk->used_pes, sizeof(bool));
+    wk->first_active = ef_walk_calloc(wk, wk->used_pes, sizeof(uint64_t));
+    wk->ranges = ef_walk_calloc(wk, wk->used_pes * 2 * EF_MAX_RANKS, sizeof(int64_t));
+    wk->active = ef_walk_calloc(wk, wk->used_pes, sizeof(bool));
     for (int r = 0; r < wk->w->rank_count; r++) {
         uint64_t cnt = 1;
         for (int j = 0; j < n->loop_count; j++)
             if (n->loops[j].kind != EF_LOOP_TEMPORAL && n->loops[j].rank == r)
                 cnt *= n->loops[j].factor;
-        wk->svals[r] = xcalloc(wk, cnt, sizeof(int64_t));
+        wk->svals[r] = ef_walk_calloc(wk, cnt, sizeof(int64_t));
         if (!wk->svals[r]) return;
         uint64_t k = 0;
         for (uint64_t i = 0; i < wk->used_pes; i++) {
@@ -109,6 +109,8 @@ static void spatial_offsets(walker *wk) {
     }
 }
 
+/* State both walks need: loops, offsets, counters, streaming memo and
+ * the generation lists. */
 static ef_status setup(walker *wk) {
     const ef_nest *n = wk->n;
     wk->nl = n->level_count;
@@ -122,19 +124,70 @@ static ef_status setup(walker *wk) {
         while (p < wk->tl_count && n->loops[wk->tl[p]].level < l) p++;
         wk->tl_begin[l] = p;
     }
+    for (int l = 0; l < wk->nl && wk->status == EF_OK; l++) {
+        lvl_state *L = &wk->L[l];
+        L->per_pe = n->arch->levels[l].per_pe;
+        L->inst = L->per_pe ? wk->used_pes : 1;
+        uint64_t cells = L->inst * (uint64_t)wk->ops;
+        L->reads = ef_walk_calloc(wk, cells, sizeof(uint64_t));
+        L->fills = ef_walk_calloc(wk, cells, sizeof(uint64_t));
+        L->updates = ef_walk_calloc(wk, cells, sizeof(uint64_t));
+        L->empty = ef_walk_calloc(wk, cells, sizeof(uint64_t));
+        L->used = ef_walk_calloc(wk, L->inst, sizeof(bool));
+    }
+    for (int o = 0; o < wk->ops; o++) {
+        int k = n->op_keeper_mac[o];
+        wk->stream_op[o] = !n->arch->levels[k].per_pe && wk->used_pes > 1;
+    }
+    for (uint64_t i = 0; i < wk->used_pes; i++) wk->all_pe_hops += hop_distance(wk, i);
+    int64_t widest_extent = 1;
+    for (int o = 0; o < wk->ops; o++) {
+        if (!wk->stream_op[o]) continue;
+        const ef_operand *op = n->ops[o];
+        for (int d = 0; d < op->dims; d++) {
+            const ef_tensor *t = &wk->w->tensors[op->tensor];
+            if (t->extent[d] > widest_extent) widest_extent = t->extent[d];
+            uint64_t keys = 1;
+            for (int q = 0; q < op->index[d].term_count && keys <= (UINT64_C(1) << 22); q++)
+                keys *= wk->w->rank_bounds[op->index[d].rank[q]];
+            /* a dimension with too many coordinates is recomputed instead */
+            if (keys <= (UINT64_C(1) << 22))
+                wk->stream_memo[o][d] = ef_walk_calloc(wk, 2 * keys, sizeof(uint64_t));
+        }
+    }
+    wk->stream_bits = ef_walk_calloc(wk, (uint64_t)(widest_extent + 63) / 64 + 1, sizeof(uint64_t));
+    for (int l = 1; l < wk->nl && wk->status == EF_OK; l++) {
+        uint64_t cap = 1;
+        for (int p = 0; p < wk->tl_begin[l]; p++)
+            if (!ef_mul_u64(cap, n->loops[wk->tl[p]].factor, &cap)) {
+                wk->status = EF_ERR_OVERFLOW;
+                break;
+            }
+        if (cap > (UINT64_C(1) << 27)) {
+            wk->status = EF_ERR_OVERFLOW;
+            break;
+        }
+        wk->t->gens[l].cap = cap + 1;
+        wk->t->gens[l].gens = ef_walk_calloc(wk, cap + 1, sizeof(ef_gen));
+    }
+    return wk->status;
+}
+
+/* State of the exact walk only: every instance's footprints, word marks,
+ * the bitmap of output words ever held, and values. */
+static ef_status setup_exact(walker *wk) {
+    const ef_nest *n = wk->n;
     /* bit storage for every footprint dimension, sized by tile spans */
     uint64_t pool_words = 0;
     for (int l = 0; l < wk->nl; l++) {
         lvl_state *L = &wk->L[l];
-        L->per_pe = n->arch->levels[l].per_pe;
-        L->inst = L->per_pe ? wk->used_pes : 1;
         for (int o = 0; o < wk->ops; o++)
             for (int d = 0; d < n->ops[o]->dims; d++) {
                 int64_t cap = ef_dimset_capacity(&n->ops[o]->index[d], n->levels[l].tile_span);
                 pool_words += 2 * L->inst * (uint64_t)((cap + 63) / 64);
             }
     }
-    wk->bitpool = xcalloc(wk, pool_words, sizeof(uint64_t));
+    wk->bitpool = ef_walk_calloc(wk, pool_words, sizeof(uint64_t));
     int64_t widest = 1;
     for (int l = 0; l < wk->nl; l++)
         for (int o = 0; o < wk->ops; o++)
@@ -144,21 +197,16 @@ static ef_status setup(walker *wk) {
             }
     for (int q = 0; q < 3; q++)
         for (int d = 0; d < EF_MAX_DIMS; d++)
-            wk->lists[q][d] = xcalloc(wk, (uint64_t)widest + 64, sizeof(int64_t));
+            wk->lists[q][d] = ef_walk_calloc(wk, (uint64_t)widest + 64, sizeof(int64_t));
     uint64_t *bp = wk->bitpool;
     for (int l = 0; l < wk->nl && wk->status == EF_OK; l++) {
         lvl_state *L = &wk->L[l];
         uint64_t cells = L->inst * (uint64_t)wk->ops;
-        L->store[0] = xcalloc(wk, cells, sizeof(footprint));
-        L->store[1] = xcalloc(wk, cells, sizeof(footprint));
-        L->was_active = xcalloc(wk, L->inst, sizeof(bool));
-        L->pcur = xcalloc(wk, cells, sizeof(footprint *));
-        L->pnxt = xcalloc(wk, cells, sizeof(footprint *));
-        L->reads = xcalloc(wk, cells, sizeof(uint64_t));
-        L->fills = xcalloc(wk, cells, sizeof(uint64_t));
-        L->updates = xcalloc(wk, cells, sizeof(uint64_t));
-        L->empty = xcalloc(wk, cells, sizeof(uint64_t));
-        L->used = xcalloc(wk, L->inst, sizeof(bool));
+        L->store[0] = ef_walk_calloc(wk, cells, sizeof(footprint));
+        L->store[1] = ef_walk_calloc(wk, cells, sizeof(footprint));
+        L->was_active = ef_walk_calloc(wk, L->inst, sizeof(bool));
+        L->pcur = ef_walk_calloc(wk, cells, sizeof(footprint *));
+        L->pnxt = ef_walk_calloc(wk, cells, sizeof(footprint *));
         if (wk->status != EF_OK) break;
         for (uint64_t c = 0; c < cells; c++) L->pcur[c] = &wk->empty_fp;
         for (uint64_t c = 0; c < cells; c++) {
@@ -175,44 +223,24 @@ static ef_status setup(walker *wk) {
         }
         if (n->levels[l].keeps[wk->out]) {
             uint64_t words = wk->w->tensors[n->ops[wk->out]->tensor].words;
-            L->seen = xcalloc(wk, (words + 7) / 8, 1);
+            L->seen = ef_walk_calloc(wk, (words + 7) / 8, 1);
             if (wk->V) {
                 /* one slot per instance: PEs sharing an output word hold
                  * separate partial sums until the NoC reduces them */
                 uint64_t slots = words * L->inst;
-                L->val = xcalloc(wk, slots, sizeof(double));
+                L->val = ef_walk_calloc(wk, slots, sizeof(double));
                 if (L->val)
                     for (uint64_t q = 0; q < slots; q++) L->val[q] = NAN;
             }
         }
     }
-    for (int o = 0; o < wk->ops; o++) {
-        int k = n->op_keeper_mac[o];
-        wk->stream_op[o] = !n->arch->levels[k].per_pe && wk->used_pes > 1;
+    for (int o = 0; o < wk->ops; o++)
         if (wk->used_pes > 1 || o == wk->out)
-            wk->stamp[o] = xcalloc(wk, wk->w->tensors[n->ops[o]->tensor].words,
+            wk->stamp[o] = ef_walk_calloc(wk, wk->w->tensors[n->ops[o]->tensor].words,
                                    sizeof(uint32_t));
-    }
-    wk->inst_bytes = xcalloc(wk, wk->used_pes, sizeof(uint64_t));
-    for (uint64_t i = 0; i < wk->used_pes; i++) wk->all_pe_hops += hop_distance(wk, i);
-    int64_t widest_extent = 1;
-    for (int o = 0; o < wk->ops; o++) {
-        if (!wk->stream_op[o]) continue;
-        const ef_operand *op = n->ops[o];
-        for (int d = 0; d < op->dims; d++) {
-            const ef_tensor *t = &wk->w->tensors[op->tensor];
-            if (t->extent[d] > widest_extent) widest_extent = t->extent[d];
-            uint64_t keys = 1;
-            for (int q = 0; q < op->index[d].term_count && keys <= (UINT64_C(1) << 22); q++)
-                keys *= wk->w->rank_bounds[op->index[d].rank[q]];
-            /* a dimension with too many coordinates is recomputed instead */
-            if (keys <= (UINT64_C(1) << 22))
-                wk->stream_memo[o][d] = xcalloc(wk, 2 * keys, sizeof(uint64_t));
-        }
-    }
-    wk->stream_bits = xcalloc(wk, (uint64_t)(widest_extent + 63) / 64 + 1, sizeof(uint64_t));
+    wk->inst_bytes = ef_walk_calloc(wk, wk->used_pes, sizeof(uint64_t));
     if (wk->V) {
-        wk->spart = xcalloc(wk, wk->used_pes * (uint64_t)wk->ops * EF_MAX_DIMS, sizeof(int64_t));
+        wk->spart = ef_walk_calloc(wk, wk->used_pes * (uint64_t)wk->ops * EF_MAX_DIMS, sizeof(int64_t));
         for (uint64_t i = 0; wk->spart && i < wk->used_pes; i++)
             for (int o = 0; o < wk->ops; o++)
                 for (int d = 0; d < n->ops[o]->dims; d++) {
@@ -222,27 +250,13 @@ static ef_status setup(walker *wk) {
                     wk->spart[(i * (uint64_t)wk->ops + (uint64_t)o) * EF_MAX_DIMS + d] = v;
                 }
     }
-    for (int l = 1; l < wk->nl && wk->status == EF_OK; l++) {
-        uint64_t cap = 1;
-        for (int p = 0; p < wk->tl_begin[l]; p++)
-            if (!ef_mul_u64(cap, n->loops[wk->tl[p]].factor, &cap)) {
-                wk->status = EF_ERR_OVERFLOW;
-                break;
-            }
-        if (cap > (UINT64_C(1) << 27)) {
-            wk->status = EF_ERR_OVERFLOW;
-            break;
-        }
-        wk->t->gens[l].cap = cap + 1;
-        wk->t->gens[l].gens = xcalloc(wk, cap + 1, sizeof(ef_gen));
-    }
     return wk->status;
 }
 
 /* ---------- footprints ---------- */
 
 /* Sum of the strides of the loops above level l: where its tile starts. */
-static void level_base(const walker *wk, int l, int64_t *base) {
+void ef_walk_level_base(const walker *wk, int l, int64_t *base) {
     const ef_nest *n = wk->n;
     for (int r = 0; r < wk->w->rank_count; r++) base[r] = 0;
     for (int p = 0; p < wk->tl_begin[l]; p++) {
@@ -528,51 +542,66 @@ static uint64_t ceil_div(uint64_t bytes, double bw) {
 
 /* Turns the bytes an event moved into the cycles its fill and the
  * previous generation's drain occupy. */
-static void record_gen(walker *wk, int l) {
+void ef_walk_gen_cost(const walker *wk, int l, const uint64_t *src_bytes,
+                      uint64_t inst_fill_bytes, uint64_t drain_bytes,
+                      uint64_t inst_drain_bytes, ef_gen_cost *gc) {
     const ef_nest *n = wk->n;
-    ef_gen_list *gl = &wk->t->gens[l];
     const ef_level_spec *me = &n->arch->levels[l];
     bool crosses_noc = wk->L[l].per_pe && !wk->L[l - 1].per_pe;
     double noc_bw = crosses_noc ? n->noc->bandwidth_bytes : 0;
-    if (gl->count > 0) {
-        ef_gen *prev = &gl->gens[gl->count - 1];
-        int p = n->levels[l].parent[wk->out];
-        uint64_t c = 0;
-        if (p >= 0 && wk->ev_drain_bytes[l]) {
-            uint64_t a = ceil_div(wk->ev_drain_bytes[l], n->arch->levels[p].write_bandwidth_bytes);
-            uint64_t b = ceil_div(wk->ev_inst_drain_bytes[l], me->read_bandwidth_bytes);
-            uint64_t d = ceil_div(wk->ev_drain_bytes[l], noc_bw);
-            c = a > b ? a : b;
-            if (d > c) c = d;
-            if (c == 0) c = 0;
-        }
-        prev->drain_cycles = c;
+    int p = n->levels[l].parent[wk->out];
+    uint64_t c = 0;
+    if (p >= 0 && drain_bytes) {
+        uint64_t a = ceil_div(drain_bytes, n->arch->levels[p].write_bandwidth_bytes);
+        uint64_t b = ceil_div(inst_drain_bytes, me->read_bandwidth_bytes);
+        uint64_t d = ceil_div(drain_bytes, noc_bw);
+        c = a > b ? a : b;
+        if (d > c) c = d;
     }
-    wk->ev_drain_bytes[l] = wk->ev_inst_drain_bytes[l] = 0;
-    if (gl->count >= gl->cap) { wk->status = EF_ERR_OVERFLOW; return; }
+    gc->drain_cycles = c;
+    uint64_t best = 0, src_total = 0;
+    gc->fill_source = l - 1;
+    for (int q = 0; q < l; q++) {
+        uint64_t bytes = src_bytes[q];
+        src_total += bytes;
+        if (!bytes) continue;
+        const ef_level_spec *ps = &n->arch->levels[q];
+        uint64_t cy = ps->latency_cycles + ceil_div(bytes, ps->read_bandwidth_bytes);
+        if (cy > best || (cy == best && q > gc->fill_source)) {
+            best = cy;
+            gc->fill_source = q;
+        }
+    }
+    uint64_t w = ceil_div(inst_fill_bytes, me->write_bandwidth_bytes);
+    uint64_t nb = ceil_div(src_total, noc_bw);
+    if (w > best) best = w;
+    gc->fill_noc_bound = nb > best;
+    if (nb > best) best = nb;
+    gc->fill_cycles = best;
+}
+
+void ef_walk_push_gen(walker *wk, int l, const ef_gen_cost *gc) {
+    ef_gen_list *gl = &wk->t->gens[l];
+    if (gl->count > 0) gl->gens[gl->count - 1].drain_cycles = gc->drain_cycles;
+    if (gl->count >= gl->cap) {
+        wk->status = EF_ERR_OVERFLOW;
+        return;
+    }
     ef_gen *g = &gl->gens[gl->count++];
     g->first_step = wk->step;
     for (int q = 0; q < l; q++) g->parent_gen[q] = wk->cur_gen[q];
-    uint64_t best = 0, src_total = 0;
-    g->fill_source = l - 1;
-    for (int p = 0; p < l; p++) {
-        uint64_t bytes = wk->ev_src_bytes[l][p];
-        src_total += bytes;
-        if (!bytes) continue;
-        const ef_level_spec *ps = &n->arch->levels[p];
-        uint64_t c = ps->latency_cycles + ceil_div(bytes, ps->read_bandwidth_bytes);
-        if (c > best || (c == best && p > g->fill_source)) {
-            best = c;
-            g->fill_source = p;
-        }
-        wk->ev_src_bytes[l][p] = 0;
-    }
-    uint64_t w = ceil_div(wk->ev_inst_fill_bytes[l], me->write_bandwidth_bytes);
-    uint64_t nb = ceil_div(src_total, noc_bw);
-    if (w > best) best = w;
-    g->fill_noc_bound = nb > best;
-    if (nb > best) best = nb;
-    g->fill_cycles = best;
+    g->fill_source = gc->fill_source;
+    g->fill_noc_bound = gc->fill_noc_bound;
+    g->fill_cycles = gc->fill_cycles;
+}
+
+void ef_walk_record_gen(walker *wk, int l) {
+    ef_gen_cost gc;
+    ef_walk_gen_cost(wk, l, wk->ev_src_bytes[l], wk->ev_inst_fill_bytes[l],
+                     wk->ev_drain_bytes[l], wk->ev_inst_drain_bytes[l], &gc);
+    wk->ev_drain_bytes[l] = wk->ev_inst_drain_bytes[l] = 0;
+    for (int q = 0; q < l; q++) wk->ev_src_bytes[l][q] = 0;
+    ef_walk_push_gen(wk, l, &gc);
 }
 
 /* ---------- the walk ---------- */
@@ -593,7 +622,7 @@ static void event(walker *wk, int from_level, int carry) {
         lvl_state *L = &wk->L[l];
         int R = wk->w->rank_count;
         int64_t base[EF_MAX_RANKS];
-        level_base(wk, l, base);
+        ef_walk_level_base(wk, l, base);
         for (uint64_t i = 0; i < L->inst; i++) {
             int64_t *lo = &wk->ranges[2 * i * (uint64_t)R], *hi = lo + R;
             tile_range(wk, l, i, base, lo, hi);
@@ -667,7 +696,7 @@ static void event(walker *wk, int from_level, int carry) {
         L->pnxt = ptmp;
     }
     for (int l = first_real; l < wk->nl; l++) {
-        record_gen(wk, l);
+        ef_walk_record_gen(wk, l);
         wk->cur_gen[l] = wk->t->gens[l].count - 1;
     }
     ef_walk_mac_block(wk);
@@ -694,7 +723,7 @@ static int advance(walker *wk) {
     return -1;
 }
 
-static int level_of_change(walker *wk, int p) {
+int ef_walk_level_of_change(const walker *wk, int p) {
     int l = 1;
     while (l < wk->nl && wk->tl_begin[l] <= p) l++;
     return l; /* levels l.. have loops entirely below position p */
@@ -734,6 +763,36 @@ static void finish_counters(walker *wk) {
     res->generations[0] = 1;
 }
 
+/* The exact walk: every event compares every instance's footprints word
+ * by word where it must; every step is visited (values, streamed operands). */
+static void walk_exact(walker *wk) {
+    int from = 0, carry = -1;
+    for (;;) {
+        event(wk, from, carry);
+        /* one step = one temporal point, all PEs at once */
+        for (;;) {
+            for (int o = 0; o < wk->ops; o++)
+                if (wk->stream_op[o]) {
+                    ef_walk_stream_step(wk);
+                    break;
+                }
+            if (wk->V) ef_walk_values_step(wk);
+            wk->step++;
+            int p = advance(wk);
+            if (p < 0) { from = -1; break; }
+            int l = ef_walk_level_of_change(wk, p);
+            if (l < wk->nl) {
+                from = l;
+                carry = p;
+                break;
+            }
+        }
+        if (from < 0 || wk->status != EF_OK) break;
+    }
+    /* final write-back of every output still held below the top */
+    for (int l = wk->nl - 1; l >= 1 && wk->status == EF_OK; l--) drain_level(wk, l, true);
+}
+
 ef_status ef_trace_run(ef_trace *t, ef_values *values, ef_diags *diags) {
     walker wkv;
     walker *wk = &wkv;
@@ -743,33 +802,11 @@ ef_status ef_trace_run(ef_trace *t, ef_values *values, ef_diags *diags) {
     wk->w = t->n->workload;
     wk->V = values;
     ef_status st = setup(wk);
+    if (st == EF_OK && values) st = setup_exact(wk);
     if (st == EF_OK) {
-        int from = 0, carry = -1;
-        for (;;) {
-            event(wk, from, carry);
-            /* one step = one temporal point, all PEs at once */
-            for (;;) {
-                for (int o = 0; o < wk->ops; o++)
-                    if (wk->stream_op[o]) {
-                        ef_walk_stream_step(wk);
-                        break;
-                    }
-                if (wk->V) ef_walk_values_step(wk);
-                wk->step++;
-                int p = advance(wk);
-                if (p < 0) { from = -1; break; }
-                int l = level_of_change(wk, p);
-                if (l < wk->nl) {
-                    from = l;
-                    carry = p;
-                    break;
-                }
-            }
-            if (from < 0 || wk->status != EF_OK) break;
-        }
+        if (values) walk_exact(wk);
+        else ef_walk_tiles(wk);
         t->steps = wk->step;
-        /* final write-back of every output still held below the top */
-        for (int l = wk->nl - 1; l >= 1 && wk->status == EF_OK; l--) drain_level(wk, l, true);
         for (int l = 1; l < wk->nl && wk->status == EF_OK; l++) {
             ef_gen_list *gl = &t->gens[l];
             if (gl->count) {

@@ -121,9 +121,50 @@ static inline double *val_at(walker *wk, int l, uint64_t inst, uint64_t word) {
     return &L->val[(L->inst > 1 ? inst : 0) * words + word];
 }
 
+static inline uint64_t ef_walk_bytes(const walker *wk, int o, uint64_t words) {
+    return ef_words_to_bytes(words, wk->w->tensors[wk->n->ops[o]->tensor].bits);
+}
+
+/* trace.c: shared by both walks */
+void *ef_walk_calloc(walker *wk, uint64_t n, size_t sz); /* NULL + status on failure */
+void ef_walk_level_base(const walker *wk, int l, int64_t *base);
+int ef_walk_level_of_change(const walker *wk, int p);
+/* The cycles of a generation's fill (and which level it waits for)
+ * and of the previous generation's write-back, from the bytes they move. */
+typedef struct {
+    uint64_t fill_cycles, drain_cycles;
+    int fill_source;
+    bool fill_noc_bound;
+} ef_gen_cost;
+void ef_walk_gen_cost(const walker *wk, int l, const uint64_t *src_bytes,
+                      uint64_t inst_fill_bytes, uint64_t drain_bytes,
+                      uint64_t inst_drain_bytes, ef_gen_cost *gc);
+/* Appends level l's generation at the current step and sets the
+ * previous generation's drain cycles. */
+void ef_walk_push_gen(walker *wk, int l, const ef_gen_cost *gc);
+/* Both, from the ev_* byte counts, which it clears. */
+void ef_walk_record_gen(walker *wk, int l);
+
 /* walk_mac.c */
 void ef_walk_mac_block(walker *wk);
+/* Counts of one step's streamed operands (all PEs together) at the
+ * temporal base tbase, added to *c. */
+typedef struct {
+    uint64_t keeper[EF_NEST_MAX_OPS]; /* reads, or updates of the output, at its keeper */
+    uint64_t ops;                     /* iteration points                  */
+    uint64_t reductions;              /* partial sums combined in flight   */
+    uint64_t words_sent, deliveries;
+    uint64_t hops[EF_NEST_MAX_OPS];
+} ef_stream_counts;
+void ef_walk_stream_counts(walker *wk, const int64_t *tbase, ef_stream_counts *c);
+/* One dimension's share of a step: distinct stored indices over all PEs
+ * and (PE, index) pairs, remembered by its ranks' temporal coordinates. */
+void ef_walk_stream_dim(walker *wk, int o, int d, const int64_t *tbase, uint64_t *distinct,
+                        uint64_t *combos);
 void ef_walk_stream_step(walker *wk);
 void ef_walk_values_step(walker *wk);
+
+/* tiles.c: pass 1 without values, by classes of events */
+void ef_walk_tiles(walker *wk);
 
 #endif

@@ -91,7 +91,7 @@ void ef_walk_mac_block(walker *wk) {
 
 /* Hops of one step's streamed words: one per PE served on a bus;
  * otherwise each served PE's distance from the corner. */
-static uint64_t stream_hops(walker *wk, int o, uint64_t served) {
+static uint64_t stream_hops(walker *wk, int o, const int64_t *tbase, uint64_t served) {
     const ef_nest *n = wk->n;
     if (n->noc->topology == EF_NOC_MULTICAST) return served;
     if (served == wk->used_pes) return wk->all_pe_hops; /* no edge here */
@@ -100,7 +100,7 @@ static uint64_t stream_hops(walker *wk, int o, uint64_t served) {
         int64_t x[EF_MAX_RANKS];
         bool ok = true;
         for (int r = 0; r < wk->w->rank_count && ok; r++) {
-            x[r] = wk->tbase[r] + wk->off[i][r];
+            x[r] = tbase[r] + wk->off[i][r];
             ok = !n->einsum->rank_used[r] || x[r] < (int64_t)wk->w->rank_bounds[r];
         }
         if (ok && ef_operand_word(wk->w, n->ops[o], x) >= 0) hops += hop_distance(wk, i);
@@ -111,7 +111,8 @@ static uint64_t stream_hops(walker *wk, int o, uint64_t served) {
 /* Distinct stored indices and (PE, index) pairs of one operand dimension
  * over all PEs at this step: its ranks' temporal coordinates plus every
  * spatial offset, padding and bounds excluded. */
-static void stream_dim(walker *wk, int o, int d, uint64_t *distinct, uint64_t *combos) {
+static void stream_dim(walker *wk, int o, int d, const int64_t *tbase, uint64_t *distinct,
+                       uint64_t *combos) {
     const ef_operand *op = wk->n->ops[o];
     const ef_tensor *t = &wk->w->tensors[op->tensor];
     const ef_affine *a = &op->index[d];
@@ -123,7 +124,7 @@ static void stream_dim(walker *wk, int o, int d, uint64_t *distinct, uint64_t *c
         int64_t v = a->constant - t->offset[d];
         for (int q = 0; q < a->term_count; q++) {
             int r = a->rank[q];
-            int64_t xr = wk->tbase[r] + wk->svals[r][x[q]];
+            int64_t xr = tbase[r] + wk->svals[r][x[q]];
             if (xr >= (int64_t)wk->w->rank_bounds[r]) ok = false;
             v += a->coef[q] * xr;
         }
@@ -149,6 +150,25 @@ static void stream_dim(walker *wk, int o, int d, uint64_t *distinct, uint64_t *c
                sizeof(uint64_t) * (size_t)((vmax >> 6) - (vmin >> 6) + 1));
 }
 
+void ef_walk_stream_dim(walker *wk, int o, int d, const int64_t *tbase, uint64_t *distinct,
+                        uint64_t *combos) {
+    const ef_affine *a = &wk->n->ops[o]->index[d];
+    uint64_t key = 0;
+    for (int q = 0; q < a->term_count; q++)
+        key = key * wk->w->rank_bounds[a->rank[q]] + (uint64_t)tbase[a->rank[q]];
+    uint64_t *memo = wk->stream_memo[o][d];
+    if (memo && memo[2 * key]) {
+        *distinct = memo[2 * key] - 1;
+        *combos = memo[2 * key + 1];
+        return;
+    }
+    stream_dim(wk, o, d, tbase, distinct, combos);
+    if (memo) {
+        memo[2 * key] = *distinct + 1;
+        memo[2 * key + 1] = *combos;
+    }
+}
+
 /* Operands a shared level streams into several PEs: per step, one read
  * serves every PE that needs the word (multicast or systolic
  * forwarding); outputs are reduced across PEs before one update. The
@@ -156,52 +176,55 @@ static void stream_dim(walker *wk, int o, int d, uint64_t *distinct, uint64_t *c
  * dimension and the PE grid is a product of spatial offsets), and each
  * dimension's share depends only on its own ranks' temporal
  * coordinates, so it is computed once per coordinate and remembered. */
-void ef_walk_stream_step(walker *wk) {
+void ef_walk_stream_counts(walker *wk, const int64_t *tbase, ef_stream_counts *c) {
     const ef_nest *n = wk->n;
     const ef_workload *w = wk->w;
     for (int o = 0; o < wk->ops; o++) {
         if (!wk->stream_op[o]) continue;
         const ef_operand *op = n->ops[o];
-        int k = n->op_keeper_mac[o];
         uint64_t uni = 1, mult = 1;
         for (int r = 0; r < w->rank_count; r++) {
             if (!n->einsum->rank_used[r] || (wk->relmask[o] >> r & 1u)) continue;
-            int64_t c = 0;
+            int64_t cnt = 0;
             for (int64_t sv = 0; sv < wk->nsvals[r]; sv++)
-                c += wk->tbase[r] + wk->svals[r][sv] < (int64_t)w->rank_bounds[r];
-            mult *= (uint64_t)c;
+                cnt += tbase[r] + wk->svals[r][sv] < (int64_t)w->rank_bounds[r];
+            mult *= (uint64_t)cnt;
         }
         for (int d = 0; d < op->dims && uni; d++) {
-            const ef_affine *a = &op->index[d];
-            uint64_t key = 0, distinct, combos;
-            for (int q = 0; q < a->term_count; q++)
-                key = key * w->rank_bounds[a->rank[q]] + (uint64_t)wk->tbase[a->rank[q]];
-            uint64_t *memo = wk->stream_memo[o][d];
-            if (memo && memo[2 * key]) {
-                distinct = memo[2 * key] - 1;
-                combos = memo[2 * key + 1];
-            } else {
-                stream_dim(wk, o, d, &distinct, &combos);
-                if (memo) {
-                    memo[2 * key] = distinct + 1;
-                    memo[2 * key + 1] = combos;
-                }
-            }
+            uint64_t distinct, combos;
+            ef_walk_stream_dim(wk, o, d, tbase, &distinct, &combos);
             uni *= distinct;
             mult *= combos;
         }
         if (!uni) mult = 0;
+        add(wk, &c->keeper[o], uni);
         if (o == wk->out) {
-            add(wk, &wk->L[k].updates[o], uni);
-            add(wk, &wk->t->res->ops, mult);
-            add(wk, &wk->t->res->noc.reductions, mult - uni);
+            add(wk, &c->ops, mult);
+            add(wk, &c->reductions, mult - uni);
         } else {
-            add(wk, &wk->L[k].reads[o], uni);
-            add(wk, &wk->t->res->noc.words_sent, uni);
-            add(wk, &wk->t->res->noc.deliveries, mult);
+            add(wk, &c->words_sent, uni);
+            add(wk, &c->deliveries, mult);
         }
-        add_hops(wk, o, stream_hops(wk, o, mult));
+        add(wk, &c->hops[o], stream_hops(wk, o, tbase, mult));
     }
+}
+
+/* Adds one step's streamed-operand counts to the counters. */
+void ef_walk_stream_step(walker *wk) {
+    ef_stream_counts c;
+    memset(&c, 0, sizeof c);
+    ef_walk_stream_counts(wk, wk->tbase, &c);
+    ef_noc_counters *noc = &wk->t->res->noc;
+    for (int o = 0; o < wk->ops; o++) {
+        if (!wk->stream_op[o]) continue;
+        int k = wk->n->op_keeper_mac[o];
+        add(wk, o == wk->out ? &wk->L[k].updates[o] : &wk->L[k].reads[o], c.keeper[o]);
+        add_hops(wk, o, c.hops[o]);
+    }
+    add(wk, &wk->t->res->ops, c.ops);
+    add(wk, &noc->reductions, c.reductions);
+    add(wk, &noc->words_sent, c.words_sent);
+    add(wk, &noc->deliveries, c.deliveries);
 }
 
 /* ---------- values ---------- */
