@@ -12,20 +12,65 @@
 #include "einflow/sim.h"
 #include "model/dimset.h"
 
-/* A stall cause recorded per generation, decided in pass 1. */
+/* What one generation's transfers cost: its fill, and the write-back of
+ * the generation before it (decided in pass 1, from the bytes moved). */
 typedef struct {
-    uint64_t first_step;      /* ordinal of the first step using it     */
-    uint64_t fill_cycles;     /* time to bring in its new words         */
-    uint64_t drain_cycles;    /* time to write back its leaving outputs */
-    uint64_t parent_gen[EF_MAX_LEVELS]; /* gen of each outer level      */
+    uint64_t fill_cycles, drain_cycles;
     int fill_source;          /* level most of the fill comes from      */
     bool fill_noc_bound;      /* NoC bandwidth was the limiting term    */
-} ef_gen;
+} ef_gen_cost;
 
+/* Consecutive generations of one level that pass 2 cannot tell apart
+ * but by their position: the same steps each, the same fill and drain
+ * cycles, fill source and NoC bound, and the same parent generation
+ * (the one of the level above that holds them). A level whose tile
+ * changes at every step but costs the same each time is one run per
+ * tile of its parent instead of one record per generation. Since a run
+ * never straddles a parent generation, a generation's parents at every
+ * outer level follow from its run's parent, level by level. */
 typedef struct {
-    ef_gen *gens;
-    uint64_t count, cap;
+    uint64_t first_gen;       /* index of its first generation          */
+    uint64_t first_step;      /* ordinal of that generation's first step */
+    uint64_t count;           /* generations in the run, at least 1     */
+    uint64_t steps;           /* steps of each of them                  */
+    uint64_t parent;          /* generation of level l - 1 (0 at level 1) */
+    uint64_t fill_cycles;     /* time to bring in each one's new words  */
+    uint64_t drain_cycles;    /* time to write back its leaving outputs */
+    int fill_source;          /* level most of the fill comes from      */
+    bool fill_noc_bound;      /* NoC bandwidth was the limiting term    */
+} ef_gen_run;
+
+/* One level's generations, in order. Storage grows by need (doubling),
+ * never with the product of the loop factors. Pass 1 appends with
+ * ef_gens_push and ends with ef_gens_close; pass 2 only reads. */
+typedef struct {
+    ef_gen_run *runs;         /* owned, [cap_runs]; freed by ef_trace_free */
+    uint64_t nruns, cap_runs;
+    uint64_t count;           /* generations, the open one included     */
+    uint64_t limit;           /* more than this many is an error        */
+    bool has_open;
+    ef_gen_run open;          /* the last one pushed: its steps and its
+                               * drain are known when the next one comes */
 } ef_gen_list;
+
+/* Appends a generation whose first step is first_step, under generation
+ * parent of the level above, with gc's fill; gc's drain cycles are those
+ * of the generation before it. EF_ERR_OVERFLOW past the limit. */
+ef_status ef_gens_push(ef_gen_list *gl, uint64_t first_step, uint64_t parent,
+                       const ef_gen_cost *gc);
+/* The last generation ends before step end_step and writes back in
+ * drain_cycles. After it, every generation is in a run. */
+ef_status ef_gens_close(ef_gen_list *gl, uint64_t end_step, uint64_t drain_cycles);
+/* The run holding generation g (< count, list closed). *hint is a run
+ * index to try first (and its neighbours) before a binary search; it is
+ * updated, so a caller walking forward pays O(1) per call. */
+const ef_gen_run *ef_gens_run(const ef_gen_list *gl, uint64_t g, uint64_t *hint);
+/* How many generations start before step s (list closed). */
+uint64_t ef_gens_before_step(const ef_gen_list *gl, uint64_t s, uint64_t *hint);
+
+static inline uint64_t ef_gen_first_step(const ef_gen_run *r, uint64_t g) {
+    return r->first_step + (g - r->first_gen) * r->steps;
+}
 
 typedef struct {
     const ef_nest *n;

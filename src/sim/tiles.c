@@ -1063,7 +1063,6 @@ static void tile_event(tiles *T, int from_level) {
         if (!c) return;
         T->last_cls[l] = c == &T->scratch ? -1 : c - T->cls;
         ef_walk_push_gen(wk, l, &c->cost);
-        wk->cur_gen[l] = wk->t->gens[l].count - 1;
         memcpy(T->base[l], nb, sizeof nb);
         T->has_base[l] = true;
         if (l == wk->nl - 1) T->block_steps = c->steps;
@@ -1156,7 +1155,6 @@ static void repeat_events(tiles *T, int p, int lc, uint64_t count) {
 #endif
             c->count++;
             ef_walk_push_gen(wk, l, &c->cost);
-            wk->cur_gen[l] = wk->t->gens[l].count - 1;
             T->base[l][r] += d;
         }
     }
