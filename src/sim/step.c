@@ -252,8 +252,11 @@ static void charge_stall(ef_result *r, const ef_arch_spec *a, int *slot, uint64_
  * exactly, and they are added at once: T cycles, S steps, its compute
  * and stall cycles by cause, and each level's window of done-times
  * moved on by k G_l generations. A level that did not move in the
- * period (G_l = 0) must be idle with nothing left to write back, and
- * the steps added must stay short of its next generation. Generations
+ * period (G_l = 0) must have nothing left to write back and be idle, or
+ * busy with one transfer all through the period that goes on past the
+ * k periods added (matched by the signature without the cycles left;
+ * see skip_periods); and the steps added must stay short of its next
+ * generation. Generations
  * are compared run by run (copies_until), so a skip costs time in
  * proportion to the runs it crosses, not to its generations. */
 #define SIG_MAX (1 + 5 * EF_MAX_LEVELS)
@@ -266,11 +269,14 @@ typedef struct {
     uint64_t t, s, compute;
     uint64_t cause[CAUSE_COUNT];
     uint64_t nf[EF_MAX_LEVELS], nd[EF_MAX_LEVELS], cg[EF_MAX_LEVELS], agen[EF_MAX_LEVELS];
+    uint64_t left[EF_MAX_LEVELS]; /* cycles its transfer still ran      */
     bool active[EF_MAX_LEVELS];
 } snapshot;
 
+/* States by their full signature, and by the signature without the
+ * cycles left of transfers in flight (see skip_periods). */
 typedef struct {
-    snapshot slot[PERIOD_SLOTS];
+    snapshot slot[PERIOD_SLOTS], loose[PERIOD_SLOTS];
 } periods;
 
 typedef struct {
@@ -366,88 +372,78 @@ static void shift_done(uint64_t *ring, uint64_t old_base, uint64_t new_base, uin
     }
 }
 
-/* At a generation boundary, before cycle ls->t + 1: remembers the state
- * and, if it repeats an earlier one, adds as many whole periods as
- * provably repeat. Returns whether it added any. */
-static bool skip_periods(const ef_trace *tr, chan *ch, periods *pd, loop_state *ls,
-                         const uint64_t *cause) {
+/* How many periods after snapshot a provably repeat, given that the
+ * state now has a's signature (loose: but for the cycles left of the
+ * transfers in flight). Fills G. */
+static uint64_t periods_fit(const ef_trace *tr, chan *ch, const snapshot *a,
+                            const loop_state *ls, uint64_t tn, bool loose, uint64_t *G) {
     int nl = tr->n->level_count;
-    uint64_t tn = ls->t + 1;
-    int64_t sig[SIG_MAX];
-    int len = signature(tr, ch, ls->s, tn, sig);
+    uint64_t T = tn - a->t, S = ls->s - a->s;
+    uint64_t k = (UINT64_C(1) << 62) / T; /* no overflow of t */
+    for (int l = 1; l < nl; l++) G[l] = ch[l].cg - a->cg[l];
+    /* levels that stayed put bound k by their next boundary */
+    for (int l = 1; l < nl && k; l++) {
+        if (G[l]) continue;
+        const chan *c = &ch[l];
+        if (c->nd != c->cg) k = 0;
+        if (c->active) {
+            /* A transfer in flight through the whole period (the same
+             * one: nothing of this level moved) and beyond the next k
+             * periods changes nothing in them but its own cycles left:
+             * the stepper only compares its end with the cycle. */
+            if (!loose || !a->active[l] || a->agen[l] != c->active_gen || c->end <= tn) k = 0;
+            else if ((c->end - tn) / T < k) k = (c->end - tn) / T;
+        }
+        uint64_t fit = c->cg_next_step > ls->s ? (c->cg_next_step - 1 - ls->s) / S : 0;
+        if (fit < k) k = fit;
+    }
+    /* levels that moved: the generations the next k periods consult
+     * must be copies of those this one did; a transfer in flight must
+     * be as far from its end as it was then */
+    for (int l = 1; l < nl && k; l++) {
+        if (!G[l]) continue;
+        const ef_gen_list *gl = &tr->gens[l];
+        if (loose && ch[l].active && (ch[l].end > tn ? ch[l].end - tn : 0) != a->left[l]) {
+            k = 0;
+            break;
+        }
+        uint64_t lo = a->cg[l];
+        if (a->nf[l] < lo) lo = a->nf[l];
+        if (a->nd[l] < lo) lo = a->nd[l];
+        if (a->active[l] && a->agen[l] < lo) lo = a->agen[l];
+        if (l >= 2 && a->nd[l - 1] < tr->gens[l - 1].count) {
+            /* the parent's write-back waits on this level's last
+             * generation under it */
+            uint64_t c = child_last_gen(tr, ch, l - 1, a->nd[l - 1]);
+            if (c < lo) lo = c;
+        }
+        uint64_t hi = ch[l].cg + 1;
+        if (ch[l].nf > hi) hi = ch[l].nf;
+        if (ch[l].nd + 1 > hi) hi = ch[l].nd + 1;
+        if (ch[l].active && ch[l].active_gen > hi) hi = ch[l].active_gen;
+        hi++; /* one generation of look-ahead */
+        /* generations g in [lo, hi + (k - 1) G] must match g + G */
+        uint64_t want = k > (gl->count - hi) / G[l] + 1 ? gl->count : hi + (k - 1) * G[l] + 1;
+        uint64_t g = copies_until(tr, ch, l, lo, want, S, G);
+        uint64_t fit = g > hi ? (g - 1 - hi) / G[l] + 1 : 0;
+        if (fit < k) k = fit;
+    }
+    return k;
+}
+
+static snapshot *lookup(snapshot *table, const int64_t *sig, int len) {
     uint64_t h = UINT64_C(0x9E3779B97F4A7C15);
     for (int q = 0; q < len; q++) h = (h ^ (uint64_t)sig[q]) * UINT64_C(0xFF51AFD7ED558CCD);
-    snapshot *a = &pd->slot[(h ^ h >> 29) % PERIOD_SLOTS];
-    uint64_t k = 0;
-    if (a->used && a->len == len && !memcmp(a->sig, sig, sizeof(int64_t) * (size_t)len) &&
-        ls->s > a->s) {
-        uint64_t T = tn - a->t, S = ls->s - a->s, G[EF_MAX_LEVELS] = {0};
-        k = (UINT64_C(1) << 62) / T; /* no overflow of t */
-        for (int l = 1; l < nl; l++) G[l] = ch[l].cg - a->cg[l];
-        /* levels that stayed put bound k by their next boundary */
-        for (int l = 1; l < nl && k; l++) {
-            if (G[l]) continue;
-            if (ch[l].active || ch[l].nd != ch[l].cg) k = 0;
-            uint64_t next = ch[l].cg_next_step;
-            uint64_t fit = next > ls->s ? (next - 1 - ls->s) / S : 0;
-            if (fit < k) k = fit;
-        }
-        /* levels that moved: the generations the next k periods consult
-         * must be copies of those this one did */
-        for (int l = 1; l < nl && k; l++) {
-            if (!G[l]) continue;
-            const ef_gen_list *gl = &tr->gens[l];
-            uint64_t lo = a->cg[l];
-            if (a->nf[l] < lo) lo = a->nf[l];
-            if (a->nd[l] < lo) lo = a->nd[l];
-            if (a->active[l] && a->agen[l] < lo) lo = a->agen[l];
-            if (l >= 2 && a->nd[l - 1] < tr->gens[l - 1].count) {
-                /* the parent's write-back waits on this level's last
-                 * generation under it */
-                uint64_t c = child_last_gen(tr, ch, l - 1, a->nd[l - 1]);
-                if (c < lo) lo = c;
-            }
-            uint64_t hi = ch[l].cg + 1;
-            if (ch[l].nf > hi) hi = ch[l].nf;
-            if (ch[l].nd + 1 > hi) hi = ch[l].nd + 1;
-            if (ch[l].active && ch[l].active_gen > hi) hi = ch[l].active_gen;
-            hi++; /* one generation of look-ahead */
-            /* generations g in [lo, hi + (k - 1) G] must match g + G */
-            uint64_t want = k > (gl->count - hi) / G[l] + 1 ? gl->count : hi + (k - 1) * G[l] + 1;
-            uint64_t g = copies_until(tr, ch, l, lo, want, S, G);
-            uint64_t fit = g > hi ? (g - 1 - hi) / G[l] + 1 : 0;
-            if (fit < k) k = fit;
-        }
-        if (k) {
-            for (int l = 1; l < nl; l++) {
-                chan *c = &ch[l];
-                if (!G[l]) continue;
-                uint64_t kg = k * G[l];
-                uint64_t nd = c->nd + kg;
-                uint64_t base = nd > RING_BACK ? nd - RING_BACK : 0;
-                shift_done(c->fill_done, c->base, base,
-                           c->active && c->active_is_fill ? c->active_gen : c->nf, kg, G[l], T);
-                shift_done(c->drain_done, c->base, base,
-                           c->active && !c->active_is_fill ? c->active_gen : c->nd, kg, G[l], T);
-                shift_done(c->compute_done, c->base, base, c->cg, kg, G[l], T);
-                c->base = base;
-                c->nf += kg;
-                c->nd += kg;
-                c->cg += kg;
-                set_cg(tr, l, c);
-                if (c->active) {
-                    c->active_gen += kg;
-                    c->end += k * T;
-                }
-            }
-            for (int c = 0; c < CAUSE_COUNT; c++) ls->more_stalls[c] = k * (cause[c] - a->cause[c]);
-            ls->compute += k * (ls->compute - a->compute);
-            ls->t += k * T;
-            ls->s += k * S;
-            ls->last_issue += k * T;
-            tn = ls->t + 1;
-        }
-    }
+    return &table[(h ^ h >> 29) % PERIOD_SLOTS];
+}
+
+static bool matches(const snapshot *a, const int64_t *sig, int len, const loop_state *ls) {
+    return a->used && a->len == len && !memcmp(a->sig, sig, sizeof(int64_t) * (size_t)len) &&
+           ls->s > a->s;
+}
+
+static void remember(snapshot *a, const ef_trace *tr, const chan *ch, const int64_t *sig,
+                     int len, const loop_state *ls, uint64_t tn, const uint64_t *cause) {
     a->used = true;
     a->len = len;
     memcpy(a->sig, sig, sizeof(int64_t) * (size_t)len);
@@ -455,13 +451,74 @@ static bool skip_periods(const ef_trace *tr, chan *ch, periods *pd, loop_state *
     a->s = ls->s;
     a->compute = ls->compute;
     for (int c = 0; c < CAUSE_COUNT; c++) a->cause[c] = cause[c] + ls->more_stalls[c];
-    for (int l = 1; l < nl; l++) {
+    for (int l = 1; l < tr->n->level_count; l++) {
         a->nf[l] = ch[l].nf;
         a->nd[l] = ch[l].nd;
         a->cg[l] = ch[l].cg;
         a->agen[l] = ch[l].active_gen;
         a->active[l] = ch[l].active;
+        a->left[l] = ch[l].active && ch[l].end > tn ? ch[l].end - tn : 0;
     }
+}
+
+/* At a generation boundary, before cycle ls->t + 1: remembers the state
+ * and, if it repeats an earlier one, adds as many whole periods as
+ * provably repeat. Returns whether it added any. A state is looked up
+ * by its full signature first; failing that, by the signature without
+ * the cycles left of transfers in flight, which finds periods that run
+ * while a level that does not move in them fetches its next tile (a
+ * long fill from DRAM under a level that changes at every step). */
+static bool skip_periods(const ef_trace *tr, chan *ch, periods *pd, loop_state *ls,
+                         const uint64_t *cause) {
+    int nl = tr->n->level_count;
+    uint64_t tn = ls->t + 1;
+    int64_t sig[SIG_MAX], lsig[SIG_MAX];
+    int len = signature(tr, ch, ls->s, tn, sig);
+    memcpy(lsig, sig, sizeof(int64_t) * (size_t)len);
+    for (int l = 1; l < nl; l++) lsig[5 * (l - 1) + 4] = 0;
+    snapshot *a = lookup(pd->slot, sig, len), *b = lookup(pd->loose, lsig, len);
+    const snapshot *m = NULL;
+    uint64_t k = 0, G[EF_MAX_LEVELS] = {0};
+    if (matches(a, sig, len, ls) && (k = periods_fit(tr, ch, a, ls, tn, false, G))) m = a;
+    else if (matches(b, lsig, len, ls) && (k = periods_fit(tr, ch, b, ls, tn, true, G))) m = b;
+    if (m) {
+        uint64_t T = tn - m->t, S = ls->s - m->s;
+        for (int l = 1; l < nl; l++) {
+            chan *c = &ch[l];
+            if (!G[l]) continue;
+            uint64_t kg = k * G[l];
+            uint64_t nd = c->nd + kg;
+            uint64_t base = nd > RING_BACK ? nd - RING_BACK : 0;
+            shift_done(c->fill_done, c->base, base,
+                       c->active && c->active_is_fill ? c->active_gen : c->nf, kg, G[l], T);
+            shift_done(c->drain_done, c->base, base,
+                       c->active && !c->active_is_fill ? c->active_gen : c->nd, kg, G[l], T);
+            shift_done(c->compute_done, c->base, base, c->cg, kg, G[l], T);
+            c->base = base;
+            c->nf += kg;
+            c->nd += kg;
+            c->cg += kg;
+            set_cg(tr, l, c);
+            if (c->active) {
+                c->active_gen += kg;
+                c->end += k * T;
+            }
+        }
+        for (int c = 0; c < CAUSE_COUNT; c++) ls->more_stalls[c] = k * (cause[c] - m->cause[c]);
+        ls->compute += k * (ls->compute - m->compute);
+        ls->t += k * T;
+        ls->s += k * S;
+        ls->last_issue += k * T;
+        tn = ls->t + 1;
+        /* the signatures after the skip: only the cycles left of
+         * transfers that stayed put have changed */
+        len = signature(tr, ch, ls->s, tn, sig);
+        memcpy(lsig, sig, sizeof(int64_t) * (size_t)len);
+        for (int l = 1; l < nl; l++) lsig[5 * (l - 1) + 4] = 0;
+        a = lookup(pd->slot, sig, len);
+    }
+    remember(a, tr, ch, sig, len, ls, tn, cause);
+    remember(b, tr, ch, lsig, len, ls, tn, cause);
     return k > 0;
 }
 
