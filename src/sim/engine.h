@@ -61,6 +61,15 @@ ef_status ef_gens_push(ef_gen_list *gl, uint64_t first_step, uint64_t parent,
 /* The last generation ends before step end_step and writes back in
  * drain_cycles. After it, every generation is in a run. */
 ef_status ef_gens_close(ef_gen_list *gl, uint64_t end_step, uint64_t drain_cycles);
+/* Appends k copies of generations [from, count), from >= 1, which end
+ * with the open one: copy i (1..k) has first steps + i * step_shift and
+ * parents + i * parent_shift. The open generation is first closed as
+ * the copies say, ending before end_step and writing back like
+ * generation from - 1 (a copy's first event repeats the one that closed
+ * it); the last copy's last generation is left open. For pass 1's
+ * repeated blocks of events. */
+ef_status ef_gens_repeat(ef_gen_list *gl, uint64_t from, uint64_t k, uint64_t step_shift,
+                         uint64_t parent_shift, uint64_t end_step);
 /* The run holding generation g (< count, list closed). *hint is a run
  * index to try first (and its neighbours) before a binary search; it is
  * updated, so a caller walking forward pays O(1) per call. */

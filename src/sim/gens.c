@@ -16,11 +16,12 @@ static bool same_run(const ef_gen_run *a, const ef_gen_run *b) {
            a->fill_source == b->fill_source && a->fill_noc_bound == b->fill_noc_bound;
 }
 
-/* Moves the open generation, now complete, into the runs. */
-static ef_status append_open(ef_gen_list *gl) {
+/* Appends complete generations that follow the last run, merging them
+ * into it when they match it. */
+static ef_status append_run(ef_gen_list *gl, const ef_gen_run *run) {
     ef_gen_run *last = gl->nruns ? &gl->runs[gl->nruns - 1] : NULL;
-    if (last && same_run(last, &gl->open)) {
-        last->count++;
+    if (last && same_run(last, run)) {
+        last->count += run->count;
         return EF_OK;
     }
     if (gl->nruns == gl->cap_runs) {
@@ -31,9 +32,12 @@ static ef_status append_open(ef_gen_list *gl) {
         gl->runs = r;
         gl->cap_runs = cap;
     }
-    gl->runs[gl->nruns++] = gl->open;
+    gl->runs[gl->nruns++] = *run;
     return EF_OK;
 }
+
+/* Moves the open generation, now complete, into the runs. */
+static ef_status append_open(ef_gen_list *gl) { return append_run(gl, &gl->open); }
 
 ef_status ef_gens_push(ef_gen_list *gl, uint64_t first_step, uint64_t parent,
                        const ef_gen_cost *gc) {
@@ -103,4 +107,50 @@ uint64_t ef_gens_before_step(const ef_gen_list *gl, uint64_t s, uint64_t *hint) 
         if (fit < in) in = fit;
     }
     return r[i].first_gen + in;
+}
+
+ef_status ef_gens_repeat(ef_gen_list *gl, uint64_t from, uint64_t k, uint64_t step_shift,
+                         uint64_t parent_shift, uint64_t end_step) {
+    if (!gl->has_open || from < 1 || from >= gl->count) return EF_ERR_OVERFLOW; /* a bug */
+    uint64_t hint = 0;
+    ef_status st = ef_gens_close(gl, end_step, ef_gens_run(gl, from - 1, &hint)->drain_cycles);
+    if (st != EF_OK) return st;
+    uint64_t n = gl->count - from, add;
+    if (!ef_mul_u64(k, n, &add) || gl->count > gl->limit || add > gl->limit - gl->count)
+        return EF_ERR_OVERFLOW;
+    uint64_t i0 = gl->nruns - 1;
+    (void)ef_gens_run(gl, from, &i0);
+    uint64_t pieces = gl->nruns - i0;
+    if (pieces == 1 && parent_shift == 0) {
+        /* the copies continue the run they come from */
+        gl->runs[i0].count += add;
+        gl->count += add;
+    } else {
+        ef_gen_run *piece = malloc(sizeof(ef_gen_run) * (size_t)pieces);
+        if (!piece) return EF_ERR_NOMEM;
+        for (uint64_t q = 0; q < pieces; q++) piece[q] = gl->runs[i0 + q];
+        piece[0].first_step = ef_gen_first_step(&piece[0], from);
+        piece[0].count -= from - piece[0].first_gen;
+        for (uint64_t i = 1; i <= k && st == EF_OK; i++)
+            for (uint64_t q = 0; q < pieces && st == EF_OK; q++) {
+                ef_gen_run r = piece[q];
+                r.first_gen = gl->count;
+                r.first_step += i * step_shift;
+                r.parent += i * parent_shift;
+                st = append_run(gl, &r);
+                gl->count += r.count;
+            }
+        free(piece);
+        if (st != EF_OK) return st;
+    }
+    /* the last generation is open again: its steps and write-back come
+     * with the next event */
+    ef_gen_run *last = &gl->runs[gl->nruns - 1];
+    gl->open = *last;
+    gl->open.first_gen = gl->count - 1;
+    gl->open.first_step = ef_gen_first_step(last, gl->count - 1);
+    gl->open.count = 1;
+    gl->has_open = true;
+    if (--last->count == 0) gl->nruns--;
+    return EF_OK;
 }
