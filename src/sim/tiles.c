@@ -1164,17 +1164,19 @@ static void begin_blocks(tiles *T, int p) {
  * every event of blocks j .. j + k:
  *   (a) the clipping of r's box: bound - b >= reach for the largest
  *       base b that r takes in block j + k at the level;
- *   (b) each window of a dimension that r indexes cuts nothing: with
- *       e = expr(old base) - offset over the events and the move of the
- *       expression at most CT in size, e >= CT - smin and
- *       e <= extent - smax - 1 - CT; both key entries are then the
- *       clamp bounds, which depend on the move alone.
- * The bases of the events lie in boxes: per rank, from the block's
- * first base to it plus the inner loops' reach in that rank, and in r
- * from 2 d below the first base of block j + 1 (the old base of block
- * j's first event, the last of block j - 1) to (k - 1) d above it plus
- * that reach; e's range follows term by term, and a move is at most d
- * plus the inner reach in r, the inner reach in other ranks. Then the
+ *   (b) each window of a dimension that r indexes cuts nothing: both
+ *       key entries are the clamp bounds, which depend on the move
+ *       alone. For a move of ct from e = expr(old base) - offset that
+ *       is exactly: e and e + ct = expr(new base) - offset both lie in
+ *       [-smin, extent - smax - 1] (the window is [-e, extent - e),
+ *       the bounds smin + min(ct, 0) and smax + max(ct, 0) + 1), so it
+ *       is enough that expr(b) - offset does for every base b of a
+ *       tile of the blocks or the old base of their first events.
+ * Those bases lie in a box: per rank, from the block's first base to
+ * it plus the inner loops' reach in that rank, and in r from block j's
+ * first base (or block j - 1's last, if lower) to (k - 1) d above block
+ * j + 1's first plus that reach; expr's range follows term by term. No
+ * tile of block j - 1 but its last is needed. Then the
  * k blocks have block j's classes in block j's order: each class
  * counts k times its events in block j (the log), each level's
  * generations of block j are copied k times (ef_gens_repeat), and the
@@ -1202,6 +1204,9 @@ static uint64_t block_repeats(const tiles *T, int p, int lc) {
             const ef_loop *lq = &n->loops[wk->tl[q]];
             span[lq->rank] += (int64_t)((lq->factor - 1) * lq->stride);
         }
+        /* the smallest base r takes: block j's first, or block j - 1's
+         * last (the old base of block j's first event) */
+        int64_t first_r = nb[r] - d < nb[r] - 2 * d + span[r] ? nb[r] - d : nb[r] - 2 * d + span[r];
         int64_t room = bound - T->reach[l][r] - nb[r] - span[r];
         if (room < 0) return 0;
         if (room / d + 1 < k) k = room / d + 1;
@@ -1210,24 +1215,22 @@ static uint64_t block_repeats(const tiles *T, int p, int lc) {
             int o = kp->win_op[u], dm = kp->win_dim[u];
             const ef_affine *a = &n->ops[o]->index[dm];
             const ef_tensor *tn = &wk->w->tensors[n->ops[o]->tensor];
-            int64_t lo = a->constant - tn->offset[dm], hi = lo, ct = 0, up = 0, down = 0;
+            int64_t lo = a->constant - tn->offset[dm], hi = lo, up = 0, down = 0;
             bool uses_r = false;
             for (int q = 0; q < a->term_count; q++) {
                 int rq = a->rank[q];
-                int64_t c = a->coef[q], vlo = nb[rq], vhi = nb[rq] + span[rq], mv = span[rq];
+                int64_t c = a->coef[q], vlo = nb[rq], vhi = nb[rq] + span[rq];
                 if (rq == r) {
                     uses_r = true;
-                    vlo = nb[r] - 2 * d;
-                    mv = d + span[r];
+                    vlo = first_r;
                     if (c > 0) up += c * d;
                     else down += c * d;
                 }
                 lo += c >= 0 ? c * vlo : c * vhi;
                 hi += c >= 0 ? c * vhi : c * vlo;
-                ct += (c >= 0 ? c : -c) * mv;
             }
             if (!uses_r) continue;
-            int64_t L = ct - T->smin[l][o][dm], U = tn->extent[dm] - T->smax[l][o][dm] - 1 - ct;
+            int64_t L = -T->smin[l][o][dm], U = tn->extent[dm] - T->smax[l][o][dm] - 1;
             if (lo < L || hi > U) return 0;
             /* each further block moves e by up (its largest) and down */
             if (up > 0 && (U - hi) / up + 1 < k) k = (U - hi) / up + 1;
