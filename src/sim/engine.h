@@ -20,37 +20,55 @@ typedef struct {
     bool fill_noc_bound;      /* NoC bandwidth was the limiting term    */
 } ef_gen_cost;
 
-/* Consecutive generations of one level that pass 2 cannot tell apart
- * but by their position: the same steps each, the same fill and drain
- * cycles, fill source and NoC bound, and the same parent generation
- * (the one of the level above that holds them). A level whose tile
- * changes at every step but costs the same each time is one run per
- * tile of its parent instead of one record per generation. Since a run
- * never straddles a parent generation, a generation's parents at every
- * outer level follow from its run's parent, level by level. */
+/* What pass 2 needs of one generation besides its position. */
 typedef struct {
-    uint64_t first_gen;       /* index of its first generation          */
-    uint64_t first_step;      /* ordinal of that generation's first step */
-    uint64_t count;           /* generations in the run, at least 1     */
-    uint64_t steps;           /* steps of each of them                  */
-    uint64_t parent;          /* generation of level l - 1 (0 at level 1) */
-    uint64_t fill_cycles;     /* time to bring in each one's new words  */
+    uint64_t steps;           /* steps of the generation, at least 1    */
+    uint64_t step_off;        /* its first step after that of its pass
+                               * through the run's pattern (below)      */
+    uint64_t fill_cycles;     /* time to bring in its new words         */
     uint64_t drain_cycles;    /* time to write back its leaving outputs */
     int fill_source;          /* level most of the fill comes from      */
     bool fill_noc_bound;      /* NoC bandwidth was the limiting term    */
+} ef_gen_shape;
+
+/* Most generations in the pattern of one run. */
+#define EF_GEN_PERIOD_MAX 8
+
+/* Consecutive generations of one level under the same parent generation
+ * (the one of the level above that holds them) whose shapes repeat a
+ * pattern of `period` shapes: generation j of the run has shape
+ * pattern[j % period] and starts (j / period) * cycle_steps +
+ * step_off after the run's first step. A level whose tile changes at
+ * every step but costs the same each time is one run per tile of its
+ * parent instead of a record per generation; one whose tiles alternate
+ * between a few kinds (a short last tile of an imperfect factor, a
+ * clipped window) is one run too. Since a run never straddles a parent
+ * generation, a generation's parents at every outer level follow from
+ * its run's parent, level by level. */
+typedef struct {
+    uint64_t first_gen;       /* index of its first generation          */
+    uint64_t first_step;      /* ordinal of that generation's first step */
+    uint64_t count;           /* generations in the run, >= period      */
+    uint64_t parent;          /* generation of level l - 1 (0 at level 1) */
+    uint64_t shape_at;        /* its pattern: shapes[shape_at, + period) */
+    uint64_t period;          /* 1 .. EF_GEN_PERIOD_MAX                 */
+    uint64_t cycle_steps;     /* steps of one pass through the pattern  */
 } ef_gen_run;
 
 /* One level's generations, in order. Storage grows by need (doubling),
  * never with the product of the loop factors. Pass 1 appends with
- * ef_gens_push and ends with ef_gens_close; pass 2 only reads. */
+ * ef_gens_push and ef_gens_repeat and ends with ef_gens_close; pass 2
+ * only reads. */
 typedef struct {
     ef_gen_run *runs;         /* owned, [cap_runs]; freed by ef_trace_free */
     uint64_t nruns, cap_runs;
+    ef_gen_shape *shapes;     /* owned, [cap_shapes]: the runs' patterns */
+    uint64_t nshapes, cap_shapes;
     uint64_t count;           /* generations, the open one included     */
     uint64_t limit;           /* more than this many is an error        */
     bool has_open;
-    ef_gen_run open;          /* the last one pushed: its steps and its
-                               * drain are known when the next one comes */
+    uint64_t open_step, open_parent; /* the last one pushed: its steps  */
+    ef_gen_shape open;        /* and drain are known when the next comes */
 } ef_gen_list;
 
 /* Appends a generation whose first step is first_step, under generation
@@ -77,8 +95,19 @@ const ef_gen_run *ef_gens_run(const ef_gen_list *gl, uint64_t g, uint64_t *hint)
 /* How many generations start before step s (list closed). */
 uint64_t ef_gens_before_step(const ef_gen_list *gl, uint64_t s, uint64_t *hint);
 
-static inline uint64_t ef_gen_first_step(const ef_gen_run *r, uint64_t g) {
-    return r->first_step + (g - r->first_gen) * r->steps;
+/* Generation g of run r: its shape and its first step. */
+static inline const ef_gen_shape *ef_gen_shape_of(const ef_gen_list *gl, const ef_gen_run *r,
+                                                  uint64_t g) {
+    uint64_t j = g - r->first_gen;
+    return &gl->shapes[r->shape_at + (r->period == 1 ? 0 : j % r->period)];
+}
+
+static inline uint64_t ef_gen_first_step(const ef_gen_list *gl, const ef_gen_run *r,
+                                         uint64_t g) {
+    uint64_t j = g - r->first_gen;
+    if (r->period == 1) return r->first_step + j * r->cycle_steps;
+    return r->first_step + j / r->period * r->cycle_steps +
+           gl->shapes[r->shape_at + j % r->period].step_off;
 }
 
 typedef struct {

@@ -44,6 +44,7 @@ typedef struct {
     int depth;                /* 1, or 2 when double-buffered           */
     /* run lookups (ef_gens_run): where the last one of each kind was */
     uint64_t hint_fill, hint_drain, hint_step, hint_parent, hint_child;
+    uint64_t hint_copy[2];    /* copies_until: g and g + G              */
 } chan;
 
 static inline uint64_t done_at(const chan *c, const uint64_t *ring, uint64_t g) {
@@ -85,8 +86,9 @@ static inline const ef_gen_run *gen_run(const ef_trace *tr, int l, uint64_t g, u
 static void set_cg(const ef_trace *tr, int l, chan *c) {
     const ef_gen_list *gl = &tr->gens[l];
     const ef_gen_run *r = gen_run(tr, l, c->cg, &c->hint_step);
-    c->cg_step = ef_gen_first_step(r, c->cg);
-    c->cg_next_step = c->cg + 1 < gl->count ? c->cg_step + r->steps : tr->steps;
+    c->cg_step = ef_gen_first_step(gl, r, c->cg);
+    c->cg_next_step =
+        c->cg + 1 < gl->count ? c->cg_step + ef_gen_shape_of(gl, r, c->cg)->steps : tr->steps;
 }
 
 static void add_stall(ef_result *r, const char *cause, uint64_t cycles) {
@@ -131,7 +133,7 @@ static uint64_t quiet_cycles(const ef_trace *tr, const chan *ch, uint64_t t,
 static uint64_t child_last_gen(const ef_trace *tr, chan *ch, int l, uint64_t g) {
     const ef_gen_list *child = &tr->gens[l + 1], *me = &tr->gens[l];
     if (g + 1 >= me->count) return child->count - 1;
-    uint64_t boundary = ef_gen_first_step(gen_run(tr, l, g + 1, &ch[l].hint_drain), g + 1);
+    uint64_t boundary = ef_gen_first_step(me, gen_run(tr, l, g + 1, &ch[l].hint_drain), g + 1);
     return ef_gens_before_step(child, boundary, &ch[l + 1].hint_child) - 1;
 }
 
@@ -180,8 +182,8 @@ static bool service(const ef_trace *tr, chan *ch, int l, uint64_t t) {
         c->active = true;
         c->active_is_fill = can_fill;
         c->active_gen = g;
-        c->end = t + (can_fill ? gen_run(tr, l, g, &c->hint_fill)->fill_cycles
-                               : gen_run(tr, l, g, &c->hint_drain)->drain_cycles);
+        c->end = t + (can_fill ? ef_gen_shape_of(gl, gen_run(tr, l, g, &c->hint_fill), g)->fill_cycles
+                               : ef_gen_shape_of(gl, gen_run(tr, l, g, &c->hint_drain), g)->drain_cycles);
         if (!can_fill) retire(c);
         changed = true;
     }
@@ -201,7 +203,8 @@ static int stall_cause(const ef_trace *tr, chan *ch, uint64_t t) {
     for (int l = 1; l < tr->n->level_count; l++) {
         chan *c = &ch[l];
         if (done_at(c, c->fill_done, c->cg) <= t) continue;
-        const ef_gen_run *g = gen_run(tr, l, c->cg, &c->hint_step);
+        const ef_gen_shape *g =
+            ef_gen_shape_of(&tr->gens[l], gen_run(tr, l, c->cg, &c->hint_step), c->cg);
         int p = tr->n->levels[l].parent[tr->n->out_op];
         if (c->active && !c->active_is_fill && p >= 0) return CAUSE_DRAIN + p;
         if (g->fill_noc_bound) return CAUSE_NOC;
@@ -309,37 +312,43 @@ static uint64_t parent_at(const ef_trace *tr, chan *ch, int l, const ef_gen_run 
 
 /* The first generation g in [lo, want) of level l that is not a copy of
  * g + G[l] shifted by S steps and by G[q] generations of each outer
- * level q (same fill and drain cycles, fill source, NoC bound, first
- * step + S, parents + G[q]), or whose copy would lie past the last
- * generation; want if there is none (lo if lo >= want). Generations are compared a piece
- * at a time: where g and g + G each stay inside one run, everything but
- * the first step is the same along the piece, and the first steps keep
- * their difference if the two runs' steps agree (otherwise g passes or
- * fails alone and g + 1 fails). The same answer as comparing them one
- * by one, in time proportional to the runs crossed. */
+ * level q (same fill and drain cycles, fill source, NoC bound,
+ * first step + S, parents + G[q]), or whose copy would lie past the
+ * last generation; want if there is none (lo if lo >= want).
+ * Generations are compared a stretch at a time: while g and g + G each
+ * stay inside one run, their parents stay put and their shapes follow
+ * the two runs' patterns, so if the first periodA * periodB of them
+ * match and the first steps one further on, all of them do. The same
+ * answer as comparing them one by one, in time proportional to the runs
+ * crossed. */
 static uint64_t copies_until(const ef_trace *tr, chan *ch, int l, uint64_t lo, uint64_t want,
                              uint64_t S, const uint64_t *G) {
     const ef_gen_list *gl = &tr->gens[l];
-    uint64_t Gl = G[l], g = lo, ha = ch[l].hint_parent, hb = ha;
+    uint64_t Gl = G[l], g = lo, *ha = &ch[l].hint_copy[0], *hb = &ch[l].hint_copy[1];
     if (gl->count <= Gl) return lo;
     if (want > gl->count - Gl) want = gl->count - Gl;
     while (g < want) {
-        const ef_gen_run *a = ef_gens_run(gl, g, &ha), *b = ef_gens_run(gl, g + Gl, &hb);
+        const ef_gen_run *a = ef_gens_run(gl, g, ha), *b = ef_gens_run(gl, g + Gl, hb);
         uint64_t len = a->first_gen + a->count - g;
         uint64_t lb = b->first_gen + b->count - (g + Gl);
         if (lb < len) len = lb;
         if (want - g < len) len = want - g;
-        if (ef_gen_first_step(b, g + Gl) != ef_gen_first_step(a, g) + S ||
-            b->fill_cycles != a->fill_cycles || b->drain_cycles != a->drain_cycles ||
-            b->fill_source != a->fill_source || b->fill_noc_bound != a->fill_noc_bound)
-            return g;
         for (int q = 1; q < l; q++)
             if (parent_at(tr, ch, l, b, q) != parent_at(tr, ch, l, a, q) + G[q]) return g;
-        if (b->steps != a->steps) {
-            g++;
-            if (len > 1) return g;
-            continue;
+        uint64_t check = a->period * b->period < len ? a->period * b->period : len;
+        for (uint64_t i = 0; i < check; i++) {
+            const ef_gen_shape *x = ef_gen_shape_of(gl, a, g + i);
+            const ef_gen_shape *y = ef_gen_shape_of(gl, b, g + Gl + i);
+            if (ef_gen_first_step(gl, b, g + Gl + i) != ef_gen_first_step(gl, a, g + i) + S ||
+                y->fill_cycles != x->fill_cycles || y->drain_cycles != x->drain_cycles ||
+                y->fill_source != x->fill_source || y->fill_noc_bound != x->fill_noc_bound)
+                return g + i;
         }
+        /* the first steps agreeing one further on, the steps agree over
+         * a common period of the two patterns, and so does the rest */
+        if (check < len && ef_gen_first_step(gl, b, g + Gl + check) !=
+                               ef_gen_first_step(gl, a, g + check) + S)
+            return g + check;
         g += len;
     }
     return g;

@@ -856,5 +856,8 @@ ef_status ef_trace_run(ef_trace *t, ef_values *values, ef_diags *diags) {
 }
 
 void ef_trace_free(ef_trace *t) {
-    for (int l = 0; l < EF_MAX_LEVELS; l++) free(t->gens[l].runs);
+    for (int l = 0; l < EF_MAX_LEVELS; l++) {
+        free(t->gens[l].runs);
+        free(t->gens[l].shapes);
+    }
 }
