@@ -529,9 +529,9 @@ ef_status ef_map_search(const ef_arch_spec *arch, const ef_workload *w, int e,
     int have = 0;
     uint64_t draws = 0, stale = 0;
     double last_progress = t0, elapsed = 0;
-    /* a space smaller than the budget runs dry: stop after many
-     * duplicates in a row */
-    while (out->considered < budget && stale < 64 * budget + 1000) {
+    /* a space smaller than the budget runs dry: stop when the last
+     * 16 x (what has been found) draws in a row found nothing new */
+    while (out->considered < budget && stale < 1000 + 16 * out->considered) {
         cand c;
         /* a first third of the budget (or of the time) explores; then
          * most candidates are neighbours of the best ones */
