@@ -250,14 +250,17 @@ void ef_map_estimate_nest(const ef_nest *n, ef_map_estimate *e) {
     for (int o = 0; o < n->op_count; o++) {
         int k = n->op_keeper_mac[o];
         bool streamed = !a->levels[k].per_pe && s.active > 1;
-        double st = streamed ? (double)e->steps * s.active * share(&s, -1, o) : ops;
+        /* every active PE takes one word per step; a shared word is one
+         * read (or one reduced update) but a delivery to each PE */
+        double per_pe = (double)e->steps * s.active;
+        double st = streamed ? per_pe * share(&s, -1, o) : ops;
         if (o == out) {
             e->updates[k][o] += st;
             e->reads[k][o] += st;
         } else {
             e->reads[k][o] += st;
         }
-        if (streamed) e->hops[o] += st * hop;
+        if (streamed) e->hops[o] += per_pe * hop;
     }
     /* the outermost level holds the output from the start: its first
      * write of each word is no read */
