@@ -196,7 +196,10 @@ void ef_map_estimate_nest(const ef_nest *n, ef_map_estimate *e) {
     double ops = (double)n->total_ops;
     double src_bytes[EF_MAX_LEVELS][EF_MAX_LEVELS] = {{0}}; /* [child][parent] */
     double inst_bytes[EF_MAX_LEVELS] = {0}, noc_bytes[EF_MAX_LEVELS] = {0};
-    double drain_bytes[EF_MAX_LEVELS] = {0}, gens_moved[EF_MAX_LEVELS] = {0};
+    double drain_bytes[EF_MAX_LEVELS] = {0};
+    /* generations in which level l fetches from parent p: each pays
+     * p's latency (the engine charges the slowest source per fill) */
+    double fetches[EF_MAX_LEVELS][EF_MAX_LEVELS] = {{0}};
     double hop = hop_distance(n);
     for (int l = 1; l < n->level_count; l++) {
         bool per_pe = a->levels[l].per_pe;
@@ -208,7 +211,8 @@ void ef_map_estimate_nest(const ef_nest *n, ef_map_estimate *e) {
             double T = (double)n->levels[l].tile_words[o], distinct;
             int slide;
             double g = generations(&s, l, o, &distinct, &slide);
-            if (g > gens_moved[l]) gens_moved[l] = g;
+            double moves = o == out ? g - distinct : g;
+            if (moves > fetches[l][p]) fetches[l][p] = moves;
             double sh = crosses ? share(&s, l, o) : 1;
             if (crosses && n->noc->topology == EF_NOC_UNICAST && o != out) sh = 1;
             if (o == out) {
@@ -281,13 +285,14 @@ void ef_map_estimate_nest(const ef_nest *n, ef_map_estimate *e) {
             if (src_bytes[l][p] <= 0) continue;
             double c = transfer_cycles(src_bytes[l][p], a->levels[p].read_bandwidth_bytes);
             if (c > fill) fill = c;
-            if ((double)a->levels[p].latency_cycles > lat) lat = (double)a->levels[p].latency_cycles;
+            double waits = fetches[l][p] * (double)a->levels[p].latency_cycles;
+            if (waits > lat) lat = waits;
         }
         double wr = transfer_cycles(inst_bytes[l], me->write_bandwidth_bytes);
         double nb = transfer_cycles(noc_bytes[l], n->noc->bandwidth_bytes);
         if (wr > fill) fill = wr;
         if (nb > fill) fill = nb;
-        fill += lat * gens_moved[l];
+        fill += lat;
         int p = n->levels[l].parent[out];
         double drain = p >= 0 ? transfer_cycles(drain_bytes[l], a->levels[p].write_bandwidth_bytes) : 0;
         double chan = fill + drain;
