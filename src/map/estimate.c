@@ -169,6 +169,16 @@ static double hop_distance(const ef_nest *n) {
     return ((double)n->rows_used - 1) / 2 + ((double)n->cols_used - 1) / 2 + 1;
 }
 
+/* Share of operand o's index space that is stored, not padding: a tile
+ * anywhere fetches, and a MAC reads, about this share of its window. */
+static double stored_share(const ef_nest *n, int o) {
+    const ef_tensor *t = &n->workload->tensors[n->ops[o]->tensor];
+    double f = 1;
+    for (int d = 0; d < t->dims; d++)
+        if (t->pad[d] > 0) f *= (double)t->extent[d] / (double)(t->extent[d] + t->pad[d]);
+    return f;
+}
+
 static int op_bits(const ef_nest *n, int o) {
     return n->workload->tensors[n->ops[o]->tensor].bits;
 }
@@ -232,6 +242,7 @@ void ef_map_estimate_nest(const ef_nest *n, ef_map_estimate *e) {
                 src_bytes[l][p] += bytes(n, o, refills);
                 inst_bytes[l] += bytes(n, o, (g - distinct) * T);
             } else {
+                T *= stored_share(n, o);
                 double per_inst = T;
                 if (slide >= 0) {
                     double runs = g / s.eff[slide];
@@ -257,7 +268,7 @@ void ef_map_estimate_nest(const ef_nest *n, ef_map_estimate *e) {
         /* every active PE takes one word per step; a shared word is one
          * read (or one reduced update) but a delivery to each PE */
         double per_pe = (double)e->steps * s.active;
-        double st = streamed ? per_pe * share(&s, -1, o) : ops;
+        double st = (streamed ? per_pe * share(&s, -1, o) : ops) * (o == out ? 1 : stored_share(n, o));
         if (o == out) {
             e->updates[k][o] += st;
             e->reads[k][o] += st;
