@@ -24,6 +24,7 @@
 #define EF_MAX_PES 65536        /* rows x cols                            */
 #define EF_MAX_TENSOR_WORDS (UINT64_C(1) << 31) /* words of one tensor    */
 #define EF_MAX_DIAGS 50         /* diagnostics kept before giving up      */
+#define EF_MAX_DATAFLOWS 16     /* dataflows of one `einflow compare`     */
 #define EF_MAX_LAYERS 512       /* layers of one network file             */
 #define EF_MAX_LAYER_COUNT 65536 /* repeats of one layer (its count:)     */
 #define EF_MAX_KEY_PATH 32      /* key path a spec keeps for later

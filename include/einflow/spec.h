@@ -260,6 +260,10 @@ typedef struct {
     bool pe_keeps[EF_OPERAND_COUNT];         /* kept by per-PE levels    */
     bool pe_keep_searched;       /* no pe.keep: the mapper chooses       */
     uint32_t pe_temporal;        /* roles that may loop inside the PE    */
+    uint32_t pe_innermost[EF_MAX_LEVEL_LOOPS]; /* roles whose loops come
+                                  * last in the PE, the last listed
+                                  * innermost                            */
+    int pe_innermost_count;
     ef_loc loc;
 } ef_dataflow_spec;
 

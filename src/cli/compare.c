@@ -11,8 +11,6 @@
 #include <string.h>
 #include <time.h>
 
-#define MAX_DATAFLOWS 16
-
 static const char compare_usage[] =
     "usage: einflow compare ARCH.yaml WORKLOAD.yaml [options]\n"
     "\n"
@@ -38,11 +36,15 @@ static double now_seconds(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* Splits "ws,os,rs" into at most MAX_DATAFLOWS names (in place). */
+/* Splits "ws,os,rs" into names (in place); -1 past EF_MAX_DATAFLOWS. */
 static int split_list(char *list, char **out) {
     int n = 0;
-    for (char *tok = strtok(list, ","); tok && n < MAX_DATAFLOWS; tok = strtok(NULL, ","))
-        if (*tok) out[n++] = tok;
+    for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        if (!*tok) continue;
+        if (n == EF_MAX_DATAFLOWS) return -1;
+        out[n++] = tok;
+    }
     return n;
 }
 
@@ -109,8 +111,11 @@ int ef_cli_compare(int argc, char **argv) {
         json_stdout = true;
         out_path = NULL;
     }
-    char *names[MAX_DATAFLOWS];
+    char *names[EF_MAX_DATAFLOWS];
     int ndf = split_list(list, names);
+    if (ndf < 0)
+        return ef_cli_usage_error("compare", compare_usage, "--dataflows lists more than %d dataflows",
+                                  EF_MAX_DATAFLOWS);
     if (ndf == 0)
         return ef_cli_usage_error("compare", compare_usage, "--dataflows lists no dataflow");
 
@@ -119,7 +124,7 @@ int ef_cli_compare(int argc, char **argv) {
     ef_diags *d = ef_diags_create();
     if (!d) return EF_EXIT_INTERNAL;
     ef_cli_layers L;
-    ef_dataflow_spec *dfs[MAX_DATAFLOWS] = {0};
+    ef_dataflow_spec *dfs[EF_MAX_DATAFLOWS] = {0};
     ef_map_result *found = NULL;
     ef_report_layer *layers = NULL;
     const ef_result **results = NULL;
@@ -145,7 +150,7 @@ int ef_cli_compare(int argc, char **argv) {
         code = ef_cli_exit_code(st);
         goto done;
     }
-    ef_report_compare_entry entries[MAX_DATAFLOWS];
+    ef_report_compare_entry entries[EF_MAX_DATAFLOWS];
     for (int k = 0; k < ndf; k++) {
         for (int i = 0; i < L.count; i++) {
             int at = k * L.einsums + L.first[i];

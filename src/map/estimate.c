@@ -169,6 +169,16 @@ static double hop_distance(const ef_nest *n) {
     return ((double)n->rows_used - 1) / 2 + ((double)n->cols_used - 1) / 2 + 1;
 }
 
+/* Share of operand o's index space that is stored, not padding: a tile
+ * anywhere fetches, and a MAC reads, about this share of its window. */
+static double stored_share(const ef_nest *n, int o) {
+    const ef_tensor *t = &n->workload->tensors[n->ops[o]->tensor];
+    double f = 1;
+    for (int d = 0; d < t->dims; d++)
+        if (t->pad[d] > 0) f *= (double)t->extent[d] / (double)(t->extent[d] + t->pad[d]);
+    return f;
+}
+
 static int op_bits(const ef_nest *n, int o) {
     return n->workload->tensors[n->ops[o]->tensor].bits;
 }
@@ -196,7 +206,10 @@ void ef_map_estimate_nest(const ef_nest *n, ef_map_estimate *e) {
     double ops = (double)n->total_ops;
     double src_bytes[EF_MAX_LEVELS][EF_MAX_LEVELS] = {{0}}; /* [child][parent] */
     double inst_bytes[EF_MAX_LEVELS] = {0}, noc_bytes[EF_MAX_LEVELS] = {0};
-    double drain_bytes[EF_MAX_LEVELS] = {0}, gens_moved[EF_MAX_LEVELS] = {0};
+    double drain_bytes[EF_MAX_LEVELS] = {0};
+    /* generations in which level l fetches from parent p: each pays
+     * p's latency (the engine charges the slowest source per fill) */
+    double fetches[EF_MAX_LEVELS][EF_MAX_LEVELS] = {{0}};
     double hop = hop_distance(n);
     for (int l = 1; l < n->level_count; l++) {
         bool per_pe = a->levels[l].per_pe;
@@ -208,7 +221,8 @@ void ef_map_estimate_nest(const ef_nest *n, ef_map_estimate *e) {
             double T = (double)n->levels[l].tile_words[o], distinct;
             int slide;
             double g = generations(&s, l, o, &distinct, &slide);
-            if (g > gens_moved[l]) gens_moved[l] = g;
+            double moves = o == out ? g - distinct : g;
+            if (moves > fetches[l][p]) fetches[l][p] = moves;
             double sh = crosses ? share(&s, l, o) : 1;
             if (crosses && n->noc->topology == EF_NOC_UNICAST && o != out) sh = 1;
             if (o == out) {
@@ -228,6 +242,7 @@ void ef_map_estimate_nest(const ef_nest *n, ef_map_estimate *e) {
                 src_bytes[l][p] += bytes(n, o, refills);
                 inst_bytes[l] += bytes(n, o, (g - distinct) * T);
             } else {
+                T *= stored_share(n, o);
                 double per_inst = T;
                 if (slide >= 0) {
                     double runs = g / s.eff[slide];
@@ -250,14 +265,17 @@ void ef_map_estimate_nest(const ef_nest *n, ef_map_estimate *e) {
     for (int o = 0; o < n->op_count; o++) {
         int k = n->op_keeper_mac[o];
         bool streamed = !a->levels[k].per_pe && s.active > 1;
-        double st = streamed ? (double)e->steps * s.active * share(&s, -1, o) : ops;
+        /* every active PE takes one word per step; a shared word is one
+         * read (or one reduced update) but a delivery to each PE */
+        double per_pe = (double)e->steps * s.active;
+        double st = (streamed ? per_pe * share(&s, -1, o) : ops) * (o == out ? 1 : stored_share(n, o));
         if (o == out) {
             e->updates[k][o] += st;
             e->reads[k][o] += st;
         } else {
             e->reads[k][o] += st;
         }
-        if (streamed) e->hops[o] += st * hop;
+        if (streamed) e->hops[o] += per_pe * hop;
     }
     /* the outermost level holds the output from the start: its first
      * write of each word is no read */
@@ -278,13 +296,14 @@ void ef_map_estimate_nest(const ef_nest *n, ef_map_estimate *e) {
             if (src_bytes[l][p] <= 0) continue;
             double c = transfer_cycles(src_bytes[l][p], a->levels[p].read_bandwidth_bytes);
             if (c > fill) fill = c;
-            if ((double)a->levels[p].latency_cycles > lat) lat = (double)a->levels[p].latency_cycles;
+            double waits = fetches[l][p] * (double)a->levels[p].latency_cycles;
+            if (waits > lat) lat = waits;
         }
         double wr = transfer_cycles(inst_bytes[l], me->write_bandwidth_bytes);
         double nb = transfer_cycles(noc_bytes[l], n->noc->bandwidth_bytes);
         if (wr > fill) fill = wr;
         if (nb > fill) fill = nb;
-        fill += lat * gens_moved[l];
+        fill += lat;
         int p = n->levels[l].parent[out];
         double drain = p >= 0 ? transfer_cycles(drain_bytes[l], a->levels[p].write_bandwidth_bytes) : 0;
         double chan = fill + drain;

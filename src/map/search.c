@@ -228,6 +228,35 @@ static void order_loops(space *s, mfac *a, int n) {
     memcpy(a, tmp, sizeof(mfac) * (size_t)n);
 }
 
+/* The template's pe.innermost: at every per-PE level, loops of those
+ * roles move behind the others, in the order the template lists them
+ * (the last listed innermost); the rest keep their order. */
+static void order_innermost(space *s, cand *c) {
+    const ef_dataflow_spec *df = s->df;
+    if (!df->pe_innermost_count) return;
+    for (int l = s->first_pe; l < s->L; l++) {
+        mfac tmp[EF_MAX_RANKS];
+        bool used[EF_MAX_RANKS] = {false};
+        int k = 0, n = c->tn[l];
+        for (int i = 0; i < n; i++) {
+            bool listed = false;
+            for (int q = 0; q < df->pe_innermost_count; q++)
+                listed |= (s->role[c->t[l][i].rank] & df->pe_innermost[q]) != 0;
+            if (!listed) {
+                tmp[k++] = c->t[l][i];
+                used[i] = true;
+            }
+        }
+        for (int q = 0; q < df->pe_innermost_count; q++)
+            for (int i = 0; i < n; i++)
+                if (!used[i] && (s->role[c->t[l][i].rank] & df->pe_innermost[q])) {
+                    tmp[k++] = c->t[l][i];
+                    used[i] = true;
+                }
+        memcpy(c->t[l], tmp, sizeof(mfac) * (size_t)n);
+    }
+}
+
 static void cap_rank(mfac *f, int n, int rank, uint64_t bound, uint64_t *inner) {
     for (int i = n - 1; i >= 0; i--) {
         if (f[i].rank != rank) continue;
@@ -305,6 +334,7 @@ static void draw(space *s, cand *c) {
         }
     normalize(s, c);
     for (int l = 0; l < s->L; l++) order_loops(s, c->t[l], c->tn[l]);
+    order_innermost(s, c);
 }
 
 /* May level l hold a temporal loop of rank r? */
@@ -367,6 +397,7 @@ static void mutate(space *s, cand *c) {
         c->keep[l][o] = !c->keep[l][o] && s->can_keep[l][o];
     }
     normalize(s, c);
+    order_innermost(s, c);
 }
 
 static uint64_t cand_hash(const space *s, const cand *c) {
@@ -529,9 +560,9 @@ ef_status ef_map_search(const ef_arch_spec *arch, const ef_workload *w, int e,
     int have = 0;
     uint64_t draws = 0, stale = 0;
     double last_progress = t0, elapsed = 0;
-    /* a space smaller than the budget runs dry: stop after many
-     * duplicates in a row */
-    while (out->considered < budget && stale < 64 * budget + 1000) {
+    /* a space smaller than the budget runs dry: stop when the last
+     * 16 x (what has been found) draws in a row found nothing new */
+    while (out->considered < budget && stale < 1000 + 16 * out->considered) {
         cand c;
         /* a first third of the budget (or of the time) explores; then
          * most candidates are neighbours of the best ones */

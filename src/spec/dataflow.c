@@ -46,6 +46,8 @@ static const yt_key pe_keys[] = {
      .doc = "operands the per-PE levels keep: input, weight, output; absent = searched"},
     {.name = "temporal", .type = YT_T_SEQ,
      .doc = "rank roles that may loop inside the PE; absent = any"},
+    {.name = "innermost", .type = YT_T_SEQ,
+     .doc = "rank roles whose PE loops come last, the last listed innermost"},
 };
 
 static const char *const operand_names[] = {
@@ -184,6 +186,26 @@ static void load_pe(yt_doc *d, const yt_node *n, ef_dataflow_spec *df) {
     if (temporal)
         load_selectors(d, temporal, yt_obj_path(&o, "temporal", kp, sizeof kp),
                        &df->pe_temporal);
+    const yt_node *inner = yt_obj_val(&o, "innermost");
+    if (!inner)
+        return;
+    yt_obj_path(&o, "innermost", kp, sizeof kp);
+    if (inner->count > EF_MAX_LEVEL_LOOPS) {
+        yt_error(d, inner, kp, NULL, "expected at most %d roles, found %zu", EF_MAX_LEVEL_LOOPS,
+                 inner->count);
+        return;
+    }
+    for (size_t i = 0; i < inner->count; i++) {
+        char ip[YT_MAX_PATH];
+        uint32_t bits;
+        yt_path_index(ip, sizeof ip, kp, i);
+        if (!parse_selector(d, inner->items[i], ip, &bits))
+            continue;
+        if (!(bits & df->pe_temporal))
+            yt_error(d, inner->items[i], ip, "list it under pe.temporal too",
+                     "a role that may not loop inside the PE cannot be innermost there");
+        df->pe_innermost[df->pe_innermost_count++] = bits;
+    }
 }
 
 static void load_dataflow(yt_doc *d, ef_dataflow_spec *df) {

@@ -88,6 +88,7 @@ static const golden_case golden[] = {
     DATAFLOW_CASE("dataflow_bad_axis"),
     DATAFLOW_CASE("dataflow_unknown_key"),   /* temporl: did you mean temporal */
     DATAFLOW_CASE("dataflow_keep_unknown_operand"),
+    DATAFLOW_CASE("dataflow_innermost_not_temporal"),
     {"run_dataflow_unknown_role", {"run", ARCH2, CONV, G("dataflow_unknown_role"), NULL}, 1},
     WORK_CASE("workload_padding_pair_length"),   /* [1, 1, 0]: not a pair */
     WORK_CASE("workload_padding_pair_negative"),
@@ -152,7 +153,7 @@ START_TEST(golden_files_all_used) {
         "mapping_keep_unknown_tensor", "workload_output_expression", "mapping_unknown_rank",
         "workload_einsum_unclosed_inner", "workload_precision_unknown_tensor",
         "dataflow_unknown_role", "dataflow_bad_fill", "dataflow_bad_axis",
-        "dataflow_unknown_key", "dataflow_keep_unknown_operand",
+        "dataflow_unknown_key", "dataflow_keep_unknown_operand", "dataflow_innermost_not_temporal",
         "workload_padding_pair_length", "workload_padding_pair_negative",
         "workload_padding_leaves_nothing", "network_unknown_key",
         "network_einsum_and_einsums", "network_no_einsum", "network_duplicate_layer",

@@ -42,6 +42,9 @@ START_TEST(template_meaning) {
     ck_assert_int_eq(rs->rows[2].fill, EF_FILL_ANY);
     ck_assert(rs->pe_keeps[EF_OPERAND_INPUT] && rs->pe_keeps[EF_OPERAND_WEIGHT] &&
               rs->pe_keeps[EF_OPERAND_OUTPUT]);
+    /* the 1-D convolution over a filter row runs innermost */
+    ck_assert_int_eq(rs->pe_innermost_count, 1);
+    ck_assert_uint_eq(rs->pe_innermost[0], ef_role_bit(EF_ROLE_FILTER_TAP, 1));
     /* ws keeps only the weight in the PE and loops over what it ignores */
     ck_assert(!ws->pe_keeps[EF_OPERAND_INPUT] && ws->pe_keeps[EF_OPERAND_WEIGHT] &&
               !ws->pe_keeps[EF_OPERAND_OUTPUT]);
@@ -232,6 +235,21 @@ START_TEST(mapper_honours_templates) {
             ck_assert_msg(rank_has_role(n, lp->rank, df->pe_temporal),
                           "%s: rank %s loops in the PE", names[_i],
                           n->workload->rank_names[lp->rank]);
+    }
+    /* pe.innermost: once a loop of a listed role appears inside the PE,
+     * only loops of that role or of later-listed ones follow */
+    for (int l = n->first_pe_level; l < n->level_count; l++) {
+        int stage = -1;
+        for (int j = n->levels[l].loop_begin; j < n->levels[l].loop_end; j++) {
+            uint32_t bits[EF_MAX_RANKS];
+            ef_einsum_rank_roles(n->workload, n->einsum, bits);
+            int here = -1;
+            for (int q = 0; q < df->pe_innermost_count; q++)
+                if (bits[n->loops[j].rank] & df->pe_innermost[q]) here = q;
+            ck_assert_msg(here >= stage, "%s: rank %s loops outside an innermost one", names[_i],
+                          n->workload->rank_names[n->loops[j].rank]);
+            if (here >= 0) stage = here;
+        }
     }
     int rf = n->first_pe_level;
     ck_assert_int_eq(n->levels[rf].keeps[0], df->pe_keeps[EF_OPERAND_INPUT]);
