@@ -19,14 +19,77 @@
 
 #define NEVER UINT64_MAX
 
+/* Done-times are kept for a window of RING generations only: from
+ * RING_BACK below the next write-back up. The channel's pointers keep
+ * nd - 1 <= cg <= nf <= nd + depth (a drain waits for its generation's
+ * last step, a step for its generation's fill, and a fill may run at
+ * most depth generations ahead of the write-backs), so every transfer
+ * or step of an older generation has finished ("long done", reported as
+ * cycle 0: only ever compared with the current cycle) and none of a
+ * newer one has started (NEVER). The window is what a pass needs, so
+ * memory does not grow with generations. */
+#define RING 8
+#define RING_BACK 4
+
 typedef struct {
-    uint64_t *fill_done, *drain_done, *compute_done; /* usable cycle    */
+    uint64_t base;            /* first generation in the window         */
+    uint64_t fill_done[RING], drain_done[RING], compute_done[RING];
+                              /* usable cycle, by generation % RING     */
     uint64_t nf, nd;          /* next fill / drain to schedule          */
     bool active, active_is_fill;
     uint64_t active_gen, end;
     uint64_t cg;              /* generation holding the next PE step    */
+    uint64_t cg_step;         /* first step of cg                       */
+    uint64_t cg_next_step;    /* first step of cg + 1 (steps if last)   */
     int depth;                /* 1, or 2 when double-buffered           */
+    /* run lookups (ef_gens_run): where the last one of each kind was */
+    uint64_t hint_fill, hint_drain, hint_step, hint_parent, hint_child;
+    uint64_t hint_copy[2];    /* copies_until: g and g + G              */
 } chan;
+
+static inline uint64_t done_at(const chan *c, const uint64_t *ring, uint64_t g) {
+    if (g < c->base) return 0;
+    if (g - c->base >= RING) return NEVER;
+    return ring[g % RING];
+}
+
+static inline void set_done(chan *c, uint64_t *ring, uint64_t g, uint64_t v) {
+    assert(g >= c->base && g - c->base < RING);
+    ring[g % RING] = v;
+}
+
+/* The invariants every finished generation meets. */
+static inline void check_done(const chan *c, uint64_t g) {
+    (void)c;
+    (void)g;
+    assert(c->fill_done[g % RING] <= c->compute_done[g % RING] ||
+           c->compute_done[g % RING] == NEVER);
+    assert(c->drain_done[g % RING] != NEVER);
+    assert(c->drain_done[g % RING] >= c->compute_done[g % RING]);
+}
+
+/* Slides the window up behind the write-backs. */
+static void retire(chan *c) {
+    while (c->nd > c->base + RING_BACK) {
+        uint64_t q = c->base % RING;
+        check_done(c, c->base);
+        c->fill_done[q] = c->drain_done[q] = c->compute_done[q] = NEVER;
+        c->base++;
+    }
+}
+
+static inline const ef_gen_run *gen_run(const ef_trace *tr, int l, uint64_t g, uint64_t *hint) {
+    return ef_gens_run(&tr->gens[l], g, hint);
+}
+
+/* Points cg's step cache at generation cg. */
+static void set_cg(const ef_trace *tr, int l, chan *c) {
+    const ef_gen_list *gl = &tr->gens[l];
+    const ef_gen_run *r = gen_run(tr, l, c->cg, &c->hint_step);
+    c->cg_step = ef_gen_first_step(gl, r, c->cg);
+    c->cg_next_step =
+        c->cg + 1 < gl->count ? c->cg_step + ef_gen_shape_of(gl, r, c->cg)->steps : tr->steps;
+}
 
 static void add_stall(ef_result *r, const char *cause, uint64_t cycles) {
     r->stall_total += cycles;
@@ -57,45 +120,40 @@ static uint64_t quiet_cycles(const ef_trace *tr, const chan *ch, uint64_t t,
     if (!issued) return quiet == NEVER ? 0 : quiet; /* stalled or draining */
     uint64_t boundary = tr->steps;   /* first step of the next generation */
     for (int l = 1; l < nl; l++) {
-        const ef_gen_list *gl = &tr->gens[l];
-        if (ch[l].fill_done[ch[l].cg] > t) return 0;
-        uint64_t next = ch[l].cg + 1 < gl->count ? gl->gens[ch[l].cg + 1].first_step
-                                                 : tr->steps;
-        if (next < boundary) boundary = next;
+        if (done_at(&ch[l], ch[l].fill_done, ch[l].cg) > t) return 0;
+        if (ch[l].cg_next_step < boundary) boundary = ch[l].cg_next_step;
     }
     /* cycles whose k steps all lie before the last step of a generation */
     uint64_t by_steps = boundary - 1 > s ? (boundary - 1 - s) / k : 0;
     return by_steps < quiet ? by_steps : quiet;
 }
 
-/* Index of the child generation that ends where generation g ends. */
-static uint64_t child_last_gen(const ef_gen_list *child, const ef_gen_list *me,
-                               uint64_t g) {
+/* Index of the child generation that ends where generation g of level
+ * l ends: the last one starting before g + 1 does. */
+static uint64_t child_last_gen(const ef_trace *tr, chan *ch, int l, uint64_t g) {
+    const ef_gen_list *child = &tr->gens[l + 1], *me = &tr->gens[l];
     if (g + 1 >= me->count) return child->count - 1;
-    uint64_t boundary = me->gens[g + 1].first_step;
-    /* child generations are sorted by first_step: binary search */
-    uint64_t lo = 0, hi = child->count;
-    while (lo < hi) {
-        uint64_t mid = (lo + hi) / 2;
-        if (child->gens[mid].first_step < boundary) lo = mid + 1;
-        else hi = mid;
-    }
-    return lo - 1;
+    uint64_t boundary = ef_gen_first_step(me, gen_run(tr, l, g + 1, &ch[l].hint_drain), g + 1);
+    return ef_gens_before_step(child, boundary, &ch[l + 1].hint_child) - 1;
 }
 
-static bool fill_ready(ef_trace *tr, chan *ch, int l, uint64_t g, uint64_t t) {
-    const ef_gen *gen = &tr->gens[l].gens[g];
-    for (int q = 1; q < l; q++)
-        if (ch[q].fill_done[gen->parent_gen[q]] > t) return false;
+/* Every outer level holds the tile generation g of level l comes from:
+ * its parent (from its run) and that one's parents, level by level. */
+static bool fill_ready(const ef_trace *tr, chan *ch, int l, uint64_t g, uint64_t t) {
+    uint64_t p = gen_run(tr, l, g, &ch[l].hint_fill)->parent;
+    for (int q = l - 1; q >= 1; q--) {
+        if (done_at(&ch[q], ch[q].fill_done, p) > t) return false;
+        if (q > 1) p = gen_run(tr, q, p, &ch[q].hint_parent)->parent;
+    }
     return true;
 }
 
-static bool drain_ready(ef_trace *tr, chan *ch, int l, uint64_t g, uint64_t t) {
-    if (ch[l].compute_done[g] > t) return false;
+static bool drain_ready(const ef_trace *tr, chan *ch, int l, uint64_t g, uint64_t t) {
+    if (done_at(&ch[l], ch[l].compute_done, g) > t) return false;
     int child = l + 1;
     if (child >= tr->n->level_count) return true;
-    uint64_t cg = child_last_gen(&tr->gens[child], &tr->gens[l], g);
-    return ch[child].drain_done[cg] <= t;
+    uint64_t cg = child_last_gen(tr, ch, l, g);
+    return done_at(&ch[child], ch[child].drain_done, cg) <= t;
 }
 
 /* Tries to advance level l's channel at cycle t; true if it changed.
@@ -104,15 +162,14 @@ static bool drain_ready(ef_trace *tr, chan *ch, int l, uint64_t g, uint64_t t) {
  * fill could start, the drain goes first: it frees a buffer and lets the
  * parent move on, and a fill waiting on a parent that waits on this
  * drain would otherwise never start. */
-static bool service(ef_trace *tr, chan *ch, int l, uint64_t t) {
+static bool service(const ef_trace *tr, chan *ch, int l, uint64_t t) {
     const ef_gen_list *gl = &tr->gens[l];
     chan *c = &ch[l];
     bool changed = false;
     for (;;) {
         if (c->active) {
             if (c->end > t) return changed;
-            if (c->active_is_fill) c->fill_done[c->active_gen] = c->end;
-            else c->drain_done[c->active_gen] = c->end;
+            set_done(c, c->active_is_fill ? c->fill_done : c->drain_done, c->active_gen, c->end);
             c->active = false;
             changed = true;
         }
@@ -125,7 +182,9 @@ static bool service(ef_trace *tr, chan *ch, int l, uint64_t t) {
         c->active = true;
         c->active_is_fill = can_fill;
         c->active_gen = g;
-        c->end = t + (can_fill ? gl->gens[g].fill_cycles : gl->gens[g].drain_cycles);
+        c->end = t + (can_fill ? ef_gen_shape_of(gl, gen_run(tr, l, g, &c->hint_fill), g)->fill_cycles
+                               : ef_gen_shape_of(gl, gen_run(tr, l, g, &c->hint_drain), g)->drain_cycles);
+        if (!can_fill) retire(c);
         changed = true;
     }
 }
@@ -140,11 +199,12 @@ enum { CAUSE_DRAIN = 0, CAUSE_OPERAND = EF_MAX_LEVELS, CAUSE_NOC = 2 * EF_MAX_LE
 #define SLOT_UNSEEN (-1)
 #define SLOT_NONE (-2) /* the result's cause list was full */
 
-static int stall_cause(ef_trace *tr, chan *ch, uint64_t t) {
+static int stall_cause(const ef_trace *tr, chan *ch, uint64_t t) {
     for (int l = 1; l < tr->n->level_count; l++) {
         chan *c = &ch[l];
-        if (c->fill_done[c->cg] <= t) continue;
-        const ef_gen *g = &tr->gens[l].gens[c->cg];
+        if (done_at(c, c->fill_done, c->cg) <= t) continue;
+        const ef_gen_shape *g =
+            ef_gen_shape_of(&tr->gens[l], gen_run(tr, l, c->cg, &c->hint_step), c->cg);
         int p = tr->n->levels[l].parent[tr->n->out_op];
         if (c->active && !c->active_is_fill && p >= 0) return CAUSE_DRAIN + p;
         if (g->fill_noc_bound) return CAUSE_NOC;
@@ -193,10 +253,15 @@ static void charge_stall(ef_result *r, const ef_arch_spec *a, int *slot, uint64_
  * and G generations (same fill and drain cycles, fill source, NoC bound,
  * parent generations shifted alike), the next k periods repeat it
  * exactly, and they are added at once: T cycles, S steps, its compute
- * and stall cycles by cause, and the done-times of the generations they
- * finish. A level that did not move in the period (G_l = 0) must be
- * idle with nothing left to write back, and the steps added must stay
- * short of its next generation. */
+ * and stall cycles by cause, and each level's window of done-times
+ * moved on by k G_l generations. A level that did not move in the
+ * period (G_l = 0) must have nothing left to write back and be idle, or
+ * busy with one transfer all through the period that goes on past the
+ * k periods added (matched by the signature without the cycles left;
+ * see skip_periods); and the steps added must stay short of its next
+ * generation. Generations
+ * are compared run by run (copies_until), so a skip costs time in
+ * proportion to the runs it crosses, not to its generations. */
 #define SIG_MAX (1 + 5 * EF_MAX_LEVELS)
 #define PERIOD_SLOTS 64
 
@@ -207,11 +272,14 @@ typedef struct {
     uint64_t t, s, compute;
     uint64_t cause[CAUSE_COUNT];
     uint64_t nf[EF_MAX_LEVELS], nd[EF_MAX_LEVELS], cg[EF_MAX_LEVELS], agen[EF_MAX_LEVELS];
+    uint64_t left[EF_MAX_LEVELS]; /* cycles its transfer still ran      */
     bool active[EF_MAX_LEVELS];
 } snapshot;
 
+/* States by their full signature, and by the signature without the
+ * cycles left of transfers in flight (see skip_periods). */
 typedef struct {
-    snapshot slot[PERIOD_SLOTS];
+    snapshot slot[PERIOD_SLOTS], loose[PERIOD_SLOTS];
 } periods;
 
 typedef struct {
@@ -231,109 +299,160 @@ static int signature(const ef_trace *tr, const chan *ch, uint64_t s, uint64_t tn
         sig[k++] = c->active ? (int64_t)(c->active_gen - c->cg) : 0;
         sig[k++] = c->active && c->end > tn ? (int64_t)(c->end - tn) : 0;
     }
-    sig[k++] = (int64_t)(s - tr->gens[nl - 1].gens[ch[nl - 1].cg].first_step);
+    sig[k++] = (int64_t)(s - ch[nl - 1].cg_step);
     return k;
 }
 
-/* Is generation h of level l a copy of generation g shifted by S steps
- * and by G[q] generations of each outer level q? */
-static bool same_gen(const ef_trace *tr, int l, uint64_t g, uint64_t h, uint64_t S,
-                     const uint64_t *G) {
-    const ef_gen *a = &tr->gens[l].gens[g], *b = &tr->gens[l].gens[h];
-    if (b->first_step != a->first_step + S || b->fill_cycles != a->fill_cycles ||
-        b->drain_cycles != a->drain_cycles || b->fill_source != a->fill_source ||
-        b->fill_noc_bound != a->fill_noc_bound)
-        return false;
-    for (int q = 1; q < l; q++)
-        if (b->parent_gen[q] != a->parent_gen[q] + G[q]) return false;
-    return true;
+/* Generation g's parent at level q < l (its own run's parent at q = l - 1). */
+static uint64_t parent_at(const ef_trace *tr, chan *ch, int l, const ef_gen_run *r, int q) {
+    uint64_t p = r->parent;
+    for (int m = l - 1; m > q; m--) p = gen_run(tr, m, p, &ch[m].hint_parent)->parent;
+    return p;
 }
 
-static void copy_done(uint64_t *done, uint64_t from, uint64_t count, uint64_t G, uint64_t T) {
-    for (uint64_t g = from; g < from + count; g++) done[g] = done[g - G] + T;
+/* The first generation g in [lo, want) of level l that is not a copy of
+ * g + G[l] shifted by S steps and by G[q] generations of each outer
+ * level q (same fill and drain cycles, fill source, NoC bound,
+ * first step + S, parents + G[q]), or whose copy would lie past the
+ * last generation; want if there is none (lo if lo >= want).
+ * Generations are compared a stretch at a time: while g and g + G each
+ * stay inside one run, their parents stay put and their shapes follow
+ * the two runs' patterns, so if the first periodA * periodB of them
+ * match and the first steps one further on, all of them do. The same
+ * answer as comparing them one by one, in time proportional to the runs
+ * crossed. */
+static uint64_t copies_until(const ef_trace *tr, chan *ch, int l, uint64_t lo, uint64_t want,
+                             uint64_t S, const uint64_t *G) {
+    const ef_gen_list *gl = &tr->gens[l];
+    uint64_t Gl = G[l], g = lo, *ha = &ch[l].hint_copy[0], *hb = &ch[l].hint_copy[1];
+    if (gl->count <= Gl) return lo;
+    if (want > gl->count - Gl) want = gl->count - Gl;
+    while (g < want) {
+        const ef_gen_run *a = ef_gens_run(gl, g, ha), *b = ef_gens_run(gl, g + Gl, hb);
+        uint64_t len = a->first_gen + a->count - g;
+        uint64_t lb = b->first_gen + b->count - (g + Gl);
+        if (lb < len) len = lb;
+        if (want - g < len) len = want - g;
+        for (int q = 1; q < l; q++)
+            if (parent_at(tr, ch, l, b, q) != parent_at(tr, ch, l, a, q) + G[q]) return g;
+        uint64_t check = a->period * b->period < len ? a->period * b->period : len;
+        for (uint64_t i = 0; i < check; i++) {
+            const ef_gen_shape *x = ef_gen_shape_of(gl, a, g + i);
+            const ef_gen_shape *y = ef_gen_shape_of(gl, b, g + Gl + i);
+            if (ef_gen_first_step(gl, b, g + Gl + i) != ef_gen_first_step(gl, a, g + i) + S ||
+                y->fill_cycles != x->fill_cycles || y->drain_cycles != x->drain_cycles ||
+                y->fill_source != x->fill_source || y->fill_noc_bound != x->fill_noc_bound)
+                return g + i;
+        }
+        /* the first steps agreeing one further on, the steps agree over
+         * a common period of the two patterns, and so does the rest */
+        if (check < len && ef_gen_first_step(gl, b, g + Gl + check) !=
+                               ef_gen_first_step(gl, a, g + check) + S)
+            return g + check;
+        g += len;
+    }
+    return g;
 }
 
-/* At a generation boundary, before cycle ls->t + 1: remembers the state
- * and, if it repeats an earlier one, adds as many whole periods as
- * provably repeat. Returns whether it added any. */
-static bool skip_periods(const ef_trace *tr, chan *ch, periods *pd, loop_state *ls,
-                         const uint64_t *cause) {
+/* The window of done-times after k periods of G generations and T
+ * cycles, as the stepper would have left them: each generation from
+ * `from` on that the periods reach takes the time of the one G before
+ * it plus T (so, from the last period simulated, j * T for the one j
+ * periods on); those below `from` keep theirs; later ones have not
+ * started. Every time needed lies in the old window: a generation of
+ * the new one is at least base + k G, and its source j <= k periods
+ * back is at least the old base. */
+static void shift_done(uint64_t *ring, uint64_t old_base, uint64_t new_base, uint64_t from,
+                       uint64_t kG, uint64_t G, uint64_t T) {
+    uint64_t old[RING];
+    memcpy(old, ring, sizeof old);
+    (void)old_base;
+    for (uint64_t g = new_base; g < new_base + RING; g++) {
+        uint64_t v = NEVER;
+        if (g < from) {
+            assert(g >= old_base && g - old_base < RING);
+            v = old[g % RING];
+        } else if (g - from < kG) {
+            uint64_t j = (g - from) / G + 1, src = g - j * G;
+            assert(src >= old_base && src - old_base < RING && old[src % RING] != NEVER);
+            v = old[src % RING] + j * T;
+        }
+        ring[g % RING] = v;
+    }
+}
+
+/* How many periods after snapshot a provably repeat, given that the
+ * state now has a's signature (loose: but for the cycles left of the
+ * transfers in flight). Fills G. */
+static uint64_t periods_fit(const ef_trace *tr, chan *ch, const snapshot *a,
+                            const loop_state *ls, uint64_t tn, bool loose, uint64_t *G) {
     int nl = tr->n->level_count;
-    uint64_t tn = ls->t + 1;
-    int64_t sig[SIG_MAX];
-    int len = signature(tr, ch, ls->s, tn, sig);
+    uint64_t T = tn - a->t, S = ls->s - a->s;
+    uint64_t k = (UINT64_C(1) << 62) / T; /* no overflow of t */
+    for (int l = 1; l < nl; l++) G[l] = ch[l].cg - a->cg[l];
+    /* levels that stayed put bound k by their next boundary */
+    for (int l = 1; l < nl && k; l++) {
+        if (G[l]) continue;
+        const chan *c = &ch[l];
+        if (c->nd != c->cg) k = 0;
+        if (c->active) {
+            /* A transfer in flight through the whole period (the same
+             * one: nothing of this level moved) and beyond the next k
+             * periods changes nothing in them but its own cycles left:
+             * the stepper only compares its end with the cycle. */
+            if (!loose || !a->active[l] || a->agen[l] != c->active_gen || c->end <= tn) k = 0;
+            else if ((c->end - tn) / T < k) k = (c->end - tn) / T;
+        }
+        uint64_t fit = c->cg_next_step > ls->s ? (c->cg_next_step - 1 - ls->s) / S : 0;
+        if (fit < k) k = fit;
+    }
+    /* levels that moved: the generations the next k periods consult
+     * must be copies of those this one did; a transfer in flight must
+     * be as far from its end as it was then */
+    for (int l = 1; l < nl && k; l++) {
+        if (!G[l]) continue;
+        const ef_gen_list *gl = &tr->gens[l];
+        if (loose && ch[l].active && (ch[l].end > tn ? ch[l].end - tn : 0) != a->left[l]) {
+            k = 0;
+            break;
+        }
+        uint64_t lo = a->cg[l];
+        if (a->nf[l] < lo) lo = a->nf[l];
+        if (a->nd[l] < lo) lo = a->nd[l];
+        if (a->active[l] && a->agen[l] < lo) lo = a->agen[l];
+        if (l >= 2 && a->nd[l - 1] < tr->gens[l - 1].count) {
+            /* the parent's write-back waits on this level's last
+             * generation under it */
+            uint64_t c = child_last_gen(tr, ch, l - 1, a->nd[l - 1]);
+            if (c < lo) lo = c;
+        }
+        uint64_t hi = ch[l].cg + 1;
+        if (ch[l].nf > hi) hi = ch[l].nf;
+        if (ch[l].nd + 1 > hi) hi = ch[l].nd + 1;
+        if (ch[l].active && ch[l].active_gen > hi) hi = ch[l].active_gen;
+        hi++; /* one generation of look-ahead */
+        /* generations g in [lo, hi + (k - 1) G] must match g + G */
+        uint64_t want = k > (gl->count - hi) / G[l] + 1 ? gl->count : hi + (k - 1) * G[l] + 1;
+        uint64_t g = copies_until(tr, ch, l, lo, want, S, G);
+        uint64_t fit = g > hi ? (g - 1 - hi) / G[l] + 1 : 0;
+        if (fit < k) k = fit;
+    }
+    return k;
+}
+
+static snapshot *lookup(snapshot *table, const int64_t *sig, int len) {
     uint64_t h = UINT64_C(0x9E3779B97F4A7C15);
     for (int q = 0; q < len; q++) h = (h ^ (uint64_t)sig[q]) * UINT64_C(0xFF51AFD7ED558CCD);
-    snapshot *a = &pd->slot[(h ^ h >> 29) % PERIOD_SLOTS];
-    uint64_t k = 0;
-    if (a->used && a->len == len && !memcmp(a->sig, sig, sizeof(int64_t) * (size_t)len) &&
-        ls->s > a->s) {
-        uint64_t T = tn - a->t, S = ls->s - a->s, G[EF_MAX_LEVELS] = {0};
-        k = (UINT64_C(1) << 62) / T; /* no overflow of t */
-        for (int l = 1; l < nl; l++) G[l] = ch[l].cg - a->cg[l];
-        /* levels that stayed put bound k by their next boundary */
-        for (int l = 1; l < nl && k; l++) {
-            if (G[l]) continue;
-            const ef_gen_list *gl = &tr->gens[l];
-            if (ch[l].active || ch[l].nd != ch[l].cg) k = 0;
-            uint64_t next = ch[l].cg + 1 < gl->count ? gl->gens[ch[l].cg + 1].first_step
-                                                     : tr->steps;
-            uint64_t fit = next > ls->s ? (next - 1 - ls->s) / S : 0;
-            if (fit < k) k = fit;
-        }
-        /* levels that moved: the generations the next k periods consult
-         * must be copies of those this one did */
-        for (int l = 1; l < nl && k; l++) {
-            if (!G[l]) continue;
-            const ef_gen_list *gl = &tr->gens[l];
-            uint64_t lo = a->cg[l];
-            if (a->nf[l] < lo) lo = a->nf[l];
-            if (a->nd[l] < lo) lo = a->nd[l];
-            if (a->active[l] && a->agen[l] < lo) lo = a->agen[l];
-            if (l >= 2 && a->nd[l - 1] < tr->gens[l - 1].count) {
-                /* the parent's write-back waits on this level's last
-                 * generation under it */
-                uint64_t c = child_last_gen(gl, &tr->gens[l - 1], a->nd[l - 1]);
-                if (c < lo) lo = c;
-            }
-            uint64_t hi = ch[l].cg + 1;
-            if (ch[l].nf > hi) hi = ch[l].nf;
-            if (ch[l].nd + 1 > hi) hi = ch[l].nd + 1;
-            if (ch[l].active && ch[l].active_gen > hi) hi = ch[l].active_gen;
-            hi++; /* one generation of look-ahead */
-            /* generations g in [lo, hi + (k - 1) G] must match g + G */
-            uint64_t want = k > (gl->count - hi) / G[l] + 1 ? gl->count : hi + (k - 1) * G[l] + 1;
-            uint64_t g = lo;
-            while (g < want && g + G[l] < gl->count && same_gen(tr, l, g, g + G[l], S, G)) g++;
-            uint64_t fit = g > hi ? (g - 1 - hi) / G[l] + 1 : 0;
-            if (fit < k) k = fit;
-        }
-        if (k) {
-            for (int l = 1; l < nl; l++) {
-                chan *c = &ch[l];
-                if (!G[l]) continue;
-                uint64_t kg = k * G[l];
-                copy_done(c->fill_done, c->active && c->active_is_fill ? c->active_gen : c->nf,
-                          kg, G[l], T);
-                copy_done(c->drain_done, c->active && !c->active_is_fill ? c->active_gen : c->nd,
-                          kg, G[l], T);
-                copy_done(c->compute_done, c->cg, kg, G[l], T);
-                c->nf += kg;
-                c->nd += kg;
-                c->cg += kg;
-                if (c->active) {
-                    c->active_gen += kg;
-                    c->end += k * T;
-                }
-            }
-            for (int c = 0; c < CAUSE_COUNT; c++) ls->more_stalls[c] = k * (cause[c] - a->cause[c]);
-            ls->compute += k * (ls->compute - a->compute);
-            ls->t += k * T;
-            ls->s += k * S;
-            ls->last_issue += k * T;
-            tn = ls->t + 1;
-        }
-    }
+    return &table[(h ^ h >> 29) % PERIOD_SLOTS];
+}
+
+static bool matches(const snapshot *a, const int64_t *sig, int len, const loop_state *ls) {
+    return a->used && a->len == len && !memcmp(a->sig, sig, sizeof(int64_t) * (size_t)len) &&
+           ls->s > a->s;
+}
+
+static void remember(snapshot *a, const ef_trace *tr, const chan *ch, const int64_t *sig,
+                     int len, const loop_state *ls, uint64_t tn, const uint64_t *cause) {
     a->used = true;
     a->len = len;
     memcpy(a->sig, sig, sizeof(int64_t) * (size_t)len);
@@ -341,13 +460,74 @@ static bool skip_periods(const ef_trace *tr, chan *ch, periods *pd, loop_state *
     a->s = ls->s;
     a->compute = ls->compute;
     for (int c = 0; c < CAUSE_COUNT; c++) a->cause[c] = cause[c] + ls->more_stalls[c];
-    for (int l = 1; l < nl; l++) {
+    for (int l = 1; l < tr->n->level_count; l++) {
         a->nf[l] = ch[l].nf;
         a->nd[l] = ch[l].nd;
         a->cg[l] = ch[l].cg;
         a->agen[l] = ch[l].active_gen;
         a->active[l] = ch[l].active;
+        a->left[l] = ch[l].active && ch[l].end > tn ? ch[l].end - tn : 0;
     }
+}
+
+/* At a generation boundary, before cycle ls->t + 1: remembers the state
+ * and, if it repeats an earlier one, adds as many whole periods as
+ * provably repeat. Returns whether it added any. A state is looked up
+ * by its full signature first; failing that, by the signature without
+ * the cycles left of transfers in flight, which finds periods that run
+ * while a level that does not move in them fetches its next tile (a
+ * long fill from DRAM under a level that changes at every step). */
+static bool skip_periods(const ef_trace *tr, chan *ch, periods *pd, loop_state *ls,
+                         const uint64_t *cause) {
+    int nl = tr->n->level_count;
+    uint64_t tn = ls->t + 1;
+    int64_t sig[SIG_MAX], lsig[SIG_MAX];
+    int len = signature(tr, ch, ls->s, tn, sig);
+    memcpy(lsig, sig, sizeof(int64_t) * (size_t)len);
+    for (int l = 1; l < nl; l++) lsig[5 * (l - 1) + 4] = 0;
+    snapshot *a = lookup(pd->slot, sig, len), *b = lookup(pd->loose, lsig, len);
+    const snapshot *m = NULL;
+    uint64_t k = 0, G[EF_MAX_LEVELS] = {0};
+    if (matches(a, sig, len, ls) && (k = periods_fit(tr, ch, a, ls, tn, false, G))) m = a;
+    else if (matches(b, lsig, len, ls) && (k = periods_fit(tr, ch, b, ls, tn, true, G))) m = b;
+    if (m) {
+        uint64_t T = tn - m->t, S = ls->s - m->s;
+        for (int l = 1; l < nl; l++) {
+            chan *c = &ch[l];
+            if (!G[l]) continue;
+            uint64_t kg = k * G[l];
+            uint64_t nd = c->nd + kg;
+            uint64_t base = nd > RING_BACK ? nd - RING_BACK : 0;
+            shift_done(c->fill_done, c->base, base,
+                       c->active && c->active_is_fill ? c->active_gen : c->nf, kg, G[l], T);
+            shift_done(c->drain_done, c->base, base,
+                       c->active && !c->active_is_fill ? c->active_gen : c->nd, kg, G[l], T);
+            shift_done(c->compute_done, c->base, base, c->cg, kg, G[l], T);
+            c->base = base;
+            c->nf += kg;
+            c->nd += kg;
+            c->cg += kg;
+            set_cg(tr, l, c);
+            if (c->active) {
+                c->active_gen += kg;
+                c->end += k * T;
+            }
+        }
+        for (int c = 0; c < CAUSE_COUNT; c++) ls->more_stalls[c] = k * (cause[c] - m->cause[c]);
+        ls->compute += k * (ls->compute - m->compute);
+        ls->t += k * T;
+        ls->s += k * S;
+        ls->last_issue += k * T;
+        tn = ls->t + 1;
+        /* the signatures after the skip: only the cycles left of
+         * transfers that stayed put have changed */
+        len = signature(tr, ch, ls->s, tn, sig);
+        memcpy(lsig, sig, sizeof(int64_t) * (size_t)len);
+        for (int l = 1; l < nl; l++) lsig[5 * (l - 1) + 4] = 0;
+        a = lookup(pd->slot, sig, len);
+    }
+    remember(a, tr, ch, sig, len, ls, tn, cause);
+    remember(b, tr, ch, lsig, len, ls, tn, cause);
     return k > 0;
 }
 
@@ -361,17 +541,10 @@ ef_status ef_step_run(ef_trace *tr, bool fast_forward, ef_diags *diags) {
     periods *pd = NULL;      /* remembered states, event engine only */
     ef_status st = EF_OK;
     for (int l = 1; l < nl; l++) {
-        uint64_t cnt = tr->gens[l].count;
-        ch[l].fill_done = malloc(sizeof(uint64_t) * (size_t)cnt);
-        ch[l].drain_done = malloc(sizeof(uint64_t) * (size_t)cnt);
-        ch[l].compute_done = malloc(sizeof(uint64_t) * (size_t)cnt);
-        if (!ch[l].fill_done || !ch[l].drain_done || !ch[l].compute_done) {
-            st = EF_ERR_NOMEM;
-            goto out;
-        }
-        for (uint64_t g = 0; g < cnt; g++)
-            ch[l].fill_done[g] = ch[l].drain_done[g] = ch[l].compute_done[g] = NEVER;
+        for (int q = 0; q < RING; q++)
+            ch[l].fill_done[q] = ch[l].drain_done[q] = ch[l].compute_done[q] = NEVER;
         ch[l].depth = n->arch->levels[l].double_buffer ? 2 : 1;
+        if (tr->gens[l].count) set_cg(tr, l, &ch[l]);
     }
     int slots[CAUSE_COUNT];
     uint64_t cause_total[CAUSE_COUNT] = {0};
@@ -395,22 +568,22 @@ ef_status ef_step_run(ef_trace *tr, bool fast_forward, ef_diags *diags) {
         bool crossed = false;
         while (issued < k && s < tr->steps) {
             bool ready = true;
-            for (int l = 1; l < nl && ready; l++) ready = ch[l].fill_done[ch[l].cg] <= t;
+            for (int l = 1; l < nl && ready; l++)
+                ready = done_at(&ch[l], ch[l].fill_done, ch[l].cg) <= t;
             if (!ready) break;
             /* the gens that step s uses: cg must already have reached it */
-            for (int l = 1; l < nl; l++)
-                assert(tr->gens[l].gens[ch[l].cg].first_step <= s);
+            for (int l = 1; l < nl; l++) assert(ch[l].cg_step <= s);
             s++;
             issued++;
             for (int l = 1; l < nl; l++) {
                 chan *c = &ch[l];
-                const ef_gen_list *gl = &tr->gens[l];
-                bool last = c->cg + 1 >= gl->count ? s >= tr->steps
-                                                   : s >= gl->gens[c->cg + 1].first_step;
-                if (last) {
+                if (s >= c->cg_next_step) {
                     crossed = true;
-                    c->compute_done[c->cg] = t + 1;
-                    if (c->cg + 1 < gl->count) c->cg++;
+                    set_done(c, c->compute_done, c->cg, t + 1);
+                    if (c->cg + 1 < tr->gens[l].count) {
+                        c->cg++;
+                        set_cg(tr, l, c);
+                    }
                 }
             }
         }
@@ -465,8 +638,8 @@ ef_status ef_step_run(ef_trace *tr, bool fast_forward, ef_diags *diags) {
     uint64_t end = any_issue ? last_issue + 1 : 0;
     for (int l = 1; l < nl; l++) {
         uint64_t cnt = tr->gens[l].count;
-        if (cnt && ch[l].drain_done[cnt - 1] != NEVER && ch[l].drain_done[cnt - 1] > end)
-            end = ch[l].drain_done[cnt - 1];
+        uint64_t last = cnt ? done_at(&ch[l], ch[l].drain_done, cnt - 1) : NEVER;
+        if (last != NEVER && last > end) end = last;
     }
     /* cycles after the last MAC spent writing results back */
     if (end > last_issue + 1 && any_issue) {
@@ -476,21 +649,9 @@ ef_status ef_step_run(ef_trace *tr, bool fast_forward, ef_diags *diags) {
     res->compute_cycles = compute;
     /* every cycle was either computing or charged to one stall cause */
     assert(compute + res->stall_total == end || !any_issue);
-    for (int l = 1; l < nl; l++) {
-        const ef_gen_list *gl = &tr->gens[l];
-        for (uint64_t g = 0; g < gl->count; g++) {
-            assert(ch[l].fill_done[g] <= ch[l].compute_done[g] ||
-                   ch[l].compute_done[g] == NEVER);
-            assert(ch[l].drain_done[g] != NEVER);
-            assert(ch[l].drain_done[g] >= ch[l].compute_done[g]);
-        }
-    }
+    for (int l = 1; l < nl; l++)
+        for (uint64_t g = ch[l].base; g < tr->gens[l].count; g++) check_done(&ch[l], g);
 out:
     free(pd);
-    for (int l = 1; l < nl; l++) {
-        free(ch[l].fill_done);
-        free(ch[l].drain_done);
-        free(ch[l].compute_done);
-    }
     return st;
 }

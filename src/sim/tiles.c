@@ -52,9 +52,19 @@
  * increments of a single loop whose keys provably stay equal; they are
  * counted into the same classes without computing their keys.
  *
+ * Block repeats (block_repeats): the same for a loop with loops inside
+ * it. When a loop advances, the block of events it just finished (its
+ * inner loops' whole sub-odometer) often provably repeats, event for
+ * event and class for class, in the blocks that follow; they are
+ * counted at once: their classes from a log of the classes each open
+ * block saw, their generations as copies of the block's (runs, so a
+ * copy of a block whose generations cost alike is a longer run). Cost
+ * then grows with the blocks that differ, not with generations.
+ *
  * Storage: a class is its key, its counter increments (pointers into
  * the walker's counters) and the bytes that make its generation's
- * cycles. The arenas double when a new class does not fit, which
+ * cycles; the log keeps one entry per class for each closed block
+ * inside the outermost loop's current one. The arenas double when a new class does not fit, which
  * happens once per class, never for a repeated event; past a budget,
  * new classes are applied at once and forgotten, so memory stays
  * bounded and the results stay the same. */
@@ -107,6 +117,23 @@ typedef struct {
     ef_gen_cost cost;         /* cycles of the fill and of the drain     */
 } tclass;
 
+/* Events of one class counted in the current blocks (block repeats). */
+typedef struct {
+    uint64_t cls;             /* index into cls[]                        */
+    uint64_t times;
+} logent;
+
+/* The block of events of one loop at its current index: from the event
+ * at which the loop took that index to the next advance of it or of a
+ * loop outside it. */
+typedef struct {
+    bool repeatable;          /* may stand for the blocks that follow    */
+    uint64_t log_at;          /* its first entry in log[]                */
+    uint64_t step;            /* its first step                          */
+    uint64_t scratch;         /* scratch_events when it began            */
+    uint64_t gen[EF_MAX_LEVELS]; /* its first generation of each level   */
+} block;
+
 /* What make_key reads for one level: the ranks its loops above move, and
  * the operand dimensions those ranks index (the rest never change). */
 typedef struct {
@@ -151,6 +178,15 @@ typedef struct {
     int64_t last_cls[EF_MAX_LEVELS]; /* class of each level's last event,
                                       * -1 when counted directly          */
     uint64_t block_steps;
+    /* block repeats */
+    block blk[EF_MAX_LOOPS];  /* by temporal loop position               */
+    logent *log;              /* classes of the events in open blocks    */
+    uint64_t nlog, cap_log;
+    uint64_t log_floor;       /* entries below it belong to closed blocks */
+    bool log_off;             /* log full: no repeats until it empties   */
+    uint64_t scratch_events;  /* events counted at once, ever             */
+    uint64_t *mark_pos;       /* [class] compaction scratch              */
+    uint64_t *mark_epoch, epoch, cap_mark;
 } tiles;
 
 /* ---------- setup ---------- */
@@ -319,6 +355,7 @@ static void teardown(tiles *T) {
     free(T->pn); free(T->pc); free(T->pnc);
     free(T->fill); free(T->inst_bytes); free(T->gnc); free(T->claimed);
     free(T->cls); free(T->table); free(T->keys); free(T->deltas);
+    free(T->log); free(T->mark_pos); free(T->mark_epoch);
 }
 
 /* ---------- per-slot sets ---------- */
@@ -1038,6 +1075,215 @@ static const tclass *count_event(tiles *T, int l, const int64_t *ob, const int64
     return c;
 }
 
+/* ---------- the log of classes, for block repeats ---------- */
+
+/* Entries at most; past it, no block repeats until the outermost
+ * loop's block ends (the counts stay exact, only slower). */
+#define LOG_MAX (UINT64_C(1) << 18)
+
+static void log_event(tiles *T, uint64_t cls, uint64_t times) {
+    if (T->log_off) return;
+    if (T->nlog > T->log_floor && T->log[T->nlog - 1].cls == cls) {
+        T->log[T->nlog - 1].times += times;
+        return;
+    }
+    if (T->nlog == T->cap_log) {
+        uint64_t cap = T->cap_log ? 2 * T->cap_log : 256;
+        logent *q = cap <= LOG_MAX ? realloc(T->log, sizeof(logent) * (size_t)cap) : NULL;
+        if (!q) {
+            T->log_off = true;
+            return;
+        }
+        T->log = q;
+        T->cap_log = cap;
+    }
+    T->log[T->nlog].cls = cls;
+    T->log[T->nlog].times = times;
+    T->nlog++;
+}
+
+/* Merges the entries of equal classes in log[from, nlog): a closed
+ * block keeps one entry per class it saw. */
+static void compact(tiles *T, uint64_t from) {
+    if (T->log_off || from >= T->nlog || T->nlog - from < 2) return;
+    if (T->cap_mark < T->ncls) {
+        uint64_t cap = T->ncls * 2;
+        uint64_t *pos = realloc(T->mark_pos, sizeof(uint64_t) * (size_t)cap);
+        if (pos) T->mark_pos = pos;
+        uint64_t *ep = pos ? realloc(T->mark_epoch, sizeof(uint64_t) * (size_t)cap) : NULL;
+        if (!ep) {
+            T->log_off = true;
+            return;
+        }
+        T->mark_epoch = ep;
+        for (uint64_t c = T->cap_mark; c < cap; c++) ep[c] = 0;
+        T->cap_mark = cap;
+    }
+    uint64_t e = ++T->epoch, w = from;
+    for (uint64_t q = from; q < T->nlog; q++) {
+        uint64_t c = T->log[q].cls;
+        if (T->mark_epoch[c] == e) {
+            T->log[T->mark_pos[c]].times += T->log[q].times;
+            continue;
+        }
+        T->mark_epoch[c] = e;
+        T->mark_pos[c] = w;
+        T->log[w++] = T->log[q];
+    }
+    T->nlog = w;
+}
+
+/* Blocks of the loops at positions p and inside begin now. */
+static void begin_blocks(tiles *T, int p) {
+    walker *wk = T->wk;
+    int inner = wk->tl_begin[wk->nl - 1];
+    for (int q = p; q < inner; q++) {
+        block *b = &T->blk[q];
+        b->repeatable = true;
+        b->log_at = T->nlog;
+        b->step = wk->step;
+        b->scratch = T->scratch_events;
+        for (int l = 1; l < wk->nl; l++) b->gen[l] = wk->t->gens[l].count;
+    }
+    T->log_floor = T->nlog;
+}
+
+/* ---------- block repeats ----------
+ *
+ * Runs generalised to loops with loops inside. Loop p, with rank r and
+ * stride d, has just taken index j + 1 >= 2; block j (its events at
+ * index j, the inner loops' whole sub-odometer) is done. Block j + i
+ * is block j with every base of the levels from lc on moved by i d in
+ * rank r and by nothing else, event for event — as long as no point of
+ * its sub-odometer is skipped at the bound of r, which (a) below
+ * ensures. Its keys (make_key) then equal block j's wherever they do
+ * not depend on r: the moves, the clipping of the other ranks, the
+ * windows of dimensions r does not index, and the first-visit flag
+ * (loop p is past index 0 in both, and the other loops are the same).
+ * The entries that depend on r stay equal when they are saturated in
+ * every event of blocks j .. j + k:
+ *   (a) the clipping of r's box: bound - b >= reach for the largest
+ *       base b that r takes in block j + k at the level;
+ *   (b) each window of a dimension that r indexes cuts nothing: both
+ *       key entries are the clamp bounds, which depend on the move
+ *       alone. For a move of ct from e = expr(old base) - offset that
+ *       is exactly: e and e + ct = expr(new base) - offset both lie in
+ *       [-smin, extent - smax - 1] (the window is [-e, extent - e),
+ *       the bounds smin + min(ct, 0) and smax + max(ct, 0) + 1), so it
+ *       is enough that expr(b) - offset does for every base b of a
+ *       tile of the blocks or the old base of their first events.
+ * Those bases lie in a box: per rank, from the block's first base to
+ * it plus the inner loops' reach in that rank, and in r from block j's
+ * first base (or block j - 1's last, if lower) to (k - 1) d above block
+ * j + 1's first plus that reach; expr's range follows term by term. No
+ * tile of block j - 1 but its last is needed. Then the
+ * k blocks have block j's classes in block j's order: each class
+ * counts k times its events in block j (the log), each level's
+ * generations of block j are copied k times (ef_gens_repeat), and the
+ * walk resumes at the end of block j + k. */
+static uint64_t block_repeats(const tiles *T, int p, int lc) {
+#ifdef EF_TILES_VERIFY
+    /* every event computed and checked instead */
+    (void)T, (void)p, (void)lc;
+    return 0;
+#else
+    const walker *wk = T->wk;
+    const ef_nest *n = wk->n;
+    const block *b = &T->blk[p];
+    const ef_loop *lp = &n->loops[wk->tl[p]];
+    if (T->log_off || !b->repeatable || b->scratch != T->scratch_events || wk->idx[p] < 2)
+        return 0;
+    int r = lp->rank;
+    int64_t d = (int64_t)lp->stride, bound = (int64_t)wk->w->rank_bounds[r];
+    int64_t k = (int64_t)(lp->factor - wk->idx[p]);
+    if (d <= 0) return 0;
+    for (int l = lc; l < wk->nl && k > 0; l++) {
+        int64_t nb[EF_MAX_RANKS] = {0}, span[EF_MAX_RANKS] = {0};
+        ef_walk_level_base(wk, l, nb);
+        for (int q = p + 1; q < wk->tl_begin[l]; q++) {
+            const ef_loop *lq = &n->loops[wk->tl[q]];
+            span[lq->rank] += (int64_t)((lq->factor - 1) * lq->stride);
+        }
+        /* the smallest base r takes: block j's first, or block j - 1's
+         * last (the old base of block j's first event) */
+        int64_t first_r = nb[r] - d < nb[r] - 2 * d + span[r] ? nb[r] - d : nb[r] - 2 * d + span[r];
+        int64_t room = bound - T->reach[l][r] - nb[r] - span[r];
+        if (room < 0) return 0;
+        if (room / d + 1 < k) k = room / d + 1;
+        const keyplan *kp = &T->kp[l];
+        for (int u = 0; u < kp->nwin && k > 0; u++) {
+            int o = kp->win_op[u], dm = kp->win_dim[u];
+            const ef_affine *a = &n->ops[o]->index[dm];
+            const ef_tensor *tn = &wk->w->tensors[n->ops[o]->tensor];
+            int64_t lo = a->constant - tn->offset[dm], hi = lo, up = 0, down = 0;
+            bool uses_r = false;
+            for (int q = 0; q < a->term_count; q++) {
+                int rq = a->rank[q];
+                int64_t c = a->coef[q], vlo = nb[rq], vhi = nb[rq] + span[rq];
+                if (rq == r) {
+                    uses_r = true;
+                    vlo = first_r;
+                    if (c > 0) up += c * d;
+                    else down += c * d;
+                }
+                lo += c >= 0 ? c * vlo : c * vhi;
+                hi += c >= 0 ? c * vhi : c * vlo;
+            }
+            if (!uses_r) continue;
+            int64_t L = -T->smin[l][o][dm], U = tn->extent[dm] - T->smax[l][o][dm] - 1;
+            if (lo < L || hi > U) return 0;
+            /* each further block moves e by up (its largest) and down */
+            if (up > 0 && (U - hi) / up + 1 < k) k = (U - hi) / up + 1;
+            if (down < 0 && (lo - L) / -down + 1 < k) k = (lo - L) / -down + 1;
+        }
+    }
+    return k > 0 ? (uint64_t)k : 0;
+#endif
+}
+
+/* Counts blocks j + 1 .. j + k of loop p as copies of block j (above)
+ * and leaves the walk at the end of block j + k: end_idx and end_tbase
+ * are the odometer at the end of block j. */
+static void repeat_blocks(tiles *T, int p, int lc, uint64_t k, const uint64_t *end_idx,
+                          const int64_t *end_tbase) {
+    walker *wk = T->wk;
+    block *b = &T->blk[p];
+    const ef_loop *lp = &wk->n->loops[wk->tl[p]];
+    int r = lp->rank;
+    int64_t d = (int64_t)lp->stride;
+    uint64_t steps = wk->step - b->step, more_steps, per[EF_MAX_LEVELS] = {0};
+    if (!ef_mul_u64(k, steps, &more_steps) || !ef_add_u64(wk->step, more_steps, &more_steps)) {
+        wk->status = EF_ERR_OVERFLOW;
+        return;
+    }
+    for (int l = lc; l < wk->nl; l++) per[l] = wk->t->gens[l].count - b->gen[l];
+    for (int l = lc; l < wk->nl && wk->status == EF_OK; l++) {
+        /* generations of the level above in a block: the parents of
+         * this level's copies move on by as many per copy */
+        ef_status st = ef_gens_repeat(&wk->t->gens[l], b->gen[l], k, steps,
+                                      l - 1 >= lc ? per[l - 1] : 0, wk->step);
+        if (st != EF_OK) wk->status = st;
+        wk->cur_gen[l] = wk->t->gens[l].count - 1;
+        T->base[l][r] += (int64_t)k * d;
+    }
+    for (uint64_t q = b->log_at; q < T->nlog && wk->status == EF_OK; q++) {
+        logent *e = &T->log[q];
+        uint64_t more;
+        if (!ef_mul_u64(e->times, k, &more) || !ef_add_u64(e->times, more, &e->times)) {
+            wk->status = EF_ERR_OVERFLOW;
+            return;
+        }
+        add(wk, &T->cls[e->cls].count, more);
+    }
+    wk->step = more_steps;
+    memcpy(wk->idx, end_idx, sizeof(uint64_t) * (size_t)wk->tl_count);
+    memcpy(wk->tbase, end_tbase, sizeof(int64_t) * EF_MAX_RANKS);
+    wk->idx[p] += k;
+    wk->tbase[r] += (int64_t)k * d;
+    /* it now stands for k + 1 blocks */
+    b->repeatable = false;
+}
+
 /* ---------- the walk ---------- */
 
 /* Are the entering output words of level l's event first visits? Yes
@@ -1062,8 +1308,9 @@ static void tile_event(tiles *T, int from_level) {
         const tclass *c = count_event(T, l, T->has_base[l] ? T->base[l] : NULL, nb, first);
         if (!c) return;
         T->last_cls[l] = c == &T->scratch ? -1 : c - T->cls;
+        if (c == &T->scratch) T->scratch_events++;
+        else log_event(T, (uint64_t)(c - T->cls), 1);
         ef_walk_push_gen(wk, l, &c->cost);
-        wk->cur_gen[l] = wk->t->gens[l].count - 1;
         memcpy(T->base[l], nb, sizeof nb);
         T->has_base[l] = true;
         if (l == wk->nl - 1) T->block_steps = c->steps;
@@ -1156,10 +1403,12 @@ static void repeat_events(tiles *T, int p, int lc, uint64_t count) {
 #endif
             c->count++;
             ef_walk_push_gen(wk, l, &c->cost);
-            wk->cur_gen[l] = wk->t->gens[l].count - 1;
             T->base[l][r] += d;
         }
     }
+    for (int l = lc; l < wk->nl; l++) log_event(T, (uint64_t)T->last_cls[l], count);
+    /* the block of loop p now stands for several: it repeats no more */
+    T->blk[p].repeatable = false;
 }
 
 /* Moves the temporal odometer past the innermost level's tile: the
@@ -1215,13 +1464,34 @@ void ef_walk_tiles(walker *wk) {
             T->ndeltas = 0;
             T->block_steps = c->steps;
         }
+        begin_blocks(T, 0);
         tile_event(T, 0);
     }
+    uint64_t end_idx[EF_MAX_LOOPS];
+    int64_t end_tbase[EF_MAX_RANKS];
     while (wk->status == EF_OK) {
         wk->step += T->block_steps;
-        int p = advance_tile(wk);
-        if (p < 0) break;
-        int lc = ef_walk_level_of_change(wk, p);
+        int p, lc;
+        for (;;) {
+            memcpy(end_idx, wk->idx, sizeof(uint64_t) * (size_t)wk->tl_count);
+            memcpy(end_tbase, wk->tbase, sizeof end_tbase);
+            p = advance_tile(wk);
+            if (p < 0) break;
+            lc = ef_walk_level_of_change(wk, p);
+            /* the blocks of loops p and inside end: one entry per class */
+            compact(T, T->blk[p].log_at);
+            uint64_t k = block_repeats(T, p, lc);
+            if (!k) break;
+            repeat_blocks(T, p, lc, k, end_idx, end_tbase);
+            if (wk->status != EF_OK) break;
+        }
+        if (p < 0 || wk->status != EF_OK) break;
+        if (p == 0) {
+            /* nothing before the outermost loop's new block is needed */
+            T->nlog = 0;
+            T->log_off = false;
+        }
+        begin_blocks(T, p);
         tile_event(T, lc);
         uint64_t more = wk->status == EF_OK ? run_length(T, p, lc) : 0;
         if (more) repeat_events(T, p, lc, more);

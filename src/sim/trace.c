@@ -167,8 +167,9 @@ static ef_status setup(walker *wk) {
             wk->status = EF_ERR_OVERFLOW;
             break;
         }
-        wk->t->gens[l].cap = cap + 1;
-        wk->t->gens[l].gens = ef_walk_calloc(wk, cap + 1, sizeof(ef_gen));
+        /* the generations' storage grows as they come; the product
+         * only bounds their number */
+        wk->t->gens[l].limit = cap + 1;
     }
     return wk->status;
 }
@@ -582,17 +583,9 @@ void ef_walk_gen_cost(const walker *wk, int l, const uint64_t *src_bytes,
 
 void ef_walk_push_gen(walker *wk, int l, const ef_gen_cost *gc) {
     ef_gen_list *gl = &wk->t->gens[l];
-    if (gl->count > 0) gl->gens[gl->count - 1].drain_cycles = gc->drain_cycles;
-    if (gl->count >= gl->cap) {
-        wk->status = EF_ERR_OVERFLOW;
-        return;
-    }
-    ef_gen *g = &gl->gens[gl->count++];
-    g->first_step = wk->step;
-    for (int q = 0; q < l; q++) g->parent_gen[q] = wk->cur_gen[q];
-    g->fill_source = gc->fill_source;
-    g->fill_noc_bound = gc->fill_noc_bound;
-    g->fill_cycles = gc->fill_cycles;
+    ef_status st = ef_gens_push(gl, wk->step, l >= 2 ? wk->cur_gen[l - 1] : 0, gc);
+    if (st != EF_OK) wk->status = st;
+    wk->cur_gen[l] = gl->count - 1;
 }
 
 void ef_walk_record_gen(walker *wk, int l) {
@@ -697,7 +690,6 @@ static void event(walker *wk, int from_level, int carry) {
     }
     for (int l = first_real; l < wk->nl; l++) {
         ef_walk_record_gen(wk, l);
-        wk->cur_gen[l] = wk->t->gens[l].count - 1;
     }
     ef_walk_mac_block(wk);
 }
@@ -807,22 +799,22 @@ ef_status ef_trace_run(ef_trace *t, ef_values *values, ef_diags *diags) {
         if (values) walk_exact(wk);
         else ef_walk_tiles(wk);
         t->steps = wk->step;
+        /* the last generation of each level writes back what the final
+         * write-back counted, and ends with the last step */
         for (int l = 1; l < wk->nl && wk->status == EF_OK; l++) {
-            ef_gen_list *gl = &t->gens[l];
-            if (gl->count) {
-                const ef_nest *n = wk->n;
-                int p = n->levels[l].parent[wk->out];
-                uint64_t c = 0;
-                if (p >= 0 && wk->ev_drain_bytes[l]) {
-                    bool crosses_noc = wk->L[l].per_pe && !wk->L[l - 1].per_pe;
-                    uint64_t a = ceil_div(wk->ev_drain_bytes[l], n->arch->levels[p].write_bandwidth_bytes);
-                    uint64_t b = ceil_div(wk->ev_inst_drain_bytes[l], n->arch->levels[l].read_bandwidth_bytes);
-                    uint64_t d = ceil_div(wk->ev_drain_bytes[l], crosses_noc ? n->noc->bandwidth_bytes : 0);
-                    c = a > b ? a : b;
-                    if (d > c) c = d;
-                }
-                gl->gens[gl->count - 1].drain_cycles = c;
+            const ef_nest *n = wk->n;
+            int p = n->levels[l].parent[wk->out];
+            uint64_t c = 0;
+            if (p >= 0 && wk->ev_drain_bytes[l]) {
+                bool crosses_noc = wk->L[l].per_pe && !wk->L[l - 1].per_pe;
+                uint64_t a = ceil_div(wk->ev_drain_bytes[l], n->arch->levels[p].write_bandwidth_bytes);
+                uint64_t b = ceil_div(wk->ev_inst_drain_bytes[l], n->arch->levels[l].read_bandwidth_bytes);
+                uint64_t d = ceil_div(wk->ev_drain_bytes[l], crosses_noc ? n->noc->bandwidth_bytes : 0);
+                c = a > b ? a : b;
+                if (d > c) c = d;
             }
+            ef_status cst = ef_gens_close(&t->gens[l], t->steps, c);
+            if (cst != EF_OK) wk->status = cst;
         }
         finish_counters(wk);
         if (wk->V) {
@@ -864,5 +856,8 @@ ef_status ef_trace_run(ef_trace *t, ef_values *values, ef_diags *diags) {
 }
 
 void ef_trace_free(ef_trace *t) {
-    for (int l = 0; l < EF_MAX_LEVELS; l++) free(t->gens[l].gens);
+    for (int l = 0; l < EF_MAX_LEVELS; l++) {
+        free(t->gens[l].runs);
+        free(t->gens[l].shapes);
+    }
 }

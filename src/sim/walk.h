@@ -131,11 +131,6 @@ void ef_walk_level_base(const walker *wk, int l, int64_t *base);
 int ef_walk_level_of_change(const walker *wk, int p);
 /* The cycles of a generation's fill (and which level it waits for)
  * and of the previous generation's write-back, from the bytes they move. */
-typedef struct {
-    uint64_t fill_cycles, drain_cycles;
-    int fill_source;
-    bool fill_noc_bound;
-} ef_gen_cost;
 void ef_walk_gen_cost(const walker *wk, int l, const uint64_t *src_bytes,
                       uint64_t inst_fill_bytes, uint64_t drain_bytes,
                       uint64_t inst_drain_bytes, ef_gen_cost *gc);
