@@ -646,41 +646,6 @@ static void level_counts(tiles *T, int l, const int64_t *ob, const int64_t *nb, 
     c->inst_fill_bytes = most;
 }
 
-/* Iteration points of one dimension's box whose index is stored, with
- * multiplicity (valid_points_own, one dimension). */
-static uint64_t dim_points(const walker *wk, int o, int d, const int64_t *lo,
-                           const int64_t *hi, bool padded) {
-    const ef_operand *op = wk->n->ops[o];
-    const ef_tensor *t = &wk->w->tensors[op->tensor];
-    const ef_affine *a = &op->index[d];
-    if (!padded) {
-        uint64_t total = 1;
-        for (int k = 0; k < a->term_count; k++) {
-            int r = a->rank[k];
-            total *= hi[r] > lo[r] ? (uint64_t)(hi[r] - lo[r]) : 0;
-        }
-        return total;
-    }
-    int64_t x[EF_MAX_RANKS];
-    for (int k = 0; k < a->term_count; k++) {
-        x[k] = lo[a->rank[k]];
-        if (hi[a->rank[k]] <= lo[a->rank[k]]) return 0;
-    }
-    uint64_t cnt = 0;
-    for (;;) {
-        int64_t v = a->constant - t->offset[d];
-        for (int k = 0; k < a->term_count; k++) v += a->coef[k] * x[k];
-        cnt += v >= 0 && v < t->extent[d];
-        int k = a->term_count - 1;
-        for (; k >= 0; k--) {
-            if (++x[k] < hi[a->rank[k]]) break;
-            x[k] = lo[a->rank[k]];
-        }
-        if (k < 0) break;
-    }
-    return cnt;
-}
-
 /* How many of rank r's values nb + s0 * k, k < room, plus off lie
  * inside its bound. */
 static uint64_t in_bound(const ef_workload *w, int r, int64_t nb, int64_t s0, uint64_t room,
@@ -831,7 +796,7 @@ static void block_counts(tiles *T, const int64_t *nb, tclass *c) {
                 const int64_t *off = pe ? wk->off[S->rep[s]] : T->zero;
                 if (d < op->dims) {
                     box(wk, lin, nb, off, &op->index[d], lo, hi);
-                    S->cn[s] = dim_points(wk, o, d, lo, hi, padded);
+                    S->cn[s] = ef_walk_dim_points(wk, o, d, lo, hi, padded);
                     continue;
                 }
                 /* the ranks o ignores multiply its reads */
@@ -1412,7 +1377,7 @@ static void repeat_events(tiles *T, int p, int lc, uint64_t count) {
 }
 
 /* Moves the temporal odometer past the innermost level's tile: the
- * next point at which a loop above that level changes (advance() of
+ * next point at which a loop above that level changes (ef_walk_carry of
  * the exact walk, skipping the steps in between). Returns the outermost
  * loop position that changed, or -1 when the nest is done. */
 static int advance_tile(walker *wk) {
@@ -1423,19 +1388,7 @@ static int advance_tile(walker *wk) {
         wk->tbase[lp->rank] -= (int64_t)(wk->idx[p] * lp->stride);
         wk->idx[p] = 0;
     }
-    int p = inner - 1;
-    for (; p >= 0; p--) {
-        const ef_loop *lp = &n->loops[wk->tl[p]];
-        wk->tbase[lp->rank] -= (int64_t)(wk->idx[p] * lp->stride);
-        wk->idx[p]++;
-        if (wk->idx[p] < lp->factor) {
-            wk->tbase[lp->rank] += (int64_t)(wk->idx[p] * lp->stride);
-            if (wk->tbase[lp->rank] < (int64_t)wk->w->rank_bounds[lp->rank]) return p;
-            wk->tbase[lp->rank] -= (int64_t)(wk->idx[p] * lp->stride);
-        }
-        wk->idx[p] = 0;
-    }
-    return -1;
+    return ef_walk_carry(wk, inner - 1);
 }
 
 void ef_walk_tiles(walker *wk) {

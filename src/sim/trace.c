@@ -694,13 +694,13 @@ static void event(walker *wk, int from_level, int carry) {
     ef_walk_mac_block(wk);
 }
 
-/* Advances the temporal odometer; returns the outermost loop position
+/* Advances the temporal odometer from loop position p outwards (the
+ * positions inside p are the caller's); returns the outermost position
  * that changed, or -1 when the nest is done. A loop whose new index
  * starts beyond its rank's bound has only empty tiles below it: it is
  * carried over at once, which is how imperfect factors shorten loops. */
-static int advance(walker *wk) {
+int ef_walk_carry(walker *wk, int p) {
     const ef_nest *n = wk->n;
-    int p = wk->tl_count - 1;
     for (; p >= 0; p--) {
         const ef_loop *lp = &n->loops[wk->tl[p]];
         wk->tbase[lp->rank] -= (int64_t)(wk->idx[p] * lp->stride);
@@ -770,7 +770,7 @@ static void walk_exact(walker *wk) {
                 }
             if (wk->V) ef_walk_values_step(wk);
             wk->step++;
-            int p = advance(wk);
+            int p = ef_walk_carry(wk, wk->tl_count - 1);
             if (p < 0) { from = -1; break; }
             int l = ef_walk_level_of_change(wk, p);
             if (l < wk->nl) {

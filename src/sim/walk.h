@@ -128,6 +128,7 @@ static inline uint64_t ef_walk_bytes(const walker *wk, int o, uint64_t words) {
 /* trace.c: shared by both walks */
 void *ef_walk_calloc(walker *wk, uint64_t n, size_t sz); /* NULL + status on failure */
 void ef_walk_level_base(const walker *wk, int l, int64_t *base);
+int ef_walk_carry(walker *wk, int p);
 int ef_walk_level_of_change(const walker *wk, int p);
 /* The cycles of a generation's fill (and which level it waits for)
  * and of the previous generation's write-back, from the bytes they move. */
@@ -142,6 +143,11 @@ void ef_walk_record_gen(walker *wk, int l);
 
 /* walk_mac.c */
 void ef_walk_mac_block(walker *wk);
+/* Iteration points of the box [lo, hi) whose index in operand o's
+ * dimension d is stored (not padding), with multiplicity over the ranks
+ * that index uses; without padding, simply their box's size. */
+uint64_t ef_walk_dim_points(const walker *wk, int o, int d, const int64_t *lo, const int64_t *hi,
+                            bool padded);
 /* Counts of one step's streamed operands (all PEs together) at the
  * temporal base tbase, added to *c. */
 typedef struct {

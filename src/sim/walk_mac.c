@@ -6,6 +6,39 @@
 
 /* ---------- MAC-level accounting ---------- */
 
+uint64_t ef_walk_dim_points(const walker *wk, int o, int d, const int64_t *lo, const int64_t *hi,
+                            bool padded) {
+    const ef_operand *op = wk->n->ops[o];
+    const ef_tensor *t = &wk->w->tensors[op->tensor];
+    const ef_affine *a = &op->index[d];
+    if (!padded) {
+        uint64_t total = 1;
+        for (int k = 0; k < a->term_count; k++) {
+            int r = a->rank[k];
+            total *= hi[r] > lo[r] ? (uint64_t)(hi[r] - lo[r]) : 0;
+        }
+        return total;
+    }
+    int64_t x[EF_MAX_RANKS];
+    for (int k = 0; k < a->term_count; k++) {
+        x[k] = lo[a->rank[k]];
+        if (hi[a->rank[k]] <= lo[a->rank[k]]) return 0;
+    }
+    uint64_t cnt = 0;
+    for (;;) {
+        int64_t v = a->constant - t->offset[d];
+        for (int k = 0; k < a->term_count; k++) v += a->coef[k] * x[k];
+        cnt += v >= 0 && v < t->extent[d];
+        int k = a->term_count - 1;
+        for (; k >= 0; k--) {
+            if (++x[k] < hi[a->rank[k]]) break;
+            x[k] = lo[a->rank[k]];
+        }
+        if (k < 0) break;
+    }
+    return cnt;
+}
+
 /* Iteration points in the box whose operand index is stored (not
  * padding), counted with multiplicity, over the operand's own ranks;
  * the caller multiplies by the extents of the ranks it ignores. */
@@ -23,27 +56,7 @@ static uint64_t valid_points_own(walker *wk, int o, const int64_t *lo, const int
         return total;
     }
     uint64_t total = 1;
-    for (int d = 0; d < op->dims; d++) {
-        const ef_affine *a = &op->index[d];
-        uint64_t cnt = 0;
-        int64_t x[EF_MAX_RANKS];
-        for (int k = 0; k < a->term_count; k++) {
-            x[k] = lo[a->rank[k]];
-            if (hi[a->rank[k]] <= lo[a->rank[k]]) return 0;
-        }
-        for (;;) {
-            int64_t v = a->constant - t->offset[d];
-            for (int k = 0; k < a->term_count; k++) v += a->coef[k] * x[k];
-            cnt += v >= 0 && v < t->extent[d];
-            int k = a->term_count - 1;
-            for (; k >= 0; k--) {
-                if (++x[k] < hi[a->rank[k]]) break;
-                x[k] = lo[a->rank[k]];
-            }
-            if (k < 0) break;
-        }
-        total *= cnt;
-    }
+    for (int d = 0; d < op->dims && total; d++) total *= ef_walk_dim_points(wk, o, d, lo, hi, true);
     return total;
 }
 
