@@ -225,14 +225,9 @@ static ef_status setup_exact(walker *wk) {
         if (n->levels[l].keeps[wk->out]) {
             uint64_t words = wk->w->tensors[n->ops[wk->out]->tensor].words;
             L->seen = ef_walk_calloc(wk, (words + 7) / 8, 1);
-            if (wk->V) {
-                /* one slot per instance: PEs sharing an output word hold
-                 * separate partial sums until the NoC reduces them */
-                uint64_t slots = words * L->inst;
-                L->val = ef_walk_calloc(wk, slots, sizeof(double));
-                if (L->val)
-                    for (uint64_t q = 0; q < slots; q++) L->val[q] = NAN;
-            }
+            /* one table per instance: PEs sharing an output word hold
+             * separate partial sums until the NoC reduces them */
+            if (wk->V) ef_walk_values_alloc(wk, l);
         }
     }
     for (int o = 0; o < wk->ops; o++)
@@ -396,9 +391,8 @@ static bool mark(walker *wk, int o, uint64_t word) {
 static void on_drain_word(walker *wk, int o, uint64_t word, void *vctx) {
     word_ctx *x = vctx;
     if (wk->V) {
-        double *src = val_at(wk, x->l, x->inst, word);
-        combine(wk, val_at(wk, x->parent, x->parent_inst, word), *src);
-        *src = NAN;
+        double v = ef_walk_val_take(wk, x->l, x->inst, word);
+        combine(wk, ef_walk_val(wk, x->parent, x->parent_inst, word), v);
     }
     bool shared_parent = !wk->L[x->parent].per_pe;
     if (shared_parent && wk->L[x->l].inst > 1 && !mark(wk, o, word)) return;
@@ -414,14 +408,15 @@ static void on_enter_out(walker *wk, int o, uint64_t word, void *vctx) {
         x->fills_i++;
         x->parent_reads++;
         if (wk->V) {
-            double *up = val_at(wk, x->parent, x->parent_inst, word);
-            *val_at(wk, x->l, x->inst, word) = *up;
+            double *up = ef_walk_val(wk, x->parent, x->parent_inst, word);
+            double moved = *up;
             *up = identity(wk);
+            *ef_walk_val(wk, x->l, x->inst, word) = moved;
         }
     } else {
         x->empty_i++;
         if (first_in_group) L->seen[word >> 3] |= bit;
-        if (wk->V) *val_at(wk, x->l, x->inst, word) = identity(wk);
+        if (wk->V) *ef_walk_val(wk, x->l, x->inst, word) = identity(wk);
     }
 }
 
@@ -835,7 +830,7 @@ ef_status ef_trace_run(ef_trace *t, ef_values *values, ef_diags *diags) {
         free(L->store[0]); free(L->store[1]); free(L->pcur); free(L->pnxt);
         free(L->was_active);
         free(L->reads); free(L->fills);
-        free(L->updates); free(L->empty); free(L->seen); free(L->val); free(L->used);
+        free(L->updates); free(L->empty); free(L->seen); free(L->val); free(L->val_key); free(L->val_held); free(L->used);
     }
     for (int o = 0; o < EF_NEST_MAX_OPS; o++) free(wk->stamp[o]);
     for (int o = 0; o < EF_NEST_MAX_OPS; o++) free(wk->canon[o]);

@@ -28,7 +28,13 @@ typedef struct {
     uint64_t *reads, *fills, *updates, *empty; /* [inst][op]            */
     uint64_t max_words[EF_NEST_MAX_OPS];
     uint8_t *seen;                /* output words ever held, bitmap     */
-    double *val;                  /* output partial sums (values mode)  */
+    /* values mode (walk_values.c): output partial sums, dense over the
+     * tensor when val_slots is 0, else per instance a hash table of
+     * val_slots entries keyed by word + 1 (0: free) */
+    double *val;
+    uint64_t *val_key, *val_held, val_slots;
+    int val_shift;
+    double val_spill;
     bool *used;                   /* [inst] held any word               */
     bool per_pe;
 } lvl_state;
@@ -115,11 +121,12 @@ static inline void combine(const walker *wk, double *into, double v) {
     }
 }
 
-static inline double *val_at(walker *wk, int l, uint64_t inst, uint64_t word) {
-    const lvl_state *L = &wk->L[l];
-    uint64_t words = wk->w->tensors[wk->n->ops[wk->out]->tensor].words;
-    return &L->val[(L->inst > 1 ? inst : 0) * words + word];
-}
+/* walk_values.c: the value of an output word at level l, instance
+ * inst; ef_walk_val adds the word (as NaN) if absent, take removes it
+ * and returns what it held (NaN if nothing). */
+void ef_walk_values_alloc(walker *wk, int l);
+double *ef_walk_val(walker *wk, int l, uint64_t inst, uint64_t word);
+double ef_walk_val_take(walker *wk, int l, uint64_t inst, uint64_t word);
 
 static inline uint64_t ef_walk_bytes(const walker *wk, int o, uint64_t words) {
     return ef_words_to_bytes(words, wk->w->tensors[wk->n->ops[o]->tensor].bits);

@@ -275,6 +275,6 @@ void ef_walk_values_step(walker *wk) {
             else in[o] = flat < 0 ? 0.0 : wk->V->data[n->ops[o]->tensor][flat];
         }
         double v = e->is_mac ? in[0] * in[1] : ef_einsum_eval(e, e->root, in);
-        combine(wk, val_at(wk, k, i, (uint64_t)out_word), v);
+        combine(wk, ef_walk_val(wk, k, i, (uint64_t)out_word), v);
     }
 }
