@@ -107,6 +107,12 @@ int64_t ef_operand_word(const ef_workload *w, const ef_operand *op,
  * the value of each input operand there (by operand slot). */
 double ef_einsum_eval(const ef_einsum *e, int node, const double *operand_values);
 
+/* Which input operand of e plays the weight: the second, unless only
+ * the first is free of sliding windows (a convolution written
+ * O = F * I); -1 with fewer than two inputs. The other input of the
+ * first two is the input. */
+int ef_einsum_weight_operand(const ef_einsum *e);
+
 /* The role of every rank of e (spec.h, EF_RANK_ROLES), as one
  * ef_role_bit each; 0 for ranks e does not use. */
 void ef_einsum_rank_roles(const ef_workload *w, const ef_einsum *e,

@@ -1,6 +1,8 @@
 /* The role each rank plays in an Einsum, for dataflow templates: which
- * of input (first operand), weight (second operand) and output it
- * indexes, and whether it moves inside a sliding window of the input.
+ * of input, weight and output it indexes, and whether it moves inside a
+ * sliding window of the input. The input is the first operand and the
+ * weight the second, except that the operand read through a window is
+ * the input whichever comes first.
  * Decided from the projections alone, so a template written for
  * convolutions applies unchanged to FC layers and matrix multiplies
  * (GEMM Z[m,n] += A[m,k] * B[k,n]: m is batch-like, n an output
@@ -39,11 +41,23 @@ const char *ef_rank_role_name(ef_rank_role r) {
     return r >= 0 && r < EF_ROLE_COUNT ? role_names[r] : "?";
 }
 
+static bool has_window(const ef_operand *op) {
+    for (int d = 0; d < op->dims; d++)
+        if (op->index[d].term_count >= 2) return true;
+    return false;
+}
+
+int ef_einsum_weight_operand(const ef_einsum *e) {
+    if (e->input_count < 2) return -1;
+    return has_window(&e->inputs[0]) || !has_window(&e->inputs[1]) ? 1 : 0;
+}
+
 void ef_einsum_rank_roles(const ef_workload *w, const ef_einsum *e,
                           uint32_t role_bits[EF_MAX_RANKS]) {
     for (int r = 0; r < EF_MAX_RANKS; r++) role_bits[r] = 0;
-    const ef_operand *in = e->input_count > 0 ? &e->inputs[0] : NULL;
-    const ef_operand *wt = e->input_count > 1 ? &e->inputs[1] : NULL;
+    int wi = ef_einsum_weight_operand(e);
+    const ef_operand *in = e->input_count > 0 ? &e->inputs[wi == 0 ? 1 : 0] : NULL;
+    const ef_operand *wt = wi >= 0 ? &e->inputs[wi] : NULL;
     for (int r = 0; r < w->rank_count; r++) {
         if (!e->rank_used[r]) continue;
         bool o = indexes(&e->output, r);

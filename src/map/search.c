@@ -118,10 +118,11 @@ static void space_init(space *s, const ef_arch_spec *arch, const ef_workload *w,
     s->S = s->first_pe < s->L ? s->first_pe - 1 : s->L - 1;
     s->ops = s->es->input_count + 1;
     s->out = s->es->input_count;
+    int weight = ef_einsum_weight_operand(s->es);
     for (int o = 0; o < s->ops; o++) {
-        s->op_role[o] = o == s->out ? EF_OPERAND_OUTPUT
-                        : o == 1    ? EF_OPERAND_WEIGHT
-                                    : EF_OPERAND_INPUT;
+        s->op_role[o] = o == s->out  ? EF_OPERAND_OUTPUT
+                        : o == weight ? EF_OPERAND_WEIGHT
+                                      : EF_OPERAND_INPUT;
         const ef_operand *op = o == s->out ? &s->es->output : &s->es->inputs[o];
         for (int d = 0; d < op->dims; d++)
             for (int k = 0; k < op->index[d].term_count; k++)

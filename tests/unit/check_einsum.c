@@ -590,7 +590,8 @@ START_TEST(parse_direct) {
 END_TEST
 
 /* Rank roles, derived by hand from which operands each rank indexes
- * (input = first, weight = second) and whether it sits in a window. */
+ * (input = first, weight = second, unless only the second is read
+ * through a window) and whether it sits in a window. */
 typedef struct {
     const char *einsum, *ranks;
     const char *expect; /* "P=out_pixel.0 R=filter_tap.0 ..." */
@@ -603,6 +604,9 @@ static const role_case role_cases[] = {
     /* strided, dilated: still windows */
     {"O[m,p] += I[c,p*2+r*3] * F[m,c,r]", "{M: 2, C: 2, P: 4, R: 3}",
      "M=out_channel C=in_channel P=out_pixel.0 R=filter_tap.0"},
+    /* the filter written first: the windowed operand is the input */
+    {"O[m,p,q] += F[m,c,r,s] * I[c,p+r,q+s]", "{M: 4, C: 3, P: 5, Q: 5, R: 3, S: 3}",
+     "M=out_channel C=in_channel P=out_pixel.0 Q=out_pixel.1 R=filter_tap.0 S=filter_tap.1"},
     /* FC and GEMM: no windows */
     {"O[n,m] += I[n,c] * F[m,c]", "{N: 1, M: 10, C: 8}", "N=batch M=out_channel C=in_channel"},
     {"Z[m,n] += A[m,k] * B[k,n]", "{M: 4, N: 5, K: 6}", "M=batch N=out_channel K=in_channel"},

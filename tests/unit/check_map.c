@@ -260,6 +260,27 @@ START_TEST(mapper_honours_templates) {
 }
 END_TEST
 
+/* The filter written first: the template's weight is still the filter
+ * (the operand not read through a window), so weight stationary keeps
+ * operand 0 in the PE and streams operand 1, the input. */
+START_TEST(weight_found_by_window) {
+    mapped m;
+    ck_assert_int_eq(map_once(&m, EYERISS,
+                              "name: small\neinsums: [\"O[n,m,p,q] += F[m,c,r,s] * I[n,c,p+r,q+s]\"]\n"
+                              "ranks: {N: 1, M: 8, C: 8, P: 6, Q: 6, R: 3, S: 3}\n"
+                              "default_precision: 16\n",
+                              "ws", 3, 1500, 1),
+                     EF_OK);
+    const ef_nest *n = m.r.nest;
+    ck_assert_ptr_nonnull(n);
+    int rf = n->first_pe_level;
+    ck_assert(n->levels[rf].keeps[0]);
+    ck_assert(!n->levels[rf].keeps[1]);
+    ck_assert(!n->levels[rf].keeps[n->out_op]);
+    map_free(&m);
+}
+END_TEST
+
 /* The same seed gives the same mapping; the search is a pure function
  * of its inputs. */
 START_TEST(mapper_deterministic) {
@@ -362,6 +383,7 @@ static Suite *map_suite(void) {
     TCase *tm = tcase_create("mapper");
     tcase_set_timeout(tm, 300);
     tcase_add_loop_test(tm, mapper_honours_templates, 0, 5);
+    tcase_add_test(tm, weight_found_by_window);
     tcase_add_test(tm, mapper_deterministic);
     tcase_add_test(tm, mapper_small_space);
     tcase_add_loop_test(tm, rs_folds_like_eyeriss, 0, (int)UT_LEN(jssc_active_pes));
