@@ -9,6 +9,7 @@
 
 #include "einflow/common.h"
 #include "einflow/spec.h"
+#include "unit/unit_util.h"
 
 static char *render_one(const char *file, int line, int col, const char *path,
                         const char *hint, const char *source,
@@ -272,9 +273,5 @@ static Suite *diag_suite(void) {
 }
 
 int main(void) {
-    SRunner *sr = srunner_create(diag_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failures = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failures ? 1 : 0;
+    return ut_run_suite(diag_suite());
 }

@@ -592,9 +592,5 @@ static Suite *differential_suite(void) {
 
 int main(void) {
     check_set_max_msg_size(32768);
-    SRunner *sr = srunner_create(differential_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ut_run_suite(differential_suite());
 }

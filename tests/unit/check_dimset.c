@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "model/dimset.h"
+#include "unit/unit_util.h"
 
 #define LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define RP 0 /* rank id of p */
@@ -275,9 +276,5 @@ static Suite *dimset_suite(void) {
 }
 
 int main(void) {
-    SRunner *sr = srunner_create(dimset_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ut_run_suite(dimset_suite());
 }

@@ -733,9 +733,5 @@ static Suite *energy_suite(void) {
 }
 
 int main(void) {
-    SRunner *sr = srunner_create(energy_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ut_run_suite(energy_suite());
 }

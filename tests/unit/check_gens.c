@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "sim/engine.h"
+#include "unit/unit_util.h"
 
 typedef struct {
     uint64_t first_step, steps, parent, fill, drain;
@@ -208,9 +209,5 @@ static Suite *suite(void) {
 }
 
 int main(void) {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ut_run_suite(suite());
 }

@@ -676,9 +676,5 @@ static Suite *sim_suite(void) {
 }
 
 int main(void) {
-    SRunner *sr = srunner_create(sim_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ut_run_suite(sim_suite());
 }

@@ -906,9 +906,5 @@ static Suite *spec_suite(void) {
 }
 
 int main(void) {
-    SRunner *sr = srunner_create(spec_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failures = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failures ? 1 : 0;
+    return ut_run_suite(spec_suite());
 }

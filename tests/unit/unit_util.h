@@ -26,6 +26,16 @@
 
 #define UT_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
+/* Runs a suite (Check's own fork mode and output), frees it, and gives
+ * main's exit status. */
+static inline int ut_run_suite(Suite *suite) {
+    SRunner *sr = srunner_create(suite);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
 /* Writes text to a fresh temp file; returns its malloc'd path. */
 static inline char *ut_write_temp(const char *text) {
     char tmpl[] = "/tmp/ef_unit_XXXXXX";
