@@ -118,6 +118,9 @@ typedef struct {
 } ef_trace;
 
 ef_status ef_trace_run(ef_trace *t, ef_values *values, ef_diags *diags);
+/* direct.c: the output of n's Einsum evaluated directly from v's
+ * inputs (malloc'd, the output tensor's words), for the value check. */
+double *ef_direct_eval(const ef_nest *n, const ef_values *v);
 void ef_trace_free(ef_trace *t);
 
 /* Pass 2: fills res->cycles and stalls from t's generations, one cycle

@@ -48,43 +48,11 @@ void ef_values_destroy(ef_values *v) {
     free(v);
 }
 
-/* Direct evaluation over the full rank box, no mapping involved. */
-static double *direct(const ef_nest *n, const ef_values *v) {
-    const ef_workload *w = n->workload;
-    const ef_einsum *e = n->einsum;
-    const ef_tensor *ot = &w->tensors[e->output.tensor];
-    double *out = malloc(sizeof(double) * (size_t)ot->words);
-    if (!out) return NULL;
-    for (uint64_t q = 0; q < ot->words; q++)
-        out[q] = e->reduce == EF_REDUCE_MAX ? -INFINITY : 0.0;
-    int64_t x[EF_MAX_RANKS] = {0};
-    for (;;) {
-        int64_t wd = ef_operand_word(w, &e->output, x);
-        double in[EF_MAX_TENSORS];
-        for (int i = 0; i < e->input_count; i++) {
-            int64_t iw = ef_operand_word(w, &e->inputs[i], x);
-            in[i] = iw < 0 ? 0.0 : v->data[e->inputs[i].tensor][iw];
-        }
-        double val = ef_einsum_eval(e, e->root, in);
-        if (e->reduce == EF_REDUCE_SUM) out[wd] += val;
-        else if (e->reduce == EF_REDUCE_MAX) { if (val > out[wd]) out[wd] = val; }
-        else out[wd] = val;
-        int r = w->rank_count - 1;
-        for (; r >= 0; r--) {
-            if (!e->rank_used[r]) continue;
-            if (++x[r] < (int64_t)w->rank_bounds[r]) break;
-            x[r] = 0;
-        }
-        if (r < 0) break;
-    }
-    return out;
-}
-
 static ef_status compare_values(const ef_nest *n, ef_values *v, ef_result *res,
                                 ef_diags *diags) {
     const ef_workload *w = n->workload;
     const ef_tensor *ot = &w->tensors[n->einsum->output.tensor];
-    double *want = direct(n, v);
+    double *want = ef_direct_eval(n, v);
     if (!want) return EF_ERR_NOMEM;
     const double *got = v->data[n->einsum->output.tensor];
     ef_status st = EF_OK;

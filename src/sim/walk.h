@@ -32,7 +32,7 @@ typedef struct {
      * tensor when val_slots is 0, else per instance a hash table of
      * val_slots entries keyed by word + 1 (0: free) */
     double *val;
-    uint64_t *val_key, *val_held, val_slots;
+    uint64_t *val_key, *val_held, *val_hint, val_slots; /* hint: [inst] slot last found */
     int val_shift;
     double val_spill;
     bool *used;                   /* [inst] held any word               */

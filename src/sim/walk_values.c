@@ -45,6 +45,7 @@ void ef_walk_values_alloc(walker *wk, int l) {
     L->val = ef_walk_calloc(wk, cells, sizeof(double));
     L->val_key = ef_walk_calloc(wk, cells, sizeof(uint64_t));
     L->val_held = ef_walk_calloc(wk, L->inst, sizeof(uint64_t));
+    L->val_hint = ef_walk_calloc(wk, L->inst, sizeof(uint64_t));
 }
 
 double *ef_walk_val(walker *wk, int l, uint64_t inst, uint64_t word) {
@@ -52,8 +53,12 @@ double *ef_walk_val(walker *wk, int l, uint64_t inst, uint64_t word) {
     if (!L->val_slots) return &L->val[word];
     uint64_t mask = L->val_slots - 1, base = inst * L->val_slots;
     uint64_t *key = &L->val_key[base];
-    uint64_t s = home_slot(L, word);
+    /* a PE mostly accumulates into the word it used last */
+    uint64_t s = L->val_hint[inst];
+    if (key[s] == word + 1) return &L->val[base + s];
+    s = home_slot(L, word);
     while (key[s] && key[s] != word + 1) s = (s + 1) & mask;
+    L->val_hint[inst] = s;
     if (!key[s]) {
         if (2 * (L->val_held[inst] + 1) > L->val_slots) {
             /* holds more than its tile can: a broken invariant, not a
