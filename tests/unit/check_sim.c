@@ -10,11 +10,13 @@
  * multicast is one read at the source and k deliveries; totals are
  * summed over instances. */
 #include <check.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/engine.h"
 #include "unit/unit_util.h"
 
 /* ---------- spec text ---------- */
@@ -652,10 +654,75 @@ START_TEST(cascade_values) {
 }
 END_TEST
 
+/* ---------- the value check's reference ---------- */
+
+/* ef_direct_eval against the plainest evaluation there is: every point
+ * of the rank box, every index through ef_operand_word. Strides,
+ * dilation, a negative coefficient, padding on both sides, a rank the
+ * output ignores turning fastest, max= and + with padding reading 0. */
+typedef struct {
+    const char *einsum, *ranks, *padding, *loops;
+} direct_case;
+
+static const direct_case direct_cases[] = {
+    {"O[m,p,q] += I[c,p*2+r,q+s*2] * F[m,c,r,s]", "{M: 3, C: 2, P: 5, Q: 4, R: 3, S: 2}",
+     "{I: [0, [1, 2], [2, 0]]}", "[M: 3, C: 2, P: 5, Q: 4, R: 3, S: 2]"},
+    {"O[p] += I[p-r] * W[r]", "{P: 9, R: 4}", "{I: [[0, 3]]}", "[R: 4, P: 9]"},
+    {"O[m,p] max= I[c,p+r] + F[m,c,r]", "{M: 2, C: 3, P: 6, R: 3}", "{I: [0, [1, 1]]}",
+     "[P: 6, M: 2, R: 3, C: 3]"},
+    {"Z[m,n] += A[m,k] * B[k,n]", "{M: 3, N: 2, K: 7}", "{}", "[M: 3, N: 2, K: 7]"},
+};
+
+START_TEST(direct_eval_matches_naive) {
+    const direct_case *c = &direct_cases[_i];
+    ut_fx f;
+    ut_init(&f);
+    char *wl = ut_fmt("name: d\neinsums: [\"%s\"]\nranks: %s\npadding: %s\n", c->einsum,
+                      c->ranks, c->padding);
+    char *map = ut_fmt("mapping:\n  - level: Mem\n    temporal: %s\n", c->loops);
+    ef_nest *n = ut_build_ok(&f, "name: mem\npe_array: {rows: 1, cols: 1}\nlevels:\n"
+                                 "  - name: Mem\n    kind: dram\n", wl, map);
+    f.values = ef_values_create(f.w, 5);
+    ck_assert_ptr_nonnull(f.values);
+    double *got = ef_direct_eval(n, f.values);
+    ck_assert_ptr_nonnull(got);
+    const ef_einsum *e = n->einsum;
+    const ef_workload *w = n->workload;
+    uint64_t words = w->tensors[e->output.tensor].words;
+    double *want = malloc(sizeof(double) * words);
+    ck_assert_ptr_nonnull(want);
+    for (uint64_t q = 0; q < words; q++) want[q] = e->reduce == EF_REDUCE_MAX ? -INFINITY : 0;
+    int64_t x[EF_MAX_RANKS] = {0};
+    for (;;) {
+        double in[EF_MAX_TENSORS];
+        for (int i = 0; i < e->input_count; i++) {
+            int64_t iw = ef_operand_word(w, &e->inputs[i], x);
+            in[i] = iw < 0 ? 0.0 : f.values->data[e->inputs[i].tensor][iw];
+        }
+        double v = ef_einsum_eval(e, e->root, in);
+        double *o = &want[ef_operand_word(w, &e->output, x)];
+        if (e->reduce == EF_REDUCE_MAX) *o = v > *o ? v : *o;
+        else *o += v;
+        int r = w->rank_count - 1;
+        while (r >= 0 && ++x[r] == (int64_t)w->rank_bounds[r]) x[r--] = 0;
+        if (r < 0) break;
+    }
+    for (uint64_t q = 0; q < words; q++)
+        ck_assert_msg(got[q] == want[q], "%s: word %llu: %g, naive %g", c->einsum,
+                      (unsigned long long)q, got[q], want[q]);
+    free(got);
+    free(want);
+    free(wl);
+    free(map);
+    ut_free(&f);
+}
+END_TEST
+
 static Suite *sim_suite(void) {
     Suite *s = suite_create("sim");
     TCase *tc = tcase_create("counts");
     tcase_add_loop_test(tc, conv1d_one_level, 0, (int)UT_LEN(one_level));
+    tcase_add_loop_test(tc, direct_eval_matches_naive, 0, (int)UT_LEN(direct_cases));
     tcase_add_loop_test(tc, conv1d_two_level, 0, (int)UT_LEN(two_level));
     tcase_add_test(tc, conv1d_tiled_channels);
     tcase_add_loop_test(tc, matmul_multicast, 0, (int)UT_LEN(mm_cases));
