@@ -29,7 +29,8 @@ void ef_walk_values_alloc(walker *wk, int l) {
     uint64_t most = 1;
     for (int d = 0; d < op->dims && most < words; d++) {
         int64_t cap = ef_dimset_capacity(&op->index[d], n->levels[l].tile_span);
-        most = cap <= 0 ? 0 : (uint64_t)cap > words / most + 1 ? words + 1 : most * (uint64_t)cap;
+        if (cap < 1) cap = 1;
+        if (!ef_mul_u64(most, (uint64_t)cap, &most)) most = words;
     }
     if (most > words) most = words;
     /* at most half full, so that probes stay short and never wrap */
