@@ -41,9 +41,12 @@ static const layer_case layers[] = {
     {"conv1d@teach_2level", "configs/teach_2level.yaml", "workloads/conv1d.yaml", "free"},
 };
 
+/* Every bundled config but the two teaching ones, whose outermost
+ * level (64 B, 256 KiB) cannot hold a ResNet-50 layer's tensors. */
 static const char *const network_configs[][2] = {
     {"configs/eyeriss_like.yaml", "rs"},
     {"configs/eyeriss_isca16_256.yaml", "rs"},
+    {"configs/eyeriss_isca16_256_nlr.yaml", "nlr"},
     {"configs/systolic_os_16x16.yaml", "os"},
     /* its 2 B weight register holds one 8-bit weight, double-buffered;
      * the bundled ResNet-50 is 16-bit, so ws has no legal mapping there */
