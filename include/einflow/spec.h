@@ -44,6 +44,7 @@ typedef struct {
     double write_bandwidth_bytes;
     uint64_t latency_cycles;
     bool double_buffer;
+    bool prefetch;               /* fills overlap use, staged outside capacity */
     double read_energy_pj;       /* per word; <0 when not given          */
     double write_energy_pj;
     double leakage_pj_per_cycle; /* per instance; 0 when not given       */

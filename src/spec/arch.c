@@ -97,6 +97,8 @@ static const yt_key level_keys[] = {
      .unit = "cycles", .doc = "from request to data"},
     {.name = "double_buffer", .type = YT_T_BOOL, .def = 0,
      .doc = "fetch the next tile while the current one is in use"},
+    {.name = "prefetch", .type = YT_T_BOOL, .def = 0,
+     .doc = "like double_buffer, the next tile staged in FIFOs outside the capacity"},
     {.name = "energy", .type = YT_T_MAP,
      .doc = "{read, write} pJ per word accessed, leakage pJ per cycle"},
 };
@@ -230,6 +232,12 @@ static void load_level(arch_ctx *c, const yt_node *n, const char *path) {
     c->per_pe_node[index] = yt_obj_val(&o, "per_pe");
     yt_get_bool(&o, "per_pe", &lv->per_pe);
     yt_get_bool(&o, "double_buffer", &lv->double_buffer);
+    yt_get_bool(&o, "prefetch", &lv->prefetch);
+    if (lv->double_buffer && lv->prefetch)
+        yt_error(c->doc, yt_obj_knode(&o, "prefetch"), o.path,
+                 "both let the next tile arrive while the current one is in use; "
+                 "double_buffer keeps it in the level's capacity, prefetch beside it",
+                 "expected double_buffer or prefetch, found both");
     yt_get_num(&o, "read_bandwidth", &lv->read_bandwidth_bytes);
     yt_get_num(&o, "write_bandwidth", &lv->write_bandwidth_bytes);
     const yt_node *both = yt_obj_knode(&o, "bandwidth");

@@ -45,6 +45,7 @@ static const golden_case golden[] = {
     ARCH_CASE("arch_capacity_kb"),        /* KB: did you mean KiB */
     ARCH_CASE("arch_yaml_syntax"),
     ARCH_CASE("arch_both_bandwidths"),
+    ARCH_CASE("arch_double_buffer_and_prefetch"),
     ARCH_CASE("arch_dram_not_outermost"),
     ARCH_CASE("arch_rows_not_integer"),
     ARCH_CASE("arch_zero_capacity"),

@@ -213,7 +213,8 @@ static void gen_case_text(uint64_t seed, gen_case *c) {
             if (rng_pct(&r, 40))
                 sb_add(&c->arch, "    latency: %d\n",
                        i == 0 && rng_pct(&r, 30) ? rng_int(&r, 6, 20) : rng_int(&r, 0, 5));
-            if (i > 0 && rng_pct(&r, 50)) sb_add(&c->arch, "    double_buffer: true\n");
+            if (i > 0 && rng_pct(&r, 50))
+                sb_add(&c->arch, rng_pct(&r, 70) ? "    double_buffer: true\n" : "    prefetch: true\n");
         }
     }
     /* the spatial level: just above the per-PE level, else the innermost */

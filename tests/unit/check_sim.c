@@ -543,6 +543,47 @@ START_TEST(bandwidth_stalls) {
 }
 END_TEST
 
+/* prefetch: fills overlap like double_buffer, but the staged tile is
+ * not counted in the level's capacity. conv1d ws, P=40, R=3, MainMemory
+ * 1 B/cycle: the Buffer tile is I 40 + W 1 + O 40 = 81 B of 128, so
+ * double_buffer (162 B) does not fit and prefetch does. First fill
+ * 41 B, then 2 fills of W 1 + I 1; 40 MACs per tile:
+ *   prefetch: 41 + 3 * 40 = 161;  neither: 41 + 40 + 2 * (2 + 40) = 165. */
+START_TEST(prefetch_overlaps_without_halving) {
+    const char *how[] = {"prefetch: true", "double_buffer: false", "double_buffer: true"};
+    const uint64_t want[] = {161, 165, 0};
+    for (int k = 0; k < 3; k++) {
+        ut_fx f;
+        ut_init(&f);
+        char *arch = arch2(1, 1, 0, false);
+        char *at = strstr(arch, "double_buffer: false");
+        ck_assert_ptr_nonnull(at);
+        char *a2 = ut_fmt("%.*s%s\n", (int)(at - arch), arch, how[k]);
+        char *wl = conv(40, 3, ""), *map = conv_mapping(40, 3, true);
+        ef_nest *n = ut_build(&f, a2, wl, map);
+        if (!want[k]) {
+            ck_assert_ptr_null(n);
+            char *t = ut_render(&f);
+            ck_assert_msg(strstr(t, "double-buffered") || strstr(t, "double_buffer"),
+                          "capacity error should say why: %s", t);
+            free(t);
+        } else {
+            ck_assert_ptr_nonnull(n);
+            ef_result *r = ut_run(&f, true);
+            check_cycle_identity(r);
+            ck_assert_uint_eq(r->compute_cycles, 120);
+            ck_assert_msg(r->cycles == want[k], "%s: expected %llu cycles, got %llu", how[k],
+                          (unsigned long long)want[k], (unsigned long long)r->cycles);
+        }
+        free(arch);
+        free(a2);
+        free(wl);
+        free(map);
+        ut_free(&f);
+    }
+}
+END_TEST
+
 /* ---------- latency ---------- */
 
 /* conv1d ws (3 tiles of 16 MACs) with MainMemory latency L and
@@ -722,6 +763,7 @@ static Suite *sim_suite(void) {
     Suite *s = suite_create("sim");
     TCase *tc = tcase_create("counts");
     tcase_add_loop_test(tc, conv1d_one_level, 0, (int)UT_LEN(one_level));
+    tcase_add_test(tc, prefetch_overlaps_without_halving);
     tcase_add_loop_test(tc, direct_eval_matches_naive, 0, (int)UT_LEN(direct_cases));
     tcase_add_loop_test(tc, conv1d_two_level, 0, (int)UT_LEN(two_level));
     tcase_add_test(tc, conv1d_tiled_channels);
