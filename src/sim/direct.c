@@ -1,5 +1,5 @@
 /* The value check's reference: the Einsum evaluated directly over its
- * full rank box, no mapping involved. The innermost rank runs as a
+ * full rank box, no mapping involved. The longest rank runs as a
  * tight loop: along it every operand's word moves by a fixed step, and
  * the stretch of it where an operand is not padding is one interval,
  * so a point costs a multiply-add, not an index computation per
@@ -11,7 +11,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-/* One operand along the innermost rank: word first + k * step for the
+/* One operand along that rank: word first + k * step for the
  * k in [lo, hi); outside it, padding. */
 typedef struct {
     int64_t first, step, lo, hi;
