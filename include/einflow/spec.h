@@ -51,6 +51,12 @@ typedef struct {
     ef_loc loc;
 } ef_level_spec;
 
+/* Whether the next tile streams in while the current one is in use
+ * (double_buffer inside the capacity, prefetch beside it). */
+static inline bool ef_level_overlaps_fills(const ef_level_spec *lv) {
+    return lv->double_buffer || lv->prefetch;
+}
+
 typedef enum {
     EF_NOC_MULTICAST, EF_NOC_SYSTOLIC, EF_NOC_UNICAST
 } ef_noc_topology;

@@ -48,6 +48,8 @@ typedef struct {
     int confirm;
     ef_sim_options sim;
     int threads;
+    const char *layers;           /* --layers of a network file; NULL: all */
+    uint64_t batch;               /* --batch; 0: the file's             */
 } ef_cli_search;
 
 #define EF_CLI_ENGINE_OPTIONS_HELP                                                  \
@@ -72,7 +74,7 @@ typedef struct {
     EF_CLI_ENGINE_OPTIONS_HELP
 #define EF_CLI_SEARCH_FLAGS                                                         \
     "--dataflow", "--objective", "--evaluations", "--time-limit", "--confirm",     \
-        "--seed", "--engine", "--fold-model", "--threads"
+        "--seed", "--engine", "--fold-model", "--threads", "--layers", "--batch"
 
 void ef_cli_search_defaults(ef_cli_search *s);
 /* If argv[i] is one of the options above, reads it (and its value) and

@@ -129,6 +129,13 @@ int ef_cli_search_option(ef_cli_search *s, int argc, char **argv, int i, const c
             return -1;
         }
         s->seed = s->sim.seed = u;
+    } else if (!strcmp(a, "--layers")) {
+        s->layers = v;
+    } else if (!strcmp(a, "--batch")) {
+        if (!ef_cli_parse_u64(v, &s->batch) || s->batch < 1) {
+            ef_cli_usage_error(cmd, usage, "--batch expects a number of at least 1, found \"%s\"", v);
+            return -1;
+        }
     } else if (!strcmp(a, "--threads")) {
         if (!ef_cli_parse_u64(v, &u) || u < 1 || u > 1024) {
             ef_cli_usage_error(cmd, usage,

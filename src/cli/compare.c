@@ -56,8 +56,6 @@ int ef_cli_compare(int argc, char **argv) {
     const char *out_path = NULL;
     bool json_stdout = false;
     char list[1024] = "ws,os,is,rs,nlr";
-    uint64_t batch = 0;
-    const char *only = NULL;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         int used = ef_cli_search_option(&search, argc, argv, i, "compare", compare_usage);
@@ -80,17 +78,8 @@ int ef_cli_compare(int argc, char **argv) {
                 return ef_cli_usage_error("compare", compare_usage,
                                           "--dataflows needs a list such as ws,os,rs");
             snprintf(list, sizeof list, "%s", argv[i]);
-        } else if (!strcmp(a, "--layers")) {
-            if (++i >= argc)
-                return ef_cli_usage_error("compare", compare_usage, 
-                                          "--layers needs a list such as conv1,conv2 or conv*");
-            only = argv[i];
-        } else if (!strcmp(a, "--batch")) {
-            if (++i >= argc || !ef_cli_parse_u64(argv[i], &batch) || batch < 1)
-                return ef_cli_usage_error("compare", compare_usage,
-                                          "--batch expects a number of at least 1");
         } else if (a[0] == '-' && a[1]) {
-            static const char *const known[] = {EF_CLI_SEARCH_FLAGS, "--dataflows", "--batch", "--layers",
+            static const char *const known[] = {EF_CLI_SEARCH_FLAGS, "--dataflows",
                                                 "--json", "--help"};
             return ef_cli_unknown_option("compare", a, known,
                                          (int)(sizeof known / sizeof known[0]));
@@ -130,7 +119,7 @@ int ef_cli_compare(int argc, char **argv) {
     const ef_result **results = NULL;
     const ef_map_result **founds = NULL;
     ef_arch_spec *arch = ef_spec_load_arch(files[0], d);
-    bool ok = ef_cli_layers_load(&L, files[1], batch, only, d) && arch;
+    bool ok = ef_cli_layers_load(&L, files[1], search.batch, search.layers, d) && arch;
     for (int k = 0; k < ndf; k++) ok &= (dfs[k] = ef_cli_load_dataflow(names[k], d)) != NULL;
     if (!ok) {
         code = EF_EXIT_INPUT;

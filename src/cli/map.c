@@ -40,8 +40,6 @@ int ef_cli_map(int argc, char **argv) {
     int nfiles = 0;
     const char *out_path = NULL;
     bool quiet = false;
-    const char *only = NULL;
-    uint64_t batch = 0;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         int used = ef_cli_search_option(&search, argc, argv, i, "map", map_usage);
@@ -58,15 +56,8 @@ int ef_cli_map(int argc, char **argv) {
             out_path = argv[i];
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
             quiet = true;
-        } else if (!strcmp(a, "--layers")) {
-            if (++i >= argc) return ef_cli_usage_error("map", map_usage, "--layers needs a layer name");
-            only = argv[i];
-        } else if (!strcmp(a, "--batch")) {
-            if (++i >= argc || !ef_cli_parse_u64(argv[i], &batch) || batch < 1)
-                return ef_cli_usage_error("map", map_usage, "--batch expects a number of at least 1");
         } else if (a[0] == '-' && a[1]) {
-            static const char *const known[] = {EF_CLI_SEARCH_FLAGS, "--quiet", "--help",
-                                                "--layers", "--batch"};
+            static const char *const known[] = {EF_CLI_SEARCH_FLAGS, "--quiet", "--help"};
             return ef_cli_unknown_option("map", a, known, (int)(sizeof known / sizeof known[0]));
         } else if (nfiles < 2) {
             files[nfiles++] = a;
@@ -83,7 +74,7 @@ int ef_cli_map(int argc, char **argv) {
     if (!d) return EF_EXIT_INTERNAL;
     ef_arch_spec *arch = ef_spec_load_arch(files[0], d);
     ef_cli_layers L;
-    bool layers_ok = ef_cli_layers_load(&L, files[1], batch, only, d);
+    bool layers_ok = ef_cli_layers_load(&L, files[1], search.batch, search.layers, d);
     ef_dataflow_spec *df = ef_cli_load_dataflow(search.dataflow, d);
     if (layers_ok && L.count != 1) {
         ef_diags_add(d, files[1], 0, 0, "layers", "pick one with --layers NAME, or run the "
@@ -111,7 +102,7 @@ int ef_cli_map(int argc, char **argv) {
                         .dataflow = df->name, .objective = ef_objective_name(opt.objective),
                         .seed = opt.seed,
                         .layer = L.net->is_network ? L.net->layers[0].workload->name : NULL,
-                        .batch = batch};
+                        .batch = search.batch};
     char *yaml = ef_report_mapping_yaml(rs, w->einsum_count, &meta);
     if (!yaml) {
         code = EF_EXIT_INTERNAL;

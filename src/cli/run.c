@@ -69,8 +69,6 @@ int ef_cli_run(int argc, char **argv) {
     int nfiles = 0;
     const char *out_path = NULL;
     bool json_stdout = false, quiet = false;
-    uint64_t batch = 0;
-    const char *only = NULL;
     ef_cli_search search;
     ef_cli_search_defaults(&search);
     for (int i = 0; i < argc; i++) {
@@ -93,17 +91,9 @@ int ef_cli_run(int argc, char **argv) {
             quiet = true;
         } else if (!strcmp(a, "--check-values")) {
             search.sim.check_values = true;
-        } else if (!strcmp(a, "--layers")) {
-            if (++i >= argc)
-                return ef_cli_usage_error("run", run_usage, 
-                                          "--layers needs a list such as conv1,conv2 or conv*");
-            only = argv[i];
-        } else if (!strcmp(a, "--batch")) {
-            if (++i >= argc || !ef_cli_parse_u64(argv[i], &batch) || batch < 1)
-                return ef_cli_usage_error("run", run_usage, "--batch expects a number of at least 1");
         } else if (a[0] == '-' && a[1]) {
             static const char *const known[] = {"--help", "--json", "--quiet", "--check-values",
-                                                "--batch", "--layers", EF_CLI_SEARCH_FLAGS};
+                                                EF_CLI_SEARCH_FLAGS};
             return ef_cli_unknown_option("run", a, known, (int)(sizeof known / sizeof known[0]));
         } else if (nfiles < 3) {
             files[nfiles++] = a;
@@ -129,7 +119,7 @@ int ef_cli_run(int argc, char **argv) {
     bool by_dataflow = names_dataflow(files[2], d);
     ef_arch_spec *arch = ef_spec_load_arch(files[0], d);
     ef_cli_layers L;
-    bool layers_ok = ef_cli_layers_load(&L, files[1], batch, only, d);
+    bool layers_ok = ef_cli_layers_load(&L, files[1], search.batch, search.layers, d);
     ef_mapping_spec *ms = by_dataflow ? NULL : ef_spec_load_mapping(files[2], d);
     ef_dataflow_spec *df = by_dataflow ? ef_cli_load_dataflow(files[2], d) : NULL;
     ef_values *vals = NULL;

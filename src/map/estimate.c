@@ -307,7 +307,7 @@ void ef_map_estimate_nest(const ef_nest *n, ef_map_estimate *e) {
         int p = n->levels[l].parent[out];
         double drain = p >= 0 ? transfer_cycles(drain_bytes[l], a->levels[p].write_bandwidth_bytes) : 0;
         double chan = fill + drain;
-        if (me->double_buffer || me->prefetch) {
+        if (ef_level_overlaps_fills(me)) {
             if (chan > overlapped) overlapped = chan;
         } else {
             serial += chan;

@@ -543,7 +543,7 @@ ef_status ef_step_run(ef_trace *tr, bool fast_forward, ef_diags *diags) {
     for (int l = 1; l < nl; l++) {
         for (int q = 0; q < RING; q++)
             ch[l].fill_done[q] = ch[l].drain_done[q] = ch[l].compute_done[q] = NEVER;
-        ch[l].depth = n->arch->levels[l].double_buffer || n->arch->levels[l].prefetch ? 2 : 1;
+        ch[l].depth = ef_level_overlaps_fills(&n->arch->levels[l]) ? 2 : 1;
         if (tr->gens[l].count) set_cg(tr, l, &ch[l]);
     }
     int slots[CAUSE_COUNT];

@@ -518,3 +518,9 @@ int e2e_run_suite(Suite *s) {
     e2e_cleanup();
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
+
+uint64_t e2e_mapping_claimed_cycles(const char *text) {
+    static const char tag[] = "#   engine: ";
+    const char *at = text ? strstr(text, tag) : NULL;
+    return at ? strtoull(at + strlen(tag), NULL, 10) : 0;
+}

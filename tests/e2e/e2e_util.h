@@ -72,6 +72,9 @@ char *e2e_read_file(const char *path, size_t *len);
 bool e2e_file_exists(const char *path);
 /* A fresh path name in the scratch directory, e.g. "<dir>/3-run.json". */
 char *e2e_tmp_path(const char *stem);
+/* The cycles a mapping file written by `einflow map` claims on its
+ * "#   engine: N cycles" comment line; 0 when it has none. */
+uint64_t e2e_mapping_claimed_cycles(const char *text);
 
 /* Parses JSON text with cJSON_ParseWithOpts (whole text must be one
  * value). Each number item additionally gets its literal text in
