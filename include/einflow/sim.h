@@ -45,12 +45,17 @@ typedef struct {
     uint64_t hops;                /* link traversals, all tensors       */
     uint64_t op_hops[EF_NEST_MAX_OPS]; /* the same, per operand slot    */
     uint64_t reductions;          /* partial sums combined in flight    */
+    uint64_t op_words_in[EF_NEST_MAX_OPS]; /* words_sent, per operand   */
+    uint64_t words_returned;      /* partial sums and outputs arriving at
+                                   * the shared level, after reduction  */
 } ef_noc_counters;
 
-#define EF_MAX_STALL_CAUSES (EF_MAX_LEVELS * 2 + 2)
+/* every port and link, then unknown, final_drain, systolic_skew and
+ * systolic_fold */
+#define EF_MAX_STALL_CAUSES (EF_MAX_LEVELS * 2 + 2 + 4)
 
 typedef struct {
-    char cause[EF_MAX_NAME + 16];
+    char cause[2 * EF_MAX_NAME + 16]; /* "DRAM.read", "noc GLB->RF", ... */
     uint64_t cycles;
 } ef_stall;
 

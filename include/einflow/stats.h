@@ -67,14 +67,25 @@ void ef_energy_costs_of(const ef_nest *n, ef_energy_costs *out);
 
 /* ---------- per-run metrics ---------- */
 
+/* One port or link on the roofline: the bytes it moved and the ops per
+ * cycle its bandwidth allows at that intensity. Since no run moves more
+ * bytes through a port than its bandwidth allows in the cycles it took
+ * (docs/model.md section 4), achieved <= attainable always. */
 typedef struct {
-    uint64_t bytes;                /* reads + updates, toward the PEs   */
+    uint64_t bytes;                /* all instances                     */
     double operational_intensity;  /* ops per byte; 0 when no traffic   */
     double bandwidth_bytes;        /* per cycle, all instances; 0 = inf */
-    double attainable_ops;         /* per cycle                         */
-    double achieved_ops;           /* per cycle                         */
-    double used_bandwidth_bytes;   /* bytes / cycles                    */
-    bool memory_bound;
+    double attainable_ops;         /* per cycle: min(peak, bandwidth x
+                                    * intensity); the peak when unlimited */
+    double used_bandwidth_bytes;   /* per cycle: bytes / cycles         */
+} ef_roofline_port;
+
+typedef struct {
+    ef_roofline_port read;         /* reads: toward the child or MACs   */
+    ef_roofline_port write;        /* fills and updates                 */
+    double attainable_ops;         /* per cycle: the lower port's       */
+    double achieved_ops;           /* per cycle: ops / cycles           */
+    bool memory_bound;             /* attainable below the peak         */
 } ef_roofline_level;
 
 /* Energy of one tensor's actions at one level, all instances. */
@@ -99,7 +110,17 @@ typedef struct {
     ef_energy_costs costs;
     uint64_t storage_bits;         /* area proxy: on-chip capacity      */
     uint64_t pes;                  /* area proxy: PE count              */
+    /* traffic, all instances, at each tensor's precision */
+    uint64_t tensor_read_bytes[EF_MAX_LEVELS][EF_NEST_MAX_OPS];  /* reads */
+    uint64_t tensor_write_bytes[EF_MAX_LEVELS][EF_NEST_MAX_OPS]; /* fills + updates */
+    uint64_t read_bytes[EF_MAX_LEVELS], write_bytes[EF_MAX_LEVELS];
+    double used_bandwidth_bytes[EF_MAX_LEVELS]; /* (read + write) / cycles */
     ef_roofline_level roofline[EF_MAX_LEVELS];
+    ef_roofline_port roofline_noc_in;  /* words into the array          */
+    ef_roofline_port roofline_noc_out; /* partial sums and outputs back */
+    /* "compute", or the port or link ("DRAM.read", "noc GLB->RF") whose
+     * attainable is lowest and below the peak */
+    char roofline_bound[2 * EF_MAX_NAME + 16];
 } ef_stats;
 
 void ef_stats_compute(const ef_result *r, ef_stats *out);

@@ -136,6 +136,17 @@ void ef_dimset_or_minus_into(uint64_t *frame, int64_t frame_lo, const ef_dimset 
     }
 }
 
+void ef_dimset_or_within_into(uint64_t *frame, const ef_dimset *mask, const ef_dimset *a) {
+    int64_t words = (a->n + 63) >> 6;
+    for (int64_t w = 0; w < words; w++) {
+        int64_t v = a->lo + (w << 6);
+        uint64_t m = a->bits[w] & bits_at(mask, v);
+        if (!m) continue;
+        if (v < mask->lo) frame[0] |= m >> (mask->lo - v); /* bits_at kept none below */
+        else or_word(frame, mask->lo, v, m);
+    }
+}
+
 uint64_t ef_bits_count(const uint64_t *bits, int64_t words) {
     uint64_t n = 0;
     for (int64_t w = 0; w < words; w++) n += popcount64(bits[w]);

@@ -43,6 +43,10 @@ int64_t ef_dimset_next(const ef_dimset *s, int64_t v);
 void ef_dimset_or_into(uint64_t *frame, int64_t frame_lo, const ef_dimset *a);
 void ef_dimset_or_minus_into(uint64_t *frame, int64_t frame_lo, const ef_dimset *a,
                              const ef_dimset *b);
+/* ORs into frame the members of a that mask holds; the frame is a
+ * window over mask's indices [mask->lo, mask->lo + mask->n) with one
+ * spare word. */
+void ef_dimset_or_within_into(uint64_t *frame, const ef_dimset *mask, const ef_dimset *a);
 uint64_t ef_bits_count(const uint64_t *bits, int64_t words);
 
 #endif

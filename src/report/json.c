@@ -43,7 +43,8 @@ static const char *source_name(ef_energy_source src) {
     return src == EF_ENERGY_ARCH ? "arch" : "table";
 }
 
-static void add_counts(cJSON *t, const ef_tensor_counters *c, int bits) {
+static void add_counts(cJSON *t, const ef_tensor_counters *c, uint64_t read_bytes,
+                       uint64_t write_bytes) {
     ef_rj_u64(t, "reads", c->reads);
     ef_rj_u64(t, "fills", c->fills);
     ef_rj_u64(t, "updates", c->updates);
@@ -53,8 +54,8 @@ static void add_counts(cJSON *t, const ef_tensor_counters *c, int bits) {
     ef_rj_u64(per, "updates", c->max_updates);
     ef_rj_u64(t, "utilized_capacity", c->utilized_words);
     ef_rj_u64(t, "utilized_instances", c->utilized_instances);
-    ef_rj_u64(t, "read_bytes", ef_words_to_bytes(c->reads, bits));
-    ef_rj_u64(t, "write_bytes", ef_words_to_bytes(c->fills + c->updates, bits));
+    ef_rj_u64(t, "read_bytes", read_bytes);
+    ef_rj_u64(t, "write_bytes", write_bytes);
 }
 
 cJSON *ef_rj_levels(const ef_result *r, const ef_stats *s) {
@@ -67,19 +68,15 @@ cJSON *ef_rj_levels(const ef_result *r, const ef_stats *s) {
         cJSON_AddStringToObject(lv, "kind", ef_level_kind_name(ls->kind));
         ef_rj_u64(lv, "instances", n->levels[l].instances);
         cJSON *ts = cJSON_AddObjectToObject(lv, "tensors");
-        uint64_t rb = 0, wb = 0;
         for (int o = 0; o < n->op_count; o++) {
             if (!n->levels[l].keeps[o]) continue;
-            int bits = n->workload->tensors[n->ops[o]->tensor].bits;
             cJSON *t = cJSON_AddObjectToObject(ts, tensor_name(n, o));
-            add_counts(t, &r->levels[l].ops[o], bits);
-            rb += ef_words_to_bytes(r->levels[l].ops[o].reads, bits);
-            wb += ef_words_to_bytes(r->levels[l].ops[o].fills + r->levels[l].ops[o].updates, bits);
+            add_counts(t, &r->levels[l].ops[o], s->tensor_read_bytes[l][o],
+                       s->tensor_write_bytes[l][o]);
         }
-        ef_rj_u64(lv, "read_bytes", rb);
-        ef_rj_u64(lv, "write_bytes", wb);
-        ef_rj_num(lv, "bandwidth_used_bytes_per_cycle",
-            r->cycles ? (double)(rb + wb) / (double)r->cycles : 0);
+        ef_rj_u64(lv, "read_bytes", s->read_bytes[l]);
+        ef_rj_u64(lv, "write_bytes", s->write_bytes[l]);
+        ef_rj_num(lv, "bandwidth_used_bytes_per_cycle", s->used_bandwidth_bytes[l]);
         ef_rj_u64(lv, "tile_changes", r->generations[l]);
         ef_rj_num(lv, "energy_pj", s->level_energy_pj[l]);
         ef_rj_num(lv, "leakage_pj", s->level_leakage_pj[l]);
@@ -123,25 +120,38 @@ cJSON *ef_rj_noc(const ef_result *r, const ef_stats *s) {
     return arr;
 }
 
+static cJSON *roofline_port(const ef_roofline_port *p) {
+    cJSON *o = cJSON_CreateObject();
+    ef_rj_u64(o, "bytes", p->bytes);
+    ef_rj_num(o, "operational_intensity", p->operational_intensity);
+    if (p->bandwidth_bytes > 0) ef_rj_num(o, "bandwidth_bytes_per_cycle", p->bandwidth_bytes);
+    else cJSON_AddNullToObject(o, "bandwidth_bytes_per_cycle");
+    ef_rj_num(o, "attainable_ops_per_cycle", p->attainable_ops);
+    ef_rj_num(o, "used_bandwidth_bytes_per_cycle", p->used_bandwidth_bytes);
+    return o;
+}
+
 cJSON *ef_rj_roofline(const ef_result *r, const ef_stats *s) {
     const ef_nest *n = r->nest;
     cJSON *o = cJSON_CreateObject();
     ef_rj_num(o, "peak_ops_per_cycle", s->peak_ops);
+    ef_rj_num(o, "achieved_ops_per_cycle", r->cycles ? (double)r->ops / (double)r->cycles : 0);
+    cJSON_AddStringToObject(o, "bound", s->roofline_bound);
     cJSON *arr = cJSON_AddArrayToObject(o, "levels");
     for (int l = 0; l < n->level_count; l++) {
         const ef_roofline_level *rl = &s->roofline[l];
         cJSON *lv = cJSON_CreateObject();
         cJSON_AddStringToObject(lv, "name", n->arch->levels[l].name);
-        ef_rj_u64(lv, "bytes", rl->bytes);
-        ef_rj_num(lv, "operational_intensity", rl->operational_intensity);
-        if (rl->bandwidth_bytes > 0) ef_rj_num(lv, "bandwidth_bytes_per_cycle", rl->bandwidth_bytes);
-        else cJSON_AddNullToObject(lv, "bandwidth_bytes_per_cycle");
+        cJSON_AddItemToObject(lv, "read", roofline_port(&rl->read));
+        cJSON_AddItemToObject(lv, "write", roofline_port(&rl->write));
         ef_rj_num(lv, "attainable_ops_per_cycle", rl->attainable_ops);
         ef_rj_num(lv, "achieved_ops_per_cycle", rl->achieved_ops);
-        ef_rj_num(lv, "used_bandwidth_bytes_per_cycle", rl->used_bandwidth_bytes);
         cJSON_AddStringToObject(lv, "bound", rl->memory_bound ? "memory" : "compute");
         cJSON_AddItemToArray(arr, lv);
     }
+    cJSON *noc = cJSON_AddObjectToObject(o, "noc");
+    cJSON_AddItemToObject(noc, "in", roofline_port(&s->roofline_noc_in));
+    cJSON_AddItemToObject(noc, "out", roofline_port(&s->roofline_noc_out));
     return o;
 }
 

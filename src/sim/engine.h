@@ -11,13 +11,27 @@
 
 #include "einflow/sim.h"
 #include "model/dimset.h"
+#include "model/timing.h"
 
-/* What one generation's transfers cost: its fill, and the write-back of
- * the generation before it (decided in pass 1, from the bytes moved). */
+/* Transfers as pass 1 decides them and pass 2 replays them: every
+ * distinct cost (model/timing.h) is stored once, and generations refer
+ * to it by index. Index 0 is the free transfer. */
 typedef struct {
-    uint64_t fill_cycles, drain_cycles;
-    int fill_source;          /* level most of the fill comes from      */
-    bool fill_noc_bound;      /* NoC bandwidth was the limiting term    */
+    ef_xfer *items;           /* owned, [cap]                           */
+    uint64_t count, cap;
+    uint32_t *slots;          /* index + 1, open addressing; [mask + 1] */
+    uint64_t mask;
+} ef_xfer_set;
+
+/* The index of x in the set (added if new); EF_ERR_NOMEM/OVERFLOW. */
+ef_status ef_xfer_intern(ef_xfer_set *s, const ef_xfer *x, uint32_t *id);
+void ef_xfer_set_free(ef_xfer_set *s);
+
+/* What one generation's transfers cost, as pass 1 pushes it: its fill,
+ * the write-back of the generation before it, and (innermost level)
+ * the operands and partial sums its own steps stream past the levels. */
+typedef struct {
+    uint32_t fill, drain, stream;
 } ef_gen_cost;
 
 /* What pass 2 needs of one generation besides its position. */
@@ -25,10 +39,10 @@ typedef struct {
     uint64_t steps;           /* steps of the generation, at least 1    */
     uint64_t step_off;        /* its first step after that of its pass
                                * through the run's pattern (below)      */
-    uint64_t fill_cycles;     /* time to bring in its new words         */
-    uint64_t drain_cycles;    /* time to write back its leaving outputs */
-    int fill_source;          /* level most of the fill comes from      */
-    bool fill_noc_bound;      /* NoC bandwidth was the limiting term    */
+    uint32_t fill;            /* transfer that brings in its new words  */
+    uint32_t drain;           /* write-back of its leaving outputs      */
+    uint32_t stream;          /* innermost level: what its steps stream
+                               * (0 at other levels)                    */
 } ef_gen_shape;
 
 /* Most generations in the pattern of one run. */
@@ -76,9 +90,12 @@ typedef struct {
  * of the generation before it. EF_ERR_OVERFLOW past the limit. */
 ef_status ef_gens_push(ef_gen_list *gl, uint64_t first_step, uint64_t parent,
                        const ef_gen_cost *gc);
-/* The last generation ends before step end_step and writes back in
- * drain_cycles. After it, every generation is in a run. */
-ef_status ef_gens_close(ef_gen_list *gl, uint64_t end_step, uint64_t drain_cycles);
+/* The last generation ends before step end_step and writes back with
+ * transfer drain. After it, every generation is in a run. */
+ef_status ef_gens_close(ef_gen_list *gl, uint64_t end_step, uint32_t drain);
+/* The open generation's stream, when it is known only after its steps
+ * (the exact walk). */
+void ef_gens_set_open_stream(ef_gen_list *gl, uint32_t stream);
 /* Appends k copies of generations [from, count), from >= 1, which end
  * with the open one: copy i (1..k) has first steps + i * step_shift and
  * parents + i * parent_shift. The open generation is first closed as
@@ -114,8 +131,14 @@ typedef struct {
     const ef_nest *n;
     ef_result *res;
     ef_gen_list gens[EF_MAX_LEVELS];
+    ef_xfer_set xfers;        /* every transfer the generations use     */
+    uint32_t whole_stream;    /* one level only: the stream of all steps */
     uint64_t steps;           /* valid temporal steps                  */
 } ef_trace;
+
+static inline const ef_xfer *ef_trace_xfer(const ef_trace *t, uint32_t id) {
+    return &t->xfers.items[id];
+}
 
 ef_status ef_trace_run(ef_trace *t, ef_values *values, ef_diags *diags);
 /* direct.c: the output of n's Einsum evaluated directly from v's

@@ -14,11 +14,11 @@
 #include "sim/engine.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static bool same_shape(const ef_gen_shape *a, const ef_gen_shape *b) {
-    return a->steps == b->steps && a->fill_cycles == b->fill_cycles &&
-           a->drain_cycles == b->drain_cycles && a->fill_source == b->fill_source &&
-           a->fill_noc_bound == b->fill_noc_bound;
+    return a->steps == b->steps && a->fill == b->fill && a->drain == b->drain &&
+           a->stream == b->stream;
 }
 
 /* Room for one more element of *p (*cap of them, sz bytes each). */
@@ -116,13 +116,12 @@ ef_status ef_gens_push(ef_gen_list *gl, uint64_t first_step, uint64_t parent,
                        const ef_gen_cost *gc) {
     if (gl->has_open) {
         gl->open.steps = first_step - gl->open_step;
-        gl->open.drain_cycles = gc->drain_cycles;
+        gl->open.drain = gc->drain;
         ef_status st = append_gen(gl, gl->open_step, gl->open_parent, &gl->open);
         if (st != EF_OK) return st;
     }
     if (gl->count >= gl->limit) return EF_ERR_OVERFLOW;
-    gl->open = (ef_gen_shape){.fill_cycles = gc->fill_cycles, .fill_source = gc->fill_source,
-                              .fill_noc_bound = gc->fill_noc_bound};
+    gl->open = (ef_gen_shape){.fill = gc->fill, .stream = gc->stream};
     gl->open_step = first_step;
     gl->open_parent = parent;
     gl->has_open = true;
@@ -130,10 +129,14 @@ ef_status ef_gens_push(ef_gen_list *gl, uint64_t first_step, uint64_t parent,
     return EF_OK;
 }
 
-ef_status ef_gens_close(ef_gen_list *gl, uint64_t end_step, uint64_t drain_cycles) {
+void ef_gens_set_open_stream(ef_gen_list *gl, uint32_t stream) {
+    if (gl->has_open) gl->open.stream = stream;
+}
+
+ef_status ef_gens_close(ef_gen_list *gl, uint64_t end_step, uint32_t drain) {
     if (!gl->has_open) return EF_OK;
     gl->open.steps = end_step - gl->open_step;
-    gl->open.drain_cycles = drain_cycles;
+    gl->open.drain = drain;
     gl->has_open = false;
     return append_gen(gl, gl->open_step, gl->open_parent, &gl->open);
 }
@@ -196,7 +199,7 @@ ef_status ef_gens_repeat(ef_gen_list *gl, uint64_t from, uint64_t k, uint64_t st
     if (!gl->has_open || from < 1 || from >= gl->count) return EF_ERR_OVERFLOW; /* a bug */
     uint64_t hint = gl->nruns - 1;
     const ef_gen_run *before = ef_gens_run(gl, from - 1, &hint);
-    ef_status st = ef_gens_close(gl, end_step, ef_gen_shape_of(gl, before, from - 1)->drain_cycles);
+    ef_status st = ef_gens_close(gl, end_step, ef_gen_shape_of(gl, before, from - 1)->drain);
     if (st != EF_OK) return st;
     uint64_t n = gl->count - from, add;
     if (!ef_mul_u64(k, n, &add) || gl->count > gl->limit || add > gl->limit - gl->count)
@@ -263,4 +266,71 @@ ef_status ef_gens_repeat(ef_gen_list *gl, uint64_t from, uint64_t k, uint64_t st
         if (last->count == 0) gl->nruns--;
     }
     return EF_OK;
+}
+
+/* ---------- the transfer set ---------- */
+
+static uint64_t hash_xfer(const ef_xfer *x) {
+    uint64_t h = UINT64_C(0x9E3779B97F4A7C15) ^ x->cycles;
+    for (int i = 0; i < x->used; i++)
+        h = (h ^ ((uint64_t)x->uses[i] << 56 ^ x->hold_cycles[x->uses[i]])) *
+            UINT64_C(0xFF51AFD7ED558CCD);
+    return (h ^ (uint64_t)(x->bottleneck + 1)) * UINT64_C(0xC4CEB9FE1A85EC53);
+}
+
+static bool same_xfer(const ef_xfer *a, const ef_xfer *b) {
+    if (a->cycles != b->cycles || a->bottleneck != b->bottleneck || a->used != b->used)
+        return false;
+    for (int i = 0; i < a->used; i++)
+        if (a->uses[i] != b->uses[i] || a->hold_cycles[a->uses[i]] != b->hold_cycles[b->uses[i]])
+            return false;
+    return true;
+}
+
+static ef_status grow_slots(ef_xfer_set *s) {
+    uint64_t size = s->slots ? 2 * (s->mask + 1) : 64;
+    uint32_t *slots = calloc((size_t)size, sizeof *slots);
+    if (!slots) return EF_ERR_NOMEM;
+    for (uint64_t q = 0; q < s->count; q++) {
+        uint64_t at = hash_xfer(&s->items[q]) & (size - 1);
+        while (slots[at]) at = (at + 1) & (size - 1);
+        slots[at] = (uint32_t)q + 1;
+    }
+    free(s->slots);
+    s->slots = slots;
+    s->mask = size - 1;
+    return EF_OK;
+}
+
+ef_status ef_xfer_intern(ef_xfer_set *s, const ef_xfer *x, uint32_t *id) {
+    ef_status st;
+    if (!s->count) {
+        /* index 0: the free transfer, which most generations use */
+        if ((st = reserve_one((void **)&s->items, 0, &s->cap, sizeof(ef_xfer))) != EF_OK)
+            return st;
+        memset(&s->items[0], 0, sizeof(ef_xfer));
+        s->items[0].bottleneck = -1;
+        s->count = 1;
+        if ((st = grow_slots(s)) != EF_OK) return st;
+    }
+    uint64_t h = hash_xfer(x), at = h & s->mask;
+    for (; s->slots[at]; at = (at + 1) & s->mask)
+        if (same_xfer(&s->items[s->slots[at] - 1], x)) {
+            *id = s->slots[at] - 1;
+            return EF_OK;
+        }
+    if (s->count >= UINT32_MAX - 1) return EF_ERR_OVERFLOW;
+    if ((st = reserve_one((void **)&s->items, s->count, &s->cap, sizeof(ef_xfer))) != EF_OK)
+        return st;
+    s->items[s->count] = *x;
+    *id = (uint32_t)s->count++;
+    if ((uint64_t)s->count * 2 > s->mask + 1) return grow_slots(s);
+    s->slots[at] = *id + 1;
+    return EF_OK;
+}
+
+void ef_xfer_set_free(ef_xfer_set *s) {
+    free(s->items);
+    free(s->slots);
+    memset(s, 0, sizeof *s);
 }

@@ -1,7 +1,7 @@
 /* Pass 2: the cycle stepper. Advances one cycle at a time; in each
  * cycle every level's transfer channel may finish or start a fill or a
- * drain, then the PE array issues up to macs_per_cycle steps whose
- * tiles are all resident.
+ * drain, the generation in use may start its stream, then the PE array
+ * issues up to macs_per_cycle steps whose tiles are all resident.
  *
  * Each level has one channel to its parents, serving its transfers in
  * program order: without double buffering F0 D0 F1 D1 ... (a tile is
@@ -9,7 +9,16 @@
  * F0 F1 D0 F2 D1 ... (the next tile streams in while the current one
  * is used). A transfer that starts in cycle t and lasts d cycles makes
  * its data usable from cycle t + d, so zero-cost transfers are usable
- * at once and chains of them settle within the same cycle. */
+ * at once and chains of them settle within the same cycle.
+ *
+ * Every transfer also needs the ports and links it crosses
+ * (model/timing.h): it starts only when all of them are free and holds
+ * each for the cycles its bytes take there. The operands and partial
+ * sums the steps of one innermost generation stream past the levels
+ * are one more transfer, the generation's *stream*: it starts once the
+ * generation's tiles are resident, and the generation's last step
+ * issues no earlier than the cycle before it ends, so a generation
+ * lasts at least as long as its stream takes on the busiest port. */
 #include "sim/engine.h"
 
 #include <assert.h>
@@ -38,6 +47,7 @@ typedef struct {
     uint64_t nf, nd;          /* next fill / drain to schedule          */
     bool active, active_is_fill;
     uint64_t active_gen, end;
+    uint32_t active_xfer;     /* the transfer in flight                 */
     uint64_t cg;              /* generation holding the next PE step    */
     uint64_t cg_step;         /* first step of cg                       */
     uint64_t cg_next_step;    /* first step of cg + 1 (steps if last)   */
@@ -46,6 +56,23 @@ typedef struct {
     uint64_t hint_fill, hint_drain, hint_step, hint_parent, hint_child;
     uint64_t hint_copy[2];    /* copies_until: g and g + G              */
 } chan;
+
+/* Who took a resource last: a level's channel (1 .. nl - 1) or the
+ * stream, and for which generation. */
+#define STREAM_HOLDER EF_MAX_LEVELS
+
+typedef struct {
+    const ef_trace *tr;
+    int nl, lin;              /* levels; the innermost one              */
+    chan ch[EF_MAX_LEVELS];
+    ef_arbiter arb;
+    int holder[EF_RES_COUNT];
+    uint64_t holder_gen[EF_RES_COUNT];
+    bool x_on;                /* the stream of the innermost generation
+                               * in use has started ...                 */
+    uint64_t x_done;          /* ... and ends then: that generation's
+                               * last step completes no earlier         */
+} engine;
 
 static inline uint64_t done_at(const chan *c, const uint64_t *ring, uint64_t g) {
     if (g < c->base) return 0;
@@ -82,6 +109,18 @@ static inline const ef_gen_run *gen_run(const ef_trace *tr, int l, uint64_t g, u
     return ef_gens_run(&tr->gens[l], g, hint);
 }
 
+static inline const ef_xfer *xfer(const engine *e, uint32_t id) {
+    return ef_trace_xfer(e->tr, id);
+}
+
+static uint32_t fill_of(engine *e, int l, uint64_t g) {
+    return ef_gen_shape_of(&e->tr->gens[l], gen_run(e->tr, l, g, &e->ch[l].hint_fill), g)->fill;
+}
+
+static uint32_t drain_of(engine *e, int l, uint64_t g) {
+    return ef_gen_shape_of(&e->tr->gens[l], gen_run(e->tr, l, g, &e->ch[l].hint_drain), g)->drain;
+}
+
 /* Points cg's step cache at generation cg. */
 static void set_cg(const ef_trace *tr, int l, chan *c) {
     const ef_gen_list *gl = &tr->gens[l];
@@ -89,6 +128,34 @@ static void set_cg(const ef_trace *tr, int l, chan *c) {
     c->cg_step = ef_gen_first_step(gl, r, c->cg);
     c->cg_next_step =
         c->cg + 1 < gl->count ? c->cg_step + ef_gen_shape_of(gl, r, c->cg)->steps : tr->steps;
+}
+
+/* The stream of the innermost generation in use (one level: of all
+ * steps), and the step after that generation's last. */
+static uint32_t stream_now(engine *e) {
+    if (e->nl < 2) return e->tr->whole_stream;
+    chan *c = &e->ch[e->lin];
+    const ef_gen_list *gl = &e->tr->gens[e->lin];
+    return ef_gen_shape_of(gl, gen_run(e->tr, e->lin, c->cg, &c->hint_step), c->cg)->stream;
+}
+
+static inline uint64_t gen_end_step(const engine *e) {
+    return e->nl < 2 ? e->tr->steps : e->ch[e->lin].cg_next_step;
+}
+
+/* Every level holds the tile of its generation in use. */
+static bool resident(const engine *e, uint64_t t) {
+    for (int l = 1; l < e->nl; l++)
+        if (done_at(&e->ch[l], e->ch[l].fill_done, e->ch[l].cg) > t) return false;
+    return true;
+}
+
+static void take(engine *e, const ef_xfer *x, uint64_t t, int holder, uint64_t gen) {
+    ef_arbiter_take(&e->arb, x, t);
+    for (int i = 0; i < x->used; i++) {
+        e->holder[x->uses[i]] = holder;
+        e->holder_gen[x->uses[i]] = gen;
+    }
 }
 
 static void add_stall(ef_result *r, const char *cause, uint64_t cycles) {
@@ -106,22 +173,29 @@ static void add_stall(ef_result *r, const char *cause, uint64_t cycles) {
 
 /* The event engine's jump: how many cycles after t change nothing but
  * counters. Nothing changes until the earliest in-flight transfer ends
- * (its completion may start others) or the array issues the last step
- * of some generation (that may release a write-back); a cycle right
- * after one that crossed a generation boundary is never skipped. */
-static uint64_t quiet_cycles(const ef_trace *tr, const chan *ch, uint64_t t,
-                             uint64_t s, uint64_t k, uint64_t issued,
+ * or a port or link it holds comes free (either may let another
+ * transfer start), the stream lets the innermost generation's last
+ * step go, or the array issues the last step of some generation (that
+ * may release a write-back); a cycle right after one that crossed a
+ * generation boundary is never skipped. */
+static uint64_t quiet_cycles(engine *e, uint64_t t, uint64_t s, uint64_t k, uint64_t issued,
                              bool crossed) {
-    int nl = tr->n->level_count;
+    const ef_trace *tr = e->tr;
+    int nl = e->nl;
     if (issued && (issued < k || crossed)) return 0;
     uint64_t quiet = NEVER;
     for (int l = 1; l < nl; l++)
-        if (ch[l].active && ch[l].end - t - 1 < quiet) quiet = ch[l].end - t - 1;
+        if (e->ch[l].active && e->ch[l].end - t - 1 < quiet) quiet = e->ch[l].end - t - 1;
+    for (int r = 0; r < EF_RES_COUNT; r++)
+        if (e->arb.free_at[r] > t && e->arb.free_at[r] - t - 1 < quiet)
+            quiet = e->arb.free_at[r] - t - 1;
+    /* the last step may issue from cycle x_done - 1 on */
+    if (e->x_on && e->x_done > t + 1 && e->x_done - t - 2 < quiet) quiet = e->x_done - t - 2;
     if (!issued) return quiet == NEVER ? 0 : quiet; /* stalled or draining */
     uint64_t boundary = tr->steps;   /* first step of the next generation */
     for (int l = 1; l < nl; l++) {
-        if (done_at(&ch[l], ch[l].fill_done, ch[l].cg) > t) return 0;
-        if (ch[l].cg_next_step < boundary) boundary = ch[l].cg_next_step;
+        if (done_at(&e->ch[l], e->ch[l].fill_done, e->ch[l].cg) > t) return 0;
+        if (e->ch[l].cg_next_step < boundary) boundary = e->ch[l].cg_next_step;
     }
     /* cycles whose k steps all lie before the last step of a generation */
     uint64_t by_steps = boundary - 1 > s ? (boundary - 1 - s) / k : 0;
@@ -130,41 +204,61 @@ static uint64_t quiet_cycles(const ef_trace *tr, const chan *ch, uint64_t t,
 
 /* Index of the child generation that ends where generation g of level
  * l ends: the last one starting before g + 1 does. */
-static uint64_t child_last_gen(const ef_trace *tr, chan *ch, int l, uint64_t g) {
+static uint64_t child_last_gen(engine *e, int l, uint64_t g) {
+    const ef_trace *tr = e->tr;
     const ef_gen_list *child = &tr->gens[l + 1], *me = &tr->gens[l];
     if (g + 1 >= me->count) return child->count - 1;
-    uint64_t boundary = ef_gen_first_step(me, gen_run(tr, l, g + 1, &ch[l].hint_drain), g + 1);
-    return ef_gens_before_step(child, boundary, &ch[l + 1].hint_child) - 1;
+    uint64_t boundary = ef_gen_first_step(me, gen_run(tr, l, g + 1, &e->ch[l].hint_drain), g + 1);
+    return ef_gens_before_step(child, boundary, &e->ch[l + 1].hint_child) - 1;
 }
 
 /* Every outer level holds the tile generation g of level l comes from:
  * its parent (from its run) and that one's parents, level by level. */
-static bool fill_ready(const ef_trace *tr, chan *ch, int l, uint64_t g, uint64_t t) {
-    uint64_t p = gen_run(tr, l, g, &ch[l].hint_fill)->parent;
+static bool fill_ready(engine *e, int l, uint64_t g, uint64_t t) {
+    uint64_t p = gen_run(e->tr, l, g, &e->ch[l].hint_fill)->parent;
     for (int q = l - 1; q >= 1; q--) {
-        if (done_at(&ch[q], ch[q].fill_done, p) > t) return false;
-        if (q > 1) p = gen_run(tr, q, p, &ch[q].hint_parent)->parent;
+        if (done_at(&e->ch[q], e->ch[q].fill_done, p) > t) return false;
+        if (q > 1) p = gen_run(e->tr, q, p, &e->ch[q].hint_parent)->parent;
     }
     return true;
 }
 
-static bool drain_ready(const ef_trace *tr, chan *ch, int l, uint64_t g, uint64_t t) {
-    if (done_at(&ch[l], ch[l].compute_done, g) > t) return false;
+static bool drain_ready(engine *e, int l, uint64_t g, uint64_t t) {
+    if (done_at(&e->ch[l], e->ch[l].compute_done, g) > t) return false;
     int child = l + 1;
-    if (child >= tr->n->level_count) return true;
-    uint64_t cg = child_last_gen(tr, ch, l, g);
-    return done_at(&ch[child], ch[child].drain_done, cg) <= t;
+    if (child >= e->nl) return true;
+    uint64_t cg = child_last_gen(e, l, g);
+    return done_at(&e->ch[child], e->ch[child].drain_done, cg) <= t;
+}
+
+/* The transfer level l's channel would start next at cycle t, if its
+ * turn has come (its resources aside): *is_fill says which kind. A
+ * fill may run at most `depth` generations ahead of the write-backs
+ * (one buffer, or two when double-buffered). When both a drain and a
+ * fill could start, the drain goes first: it frees a buffer and lets
+ * the parent move on, and a fill waiting on a parent that waits on this
+ * drain would otherwise never start. */
+static bool next_transfer(engine *e, int l, uint64_t t, bool *is_fill, uint32_t *id) {
+    chan *c = &e->ch[l];
+    if (c->nd < c->nf && drain_ready(e, l, c->nd, t)) {
+        *is_fill = false;
+        *id = drain_of(e, l, c->nd);
+        return true;
+    }
+    if (c->nf < e->tr->gens[l].count && c->nf < c->nd + (uint64_t)c->depth &&
+        fill_ready(e, l, c->nf, t)) {
+        *is_fill = true;
+        *id = fill_of(e, l, c->nf);
+        return true;
+    }
+    return false;
 }
 
 /* Tries to advance level l's channel at cycle t; true if it changed.
- * A fill may run at most `depth` generations ahead of the write-backs
- * (one buffer, or two when double-buffered). When both a drain and a
- * fill could start, the drain goes first: it frees a buffer and lets the
- * parent move on, and a fill waiting on a parent that waits on this
- * drain would otherwise never start. */
-static bool service(const ef_trace *tr, chan *ch, int l, uint64_t t) {
-    const ef_gen_list *gl = &tr->gens[l];
-    chan *c = &ch[l];
+ * A transfer whose turn has come waits while a resource it needs is
+ * busy. */
+static bool service(engine *e, int l, uint64_t t) {
+    chan *c = &e->ch[l];
     bool changed = false;
     for (;;) {
         if (c->active) {
@@ -173,57 +267,86 @@ static bool service(const ef_trace *tr, chan *ch, int l, uint64_t t) {
             c->active = false;
             changed = true;
         }
-        bool can_drain = c->nd < c->nf && drain_ready(tr, ch, l, c->nd, t);
-        bool can_fill = !can_drain && c->nf < gl->count &&
-                        c->nf < c->nd + (uint64_t)c->depth &&
-                        fill_ready(tr, ch, l, c->nf, t);
-        if (!can_drain && !can_fill) return changed;
-        uint64_t g = can_fill ? c->nf++ : c->nd++;
+        bool is_fill;
+        uint32_t id;
+        if (!next_transfer(e, l, t, &is_fill, &id)) return changed;
+        const ef_xfer *x = xfer(e, id);
+        if (ef_arbiter_blocker(&e->arb, x, t) >= 0) return changed;
+        uint64_t g = is_fill ? c->nf++ : c->nd++;
+        take(e, x, t, l, g);
         c->active = true;
-        c->active_is_fill = can_fill;
+        c->active_is_fill = is_fill;
         c->active_gen = g;
-        c->end = t + (can_fill ? ef_gen_shape_of(gl, gen_run(tr, l, g, &c->hint_fill), g)->fill_cycles
-                               : ef_gen_shape_of(gl, gen_run(tr, l, g, &c->hint_drain), g)->drain_cycles);
-        if (!can_fill) retire(c);
+        c->active_xfer = id;
+        c->end = t + x->cycles;
+        if (!is_fill) retire(c);
         changed = true;
     }
 }
 
+/* Starts the stream of the innermost generation in use once its tiles
+ * are resident and the resources it crosses are free. */
+static bool stream_start(engine *e, uint64_t s, uint64_t t) {
+    if (e->x_on || s >= e->tr->steps || !resident(e, t)) return false;
+    const ef_xfer *x = xfer(e, stream_now(e));
+    if (ef_arbiter_blocker(&e->arb, x, t) >= 0) return false;
+    take(e, x, t, STREAM_HOLDER, e->nl < 2 ? 0 : e->ch[e->lin].cg);
+    e->x_on = true;
+    e->x_done = t + x->cycles;
+    return true;
+}
+
 /* Stall causes by number, so that a stalled cycle costs no string
- * work: drain_to_X and operand_from_X for each level X, then noc and
+ * work: each port and link (the resource that throttled), then
  * unknown. A cause finds (or makes) its slot in the result the first
  * time it is charged, which keeps the result's order of first
  * occurrence. */
-enum { CAUSE_DRAIN = 0, CAUSE_OPERAND = EF_MAX_LEVELS, CAUSE_NOC = 2 * EF_MAX_LEVELS,
-       CAUSE_UNKNOWN, CAUSE_COUNT };
+enum { CAUSE_UNKNOWN = EF_RES_COUNT, CAUSE_COUNT };
 #define SLOT_UNSEEN (-1)
 #define SLOT_NONE (-2) /* the result's cause list was full */
 
-static int stall_cause(const ef_trace *tr, chan *ch, uint64_t t) {
-    for (int l = 1; l < tr->n->level_count; l++) {
-        chan *c = &ch[l];
-        if (done_at(c, c->fill_done, c->cg) <= t) continue;
-        const ef_gen_shape *g =
-            ef_gen_shape_of(&tr->gens[l], gen_run(tr, l, c->cg, &c->hint_step), c->cg);
-        int p = tr->n->levels[l].parent[tr->n->out_op];
-        if (c->active && !c->active_is_fill && p >= 0) return CAUSE_DRAIN + p;
-        if (g->fill_noc_bound) return CAUSE_NOC;
-        return CAUSE_OPERAND + g->fill_source;
+/* What holds level l's tile back: the transfer it runs (its slowest
+ * resource), or the busy resource its next transfer waits for; -1 when
+ * it waits for another level. */
+static int channel_cause(engine *e, int l, uint64_t t) {
+    chan *c = &e->ch[l];
+    if (c->active) return xfer(e, c->active_xfer)->bottleneck;
+    bool is_fill;
+    uint32_t id;
+    if (!next_transfer(e, l, t, &is_fill, &id)) return -1;
+    return ef_arbiter_blocker(&e->arb, xfer(e, id), t);
+}
+
+/* A stalled cycle's cause: the outermost level whose tile is not
+ * resident, by what it waits for; with every tile resident, the
+ * stream that holds the generation's last step back; failing both,
+ * the first transfer in flight (what the waiting level waits on). */
+static int stall_cause(engine *e, uint64_t t) {
+    bool all_resident = true;
+    for (int l = 1; l < e->nl && all_resident; l++) {
+        if (done_at(&e->ch[l], e->ch[l].fill_done, e->ch[l].cg) <= t) continue;
+        int r = channel_cause(e, l, t);
+        if (r >= 0) return r;
+        all_resident = false;
     }
+    if (all_resident) {
+        const ef_xfer *x = xfer(e, stream_now(e));
+        int r = e->x_on ? x->bottleneck : ef_arbiter_blocker(&e->arb, x, t);
+        if (r >= 0) return r;
+    }
+    for (int l = 1; l < e->nl; l++)
+        if (e->ch[l].active) return xfer(e, e->ch[l].active_xfer)->bottleneck;
+    if (e->x_on && e->x_done > t) return xfer(e, stream_now(e))->bottleneck;
     return CAUSE_UNKNOWN;
 }
 
-static void charge_stall(ef_result *r, const ef_arch_spec *a, int *slot, uint64_t *total,
-                         int cause, uint64_t cycles) {
+static void charge_stall(ef_result *r, const ef_nest *n, int *slot, uint64_t *total, int cause,
+                         uint64_t cycles) {
     total[cause] += cycles;
     if (slot[cause] == SLOT_UNSEEN) {
-        char name[EF_MAX_NAME + 16];
-        if (cause < CAUSE_OPERAND)
-            snprintf(name, sizeof name, "drain_to_%s", a->levels[cause - CAUSE_DRAIN].name);
-        else if (cause < CAUSE_NOC)
-            snprintf(name, sizeof name, "operand_from_%s", a->levels[cause - CAUSE_OPERAND].name);
-        else
-            snprintf(name, sizeof name, cause == CAUSE_NOC ? "noc" : "unknown");
+        char name[sizeof r->stalls[0].cause];
+        if (cause < EF_RES_COUNT) ef_timing_resource_name(n, cause, name, sizeof name);
+        else snprintf(name, sizeof name, "unknown");
         slot[cause] = SLOT_NONE;
         for (int i = 0; i < r->stall_count && slot[cause] == SLOT_NONE; i++)
             if (strcmp(r->stalls[i].cause, name) == 0) slot[cause] = i;
@@ -244,25 +367,29 @@ static void charge_stall(ef_result *r, const ef_arch_spec *a, int *slot, uint64_
  * transfer or step that finished in the past compares alike (all later
  * tests are "done by cycle t"), so the state is each channel's pointers
  * (next fill, next drain, generation in use) relative to that
- * generation, its transfer in flight and how long it still runs, and
- * the position of the step counter in the innermost generation. At each
- * generation boundary the loop remembers that relative state. When it
- * recurs, one "period" lies in between: T cycles, S steps, G_l
- * generations per level. If the generations the loop will consult over
- * the next k periods are copies of the period's own, shifted by S steps
- * and G generations (same fill and drain cycles, fill source, NoC bound,
- * parent generations shifted alike), the next k periods repeat it
- * exactly, and they are added at once: T cycles, S steps, its compute
- * and stall cycles by cause, and each level's window of done-times
- * moved on by k G_l generations. A level that did not move in the
- * period (G_l = 0) must have nothing left to write back and be idle, or
- * busy with one transfer all through the period that goes on past the
- * k periods added (matched by the signature without the cycles left;
- * see skip_periods); and the steps added must stay short of its next
- * generation. Generations
- * are compared run by run (copies_until), so a skip costs time in
- * proportion to the runs it crosses, not to its generations. */
-#define SIG_MAX (1 + 5 * EF_MAX_LEVELS)
+ * generation, its transfer in flight and how long it still runs, the
+ * stream of the innermost generation (started, cycles left), and the
+ * position of the step counter in the innermost generation. The
+ * resources need no entry of their own: each busy one is held by a
+ * transfer in flight, which frees it a fixed number of cycles after it
+ * started. At each generation boundary the loop remembers that
+ * relative state. When it recurs, one "period" lies in between: T
+ * cycles, S steps, G_l generations per level. If the generations the
+ * loop will consult over the next k periods are copies of the period's
+ * own, shifted by S steps and G generations (same transfers, parent
+ * generations shifted alike), the next k periods repeat it exactly, and
+ * they are added at once: T cycles, S steps, its compute and stall
+ * cycles by cause, each level's window of done-times moved on by k G_l
+ * generations, and the transfers in flight and the resources they hold
+ * moved on by k T cycles. A level that did not move in the period (G_l
+ * = 0) must have nothing left to write back and be idle, or busy with
+ * one transfer all through the period that goes on past the k periods
+ * added, and so must every resource it holds (matched by the signature
+ * without the cycles left; see skip_periods); and the steps added must
+ * stay short of its next generation. Generations are compared run by
+ * run (copies_until), so a skip costs time in proportion to the runs it
+ * crosses, not to its generations. */
+#define SIG_MAX (3 + 5 * EF_MAX_LEVELS)
 #define PERIOD_SLOTS 64
 
 typedef struct {
@@ -288,43 +415,43 @@ typedef struct {
 } loop_state;
 
 /* The loop's state before cycle tn, relative (see above). */
-static int signature(const ef_trace *tr, const chan *ch, uint64_t s, uint64_t tn,
-                     int64_t *sig) {
-    int nl = tr->n->level_count, k = 0;
+static int signature(const engine *e, uint64_t s, uint64_t tn, int64_t *sig) {
+    int nl = e->nl, k = 0;
     for (int l = 1; l < nl; l++) {
-        const chan *c = &ch[l];
+        const chan *c = &e->ch[l];
         sig[k++] = (int64_t)(c->nf - c->cg);
         sig[k++] = (int64_t)(c->nd - c->cg);
         sig[k++] = c->active ? (c->active_is_fill ? 2 : 1) : 0;
         sig[k++] = c->active ? (int64_t)(c->active_gen - c->cg) : 0;
         sig[k++] = c->active && c->end > tn ? (int64_t)(c->end - tn) : 0;
     }
-    sig[k++] = (int64_t)(s - ch[nl - 1].cg_step);
+    sig[k++] = (int64_t)(s - e->ch[e->lin].cg_step);
+    sig[k++] = e->x_on;
+    sig[k++] = e->x_on && e->x_done > tn ? (int64_t)(e->x_done - tn) : 0;
     return k;
 }
 
 /* Generation g's parent at level q < l (its own run's parent at q = l - 1). */
-static uint64_t parent_at(const ef_trace *tr, chan *ch, int l, const ef_gen_run *r, int q) {
+static uint64_t parent_at(engine *e, int l, const ef_gen_run *r, int q) {
     uint64_t p = r->parent;
-    for (int m = l - 1; m > q; m--) p = gen_run(tr, m, p, &ch[m].hint_parent)->parent;
+    for (int m = l - 1; m > q; m--) p = gen_run(e->tr, m, p, &e->ch[m].hint_parent)->parent;
     return p;
 }
 
 /* The first generation g in [lo, want) of level l that is not a copy of
  * g + G[l] shifted by S steps and by G[q] generations of each outer
- * level q (same fill and drain cycles, fill source, NoC bound,
- * first step + S, parents + G[q]), or whose copy would lie past the
- * last generation; want if there is none (lo if lo >= want).
- * Generations are compared a stretch at a time: while g and g + G each
- * stay inside one run, their parents stay put and their shapes follow
- * the two runs' patterns, so if the first periodA * periodB of them
- * match and the first steps one further on, all of them do. The same
- * answer as comparing them one by one, in time proportional to the runs
- * crossed. */
-static uint64_t copies_until(const ef_trace *tr, chan *ch, int l, uint64_t lo, uint64_t want,
-                             uint64_t S, const uint64_t *G) {
-    const ef_gen_list *gl = &tr->gens[l];
-    uint64_t Gl = G[l], g = lo, *ha = &ch[l].hint_copy[0], *hb = &ch[l].hint_copy[1];
+ * level q (same transfers, first step + S, parents + G[q]), or whose
+ * copy would lie past the last generation; want if there is none (lo
+ * if lo >= want). Generations are compared a stretch at a time: while g
+ * and g + G each stay inside one run, their parents stay put and their
+ * shapes follow the two runs' patterns, so if the first periodA *
+ * periodB of them match and the first steps one further on, all of
+ * them do. The same answer as comparing them one by one, in time
+ * proportional to the runs crossed. */
+static uint64_t copies_until(engine *e, int l, uint64_t lo, uint64_t want, uint64_t S,
+                             const uint64_t *G) {
+    const ef_gen_list *gl = &e->tr->gens[l];
+    uint64_t Gl = G[l], g = lo, *ha = &e->ch[l].hint_copy[0], *hb = &e->ch[l].hint_copy[1];
     if (gl->count <= Gl) return lo;
     if (want > gl->count - Gl) want = gl->count - Gl;
     while (g < want) {
@@ -334,14 +461,13 @@ static uint64_t copies_until(const ef_trace *tr, chan *ch, int l, uint64_t lo, u
         if (lb < len) len = lb;
         if (want - g < len) len = want - g;
         for (int q = 1; q < l; q++)
-            if (parent_at(tr, ch, l, b, q) != parent_at(tr, ch, l, a, q) + G[q]) return g;
+            if (parent_at(e, l, b, q) != parent_at(e, l, a, q) + G[q]) return g;
         uint64_t check = a->period * b->period < len ? a->period * b->period : len;
         for (uint64_t i = 0; i < check; i++) {
             const ef_gen_shape *x = ef_gen_shape_of(gl, a, g + i);
             const ef_gen_shape *y = ef_gen_shape_of(gl, b, g + Gl + i);
             if (ef_gen_first_step(gl, b, g + Gl + i) != ef_gen_first_step(gl, a, g + i) + S ||
-                y->fill_cycles != x->fill_cycles || y->drain_cycles != x->drain_cycles ||
-                y->fill_source != x->fill_source || y->fill_noc_bound != x->fill_noc_bound)
+                y->fill != x->fill || y->drain != x->drain || y->stream != x->stream)
                 return g + i;
         }
         /* the first steps agreeing one further on, the steps agree over
@@ -384,24 +510,38 @@ static void shift_done(uint64_t *ring, uint64_t old_base, uint64_t new_base, uin
 /* How many periods after snapshot a provably repeat, given that the
  * state now has a's signature (loose: but for the cycles left of the
  * transfers in flight). Fills G. */
-static uint64_t periods_fit(const ef_trace *tr, chan *ch, const snapshot *a,
-                            const loop_state *ls, uint64_t tn, bool loose, uint64_t *G) {
-    int nl = tr->n->level_count;
+static uint64_t periods_fit(engine *e, const snapshot *a, const loop_state *ls, uint64_t tn,
+                            bool loose, uint64_t *G) {
+    const ef_trace *tr = e->tr;
+    int nl = e->nl;
     uint64_t T = tn - a->t, S = ls->s - a->s;
     uint64_t k = (UINT64_C(1) << 62) / T; /* no overflow of t */
-    for (int l = 1; l < nl; l++) G[l] = ch[l].cg - a->cg[l];
+    for (int l = 1; l < nl; l++) G[l] = e->ch[l].cg - a->cg[l];
     /* levels that stayed put bound k by their next boundary */
     for (int l = 1; l < nl && k; l++) {
         if (G[l]) continue;
-        const chan *c = &ch[l];
+        const chan *c = &e->ch[l];
         if (c->nd != c->cg) k = 0;
         if (c->active) {
             /* A transfer in flight through the whole period (the same
              * one: nothing of this level moved) and beyond the next k
              * periods changes nothing in them but its own cycles left:
-             * the stepper only compares its end with the cycle. */
+             * the stepper only compares its end with the cycle. The
+             * resources it holds must stay busy as long, or have been
+             * free all through the period. */
             if (!loose || !a->active[l] || a->agen[l] != c->active_gen || c->end <= tn) k = 0;
             else if ((c->end - tn) / T < k) k = (c->end - tn) / T;
+            const ef_xfer *x = xfer(e, c->active_xfer);
+            for (int i = 0; i < x->used && k; i++) {
+                int r = x->uses[i];
+                if (e->holder[r] != l || e->holder_gen[r] != c->active_gen) continue;
+                uint64_t f = e->arb.free_at[r];
+                if (f > tn) {
+                    if ((f - tn) / T < k) k = (f - tn) / T;
+                } else if (f > a->t) {
+                    k = 0;
+                }
+            }
         }
         uint64_t fit = c->cg_next_step > ls->s ? (c->cg_next_step - 1 - ls->s) / S : 0;
         if (fit < k) k = fit;
@@ -412,7 +552,8 @@ static uint64_t periods_fit(const ef_trace *tr, chan *ch, const snapshot *a,
     for (int l = 1; l < nl && k; l++) {
         if (!G[l]) continue;
         const ef_gen_list *gl = &tr->gens[l];
-        if (loose && ch[l].active && (ch[l].end > tn ? ch[l].end - tn : 0) != a->left[l]) {
+        chan *c = &e->ch[l];
+        if (loose && c->active && (c->end > tn ? c->end - tn : 0) != a->left[l]) {
             k = 0;
             break;
         }
@@ -423,17 +564,17 @@ static uint64_t periods_fit(const ef_trace *tr, chan *ch, const snapshot *a,
         if (l >= 2 && a->nd[l - 1] < tr->gens[l - 1].count) {
             /* the parent's write-back waits on this level's last
              * generation under it */
-            uint64_t c = child_last_gen(tr, ch, l - 1, a->nd[l - 1]);
-            if (c < lo) lo = c;
+            uint64_t cl = child_last_gen(e, l - 1, a->nd[l - 1]);
+            if (cl < lo) lo = cl;
         }
-        uint64_t hi = ch[l].cg + 1;
-        if (ch[l].nf > hi) hi = ch[l].nf;
-        if (ch[l].nd + 1 > hi) hi = ch[l].nd + 1;
-        if (ch[l].active && ch[l].active_gen > hi) hi = ch[l].active_gen;
+        uint64_t hi = c->cg + 1;
+        if (c->nf > hi) hi = c->nf;
+        if (c->nd + 1 > hi) hi = c->nd + 1;
+        if (c->active && c->active_gen > hi) hi = c->active_gen;
         hi++; /* one generation of look-ahead */
         /* generations g in [lo, hi + (k - 1) G] must match g + G */
         uint64_t want = k > (gl->count - hi) / G[l] + 1 ? gl->count : hi + (k - 1) * G[l] + 1;
-        uint64_t g = copies_until(tr, ch, l, lo, want, S, G);
+        uint64_t g = copies_until(e, l, lo, want, S, G);
         uint64_t fit = g > hi ? (g - 1 - hi) / G[l] + 1 : 0;
         if (fit < k) k = fit;
     }
@@ -451,8 +592,8 @@ static bool matches(const snapshot *a, const int64_t *sig, int len, const loop_s
            ls->s > a->s;
 }
 
-static void remember(snapshot *a, const ef_trace *tr, const chan *ch, const int64_t *sig,
-                     int len, const loop_state *ls, uint64_t tn, const uint64_t *cause) {
+static void remember(snapshot *a, const engine *e, const int64_t *sig, int len,
+                     const loop_state *ls, uint64_t tn, const uint64_t *cause) {
     a->used = true;
     a->len = len;
     memcpy(a->sig, sig, sizeof(int64_t) * (size_t)len);
@@ -460,13 +601,57 @@ static void remember(snapshot *a, const ef_trace *tr, const chan *ch, const int6
     a->s = ls->s;
     a->compute = ls->compute;
     for (int c = 0; c < CAUSE_COUNT; c++) a->cause[c] = cause[c] + ls->more_stalls[c];
-    for (int l = 1; l < tr->n->level_count; l++) {
-        a->nf[l] = ch[l].nf;
-        a->nd[l] = ch[l].nd;
-        a->cg[l] = ch[l].cg;
-        a->agen[l] = ch[l].active_gen;
-        a->active[l] = ch[l].active;
-        a->left[l] = ch[l].active && ch[l].end > tn ? ch[l].end - tn : 0;
+    for (int l = 1; l < e->nl; l++) {
+        const chan *c = &e->ch[l];
+        a->nf[l] = c->nf;
+        a->nd[l] = c->nd;
+        a->cg[l] = c->cg;
+        a->agen[l] = c->active_gen;
+        a->active[l] = c->active;
+        a->left[l] = c->active && c->end > tn ? c->end - tn : 0;
+    }
+}
+
+/* The signature without the cycles left of transfers in flight. */
+static void loosen(const engine *e, const int64_t *sig, int len, int64_t *lsig) {
+    memcpy(lsig, sig, sizeof(int64_t) * (size_t)len);
+    for (int l = 1; l < e->nl; l++) lsig[5 * (l - 1) + 4] = 0;
+}
+
+/* Moves the state on by k periods of T cycles and G generations. */
+static void add_periods(engine *e, uint64_t k, uint64_t T, const uint64_t *G, uint64_t tn) {
+    /* resources held by a transfer of a level that moves, or by the
+     * stream, come free k T later; those of a level that stays put are
+     * held by the same transfer as before */
+    for (int r = 0; r < EF_RES_COUNT; r++) {
+        if (e->arb.free_at[r] <= tn) continue;
+        int h = e->holder[r];
+        uint64_t Gh = h == STREAM_HOLDER ? G[e->lin] : G[h];
+        if (!Gh) continue;
+        e->arb.free_at[r] += k * T;
+        e->holder_gen[r] += k * Gh;
+    }
+    if (e->x_on && G[e->lin]) e->x_done += k * T;
+    for (int l = 1; l < e->nl; l++) {
+        chan *c = &e->ch[l];
+        if (!G[l]) continue;
+        uint64_t kg = k * G[l];
+        uint64_t nd = c->nd + kg;
+        uint64_t base = nd > RING_BACK ? nd - RING_BACK : 0;
+        shift_done(c->fill_done, c->base, base,
+                   c->active && c->active_is_fill ? c->active_gen : c->nf, kg, G[l], T);
+        shift_done(c->drain_done, c->base, base,
+                   c->active && !c->active_is_fill ? c->active_gen : c->nd, kg, G[l], T);
+        shift_done(c->compute_done, c->base, base, c->cg, kg, G[l], T);
+        c->base = base;
+        c->nf += kg;
+        c->nd += kg;
+        c->cg += kg;
+        set_cg(e->tr, l, c);
+        if (c->active) {
+            c->active_gen += kg;
+            c->end += k * T;
+        }
     }
 }
 
@@ -477,42 +662,19 @@ static void remember(snapshot *a, const ef_trace *tr, const chan *ch, const int6
  * the cycles left of transfers in flight, which finds periods that run
  * while a level that does not move in them fetches its next tile (a
  * long fill from DRAM under a level that changes at every step). */
-static bool skip_periods(const ef_trace *tr, chan *ch, periods *pd, loop_state *ls,
-                         const uint64_t *cause) {
-    int nl = tr->n->level_count;
+static bool skip_periods(engine *e, periods *pd, loop_state *ls, const uint64_t *cause) {
     uint64_t tn = ls->t + 1;
     int64_t sig[SIG_MAX], lsig[SIG_MAX];
-    int len = signature(tr, ch, ls->s, tn, sig);
-    memcpy(lsig, sig, sizeof(int64_t) * (size_t)len);
-    for (int l = 1; l < nl; l++) lsig[5 * (l - 1) + 4] = 0;
+    int len = signature(e, ls->s, tn, sig);
+    loosen(e, sig, len, lsig);
     snapshot *a = lookup(pd->slot, sig, len), *b = lookup(pd->loose, lsig, len);
     const snapshot *m = NULL;
     uint64_t k = 0, G[EF_MAX_LEVELS] = {0};
-    if (matches(a, sig, len, ls) && (k = periods_fit(tr, ch, a, ls, tn, false, G))) m = a;
-    else if (matches(b, lsig, len, ls) && (k = periods_fit(tr, ch, b, ls, tn, true, G))) m = b;
+    if (matches(a, sig, len, ls) && (k = periods_fit(e, a, ls, tn, false, G))) m = a;
+    else if (matches(b, lsig, len, ls) && (k = periods_fit(e, b, ls, tn, true, G))) m = b;
     if (m) {
         uint64_t T = tn - m->t, S = ls->s - m->s;
-        for (int l = 1; l < nl; l++) {
-            chan *c = &ch[l];
-            if (!G[l]) continue;
-            uint64_t kg = k * G[l];
-            uint64_t nd = c->nd + kg;
-            uint64_t base = nd > RING_BACK ? nd - RING_BACK : 0;
-            shift_done(c->fill_done, c->base, base,
-                       c->active && c->active_is_fill ? c->active_gen : c->nf, kg, G[l], T);
-            shift_done(c->drain_done, c->base, base,
-                       c->active && !c->active_is_fill ? c->active_gen : c->nd, kg, G[l], T);
-            shift_done(c->compute_done, c->base, base, c->cg, kg, G[l], T);
-            c->base = base;
-            c->nf += kg;
-            c->nd += kg;
-            c->cg += kg;
-            set_cg(tr, l, c);
-            if (c->active) {
-                c->active_gen += kg;
-                c->end += k * T;
-            }
-        }
+        add_periods(e, k, T, G, tn);
         for (int c = 0; c < CAUSE_COUNT; c++) ls->more_stalls[c] = k * (cause[c] - m->cause[c]);
         ls->compute += k * (ls->compute - m->compute);
         ls->t += k * T;
@@ -521,13 +683,12 @@ static bool skip_periods(const ef_trace *tr, chan *ch, periods *pd, loop_state *
         tn = ls->t + 1;
         /* the signatures after the skip: only the cycles left of
          * transfers that stayed put have changed */
-        len = signature(tr, ch, ls->s, tn, sig);
-        memcpy(lsig, sig, sizeof(int64_t) * (size_t)len);
-        for (int l = 1; l < nl; l++) lsig[5 * (l - 1) + 4] = 0;
+        len = signature(e, ls->s, tn, sig);
+        loosen(e, sig, len, lsig);
         a = lookup(pd->slot, sig, len);
     }
-    remember(a, tr, ch, sig, len, ls, tn, cause);
-    remember(b, tr, ch, lsig, len, ls, tn, cause);
+    remember(a, e, sig, len, ls, tn, cause);
+    remember(b, e, lsig, len, ls, tn, cause);
     return k > 0;
 }
 
@@ -536,10 +697,14 @@ ef_status ef_step_run(ef_trace *tr, bool fast_forward, ef_diags *diags) {
     ef_result *res = tr->res;
     int nl = n->level_count;
     uint64_t k = (uint64_t)n->arch->macs_per_cycle;
-    chan ch[EF_MAX_LEVELS];
-    memset(ch, 0, sizeof ch);
+    engine *e = calloc(1, sizeof *e);
     periods *pd = NULL;      /* remembered states, event engine only */
     ef_status st = EF_OK;
+    if (!e) return EF_ERR_NOMEM;
+    e->tr = tr;
+    e->nl = nl;
+    e->lin = nl - 1;
+    chan *ch = e->ch;
     for (int l = 1; l < nl; l++) {
         for (int q = 0; q < RING; q++)
             ch[l].fill_done[q] = ch[l].drain_done[q] = ch[l].compute_done[q] = NEVER;
@@ -557,20 +722,23 @@ ef_status ef_step_run(ef_trace *tr, bool fast_forward, ef_diags *diags) {
     bool any_issue = false;
     for (;; t++) {
         /* settle transfers: a finished fill may enable a child's fill,
-         * a finished drain the parent's drain, in the same cycle */
+         * a finished drain the parent's drain, in the same cycle. The
+         * order is the arbitration: channels outermost first, then the
+         * stream, then back out; the first to ask for a free resource
+         * gets it. */
         bool changed = true;
-        for (int pass = 0; changed && pass < 4 * nl + 4; pass++) {
+        for (int pass = 0; changed && pass < 4 * nl + 8; pass++) {
             changed = false;
-            for (int l = 1; l < nl; l++) changed |= service(tr, ch, l, t);
-            for (int l = nl - 1; l >= 1; l--) changed |= service(tr, ch, l, t);
+            for (int l = 1; l < nl; l++) changed |= service(e, l, t);
+            changed |= stream_start(e, s, t);
+            for (int l = nl - 1; l >= 1; l--) changed |= service(e, l, t);
         }
         uint64_t issued = 0;
         bool crossed = false;
         while (issued < k && s < tr->steps) {
-            bool ready = true;
-            for (int l = 1; l < nl && ready; l++)
-                ready = done_at(&ch[l], ch[l].fill_done, ch[l].cg) <= t;
-            if (!ready) break;
+            if (!resident(e, t)) break;
+            /* the generation's last step waits for its stream */
+            if (s + 1 == gen_end_step(e) && !(e->x_on && e->x_done <= t + 1)) break;
             /* the gens that step s uses: cg must already have reached it */
             for (int l = 1; l < nl; l++) assert(ch[l].cg_step <= s);
             s++;
@@ -583,22 +751,24 @@ ef_status ef_step_run(ef_trace *tr, bool fast_forward, ef_diags *diags) {
                     if (c->cg + 1 < tr->gens[l].count) {
                         c->cg++;
                         set_cg(tr, l, c);
+                        if (l == e->lin) e->x_on = false;
                     }
                 }
             }
         }
-        bool busy = false, drained = true;
+        bool busy = false, drained = true, waiting = e->x_on && e->x_done > t + 1;
         for (int l = 1; l < nl; l++) {
             busy |= ch[l].active;
             drained &= ch[l].nd >= tr->gens[l].count;
         }
+        for (int r = 0; r < EF_RES_COUNT; r++) waiting |= e->arb.free_at[r] > t;
         if (issued) {
             last_issue = t;
             any_issue = true;
             compute++;
         }
         if (s >= tr->steps && drained && !busy) break;
-        if (!issued && !busy) {
+        if (!issued && !busy && !waiting) {
             /* nothing moves and nothing can: a broken invariant */
             ef_diags_add(diags, n->arch->file, 0, 0, "", NULL, NULL,
                          "internal error: the step engine stalled with no transfer "
@@ -607,9 +777,9 @@ ef_status ef_step_run(ef_trace *tr, bool fast_forward, ef_diags *diags) {
             st = EF_ERR_OVERFLOW;
             goto out;
         }
-        uint64_t quiet = fast_forward ? quiet_cycles(tr, ch, t, s, k, issued, crossed) : 0;
+        uint64_t quiet = fast_forward ? quiet_cycles(e, t, s, k, issued, crossed) : 0;
         if (!issued && s < tr->steps)
-            charge_stall(res, n->arch, slots, cause_total, stall_cause(tr, ch, t), 1 + quiet);
+            charge_stall(res, n, slots, cause_total, stall_cause(e, t), 1 + quiet);
         if (quiet && issued == k) {
             s += quiet * k;
             compute += quiet;
@@ -618,10 +788,10 @@ ef_status ef_step_run(ef_trace *tr, bool fast_forward, ef_diags *diags) {
         t += quiet;
         if (pd && crossed) {
             loop_state ls = {.t = t, .s = s, .compute = compute, .last_issue = last_issue};
-            if (skip_periods(tr, ch, pd, &ls, cause_total)) {
+            if (skip_periods(e, pd, &ls, cause_total)) {
                 for (int c = 0; c < CAUSE_COUNT; c++)
                     if (ls.more_stalls[c])
-                        charge_stall(res, n->arch, slots, cause_total, c, ls.more_stalls[c]);
+                        charge_stall(res, n, slots, cause_total, c, ls.more_stalls[c]);
                 t = ls.t;
                 s = ls.s;
                 compute = ls.compute;
@@ -653,5 +823,6 @@ ef_status ef_step_run(ef_trace *tr, bool fast_forward, ef_diags *diags) {
         for (uint64_t g = ch[l].base; g < tr->gens[l].count; g++) check_done(&ch[l], g);
 out:
     free(pd);
+    free(e);
     return st;
 }

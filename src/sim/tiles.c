@@ -96,6 +96,7 @@ typedef struct {
     uint64_t *npool, *cpool;  /* their bits                              */
     uint64_t *cn, *cc, *cnc;  /* sizes: new, old, both                   */
     uint64_t un, xn, uc, xc;  /* unions: new, new \ old, old, old \ new  */
+    uint64_t ucn;             /* |union of old ∩ union of new| (drains)  */
 } slot;
 
 /* One counter increment of a class. */
@@ -113,6 +114,7 @@ typedef struct {
     /* the bytes its events move, which give their fill and drain cycles */
     uint64_t src_bytes[EF_MAX_LEVELS];
     uint64_t inst_fill_bytes, drain_bytes, inst_drain_bytes;
+    uint64_t partial_bytes;   /* drained words read back on arrival      */
     uint64_t steps;           /* innermost level: steps of its tile      */
     ef_gen_cost cost;         /* cycles of the fill and of the drain     */
 } tclass;
@@ -147,7 +149,7 @@ typedef struct {
     slot sl[EF_NEST_MAX_OPS][EF_MAX_DIMS + 1];
     int irr_rank[EF_NEST_MAX_OPS][EF_MAX_RANKS]; /* used ranks o ignores */
     int irr_count[EF_NEST_MAX_OPS];
-    uint64_t *frame;          /* union scratch                           */
+    uint64_t *frame, *frame2; /* union scratch                           */
     int64_t frame_words;
     int64_t reach[EF_MAX_LEVELS][EF_MAX_RANKS]; /* farthest box end - b  */
     int64_t max_off[EF_MAX_LEVELS][EF_MAX_RANKS]; /* largest spatial offset */
@@ -313,6 +315,7 @@ static void setup(tiles *T) {
     }
     T->frame_words = (frame_bits + 63) / 64 + 2;
     T->frame = ef_walk_calloc(wk, (uint64_t)T->frame_words, sizeof(uint64_t));
+    T->frame2 = ef_walk_calloc(wk, (uint64_t)T->frame_words, sizeof(uint64_t));
     uint64_t np = wk->used_pes;
     T->pn = ef_walk_calloc(wk, np, sizeof(uint64_t));
     T->pc = ef_walk_calloc(wk, np, sizeof(uint64_t));
@@ -352,6 +355,7 @@ static void teardown(tiles *T) {
             free(S->nset); free(S->cset); free(S->npool); free(S->cpool);
         }
     free(T->frame);
+    free(T->frame2);
     free(T->pn); free(T->pc); free(T->pnc);
     free(T->fill); free(T->inst_bytes); free(T->gnc); free(T->claimed);
     free(T->cls); free(T->table); free(T->keys); free(T->deltas);
@@ -406,6 +410,30 @@ static uint64_t union_count(tiles *T, const slot *S, uint64_t ns, bool of_old, b
     return c;
 }
 
+/* |(union of the old sets) ∩ (union of the new sets)| over signatures:
+ * the new union goes into the frame, then each old set's members in it
+ * into the second frame. */
+static uint64_t union_overlap(tiles *T, const slot *S, uint64_t ns) {
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    for (uint64_t s = 0; s < ns; s++) {
+        const ef_dimset *a = &S->nset[s];
+        if (!a->count) continue;
+        if (a->lo < lo) lo = a->lo;
+        if (a->lo + a->n > hi) hi = a->lo + a->n;
+    }
+    if (lo > hi) return 0;
+    int64_t words = (hi - lo + 63) / 64 + 2;
+    for (uint64_t s = 0; s < ns; s++)
+        if (S->nset[s].count) ef_dimset_or_into(T->frame, lo, &S->nset[s]);
+    ef_dimset mask = {.lo = lo, .n = hi - lo, .bits = T->frame};
+    for (uint64_t s = 0; s < ns; s++)
+        if (S->cset[s].count) ef_dimset_or_within_into(T->frame2, &mask, &S->cset[s]);
+    uint64_t c = ef_bits_count(T->frame2, words);
+    memset(T->frame, 0, sizeof(uint64_t) * (size_t)words);
+    memset(T->frame2, 0, sizeof(uint64_t) * (size_t)words);
+    return c;
+}
+
 /* Sizes of operand o's old (ob) and new (nb) sets at level l, per slot
  * and signature, and their intersections; the union counts of the new
  * sets (unions_new) or of the old ones (unions_old) where asked. Then
@@ -449,6 +477,7 @@ static void slot_counts(tiles *T, int l, int o, const int64_t *ob, const int64_t
             S->xn = S->cn[0] - S->cnc[0];
             S->uc = S->cc[0];
             S->xc = S->cc[0] - S->cnc[0];
+            S->ucn = S->cnc[0];
             continue;
         }
         if (unions_new) {
@@ -458,12 +487,14 @@ static void slot_counts(tiles *T, int l, int o, const int64_t *ob, const int64_t
         if (unions_old) {
             S->uc = union_count(T, S, ns, true, false);
             S->xc = union_count(T, S, ns, true, true);
+            S->ucn = nb ? union_overlap(T, S, ns) : 0;
         }
     }
     /* the slot of the ranks o ignores: one point if active in them */
     slot *S = &T->sl[o][op->dims];
     uint64_t ns = pe ? S->nsig : 1;
     S->un = S->xn = S->uc = S->xc = 0;
+    bool any_new = false, any_old = false;
     for (uint64_t s = 0; s < ns; s++) {
         const int64_t *off = pe ? wk->off[S->rep[s]] : T->zero;
         bool an = nb && active_in(T, o, nb, off), ac = ob && active_in(T, o, ob, off);
@@ -474,7 +505,10 @@ static void slot_counts(tiles *T, int l, int o, const int64_t *ob, const int64_t
         S->xn |= an && !ac;
         S->uc |= ac;
         S->xc |= ac && !an;
+        any_new |= an;
+        any_old |= ac;
     }
+    S->ucn = any_new && any_old;
     uint64_t inst = wk->L[l].inst;
     for (uint64_t i = 0; i < inst; i++) {
         uint64_t vn = 1, vc = 1, vnc = 1;
@@ -546,7 +580,6 @@ static void level_counts(tiles *T, int l, const int64_t *ob, const int64_t *nb, 
     lvl_state *L = &wk->L[l];
     uint64_t inst = L->inst;
     bool crosses_noc = L->per_pe && !wk->L[l - 1].per_pe;
-    bool unicast = n->noc->topology == EF_NOC_UNICAST;
     ef_noc_counters *noc = &wk->t->res->noc;
     memset(T->inst_bytes, 0, sizeof(uint64_t) * (size_t)inst);
     for (int o = 0; o < wk->ops && wk->status == EF_OK; o++) {
@@ -556,7 +589,7 @@ static void level_counts(tiles *T, int l, const int64_t *ob, const int64_t *nb, 
         if (ob && nb && !tiles_move(T, l, o, ob, nb)) continue;
         int p = n->levels[l].parent[o];
         bool shared_parent = p >= 0 && !wk->L[p].per_pe && inst > 1;
-        bool multicast_fill = o != wk->out && shared_parent && !unicast;
+        bool multicast_fill = o != wk->out && shared_parent && wk->shares[o];
         bool drain = o == wk->out && p >= 0 && ob;
         slot_counts(T, l, o, ob, nb, multicast_fill && nb, drain && shared_parent);
         if (nb && p >= 0) {
@@ -612,6 +645,7 @@ static void level_counts(tiles *T, int l, const int64_t *ob, const int64_t *nb, 
             if (crosses_noc) {
                 emit_hops(T, o, hops);
                 emit(T, &noc->words_sent, parent_total);
+                emit(T, &noc->op_words_in[o], parent_total);
                 emit(T, &noc->deliveries, deliveries);
             }
         }
@@ -632,10 +666,23 @@ static void level_counts(tiles *T, int l, const int64_t *ob, const int64_t *nb, 
                 unique = union_minus(T, o, true);
                 emit(T, &wk->L[p].updates[o], unique);
                 emit(T, &noc->reductions, total - unique);
+                /* a word that leaves some PEs of its reduction group while
+                 * another keeps it arrives before the rest of the group's
+                 * partial sums, which are combined with it on arrival:
+                 * one read at the parent each (model.md section 2) */
+                uint64_t all = 1, both = 1;
+                for (int d = 0; d <= n->ops[o]->dims; d++) {
+                    all *= T->sl[o][d].uc;
+                    both *= T->sl[o][d].ucn;
+                }
+                c->partial_bytes += ef_walk_bytes(wk, o, unique - (all - both));
             } else {
                 unique = total;
             }
-            if (out_of_array) emit_hops(T, o, hops);
+            if (out_of_array) {
+                emit_hops(T, o, hops);
+                emit(T, &noc->words_returned, unique);
+            }
             c->drain_bytes += ef_walk_bytes(wk, o, unique);
             c->inst_drain_bytes += ef_walk_bytes(wk, o, max_inst);
         }
@@ -683,7 +730,7 @@ static void stream_block(tiles *T, const int64_t *nb, const int64_t *s0, const u
         if (!wk->stream_op[o]) continue;
         const ef_operand *op = n->ops[o];
         const ef_tensor *t = &w->tensors[op->tensor];
-        uint64_t su = 1, sm = 1;
+        uint64_t su = 1, sm = 1, su_first;
         for (int d = 0; d < op->dims; d++) {
             const ef_affine *a = &op->index[d];
             slot *S = &T->sl[o][d];
@@ -726,6 +773,9 @@ static void stream_block(tiles *T, const int64_t *nb, const int64_t *s0, const u
             su = mul_checked(wk, su, sd);
             sm = mul_checked(wk, sm, sc);
         }
+        /* the steps at which the ranks o ignores take their first value:
+         * an output word's first update in the tile (walk_mac.c) */
+        su_first = su;
         /* ranks the operand ignores: every step counts once for the
          * union; a used one multiplies the pairs by its offsets in bound */
         slot *I = &T->sl[o][op->dims];
@@ -756,13 +806,19 @@ static void stream_block(tiles *T, const int64_t *nb, const int64_t *s0, const u
             }
         }
         int k = n->op_keeper_mac[o];
-        emit(T, o == wk->out ? &wk->L[k].updates[o] : &wk->L[k].reads[o], su);
+        /* without read sharing every delivery is a read of its own */
+        uint64_t reads = o == wk->out || wk->shares[o] ? su : sm;
+        emit(T, o == wk->out ? &wk->L[k].updates[o] : &wk->L[k].reads[o], reads);
         emit_hops(T, o, hops);
+        wk->sw.keeper[o] = reads;
         if (o == wk->out) {
             emit(T, &wk->t->res->ops, sm);
             emit(T, &noc->reductions, sm - su);
+            emit(T, &noc->words_returned, su);
+            wk->sw.first_updates = su_first;
         } else {
-            emit(T, &noc->words_sent, su);
+            emit(T, &noc->words_sent, reads);
+            emit(T, &noc->op_words_in[o], reads);
             emit(T, &noc->deliveries, sm);
         }
     }
@@ -771,7 +827,7 @@ static void stream_block(tiles *T, const int64_t *nb, const int64_t *s0, const u
 /* The innermost level's tile at nb: operand reads and output updates at
  * the MACs (ef_walk_mac_block), streamed operands step by step, and the
  * number of steps. */
-static void block_counts(tiles *T, const int64_t *nb, tclass *c) {
+static void block_counts(tiles *T, const int64_t *nb, bool first, tclass *c) {
     walker *wk = T->wk;
     const ef_nest *n = wk->n;
     const ef_workload *w = wk->w;
@@ -780,6 +836,9 @@ static void block_counts(tiles *T, const int64_t *nb, tclass *c) {
     bool pe = Lin->per_pe;
     bool any_stream = false;
     int64_t lo[EF_MAX_RANKS], hi[EF_MAX_RANKS];
+    memset(wk->mac_cnt, 0, sizeof(uint64_t) * (size_t)(Lin->inst * (uint64_t)wk->ops));
+    memset(wk->mac_own, 0, sizeof(uint64_t) * (size_t)Lin->inst);
+    memset(&wk->sw, 0, sizeof wk->sw);
     for (int o = 0; o < wk->ops && wk->status == EF_OK; o++) {
         if (wk->stream_op[o]) {
             any_stream = true;
@@ -814,12 +873,15 @@ static void block_counts(tiles *T, const int64_t *nb, tclass *c) {
         int k = n->op_keeper_mac[o];
         uint64_t total = 0;
         for (uint64_t i = 0; i < Lin->inst; i++) {
-            uint64_t cnt = 1;
+            uint64_t cnt = 1, own = 1;
             for (int d = 0; d <= op->dims; d++) {
                 const slot *S = &T->sl[o][d];
                 cnt *= S->cn[pe ? S->sig[i] : 0];
+                if (d < op->dims) own *= S->cn[pe ? S->sig[i] : 0];
             }
             if (!cnt) continue;
+            wk->mac_cnt[i * (uint64_t)wk->ops + (uint64_t)o] = cnt;
+            if (o == wk->out) wk->mac_own[i] = own;
             uint64_t ki = wk->L[k].per_pe ? i : 0;
             uint64_t *at = o == wk->out ? &wk->L[k].updates[ki * (uint64_t)wk->ops + (uint64_t)o]
                                         : &wk->L[k].reads[ki * (uint64_t)wk->ops + (uint64_t)o];
@@ -849,6 +911,7 @@ static void block_counts(tiles *T, const int64_t *nb, tclass *c) {
     }
     c->steps = steps;
     if (any_stream) stream_block(T, nb, s0, room);
+    c->cost.stream = ef_walk_stream_demand(wk, first);
 }
 
 /* ---------- classes ---------- */
@@ -914,11 +977,14 @@ static void compute(tiles *T, int l, const int64_t *ob, const int64_t *nb, bool 
                     tclass *c) {
     c->delta_at = T->ndeltas;
     if (l > 0) level_counts(T, l, ob, nb, first, c);
-    if (l == T->wk->nl - 1 && nb) block_counts(T, nb, c);
     c->delta_len = T->ndeltas - c->delta_at;
     if (l > 0)
         ef_walk_gen_cost(T->wk, l, c->src_bytes, c->inst_fill_bytes, c->drain_bytes,
-                         c->inst_drain_bytes, &c->cost);
+                         c->inst_drain_bytes, c->partial_bytes, &c->cost);
+    if (l == T->wk->nl - 1 && nb) {
+        block_counts(T, nb, first, c);
+        c->delta_len = T->ndeltas - c->delta_at;
+    }
 }
 
 #ifdef EF_TILES_VERIFY
@@ -934,6 +1000,7 @@ static void verify(tiles *T, const tclass *c, int l, const int64_t *ob, const in
                 again.inst_fill_bytes == c->inst_fill_bytes &&
                 again.drain_bytes == c->drain_bytes &&
                 again.inst_drain_bytes == c->inst_drain_bytes &&
+                again.partial_bytes == c->partial_bytes &&
                 !memcmp(again.src_bytes, c->src_bytes, sizeof c->src_bytes);
     for (uint64_t q = 0; same && q < c->delta_len; q++)
         same = T->deltas[again.delta_at + q].at == T->deltas[c->delta_at + q].at &&
@@ -1251,26 +1318,21 @@ static void repeat_blocks(tiles *T, int p, int lc, uint64_t k, const uint64_t *e
 
 /* ---------- the walk ---------- */
 
-/* Are the entering output words of level l's event first visits? Yes
- * exactly when every loop above l over a rank the output ignores is at
- * index 0 (file comment). */
+/* The first-visit flag of level l's event: whether its entering output
+ * words start empty (levels that keep the output) and whether its
+ * steps' first updates of a word need no read (the innermost level). */
 static bool first_visit(const walker *wk, int l) {
-    for (int p = 0; p < wk->tl_begin[l]; p++) {
-        const ef_loop *lp = &wk->n->loops[wk->tl[p]];
-        if (wk->idx[p] && !(wk->relmask[wk->out] >> lp->rank & 1u)) return false;
-    }
-    return true;
+    return (wk->n->levels[l].keeps[wk->out] || l == wk->nl - 1) && ef_walk_first_visit(wk, l);
 }
 
 /* An event: the loops above level from_level moved. */
 static void tile_event(tiles *T, int from_level) {
     walker *wk = T->wk;
-    const ef_nest *n = wk->n;
     for (int l = from_level < 1 ? 1 : from_level; l < wk->nl && wk->status == EF_OK; l++) {
         int64_t nb[EF_MAX_RANKS] = {0};
         ef_walk_level_base(wk, l, nb);
-        bool first = n->levels[l].keeps[wk->out] && first_visit(wk, l);
-        const tclass *c = count_event(T, l, T->has_base[l] ? T->base[l] : NULL, nb, first);
+        const tclass *c = count_event(T, l, T->has_base[l] ? T->base[l] : NULL, nb,
+                                      first_visit(wk, l));
         if (!c) return;
         T->last_cls[l] = c == &T->scratch ? -1 : c - T->cls;
         if (c == &T->scratch) T->scratch_events++;
@@ -1357,7 +1419,7 @@ static void repeat_events(tiles *T, int p, int lc, uint64_t count) {
 #ifdef EF_TILES_VERIFY
             int64_t key[KEY_MAX], nb[EF_MAX_RANKS] = {0};
             ef_walk_level_base(wk, l, nb);
-            bool first = wk->n->levels[l].keeps[wk->out] && first_visit(wk, l);
+            bool first = first_visit(wk, l);
             int len = make_key(T, l, T->base[l], nb, first, key);
             if (len != (int)c->key_len ||
                 memcmp(key, &T->keys[c->key_at], sizeof(int64_t) * (size_t)len)) {
@@ -1412,10 +1474,11 @@ void ef_walk_tiles(walker *wk) {
             /* one level: its only tile is the whole nest */
             tclass *c = &T->scratch;
             memset(c, 0, sizeof *c);
-            compute(T, 0, NULL, T->zero, false, c);
+            compute(T, 0, NULL, T->zero, true, c);
             apply(wk, &T->deltas[c->delta_at], c->delta_len, 1);
             T->ndeltas = 0;
             T->block_steps = c->steps;
+            wk->t->whole_stream = c->cost.stream;
         }
         begin_blocks(T, 0);
         tile_event(T, 0);
@@ -1460,6 +1523,7 @@ void ef_walk_tiles(walker *wk) {
         T->ndeltas = mark;
         wk->ev_drain_bytes[l] += c->drain_bytes;
         wk->ev_inst_drain_bytes[l] += c->inst_drain_bytes;
+        wk->ev_partial_bytes[l] += c->partial_bytes;
     }
     for (uint64_t q = 0; q < T->ncls && wk->status == EF_OK; q++)
         apply(wk, &T->deltas[T->cls[q].delta_at], T->cls[q].delta_len, T->cls[q].count);

@@ -138,7 +138,15 @@ static ef_status setup(walker *wk) {
     for (int o = 0; o < wk->ops; o++) {
         int k = n->op_keeper_mac[o];
         wk->stream_op[o] = !n->arch->levels[k].per_pe && wk->used_pes > 1;
+        wk->shares[o] = o == wk->out || ef_noc_shares_reads(n, o);
     }
+    ef_ports_of(n, &wk->ports);
+    ef_demand none;
+    memset(&none, 0, sizeof none);
+    (void)ef_walk_xfer(wk, &none); /* index 0: the free transfer */
+    uint64_t lin_inst = wk->L[wk->nl - 1].inst;
+    wk->mac_cnt = ef_walk_calloc(wk, lin_inst * (uint64_t)wk->ops, sizeof(uint64_t));
+    wk->mac_own = ef_walk_calloc(wk, lin_inst, sizeof(uint64_t));
     for (uint64_t i = 0; i < wk->used_pes; i++) wk->all_pe_hops += hop_distance(wk, i);
     int64_t widest_extent = 1;
     for (int o = 0; o < wk->ops; o++) {
@@ -234,6 +242,9 @@ static ef_status setup_exact(walker *wk) {
         if (wk->used_pes > 1 || o == wk->out)
             wk->stamp[o] = ef_walk_calloc(wk, wk->w->tensors[n->ops[o]->tensor].words,
                                    sizeof(uint32_t));
+    if (wk->used_pes > 1)
+        wk->held = ef_walk_calloc(wk, wk->w->tensors[n->ops[wk->out]->tensor].words,
+                                  sizeof(uint32_t));
     wk->inst_bytes = ef_walk_calloc(wk, wk->used_pes, sizeof(uint64_t));
     if (wk->V) {
         wk->spart = ef_walk_calloc(wk, wk->used_pes * (uint64_t)wk->ops * EF_MAX_DIMS, sizeof(int64_t));
@@ -372,6 +383,8 @@ typedef struct {
     int l, parent;
     uint64_t inst, parent_inst;
     uint64_t unique;   /* words not yet marked in this event           */
+    uint64_t partial;  /* of those, words another instance still holds */
+    bool held_marked;  /* mark_held ran for this drain                 */
     uint64_t fills_i, empty_i, parent_reads;
 } word_ctx;
 
@@ -397,6 +410,33 @@ static void on_drain_word(walker *wk, int o, uint64_t word, void *vctx) {
     bool shared_parent = !wk->L[x->parent].per_pe;
     if (shared_parent && wk->L[x->l].inst > 1 && !mark(wk, o, word)) return;
     x->unique++;
+    if (x->held_marked && wk->held[word] == wk->held_id) x->partial++;
+}
+
+static void on_held_word(walker *wk, int o, uint64_t word, void *vctx) {
+    (void)o;
+    (void)vctx;
+    wk->held[word] = wk->held_id;
+}
+
+/* Marks the output words some instance of level l holds after the
+ * event: a word drained from part of its reduction group while another
+ * PE keeps it is combined with the rest on arrival at the parent. */
+static void mark_held(walker *wk, int l) {
+    lvl_state *L = &wk->L[l];
+    int o = wk->out;
+    if (++wk->held_id == 0) {
+        memset(wk->held, 0,
+               sizeof(uint32_t) * (size_t)wk->w->tensors[wk->n->ops[o]->tensor].words);
+        wk->held_id = 1;
+    }
+    const footprint *last = NULL;
+    for (uint64_t i = 0; i < L->inst; i++) {
+        const footprint *f = L->pnxt[AT(L, i, o)];
+        if (f == last || !f->words) continue; /* PEs of a group share one */
+        last = f;
+        fp_each_minus(wk, o, f, NULL, on_held_word, NULL);
+    }
 }
 
 static void on_enter_out(walker *wk, int o, uint64_t word, void *vctx) {
@@ -437,14 +477,18 @@ static void drain_level(walker *wk, int l, bool final) {
     int p = n->levels[l].parent[o];
     if (p < 0) return;
     next_event(wk);
-    uint64_t total = 0, unique_all = 0, max_inst = 0;
+    uint64_t total = 0, unique_all = 0, partial_all = 0, max_inst = 0;
+    bool reduce = !wk->L[p].per_pe && L->inst > 1;
+    bool held_marked = reduce && !final;
+    if (held_marked) mark_held(wk, l);
     for (uint64_t i = 0; i < L->inst; i++) {
         footprint *cur = L->pcur[AT(L, i, o)];
         footprint *nxt = final ? NULL : L->pnxt[AT(L, i, o)];
         uint64_t leaving = cur->words - (nxt ? fp_intersect(wk, o, cur, nxt) : 0);
         if (!leaving) continue;
         uint64_t pi = wk->L[p].per_pe ? i : 0;
-        word_ctx x = {.l = l, .parent = p, .inst = i, .parent_inst = pi};
+        word_ctx x = {.l = l, .parent = p, .inst = i, .parent_inst = pi,
+                      .held_marked = held_marked};
         /* words need listing only to reduce them across PEs or to move
          * values; otherwise the count is all there is to know */
         if (wk->V) {
@@ -464,12 +508,15 @@ static void drain_level(walker *wk, int l, bool final) {
         if (L->per_pe && !wk->L[p].per_pe) add_hops(wk, o, leaving * hop_distance(wk, i));
         total += leaving;
         unique_all += x.unique;
+        partial_all += x.partial;
         if (leaving > max_inst) max_inst = leaving;
     }
     if (!wk->L[p].per_pe && L->inst > 1) {
         add(wk, &wk->t->res->noc.reductions, total - unique_all);
     }
+    if (L->per_pe && !wk->L[p].per_pe) add(wk, &wk->t->res->noc.words_returned, unique_all);
     wk->ev_drain_bytes[l] += bytes_of(wk, o, unique_all);
+    wk->ev_partial_bytes[l] += bytes_of(wk, o, partial_all);
     wk->ev_inst_drain_bytes[l] += bytes_of(wk, o, max_inst);
 }
 
@@ -483,7 +530,7 @@ static void fill_level(walker *wk, int l) {
         if (!n->levels[l].keeps[o] || L->unchanged[o]) continue;
         int p = n->levels[l].parent[o];
         bool shared_parent = !wk->L[p].per_pe && L->inst > 1;
-        bool unicast = n->noc->topology == EF_NOC_UNICAST;
+        bool unicast = !wk->shares[o];
         next_event(wk);
         uint64_t parent_reads_total = 0, deliveries = 0;
         for (uint64_t i = 0; i < L->inst; i++) {
@@ -522,6 +569,7 @@ static void fill_level(walker *wk, int l) {
         wk->ev_src_bytes[l][p] += bytes_of(wk, o, parent_reads_total);
         if (crosses_noc) {
             add(wk, &wk->t->res->noc.words_sent, parent_reads_total);
+            add(wk, &wk->t->res->noc.op_words_in[o], parent_reads_total);
             add(wk, &wk->t->res->noc.deliveries, deliveries);
         }
     }
@@ -530,50 +578,50 @@ static void fill_level(walker *wk, int l) {
     wk->ev_inst_fill_bytes[l] = max_inst_bytes;
 }
 
-static uint64_t ceil_div(uint64_t bytes, double bw) {
-    if (bytes == 0 || bw <= 0) return 0;
-    double c = ceil((double)bytes / bw - 1e-9);
-    return c < 1 ? 1 : (uint64_t)c;
+uint32_t ef_walk_xfer(walker *wk, const ef_demand *d) {
+    ef_xfer x;
+    ef_timing_cost(&wk->ports, d, &x);
+    uint32_t id = 0;
+    ef_status st = ef_xfer_intern(&wk->t->xfers, &x, &id);
+    if (st != EF_OK) wk->status = st;
+    return id;
 }
 
-/* Turns the bytes an event moved into the cycles its fill and the
- * previous generation's drain occupy. */
-void ef_walk_gen_cost(const walker *wk, int l, const uint64_t *src_bytes,
+static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+
+/* A per-PE parent's busiest instance sends at most what this level's
+ * busiest instance takes in; a shared one sends all of it. */
+uint32_t ef_walk_drain_xfer(walker *wk, int l, uint64_t drain_bytes, uint64_t inst_drain_bytes,
+                            uint64_t partial_bytes) {
+    int p = wk->n->levels[l].parent[wk->out];
+    if (p < 0 || (!drain_bytes && !inst_drain_bytes)) return 0;
+    ef_demand d;
+    memset(&d, 0, sizeof d);
+    bool pe_parent = wk->L[p].per_pe;
+    d.bytes[ef_res_write(p)] = pe_parent ? min_u64(drain_bytes, inst_drain_bytes) : drain_bytes;
+    d.bytes[ef_res_read(l)] = inst_drain_bytes;
+    d.bytes[ef_res_read(p)] = partial_bytes;
+    if (wk->L[l].per_pe && !pe_parent) d.bytes[EF_RES_NOC_OUT] = drain_bytes;
+    return ef_walk_xfer(wk, &d);
+}
+
+void ef_walk_gen_cost(walker *wk, int l, const uint64_t *src_bytes,
                       uint64_t inst_fill_bytes, uint64_t drain_bytes,
-                      uint64_t inst_drain_bytes, ef_gen_cost *gc) {
-    const ef_nest *n = wk->n;
-    const ef_level_spec *me = &n->arch->levels[l];
-    bool crosses_noc = wk->L[l].per_pe && !wk->L[l - 1].per_pe;
-    double noc_bw = crosses_noc ? n->noc->bandwidth_bytes : 0;
-    int p = n->levels[l].parent[wk->out];
-    uint64_t c = 0;
-    if (p >= 0 && drain_bytes) {
-        uint64_t a = ceil_div(drain_bytes, n->arch->levels[p].write_bandwidth_bytes);
-        uint64_t b = ceil_div(inst_drain_bytes, me->read_bandwidth_bytes);
-        uint64_t d = ceil_div(drain_bytes, noc_bw);
-        c = a > b ? a : b;
-        if (d > c) c = d;
-    }
-    gc->drain_cycles = c;
-    uint64_t best = 0, src_total = 0;
-    gc->fill_source = l - 1;
+                      uint64_t inst_drain_bytes, uint64_t partial_bytes, ef_gen_cost *gc) {
+    gc->drain = ef_walk_drain_xfer(wk, l, drain_bytes, inst_drain_bytes, partial_bytes);
+    ef_demand d;
+    memset(&d, 0, sizeof d);
+    d.waits_latency = true;
     for (int q = 0; q < l; q++) {
-        uint64_t bytes = src_bytes[q];
-        src_total += bytes;
-        if (!bytes) continue;
-        const ef_level_spec *ps = &n->arch->levels[q];
-        uint64_t cy = ps->latency_cycles + ceil_div(bytes, ps->read_bandwidth_bytes);
-        if (cy > best || (cy == best && q > gc->fill_source)) {
-            best = cy;
-            gc->fill_source = q;
-        }
+        if (!src_bytes[q]) continue;
+        d.bytes[ef_res_read(q)] = wk->L[q].per_pe ? min_u64(src_bytes[q], inst_fill_bytes)
+                                                  : src_bytes[q];
+        /* words from a shared level into a per-PE one cross the network */
+        if (wk->L[l].per_pe && !wk->L[q].per_pe) d.bytes[EF_RES_NOC_IN] += src_bytes[q];
     }
-    uint64_t w = ceil_div(inst_fill_bytes, me->write_bandwidth_bytes);
-    uint64_t nb = ceil_div(src_total, noc_bw);
-    if (w > best) best = w;
-    gc->fill_noc_bound = nb > best;
-    if (nb > best) best = nb;
-    gc->fill_cycles = best;
+    d.bytes[ef_res_write(l)] = inst_fill_bytes;
+    gc->fill = ef_walk_xfer(wk, &d);
+    gc->stream = 0;
 }
 
 void ef_walk_push_gen(walker *wk, int l, const ef_gen_cost *gc) {
@@ -586,10 +634,19 @@ void ef_walk_push_gen(walker *wk, int l, const ef_gen_cost *gc) {
 void ef_walk_record_gen(walker *wk, int l) {
     ef_gen_cost gc;
     ef_walk_gen_cost(wk, l, wk->ev_src_bytes[l], wk->ev_inst_fill_bytes[l],
-                     wk->ev_drain_bytes[l], wk->ev_inst_drain_bytes[l], &gc);
-    wk->ev_drain_bytes[l] = wk->ev_inst_drain_bytes[l] = 0;
+                     wk->ev_drain_bytes[l], wk->ev_inst_drain_bytes[l], wk->ev_partial_bytes[l],
+                     &gc);
+    wk->ev_drain_bytes[l] = wk->ev_inst_drain_bytes[l] = wk->ev_partial_bytes[l] = 0;
     for (int q = 0; q < l; q++) wk->ev_src_bytes[l][q] = 0;
     ef_walk_push_gen(wk, l, &gc);
+}
+
+bool ef_walk_first_visit(const walker *wk, int l) {
+    for (int p = 0; p < wk->tl_begin[l]; p++) {
+        const ef_loop *lp = &wk->n->loops[wk->tl[p]];
+        if (wk->idx[p] && !(wk->relmask[wk->out] >> lp->rank & 1u)) return false;
+    }
+    return true;
 }
 
 /* ---------- the walk ---------- */
@@ -683,10 +740,16 @@ static void event(walker *wk, int from_level, int carry) {
         L->pcur = L->pnxt;
         L->pnxt = ptmp;
     }
+    /* the innermost tile that ends here: its steps' stream is known
+     * now that they have been walked */
+    int lin = wk->nl - 1;
+    if (lin >= 1) ef_gens_set_open_stream(&wk->t->gens[lin], ef_walk_stream_demand(wk, wk->tile_first));
     for (int l = first_real; l < wk->nl; l++) {
         ef_walk_record_gen(wk, l);
     }
     ef_walk_mac_block(wk);
+    memset(&wk->sw, 0, sizeof wk->sw);
+    wk->tile_first = ef_walk_first_visit(wk, lin);
 }
 
 /* Advances the temporal odometer from loop position p outwards (the
@@ -776,6 +839,9 @@ static void walk_exact(walker *wk) {
         }
         if (from < 0 || wk->status != EF_OK) break;
     }
+    uint32_t last = ef_walk_stream_demand(wk, wk->tile_first);
+    if (wk->nl >= 2) ef_gens_set_open_stream(&wk->t->gens[wk->nl - 1], last);
+    else wk->t->whole_stream = last;
     /* final write-back of every output still held below the top */
     for (int l = wk->nl - 1; l >= 1 && wk->status == EF_OK; l--) drain_level(wk, l, true);
 }
@@ -797,17 +863,8 @@ ef_status ef_trace_run(ef_trace *t, ef_values *values, ef_diags *diags) {
         /* the last generation of each level writes back what the final
          * write-back counted, and ends with the last step */
         for (int l = 1; l < wk->nl && wk->status == EF_OK; l++) {
-            const ef_nest *n = wk->n;
-            int p = n->levels[l].parent[wk->out];
-            uint64_t c = 0;
-            if (p >= 0 && wk->ev_drain_bytes[l]) {
-                bool crosses_noc = wk->L[l].per_pe && !wk->L[l - 1].per_pe;
-                uint64_t a = ceil_div(wk->ev_drain_bytes[l], n->arch->levels[p].write_bandwidth_bytes);
-                uint64_t b = ceil_div(wk->ev_inst_drain_bytes[l], n->arch->levels[l].read_bandwidth_bytes);
-                uint64_t d = ceil_div(wk->ev_drain_bytes[l], crosses_noc ? n->noc->bandwidth_bytes : 0);
-                c = a > b ? a : b;
-                if (d > c) c = d;
-            }
+            uint32_t c = ef_walk_drain_xfer(wk, l, wk->ev_drain_bytes[l],
+                                            wk->ev_inst_drain_bytes[l], wk->ev_partial_bytes[l]);
             ef_status cst = ef_gens_close(&t->gens[l], t->steps, c);
             if (cst != EF_OK) wk->status = cst;
         }
@@ -842,6 +899,9 @@ ef_status ef_trace_run(ef_trace *t, ef_values *values, ef_diags *diags) {
     free(wk->bitpool);
     free(wk->inst_bytes);
     free(wk->spart);
+    free(wk->mac_cnt);
+    free(wk->held);
+    free(wk->mac_own);
     free(wk->stream_bits);
     for (int o = 0; o < EF_NEST_MAX_OPS; o++)
         for (int d = 0; d < EF_MAX_DIMS; d++) free(wk->stream_memo[o][d]);
@@ -855,4 +915,5 @@ void ef_trace_free(ef_trace *t) {
         free(t->gens[l].runs);
         free(t->gens[l].shapes);
     }
+    ef_xfer_set_free(&t->xfers);
 }

@@ -4,6 +4,7 @@
 #ifndef EF_SIM_WALK_H
 #define EF_SIM_WALK_H
 
+#include "model/noc.h"
 #include "sim/engine.h"
 
 #include <math.h>
@@ -15,6 +16,16 @@ typedef struct {
     uint64_t listed_event;        /* event in which its delta was listed */
     const void *listed_against;   /* ... against this old footprint      */
 } footprint;
+
+/* What the steps of one innermost tile stream between shared levels
+ * and the PEs (operands no per-PE level keeps), summed over the tile. */
+typedef struct {
+    uint64_t keeper[EF_NEST_MAX_OPS]; /* reads at the keeper (updates of
+                                   * the output, after the reduction)    */
+    uint64_t first_updates;       /* output updates with no read before:
+                                   * at steps whose loops over ranks the
+                                   * output ignores are all at index 0    */
+} ef_stream_words;
 
 typedef struct {
     uint64_t inst;                /* instances walked                   */
@@ -56,6 +67,14 @@ typedef struct {
     int64_t *svals[EF_MAX_RANKS];
     int64_t nsvals[EF_MAX_RANKS];
     bool stream_op[EF_NEST_MAX_OPS]; /* counted per step               */
+    bool shares[EF_NEST_MAX_OPS];  /* one source read serves all takers */
+    ef_ports ports;                /* bandwidths and latencies          */
+    /* the innermost tile's accesses at the MACs (ef_walk_stream_demand) */
+    uint64_t *mac_cnt;             /* [inst][op] kept operands          */
+    uint64_t *mac_own;             /* [inst] distinct outputs updated   */
+    ef_stream_words sw;            /* streamed operands over the tile   */
+    bool tile_first;               /* exact walk: the innermost tile's
+                                    * output updates may start empty    */
     uint32_t *stamp[EF_NEST_MAX_OPS]; /* per-event union marks, by word */
     uint32_t event_id;             /* marks in stamp[]; may wrap          */
     uint64_t event_seq;            /* never wraps: for listed_event       */
@@ -67,6 +86,10 @@ typedef struct {
     uint64_t ev_inst_fill_bytes[EF_MAX_LEVELS];
     uint64_t ev_drain_bytes[EF_MAX_LEVELS];
     uint64_t ev_inst_drain_bytes[EF_MAX_LEVELS];
+    uint64_t ev_partial_bytes[EF_MAX_LEVELS]; /* drained words that the
+                                    * parent reads back to combine       */
+    uint32_t *held;                /* [output word] held-after marks     */
+    uint32_t held_id;
     uint64_t *inst_bytes;          /* [inst] scratch                    */
     int64_t *lists[3][EF_MAX_DIMS]; /* member lists for word enumeration */
     uint32_t relmask[EF_NEST_MAX_OPS]; /* ranks each tensor depends on   */
@@ -96,12 +119,8 @@ static inline bool add(walker *wk, uint64_t *c, uint64_t v) {
     return true;
 }
 
-/* Link traversals of one word between the shared level and PE i: one on
- * a multicast bus; from the array's corner on a mesh or systolic array. */
 static inline uint64_t hop_distance(const walker *wk, uint64_t i) {
-    const ef_nest *n = wk->n;
-    if (n->noc->topology == EF_NOC_MULTICAST) return 1;
-    return i / n->cols_used + i % n->cols_used + 1;
+    return ef_noc_hops(wk->n, i);
 }
 
 static inline void add_hops(walker *wk, int o, uint64_t hops) {
@@ -137,11 +156,21 @@ void *ef_walk_calloc(walker *wk, uint64_t n, size_t sz); /* NULL + status on fai
 void ef_walk_level_base(const walker *wk, int l, int64_t *base);
 int ef_walk_carry(walker *wk, int p);
 int ef_walk_level_of_change(const walker *wk, int p);
-/* The cycles of a generation's fill (and which level it waits for)
- * and of the previous generation's write-back, from the bytes they move. */
-void ef_walk_gen_cost(const walker *wk, int l, const uint64_t *src_bytes,
+/* The transfers of a generation's fill and of the previous
+ * generation's write-back, from the bytes they move (stream left 0). */
+void ef_walk_gen_cost(walker *wk, int l, const uint64_t *src_bytes,
                       uint64_t inst_fill_bytes, uint64_t drain_bytes,
-                      uint64_t inst_drain_bytes, ef_gen_cost *gc);
+                      uint64_t inst_drain_bytes, uint64_t partial_bytes, ef_gen_cost *gc);
+/* The index of a demand's transfer in the trace's set. */
+uint32_t ef_walk_xfer(walker *wk, const ef_demand *d);
+/* The write-back of level l's outputs (drain_bytes after the
+ * reduction, inst_drain_bytes of the busiest instance, partial_bytes of
+ * them read back at the parent to be combined on arrival). */
+uint32_t ef_walk_drain_xfer(walker *wk, int l, uint64_t drain_bytes, uint64_t inst_drain_bytes,
+                            uint64_t partial_bytes);
+/* Are the output words entering level l first visits (every loop above
+ * it over a rank the output ignores at index 0)? */
+bool ef_walk_first_visit(const walker *wk, int l);
 /* Appends level l's generation at the current step and sets the
  * previous generation's drain cycles. */
 void ef_walk_push_gen(walker *wk, int l, const ef_gen_cost *gc);
@@ -149,7 +178,16 @@ void ef_walk_push_gen(walker *wk, int l, const ef_gen_cost *gc);
 void ef_walk_record_gen(walker *wk, int l);
 
 /* walk_mac.c */
+/* Reads and updates at the MACs of the innermost tile just entered,
+ * for the operands the PEs keep; also leaves each instance's counts in
+ * mac_cnt and mac_own. */
 void ef_walk_mac_block(walker *wk);
+/* The transfer the steps of the innermost tile make at the MACs: what
+ * mac_cnt, mac_own (kept operands, per instance) and sw (streamed ones)
+ * say, read and written at each operand's innermost keeper and across
+ * the network. first: the tile's output updates may start empty
+ * (ef_walk_first_visit of the innermost level). */
+uint32_t ef_walk_stream_demand(walker *wk, bool first);
 /* Iteration points of the box [lo, hi) whose index in operand o's
  * dimension d is stored (not padding), with multiplicity over the ranks
  * that index uses; without padding, simply their box's size. */

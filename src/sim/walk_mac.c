@@ -68,6 +68,8 @@ void ef_walk_mac_block(walker *wk) {
     lvl_state *Lin = &wk->L[lin];
     int R = wk->w->rank_count;
     /* wk->ranges holds lin's tiles: the event just computed them last */
+    memset(wk->mac_cnt, 0, sizeof(uint64_t) * (size_t)(Lin->inst * (uint64_t)wk->ops));
+    memset(wk->mac_own, 0, sizeof(uint64_t) * (size_t)Lin->inst);
     for (int o = 0; o < wk->ops; o++) {
         if (wk->stream_op[o]) continue;
         int k = n->op_keeper_mac[o];
@@ -92,6 +94,8 @@ void ef_walk_mac_block(walker *wk) {
             for (int r = 0; r < R; r++)
                 if (n->einsum->rank_used[r] && !in_op[r]) cnt *= (uint64_t)(hi[r] - lo[r]);
             uint64_t ki = wk->L[k].per_pe ? i : 0;
+            wk->mac_cnt[i * (uint64_t)wk->ops + (uint64_t)o] = cnt;
+            if (o == wk->out) wk->mac_own[i] = cnt ? own : 0;
             if (o == wk->out) {
                 add(wk, &wk->L[k].updates[ki * (uint64_t)wk->ops + (uint64_t)o], cnt);
                 add(wk, &wk->t->res->ops, cnt);
@@ -210,19 +214,33 @@ void ef_walk_stream_counts(walker *wk, const int64_t *tbase, ef_stream_counts *c
             mult *= combos;
         }
         if (!uni) mult = 0;
-        add(wk, &c->keeper[o], uni);
+        /* without read sharing every delivery is a read of its own */
+        uint64_t reads = wk->shares[o] ? uni : mult;
+        add(wk, &c->keeper[o], o == wk->out ? uni : reads);
         if (o == wk->out) {
             add(wk, &c->ops, mult);
             add(wk, &c->reductions, mult - uni);
         } else {
-            add(wk, &c->words_sent, uni);
+            add(wk, &c->words_sent, reads);
             add(wk, &c->deliveries, mult);
         }
         add(wk, &c->hops[o], stream_hops(wk, o, tbase, mult));
     }
 }
 
-/* Adds one step's streamed-operand counts to the counters. */
+/* Is this step's update of each output word its first in the word's
+ * visit of the keeper, when the tile's are first visits? Only where
+ * every loop of the innermost level over a rank the output ignores is
+ * at index 0 (the first point of the sub-odometer with those indices). */
+static bool first_update_step(const walker *wk) {
+    for (int p = wk->tl_begin[wk->nl - 1]; p < wk->tl_count; p++)
+        if (wk->idx[p] && !(wk->relmask[wk->out] >> wk->n->loops[wk->tl[p]].rank & 1u))
+            return false;
+    return true;
+}
+
+/* Adds one step's streamed-operand counts to the counters and to the
+ * tile's stream. */
 void ef_walk_stream_step(walker *wk) {
     ef_stream_counts c;
     memset(&c, 0, sizeof c);
@@ -232,6 +250,10 @@ void ef_walk_stream_step(walker *wk) {
         if (!wk->stream_op[o]) continue;
         int k = wk->n->op_keeper_mac[o];
         add(wk, o == wk->out ? &wk->L[k].updates[o] : &wk->L[k].reads[o], c.keeper[o]);
+        add(wk, &wk->sw.keeper[o], c.keeper[o]);
+        add(wk, o == wk->out ? &noc->words_returned : &noc->op_words_in[o], c.keeper[o]);
+        if (o == wk->out && wk->tile_first && first_update_step(wk))
+            add(wk, &wk->sw.first_updates, c.keeper[o]);
         add_hops(wk, o, c.hops[o]);
     }
     add(wk, &wk->t->res->ops, c.ops);
@@ -277,4 +299,57 @@ void ef_walk_values_step(walker *wk) {
         double v = e->is_mac ? in[0] * in[1] : ef_einsum_eval(e, e->root, in);
         combine(wk, ef_walk_val(wk, k, i, (uint64_t)out_word), v);
     }
+}
+
+/* ---------- the stream of one innermost tile ---------- */
+
+uint32_t ef_walk_stream_demand(walker *wk, bool first) {
+    const ef_nest *n = wk->n;
+    lvl_state *Lin = &wk->L[wk->nl - 1];
+    uint64_t ops = (uint64_t)wk->ops;
+    ef_demand d;
+    memset(&d, 0, sizeof d);
+    /* operands the PEs keep: each instance's port, the busiest counts */
+    for (int k = 0; k < wk->nl; k++) {
+        bool keeps_some = false;
+        for (int o = 0; o < wk->ops; o++)
+            keeps_some |= !wk->stream_op[o] && n->op_keeper_mac[o] == k;
+        if (!keeps_some) continue;
+        uint64_t most_r = 0, most_w = 0;
+        for (uint64_t i = 0; i < Lin->inst; i++) {
+            uint64_t r = 0, w = 0;
+            for (int o = 0; o < wk->ops; o++) {
+                uint64_t c = wk->mac_cnt[i * ops + (uint64_t)o];
+                if (wk->stream_op[o] || n->op_keeper_mac[o] != k || !c) continue;
+                if (o == wk->out) {
+                    /* a read precedes every update but a word's first */
+                    w += ef_walk_bytes(wk, o, c);
+                    r += ef_walk_bytes(wk, o, c - (first ? wk->mac_own[i] : 0));
+                } else {
+                    r += ef_walk_bytes(wk, o, c);
+                }
+            }
+            if (r > most_r) most_r = r;
+            if (w > most_w) most_w = w;
+        }
+        d.bytes[ef_res_read(k)] += most_r;
+        d.bytes[ef_res_write(k)] += most_w;
+    }
+    /* operands streamed from a shared level: through its ports and the
+     * network, once per read (or reduced update) */
+    for (int o = 0; o < wk->ops; o++) {
+        if (!wk->stream_op[o]) continue;
+        int k = n->op_keeper_mac[o];
+        uint64_t b = ef_walk_bytes(wk, o, wk->sw.keeper[o]);
+        if (o == wk->out) {
+            d.bytes[ef_res_write(k)] += b;
+            d.bytes[ef_res_read(k)] +=
+                ef_walk_bytes(wk, o, wk->sw.keeper[o] - (first ? wk->sw.first_updates : 0));
+            d.bytes[EF_RES_NOC_OUT] += b;
+        } else {
+            d.bytes[ef_res_read(k)] += b;
+            d.bytes[EF_RES_NOC_IN] += b;
+        }
+    }
+    return ef_walk_xfer(wk, &d);
 }

@@ -1,11 +1,14 @@
 /* Derived metrics. Utilization = ops / (PEs x MACs per PE x cycles);
- * a level's roofline uses the bytes it sends toward the PEs (reads) and
- * receives back from them (updates): attainable = min(peak, bandwidth x
- * intensity). Energy = the unit costs of energy.c times the counts:
+ * a level's roofline has one line per port — reads through the read
+ * port, fills and updates through the write port — and the network one
+ * per link: attainable = min(peak, bandwidth x intensity). Energy = the unit costs of energy.c times the counts:
  * per iteration point, per word read / filled / updated at each level,
  * per word per NoC hop, and leakage per instance per cycle. Every
  * figure is finite; rates that do not exist are flagged, not NaN. */
 #include "einflow/stats.h"
+#include "model/timing.h"
+
+#include <stdio.h>
 
 #include <string.h>
 
@@ -96,6 +99,56 @@ static void energy(const ef_result *r, ef_stats *s) {
     s->energy_pj = total + s->noc_energy_pj + s->leakage_energy_pj;
 }
 
+/* One port or link: bw_bytes per cycle per instance, 0 unlimited. */
+static void port(ef_roofline_port *p, uint64_t bytes, double bw_bytes, uint64_t instances,
+                 double ops, double cycles, double peak) {
+    p->bytes = bytes;
+    p->operational_intensity = bytes ? ops / (double)bytes : 0;
+    p->bandwidth_bytes = bw_bytes * (double)instances;
+    p->used_bandwidth_bytes = cycles > 0 ? (double)bytes / cycles : 0;
+    double mem = p->bandwidth_bytes > 0 && bytes ? p->bandwidth_bytes * p->operational_intensity
+                                                 : peak;
+    p->attainable_ops = mem < peak ? mem : peak;
+}
+
+/* The lowest attainable below the peak names the bound. */
+static void consider(ef_stats *s, const ef_nest *n, const ef_roofline_port *p, int res,
+                     double *lowest) {
+    if (p->attainable_ops >= *lowest) return;
+    *lowest = p->attainable_ops;
+    ef_timing_resource_name(n, res, s->roofline_bound, sizeof s->roofline_bound);
+}
+
+static void roofline(const ef_result *r, ef_stats *s) {
+    const ef_nest *n = r->nest;
+    const ef_arch_spec *a = n->arch;
+    double cycles = (double)r->cycles, ops = (double)r->ops, peak = s->peak_ops;
+    double lowest = peak;
+    snprintf(s->roofline_bound, sizeof s->roofline_bound, "compute");
+    for (int l = 0; l < n->level_count; l++) {
+        const ef_level_spec *ls = &a->levels[l];
+        ef_roofline_level *rl = &s->roofline[l];
+        uint64_t inst = n->levels[l].instances;
+        port(&rl->read, s->read_bytes[l], ls->read_bandwidth_bytes, inst, ops, cycles, peak);
+        port(&rl->write, s->write_bytes[l], ls->write_bandwidth_bytes, inst, ops, cycles, peak);
+        rl->attainable_ops = rl->read.attainable_ops < rl->write.attainable_ops
+                                 ? rl->read.attainable_ops
+                                 : rl->write.attainable_ops;
+        rl->achieved_ops = cycles > 0 ? ops / cycles : 0;
+        rl->memory_bound = rl->attainable_ops < peak;
+        consider(s, n, &rl->read, ef_res_read(l), &lowest);
+        consider(s, n, &rl->write, ef_res_write(l), &lowest);
+    }
+    uint64_t in = 0;
+    for (int o = 0; o < n->op_count; o++)
+        in += ef_words_to_bytes(r->noc.op_words_in[o], op_bits(n, o));
+    uint64_t out = ef_words_to_bytes(r->noc.words_returned, op_bits(n, n->out_op));
+    port(&s->roofline_noc_in, in, n->noc->bandwidth_bytes, 1, ops, cycles, peak);
+    port(&s->roofline_noc_out, out, n->noc->bandwidth_bytes, 1, ops, cycles, peak);
+    consider(s, n, &s->roofline_noc_in, EF_RES_NOC_IN, &lowest);
+    consider(s, n, &s->roofline_noc_out, EF_RES_NOC_OUT, &lowest);
+}
+
 void ef_stats_compute(const ef_result *r, ef_stats *s) {
     memset(s, 0, sizeof *s);
     const ef_nest *n = r->nest;
@@ -105,23 +158,20 @@ void ef_stats_compute(const ef_result *r, ef_stats *s) {
     s->seconds = a->clock_mhz > 0 ? cycles / (a->clock_mhz * 1e6) : 0;
     s->utilization = cycles > 0 ? (double)r->ops / (s->peak_ops * cycles) : 0;
     for (int l = 0; l < n->level_count; l++) {
-        const ef_level_spec *ls = &a->levels[l];
         const ef_level_counters *lc = &r->levels[l];
-        ef_roofline_level *rl = &s->roofline[l];
-        uint64_t bytes = 0;
-        for (int o = 0; o < n->op_count; o++)
-            bytes += ef_words_to_bytes(lc->ops[o].reads + lc->ops[o].updates, op_bits(n, o));
-        rl->bytes = bytes;
-        rl->operational_intensity = bytes ? (double)r->ops / (double)bytes : 0;
-        rl->bandwidth_bytes = ls->read_bandwidth_bytes * (double)n->levels[l].instances;
-        rl->achieved_ops = cycles > 0 ? (double)r->ops / cycles : 0;
-        rl->used_bandwidth_bytes = cycles > 0 ? (double)bytes / cycles : 0;
-        double mem = rl->bandwidth_bytes > 0 && bytes
-                         ? rl->bandwidth_bytes * rl->operational_intensity
-                         : s->peak_ops;
-        rl->memory_bound = mem < s->peak_ops;
-        rl->attainable_ops = rl->memory_bound ? mem : s->peak_ops;
+        for (int o = 0; o < n->op_count; o++) {
+            if (!n->levels[l].keeps[o]) continue;
+            uint64_t rb = ef_words_to_bytes(lc->ops[o].reads, op_bits(n, o));
+            uint64_t wb = ef_words_to_bytes(lc->ops[o].fills + lc->ops[o].updates, op_bits(n, o));
+            s->tensor_read_bytes[l][o] = rb;
+            s->tensor_write_bytes[l][o] = wb;
+            s->read_bytes[l] = sat_add(s->read_bytes[l], rb);
+            s->write_bytes[l] = sat_add(s->write_bytes[l], wb);
+        }
+        s->used_bandwidth_bytes[l] =
+            cycles > 0 ? ((double)s->read_bytes[l] + (double)s->write_bytes[l]) / cycles : 0;
     }
+    roofline(r, s);
     energy(r, s);
     s->storage_bits = ef_stats_storage_bits(n);
     s->pes = n->pes;

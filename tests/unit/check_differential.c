@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "einflow/stats.h"
 #include "unit/unit_util.h"
 
 /* ---------- deterministic generator ---------- */
@@ -405,7 +406,66 @@ static void compare_results(const ef_result *a, const ef_result *b, diffs *d) {
     CMP(noc.deliveries);
     CMP(noc.hops);
     CMP(noc.reductions);
+    CMP(noc.words_returned);
+    for (int o = 0; o < EF_NEST_MAX_OPS; o++) {
+        snprintf(nm, sizeof nm, "noc.op_words_in[%d]", o);
+        cmp_u64(d, nm, a->noc.op_words_in[o], b->noc.op_words_in[o]);
+    }
 #undef CMP
+}
+
+/* The bandwidth law (docs/model.md section 4): no port or link moves
+ * more bytes than its bandwidth allows in the cycles the run took. Per
+ * level and direction, all instances together (bandwidth x instances)
+ * and the busiest instance of each tensor alone; per network link; and
+ * the roofline never shows achieved above attainable. */
+static void check_bandwidth_law(const char *engine, const ef_result *r, const ef_nest *n,
+                                diffs *d) {
+    ef_stats st;
+    ef_stats_compute(r, &st);
+    double cycles = (double)r->cycles, slack = 1 + 1e-12;
+    for (int l = 0; l < n->level_count; l++) {
+        const ef_level_spec *ls = &n->arch->levels[l];
+        double inst = (double)n->levels[l].instances;
+        double rbw = ls->read_bandwidth_bytes, wbw = ls->write_bandwidth_bytes;
+        if (rbw > 0 && (double)st.read_bytes[l] > rbw * inst * cycles * slack)
+            diff_add(d, "  %s: %s reads %llu bytes in %llu cycles: more than %g x %g per cycle\n",
+                     engine, ls->name, (unsigned long long)st.read_bytes[l],
+                     (unsigned long long)r->cycles, inst, rbw);
+        if (wbw > 0 && (double)st.write_bytes[l] > wbw * inst * cycles * slack)
+            diff_add(d, "  %s: %s writes %llu bytes in %llu cycles: more than %g x %g per cycle\n",
+                     engine, ls->name, (unsigned long long)st.write_bytes[l],
+                     (unsigned long long)r->cycles, inst, wbw);
+        for (int o = 0; o < n->op_count; o++) {
+            const ef_tensor_counters *c = &r->levels[l].ops[o];
+            int bits = n->workload->tensors[n->ops[o]->tensor].bits;
+            uint64_t rb = ef_words_to_bytes(c->max_reads, bits);
+            uint64_t wb = ef_words_to_bytes(c->max_fills > c->max_updates ? c->max_fills
+                                                                           : c->max_updates,
+                                            bits);
+            if ((rbw > 0 && (double)rb > rbw * cycles * slack) ||
+                (wbw > 0 && (double)wb > wbw * cycles * slack))
+                diff_add(d, "  %s: the busiest %s instance moves %llu / %llu bytes of tensor %d "
+                         "in %llu cycles at %g / %g per cycle\n", engine, ls->name,
+                         (unsigned long long)rb, (unsigned long long)wb, o,
+                         (unsigned long long)r->cycles, rbw, wbw);
+        }
+        const ef_roofline_level *rl = &st.roofline[l];
+        if (rl->achieved_ops > rl->attainable_ops * slack)
+            diff_add(d, "  %s: roofline %s: achieved %g > attainable %g ops/cycle\n", engine,
+                     ls->name, rl->achieved_ops, rl->attainable_ops);
+    }
+    const ef_roofline_port *links[2] = {&st.roofline_noc_in, &st.roofline_noc_out};
+    for (int i = 0; i < 2; i++) {
+        double bw = n->noc->bandwidth_bytes;
+        if (bw > 0 && (double)links[i]->bytes > bw * cycles * slack)
+            diff_add(d, "  %s: the network moves %llu bytes %s the array in %llu cycles at "
+                     "%g per cycle\n", engine, (unsigned long long)links[i]->bytes,
+                     i ? "out of" : "into", (unsigned long long)r->cycles, bw);
+        if (bw > 0 && r->cycles && links[i]->attainable_ops * slack < (double)r->ops / cycles)
+            diff_add(d, "  %s: roofline noc %s: achieved above attainable\n", engine,
+                     i ? "out" : "in");
+    }
 }
 
 /* Invariants of docs/model.md that hold for every run. */
@@ -434,6 +494,7 @@ static void check_invariants(const char *engine, const ef_result *r, const ef_ne
         diff_add(d, "  %s: outermost level: output reads %llu != updates %llu - %llu words\n",
                  engine, (unsigned long long)o->reads, (unsigned long long)o->updates,
                  (unsigned long long)words);
+    check_bandwidth_law(engine, r, n, d);
 }
 
 /* ---------- the driver ---------- */

@@ -19,8 +19,7 @@
 
 typedef struct {
     uint64_t first_step, steps, parent, fill, drain;
-    int source;
-    bool noc;
+    uint64_t stream;
 } ref_gen;
 
 typedef struct {
@@ -62,8 +61,8 @@ static void ref_add(ref_list *r, ref_gen g) {
 /* A fill cost from a small alphabet: few kinds, so patterns form. */
 static ef_gen_cost some_cost(uint64_t *s, uint64_t kinds) {
     uint64_t k = pick(s, kinds);
-    ef_gen_cost c = {.fill_cycles = 10 + k, .drain_cycles = pick(s, 2) ? 0 : 3 + pick(s, 2),
-                     .fill_source = (int)(k % 2), .fill_noc_bound = k == 3};
+    ef_gen_cost c = {.fill = (uint32_t)(10 + k), .drain = pick(s, 2) ? 0 : (uint32_t)(3 + pick(s, 2)),
+                     .stream = (uint32_t)(k % 3)};
     return c;
 }
 
@@ -95,10 +94,9 @@ static void check_against(const ef_gen_list *gl, const ref_list *r, uint64_t *s)
         EXPECT_EQ(ef_gen_first_step(gl, run, g), w->first_step);
         EXPECT_EQ(x->steps, w->steps);
         EXPECT_EQ(run->parent, w->parent);
-        EXPECT_EQ(x->fill_cycles, w->fill);
-        EXPECT_EQ(x->drain_cycles, w->drain);
-        EXPECT_EQ(x->fill_source, w->source);
-        EXPECT(x->fill_noc_bound == w->noc);
+        EXPECT_EQ(x->fill, w->fill);
+        EXPECT_EQ(x->drain, w->drain);
+        EXPECT_EQ(x->stream, w->stream);
     }
     uint64_t end = r->n ? r->g[r->n - 1].first_step + r->g[r->n - 1].steps : 0;
     uint64_t k = 0;
@@ -124,19 +122,18 @@ static void one_seed(uint64_t seed) {
             if (r.n > lag && pick(&s, 4)) {
                 /* mostly periodic with period lag, now and then broken */
                 const ref_gen *p = &r.g[r.n - lag];
-                c.fill_cycles = p->fill;
-                c.fill_source = p->source;
-                c.fill_noc_bound = p->noc;
+                c.fill = (uint32_t)p->fill;
+                c.stream = (uint32_t)p->stream;
             }
             if (pick(&s, 12) == 0) parent++;
             if (r.n) {
                 ref_gen *last = &r.g[r.n - 1];
                 last->steps = step - last->first_step;
-                last->drain = c.drain_cycles;
+                last->drain = c.drain;
             }
             EXPECT_EQ(ef_gens_push(&gl, step, parent, &c), EF_OK);
-            ref_add(&r, (ref_gen){.first_step = step, .parent = parent, .fill = c.fill_cycles,
-                                  .source = c.fill_source, .noc = c.fill_noc_bound});
+            ref_add(&r, (ref_gen){.first_step = step, .parent = parent, .fill = c.fill,
+                                  .stream = c.stream});
             step += r.n > lag && pick(&s, 4) ? r.g[r.n - lag].steps ? r.g[r.n - lag].steps
                                                                   : 1 + pick(&s, steps_kinds)
                                            : 1 + pick(&s, steps_kinds);
@@ -165,7 +162,7 @@ static void one_seed(uint64_t seed) {
     uint64_t drain = pick(&s, 3);
     r.g[r.n - 1].steps = step - r.g[r.n - 1].first_step;
     r.g[r.n - 1].drain = drain;
-    EXPECT_EQ(ef_gens_close(&gl, step, drain), EF_OK);
+    EXPECT_EQ(ef_gens_close(&gl, step, (uint32_t)drain), EF_OK);
     check_against(&gl, &r, &s);
     free(gl.runs);
     free(gl.shapes);
@@ -186,7 +183,7 @@ START_TEST(alternating_is_one_run) {
     gl.limit = 1000;
     uint64_t step = 0;
     for (int i = 0; i < 600; i++) {
-        ef_gen_cost c = {.fill_cycles = i % 3 == 0 ? 26 : 30};
+        ef_gen_cost c = {.fill = i % 3 == 0 ? 26 : 30};
         ck_assert_int_eq(ef_gens_push(&gl, step, 0, &c), EF_OK);
         step += i % 2 ? 21 : 28;
     }

@@ -526,8 +526,8 @@ START_TEST(bandwidth_stalls) {
         check_cycle_identity(r);
         if (!db) {
             ck_assert_uint_gt(r->cycles, 48);
-            ck_assert_msg(ut_stall(r, "operand_from_MainMemory") > 0,
-                          "no operand_from_MainMemory stall: %s", s);
+            ck_assert_msg(ut_stall(r, "MainMemory.read") > 0,
+                          "no MainMemory.read stall: %s", s);
         }
         /* model-exact cycle counts, derived above */
         ck_assert_msg(r->cycles == (db ? bw_cases[_i].dbl : bw_cases[_i].single),
@@ -610,7 +610,7 @@ START_TEST(latency_first_fill) {
         ef_result *r = build_run(&f, arch2(1, 0, L, db), conv(16, 3, ""),
                                  conv_mapping(16, 3, true));
         ck_assert_uint_ge(r->cycles, base + (uint64_t)L);
-        ck_assert_uint_ge(ut_stall(r, "operand_from_MainMemory"), (uint64_t)L);
+        ck_assert_uint_ge(ut_stall(r, "MainMemory.read"), (uint64_t)L);
         check_cycle_identity(r);
         uint64_t want = db ? (uint64_t)L + 48 : 3 * ((uint64_t)L + 16);
         ck_assert_msg(r->cycles == want,
