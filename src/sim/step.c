@@ -58,7 +58,7 @@ typedef struct {
 } chan;
 
 /* Who took a resource last: a level's channel (1 .. nl - 1) or the
- * stream, and for which generation. */
+ * stream. */
 #define STREAM_HOLDER EF_MAX_LEVELS
 
 typedef struct {
@@ -67,7 +67,6 @@ typedef struct {
     chan ch[EF_MAX_LEVELS];
     ef_arbiter arb;
     int holder[EF_RES_COUNT];
-    uint64_t holder_gen[EF_RES_COUNT];
     bool x_on;                /* the stream of the innermost generation
                                * in use has started ...                 */
     uint64_t x_done;          /* ... and ends then: that generation's
@@ -150,12 +149,9 @@ static bool resident(const engine *e, uint64_t t) {
     return true;
 }
 
-static void take(engine *e, const ef_xfer *x, uint64_t t, int holder, uint64_t gen) {
+static void take(engine *e, const ef_xfer *x, uint64_t t, int holder) {
     ef_arbiter_take(&e->arb, x, t);
-    for (int i = 0; i < x->used; i++) {
-        e->holder[x->uses[i]] = holder;
-        e->holder_gen[x->uses[i]] = gen;
-    }
+    for (int i = 0; i < x->used; i++) e->holder[x->uses[i]] = holder;
 }
 
 static void add_stall(ef_result *r, const char *cause, uint64_t cycles) {
@@ -273,7 +269,7 @@ static bool service(engine *e, int l, uint64_t t) {
         const ef_xfer *x = xfer(e, id);
         if (ef_arbiter_blocker(&e->arb, x, t) >= 0) return changed;
         uint64_t g = is_fill ? c->nf++ : c->nd++;
-        take(e, x, t, l, g);
+        take(e, x, t, l);
         c->active = true;
         c->active_is_fill = is_fill;
         c->active_gen = g;
@@ -290,7 +286,7 @@ static bool stream_start(engine *e, uint64_t s, uint64_t t) {
     if (e->x_on || s >= e->tr->steps || !resident(e, t)) return false;
     const ef_xfer *x = xfer(e, stream_now(e));
     if (ef_arbiter_blocker(&e->arb, x, t) >= 0) return false;
-    take(e, x, t, STREAM_HOLDER, e->nl < 2 ? 0 : e->ch[e->lin].cg);
+    take(e, x, t, STREAM_HOLDER);
     e->x_on = true;
     e->x_done = t + x->cycles;
     return true;
@@ -532,14 +528,13 @@ static uint64_t periods_fit(engine *e, const snapshot *a, const loop_state *ls, 
             if (!loose || !a->active[l] || a->agen[l] != c->active_gen || c->end <= tn) k = 0;
             else if ((c->end - tn) / T < k) k = (c->end - tn) / T;
             const ef_xfer *x = xfer(e, c->active_xfer);
+            uint64_t start = c->end - x->cycles;
             for (int i = 0; i < x->used && k; i++) {
-                int r = x->uses[i];
-                if (e->holder[r] != l || e->holder_gen[r] != c->active_gen) continue;
-                uint64_t f = e->arb.free_at[r];
+                uint64_t f = start + x->hold_cycles[x->uses[i]]; /* it frees the resource */
                 if (f > tn) {
                     if ((f - tn) / T < k) k = (f - tn) / T;
                 } else if (f > a->t) {
-                    k = 0;
+                    k = 0; /* freed inside the period: the next one differs */
                 }
             }
         }
@@ -626,10 +621,7 @@ static void add_periods(engine *e, uint64_t k, uint64_t T, const uint64_t *G, ui
     for (int r = 0; r < EF_RES_COUNT; r++) {
         if (e->arb.free_at[r] <= tn) continue;
         int h = e->holder[r];
-        uint64_t Gh = h == STREAM_HOLDER ? G[e->lin] : G[h];
-        if (!Gh) continue;
-        e->arb.free_at[r] += k * T;
-        e->holder_gen[r] += k * Gh;
+        if (h == STREAM_HOLDER ? G[e->lin] : G[h]) e->arb.free_at[r] += k * T;
     }
     if (e->x_on && G[e->lin]) e->x_done += k * T;
     for (int l = 1; l < e->nl; l++) {

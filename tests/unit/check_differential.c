@@ -307,7 +307,8 @@ static void gen_case_text(uint64_t seed, gen_case *c) {
             for (int t = 0; t < ntensors; t++)
                 if (rng_pct(&r, 25)) byp[t] = true, nbyp++;
         bool empty = !lists[i][S_T].n && !lists[i][S_ROWS].n && !lists[i][S_COLS].n;
-        if (empty && !nbyp && rng_pct(&r, 30)) continue; /* no entry at all */
+        /* no entry at all (but a mapping lists at least one level) */
+        if (empty && !nbyp && rng_pct(&r, 30) && (i > 0 || nlev > 1)) continue;
         sb_add(&c->map, "  - level: %s\n", names[i]);
         for (int kd = 0; kd < 3; kd++) {
             const g_list *L = &lists[i][kd];
