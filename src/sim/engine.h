@@ -34,45 +34,52 @@ typedef struct {
     uint32_t fill, drain, stream;
 } ef_gen_cost;
 
-/* What pass 2 needs of one generation besides its position. */
+/* One slot of a run's pattern: a generation shape repeated `times`
+ * times in a row. */
 typedef struct {
     uint64_t steps;           /* steps of the generation, at least 1    */
-    uint64_t step_off;        /* its first step after that of its pass
-                               * through the run's pattern (below)      */
+    uint64_t times;           /* consecutive generations of this shape  */
+    uint64_t gen_off;         /* generations of the pattern before it   */
+    uint64_t step_off;        /* steps of the pattern before it         */
     uint32_t fill;            /* transfer that brings in its new words  */
     uint32_t drain;           /* write-back of its leaving outputs      */
     uint32_t stream;          /* innermost level: what its steps stream
                                * (0 at other levels)                    */
 } ef_gen_shape;
 
-/* Most generations in the pattern of one run. */
+/* Most slots in the pattern of one run. */
 #define EF_GEN_PERIOD_MAX 8
 
-/* Consecutive generations of one level under the same parent generation
- * (the one of the level above that holds them) whose shapes repeat a
- * pattern of `period` shapes: generation j of the run has shape
- * pattern[j % period] and starts (j / period) * cycle_steps +
- * step_off after the run's first step. A level whose tile changes at
- * every step but costs the same each time is one run per tile of its
- * parent instead of a record per generation; one whose tiles alternate
- * between a few kinds (a short last tile of an imperfect factor, a
- * clipped window) is one run too. Since a run never straddles a parent
- * generation, a generation's parents at every outer level follow from
- * its run's parent, level by level. */
+/* Consecutive generations of one level that repeat a pattern: a
+ * sequence of up to EF_GEN_PERIOD_MAX slots, each a shape repeated some
+ * number of times, cycle_gens generations and cycle_steps steps in all.
+ * Generation j of the run (0-based) lies in pass j / cycle_gens through
+ * the pattern, at position j % cycle_gens. The run's generations lie
+ * under consecutive generations of the level above: per_parent of them
+ * under each, from `parent` on (per_parent 0: all under `parent`), and
+ * a run never splits a parent's generations unevenly. So a level whose
+ * tile changes at every step costs one run for all the tiles of its
+ * parent, however many there are, when they cost alike; one whose
+ * tiles alternate between a few kinds (the short last tile of an
+ * imperfect factor, a clipped window, a fill at each parent's first
+ * tile) costs one run too. */
 typedef struct {
     uint64_t first_gen;       /* index of its first generation          */
     uint64_t first_step;      /* ordinal of that generation's first step */
-    uint64_t count;           /* generations in the run, >= period      */
-    uint64_t parent;          /* generation of level l - 1 (0 at level 1) */
+    uint64_t count;           /* generations in the run                 */
+    uint64_t parent;          /* generation of level l - 1 (0 at level 1)
+                               * of its first generation                */
+    uint64_t per_parent;      /* generations under each parent, or 0    */
     uint64_t shape_at;        /* its pattern: shapes[shape_at, + period) */
-    uint64_t period;          /* 1 .. EF_GEN_PERIOD_MAX                 */
-    uint64_t cycle_steps;     /* steps of one pass through the pattern  */
+    uint64_t period;          /* slots: 1 .. EF_GEN_PERIOD_MAX          */
+    uint64_t cycle_gens;      /* generations of one pass: sum of times  */
+    uint64_t cycle_steps;     /* steps of one pass                      */
 } ef_gen_run;
 
 /* One level's generations, in order. Storage grows by need (doubling),
- * never with the product of the loop factors. Pass 1 appends with
- * ef_gens_push and ef_gens_repeat and ends with ef_gens_close; pass 2
- * only reads. */
+ * with the runs, never with the product of the loop factors. Pass 1
+ * appends with ef_gens_push and ef_gens_repeat and ends with
+ * ef_gens_close; pass 2 only reads. */
 typedef struct {
     ef_gen_run *runs;         /* owned, [cap_runs]; freed by ef_trace_free */
     uint64_t nruns, cap_runs;
@@ -86,8 +93,8 @@ typedef struct {
 } ef_gen_list;
 
 /* Appends a generation whose first step is first_step, under generation
- * parent of the level above, with gc's fill; gc's drain cycles are those
- * of the generation before it. EF_ERR_OVERFLOW past the limit. */
+ * parent of the level above, with gc's fill and stream; gc's drain is
+ * that of the generation before it. EF_ERR_OVERFLOW past the limit. */
 ef_status ef_gens_push(ef_gen_list *gl, uint64_t first_step, uint64_t parent,
                        const ef_gen_cost *gc);
 /* The last generation ends before step end_step and writes back with
@@ -112,19 +119,32 @@ const ef_gen_run *ef_gens_run(const ef_gen_list *gl, uint64_t g, uint64_t *hint)
 /* How many generations start before step s (list closed). */
 uint64_t ef_gens_before_step(const ef_gen_list *gl, uint64_t s, uint64_t *hint);
 
-/* Generation g of run r: its shape and its first step. */
+/* The slot of run r at position pos (< cycle_gens) of its pattern. */
+static inline const ef_gen_shape *ef_gen_slot(const ef_gen_list *gl, const ef_gen_run *r,
+                                              uint64_t pos) {
+    const ef_gen_shape *s = &gl->shapes[r->shape_at];
+    if (r->period == 1) return s;
+    uint64_t i = 0;
+    while (i + 1 < r->period && s[i + 1].gen_off <= pos) i++;
+    return &s[i];
+}
+
+/* Generation g of run r: its shape, its first step and its parent. */
 static inline const ef_gen_shape *ef_gen_shape_of(const ef_gen_list *gl, const ef_gen_run *r,
                                                   uint64_t g) {
-    uint64_t j = g - r->first_gen;
-    return &gl->shapes[r->shape_at + (r->period == 1 ? 0 : j % r->period)];
+    return ef_gen_slot(gl, r, (g - r->first_gen) % r->cycle_gens);
 }
 
 static inline uint64_t ef_gen_first_step(const ef_gen_list *gl, const ef_gen_run *r,
                                          uint64_t g) {
-    uint64_t j = g - r->first_gen;
-    if (r->period == 1) return r->first_step + j * r->cycle_steps;
-    return r->first_step + j / r->period * r->cycle_steps +
-           gl->shapes[r->shape_at + j % r->period].step_off;
+    uint64_t j = g - r->first_gen, pos = j % r->cycle_gens;
+    const ef_gen_shape *s = ef_gen_slot(gl, r, pos);
+    return r->first_step + j / r->cycle_gens * r->cycle_steps + s->step_off +
+           (pos - s->gen_off) * s->steps;
+}
+
+static inline uint64_t ef_gen_parent(const ef_gen_run *r, uint64_t g) {
+    return r->per_parent ? r->parent + (g - r->first_gen) / r->per_parent : r->parent;
 }
 
 typedef struct {

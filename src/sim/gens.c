@@ -6,11 +6,14 @@
  * only then are its steps (the difference of the two first steps) and
  * its write-back (part of the next event's cost) known. A complete
  * generation joins the last run if it is the one the run's pattern
- * calls for next; else, while the last run has made only one pass
- * through its pattern, the pattern takes it in (up to
- * EF_GEN_PERIOD_MAX shapes); else it starts a new run. So A A A B
- * A A A B ... becomes one run of pattern A A A B once it has gone round
- * once, and a long stretch of one shape is one run of pattern A. */
+ * calls for next, under the parent the run calls for next; else, while
+ * the last run has made only one pass through its pattern under one
+ * parent, the pattern takes it in (one more of the last slot's shape,
+ * or a new slot, up to EF_GEN_PERIOD_MAX); else it starts a new run. So
+ * A A A B A A A B ... becomes one run of pattern A x 3, B once it has
+ * gone round once, a long stretch of one shape is one run of pattern
+ * A, and A B B ... B under each of many consecutive parents is one run
+ * whose pattern is A, B x m with one pass per parent. */
 #include "sim/engine.h"
 
 #include <stdlib.h>
@@ -37,32 +40,65 @@ static inline ef_gen_run *last_run(ef_gen_list *gl) {
     return gl->nruns ? &gl->runs[gl->nruns - 1] : NULL;
 }
 
-/* Appends one complete generation of shape x (its step_off ignored)
- * that starts at first_step under parent. */
+/* The parent generation j of run r has, or would have if r went on. */
+static inline uint64_t parent_at_index(const ef_gen_run *r, uint64_t j) {
+    return r->per_parent ? r->parent + j / r->per_parent : r->parent;
+}
+
+/* Does run r go on with one more generation of shape x under parent?
+ * *per_parent gets the run's per_parent if it does: a run under one
+ * parent so far may go on under the next one once its first parent's
+ * generations make whole passes through its pattern. */
+static bool run_takes(const ef_gen_list *gl, const ef_gen_run *r, uint64_t parent,
+                      const ef_gen_shape *x, uint64_t *per_parent) {
+    uint64_t j = r->count;
+    if (!same_shape(ef_gen_slot(gl, r, j % r->cycle_gens), x)) return false;
+    *per_parent = r->per_parent;
+    if (r->per_parent) return parent == r->parent + j / r->per_parent;
+    if (parent == r->parent) return true;
+    if (parent == r->parent + 1 && j % r->cycle_gens == 0) {
+        *per_parent = j;
+        return true;
+    }
+    return false;
+}
+
+/* Appends one complete generation of shape x (its times and offsets
+ * ignored) that starts at first_step under parent. */
 static ef_status append_gen(ef_gen_list *gl, uint64_t first_step, uint64_t parent,
                             const ef_gen_shape *x) {
     ef_gen_run *last = last_run(gl);
     ef_status st;
-    if (last && last->parent == parent) {
-        if (same_shape(&gl->shapes[last->shape_at + last->count % last->period], x)) {
-            last->count++;
-            return EF_OK;
-        }
-        if (last->count == last->period && last->period < EF_GEN_PERIOD_MAX &&
-            last->shape_at + last->period == gl->nshapes) {
-            /* one pass so far: the pattern grows */
+    uint64_t pp;
+    if (last && run_takes(gl, last, parent, x, &pp)) {
+        last->per_parent = pp;
+        last->count++;
+        return EF_OK;
+    }
+    if (last && last->count == last->cycle_gens && !last->per_parent &&
+        last->parent == parent && last->shape_at + last->period == gl->nshapes) {
+        /* one pass so far, under one parent: the pattern grows */
+        if (same_shape(&gl->shapes[gl->nshapes - 1], x)) {
+            gl->shapes[gl->nshapes - 1].times++;
+        } else if (last->period < EF_GEN_PERIOD_MAX) {
             if ((st = reserve_one((void **)&gl->shapes, gl->nshapes, &gl->cap_shapes,
                                   sizeof(ef_gen_shape))) != EF_OK)
                 return st;
             ef_gen_shape *s = &gl->shapes[gl->nshapes++];
             *s = *x;
+            s->times = 1;
+            s->gen_off = last->cycle_gens;
             s->step_off = last->cycle_steps;
             last->period++;
-            last->count++;
-            last->cycle_steps += x->steps;
-            return EF_OK;
+        } else {
+            goto new_run;
         }
+        last->count++;
+        last->cycle_gens++;
+        last->cycle_steps += x->steps;
+        return EF_OK;
     }
+new_run:;
     uint64_t next_gen = last ? last->first_gen + last->count : 0;
     if ((st = reserve_one((void **)&gl->runs, gl->nruns, &gl->cap_runs, sizeof(ef_gen_run))) !=
             EF_OK ||
@@ -71,43 +107,107 @@ static ef_status append_gen(ef_gen_list *gl, uint64_t first_step, uint64_t paren
         return st;
     ef_gen_shape *s = &gl->shapes[gl->nshapes];
     *s = *x;
-    s->step_off = 0;
+    s->times = 1;
+    s->gen_off = s->step_off = 0;
     gl->runs[gl->nruns++] = (ef_gen_run){.first_gen = next_gen, .first_step = first_step,
                                          .count = 1, .parent = parent,
                                          .shape_at = gl->nshapes++, .period = 1,
-                                         .cycle_steps = x->steps};
+                                         .cycle_gens = 1, .cycle_steps = x->steps};
     return EF_OK;
 }
 
-/* Would the last run go on with the n generations whose shapes are
- * shapes[at + (phase + i) % m]? Both sequences are periodic, so they
- * agree everywhere once they agree over the product of the periods. */
-static bool continues(const ef_gen_list *gl, const ef_gen_run *last, uint64_t at, uint64_t m,
-                      uint64_t phase, uint64_t n) {
-    uint64_t upto = last->period * m < n ? last->period * m : n;
-    for (uint64_t i = 0; i < upto; i++)
-        if (!same_shape(&gl->shapes[last->shape_at + (last->count + i) % last->period],
-                        &gl->shapes[at + (phase + i) % m]))
-            return false;
+/* A run's pattern and parents, copied out of the list (whose storage
+ * moves as it grows) to be appended again. */
+typedef struct {
+    ef_gen_run r;
+    ef_gen_shape slot[EF_GEN_PERIOD_MAX];
+} pattern;
+
+static void pattern_of(const ef_gen_list *gl, const ef_gen_run *r, pattern *p) {
+    p->r = *r;
+    memcpy(p->slot, &gl->shapes[r->shape_at], sizeof(ef_gen_shape) * (size_t)r->period);
+}
+
+static const ef_gen_shape *pattern_slot(const pattern *p, uint64_t pos) {
+    uint64_t i = 0;
+    while (i + 1 < p->r.period && p->slot[i + 1].gen_off <= pos) i++;
+    return &p->slot[i];
+}
+
+static uint64_t gcd_u64(uint64_t a, uint64_t b) {
+    while (b) {
+        uint64_t t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+/* Would run r, going on from its end, repeat the n generations of p
+ * from index j? Both sequences are periodic, so they agree everywhere
+ * once they agree over a common period; compared a stretch of one shape
+ * at a time. */
+static bool continues(const ef_gen_list *gl, const ef_gen_run *r, const pattern *p, uint64_t j,
+                      uint64_t n) {
+    uint64_t ca = r->cycle_gens, cb = p->r.cycle_gens, g = gcd_u64(ca, cb);
+    uint64_t span = n;
+    if (ca / g <= n / cb) span = ca / g * cb; /* the common period, when shorter */
+    for (uint64_t t = 0; t < span;) {
+        uint64_t pa = (r->count + t) % ca, pb = (j + t) % cb;
+        const ef_gen_shape *a = ef_gen_slot(gl, r, pa), *b = pattern_slot(p, pb);
+        if (!same_shape(a, b)) return false;
+        uint64_t la = a->gen_off + a->times - pa, lb = b->gen_off + b->times - pb;
+        t += la < lb ? la : lb;
+    }
     return true;
 }
 
-/* Appends n generations under parent, the first starting at first_step,
- * whose shapes are shapes[at + (phase + i) % m] (a piece of a run). */
-static ef_status append_piece(ef_gen_list *gl, uint64_t first_step, uint64_t parent,
-                              uint64_t at, uint64_t m, uint64_t phase, uint64_t n) {
-    while (n > 0) {
-        ef_gen_run *last = last_run(gl);
-        if (last && last->parent == parent && continues(gl, last, at, m, phase, n)) {
-            last->count += n;
-            return EF_OK;
-        }
-        ef_gen_shape x = gl->shapes[at + phase]; /* append_gen may move shapes */
-        ef_status st = append_gen(gl, first_step, parent, &x);
+/* Do n generations under parents parent_at_index(src, j + t) + shift,
+ * t < n, go on with the parents run r calls for next? *per_parent gets
+ * r's per_parent after them. */
+static bool parents_continue(const ef_gen_run *r, const ef_gen_run *src, uint64_t j, uint64_t n,
+                             uint64_t shift, uint64_t *per_parent) {
+    uint64_t c = r->count, parent = parent_at_index(src, j) + shift;
+    uint64_t rpp = r->per_parent, spp = src->per_parent;
+    bool one = !spp || j % spp + n <= spp; /* all n under one parent */
+    *per_parent = rpp;
+    if (rpp) {
+        if (one) return c % rpp + n <= rpp && parent_at_index(r, c) == parent;
+        return spp == rpp && c % rpp == j % rpp && parent_at_index(r, c) == parent;
+    }
+    if (one && parent == r->parent) return true;
+    /* r is under one parent so far: it goes on under the next one with
+     * as many generations, after whole passes through its pattern */
+    if (parent != r->parent + 1 || c % r->cycle_gens) return false;
+    if (one ? n <= c : spp == c && j % spp == 0) {
+        *per_parent = c;
+        return true;
+    }
+    return false;
+}
+
+/* Appends generations [j, j + n) of pattern p, their first steps and
+ * parents moved on by step_shift and parent_shift (a piece of a run,
+ * copied). At once when the last run goes on with them; else one by
+ * one, which makes a run that the next copy goes on with. */
+static ef_status append_piece(ef_gen_list *gl, const pattern *p, uint64_t j, uint64_t n,
+                              uint64_t step_shift, uint64_t parent_shift) {
+    ef_gen_run *last = last_run(gl);
+    const ef_gen_run *src = &p->r;
+    uint64_t pp;
+    if (last && continues(gl, last, p, j, n) &&
+        parents_continue(last, src, j, n, parent_shift, &pp)) {
+        last->per_parent = pp;
+        last->count += n;
+        return EF_OK;
+    }
+    for (uint64_t t = 0; t < n; t++) {
+        uint64_t pos = (j + t) % src->cycle_gens;
+        const ef_gen_shape *x = pattern_slot(p, pos);
+        uint64_t first = src->first_step + (j + t) / src->cycle_gens * src->cycle_steps +
+                         x->step_off + (pos - x->gen_off) * x->steps + step_shift;
+        ef_status st = append_gen(gl, first, parent_at_index(src, j + t) + parent_shift, x);
         if (st != EF_OK) return st;
-        first_step += x.steps;
-        phase = (phase + 1) % m;
-        n--;
     }
     return EF_OK;
 }
@@ -177,22 +277,42 @@ uint64_t ef_gens_before_step(const ef_gen_list *gl, uint64_t s, uint64_t *hint) 
         *hint = i;
     }
     /* generations of the run that start before s: whole passes through
-     * the pattern, then those of the next pass that start in time */
-    uint64_t in = r[i].count;
-    if (r[i].cycle_steps) {
-        uint64_t d = s - r[i].first_step, q = d / r[i].cycle_steps, rem = d % r[i].cycle_steps;
+     * the pattern, then, slot by slot, those of the next pass that
+     * start in time */
+    const ef_gen_run *x = &r[i];
+    uint64_t d = s - x->first_step, q = d / x->cycle_steps, rem = d % x->cycle_steps;
+    uint64_t in = x->count;
+    if (q < in / x->cycle_gens + 1) {
         uint64_t part = 0;
-        for (uint64_t p = 0; p < r[i].period; p++)
-            part += gl->shapes[r[i].shape_at + p].step_off < rem;
-        if (q < in && q * r[i].period + part < in) in = q * r[i].period + part;
+        for (uint64_t p = 0; p < x->period; p++) {
+            const ef_gen_shape *sh = &gl->shapes[x->shape_at + p];
+            if (rem <= sh->step_off) break;
+            uint64_t fit = (rem - sh->step_off + sh->steps - 1) / sh->steps;
+            part += fit < sh->times ? fit : sh->times;
+        }
+        if (q * x->cycle_gens + part < in) in = q * x->cycle_gens + part;
     }
-    return r[i].first_gen + in;
+    return x->first_gen + in;
 }
 
-/* A piece of a run, for copying. */
-typedef struct {
-    uint64_t first_step, parent, at, period, phase, count;
-} piece;
+/* Takes the last generation off the last run (to reopen it): a run
+ * still in its first pass gives up the pattern's last position, and
+ * one that reached a second parent with it alone is under one again. */
+static void drop_last(ef_gen_list *gl) {
+    ef_gen_run *last = &gl->runs[gl->nruns - 1];
+    last->count--;
+    if (last->per_parent && last->count <= last->per_parent) last->per_parent = 0;
+    if (last->count < last->cycle_gens) {
+        ef_gen_shape *s = &gl->shapes[last->shape_at + last->period - 1];
+        last->cycle_gens--;
+        last->cycle_steps -= s->steps;
+        if (--s->times == 0) {
+            last->period--;
+            if (last->shape_at + last->period + 1 == gl->nshapes) gl->nshapes--;
+        }
+    }
+    if (last->count == 0) gl->nruns--;
+}
 
 ef_status ef_gens_repeat(ef_gen_list *gl, uint64_t from, uint64_t k, uint64_t step_shift,
                          uint64_t parent_shift, uint64_t end_step) {
@@ -207,64 +327,52 @@ ef_status ef_gens_repeat(ef_gen_list *gl, uint64_t from, uint64_t k, uint64_t st
     uint64_t i0 = gl->nruns - 1;
     (void)ef_gens_run(gl, from, &i0);
     uint64_t npieces = gl->nruns - i0;
-    const ef_gen_run *r0 = &gl->runs[i0];
-    if (npieces == 1 && parent_shift == 0 && n % r0->period == 0) {
-        /* whole passes through the last run's pattern: the copies go on
-         * with it */
-        gl->runs[i0].count += add;
-        gl->count += add;
-    } else {
-        piece *pc = malloc(sizeof(piece) * (size_t)npieces);
-        if (!pc) return EF_ERR_NOMEM;
-        for (uint64_t q = 0; q < npieces; q++) {
-            const ef_gen_run *r = &gl->runs[i0 + q];
-            uint64_t g = q ? r->first_gen : from;
-            pc[q] = (piece){.first_step = ef_gen_first_step(gl, r, g), .parent = r->parent,
-                            .at = r->shape_at, .period = r->period,
-                            .phase = (g - r->first_gen) % r->period,
-                            .count = r->first_gen + r->count - g};
-        }
-        for (uint64_t i = 1; i <= k && st == EF_OK; i++) {
-            uint64_t start = gl->count;
-            for (uint64_t q = 0; q < npieces && st == EF_OK; q++)
-                st = append_piece(gl, pc[q].first_step + i * step_shift,
-                                  pc[q].parent + i * parent_shift, pc[q].at, pc[q].period,
-                                  pc[q].phase, pc[q].count);
-            gl->count = start + n;
-            const ef_gen_run *last = last_run(gl);
-            if (st == EF_OK && i < k && parent_shift == 0 && last->first_gen <= start &&
-                n % last->period == 0) {
-                /* copy i lies in one run whose pattern goes round a
-                 * whole number of times in it: the other copies, equal
-                 * to it, go on with that run */
-                uint64_t rest = (k - i) * n;
-                gl->runs[gl->nruns - 1].count += rest;
-                gl->count += rest;
-                break;
-            }
-        }
+    pattern *pc = malloc(sizeof(pattern) * (size_t)npieces);
+    uint64_t *pj = malloc(sizeof(uint64_t) * (size_t)npieces * 2);
+    if (!pc || !pj) {
         free(pc);
-        if (st != EF_OK) return st;
+        free(pj);
+        return EF_ERR_NOMEM;
     }
+    for (uint64_t q = 0; q < npieces; q++) {
+        const ef_gen_run *r = &gl->runs[i0 + q];
+        uint64_t g = q ? r->first_gen : from;
+        pattern_of(gl, r, &pc[q]);
+        pj[2 * q] = g - r->first_gen;                /* first index in the run */
+        pj[2 * q + 1] = r->first_gen + r->count - g; /* generations */
+    }
+    for (uint64_t i = 1; i <= k && st == EF_OK; i++) {
+        uint64_t start = gl->count;
+        for (uint64_t q = 0; q < npieces && st == EF_OK; q++)
+            st = append_piece(gl, &pc[q], pj[2 * q], pj[2 * q + 1], i * step_shift,
+                              i * parent_shift);
+        gl->count = start + n;
+        ef_gen_run *last = last_run(gl);
+        uint64_t pp = last->per_parent;
+        bool self_similar = n % last->cycle_gens == 0 &&
+                            (pp ? n % pp == 0 && parent_shift == n / pp : parent_shift == 0);
+        if (st == EF_OK && i < k && last->first_gen <= start && self_similar) {
+            /* copy i lies in one run that goes round whole passes in it
+             * and moves on by as many parents as the copies do: the
+             * other copies, equal to it, go on with that run */
+            uint64_t rest = (k - i) * n;
+            last->count += rest;
+            gl->count += rest;
+            break;
+        }
+    }
+    free(pc);
+    free(pj);
+    if (st != EF_OK) return st;
     /* the last generation is open again: its steps and write-back come
      * with the next event */
     ef_gen_run *last = &gl->runs[gl->nruns - 1];
     uint64_t g = gl->count - 1;
     gl->open = *ef_gen_shape_of(gl, last, g);
     gl->open_step = ef_gen_first_step(gl, last, g);
-    gl->open_parent = last->parent;
+    gl->open_parent = ef_gen_parent(last, g);
     gl->has_open = true;
-    last->count--;
-    if (last->count < last->period) {
-        /* the pattern keeps only the shapes still in use */
-        uint64_t old = last->period;
-        last->period = last->count;
-        last->cycle_steps = 0;
-        for (uint64_t p = 0; p < last->period; p++)
-            last->cycle_steps += gl->shapes[last->shape_at + p].steps;
-        if (last->shape_at + old == gl->nshapes) gl->nshapes = last->shape_at + last->period;
-        if (last->count == 0) gl->nruns--;
-    }
+    drop_last(gl);
     return EF_OK;
 }
 

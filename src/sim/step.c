@@ -211,10 +211,10 @@ static uint64_t child_last_gen(engine *e, int l, uint64_t g) {
 /* Every outer level holds the tile generation g of level l comes from:
  * its parent (from its run) and that one's parents, level by level. */
 static bool fill_ready(engine *e, int l, uint64_t g, uint64_t t) {
-    uint64_t p = gen_run(e->tr, l, g, &e->ch[l].hint_fill)->parent;
+    uint64_t p = ef_gen_parent(gen_run(e->tr, l, g, &e->ch[l].hint_fill), g);
     for (int q = l - 1; q >= 1; q--) {
         if (done_at(&e->ch[q], e->ch[q].fill_done, p) > t) return false;
-        if (q > 1) p = gen_run(e->tr, q, p, &e->ch[q].hint_parent)->parent;
+        if (q > 1) p = ef_gen_parent(gen_run(e->tr, q, p, &e->ch[q].hint_parent), p);
     }
     return true;
 }
@@ -427,23 +427,64 @@ static int signature(const engine *e, uint64_t s, uint64_t tn, int64_t *sig) {
     return k;
 }
 
-/* Generation g's parent at level q < l (its own run's parent at q = l - 1). */
-static uint64_t parent_at(engine *e, int l, const ef_gen_run *r, int q) {
-    uint64_t p = r->parent;
-    for (int m = l - 1; m > q; m--) p = gen_run(e->tr, m, p, &e->ch[m].hint_parent)->parent;
-    return p;
+/* How many of the generations of run r from index j on lie under the
+ * same parent as j (all of them when r has one parent). */
+static uint64_t to_next_parent(const ef_gen_run *r, uint64_t j) {
+    return r->per_parent ? r->per_parent - j % r->per_parent : r->count - j;
+}
+
+/* The longest stretch from generation g of run a, and g + d of run b,
+ * that stays in both runs (and in [.., want)) and over which their
+ * parents move on in step: both one per per_parent generations at the
+ * same phase, or else as far as the next parent of either. */
+static uint64_t stretch(const ef_gen_run *a, uint64_t g, const ef_gen_run *b, uint64_t d,
+                        uint64_t want) {
+    uint64_t ja = g - a->first_gen, jb = g + d - b->first_gen;
+    uint64_t len = a->count - ja, lb = b->count - jb;
+    if (lb < len) len = lb;
+    if (want - g < len) len = want - g;
+    bool in_step = a->per_parent == b->per_parent &&
+                   (!a->per_parent || ja % a->per_parent == jb % a->per_parent);
+    if (!in_step) {
+        uint64_t x = to_next_parent(a, ja), y = to_next_parent(b, jb);
+        if (x < len) len = x;
+        if (y < len) len = y;
+    }
+    return len;
+}
+
+/* Do generations [p0, p1) of level m have the parents of the ones G[m]
+ * further on, less G[q] at each outer level q? Stretch by stretch, each
+ * checked at its start and its parents' range one level up. */
+static bool parents_shifted(engine *e, int m, uint64_t p0, uint64_t p1, const uint64_t *G) {
+    if (m < 2 || p0 >= p1) return true; /* level 1's parent is the one top tile */
+    const ef_gen_list *gl = &e->tr->gens[m];
+    if (p1 + G[m] > gl->count) return false;
+    uint64_t *ha = &e->ch[m].hint_parent, *hb = &e->ch[m].hint_child;
+    for (uint64_t p = p0; p < p1;) {
+        const ef_gen_run *a = ef_gens_run(gl, p, ha), *b = ef_gens_run(gl, p + G[m], hb);
+        uint64_t len = stretch(a, p, b, G[m], p1);
+        uint64_t up0 = ef_gen_parent(a, p), up1 = ef_gen_parent(a, p + len - 1);
+        if (ef_gen_parent(b, p + G[m]) != up0 + G[m - 1]) return false;
+        if (!parents_shifted(e, m - 1, up0, up1 + 1, G)) return false;
+        p += len;
+    }
+    return true;
 }
 
 /* The first generation g in [lo, want) of level l that is not a copy of
  * g + G[l] shifted by S steps and by G[q] generations of each outer
  * level q (same transfers, first step + S, parents + G[q]), or whose
  * copy would lie past the last generation; want if there is none (lo
- * if lo >= want). Generations are compared a stretch at a time: while g
- * and g + G each stay inside one run, their parents stay put and their
- * shapes follow the two runs' patterns, so if the first periodA *
- * periodB of them match and the first steps one further on, all of
- * them do. The same answer as comparing them one by one, in time
- * proportional to the runs crossed. */
+ * if lo >= want). Generations are compared a stretch at a time: while
+ * g and g + G each stay inside one run with their parents in step,
+ * the parents are checked at the stretch's start (and their own
+ * parents over the range they cover), the first steps there too (the
+ * shapes agreeing, the steps that follow agree), and the shapes one
+ * stretch of one slot at a time over a common period of the two
+ * patterns, beyond which they repeat. The same answer as comparing them
+ * one by one (or an earlier one, which only shortens a skip), in time
+ * proportional to the runs and slots crossed. */
 static uint64_t copies_until(engine *e, int l, uint64_t lo, uint64_t want, uint64_t S,
                              const uint64_t *G) {
     const ef_gen_list *gl = &e->tr->gens[l];
@@ -452,25 +493,30 @@ static uint64_t copies_until(engine *e, int l, uint64_t lo, uint64_t want, uint6
     if (want > gl->count - Gl) want = gl->count - Gl;
     while (g < want) {
         const ef_gen_run *a = ef_gens_run(gl, g, ha), *b = ef_gens_run(gl, g + Gl, hb);
-        uint64_t len = a->first_gen + a->count - g;
-        uint64_t lb = b->first_gen + b->count - (g + Gl);
-        if (lb < len) len = lb;
-        if (want - g < len) len = want - g;
-        for (int q = 1; q < l; q++)
-            if (parent_at(e, l, b, q) != parent_at(e, l, a, q) + G[q]) return g;
-        uint64_t check = a->period * b->period < len ? a->period * b->period : len;
-        for (uint64_t i = 0; i < check; i++) {
-            const ef_gen_shape *x = ef_gen_shape_of(gl, a, g + i);
-            const ef_gen_shape *y = ef_gen_shape_of(gl, b, g + Gl + i);
-            if (ef_gen_first_step(gl, b, g + Gl + i) != ef_gen_first_step(gl, a, g + i) + S ||
-                y->fill != x->fill || y->drain != x->drain || y->stream != x->stream)
-                return g + i;
+        uint64_t len = stretch(a, g, b, Gl, want);
+        if (l >= 2) {
+            uint64_t p0 = ef_gen_parent(a, g);
+            if (ef_gen_parent(b, g + Gl) != p0 + G[l - 1]) return g;
+            if (!parents_shifted(e, l - 1, p0, ef_gen_parent(a, g + len - 1) + 1, G)) return g;
         }
-        /* the first steps agreeing one further on, the steps agree over
-         * a common period of the two patterns, and so does the rest */
-        if (check < len && ef_gen_first_step(gl, b, g + Gl + check) !=
-                               ef_gen_first_step(gl, a, g + check) + S)
-            return g + check;
+        if (ef_gen_first_step(gl, b, g + Gl) != ef_gen_first_step(gl, a, g) + S) return g;
+        uint64_t ja = g - a->first_gen, jb = g + Gl - b->first_gen;
+        uint64_t ca = a->cycle_gens, cb = b->cycle_gens, gcd = ca, r = cb;
+        while (r) {
+            uint64_t t = gcd % r;
+            gcd = r;
+            r = t;
+        }
+        uint64_t span = ca / gcd <= len / cb ? ca / gcd * cb : len;
+        for (uint64_t t = 0; t < span;) {
+            uint64_t pa = (ja + t) % ca, pb = (jb + t) % cb;
+            const ef_gen_shape *x = ef_gen_slot(gl, a, pa), *y = ef_gen_slot(gl, b, pb);
+            if (y->steps != x->steps || y->fill != x->fill || y->drain != x->drain ||
+                y->stream != x->stream)
+                return g + t;
+            uint64_t la = x->gen_off + x->times - pa, lb = y->gen_off + y->times - pb;
+            t += la < lb ? la : lb;
+        }
         g += len;
     }
     return g;

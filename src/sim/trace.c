@@ -165,19 +165,13 @@ static ef_status setup(walker *wk) {
     }
     wk->stream_bits = ef_walk_calloc(wk, (uint64_t)(widest_extent + 63) / 64 + 1, sizeof(uint64_t));
     for (int l = 1; l < wk->nl && wk->status == EF_OK; l++) {
+        /* the generations' storage grows as they come (runs, not one
+         * record each); the product of the loops above only bounds
+         * their number */
         uint64_t cap = 1;
-        for (int p = 0; p < wk->tl_begin[l]; p++)
-            if (!ef_mul_u64(cap, n->loops[wk->tl[p]].factor, &cap)) {
-                wk->status = EF_ERR_OVERFLOW;
-                break;
-            }
-        if (cap > (UINT64_C(1) << 27)) {
-            wk->status = EF_ERR_OVERFLOW;
-            break;
-        }
-        /* the generations' storage grows as they come; the product
-         * only bounds their number */
-        wk->t->gens[l].limit = cap + 1;
+        for (int p = 0; p < wk->tl_begin[l] && cap < UINT64_MAX; p++)
+            if (!ef_mul_u64(cap, n->loops[wk->tl[p]].factor, &cap)) cap = UINT64_MAX;
+        wk->t->gens[l].limit = cap < UINT64_MAX ? cap + 1 : UINT64_MAX;
     }
     return wk->status;
 }
