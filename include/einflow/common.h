@@ -27,6 +27,8 @@
 #define EF_MAX_DATAFLOWS 16     /* dataflows of one `einflow compare`     */
 #define EF_MAX_LAYERS 512       /* layers of one network file             */
 #define EF_MAX_LAYER_COUNT 65536 /* repeats of one layer (its count:)     */
+#define EF_MAX_CYCLES (UINT64_C(1) << 50) /* cycles of one simulated run:
+                                   13 days at 1 GHz                      */
 #define EF_MAX_KEY_PATH 32      /* key path a spec keeps for later
                                    diagnostics, "layers[511].einsums[31]" */
 

@@ -546,6 +546,7 @@ ef_status ef_map_search(const ef_arch_spec *arch, const ef_workload *w, int e,
     ranked *top = calloc((size_t)pool, sizeof *top);
     ef_einsum_mapping_spec *em = calloc(1, sizeof *em);
     ef_diags *scratch = ef_diags_create();
+    ef_diags *limit_hit = NULL; /* the first candidate past a limit */
     /* duplicates are drawn often in small spaces: remember what was
      * seen, up to 700,000 candidates (8 MiB); past that, a repeat may be
      * evaluated again */
@@ -657,11 +658,22 @@ ef_status ef_map_search(const ef_arch_spec *arch, const ef_workload *w, int e,
             goto done;
         }
         ef_status rs;
-        ef_result *res = ef_sim_run(n, &opt->sim, NULL, diags, &rs);
+        ef_diags_clear(scratch);
+        ef_result *res = ef_sim_run(n, &opt->sim, NULL, scratch, &rs);
         if (!res) {
             ef_nest_destroy(n);
-            st = rs;
-            goto done;
+            if (rs != EF_ERR_OVERFLOW) {
+                ef_diags_merge(diags, scratch);
+                st = rs;
+                goto done;
+            }
+            /* past a limit of the simulator: never the answer; the next
+             * best estimate may be within it */
+            if (!limit_hit) {
+                limit_hit = ef_diags_create();
+                if (limit_hit) ef_diags_merge(limit_hit, scratch);
+            }
+            continue;
         }
         out->confirmed++;
         ef_stats stats;
@@ -685,12 +697,19 @@ ef_status ef_map_search(const ef_arch_spec *arch, const ef_workload *w, int e,
             ef_nest_destroy(n);
         }
     }
+    if (!out->nest) {
+        /* every candidate confirmed ran past a limit: say which */
+        if (limit_hit) ef_diags_merge(diags, limit_hit);
+        st = EF_ERR_OVERFLOW;
+        goto done;
+    }
     out->active_pes = out->nest->active_pes;
 done:
     out->seconds = now_seconds() - t0;
     if (st != EF_OK) ef_map_result_clear(out);
     free(seen);
     ef_diags_destroy(scratch);
+    ef_diags_destroy(limit_hit);
     free(em);
     free(top);
     ef_dataflow_spec_destroy(own);

@@ -8,8 +8,9 @@
  * generation joins the last run if it is the one the run's pattern
  * calls for next, under the parent the run calls for next; else, while
  * the last run has made only one pass through its pattern under one
- * parent, the pattern takes it in (one more of the last slot's shape,
- * or a new slot, up to EF_GEN_PERIOD_MAX); else it starts a new run. So
+ * parent (a run of one shape counts as one pass of one long slot), the
+ * pattern takes it in (one more of the last slot's shape, or a new
+ * slot, up to EF_GEN_PERIOD_MAX); else it starts a new run. So
  * A A A B A A A B ... becomes one run of pattern A x 3, B once it has
  * gone round once, a long stretch of one shape is one run of pattern
  * A, and A B B ... B under each of many consecutive parents is one run
@@ -63,43 +64,27 @@ static bool run_takes(const ef_gen_list *gl, const ef_gen_run *r, uint64_t paren
     return false;
 }
 
-/* Appends one complete generation of shape x (its times and offsets
- * ignored) that starts at first_step under parent. */
-static ef_status append_gen(ef_gen_list *gl, uint64_t first_step, uint64_t parent,
-                            const ef_gen_shape *x) {
+/* May run r's pattern take in more generations under parent? While it
+ * has made one pass under one parent; a run of one shape is one pass of
+ * a slot as long as the run, which this makes it. */
+static bool may_grow(ef_gen_list *gl, ef_gen_run *r, uint64_t parent) {
+    if (!(r->count == r->cycle_gens || r->period == 1) || r->per_parent || r->parent != parent ||
+        r->shape_at + r->period != gl->nshapes)
+        return false;
+    if (r->count != r->cycle_gens) {
+        gl->shapes[r->shape_at].times = r->count;
+        r->cycle_gens = r->count;
+        r->cycle_steps = r->count * gl->shapes[r->shape_at].steps;
+    }
+    return true;
+}
+
+/* Starts a run of m generations of shape x under parent. */
+static ef_status push_run(ef_gen_list *gl, uint64_t first_step, uint64_t parent,
+                          const ef_gen_shape *x, uint64_t m) {
     ef_gen_run *last = last_run(gl);
-    ef_status st;
-    uint64_t pp;
-    if (last && run_takes(gl, last, parent, x, &pp)) {
-        last->per_parent = pp;
-        last->count++;
-        return EF_OK;
-    }
-    if (last && last->count == last->cycle_gens && !last->per_parent &&
-        last->parent == parent && last->shape_at + last->period == gl->nshapes) {
-        /* one pass so far, under one parent: the pattern grows */
-        if (same_shape(&gl->shapes[gl->nshapes - 1], x)) {
-            gl->shapes[gl->nshapes - 1].times++;
-        } else if (last->period < EF_GEN_PERIOD_MAX) {
-            if ((st = reserve_one((void **)&gl->shapes, gl->nshapes, &gl->cap_shapes,
-                                  sizeof(ef_gen_shape))) != EF_OK)
-                return st;
-            ef_gen_shape *s = &gl->shapes[gl->nshapes++];
-            *s = *x;
-            s->times = 1;
-            s->gen_off = last->cycle_gens;
-            s->step_off = last->cycle_steps;
-            last->period++;
-        } else {
-            goto new_run;
-        }
-        last->count++;
-        last->cycle_gens++;
-        last->cycle_steps += x->steps;
-        return EF_OK;
-    }
-new_run:;
     uint64_t next_gen = last ? last->first_gen + last->count : 0;
+    ef_status st;
     if ((st = reserve_one((void **)&gl->runs, gl->nruns, &gl->cap_runs, sizeof(ef_gen_run))) !=
             EF_OK ||
         (st = reserve_one((void **)&gl->shapes, gl->nshapes, &gl->cap_shapes,
@@ -107,12 +92,12 @@ new_run:;
         return st;
     ef_gen_shape *s = &gl->shapes[gl->nshapes];
     *s = *x;
-    s->times = 1;
+    s->times = m;
     s->gen_off = s->step_off = 0;
     gl->runs[gl->nruns++] = (ef_gen_run){.first_gen = next_gen, .first_step = first_step,
-                                         .count = 1, .parent = parent,
+                                         .count = m, .parent = parent,
                                          .shape_at = gl->nshapes++, .period = 1,
-                                         .cycle_gens = 1, .cycle_steps = x->steps};
+                                         .cycle_gens = m, .cycle_steps = m * x->steps};
     return EF_OK;
 }
 
@@ -186,30 +171,148 @@ static bool parents_continue(const ef_gen_run *r, const ef_gen_run *src, uint64_
     return false;
 }
 
-/* Appends generations [j, j + n) of pattern p, their first steps and
- * parents moved on by step_shift and parent_shift (a piece of a run,
- * copied). At once when the last run goes on with them; else one by
- * one, which makes a run that the next copy goes on with. */
-static ef_status append_piece(ef_gen_list *gl, const pattern *p, uint64_t j, uint64_t n,
-                              uint64_t step_shift, uint64_t parent_shift) {
+/* First step of generation j of p's run. */
+static uint64_t pattern_first_step(const pattern *p, uint64_t j) {
+    const ef_gen_run *r = &p->r;
+    uint64_t pos = j % r->cycle_gens;
+    const ef_gen_shape *x = pattern_slot(p, pos);
+    return r->first_step + j / r->cycle_gens * r->cycle_steps + x->step_off +
+           (pos - x->gen_off) * x->steps;
+}
+
+/* Appends m generations of shape x under one parent: the last run goes
+ * on with them, or its growing pattern takes them in, or they make a run
+ * of their own. */
+static ef_status append_same(ef_gen_list *gl, const ef_gen_shape *x, uint64_t m,
+                             uint64_t first_step, uint64_t parent) {
     ef_gen_run *last = last_run(gl);
-    const ef_gen_run *src = &p->r;
-    uint64_t pp;
-    if (last && continues(gl, last, p, j, n) &&
-        parents_continue(last, src, j, n, parent_shift, &pp)) {
-        last->per_parent = pp;
-        last->count += n;
+    if (last && last->period == 1 && !last->per_parent && last->parent == parent &&
+        same_shape(&gl->shapes[last->shape_at], x)) {
+        last->count += m;
         return EF_OK;
     }
-    for (uint64_t t = 0; t < n; t++) {
-        uint64_t pos = (j + t) % src->cycle_gens;
-        const ef_gen_shape *x = pattern_slot(p, pos);
-        uint64_t first = src->first_step + (j + t) / src->cycle_gens * src->cycle_steps +
-                         x->step_off + (pos - x->gen_off) * x->steps + step_shift;
-        ef_status st = append_gen(gl, first, parent_at_index(src, j + t) + parent_shift, x);
-        if (st != EF_OK) return st;
+    if (last && may_grow(gl, last, parent)) {
+        ef_gen_shape *end = &gl->shapes[gl->nshapes - 1];
+        if (same_shape(end, x)) {
+            end->times += m;
+        } else if (last->period < EF_GEN_PERIOD_MAX) {
+            ef_status st = reserve_one((void **)&gl->shapes, gl->nshapes, &gl->cap_shapes,
+                                       sizeof(ef_gen_shape));
+            if (st != EF_OK) return st;
+            ef_gen_shape *s = &gl->shapes[gl->nshapes++];
+            *s = *x;
+            s->times = m;
+            s->gen_off = last->cycle_gens;
+            s->step_off = last->cycle_steps;
+            last->period++;
+        } else {
+            goto new_run;
+        }
+        last->count += m;
+        last->cycle_gens += m;
+        last->cycle_steps += m * x->steps;
+        return EF_OK;
     }
+new_run:
+    return push_run(gl, first_step, parent, x, m);
+}
+
+/* Appends one complete generation of shape x (its times and offsets
+ * ignored) that starts at first_step under parent. */
+static ef_status append_gen(ef_gen_list *gl, uint64_t first_step, uint64_t parent,
+                            const ef_gen_shape *x) {
+    ef_gen_run *last = last_run(gl);
+    uint64_t pp;
+    if (last && run_takes(gl, last, parent, x, &pp)) {
+        last->per_parent = pp;
+        last->count++;
+        return EF_OK;
+    }
+    return append_same(gl, x, 1, first_step, parent);
+}
+
+/* Appends n generations of p from index j, at the start of a pass
+ * through its pattern, as a run of their own with p's pattern (cut short
+ * if they are less than a pass); under one parent of p, or starting at
+ * one of its parents' first generations. */
+static ef_status append_run(ef_gen_list *gl, const pattern *p, uint64_t j, uint64_t n,
+                            uint64_t step_shift, uint64_t parent_shift) {
+    const ef_gen_run *src = &p->r;
+    const ef_gen_run *last = last_run(gl);
+    uint64_t next_gen = last ? last->first_gen + last->count : 0; /* runs may move */
+    ef_status st;
+    if ((st = reserve_one((void **)&gl->runs, gl->nruns, &gl->cap_runs, sizeof(ef_gen_run))) !=
+        EF_OK)
+        return st;
+    uint64_t at = gl->nshapes, cyc = 0, cyc_steps = 0, period = 0;
+    for (uint64_t q = 0; q < src->period && cyc < n; q++) {
+        if ((st = reserve_one((void **)&gl->shapes, gl->nshapes, &gl->cap_shapes,
+                              sizeof(ef_gen_shape))) != EF_OK)
+            return st;
+        ef_gen_shape s = p->slot[q];
+        if (s.times > n - cyc) s.times = n - cyc;
+        s.gen_off = cyc;
+        s.step_off = cyc_steps;
+        gl->shapes[gl->nshapes++] = s;
+        period++;
+        cyc += s.times;
+        cyc_steps += s.times * s.steps;
+    }
+    uint64_t pp = src->per_parent && n > src->per_parent ? src->per_parent : 0;
+    gl->runs[gl->nruns++] =
+        (ef_gen_run){.first_gen = next_gen, .first_step = pattern_first_step(p, j) + step_shift,
+                     .count = n, .parent = parent_at_index(src, j) + parent_shift,
+                     .per_parent = pp, .shape_at = at, .period = period,
+                     .cycle_gens = cyc, .cycle_steps = cyc_steps};
     return EF_OK;
+}
+
+/* Appends generations [j, j + n) of pattern p, their first steps and
+ * parents moved on by step_shift and parent_shift (a piece of a run,
+ * copied). At once when the last run goes on with them; else in a few
+ * pieces, each a stretch of one shape or whole passes, which the last
+ * run takes in or which make runs of their own that the next copy goes
+ * on with. The cost grows with the pattern's slots, never with n. */
+static ef_status append_piece(ef_gen_list *gl, const pattern *p, uint64_t j, uint64_t n,
+                              uint64_t step_shift, uint64_t parent_shift) {
+    const ef_gen_run *src = &p->r;
+    ef_status st = EF_OK;
+    while (n > 0 && st == EF_OK) {
+        ef_gen_run *last = last_run(gl);
+        uint64_t pp;
+        if (last && continues(gl, last, p, j, n) &&
+            parents_continue(last, src, j, n, parent_shift, &pp)) {
+            last->per_parent = pp;
+            last->count += n;
+            return EF_OK;
+        }
+        uint64_t pos = j % src->cycle_gens, m;
+        uint64_t left = src->per_parent ? src->per_parent - j % src->per_parent : n;
+        if (left > n) left = n;
+        if (pos) {
+            /* the rest of this pass, a slot at a time */
+            const ef_gen_shape *x = pattern_slot(p, pos);
+            m = x->gen_off + x->times - pos;
+            if (m > left) m = left;
+            st = append_same(gl, x, m, pattern_first_step(p, j) + step_shift,
+                             parent_at_index(src, j) + parent_shift);
+        } else {
+            /* whole passes: to the end of the piece, or of this parent's
+             * generations if the piece starts inside them */
+            m = src->per_parent && j % src->per_parent ? left : n;
+            if (m < src->cycle_gens || (m == n && src->cycle_gens == 1 && src->period == 1)) {
+                const ef_gen_shape *x = pattern_slot(p, 0);
+                if (m > x->times) m = x->times;
+                st = append_same(gl, x, m, pattern_first_step(p, j) + step_shift,
+                                 parent_at_index(src, j) + parent_shift);
+            } else {
+                st = append_run(gl, p, j, m, step_shift, parent_shift);
+            }
+        }
+        j += m;
+        n -= m;
+    }
+    return st;
 }
 
 ef_status ef_gens_push(ef_gen_list *gl, uint64_t first_step, uint64_t parent,

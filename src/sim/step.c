@@ -836,9 +836,11 @@ ef_status ef_step_run(ef_trace *tr, bool fast_forward, ef_diags *diags) {
                 last_issue = ls.last_issue;
             }
         }
-        if (t > (UINT64_C(1) << 40)) {
+        if (t > EF_MAX_CYCLES) {
             ef_diags_add(diags, n->arch->file, 0, 0, "", NULL, NULL,
-                         "the simulation did not finish within 2^40 cycles");
+                         "this mapping hits a limit of the simulator: it runs past %llu "
+                         "cycles (2^50)",
+                         (unsigned long long)EF_MAX_CYCLES);
             st = EF_ERR_OVERFLOW;
             goto out;
         }

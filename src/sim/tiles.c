@@ -1294,7 +1294,12 @@ static void repeat_blocks(tiles *T, int p, int lc, uint64_t k, const uint64_t *e
          * this level's copies move on by as many per copy */
         ef_status st = ef_gens_repeat(&wk->t->gens[l], b->gen[l], k, steps,
                                       l - 1 >= lc ? per[l - 1] : 0, wk->step);
-        if (st != EF_OK) wk->status = st;
+        if (st == EF_ERR_OVERFLOW)
+            ef_walk_limit(wk, "level %s: the store of its tile generations would exceed "
+                              "4 GiB",
+                          wk->n->arch->levels[l].name);
+        else if (st != EF_OK)
+            wk->status = st;
         wk->cur_gen[l] = wk->t->gens[l].count - 1;
         T->base[l][r] += (int64_t)k * d;
     }

@@ -16,15 +16,28 @@
 #include "sim/walk.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+void ef_walk_limit(walker *wk, const char *fmt, ...) {
+    if (wk->status == EF_OK) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(wk->why, sizeof wk->why, fmt, ap);
+        va_end(ap);
+    }
+    wk->status = EF_ERR_OVERFLOW;
+}
 
 void *ef_walk_calloc(walker *wk, uint64_t n, size_t sz) {
     if (wk->status != EF_OK) return NULL;
     if (n == 0) n = 1;
     if (n > (UINT64_C(1) << 32) / sz) { /* 4 GiB: a bigger need is a mistake */
-        wk->status = EF_ERR_OVERFLOW;
+        ef_walk_limit(wk, "a table of %llu entries of %zu bytes would exceed the 4 GiB one "
+                          "allocation may take",
+                      (unsigned long long)n, sz);
         return NULL;
     }
     void *p = calloc((size_t)n, sz);
@@ -621,7 +634,13 @@ void ef_walk_gen_cost(walker *wk, int l, const uint64_t *src_bytes,
 void ef_walk_push_gen(walker *wk, int l, const ef_gen_cost *gc) {
     ef_gen_list *gl = &wk->t->gens[l];
     ef_status st = ef_gens_push(gl, wk->step, l >= 2 ? wk->cur_gen[l - 1] : 0, gc);
-    if (st != EF_OK) wk->status = st;
+    if (st == EF_ERR_OVERFLOW)
+        ef_walk_limit(wk, "level %s: the store of its tile generations would exceed 4 GiB "
+                          "(%llu runs of %llu generations)",
+                      wk->n->arch->levels[l].name, (unsigned long long)gl->nruns,
+                      (unsigned long long)gl->count);
+    else if (st != EF_OK)
+        wk->status = st;
     wk->cur_gen[l] = gl->count - 1;
 }
 
@@ -872,8 +891,8 @@ ef_status ef_trace_run(ef_trace *t, ef_values *values, ef_diags *diags) {
     }
     if (st == EF_ERR_OVERFLOW)
         ef_diags_add(diags, t->n->arch->file, 0, 0, "", NULL, NULL,
-                     "a counter or buffer size would overflow 64 bits or the "
-                     "step engine's limits for this mapping");
+                     "this mapping hits a limit of the simulator: %s",
+                     wk->why[0] ? wk->why : "a 64-bit count would overflow");
     else if (st == EF_ERR_NOMEM)
         ef_diags_add(diags, t->n->arch->file, 0, 0, "", NULL, NULL, "out of memory");
     for (int l = 0; l < EF_MAX_LEVELS; l++) {

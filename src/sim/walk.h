@@ -106,14 +106,18 @@ typedef struct {
     int64_t *spart;                /* values mode: [pe][op][dim] spatial
                                     * part of each operand index        */
     ef_status status;
+    char why[192];                 /* the limit hit, for the diagnostic   */
 } walker;
 
 #define AT(L, i, o) ((i) * (uint64_t)wk->ops + (uint64_t)(o))
 
 
+/* Stops the walk at a limit, saying which (the first one hit stays). */
+void ef_walk_limit(walker *wk, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 static inline bool add(walker *wk, uint64_t *c, uint64_t v) {
     if (!ef_add_u64(*c, v, c)) {
-        wk->status = EF_ERR_OVERFLOW;
+        ef_walk_limit(wk, "a 64-bit access counter would overflow");
         return false;
     }
     return true;

@@ -39,7 +39,9 @@ void ef_walk_values_alloc(walker *wk, int l) {
     L->val_slots = UINT64_C(1) << bits;
     L->val_shift = 64 - bits;
     if (L->val_slots > (UINT64_C(1) << 32) / L->inst) {
-        wk->status = EF_ERR_OVERFLOW;
+        ef_walk_limit(wk, "--check-values: the partial-sum tables of level %s would exceed "
+                          "4 GiB",
+                      wk->n->arch->levels[l].name);
         return;
     }
     uint64_t cells = L->inst * L->val_slots;

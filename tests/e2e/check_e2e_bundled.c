@@ -65,8 +65,18 @@ static uint64_t window_pairs(uint64_t P, uint64_t R, uint64_t pad, uint64_t stor
     return n;
 }
 
-static workload_facts facts[8];
+static workload_facts facts[16];
 static int fact_count;
+
+/* The next free entry; a table too small for the bundled workloads is
+ * the test's own mistake (this runs in main, outside any test). */
+static workload_facts *new_facts(void) {
+    if (fact_count == (int)(sizeof facts / sizeof facts[0])) {
+        fprintf(stderr, "check_e2e_bundled: facts[] is full: enlarge it\n");
+        exit(EXIT_FAILURE);
+    }
+    return &facts[fact_count++];
+}
 
 /* One MAC Einsum with two unpadded or padded inputs. */
 static einsum_facts mac_einsum(const char *out, uint64_t macs, uint64_t out_words,
@@ -80,7 +90,7 @@ static void facts_init(void) {
     workload_facts *f;
     { /* conv1d: O[p] += I[p+r] * W[r], P=16, R=3 */
         const uint64_t P = 16, R = 3;
-        f = &facts[fact_count++];
+        f = new_facts();
         *f = (workload_facts){"conv1d", 1, {mac_einsum("O", P * R, P, "I", P + R - 1, P * R,
                                                        "W", R, P * R)}};
     }
@@ -89,7 +99,7 @@ static void facts_init(void) {
         const uint64_t H = 28, W = 28; /* stored: (28+3-1) - 2*1 */
         uint64_t macs = N * M * C * P * Q * R * S;
         uint64_t real = N * M * C * window_pairs(P, R, 1, H) * window_pairs(Q, S, 1, W);
-        f = &facts[fact_count++];
+        f = new_facts();
         *f = (workload_facts){"resnet50_conv3x3", 1,
                               {mac_einsum("O", macs, N * M * P * Q, "I", N * C * H * W, real,
                                           "F", M * C * R * S, macs)}};
@@ -99,7 +109,7 @@ static void facts_init(void) {
         const uint64_t H = 14, W = 14;
         uint64_t macs = N * G * P * Q * R * S;
         uint64_t real = N * G * window_pairs(P, R, 1, H) * window_pairs(Q, S, 1, W);
-        f = &facts[fact_count++];
+        f = new_facts();
         *f = (workload_facts){"mobilenet_dw", 1,
                               {mac_einsum("O", macs, N * G * P * Q, "I", N * G * H * W, real,
                                           "F", G * R * S, macs)}};
@@ -107,17 +117,26 @@ static void facts_init(void) {
     { /* fc: O[n,m] += I[n,c] * F[m,c], N=1, M=1000, C=1024 */
         const uint64_t N = 1, M = 1000, C = 1024;
         uint64_t macs = N * M * C;
-        f = &facts[fact_count++];
+        f = new_facts();
         *f = (workload_facts){"fc", 1, {mac_einsum("O", macs, N * M, "I", N * C, macs, "F",
                                                    M * C, macs)}};
     }
     { /* batched_matmul: Z[b,m,n] += A[b,m,k] * B[b,k,n], B=4, M=K=N=64 */
         const uint64_t B = 4, M = 64, K = 64, N = 64;
         uint64_t macs = B * M * K * N;
-        f = &facts[fact_count++];
+        f = new_facts();
         *f = (workload_facts){"batched_matmul", 1,
                               {mac_einsum("Z", macs, B * M * N, "A", B * M * K, macs, "B",
                                           B * K * N, macs)}};
+    }
+    { /* llama7b_decode_qk: QK[h,m,p] += Q[h,p,e] * K[h,m,e], H=32, M=2048,
+       * P=1, E=128 */
+        const uint64_t H = 32, M = 2048, P = 1, E = 128;
+        uint64_t macs = H * M * P * E;
+        f = new_facts();
+        *f = (workload_facts){"llama7b_decode_qk", 1,
+                              {mac_einsum("QK", macs, H * M * P, "Q", H * P * E, macs, "K",
+                                          H * M * E, macs)}};
     }
     { /* attention: H=2, M=P=16, E=F=8
        *   QK[h,m,p] += Q[h,p,e] * K[h,m,e]
@@ -128,7 +147,7 @@ static void facts_init(void) {
        *   AV[h,p,f] += A[h,m,p] * V[h,m,f] */
         const uint64_t H = 2, M = 16, P = 16, E = 8, F = 8;
         const uint64_t hmp = H * M * P, hp = H * P;
-        f = &facts[fact_count++];
+        f = new_facts();
         *f = (workload_facts){"attention", 6, {
             mac_einsum("QK", hmp * E, hmp, "Q", H * P * E, hmp * E, "K", H * M * E, hmp * E),
             {"MX", 0, hmp, hp, 1, {{"QK", hmp, hmp}}},

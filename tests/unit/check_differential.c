@@ -365,7 +365,7 @@ static void cmp_u64(diffs *d, const char *name, uint64_t a, uint64_t b) {
 
 /* Every field of two results; a = step engine, b = event engine. */
 static void compare_results(const ef_result *a, const ef_result *b, diffs *d) {
-    char nm[160];
+    char nm[256];
 #define CMP(f) cmp_u64(d, #f, a->f, b->f)
     CMP(ops);
     CMP(cycles);
