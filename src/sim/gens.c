@@ -217,6 +217,8 @@ new_run:
     return push_run(gl, first_step, parent, x, m);
 }
 
+static ef_status settle_last(ef_gen_list *gl);
+
 /* Appends one complete generation of shape x (its times and offsets
  * ignored) that starts at first_step under parent. */
 static ef_status append_gen(ef_gen_list *gl, uint64_t first_step, uint64_t parent,
@@ -228,7 +230,8 @@ static ef_status append_gen(ef_gen_list *gl, uint64_t first_step, uint64_t paren
         last->count++;
         return EF_OK;
     }
-    return append_same(gl, x, 1, first_step, parent);
+    ef_status st = settle_last(gl);
+    return st != EF_OK ? st : append_same(gl, x, 1, first_step, parent);
 }
 
 /* Appends n generations of p from index j, at the start of a pass
@@ -267,6 +270,21 @@ static ef_status append_run(ef_gen_list *gl, const pattern *p, uint64_t j, uint6
     return EF_OK;
 }
 
+/* The last run stops going on: if it ends inside a parent other than
+ * its first, that parent's generations become a run of their own, so
+ * that runs keep starting where parents do (the next run can then go on
+ * parent by parent, where otherwise it would be out of step). */
+static ef_status settle_last(ef_gen_list *gl) {
+    ef_gen_run *last = last_run(gl);
+    if (!last || !last->per_parent || last->count % last->per_parent == 0) return EF_OK;
+    uint64_t k = last->count % last->per_parent;
+    pattern p;
+    pattern_of(gl, last, &p);
+    last->count -= k;
+    if (last->count <= last->per_parent) last->per_parent = 0;
+    return append_run(gl, &p, last->count, k, 0, 0);
+}
+
 /* Appends generations [j, j + n) of pattern p, their first steps and
  * parents moved on by step_shift and parent_shift (a piece of a run,
  * copied). At once when the last run goes on with them; else in a few
@@ -286,6 +304,7 @@ static ef_status append_piece(ef_gen_list *gl, const pattern *p, uint64_t j, uin
             last->count += n;
             return EF_OK;
         }
+        if ((st = settle_last(gl)) != EF_OK) return st;
         uint64_t pos = j % src->cycle_gens, m;
         uint64_t left = src->per_parent ? src->per_parent - j % src->per_parent : n;
         if (left > n) left = n;

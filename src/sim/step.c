@@ -387,6 +387,9 @@ static void charge_stall(ef_result *r, const ef_nest *n, int *slot, uint64_t *to
  * crosses, not to its generations. */
 #define SIG_MAX (3 + 5 * EF_MAX_LEVELS)
 #define PERIOD_SLOTS 64
+#define PERIOD_WAYS 4 /* states kept per signature: a period may span
+                       * several boundaries whose signatures agree (tiles
+                       * that alternate between two costs) */
 
 typedef struct {
     bool used;
@@ -399,10 +402,16 @@ typedef struct {
     bool active[EF_MAX_LEVELS];
 } snapshot;
 
+/* The last PERIOD_WAYS states remembered under one hash of a signature. */
+typedef struct {
+    snapshot way[PERIOD_WAYS];
+    unsigned next;            /* the oldest, replaced next              */
+} bucket;
+
 /* States by their full signature, and by the signature without the
  * cycles left of transfers in flight (see skip_periods). */
 typedef struct {
-    snapshot slot[PERIOD_SLOTS], loose[PERIOD_SLOTS];
+    bucket slot[PERIOD_SLOTS], loose[PERIOD_SLOTS];
 } periods;
 
 typedef struct {
@@ -622,7 +631,7 @@ static uint64_t periods_fit(engine *e, const snapshot *a, const loop_state *ls, 
     return k;
 }
 
-static snapshot *lookup(snapshot *table, const int64_t *sig, int len) {
+static bucket *lookup(bucket *table, const int64_t *sig, int len) {
     uint64_t h = UINT64_C(0x9E3779B97F4A7C15);
     for (int q = 0; q < len; q++) h = (h ^ (uint64_t)sig[q]) * UINT64_C(0xFF51AFD7ED558CCD);
     return &table[(h ^ h >> 29) % PERIOD_SLOTS];
@@ -633,8 +642,10 @@ static bool matches(const snapshot *a, const int64_t *sig, int len, const loop_s
            ls->s > a->s;
 }
 
-static void remember(snapshot *a, const engine *e, const int64_t *sig, int len,
+static void remember(bucket *bk, const engine *e, const int64_t *sig, int len,
                      const loop_state *ls, uint64_t tn, const uint64_t *cause) {
+    snapshot *a = &bk->way[bk->next];
+    bk->next = (bk->next + 1) % PERIOD_WAYS;
     a->used = true;
     a->len = len;
     memcpy(a->sig, sig, sizeof(int64_t) * (size_t)len);
@@ -705,11 +716,19 @@ static bool skip_periods(engine *e, periods *pd, loop_state *ls, const uint64_t 
     int64_t sig[SIG_MAX], lsig[SIG_MAX];
     int len = signature(e, ls->s, tn, sig);
     loosen(e, sig, len, lsig);
-    snapshot *a = lookup(pd->slot, sig, len), *b = lookup(pd->loose, lsig, len);
+    bucket *a = lookup(pd->slot, sig, len), *b = lookup(pd->loose, lsig, len);
     const snapshot *m = NULL;
     uint64_t k = 0, G[EF_MAX_LEVELS] = {0};
-    if (matches(a, sig, len, ls) && (k = periods_fit(e, a, ls, tn, false, G))) m = a;
-    else if (matches(b, lsig, len, ls) && (k = periods_fit(e, b, ls, tn, true, G))) m = b;
+    /* the most recent state that provably repeats, strict ones first */
+    for (int pass = 0; pass < 2 && !m; pass++) {
+        bucket *bk = pass ? b : a;
+        for (unsigned i = 1; i <= PERIOD_WAYS && !m; i++) {
+            const snapshot *x = &bk->way[(bk->next + PERIOD_WAYS - i) % PERIOD_WAYS];
+            if (matches(x, pass ? lsig : sig, len, ls) &&
+                (k = periods_fit(e, x, ls, tn, pass == 1, G)))
+                m = x;
+        }
+    }
     if (m) {
         uint64_t T = tn - m->t, S = ls->s - m->s;
         add_periods(e, k, T, G, tn);
