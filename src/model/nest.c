@@ -41,7 +41,7 @@ uint64_t ef_words_to_bytes(uint64_t words, int bits) {
  * padding (never stored, never fetched) is left out, otherwise the
  * whole window counts — what a buffer must be able to hold for any
  * position of the tile. */
-static uint64_t footprint(const ef_nest *n, int op, const int64_t *lo,
+static uint64_t box_words(const ef_nest *n, int op, const int64_t *lo,
                           const int64_t *hi, bool stored_only) {
     const ef_operand *o = n->ops[op];
     const ef_tensor *t = &n->workload->tensors[o->tensor];
@@ -70,12 +70,12 @@ static uint64_t footprint(const ef_nest *n, int op, const int64_t *lo,
 
 uint64_t ef_nest_footprint_words(const ef_nest *n, int op, const int64_t *lo,
                                  const int64_t *hi) {
-    return footprint(n, op, lo, hi, true);
+    return box_words(n, op, lo, hi, true);
 }
 
 uint64_t ef_nest_window_words(const ef_nest *n, int op, const int64_t *lo,
                               const int64_t *hi) {
-    return footprint(n, op, lo, hi, false);
+    return box_words(n, op, lo, hi, false);
 }
 
 /* PEs that hold some iteration point: the first temporal tile starts at
@@ -372,7 +372,7 @@ static void tiles_and_capacity(builder *b, const ef_level_mapping_spec **lm,
         if (lm[l]) snprintf(path, sizeof path, "mapping[%d]", (int)(lm[l] - first));
         else snprintf(path, sizeof path, "levels[%d]", l);
         for (int o = 0; o < n->op_count; o++) {
-            L->tile_words[o] = footprint(n, o, lo, hi, false);
+            L->tile_words[o] = box_words(n, o, lo, hi, false);
             if (!L->keeps[o]) continue;
             const ef_tensor *t = &w->tensors[n->ops[o]->tensor];
             uint64_t words = L->tile_words[o] * (uint64_t)mult;

@@ -1,11 +1,12 @@
 /* Internal interface between the sim passes.
  *
- * Pass 1 (trace.c) walks the mapped loop nest tile by tile, counts
- * every access and records, per level, the sequence of tile
- * generations with the cycles each fill and drain occupies.
- * Pass 2 (step.c) replays those generations cycle by cycle against
- * the PE array to get cycles and stalls. values.c, when asked, pushes
- * real numbers through the same nest. */
+ * Pass 1 (schedule.c and the walks it runs) walks the mapped loop nest
+ * tile by tile, counts every access and records the schedule: per
+ * level, the sequence of tile generations with the transfers each fill,
+ * drain and stream makes (gens.c stores them). Pass 2 (step.c) replays
+ * those generations cycle by cycle against the PE array and the ports
+ * and links to get cycles and stalls. With --check-values the exact
+ * walk pushes real numbers through the same nest. */
 #ifndef EF_SIM_ENGINE_H
 #define EF_SIM_ENGINE_H
 
@@ -81,7 +82,7 @@ typedef struct {
  * appends with ef_gens_push and ef_gens_repeat and ends with
  * ef_gens_close; pass 2 only reads. */
 typedef struct {
-    ef_gen_run *runs;         /* owned, [cap_runs]; freed by ef_trace_free */
+    ef_gen_run *runs;         /* owned, [cap_runs]; freed by ef_schedule_free */
     uint64_t nruns, cap_runs;
     ef_gen_shape *shapes;     /* owned, [cap_shapes]: the runs' patterns */
     uint64_t nshapes, cap_shapes;
@@ -147,6 +148,7 @@ static inline uint64_t ef_gen_parent(const ef_gen_run *r, uint64_t g) {
     return r->per_parent ? r->parent + (g - r->first_gen) / r->per_parent : r->parent;
 }
 
+/* What pass 1 leaves for pass 2 (and the counters it fills in res). */
 typedef struct {
     const ef_nest *n;
     ef_result *res;
@@ -154,23 +156,25 @@ typedef struct {
     ef_xfer_set xfers;        /* every transfer the generations use     */
     uint32_t whole_stream;    /* one level only: the stream of all steps */
     uint64_t steps;           /* valid temporal steps                  */
-} ef_trace;
+} ef_schedule;
 
-static inline const ef_xfer *ef_trace_xfer(const ef_trace *t, uint32_t id) {
+static inline const ef_xfer *ef_schedule_xfer(const ef_schedule *t, uint32_t id) {
     return &t->xfers.items[id];
 }
 
-ef_status ef_trace_run(ef_trace *t, ef_values *values, ef_diags *diags);
+/* Pass 1 (schedule.c): fills t's generations and t->res's counters;
+ * values: the exact walk, which moves them through the nest. */
+ef_status ef_walk_run(ef_schedule *t, ef_values *values, ef_diags *diags);
+void ef_schedule_free(ef_schedule *t);
 /* direct.c: the output of n's Einsum evaluated directly from v's
  * inputs (malloc'd, the output tensor's words), for the value check. */
 double *ef_direct_eval(const ef_nest *n, const ef_values *v);
-void ef_trace_free(ef_trace *t);
 
 /* Pass 2: fills res->cycles and stalls from t's generations, one cycle
  * at a time, or (fast_forward) jumping over cycles in which nothing
  * but counters would change — the event engine; both give identical
  * results by construction, and the tests compare them. */
-ef_status ef_step_run(ef_trace *t, bool fast_forward, ef_diags *diags);
+ef_status ef_step_run(ef_schedule *t, bool fast_forward, ef_diags *diags);
 
 /* Value tracking hooks used by trace.c; no-ops when values is NULL. */
 struct ef_values {

@@ -134,7 +134,7 @@ static void scalesim_cycles(const ef_nest *n, ef_result *res) {
 ef_result *ef_sim_run(const ef_nest *nest, const ef_sim_options *opt,
                       ef_values *values, ef_diags *diags, ef_status *status) {
     ef_result *res = calloc(1, sizeof *res);
-    ef_trace tr;
+    ef_schedule tr;
     memset(&tr, 0, sizeof tr);
     *status = EF_ERR_NOMEM;
     if (!res) return NULL;
@@ -142,7 +142,7 @@ ef_result *ef_sim_run(const ef_nest *nest, const ef_sim_options *opt,
     tr.n = nest;
     tr.res = res;
     ef_values *v = opt->check_values ? values : NULL;
-    ef_status st = ef_trace_run(&tr, v, diags);
+    ef_status st = ef_walk_run(&tr, v, diags);
     if (st == EF_OK) st = ef_step_run(&tr, opt->engine == EF_ENGINE_EVENT, diags);
     if (st == EF_OK && nest->noc->topology == EF_NOC_SYSTOLIC && nest->spatial_level >= 0) {
         if (opt->fold_model == EF_FOLD_SCALESIM) {
@@ -162,7 +162,7 @@ ef_result *ef_sim_run(const ef_nest *nest, const ef_sim_options *opt,
         }
     }
     if (st == EF_OK && v) st = compare_values(nest, v, res, diags);
-    ef_trace_free(&tr);
+    ef_schedule_free(&tr);
     *status = st;
     if (st != EF_OK) {
         free(res);

@@ -62,7 +62,7 @@ typedef struct {
 #define STREAM_HOLDER EF_MAX_LEVELS
 
 typedef struct {
-    const ef_trace *tr;
+    const ef_schedule *tr;
     int nl, lin;              /* levels; the innermost one              */
     chan ch[EF_MAX_LEVELS];
     ef_arbiter arb;
@@ -104,12 +104,12 @@ static void retire(chan *c) {
     }
 }
 
-static inline const ef_gen_run *gen_run(const ef_trace *tr, int l, uint64_t g, uint64_t *hint) {
+static inline const ef_gen_run *gen_run(const ef_schedule *tr, int l, uint64_t g, uint64_t *hint) {
     return ef_gens_run(&tr->gens[l], g, hint);
 }
 
 static inline const ef_xfer *xfer(const engine *e, uint32_t id) {
-    return ef_trace_xfer(e->tr, id);
+    return ef_schedule_xfer(e->tr, id);
 }
 
 static uint32_t fill_of(engine *e, int l, uint64_t g) {
@@ -121,7 +121,7 @@ static uint32_t drain_of(engine *e, int l, uint64_t g) {
 }
 
 /* Points cg's step cache at generation cg. */
-static void set_cg(const ef_trace *tr, int l, chan *c) {
+static void set_cg(const ef_schedule *tr, int l, chan *c) {
     const ef_gen_list *gl = &tr->gens[l];
     const ef_gen_run *r = gen_run(tr, l, c->cg, &c->hint_step);
     c->cg_step = ef_gen_first_step(gl, r, c->cg);
@@ -176,7 +176,7 @@ static void add_stall(ef_result *r, const char *cause, uint64_t cycles) {
  * generation boundary is never skipped. */
 static uint64_t quiet_cycles(engine *e, uint64_t t, uint64_t s, uint64_t k, uint64_t issued,
                              bool crossed) {
-    const ef_trace *tr = e->tr;
+    const ef_schedule *tr = e->tr;
     int nl = e->nl;
     if (issued && (issued < k || crossed)) return 0;
     uint64_t quiet = NEVER;
@@ -201,7 +201,7 @@ static uint64_t quiet_cycles(engine *e, uint64_t t, uint64_t s, uint64_t k, uint
 /* Index of the child generation that ends where generation g of level
  * l ends: the last one starting before g + 1 does. */
 static uint64_t child_last_gen(engine *e, int l, uint64_t g) {
-    const ef_trace *tr = e->tr;
+    const ef_schedule *tr = e->tr;
     const ef_gen_list *child = &tr->gens[l + 1], *me = &tr->gens[l];
     if (g + 1 >= me->count) return child->count - 1;
     uint64_t boundary = ef_gen_first_step(me, gen_run(tr, l, g + 1, &e->ch[l].hint_drain), g + 1);
@@ -563,7 +563,7 @@ static void shift_done(uint64_t *ring, uint64_t old_base, uint64_t new_base, uin
  * transfers in flight). Fills G. */
 static uint64_t periods_fit(engine *e, const snapshot *a, const loop_state *ls, uint64_t tn,
                             bool loose, uint64_t *G) {
-    const ef_trace *tr = e->tr;
+    const ef_schedule *tr = e->tr;
     int nl = e->nl;
     uint64_t T = tn - a->t, S = ls->s - a->s;
     uint64_t k = (UINT64_C(1) << 62) / T; /* no overflow of t */
@@ -749,7 +749,7 @@ static bool skip_periods(engine *e, periods *pd, loop_state *ls, const uint64_t 
     return k > 0;
 }
 
-ef_status ef_step_run(ef_trace *tr, bool fast_forward, ef_diags *diags) {
+ef_status ef_step_run(ef_schedule *tr, bool fast_forward, ef_diags *diags) {
     const ef_nest *n = tr->n;
     ef_result *res = tr->res;
     int nl = n->level_count;

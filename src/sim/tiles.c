@@ -553,8 +553,8 @@ static void emit(tiles *T, uint64_t *at, uint64_t by) {
 }
 
 static void emit_hops(tiles *T, int o, uint64_t hops) {
-    emit(T, &T->wk->t->res->noc.hops, hops);
-    emit(T, &T->wk->t->res->noc.op_hops[o], hops);
+    emit(T, &T->wk->sch->res->noc.hops, hops);
+    emit(T, &T->wk->sch->res->noc.op_hops[o], hops);
 }
 
 /* Can operand o's tiles at level l differ between the bases ob and nb?
@@ -580,7 +580,7 @@ static void level_counts(tiles *T, int l, const int64_t *ob, const int64_t *nb, 
     lvl_state *L = &wk->L[l];
     uint64_t inst = L->inst;
     bool crosses_noc = L->per_pe && !wk->L[l - 1].per_pe;
-    ef_noc_counters *noc = &wk->t->res->noc;
+    ef_noc_counters *noc = &wk->sch->res->noc;
     memset(T->inst_bytes, 0, sizeof(uint64_t) * (size_t)inst);
     for (int o = 0; o < wk->ops && wk->status == EF_OK; o++) {
         if (!n->levels[l].keeps[o]) continue;
@@ -725,7 +725,7 @@ static void stream_block(tiles *T, const int64_t *nb, const int64_t *s0, const u
     const ef_nest *n = wk->n;
     const ef_workload *w = wk->w;
     bool bus = n->noc->topology == EF_NOC_MULTICAST;
-    ef_noc_counters *noc = &wk->t->res->noc;
+    ef_noc_counters *noc = &wk->sch->res->noc;
     for (int o = 0; o < wk->ops && wk->status == EF_OK; o++) {
         if (!wk->stream_op[o]) continue;
         const ef_operand *op = n->ops[o];
@@ -812,7 +812,7 @@ static void stream_block(tiles *T, const int64_t *nb, const int64_t *s0, const u
         emit_hops(T, o, hops);
         wk->sw.keeper[o] = reads;
         if (o == wk->out) {
-            emit(T, &wk->t->res->ops, sm);
+            emit(T, &wk->sch->res->ops, sm);
             emit(T, &noc->reductions, sm - su);
             emit(T, &noc->words_returned, su);
             wk->sw.first_updates = su_first;
@@ -888,7 +888,7 @@ static void block_counts(tiles *T, const int64_t *nb, bool first, tclass *c) {
             emit(T, at, cnt);
             add(wk, &total, cnt);
         }
-        if (o == wk->out) emit(T, &wk->t->res->ops, total);
+        if (o == wk->out) emit(T, &wk->sch->res->ops, total);
     }
     /* The steps of the tile are a product over ranks: rank r takes the
      * values nb[r] + s0 * k, k < room[r], where s0 is the stride of its
@@ -1175,7 +1175,7 @@ static void begin_blocks(tiles *T, int p) {
         b->log_at = T->nlog;
         b->step = wk->step;
         b->scratch = T->scratch_events;
-        for (int l = 1; l < wk->nl; l++) b->gen[l] = wk->t->gens[l].count;
+        for (int l = 1; l < wk->nl; l++) b->gen[l] = wk->sch->gens[l].count;
     }
     T->log_floor = T->nlog;
 }
@@ -1288,11 +1288,11 @@ static void repeat_blocks(tiles *T, int p, int lc, uint64_t k, const uint64_t *e
         wk->status = EF_ERR_OVERFLOW;
         return;
     }
-    for (int l = lc; l < wk->nl; l++) per[l] = wk->t->gens[l].count - b->gen[l];
+    for (int l = lc; l < wk->nl; l++) per[l] = wk->sch->gens[l].count - b->gen[l];
     for (int l = lc; l < wk->nl && wk->status == EF_OK; l++) {
         /* generations of the level above in a block: the parents of
          * this level's copies move on by as many per copy */
-        ef_status st = ef_gens_repeat(&wk->t->gens[l], b->gen[l], k, steps,
+        ef_status st = ef_gens_repeat(&wk->sch->gens[l], b->gen[l], k, steps,
                                       l - 1 >= lc ? per[l - 1] : 0, wk->step);
         if (st == EF_ERR_OVERFLOW)
             ef_walk_limit(wk, "level %s: the store of its tile generations would exceed "
@@ -1300,7 +1300,7 @@ static void repeat_blocks(tiles *T, int p, int lc, uint64_t k, const uint64_t *e
                           wk->n->arch->levels[l].name);
         else if (st != EF_OK)
             wk->status = st;
-        wk->cur_gen[l] = wk->t->gens[l].count - 1;
+        wk->cur_gen[l] = wk->sch->gens[l].count - 1;
         T->base[l][r] += (int64_t)k * d;
     }
     for (uint64_t q = b->log_at; q < T->nlog && wk->status == EF_OK; q++) {
@@ -1483,7 +1483,7 @@ void ef_walk_tiles(walker *wk) {
             apply(wk, &T->deltas[c->delta_at], c->delta_len, 1);
             T->ndeltas = 0;
             T->block_steps = c->steps;
-            wk->t->whole_stream = c->cost.stream;
+            wk->sch->whole_stream = c->cost.stream;
         }
         begin_blocks(T, 0);
         tile_event(T, 0);

@@ -1,6 +1,7 @@
 /* Internal to the sim stage: the state pass 1 walks with, shared by
- * trace.c (tiles, fills and drains, the walk itself) and walk_mac.c
- * (accounting at the MACs: per-tile blocks, streamed operands, values). */
+ * walk.c (set-up, the odometer, the counters), walk_exact.c and tiles.c
+ * (the two walks), walk_cost.c (what events cost in time), walk_mac.c
+ * (accounting at the MACs) and walk_values.c (values). */
 #ifndef EF_SIM_WALK_H
 #define EF_SIM_WALK_H
 
@@ -51,7 +52,7 @@ typedef struct {
 } lvl_state;
 
 typedef struct {
-    ef_trace *t;
+    ef_schedule *sch;             /* what the walk records for pass 2   */
     const ef_nest *n;
     const ef_workload *w;
     ef_values *V;
@@ -128,8 +129,8 @@ static inline uint64_t hop_distance(const walker *wk, uint64_t i) {
 }
 
 static inline void add_hops(walker *wk, int o, uint64_t hops) {
-    add(wk, &wk->t->res->noc.hops, hops);
-    add(wk, &wk->t->res->noc.op_hops[o], hops);
+    add(wk, &wk->sch->res->noc.hops, hops);
+    add(wk, &wk->sch->res->noc.op_hops[o], hops);
 }
 
 static inline double identity(const walker *wk) {
@@ -155,43 +156,50 @@ static inline uint64_t ef_walk_bytes(const walker *wk, int o, uint64_t words) {
     return ef_words_to_bytes(words, wk->w->tensors[wk->n->ops[o]->tensor].bits);
 }
 
-/* trace.c: shared by both walks */
+/* walk.c: the walker both walks share */
+/* Sets up what both walks need: loops, offsets, counters, streaming
+ * memo, ports, the generation lists' limits. */
+ef_status ef_walk_setup(walker *wk);
 void *ef_walk_calloc(walker *wk, uint64_t n, size_t sz); /* NULL + status on failure */
 void ef_walk_level_base(const walker *wk, int l, int64_t *base);
 int ef_walk_carry(walker *wk, int p);
 int ef_walk_level_of_change(const walker *wk, int p);
+/* Are the output words entering level l first visits (every loop above
+ * it over a rank the output ignores at index 0)? */
+bool ef_walk_first_visit(const walker *wk, int l);
+void ef_walk_finish(walker *wk);
+void ef_walk_free(walker *wk);
+
+/* walk_cost.c: what events cost in time */
 /* The transfers of a generation's fill and of the previous
  * generation's write-back, from the bytes they move (stream left 0). */
 void ef_walk_gen_cost(walker *wk, int l, const uint64_t *src_bytes,
                       uint64_t inst_fill_bytes, uint64_t drain_bytes,
                       uint64_t inst_drain_bytes, uint64_t partial_bytes, ef_gen_cost *gc);
-/* The index of a demand's transfer in the trace's set. */
+/* The index of a demand's transfer in the schedule's set. */
 uint32_t ef_walk_xfer(walker *wk, const ef_demand *d);
 /* The write-back of level l's outputs (drain_bytes after the
  * reduction, inst_drain_bytes of the busiest instance, partial_bytes of
  * them read back at the parent to be combined on arrival). */
 uint32_t ef_walk_drain_xfer(walker *wk, int l, uint64_t drain_bytes, uint64_t inst_drain_bytes,
                             uint64_t partial_bytes);
-/* Are the output words entering level l first visits (every loop above
- * it over a rank the output ignores at index 0)? */
-bool ef_walk_first_visit(const walker *wk, int l);
 /* Appends level l's generation at the current step and sets the
- * previous generation's drain cycles. */
+ * previous generation's drain. */
 void ef_walk_push_gen(walker *wk, int l, const ef_gen_cost *gc);
 /* Both, from the ev_* byte counts, which it clears. */
 void ef_walk_record_gen(walker *wk, int l);
-
-/* walk_mac.c */
-/* Reads and updates at the MACs of the innermost tile just entered,
- * for the operands the PEs keep; also leaves each instance's counts in
- * mac_cnt and mac_own. */
-void ef_walk_mac_block(walker *wk);
 /* The transfer the steps of the innermost tile make at the MACs: what
  * mac_cnt, mac_own (kept operands, per instance) and sw (streamed ones)
  * say, read and written at each operand's innermost keeper and across
  * the network. first: the tile's output updates may start empty
  * (ef_walk_first_visit of the innermost level). */
 uint32_t ef_walk_stream_demand(walker *wk, bool first);
+
+/* walk_mac.c: accounting at the MACs */
+/* Reads and updates at the MACs of the innermost tile just entered,
+ * for the operands the PEs keep; also leaves each instance's counts in
+ * mac_cnt and mac_own. */
+void ef_walk_mac_block(walker *wk);
 /* Iteration points of the box [lo, hi) whose index in operand o's
  * dimension d is stored (not padding), with multiplicity over the ranks
  * that index uses; without padding, simply their box's size. */
@@ -213,6 +221,10 @@ void ef_walk_stream_dim(walker *wk, int o, int d, const int64_t *tbase, uint64_t
                         uint64_t *combos);
 void ef_walk_stream_step(walker *wk);
 void ef_walk_values_step(walker *wk);
+
+/* walk_exact.c: pass 1 word by word and step by step */
+ef_status ef_walk_setup_exact(walker *wk);
+void ef_walk_exact(walker *wk);
 
 /* tiles.c: pass 1 without values, by classes of events */
 void ef_walk_tiles(walker *wk);

@@ -98,7 +98,7 @@ void ef_walk_mac_block(walker *wk) {
             if (o == wk->out) wk->mac_own[i] = cnt ? own : 0;
             if (o == wk->out) {
                 add(wk, &wk->L[k].updates[ki * (uint64_t)wk->ops + (uint64_t)o], cnt);
-                add(wk, &wk->t->res->ops, cnt);
+                add(wk, &wk->sch->res->ops, cnt);
             } else {
                 add(wk, &wk->L[k].reads[ki * (uint64_t)wk->ops + (uint64_t)o], cnt);
             }
@@ -245,7 +245,7 @@ void ef_walk_stream_step(walker *wk) {
     ef_stream_counts c;
     memset(&c, 0, sizeof c);
     ef_walk_stream_counts(wk, wk->tbase, &c);
-    ef_noc_counters *noc = &wk->t->res->noc;
+    ef_noc_counters *noc = &wk->sch->res->noc;
     for (int o = 0; o < wk->ops; o++) {
         if (!wk->stream_op[o]) continue;
         int k = wk->n->op_keeper_mac[o];
@@ -256,7 +256,7 @@ void ef_walk_stream_step(walker *wk) {
             add(wk, &wk->sw.first_updates, c.keeper[o]);
         add_hops(wk, o, c.hops[o]);
     }
-    add(wk, &wk->t->res->ops, c.ops);
+    add(wk, &wk->sch->res->ops, c.ops);
     add(wk, &noc->reductions, c.reductions);
     add(wk, &noc->words_sent, c.words_sent);
     add(wk, &noc->deliveries, c.deliveries);
@@ -299,57 +299,4 @@ void ef_walk_values_step(walker *wk) {
         double v = e->is_mac ? in[0] * in[1] : ef_einsum_eval(e, e->root, in);
         combine(wk, ef_walk_val(wk, k, i, (uint64_t)out_word), v);
     }
-}
-
-/* ---------- the stream of one innermost tile ---------- */
-
-uint32_t ef_walk_stream_demand(walker *wk, bool first) {
-    const ef_nest *n = wk->n;
-    lvl_state *Lin = &wk->L[wk->nl - 1];
-    uint64_t ops = (uint64_t)wk->ops;
-    ef_demand d;
-    memset(&d, 0, sizeof d);
-    /* operands the PEs keep: each instance's port, the busiest counts */
-    for (int k = 0; k < wk->nl; k++) {
-        bool keeps_some = false;
-        for (int o = 0; o < wk->ops; o++)
-            keeps_some |= !wk->stream_op[o] && n->op_keeper_mac[o] == k;
-        if (!keeps_some) continue;
-        uint64_t most_r = 0, most_w = 0;
-        for (uint64_t i = 0; i < Lin->inst; i++) {
-            uint64_t r = 0, w = 0;
-            for (int o = 0; o < wk->ops; o++) {
-                uint64_t c = wk->mac_cnt[i * ops + (uint64_t)o];
-                if (wk->stream_op[o] || n->op_keeper_mac[o] != k || !c) continue;
-                if (o == wk->out) {
-                    /* a read precedes every update but a word's first */
-                    w += ef_walk_bytes(wk, o, c);
-                    r += ef_walk_bytes(wk, o, c - (first ? wk->mac_own[i] : 0));
-                } else {
-                    r += ef_walk_bytes(wk, o, c);
-                }
-            }
-            if (r > most_r) most_r = r;
-            if (w > most_w) most_w = w;
-        }
-        d.bytes[ef_res_read(k)] += most_r;
-        d.bytes[ef_res_write(k)] += most_w;
-    }
-    /* operands streamed from a shared level: through its ports and the
-     * network, once per read (or reduced update) */
-    for (int o = 0; o < wk->ops; o++) {
-        if (!wk->stream_op[o]) continue;
-        int k = n->op_keeper_mac[o];
-        uint64_t b = ef_walk_bytes(wk, o, wk->sw.keeper[o]);
-        if (o == wk->out) {
-            d.bytes[ef_res_write(k)] += b;
-            d.bytes[ef_res_read(k)] +=
-                ef_walk_bytes(wk, o, wk->sw.keeper[o] - (first ? wk->sw.first_updates : 0));
-            d.bytes[EF_RES_NOC_OUT] += b;
-        } else {
-            d.bytes[ef_res_read(k)] += b;
-            d.bytes[EF_RES_NOC_IN] += b;
-        }
-    }
-    return ef_walk_xfer(wk, &d);
 }

@@ -1,0 +1,59 @@
+/* Pass 1 as a whole: walks the mapped nest — exactly when values are
+ * checked (walk_exact.c), else by classes of events (tiles.c) — and
+ * leaves the result's access counters and the schedule pass 2 times:
+ * each level's tile generations and the transfers they cost. */
+#include "sim/walk.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+ef_status ef_walk_run(ef_schedule *t, ef_values *values, ef_diags *diags) {
+    walker wkv;
+    walker *wk = &wkv;
+    memset(wk, 0, sizeof *wk);
+    wk->sch = t;
+    wk->n = t->n;
+    wk->w = t->n->workload;
+    wk->V = values;
+    ef_status st = ef_walk_setup(wk);
+    if (st == EF_OK && values) st = ef_walk_setup_exact(wk);
+    if (st == EF_OK) {
+        ef_demand none;
+        memset(&none, 0, sizeof none);
+        (void)ef_walk_xfer(wk, &none); /* index 0: the free transfer */
+        if (values) ef_walk_exact(wk);
+        else ef_walk_tiles(wk);
+        t->steps = wk->step;
+        /* the last generation of each level writes back what the final
+         * write-back counted, and ends with the last step */
+        for (int l = 1; l < wk->nl && wk->status == EF_OK; l++) {
+            uint32_t c = ef_walk_drain_xfer(wk, l, wk->ev_drain_bytes[l],
+                                            wk->ev_inst_drain_bytes[l], wk->ev_partial_bytes[l]);
+            ef_status cst = ef_gens_close(&t->gens[l], t->steps, c);
+            if (cst != EF_OK) wk->status = cst;
+        }
+        ef_walk_finish(wk);
+        if (wk->V) {
+            const ef_tensor *ot = &wk->w->tensors[wk->n->ops[wk->out]->tensor];
+            memcpy(wk->V->data[wk->n->ops[wk->out]->tensor], wk->L[0].val,
+                   sizeof(double) * (size_t)ot->words);
+        }
+        st = wk->status;
+    }
+    if (st == EF_ERR_OVERFLOW)
+        ef_diags_add(diags, t->n->arch->file, 0, 0, "", NULL, NULL,
+                     "this mapping hits a limit of the simulator: %s",
+                     wk->why[0] ? wk->why : "a 64-bit count would overflow");
+    else if (st == EF_ERR_NOMEM)
+        ef_diags_add(diags, t->n->arch->file, 0, 0, "", NULL, NULL, "out of memory");
+    ef_walk_free(wk);
+    return st;
+}
+
+void ef_schedule_free(ef_schedule *t) {
+    for (int l = 0; l < EF_MAX_LEVELS; l++) {
+        free(t->gens[l].runs);
+        free(t->gens[l].shapes);
+    }
+    ef_xfer_set_free(&t->xfers);
+}
