@@ -55,7 +55,7 @@ typedef struct {
     int first_pe_level;             /* first per-PE level, or count     */
     uint64_t rows_used, cols_used;  /* product of spatial factors       */
     uint64_t pes;                   /* physical rows * cols             */
-    const ef_noc_spec *noc;         /* NoC into the array, may be NULL  */
+    const ef_noc_spec *noc;         /* NoC into the array: never NULL (default_noc when the arch declares none) */
     ef_noc_spec default_noc;        /* used when the arch declares none */
     int op_keeper_mac[EF_NEST_MAX_OPS]; /* innermost keeper of each op  */
     uint64_t total_ops;             /* iteration points (MACs)          */

@@ -14,12 +14,19 @@
  * at a shared level serves every PE that needs the word in the same
  * delivery (multicast), or is combined across a reduction group. Edge
  * tiles of imperfect factors are taken into account through effective
- * loop trip counts. The estimate never decides legality (the model
- * does) and never reaches the user as a result (the engine's does). */
+ * loop trip counts. Its cycles are never below what the busiest port or
+ * link needs for the bytes the counts put on it (model/timing.h, the
+ * engines' bandwidth law), so a mapping that streams operands from a
+ * slow level at every step does not look compute-bound. The estimate
+ * never decides legality (the model does) and never reaches the user
+ * as a result (the engine's does). */
 #include "einflow/map.h"
 
 #include <math.h>
 #include <string.h>
+
+#include "model/noc.h"
+#include "model/timing.h"
 
 typedef struct {
     const ef_nest *n;
@@ -164,11 +171,6 @@ static double share(const est *s, int l, int o) {
     return r > 1 ? 1 : r;
 }
 
-static double hop_distance(const ef_nest *n) {
-    if (n->noc->topology == EF_NOC_MULTICAST) return 1;
-    return ((double)n->rows_used - 1) / 2 + ((double)n->cols_used - 1) / 2 + 1;
-}
-
 /* Share of operand o's index space that is stored, not padding: a tile
  * anywhere fetches, and a MAC reads, about this share of its window. */
 static double stored_share(const ef_nest *n, int o) {
@@ -189,6 +191,77 @@ static double bytes(const ef_nest *n, int o, double words) {
 
 static double transfer_cycles(double b, double bw) { return bw > 0 ? b / bw : 0; }
 
+/* Cycles a resource is held for `parts` transfers of equal shares of
+ * all_bytes (all instances together). The instances of a per-PE level
+ * move in lockstep, so the busiest moves about the average. */
+static double held_cycles(const est *s, const ef_ports *p, int res, double all_bytes,
+                          double parts) {
+    int l = ef_res_level(res);
+    double b = all_bytes / parts;
+    if (l >= 0 && s->n->arch->levels[l].per_pe && s->active > 1) b /= s->active;
+    return parts * (double)ef_timing_cycles((uint64_t)ceil(b - 1e-9), p->bandwidth_bytes[res]);
+}
+
+/* The fewest cycles in which every port and link can move its bytes:
+ * the counts' reads on read ports, their fills and updates on write
+ * ports, and extra_bytes (all instances together, by timing.h's
+ * resources) for what the counts do not show. */
+static double bandwidth_floor_cycles(const est *s, const ef_ports *p,
+                                     const double *extra_bytes) {
+    const ef_nest *n = s->n;
+    double moved_bytes[EF_RES_COUNT];
+    memcpy(moved_bytes, extra_bytes, sizeof moved_bytes);
+    for (int l = 0; l < n->level_count; l++)
+        for (int o = 0; o < n->op_count; o++) {
+            moved_bytes[ef_res_read(l)] += bytes(n, o, s->e->reads[l][o]);
+            moved_bytes[ef_res_write(l)] +=
+                bytes(n, o, s->e->fills[l][o] + s->e->updates[l][o]);
+        }
+    double floor_cycles = 0;
+    for (int r = 0; r < EF_RES_COUNT; r++) {
+        double c = held_cycles(s, p, r, moved_bytes[r], 1);
+        if (c > floor_cycles) floor_cycles = c;
+    }
+    return floor_cycles;
+}
+
+/* Cycles of the steps, stalls for fills aside. The engine moves the
+ * traffic of each innermost tile's steps at the MACs as one transfer
+ * while those steps run (timing.h), so a tile takes the longer of its
+ * steps and its busiest resource's hold, rounded up per transfer. That
+ * traffic is all the reads of each operand's innermost keeper, and the
+ * output's updates there (no level below keeps them, so none serve a
+ * fill), through the network when the keeper is shared by many PEs. */
+static double step_cycles(const est *s, const ef_ports *p, double compute_cycles) {
+    const ef_nest *n = s->n;
+    const ef_map_estimate *e = s->e;
+    double step_bytes[EF_RES_COUNT] = {0};
+    for (int o = 0; o < n->op_count; o++) {
+        int k = n->op_keeper_mac[o];
+        bool streamed = !n->arch->levels[k].per_pe && s->active > 1;
+        double rd = bytes(n, o, e->reads[k][o]);
+        step_bytes[ef_res_read(k)] += rd;
+        if (o == n->out_op) {
+            double wr = bytes(n, o, e->updates[k][o]);
+            step_bytes[ef_res_write(k)] += wr;
+            if (streamed) step_bytes[EF_RES_NOC_OUT] += wr;
+        } else if (streamed) {
+            step_bytes[EF_RES_NOC_IN] += rd;
+        }
+    }
+    double tile_steps = 1;
+    const ef_nest_level *in = &n->levels[n->level_count - 1];
+    for (int j = in->loop_begin; j < in->loop_end; j++)
+        if (n->loops[j].kind == EF_LOOP_TEMPORAL) tile_steps *= s->eff[j];
+    double tiles = (double)e->steps / tile_steps, most = compute_cycles;
+    if (tiles <= 0) return compute_cycles;
+    for (int r = 0; r < EF_RES_COUNT; r++) {
+        double c = held_cycles(s, p, r, step_bytes[r], tiles);
+        if (c > most) most = c;
+    }
+    return most;
+}
+
 void ef_map_estimate_nest(const ef_nest *n, ef_map_estimate *e) {
     memset(e, 0, sizeof *e);
     est s = {.n = n, .e = e, .S = n->spatial_level};
@@ -205,12 +278,15 @@ void ef_map_estimate_nest(const ef_nest *n, ef_map_estimate *e) {
     int out = n->out_op;
     double ops = (double)n->total_ops;
     double src_bytes[EF_MAX_LEVELS][EF_MAX_LEVELS] = {{0}}; /* [child][parent] */
-    double inst_bytes[EF_MAX_LEVELS] = {0}, noc_bytes[EF_MAX_LEVELS] = {0};
+    double inst_bytes[EF_MAX_LEVELS] = {0}, noc_in_bytes[EF_MAX_LEVELS] = {0};
     double drain_bytes[EF_MAX_LEVELS] = {0};
+    /* bytes on each port and link that the counts below do not show:
+     * the network's two links, and write-backs read out of a level */
+    double extra_bytes[EF_RES_COUNT] = {0};
     /* generations in which level l fetches from parent p: each pays
      * p's latency (the engine charges the slowest source per fill) */
     double fetches[EF_MAX_LEVELS][EF_MAX_LEVELS] = {{0}};
-    double hop = hop_distance(n);
+    double hop = ef_noc_mean_hops(n);
     for (int l = 1; l < n->level_count; l++) {
         bool per_pe = a->levels[l].per_pe;
         bool crosses = per_pe && !a->levels[l - 1].per_pe;
@@ -224,20 +300,26 @@ void ef_map_estimate_nest(const ef_nest *n, ef_map_estimate *e) {
             double moves = o == out ? g - distinct : g;
             if (moves > fetches[l][p]) fetches[l][p] = moves;
             double sh = crosses ? share(&s, l, o) : 1;
-            if (crosses && n->noc->topology == EF_NOC_UNICAST && o != out) sh = 1;
+            /* without read sharing every delivery is a read at the parent */
+            if (crosses && o != out && !ef_noc_shares_reads(n, o)) sh = 1;
             if (o == out) {
                 double visits_words = g * T * inst;
                 double refills = (g - distinct) * T * inst * sh;
-                /* the parent's reads follow from its updates and its
-                 * empty visits, like this level's own below */
+                /* the parent reads before each update, less its words
+                 * that arrive empty (taken off when p is the child, or
+                 * below for the outermost level), like this level's own */
                 e->fills[l][o] += refills;
                 e->updates[p][o] += visits_words * sh;
+                e->reads[p][o] += visits_words * sh;
                 /* words that arrive empty skip the read before the update */
                 e->reads[l][o] -= visits_words - refills;
                 drain_bytes[l] += bytes(n, o, visits_words * sh);
+                extra_bytes[ef_res_read(l)] += bytes(n, o, visits_words);
                 if (crosses) {
                     e->hops[o] += (visits_words + refills) * hop;
-                    noc_bytes[l] += bytes(n, o, visits_words * sh + refills);
+                    noc_in_bytes[l] += bytes(n, o, refills);
+                    extra_bytes[EF_RES_NOC_OUT] += bytes(n, o, visits_words * sh);
+                    extra_bytes[EF_RES_NOC_IN] += bytes(n, o, refills);
                 }
                 src_bytes[l][p] += bytes(n, o, refills);
                 inst_bytes[l] += bytes(n, o, (g - distinct) * T);
@@ -254,7 +336,8 @@ void ef_map_estimate_nest(const ef_nest *n, ef_map_estimate *e) {
                 e->reads[p][o] += fills * sh;
                 if (crosses) {
                     e->hops[o] += fills * hop;
-                    noc_bytes[l] += bytes(n, o, fills * sh);
+                    noc_in_bytes[l] += bytes(n, o, fills * sh);
+                    extra_bytes[EF_RES_NOC_IN] += bytes(n, o, fills * sh);
                 }
                 src_bytes[l][p] += bytes(n, o, fills * sh);
                 inst_bytes[l] += bytes(n, o, per_inst);
@@ -265,17 +348,23 @@ void ef_map_estimate_nest(const ef_nest *n, ef_map_estimate *e) {
     for (int o = 0; o < n->op_count; o++) {
         int k = n->op_keeper_mac[o];
         bool streamed = !a->levels[k].per_pe && s.active > 1;
-        /* every active PE takes one word per step; a shared word is one
-         * read (or one reduced update) but a delivery to each PE */
-        double per_pe = (double)e->steps * s.active;
-        double st = (streamed ? per_pe * share(&s, -1, o) : ops) * (o == out ? 1 : stored_share(n, o));
+        /* every iteration point takes one word at its PE (counting the
+         * points, not steps x average active PEs, keeps edge tiles
+         * exact); a shared word is one read (or one reduced update) but
+         * a delivery to each PE, and without read sharing each delivery
+         * is a read of its own */
+        double sh = streamed && (o == out || ef_noc_shares_reads(n, o)) ? share(&s, -1, o) : 1;
+        double st = ops * sh * (o == out ? 1 : stored_share(n, o));
         if (o == out) {
             e->updates[k][o] += st;
             e->reads[k][o] += st;
         } else {
             e->reads[k][o] += st;
         }
-        if (streamed) e->hops[o] += per_pe * hop;
+        if (streamed) {
+            e->hops[o] += ops * hop;
+            extra_bytes[o == out ? EF_RES_NOC_OUT : EF_RES_NOC_IN] += bytes(n, o, st);
+        }
     }
     /* the outermost level holds the output from the start: its first
      * write of each word is no read */
@@ -285,9 +374,12 @@ void ef_map_estimate_nest(const ef_nest *n, ef_map_estimate *e) {
         for (int o = 0; o < n->op_count; o++)
             if (e->reads[l][o] < 0) e->reads[l][o] = 0;
 
-    /* cycles: compute, and each level's channel, overlapped with the
-     * compute when double-buffered, in series with it otherwise */
-    double compute = ceil((double)e->steps / (double)a->macs_per_cycle);
+    /* cycles: the steps, and each level's channel, overlapped with the
+     * steps when double-buffered, in series with them otherwise */
+    ef_ports ports;
+    ef_ports_of(n, &ports);
+    double steps_cycles =
+        step_cycles(&s, &ports, ceil((double)e->steps / (double)a->macs_per_cycle));
     double serial = 0, overlapped = 0;
     for (int l = 1; l < n->level_count; l++) {
         const ef_level_spec *me = &a->levels[l];
@@ -300,12 +392,17 @@ void ef_map_estimate_nest(const ef_nest *n, ef_map_estimate *e) {
             if (waits > lat) lat = waits;
         }
         double wr = transfer_cycles(inst_bytes[l], me->write_bandwidth_bytes);
-        double nb = transfer_cycles(noc_bytes[l], n->noc->bandwidth_bytes);
+        double nb = transfer_cycles(noc_in_bytes[l], n->noc->bandwidth_bytes);
         if (wr > fill) fill = wr;
         if (nb > fill) fill = nb;
         fill += lat;
+        /* a write-back holds the parent's write port and, out of the
+         * array, the network at once: the slower one sets its time */
         int p = n->levels[l].parent[out];
         double drain = p >= 0 ? transfer_cycles(drain_bytes[l], a->levels[p].write_bandwidth_bytes) : 0;
+        bool crosses = a->levels[l].per_pe && !a->levels[l - 1].per_pe;
+        double out_nb = crosses ? transfer_cycles(drain_bytes[l], n->noc->bandwidth_bytes) : 0;
+        if (out_nb > drain) drain = out_nb;
         double chan = fill + drain;
         if (ef_level_overlaps_fills(me)) {
             if (chan > overlapped) overlapped = chan;
@@ -313,9 +410,11 @@ void ef_map_estimate_nest(const ef_nest *n, ef_map_estimate *e) {
             serial += chan;
         }
     }
-    e->cycles = compute + serial > overlapped ? compute + serial : overlapped;
-    if (n->noc->topology == EF_NOC_SYSTOLIC && n->spatial_level >= 0)
-        e->cycles += (double)(n->rows_used + n->cols_used - 2);
+    e->cycles = steps_cycles + serial > overlapped ? steps_cycles + serial : overlapped;
+    /* no schedule is faster than its busiest port or link */
+    double floor_cycles = bandwidth_floor_cycles(&s, &ports, extra_bytes);
+    if (floor_cycles > e->cycles) e->cycles = floor_cycles;
+    e->cycles += (double)ef_noc_skew_cycles(n);
 
     ef_energy_costs c;
     ef_energy_costs_of(n, &c);

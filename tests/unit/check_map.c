@@ -1,8 +1,9 @@
 /* Unit tests of the map stage: the dataflow templates as loaded, the
  * analytical estimate against the hand-derived counts of the public
- * reference cases, and the mapper's search — legal mappings inside
- * each template's constraints, the same result for the same seed, and
- * the row-stationary folding of Eyeriss (Chen et al., JSSC 2017). */
+ * reference cases and against hand-derived bandwidth floors, and the
+ * mapper's search — legal mappings inside each template's constraints,
+ * the same result for the same seed, and the row-stationary folding of
+ * Eyeriss (Chen et al., JSSC 2017). */
 #include "einflow/map.h"
 #include "unit_util.h"
 
@@ -153,6 +154,83 @@ START_TEST(estimate_imperfect_steps) {
         ck_assert_uint_eq(f.res->compute_cycles, want[i]);
         ut_free(&f);
     }
+}
+END_TEST
+
+/* The estimate's cycles are never below the cycles the busiest port or
+ * link needs for its bytes (model/timing.h), here in cases whose floor
+ * follows from one operand alone.
+ *
+ * decode_gemv: one decode step's attention scores, 16-bit. K bypasses
+ * the GLB and the RF, so every K word comes from DRAM: 32 x 2048 x 128
+ * words x 2 B = 16,777,216 B at 16 B/cycle = 1,048,576 cycles, eight
+ * times the 131,072 steps. decode_gemv_edge_tiles: the same K traffic
+ * under loops over H that cover 2 x 4 x 5 = 40 > 32 heads (edge tiles
+ * of imperfect factors); the floor does not change.
+ *
+ * streamed_multicast: O[n,m] += I[n,c] * F[m,c] on 4x4 PEs (rows M,
+ * cols C), 16-bit, with a NoC of 8 B/cycle. F stays in the GLB, so at
+ * each of the 16 x 16 x 16 = 4096 steps every PE takes an F word of its
+ * own: 16 words x 2 B / 8 B = 4 cycles a step, 16,384 cycles.
+ *
+ * streamed_unicast: the same nest keeping F in the RF and streaming I,
+ * which varies along the columns only: multicast would read 4 words a
+ * step (4096 cycles, no more than the steps), but a unicast NoC
+ * delivers each PE's copy on its own: 16 x 2 B / 8 B x 4096 = 16,384. */
+#define FLOOR_ARCH_EDGE \
+    "name: edge\npe_array: {rows: 8, cols: 8}\nlevels:\n" \
+    "  - {name: DRAM, kind: dram, read_bandwidth: 16, write_bandwidth: 16}\n" \
+    "  - {name: GLB, kind: sram, capacity: 64 KiB, bandwidth: 64}\n" \
+    "  - {name: RF, kind: regfile, per_pe: true, capacity: 64 B}\n" \
+    "noc:\n  - {from: GLB, to: RF, topology: multicast, bandwidth: 64, reduction: true}\n"
+#define FLOOR_ARCH_4X4(topology) \
+    "name: small\npe_array: {rows: 4, cols: 4}\nlevels:\n" \
+    "  - {name: GLB, kind: sram}\n" \
+    "  - {name: RF, kind: regfile, per_pe: true, capacity: 128 B}\n" \
+    "noc:\n  - {from: GLB, to: RF, topology: " topology ", bandwidth: 8, reduction: true}\n"
+#define FLOOR_DECODE \
+    "name: decode\neinsums: [\"QK[h,m,p] += Q[h,p,e] * K[h,m,e]\"]\n" \
+    "ranks: {H: 32, M: 2048, P: 1, E: 128}\ndefault_precision: 16\n"
+#define FLOOR_GEMM \
+    "name: gemm\neinsums: [\"O[n,m] += I[n,c] * F[m,c]\"]\n" \
+    "ranks: {N: 16, M: 64, C: 64}\ndefault_precision: 16\n"
+#define FLOOR_GEMM_MAP(rf_keep) \
+    "mapping:\n  - level: GLB\n    temporal: [M: 16, C: 16]\n" \
+    "    spatial: {rows: [M: 4], cols: [C: 4]}\n" \
+    "  - level: RF\n    keep: [" rf_keep "]\n    temporal: [N: 16]\n"
+
+typedef struct {
+    const char *name, *arch, *workload, *mapping;
+    double floor_cycles;          /* derived above                      */
+} floor_case;
+
+static const floor_case floor_cases[] = {
+    {"decode_gemv", FLOOR_ARCH_EDGE, FLOOR_DECODE,
+     "mapping:\n  - level: DRAM\n    temporal: [H: 32]\n"
+     "  - level: GLB\n    keep: [Q, QK]\n    temporal: [M: 32]\n"
+     "    spatial: {rows: [M: 8], cols: [M: 8]}\n"
+     "  - level: RF\n    keep: [QK]\n    temporal: [E: 128]\n",
+     1048576},
+    {"decode_gemv_edge_tiles", FLOOR_ARCH_EDGE, FLOOR_DECODE,
+     "mapping:\n  - level: DRAM\n    temporal: [M: 16]\n"
+     "  - level: GLB\n    keep: [Q, QK]\n    temporal: [M: 16, H: 4, E: 2]\n"
+     "    spatial: {rows: [M: 8], cols: [H: 2]}\n"
+     "  - level: RF\n    keep: [QK]\n    temporal: [H: 5, E: 64]\n",
+     1048576},
+    {"streamed_multicast", FLOOR_ARCH_4X4("multicast"), FLOOR_GEMM, FLOOR_GEMM_MAP("I, O"), 16384},
+    {"streamed_unicast", FLOOR_ARCH_4X4("unicast"), FLOOR_GEMM, FLOOR_GEMM_MAP("F, O"), 16384},
+};
+
+START_TEST(estimate_bandwidth_floor) {
+    const floor_case *c = &floor_cases[_i];
+    ut_fx f;
+    ut_init(&f);
+    ef_nest *n = ut_build_ok(&f, c->arch, c->workload, c->mapping);
+    ef_map_estimate e;
+    ef_map_estimate_nest(n, &e);
+    ck_assert_msg(e.cycles >= c->floor_cycles, "%s: estimate %g cycles, below the floor %g", c->name,
+                  e.cycles, c->floor_cycles);
+    ut_free(&f);
 }
 END_TEST
 
@@ -379,6 +457,7 @@ static Suite *map_suite(void) {
     TCase *te = tcase_create("estimate");
     tcase_add_loop_test(te, estimate_reference_counts, 0, (int)UT_LEN(est_cases));
     tcase_add_test(te, estimate_imperfect_steps);
+    tcase_add_loop_test(te, estimate_bandwidth_floor, 0, (int)UT_LEN(floor_cases));
     suite_add_tcase(s, te);
     TCase *tm = tcase_create("mapper");
     tcase_set_timeout(tm, 300);
