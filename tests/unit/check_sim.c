@@ -300,6 +300,48 @@ START_TEST(matmul_multicast) {
 }
 END_TEST
 
+/* ---------- read sharing by topology ---------- */
+
+/* O[p] += I[p+r] * W[r], P = R = 2, one step: GLB rows [P: 2], cols
+ * [R: 2], no per-PE level, so every operand streams from the GLB. PE
+ * (p, r) needs I[p+r]: the words 0, 1, 1, 2, with 1 shared by the two
+ * PEs of an anti-diagonal. A multicast bus reads it once for both (3
+ * reads). A systolic array takes words at its edges and forwards them
+ * along a row or a column: I varies along both, so no neighbour can
+ * pass it on and every PE's word is a read of its own (4), as on a
+ * unicast mesh. W[r] varies along the columns only, so a word entering
+ * a column's edge serves the column (2 reads; unicast 4); O[p] is
+ * reduced across R (2 updates, 2 reductions). Deliveries 4 + 4 in every
+ * topology. */
+static const struct {
+    const char *topology;
+    uint64_t i_reads;
+} share_cases[] = {{"multicast", 3}, {"systolic", 4}, {"unicast", 4}};
+
+START_TEST(read_sharing_by_topology) {
+    ut_fx f;
+    ut_init(&f);
+    ef_result *r = build_run(&f,
+                             ut_fmt("name: grid\npe_array: {rows: 2, cols: 2}\n"
+                                    "levels:\n  - name: GLB\n    kind: sram\n"
+                                    "noc:\n  - {from: GLB, to: PE, topology: %s, "
+                                    "reduction: true}\n",
+                                    share_cases[_i].topology),
+                             conv(2, 2, ""),
+                             strdup("mapping:\n  - level: GLB\n"
+                                    "    spatial: {rows: [P: 2], cols: [R: 2]}\n"));
+    uint64_t w_reads = strcmp(share_cases[_i].topology, "unicast") ? 2 : 4;
+    EXPECT_TC(&f, "GLB", "I", share_cases[_i].i_reads, 0, 0);
+    EXPECT_TC(&f, "GLB", "W", w_reads, 0, 0);
+    EXPECT_TC(&f, "GLB", "O", 0, 0, 2);
+    ck_assert_uint_eq(r->noc.words_sent, share_cases[_i].i_reads + w_reads);
+    ck_assert_uint_eq(r->noc.deliveries, 8);
+    ck_assert_uint_eq(r->noc.reductions, 2);
+    check_cycle_identity(r);
+    ut_free(&f);
+}
+END_TEST
+
 /* ---------- spatial reduction ---------- */
 
 /* Z[m,n] += A[m,k] * B[k,n], M=2, N=2, K=4. GLB temporal [M:2],
@@ -769,6 +811,7 @@ static Suite *sim_suite(void) {
     tcase_add_test(tc, conv1d_tiled_channels);
     tcase_add_loop_test(tc, matmul_multicast, 0, (int)UT_LEN(mm_cases));
     tcase_add_test(tc, spatial_reduction);
+    tcase_add_loop_test(tc, read_sharing_by_topology, 0, (int)UT_LEN(share_cases));
     tcase_add_test(tc, spatial_reduction_refill);
     tcase_add_test(tc, imperfect_factor);
     tcase_add_test(tc, imperfect_spatial);
