@@ -67,6 +67,8 @@ typedef struct {
     chan ch[EF_MAX_LEVELS];
     ef_arbiter arb;
     int holder[EF_RES_COUNT];
+    uint8_t res[EF_RES_COUNT];   /* the resources this nest has ...        */
+    int nres;                    /* ... its levels' ports and the links   */
     bool x_on;                /* the stream of the innermost generation
                                * in use has started ...                 */
     uint64_t x_done;          /* ... and ends then: that generation's
@@ -182,9 +184,10 @@ static uint64_t quiet_cycles(engine *e, uint64_t t, uint64_t s, uint64_t k, uint
     uint64_t quiet = NEVER;
     for (int l = 1; l < nl; l++)
         if (e->ch[l].active && e->ch[l].end - t - 1 < quiet) quiet = e->ch[l].end - t - 1;
-    for (int r = 0; r < EF_RES_COUNT; r++)
-        if (e->arb.free_at[r] > t && e->arb.free_at[r] - t - 1 < quiet)
-            quiet = e->arb.free_at[r] - t - 1;
+    for (int i = 0; i < e->nres; i++) {
+        uint64_t f = e->arb.free_at[e->res[i]];
+        if (f > t && f - t - 1 < quiet) quiet = f - t - 1;
+    }
     /* the last step may issue from cycle x_done - 1 on */
     if (e->x_on && e->x_done > t + 1 && e->x_done - t - 2 < quiet) quiet = e->x_done - t - 2;
     if (!issued) return quiet == NEVER ? 0 : quiet; /* stalled or draining */
@@ -385,8 +388,8 @@ static void charge_stall(ef_result *r, const ef_nest *n, int *slot, uint64_t *to
  * stay short of its next generation. Generations are compared run by
  * run (copies_until), so a skip costs time in proportion to the runs it
  * crosses, not to its generations. */
-#define SIG_MAX (3 + 5 * EF_MAX_LEVELS)
-#define PERIOD_SLOTS 64
+#define SIG_MAX (3 + 5 * EF_MAX_LEVELS + 4)
+#define PERIOD_SLOTS 16
 #define PERIOD_WAYS 4 /* states kept per signature: a period may span
                        * several boundaries whose signatures agree (tiles
                        * that alternate between two costs) */
@@ -408,10 +411,18 @@ typedef struct {
     unsigned next;            /* the oldest, replaced next              */
 } bucket;
 
+/* Kinds of boundary whose states are remembered apart, so that the
+ * many boundaries inside a long stretch, whose signatures often agree,
+ * do not push out the states a longer period starts from. */
+enum { AT_ANY, AT_PATTERN, AT_PARENT, BOUNDARY_KINDS };
+
 /* States by their full signature, and by the signature without the
- * cycles left of transfers in flight (see skip_periods). */
+ * cycles left of transfers in flight (see skip_periods): at every
+ * generation boundary; at those where the innermost generation starts a
+ * pass through its run's pattern; at those where an outer level starts
+ * a generation too. */
 typedef struct {
-    bucket slot[PERIOD_SLOTS], loose[PERIOD_SLOTS];
+    bucket strict[BOUNDARY_KINDS][PERIOD_SLOTS], loose[BOUNDARY_KINDS][PERIOD_SLOTS];
 } periods;
 
 typedef struct {
@@ -675,7 +686,8 @@ static void add_periods(engine *e, uint64_t k, uint64_t T, const uint64_t *G, ui
     /* resources held by a transfer of a level that moves, or by the
      * stream, come free k T later; those of a level that stays put are
      * held by the same transfer as before */
-    for (int r = 0; r < EF_RES_COUNT; r++) {
+    for (int i = 0; i < e->nres; i++) {
+        int r = e->res[i];
         if (e->arb.free_at[r] <= tn) continue;
         int h = e->holder[r];
         if (h == STREAM_HOLDER ? G[e->lin] : G[h]) e->arb.free_at[r] += k * T;
@@ -704,29 +716,74 @@ static void add_periods(engine *e, uint64_t k, uint64_t T, const uint64_t *G, ui
     }
 }
 
+/* Does the innermost generation in use start a pass through its run's
+ * pattern? Periods whose length is a multiple of the pattern's start
+ * at such states. If so, the signature is extended by what that pattern
+ * starts with (its first slot's shape and its length), so that the
+ * starts of different kinds of runs inside a long period, whose plain
+ * signatures agree, keep apart: each kind finds its own last start. */
+static bool pattern_start(engine *e, const int64_t *sig, int len, int64_t *esig, int *elen) {
+    if (e->nl < 2) return false;
+    chan *c = &e->ch[e->lin];
+    const ef_gen_list *gl = &e->tr->gens[e->lin];
+    const ef_gen_run *r = gen_run(e->tr, e->lin, c->cg, &c->hint_step);
+    if ((c->cg - r->first_gen) % r->cycle_gens) return false;
+    const ef_gen_shape *x = &gl->shapes[r->shape_at];
+    memcpy(esig, sig, sizeof(int64_t) * (size_t)len);
+    esig[len] = (int64_t)x->steps;
+    esig[len + 1] = (int64_t)x->fill << 32 | x->drain;
+    esig[len + 2] = (int64_t)x->stream;
+    esig[len + 3] = (int64_t)r->cycle_gens;
+    *elen = len + 4;
+    return true;
+}
+
 /* At a generation boundary, before cycle ls->t + 1: remembers the state
  * and, if it repeats an earlier one, adds as many whole periods as
  * provably repeat. Returns whether it added any. A state is looked up
  * by its full signature first; failing that, by the signature without
  * the cycles left of transfers in flight, which finds periods that run
  * while a level that does not move in them fetches its next tile (a
- * long fill from DRAM under a level that changes at every step). */
-static bool skip_periods(engine *e, periods *pd, loop_state *ls, const uint64_t *cause) {
+ * long fill from DRAM under a level that changes at every step). The
+ * longest periods are tried first: from the last boundary at which an
+ * outer level started a generation, then from the last start of the
+ * innermost run's pattern, then from any boundary. outer_crossed: an
+ * outer level starts a generation here. */
+static bool skip_periods(engine *e, periods *pd, loop_state *ls, const uint64_t *cause,
+                         bool outer_crossed) {
     uint64_t tn = ls->t + 1;
-    int64_t sig[SIG_MAX], lsig[SIG_MAX];
-    int len = signature(e, ls->s, tn, sig);
-    loosen(e, sig, len, lsig);
-    bucket *a = lookup(pd->slot, sig, len), *b = lookup(pd->loose, lsig, len);
+    /* per kind of boundary: its signatures, strict [0] and loose [1] */
+    int64_t sig[BOUNDARY_KINDS][2][SIG_MAX];
+    int len[BOUNDARY_KINDS];
+    bool kind[BOUNDARY_KINDS];
+    len[AT_ANY] = signature(e, ls->s, tn, sig[AT_ANY][0]);
+    loosen(e, sig[AT_ANY][0], len[AT_ANY], sig[AT_ANY][1]);
+    kind[AT_ANY] = true;
+    kind[AT_PATTERN] = pattern_start(e, sig[AT_ANY][0], len[AT_ANY], sig[AT_PATTERN][0],
+                                     &len[AT_PATTERN]);
+    if (kind[AT_PATTERN]) loosen(e, sig[AT_PATTERN][0], len[AT_PATTERN], sig[AT_PATTERN][1]);
+    kind[AT_PARENT] = outer_crossed;
+    len[AT_PARENT] = len[AT_ANY];
+    memcpy(sig[AT_PARENT], sig[AT_ANY], sizeof sig[AT_ANY]);
     const snapshot *m = NULL;
     uint64_t k = 0, G[EF_MAX_LEVELS] = {0};
-    /* the most recent state that provably repeats, strict ones first */
-    for (int pass = 0; pass < 2 && !m; pass++) {
-        bucket *bk = pass ? b : a;
-        for (unsigned i = 1; i <= PERIOD_WAYS && !m; i++) {
-            const snapshot *x = &bk->way[(bk->next + PERIOD_WAYS - i) % PERIOD_WAYS];
-            if (matches(x, pass ? lsig : sig, len, ls) &&
-                (k = periods_fit(e, x, ls, tn, pass == 1, G)))
-                m = x;
+    /* a state kept in several tables is tried once in each mode */
+    uint64_t tried[2][BOUNDARY_KINDS * PERIOD_WAYS];
+    int ntried[2] = {0, 0};
+    for (int at = BOUNDARY_KINDS - 1; at >= 0 && !m; at--) {
+        if (!kind[at]) continue;
+        for (int loose = 0; loose < 2 && !m; loose++) {
+            const int64_t *sg = sig[at][loose];
+            bucket *bk = lookup(loose ? pd->loose[at] : pd->strict[at], sg, len[at]);
+            for (unsigned i = 1; i <= PERIOD_WAYS && !m; i++) {
+                const snapshot *x = &bk->way[(bk->next + PERIOD_WAYS - i) % PERIOD_WAYS];
+                if (!matches(x, sg, len[at], ls)) continue;
+                bool seen = false;
+                for (int q = 0; q < ntried[loose] && !seen; q++) seen = tried[loose][q] == x->t;
+                if (seen) continue;
+                tried[loose][ntried[loose]++] = x->t;
+                if ((k = periods_fit(e, x, ls, tn, loose, G))) m = x;
+            }
         }
     }
     if (m) {
@@ -738,14 +795,23 @@ static bool skip_periods(engine *e, periods *pd, loop_state *ls, const uint64_t 
         ls->s += k * S;
         ls->last_issue += k * T;
         tn = ls->t + 1;
-        /* the signatures after the skip: only the cycles left of
-         * transfers that stayed put have changed */
-        len = signature(e, ls->s, tn, sig);
-        loosen(e, sig, len, lsig);
-        a = lookup(pd->slot, sig, len);
+        /* the state after the skip: only the cycles left of transfers
+         * that stayed put have changed, and where the patterns stand */
+        len[AT_ANY] = signature(e, ls->s, tn, sig[AT_ANY][0]);
+        loosen(e, sig[AT_ANY][0], len[AT_ANY], sig[AT_ANY][1]);
+        kind[AT_PATTERN] = pattern_start(e, sig[AT_ANY][0], len[AT_ANY], sig[AT_PATTERN][0],
+                                         &len[AT_PATTERN]);
+        if (kind[AT_PATTERN])
+            loosen(e, sig[AT_PATTERN][0], len[AT_PATTERN], sig[AT_PATTERN][1]);
+        len[AT_PARENT] = len[AT_ANY];
+        memcpy(sig[AT_PARENT], sig[AT_ANY], sizeof sig[AT_ANY]);
     }
-    remember(a, e, sig, len, ls, tn, cause);
-    remember(b, e, lsig, len, ls, tn, cause);
+    for (int at = 0; at < BOUNDARY_KINDS; at++) {
+        if (!kind[at]) continue;
+        for (int loose = 0; loose < 2; loose++)
+            remember(lookup(loose ? pd->loose[at] : pd->strict[at], sig[at][loose], len[at]), e,
+                     sig[at][loose], len[at], ls, tn, cause);
+    }
     return k > 0;
 }
 
@@ -761,6 +827,12 @@ ef_status ef_step_run(ef_schedule *tr, bool fast_forward, ef_diags *diags) {
     e->tr = tr;
     e->nl = nl;
     e->lin = nl - 1;
+    for (int l = 0; l < nl; l++) {
+        e->res[e->nres++] = (uint8_t)ef_res_read(l);
+        e->res[e->nres++] = (uint8_t)ef_res_write(l);
+    }
+    e->res[e->nres++] = EF_RES_NOC_IN;
+    e->res[e->nres++] = EF_RES_NOC_OUT;
     chan *ch = e->ch;
     for (int l = 1; l < nl; l++) {
         for (int q = 0; q < RING; q++)
@@ -791,7 +863,7 @@ ef_status ef_step_run(ef_schedule *tr, bool fast_forward, ef_diags *diags) {
             for (int l = nl - 1; l >= 1; l--) changed |= service(e, l, t);
         }
         uint64_t issued = 0;
-        bool crossed = false;
+        bool crossed = false, outer_crossed = false;
         while (issued < k && s < tr->steps) {
             if (!resident(e, t)) break;
             /* the generation's last step waits for its stream */
@@ -804,6 +876,7 @@ ef_status ef_step_run(ef_schedule *tr, bool fast_forward, ef_diags *diags) {
                 chan *c = &ch[l];
                 if (s >= c->cg_next_step) {
                     crossed = true;
+                    outer_crossed |= l < e->lin;
                     set_done(c, c->compute_done, c->cg, t + 1);
                     if (c->cg + 1 < tr->gens[l].count) {
                         c->cg++;
@@ -818,7 +891,7 @@ ef_status ef_step_run(ef_schedule *tr, bool fast_forward, ef_diags *diags) {
             busy |= ch[l].active;
             drained &= ch[l].nd >= tr->gens[l].count;
         }
-        for (int r = 0; r < EF_RES_COUNT; r++) waiting |= e->arb.free_at[r] > t;
+        for (int i = 0; i < e->nres; i++) waiting |= e->arb.free_at[e->res[i]] > t;
         if (issued) {
             last_issue = t;
             any_issue = true;
@@ -845,7 +918,7 @@ ef_status ef_step_run(ef_schedule *tr, bool fast_forward, ef_diags *diags) {
         t += quiet;
         if (pd && crossed) {
             loop_state ls = {.t = t, .s = s, .compute = compute, .last_issue = last_issue};
-            if (skip_periods(e, pd, &ls, cause_total)) {
+            if (skip_periods(e, pd, &ls, cause_total, outer_crossed)) {
                 for (int c = 0; c < CAUSE_COUNT; c++)
                     if (ls.more_stalls[c])
                         charge_stall(res, n, slots, cause_total, c, ls.more_stalls[c]);
