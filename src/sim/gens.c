@@ -217,7 +217,7 @@ new_run:
     return push_run(gl, first_step, parent, x, m);
 }
 
-static ef_status settle_last(ef_gen_list *gl);
+static ef_status settle_last(ef_gen_list *gl, bool *split);
 
 /* Appends one complete generation of shape x (its times and offsets
  * ignored) that starts at first_step under parent. */
@@ -230,7 +230,8 @@ static ef_status append_gen(ef_gen_list *gl, uint64_t first_step, uint64_t paren
         last->count++;
         return EF_OK;
     }
-    ef_status st = settle_last(gl);
+    bool split;
+    ef_status st = settle_last(gl, &split);
     return st != EF_OK ? st : append_same(gl, x, 1, first_step, parent);
 }
 
@@ -274,9 +275,11 @@ static ef_status append_run(ef_gen_list *gl, const pattern *p, uint64_t j, uint6
  * its first, that parent's generations become a run of their own, so
  * that runs keep starting where parents do (the next run can then go on
  * parent by parent, where otherwise it would be out of step). */
-static ef_status settle_last(ef_gen_list *gl) {
+static ef_status settle_last(ef_gen_list *gl, bool *split) {
     ef_gen_run *last = last_run(gl);
+    *split = false;
     if (!last || !last->per_parent || last->count % last->per_parent == 0) return EF_OK;
+    *split = true;
     uint64_t k = last->count % last->per_parent;
     pattern p;
     pattern_of(gl, last, &p);
@@ -304,7 +307,9 @@ static ef_status append_piece(ef_gen_list *gl, const pattern *p, uint64_t j, uin
             last->count += n;
             return EF_OK;
         }
-        if ((st = settle_last(gl)) != EF_OK) return st;
+        bool split;
+        if ((st = settle_last(gl, &split)) != EF_OK) return st;
+        if (split) continue; /* the run split off may go on with the piece */
         uint64_t pos = j % src->cycle_gens, m;
         uint64_t left = src->per_parent ? src->per_parent - j % src->per_parent : n;
         if (left > n) left = n;
@@ -319,9 +324,12 @@ static ef_status append_piece(ef_gen_list *gl, const pattern *p, uint64_t j, uin
             /* whole passes: to the end of the piece, or of this parent's
              * generations if the piece starts inside them */
             m = src->per_parent && j % src->per_parent ? left : n;
-            if (m < src->cycle_gens || (m == n && src->cycle_gens == 1 && src->period == 1)) {
+            if (src->period == 1 || m < src->cycle_gens) {
+                /* one shape to the end of this parent's generations, or
+                 * a pass cut short, a slot at a time */
                 const ef_gen_shape *x = pattern_slot(p, 0);
-                if (m > x->times) m = x->times;
+                if (src->period == 1) m = left;
+                else if (m > x->times) m = x->times;
                 st = append_same(gl, x, m, pattern_first_step(p, j) + step_shift,
                                  parent_at_index(src, j) + parent_shift);
             } else {

@@ -280,6 +280,36 @@ START_TEST(many_parents_one_run) {
 }
 END_TEST
 
+/* Copies of a block that starts and ends inside parents, parents moving
+ * on by six per copy: three parents of eight generations of shape A,
+ * three of shape B, over and over. Each copy comes in as pieces that
+ * begin half-way through a parent; the store must line them up with the
+ * parents again, one run per stretch of one shape (two per copy), not a
+ * run per piece of a parent or per generation. */
+START_TEST(copies_across_parents_one_run) {
+    ef_gen_list gl;
+    memset(&gl, 0, sizeof gl);
+    gl.limit = UINT64_C(1) << 40;
+    ef_gen_cost a = {.fill = 5, .stream = 2}, b = {.fill = 6, .stream = 2};
+    uint64_t step = 0, k = 200;
+    for (uint64_t g = 0; g < 52; g++, step++)
+        ck_assert_int_eq(ef_gens_push(&gl, step, g / 8, g / 8 % 6 < 3 ? &a : &b), EF_OK);
+    ck_assert_int_eq(ef_gens_repeat(&gl, 4, k, 48, 6, step), EF_OK);
+    ck_assert_int_eq(ef_gens_close(&gl, step + k * 48, 0), EF_OK);
+    ck_assert_uint_eq(gl.count, 52 + k * 48);
+    ck_assert_uint_le(gl.nruns, 2 * k + 4);
+    uint64_t hint = 0;
+    for (uint64_t g = 0; g < gl.count; g++) {
+        const ef_gen_run *r = ef_gens_run(&gl, g, &hint);
+        ck_assert_uint_eq(ef_gen_parent(r, g), g / 8);
+        ck_assert_uint_eq(ef_gen_first_step(&gl, r, g), g);
+        ck_assert_uint_eq(ef_gen_shape_of(&gl, r, g)->fill, g / 8 % 6 < 3 ? 5 : 6);
+    }
+    free(gl.runs);
+    free(gl.shapes);
+}
+END_TEST
+
 START_TEST(random_sequences) {
     const char *env = getenv("EF_GENS_SEEDS");
     uint64_t seeds = env ? strtoull(env, NULL, 10) : 400;
@@ -314,6 +344,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, alternating_is_one_run);
     tcase_add_test(tc, parent_blocks);
     tcase_add_test(tc, many_parents_one_run);
+    tcase_add_test(tc, copies_across_parents_one_run);
     suite_add_tcase(s, tc);
     return s;
 }
