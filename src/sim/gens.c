@@ -64,19 +64,58 @@ static bool run_takes(const ef_gen_list *gl, const ef_gen_run *r, uint64_t paren
     return false;
 }
 
+/* The part of run r's second pass made so far joins its pattern, if
+ * the pattern then still has at most EF_GEN_PERIOD_MAX slots: the run is
+ * back in its first pass. (A A B A then C: the pattern A x 2, B, A, C,
+ * where the second pass A would have ended the run.) */
+static bool unroll(ef_gen_list *gl, ef_gen_run *r) {
+    uint64_t extra = r->count - r->cycle_gens, taken = 0, period = r->period;
+    const ef_gen_shape *slots = &gl->shapes[r->shape_at];
+    bool join = same_shape(&slots[0], &slots[r->period - 1]);
+    uint64_t need = 0;
+    for (uint64_t q = 0; taken < extra; q++) {
+        taken += slots[q].times < extra - taken ? slots[q].times : extra - taken;
+        need++;
+    }
+    if (period + need - join > EF_GEN_PERIOD_MAX) return false;
+    for (uint64_t q = 0, left = extra; left > 0; q++) {
+        if (reserve_one((void **)&gl->shapes, gl->nshapes, &gl->cap_shapes,
+                        sizeof(ef_gen_shape)) != EF_OK)
+            return false; /* the pattern as it was: a new run follows */
+        slots = &gl->shapes[r->shape_at];
+        uint64_t t = slots[q].times < left ? slots[q].times : left;
+        left -= t;
+        if (q == 0 && join) {
+            gl->shapes[gl->nshapes - 1].times += t;
+        } else {
+            ef_gen_shape *s = &gl->shapes[gl->nshapes++];
+            *s = slots[q];
+            s->times = t;
+            s->gen_off = r->cycle_gens;
+            s->step_off = r->cycle_steps;
+            r->period++;
+        }
+        r->cycle_gens += t;
+        r->cycle_steps += t * slots[q].steps;
+    }
+    return true;
+}
+
 /* May run r's pattern take in more generations under parent? While it
- * has made one pass under one parent; a run of one shape is one pass of
- * a slot as long as the run, which this makes it. */
+ * has made one pass under one parent, or less than two (unroll); a run
+ * of one shape is one pass of a slot as long as the run, which this
+ * makes it. */
 static bool may_grow(ef_gen_list *gl, ef_gen_run *r, uint64_t parent) {
-    if (!(r->count == r->cycle_gens || r->period == 1) || r->per_parent || r->parent != parent ||
-        r->shape_at + r->period != gl->nshapes)
+    if (r->per_parent || r->parent != parent || r->shape_at + r->period != gl->nshapes)
         return false;
-    if (r->count != r->cycle_gens) {
+    if (r->count == r->cycle_gens) return true;
+    if (r->period == 1) {
         gl->shapes[r->shape_at].times = r->count;
         r->cycle_gens = r->count;
         r->cycle_steps = r->count * gl->shapes[r->shape_at].steps;
+        return true;
     }
-    return true;
+    return r->count < 2 * r->cycle_gens && unroll(gl, r);
 }
 
 /* Starts a run of m generations of shape x under parent. */
@@ -192,7 +231,13 @@ static ef_status append_same(ef_gen_list *gl, const ef_gen_shape *x, uint64_t m,
         return EF_OK;
     }
     if (last && may_grow(gl, last, parent)) {
-        ef_gen_shape *end = &gl->shapes[gl->nshapes - 1];
+        ef_gen_shape *end = &gl->shapes[gl->nshapes - 1], *start = &gl->shapes[last->shape_at];
+        if (same_shape(start, x) && start->times >= m) {
+            /* a whole pass made (perhaps just now, by unroll): the
+             * next one begins */
+            last->count += m;
+            return EF_OK;
+        }
         if (same_shape(end, x)) {
             end->times += m;
         } else if (last->period < EF_GEN_PERIOD_MAX) {

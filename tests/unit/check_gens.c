@@ -310,6 +310,34 @@ START_TEST(copies_across_parents_one_run) {
 }
 END_TEST
 
+/* Tiles whose first and last generations cost alike (A, then B eleven
+ * times, then A again: a clipped edge at both ends of a row), row after
+ * row. A greedy pattern takes the second A for the start of a new pass
+ * and is wrong one generation later; the pass made so far joins the
+ * pattern instead, which settles on A, B x 11, A: one run. */
+START_TEST(pattern_unrolls) {
+    ef_gen_list gl;
+    memset(&gl, 0, sizeof gl);
+    gl.limit = UINT64_C(1) << 40;
+    ef_gen_cost a = {.fill = 1, .stream = 4}, b = {.fill = 1, .stream = 5};
+    uint64_t step = 0;
+    for (int row = 0; row < 50; row++)
+        for (int q = 0; q < 13; q++, step++)
+            ck_assert_int_eq(ef_gens_push(&gl, step, 0, q == 0 || q == 12 ? &a : &b), EF_OK);
+    ck_assert_int_eq(ef_gens_close(&gl, step, 0), EF_OK);
+    ck_assert_uint_eq(gl.count, 650);
+    ck_assert_uint_le(gl.nruns, 2);
+    uint64_t hint = 0;
+    for (uint64_t g = 0; g < gl.count; g++) {
+        const ef_gen_run *r = ef_gens_run(&gl, g, &hint);
+        ck_assert_uint_eq(ef_gen_shape_of(&gl, r, g)->stream, g % 13 == 0 || g % 13 == 12 ? 4 : 5);
+        ck_assert_uint_eq(ef_gen_first_step(&gl, r, g), g);
+    }
+    free(gl.runs);
+    free(gl.shapes);
+}
+END_TEST
+
 START_TEST(random_sequences) {
     const char *env = getenv("EF_GENS_SEEDS");
     uint64_t seeds = env ? strtoull(env, NULL, 10) : 400;
@@ -345,6 +373,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, parent_blocks);
     tcase_add_test(tc, many_parents_one_run);
     tcase_add_test(tc, copies_across_parents_one_run);
+    tcase_add_test(tc, pattern_unrolls);
     suite_add_tcase(s, tc);
     return s;
 }
