@@ -14,7 +14,7 @@
  *            published figures.
  *   law      the law as a property of mapper-found runs: every bundled
  *            config x every bundled single workload or cascade x every
- *            built-in dataflow, plus two network runs.
+ *            built-in dataflow, plus the bundled networks.
  *
  * Every expected number is derived in a comment from the inputs and the
  * model's rules, never taken from einflow's output. */
@@ -627,14 +627,17 @@ START_TEST(law_holds_on_mapper_runs) {
     }
     ck_assert_msg(2 * ran >= combos, "only %d of %d combinations could be mapped", ran, combos);
 
-    /* two network runs: AlexNet's five CONV layers and the small test
-     * network, on the Eyeriss-like config */
+    /* the bundled networks (AlexNet's five CONV layers) and the small
+     * test network, on the Eyeriss-like config */
     static const struct {
         const char *network, *dataflow;
         const char *option, *value; /* or NULL */
         int layers;                 /* layers the run must report */
     } nets[] = {
         {"workloads/alexnet.yaml", "rs", "--layers", "conv*", 5},
+        {"workloads/resnet50.yaml", "rs", NULL, NULL, 30},
+        {"workloads/vgg16.yaml", "ws", NULL, NULL, 12},
+        {"workloads/mobilenet_v2.yaml", "os", NULL, NULL, 38},
         {"tests/data/tiny_net.yaml", "rs", NULL, NULL, 3},
     };
     ef_arch_spec *eyeriss = load_arch("configs/eyeriss_like.yaml");
@@ -655,8 +658,8 @@ START_TEST(law_holds_on_mapper_runs) {
 
     fprintf(stderr, "bandwidth law: %d Einsum results of %d runs checked (%d of %d "
             "config x workload x dataflow combinations mapped, %d with no legal mapping "
-            "skipped; 2 network runs) in %.1f s\n", einsums, ran, combos - skipped, combos,
-            skipped, now_s() - t0);
+            "skipped; %d network runs) in %.1f s\n", einsums, ran, combos - skipped, combos,
+            skipped, (int)(sizeof nets / sizeof nets[0]), now_s() - t0);
     for (int i = 0; i < nc; i++) free(configs[i]);
     for (int i = 0; i < nw; i++) free(workloads[i]);
     assert_no_problems(&p);
