@@ -77,12 +77,12 @@ static bool unroll(ef_gen_list *gl, ef_gen_run *r) {
         taken += slots[q].times < extra - taken ? slots[q].times : extra - taken;
         need++;
     }
-    if (period + need - join > EF_GEN_PERIOD_MAX) return false;
+    if (period + need - join > EF_GEN_PERIOD_MAX ||
+        reserve_one((void **)&gl->shapes, gl->nshapes + need - 1, &gl->cap_shapes,
+                    sizeof(ef_gen_shape)) != EF_OK) /* room for all, at most 8 */
+        return false; /* the pattern as it was: a new run follows */
+    slots = &gl->shapes[r->shape_at];
     for (uint64_t q = 0, left = extra; left > 0; q++) {
-        if (reserve_one((void **)&gl->shapes, gl->nshapes, &gl->cap_shapes,
-                        sizeof(ef_gen_shape)) != EF_OK)
-            return false; /* the pattern as it was: a new run follows */
-        slots = &gl->shapes[r->shape_at];
         uint64_t t = slots[q].times < left ? slots[q].times : left;
         left -= t;
         if (q == 0 && join) {
