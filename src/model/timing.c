@@ -60,3 +60,18 @@ void ef_timing_resource_name(const ef_nest *n, int res, char *buf, size_t size) 
     if (res == EF_RES_NOC_IN) snprintf(buf, size, "noc %s->%s", from, to);
     else snprintf(buf, size, "noc %s->%s", to, from);
 }
+
+int ef_timing_cause(const ef_xfer *x) {
+    int b = x->bottleneck;
+    if (b < 0) return -1;
+    uint64_t hold = x->hold_cycles[b];
+    /* cycles = hold + latency when the latency counted (timing_cost) */
+    if (x->cycles - hold > hold) return EF_CAUSE_LATENCY + ef_res_level(b);
+    return b;
+}
+
+void ef_timing_cause_name(const ef_nest *n, int cause, char *buf, size_t size) {
+    if (cause >= EF_CAUSE_LATENCY)
+        snprintf(buf, size, "%s.latency", n->arch->levels[cause - EF_CAUSE_LATENCY].name);
+    else ef_timing_resource_name(n, cause, buf, size);
+}

@@ -76,6 +76,18 @@ void ef_timing_cost(const ef_ports *p, const ef_demand *d, ef_xfer *x);
  * "noc RF->GLB" (out of it): the name stall causes and reports use. */
 void ef_timing_resource_name(const ef_nest *n, int res, char *buf, size_t size);
 
+/* Why a transfer takes the cycles it does, as a stall cause: a resource
+ * (its bandwidth), or the latency of level l (EF_CAUSE_LATENCY + l)
+ * when the source's latency is longer than the bottleneck's bandwidth
+ * hold — a one-word fill from a 2-cycle SRAM waits on latency, not on
+ * a port that is busy one cycle in three. -1 for a free transfer. */
+#define EF_CAUSE_LATENCY EF_RES_COUNT
+#define EF_CAUSE_COUNT (EF_RES_COUNT + EF_MAX_LEVELS)
+int ef_timing_cause(const ef_xfer *x);
+
+/* A resource's name (above), or "GLB.latency" for a level's latency. */
+void ef_timing_cause_name(const ef_nest *n, int cause, char *buf, size_t size);
+
 /* When each resource is next free. Zero-initialised: all free. */
 typedef struct {
     uint64_t free_at[EF_RES_COUNT];

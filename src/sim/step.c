@@ -296,20 +296,20 @@ static bool stream_start(engine *e, uint64_t s, uint64_t t) {
 }
 
 /* Stall causes by number, so that a stalled cycle costs no string
- * work: each port and link (the resource that throttled), then
- * unknown. A cause finds (or makes) its slot in the result the first
+ * work: each port and link (the resource that throttled), each
+ * level's latency, then unknown. A cause finds (or makes) its slot in the result the first
  * time it is charged, which keeps the result's order of first
  * occurrence. */
-enum { CAUSE_UNKNOWN = EF_RES_COUNT, CAUSE_COUNT };
+enum { CAUSE_UNKNOWN = EF_CAUSE_COUNT, CAUSE_COUNT };
 #define SLOT_UNSEEN (-1)
 #define SLOT_NONE (-2) /* the result's cause list was full */
 
 /* What holds level l's tile back: the transfer it runs (its slowest
- * resource), or the busy resource its next transfer waits for; -1 when
+ * resource, or its source's latency), or the busy resource its next transfer waits for; -1 when
  * it waits for another level. */
 static int channel_cause(engine *e, int l, uint64_t t) {
     chan *c = &e->ch[l];
-    if (c->active) return xfer(e, c->active_xfer)->bottleneck;
+    if (c->active) return ef_timing_cause(xfer(e, c->active_xfer));
     bool is_fill;
     uint32_t id;
     if (!next_transfer(e, l, t, &is_fill, &id)) return -1;
@@ -330,12 +330,12 @@ static int stall_cause(engine *e, uint64_t t) {
     }
     if (all_resident) {
         const ef_xfer *x = xfer(e, stream_now(e));
-        int r = e->x_on ? x->bottleneck : ef_arbiter_blocker(&e->arb, x, t);
+        int r = e->x_on ? ef_timing_cause(x) : ef_arbiter_blocker(&e->arb, x, t);
         if (r >= 0) return r;
     }
     for (int l = 1; l < e->nl; l++)
-        if (e->ch[l].active) return xfer(e, e->ch[l].active_xfer)->bottleneck;
-    if (e->x_on && e->x_done > t) return xfer(e, stream_now(e))->bottleneck;
+        if (e->ch[l].active) return ef_timing_cause(xfer(e, e->ch[l].active_xfer));
+    if (e->x_on && e->x_done > t) return ef_timing_cause(xfer(e, stream_now(e)));
     return CAUSE_UNKNOWN;
 }
 
@@ -344,7 +344,7 @@ static void charge_stall(ef_result *r, const ef_nest *n, int *slot, uint64_t *to
     total[cause] += cycles;
     if (slot[cause] == SLOT_UNSEEN) {
         char name[sizeof r->stalls[0].cause];
-        if (cause < EF_RES_COUNT) ef_timing_resource_name(n, cause, name, sizeof name);
+        if (cause < EF_CAUSE_COUNT) ef_timing_cause_name(n, cause, name, sizeof name);
         else snprintf(name, sizeof name, "unknown");
         slot[cause] = SLOT_NONE;
         for (int i = 0; i < r->stall_count && slot[cause] == SLOT_NONE; i++)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/timing.h"
 #include "unit/unit_util.h"
 
 
@@ -587,6 +588,86 @@ START_TEST(outermost_must_keep_all) {
 }
 END_TEST
 
+/* ---------- timing: bytes into cycles ---------- */
+
+static const struct { uint64_t bytes; double bandwidth; uint64_t cycles; } cycle_cases[] = {
+    {64, 16, 4},   {65, 16, 5},  {1, 64, 1},  /* any traffic costs a cycle */
+    {1, 0.25, 4},  {10, 1.5, 7}, /* 6.67 rounds up */
+    {3, 1.5, 2},   /* exact: the tolerance keeps 2.000...01 from rounding up */
+    {0, 16, 0},    {64, 0, 0},   /* no traffic; unlimited bandwidth */
+};
+
+START_TEST(timing_cycles) {
+    ck_assert_uint_eq(ef_timing_cycles(cycle_cases[_i].bytes, cycle_cases[_i].bandwidth),
+                      cycle_cases[_i].cycles);
+}
+END_TEST
+
+/* Level 0 reads at 16 B/cycle after a 50-cycle latency; level 1 is
+ * written at 64 B/cycle. A fill from 0 into 1 of b bytes holds the read
+ * port ceil(b / 16) cycles and is usable 50 cycles later; the stall it
+ * causes is the latency's when those 50 exceed the hold, the port's
+ * otherwise (a tie goes to the port). */
+static const struct {
+    uint64_t bytes;
+    bool waits_latency;
+    uint64_t read_hold, write_hold, cycles;
+    bool latency_cause;
+} cost_cases[] = {
+    {64, true, 4, 1, 54, true},
+    {1600, true, 100, 25, 150, false},
+    {800, true, 50, 13, 100, false},
+    {64, false, 4, 1, 4, false}, /* a stream: addresses known ahead */
+};
+
+START_TEST(timing_cost_and_cause) {
+    ef_ports p;
+    memset(&p, 0, sizeof p);
+    p.bandwidth_bytes[ef_res_read(0)] = 16;
+    p.latency_cycles[ef_res_read(0)] = 50;
+    p.bandwidth_bytes[ef_res_write(1)] = 64;
+    ef_demand d;
+    memset(&d, 0, sizeof d);
+    d.bytes[ef_res_read(0)] = cost_cases[_i].bytes;
+    d.bytes[ef_res_write(1)] = cost_cases[_i].bytes;
+    d.waits_latency = cost_cases[_i].waits_latency;
+    ef_xfer x;
+    ef_timing_cost(&p, &d, &x);
+    ck_assert_uint_eq(x.hold_cycles[ef_res_read(0)], cost_cases[_i].read_hold);
+    ck_assert_uint_eq(x.hold_cycles[ef_res_write(1)], cost_cases[_i].write_hold);
+    ck_assert_uint_eq(x.cycles, cost_cases[_i].cycles);
+    ck_assert_int_eq(x.bottleneck, ef_res_read(0));
+    ck_assert_int_eq(x.used, 2);
+    ck_assert_int_eq(ef_timing_cause(&x),
+                     cost_cases[_i].latency_cause ? EF_CAUSE_LATENCY + 0 : ef_res_read(0));
+}
+END_TEST
+
+/* A port without a bandwidth limit is never held, but its latency still
+ * delays the data, and is what the transfer waits for; a transfer with
+ * no bytes costs nothing and names no cause. */
+START_TEST(timing_latency_only_and_free) {
+    ef_ports p;
+    memset(&p, 0, sizeof p);
+    p.latency_cycles[ef_res_read(0)] = 10;
+    ef_demand d;
+    memset(&d, 0, sizeof d);
+    d.bytes[ef_res_read(0)] = 64;
+    d.waits_latency = true;
+    ef_xfer x;
+    ef_timing_cost(&p, &d, &x);
+    ck_assert_uint_eq(x.cycles, 10);
+    ck_assert_int_eq(x.used, 0);
+    ck_assert_int_eq(ef_timing_cause(&x), EF_CAUSE_LATENCY + 0);
+
+    memset(&d, 0, sizeof d);
+    ef_timing_cost(&p, &d, &x);
+    ck_assert_uint_eq(x.cycles, 0);
+    ck_assert_int_eq(x.bottleneck, -1);
+    ck_assert_int_eq(ef_timing_cause(&x), -1);
+}
+END_TEST
+
 static Suite *model_suite(void) {
     Suite *s = suite_create("model");
     TCase *tn = tcase_create("nest");
@@ -607,6 +688,11 @@ static Suite *model_suite(void) {
     tcase_add_test(tl, unknown_level_hint);
     tcase_add_loop_test(tl, outermost_must_keep_all, 0, (int)UT_LEN(outer_bypass_cases));
     suite_add_tcase(s, tl);
+    TCase *tt = tcase_create("timing");
+    tcase_add_loop_test(tt, timing_cycles, 0, (int)UT_LEN(cycle_cases));
+    tcase_add_loop_test(tt, timing_cost_and_cause, 0, (int)UT_LEN(cost_cases));
+    tcase_add_test(tt, timing_latency_only_and_free);
+    suite_add_tcase(s, tt);
     return s;
 }
 
