@@ -39,6 +39,10 @@ typedef struct {
     uint64_t tile_words[EF_NEST_MAX_OPS]; /* full-tile footprint        */
 } ef_nest_level;
 
+/* Where an Einsum's points are computed: the PE array, or the 1-D
+ * vector unit (architecture key vector_unit, mapping key unit). */
+typedef enum { EF_UNIT_ARRAY, EF_UNIT_VECTOR } ef_unit;
+
 typedef struct {
     const ef_arch_spec *arch;
     const ef_workload *workload;
@@ -60,6 +64,11 @@ typedef struct {
     int op_keeper_mac[EF_NEST_MAX_OPS]; /* innermost keeper of each op  */
     uint64_t total_ops;             /* iteration points (MACs)          */
     uint64_t active_pes;            /* PEs that ever hold a point       */
+    ef_unit unit;                   /* what computes the points         */
+    uint64_t step_interval_cycles;  /* cycles from one step of a PE (or
+                                     * lane) to its next: 1 on the array */
+    uint64_t step_latency_cycles;   /* from a step's issue to its result
+                                     * being written: 0 on the array     */
 } ef_nest;
 
 /* Checks the mapping for einsum `einsum` and builds its nest. NULL with

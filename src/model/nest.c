@@ -431,6 +431,8 @@ static ef_nest *nest_new(const ef_arch_spec *arch, const ef_workload *w, int ein
     n->op_count = n->out_op + 1;
     n->level_count = arch->level_count;
     n->pes = (uint64_t)arch->rows * (uint64_t)arch->cols;
+    n->unit = EF_UNIT_ARRAY;
+    n->step_interval_cycles = 1;
     return n;
 }
 
