@@ -39,10 +39,6 @@ typedef struct {
     uint64_t tile_words[EF_NEST_MAX_OPS]; /* full-tile footprint        */
 } ef_nest_level;
 
-/* Where an Einsum's points are computed: the PE array, or the 1-D
- * vector unit (architecture key vector_unit, mapping key unit). */
-typedef enum { EF_UNIT_ARRAY, EF_UNIT_VECTOR } ef_unit;
-
 typedef struct {
     const ef_arch_spec *arch;
     const ef_workload *workload;
@@ -69,6 +65,13 @@ typedef struct {
                                      * lane) to its next: 1 on the array */
     uint64_t step_latency_cycles;   /* from a step's issue to its result
                                      * being written: 0 on the array     */
+    const ef_arch_spec *spec_arch;  /* the architecture as loaded: arch
+                                     * itself on the array              */
+    ef_arch_spec unit_arch;         /* on the vector unit, the view arch
+                                     * points to: levels down to the
+                                     * unit's `from`, a 1 x lanes array
+                                     * (model/vector.c); owned here, so
+                                     * a nest is never copied by value   */
 } ef_nest;
 
 /* Checks the mapping for einsum `einsum` and builds its nest. NULL with

@@ -74,6 +74,54 @@ typedef struct {
 /* Number format of the MACs, for the built-in energy table. */
 typedef enum { EF_ARITH_INT, EF_ARITH_FLOAT } ef_arithmetic;
 
+/* Where an Einsum's points are computed: the PE array, or the 1-D
+ * vector unit (architecture key vector_unit, mapping key unit). */
+typedef enum { EF_UNIT_ARRAY, EF_UNIT_VECTOR } ef_unit;
+
+/* The operator kinds of a vector unit, each with its own pipelined
+ * functional unit in every lane (docs/model.md, "The vector unit"). */
+#define EF_VECTOR_OPS(X)                                              \
+    X(ADD, "add") /* + and -, negation, the combine of +=            */ \
+    X(MUL, "mul") /* *                                               */ \
+    X(MAX, "max") /* max(a, b), the combine of max=: a compare       */ \
+    X(DIV, "div") /* /                                               */ \
+    X(EXP, "exp") /* exp(x)                                          */
+typedef enum {
+#define X(k, s) EF_VOP_##k,
+    EF_VECTOR_OPS(X)
+#undef X
+    EF_VOP_COUNT
+} ef_vector_op;
+
+typedef struct {
+    uint64_t interval_cycles;    /* between two operations of this kind
+                                    in one lane: 1 = fully pipelined     */
+    uint64_t latency_cycles;     /* from issue to result, when given     */
+    bool latency_given;          /* else the built-in default, which may
+                                    depend on the operands' width
+                                    (model/vector.c)                     */
+    double energy_pj;            /* per operation; <0 when not given:
+                                    the built-in table's                 */
+    ef_loc loc;                  /* the op's key, or the unit's          */
+} ef_vector_op_spec;
+
+/* A 1-D vector (special-function) unit of `lanes` lanes that reads and
+ * writes the tiles of the shared level `from`. present is false when
+ * the architecture declares none. */
+typedef struct {
+    bool present;
+    char name[EF_MAX_NAME];      /* "VU" unless given; names it in reports */
+    char from[EF_MAX_NAME];
+    int from_level;              /* index of from in levels[]            */
+    int lanes;                   /* 1 .. EF_MAX_PES                      */
+    double bandwidth_bytes;      /* per cycle between from and the lanes,
+                                    each way; 0 unlimited                */
+    ef_arithmetic arithmetic;    /* number format, for the table's energies:
+                                    pe.arithmetic unless given           */
+    ef_vector_op_spec ops[EF_VOP_COUNT];
+    ef_loc loc;                  /* the vector_unit key                  */
+} ef_vector_unit_spec;
+
 typedef struct {
     char *file;
     char name[EF_MAX_NAME];
@@ -86,6 +134,7 @@ typedef struct {
     int level_count;
     ef_noc_spec nocs[EF_MAX_LEVELS];
     int noc_count;
+    ef_vector_unit_spec vector_unit; /* optional                         */
     ef_loc loc;
 } ef_arch_spec;
 
@@ -175,6 +224,8 @@ typedef struct {
     char einsum[EF_MAX_NAME];    /* output tensor name; "" = the only one*/
     ef_level_mapping_spec levels[EF_MAX_LEVELS];
     int level_count;
+    ef_unit unit;                /* array (default) or vector            */
+    ef_loc unit_loc;             /* the unit key; line 0 when absent     */
     ef_loc loc;
 } ef_einsum_mapping_spec;
 
@@ -331,5 +382,7 @@ char *ef_spec_source_line(const char *file, int line);
 const char *ef_level_kind_name(ef_level_kind k);
 const char *ef_noc_topology_name(ef_noc_topology t);
 const char *ef_arithmetic_name(ef_arithmetic a);
+const char *ef_unit_name(ef_unit u);            /* "array", "vector"  */
+const char *ef_vector_op_name(ef_vector_op op); /* "add", ... "exp"   */
 
 #endif

@@ -28,6 +28,12 @@ double ef_energy_mul_pj(ef_arithmetic a, int bits);
  * geometric mean width, since an array multiplier grows as a x b) plus
  * an add at the accumulator width acc_bits. */
 double ef_energy_mac_pj(ef_arithmetic a, int a_bits, int b_bits, int acc_bits);
+/* One operator of a non-MAC Einsum (on the vector unit or the PEs) on
+ * bits-wide operands: add and mul as above; max a compare, priced as
+ * an integer add (IEEE floats order like sign-magnitude integers); div
+ * and exp derived from their constructions out of multiplies and adds
+ * (docs/energy.md, "Operators"). */
+double ef_energy_op_pj(ef_arithmetic a, ef_vector_op op, int bits);
 /* The 16-bit integer MAC that the Eyeriss ratios are relative to. */
 double ef_energy_ref_mac_pj(void);
 /* One word access of a register file: 1 x the reference MAC, scaled
@@ -97,11 +103,17 @@ typedef struct {
 
 typedef struct {
     double seconds;
-    double utilization;
-    double peak_ops;               /* per cycle: PEs x MACs per PE      */
+    double utilization;            /* of the PE array: 0 while the
+                                    * vector unit computes              */
+    double vector_utilization;     /* of the vector unit: points / (lanes
+                                    * x cycles); 0 on the array         */
+    double peak_ops;               /* per cycle: PEs x MACs per PE, or the
+                                    * vector unit's lanes               */
     /* energy_pj = compute + sum(level) + noc + leakage, always finite */
     double energy_pj;
     double compute_energy_pj;      /* MACs and other operators          */
+    double vector_energy_pj;       /* the part of compute_energy_pj spent
+                                    * on the vector unit                */
     double noc_energy_pj;          /* hops x per-hop energy             */
     double leakage_energy_pj;      /* sum of level_leakage_pj           */
     double level_energy_pj[EF_MAX_LEVELS];     /* accesses, all tensors */

@@ -3,6 +3,7 @@
  * legal nest and keep their loops free of checks. */
 #include "einflow/model.h"
 #include "model/dimset.h"
+#include "model/vector.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -422,6 +423,7 @@ static ef_nest *nest_new(const ef_arch_spec *arch, const ef_workload *w, int ein
     ef_nest *n = calloc(1, sizeof *n);
     if (!n) return NULL;
     n->arch = arch;
+    n->spec_arch = arch;
     n->workload = w;
     n->einsum = &w->einsums[einsum];
     n->einsum_index = einsum;
@@ -463,6 +465,11 @@ ef_nest *ef_nest_build_one(const ef_arch_spec *arch, const ef_workload *w,
 static ef_nest *build(builder *bp, const ef_einsum_mapping_spec *em) {
     builder b = *bp;
     ef_nest *n = b.n;
+    /* a vector Einsum is checked against the unit's view (vector.c) */
+    if (!ef_vector_prepare(n, em, b.mapfile, b.diags)) {
+        free(n);
+        return NULL;
+    }
     const ef_arch_spec *arch = n->arch;
     const ef_workload *w = n->workload;
     b.map_loc = em->loc;

@@ -178,6 +178,9 @@ void ef_rj_summary(cJSON *sm, const ef_result *const *rs, const uint64_t *weight
     ef_rj_u64(sm, "macs", t.macs);
     ef_rj_u64(sm, "ops", t.ops);
     ef_rj_num(sm, "utilization", ef_totals_utilization(&t));
+    double vu_util;
+    bool has_vu = ef_totals_vector_utilization(&t, &vu_util);
+    rate(sm, "vector_utilization", has_vu, vu_util);
     ef_rj_u64(sm, "active_pes", t.active_pes);
     ef_rj_num(sm, "energy_pj", t.energy_pj);
     rate(sm, "pj_per_mac", er.has_pj_per_mac, er.pj_per_mac);
@@ -185,13 +188,17 @@ void ef_rj_summary(cJSON *sm, const ef_result *const *rs, const uint64_t *weight
     rate(sm, "power_w", er.has_watts, er.watts);
     cJSON *eb = cJSON_AddObjectToObject(sm, "energy_breakdown");
     ef_rj_num(eb, "mac", t.mac_pj);
+    ef_rj_num(eb, "vector", t.vector_pj);
     cJSON *ebl = cJSON_AddObjectToObject(eb, "levels");
-    for (int l = 0; l < n0->level_count; l++) ef_rj_num(ebl, n0->arch->levels[l].name, t.level_pj[l]);
+    /* every declared level: a vector Einsum's nest sees only those down
+     * to the unit's `from` (same indices) */
+    const ef_arch_spec *a0 = n0->spec_arch;
+    for (int l = 0; l < a0->level_count; l++) ef_rj_num(ebl, a0->levels[l].name, t.level_pj[l]);
     ef_rj_num(eb, "noc", t.noc_pj);
     ef_rj_num(eb, "leakage", t.leakage_pj);
     cJSON *area = cJSON_AddObjectToObject(sm, "area");
     ef_rj_u64(area, "storage_bits", t.storage_bits);
-    ef_rj_u64(area, "pes", n0->pes);
+    ef_rj_u64(area, "pes", (uint64_t)a0->rows * (uint64_t)a0->cols);
     ef_rj_u64(sm, "compute_cycles", t.compute_cycles);
     cJSON *st = cJSON_AddObjectToObject(sm, "stall_cycles");
     /* merge causes across Einsums in first-seen order */
@@ -223,16 +230,16 @@ cJSON *ef_rj_meta(cJSON *root, const ef_run_meta *meta) {
 }
 
 cJSON *ef_rj_architecture(const ef_nest *n0) {
+    const ef_arch_spec *a = n0->spec_arch; /* as declared, whatever unit n0 ran on */
     cJSON *ar = cJSON_CreateObject();
-    cJSON_AddStringToObject(ar, "name", n0->arch->name);
-    ef_rj_num(ar, "clock_mhz", n0->arch->clock_mhz);
-    cJSON_AddNumberToObject(ar, "rows", n0->arch->rows);
-    cJSON_AddNumberToObject(ar, "cols", n0->arch->cols);
-    ef_rj_u64(ar, "pes", n0->pes);
-    cJSON_AddNumberToObject(ar, "macs_per_cycle", n0->arch->macs_per_cycle);
-    cJSON_AddStringToObject(ar, "arithmetic", ef_arithmetic_name(n0->arch->arithmetic));
-    cJSON_AddStringToObject(ar, "mac_energy_source",
-                            n0->arch->mac_energy_pj >= 0 ? "arch" : "table");
+    cJSON_AddStringToObject(ar, "name", a->name);
+    ef_rj_num(ar, "clock_mhz", a->clock_mhz);
+    cJSON_AddNumberToObject(ar, "rows", a->rows);
+    cJSON_AddNumberToObject(ar, "cols", a->cols);
+    ef_rj_u64(ar, "pes", (uint64_t)a->rows * (uint64_t)a->cols);
+    cJSON_AddNumberToObject(ar, "macs_per_cycle", a->macs_per_cycle);
+    cJSON_AddStringToObject(ar, "arithmetic", ef_arithmetic_name(a->arithmetic));
+    cJSON_AddStringToObject(ar, "mac_energy_source", a->mac_energy_pj >= 0 ? "arch" : "table");
     return ar;
 }
 

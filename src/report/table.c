@@ -28,8 +28,8 @@ static void energy_lines(sbuf *b, const ef_result *r, const ef_stats *s) {
         sbuf_put(b, ")");
     }
     sbuf_put(b, "\n");
-    sbuf_put(b, "  energy split %s %.1f%%", n->einsum->is_mac ? "MAC" : "ops",
-        share(s->compute_energy_pj, s->energy_pj));
+    const char *unit = n->unit == EF_UNIT_VECTOR ? "vector" : n->einsum->is_mac ? "MAC" : "ops";
+    sbuf_put(b, "  energy split %s %.1f%%", unit, share(s->compute_energy_pj, s->energy_pj));
     for (int l = 0; l < n->level_count; l++)
         sbuf_put(b, ", %s %.1f%%", n->arch->levels[l].name, share(s->level_energy_pj[l], s->energy_pj));
     /* a network only where the array has one (declared or carrying hops) */
@@ -47,11 +47,17 @@ char *ef_report_table(const ef_result *const *rs, int count, const ef_run_meta *
         const ef_nest *n = r->nest;
         ef_stats s;
         ef_stats_compute(r, &s);
-        sbuf_put(&b, "%s%s  on %s (%" PRIu64 " PEs, %g MHz)\n", i ? "\n" : "",
-            n->einsum->text, n->arch->name, n->pes, n->arch->clock_mhz);
+        sbuf_put(&b, "%s%s  on %s%s%s (%" PRIu64 " %s, %g MHz)\n", i ? "\n" : "",
+            n->einsum->text, n->arch->name, n->unit == EF_UNIT_VECTOR ? ", vector unit " : "",
+            n->unit == EF_UNIT_VECTOR ? n->arch->vector_unit.name : "", n->pes,
+            n->unit == EF_UNIT_VECTOR ? "lanes" : "PEs", n->arch->clock_mhz);
         sbuf_put(&b, "  cycles       %" PRIu64 "  (%.6g s)\n", r->cycles, s.seconds);
         sbuf_put(&b, "  %-12s %" PRIu64 "\n", n->einsum->is_mac ? "MACs" : "ops", r->ops);
-        sbuf_put(&b, "  utilization  %.4f\n", s.utilization);
+        if (n->unit == EF_UNIT_VECTOR)
+            sbuf_put(&b, "  vector util  %.4f  (%s, %" PRIu64 " lanes)\n", s.vector_utilization,
+                n->arch->vector_unit.name, n->pes);
+        else
+            sbuf_put(&b, "  utilization  %.4f\n", s.utilization);
         sbuf_put(&b, "  stalls       %" PRIu64, r->stall_total);
         for (int k = 0; k < r->stall_count; k++)
             sbuf_put(&b, "%s%s %" PRIu64, k ? ", " : "  (", r->stalls[k].cause, r->stalls[k].cycles);

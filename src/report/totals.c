@@ -20,14 +20,22 @@ void ef_totals_add(ef_totals *t, const ef_result *r, uint64_t w) {
     t->compute_cycles += w * r->compute_cycles;
     t->seconds += wd * s.seconds;
     t->energy_pj += wd * s.energy_pj;
-    t->mac_pj += wd * s.compute_energy_pj;
+    t->mac_pj += wd * (s.compute_energy_pj - s.vector_energy_pj);
+    t->vector_pj += wd * s.vector_energy_pj;
     t->noc_pj += wd * s.noc_energy_pj;
     t->leakage_pj += wd * s.leakage_energy_pj;
     for (int l = 0; l < n->level_count; l++) t->level_pj[l] += wd * s.level_energy_pj[l];
     if (s.storage_bits > t->storage_bits) t->storage_bits = s.storage_bits;
-    if (n->active_pes > t->active_pes) t->active_pes = n->active_pes;
+    if (n->unit == EF_UNIT_ARRAY && n->active_pes > t->active_pes) t->active_pes = n->active_pes;
     t->values_checked &= r->values_checked;
-    t->capacity_ops += wd * s.peak_ops * (double)r->cycles;
+    /* each unit's capacity runs through every result: Einsums run one
+     * after another, so one unit idles while the other computes */
+    const ef_arch_spec *a = n->spec_arch;
+    double array_peak = (double)a->rows * (double)a->cols * (double)a->macs_per_cycle;
+    t->capacity_ops += wd * array_peak * (double)r->cycles;
+    if (a->vector_unit.present)
+        t->vector_capacity_ops += wd * (double)a->vector_unit.lanes * (double)r->cycles;
+    if (n->unit == EF_UNIT_VECTOR) t->vector_ops += w * r->ops;
     for (int o = 0; o < n->op_count; o++) {
         const char *name = n->workload->tensors[n->ops[o]->tensor].name;
         const ef_tensor_counters *c = &r->levels[0].ops[o];
@@ -43,5 +51,10 @@ void ef_totals_add(ef_totals *t, const ef_result *r, uint64_t w) {
 }
 
 double ef_totals_utilization(const ef_totals *t) {
-    return t->capacity_ops > 0 ? (double)t->ops / t->capacity_ops : 0;
+    return t->capacity_ops > 0 ? (double)(t->ops - t->vector_ops) / t->capacity_ops : 0;
+}
+
+bool ef_totals_vector_utilization(const ef_totals *t, double *out) {
+    *out = t->vector_capacity_ops > 0 ? (double)t->vector_ops / t->vector_capacity_ops : 0;
+    return t->vector_capacity_ops > 0;
 }

@@ -13,7 +13,11 @@ typedef struct {
     uint64_t cycles, macs, ops, compute_cycles, storage_bits, active_pes;
     double seconds, energy_pj, mac_pj, noc_pj, leakage_pj;
     double level_pj[EF_MAX_LEVELS];
-    double capacity_ops;           /* sum of peak x cycles             */
+    double capacity_ops;           /* sum of the PE array's peak x cycles */
+    uint64_t vector_ops;           /* points computed on the vector unit */
+    double vector_pj;              /* their energy (not in mac_pj)     */
+    double vector_capacity_ops;    /* sum of lanes x cycles; 0 without
+                                    * a vector unit                    */
     bool values_checked;
     /* accesses (reads + fills + updates) at the outermost level, by
      * tensor name in first-seen order */
@@ -24,6 +28,10 @@ typedef struct {
 
 void ef_totals_init(ef_totals *t);
 void ef_totals_add(ef_totals *t, const ef_result *r, uint64_t weight);
+/* The PE array's share of its capacity over all results (it idles
+ * while the vector unit computes), and the vector unit's; the latter
+ * false when no result's architecture has one. */
 double ef_totals_utilization(const ef_totals *t);
+bool ef_totals_vector_utilization(const ef_totals *t, double *out);
 
 #endif

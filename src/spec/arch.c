@@ -42,6 +42,17 @@ const char *ef_arithmetic_name(ef_arithmetic a) {
     return (unsigned)a <= EF_ARITH_FLOAT ? arithmetic_names[a] : "?";
 }
 
+static const char *const vector_op_names[] = {
+#define X(k, s) [EF_VOP_##k] = s,
+    EF_VECTOR_OPS(X)
+#undef X
+    [EF_VOP_COUNT] = NULL,
+};
+
+const char *ef_vector_op_name(ef_vector_op op) {
+    return (unsigned)op < EF_VOP_COUNT ? vector_op_names[op] : "?";
+}
+
 /* ---------- schema ---------- */
 
 static const yt_key arch_keys[] = {
@@ -59,6 +70,8 @@ static const yt_key arch_keys[] = {
      .doc = "networks delivering data from a shared level into the array"},
     {.name = "energy", .type = YT_T_MAP,
      .doc = "energies: LEVEL: {read, write, leakage} and MAC: pJ"},
+    {.name = "vector_unit", .type = YT_T_MAP,
+     .doc = "a 1-D vector unit for elementwise and reduction Einsums"},
 };
 
 static const yt_key pe_array_keys[] = {
@@ -125,6 +138,41 @@ static const yt_key noc_keys[] = {
      .doc = "partial sums may be reduced across PEs on the way back"},
     {.name = "hop_energy", .type = YT_T_NUM, .min = 0, .def = -1,
      .unit = "pJ/word/hop", .doc = "energy of moving one word one hop"},
+};
+
+/* The vector unit: lanes fed from one shared level, and per operator
+ * kind its issue interval, latency and energy (docs/spec.md). */
+static const yt_key vector_unit_keys[] = {
+    {.name = "name", .type = YT_T_NAME,
+     .doc = "the unit's name in reports; absent = VU"},
+    {.name = "from", .type = YT_T_NAME, .required = true,
+     .doc = "the shared level whose tiles the lanes read and write"},
+    {.name = "lanes", .type = YT_T_INT, .required = true, .min = 1,
+     .max = EF_MAX_PES, .unit = "lanes", .doc = "operations issued per cycle"},
+    {.name = "bandwidth", .type = YT_T_NUM, .min = 0, .def = 0,
+     .unit = "bytes/cycle",
+     .doc = "between from and the lanes, each way; 0 or absent = unlimited"},
+    {.name = "arithmetic", .type = YT_T_ENUM, .choices = arithmetic_names,
+     .doc = "int or float, for the built-in energy table; absent = pe's"},
+    {.name = "ops", .type = YT_T_MAP,
+     .doc = "per operator kind: {interval, latency, energy}"},
+};
+
+/* One key per operator kind, in the order of EF_VECTOR_OPS. */
+static const yt_key vector_ops_keys[] = {
+#define X(k, s) {.name = s, .type = YT_T_MAP, .doc = "operator " s},
+    EF_VECTOR_OPS(X)
+#undef X
+};
+
+static const yt_key vector_op_keys[] = {
+    {.name = "interval", .type = YT_T_INT, .min = 1, .def = 1,
+     .unit = "cycles",
+     .doc = "between two operations of this kind in one lane; 1 = pipelined"},
+    {.name = "latency", .type = YT_T_INT, .min = 0, .def = 0,
+     .unit = "cycles", .doc = "from issue to result; absent = built-in"},
+    {.name = "energy", .type = YT_T_NUM, .min = 0, .def = -1,
+     .unit = "pJ", .doc = "of one operation; absent = built-in table"},
 };
 
 /* ---------- loading ---------- */
@@ -433,6 +481,99 @@ static void load_energy_map(arch_ctx *c, const yt_node *map,
     }
 }
 
+static void load_vector_ops(arch_ctx *c, const yt_node *n) {
+    ef_vector_unit_spec *vu = &c->a->vector_unit;
+    yt_obj o;
+    if (!yt_obj_open(&o, c->doc, n, "vector_unit.ops", vector_ops_keys,
+                     ARRAY_LEN(vector_ops_keys)))
+        return;
+    for (int k = 0; k < EF_VOP_COUNT; k++) {
+        const yt_node *v = yt_obj_val(&o, vector_op_names[k]);
+        if (!v)
+            continue;
+        char kp[YT_MAX_PATH];
+        yt_obj op;
+        yt_obj_open(&op, c->doc, v,
+                    yt_obj_path(&o, vector_op_names[k], kp, sizeof kp),
+                    vector_op_keys, ARRAY_LEN(vector_op_keys));
+        ef_vector_op_spec *s = &vu->ops[k];
+        s->loc = yt_loc(c->a->file, yt_obj_knode(&o, vector_op_names[k]));
+        yt_get_u64(&op, "interval", &s->interval_cycles);
+        if (yt_obj_val(&op, "latency"))
+            s->latency_given = yt_get_u64(&op, "latency", &s->latency_cycles);
+        yt_get_num(&op, "energy", &s->energy_pj);
+    }
+}
+
+/* `from` must be a shared level: the lanes sit beside the array and
+ * read one buffer, not the PEs' own registers. */
+static void load_vector_from(arch_ctx *c, yt_obj *o) {
+    ef_arch_spec *a = c->a;
+    ef_vector_unit_spec *vu = &a->vector_unit;
+    const yt_node *fn = yt_obj_val(o, "from");
+    if (!fn || !yt_get_name(o, "from", vu->from))
+        return;
+    char kp[YT_MAX_PATH];
+    yt_obj_path(o, "from", kp, sizeof kp);
+    vu->from_level = find_level(a, vu->from);
+    const char *names[EF_MAX_LEVELS + 1];
+    size_t count = 0;
+    for (int i = 0; i < a->level_count; i++)
+        if (a->levels[i].name[0] && !a->levels[i].per_pe)
+            names[count++] = a->levels[i].name;
+    if (vu->from_level < 0) {
+        bad_level_ref(c, fn, kp, names, count, NULL);
+        return;
+    }
+    if (a->levels[vu->from_level].per_pe) {
+        char list[EF_MAX_LEVELS * (EF_MAX_NAME + 2) + 8];
+        yt_join(list, sizeof list, names, count);
+        yt_error(c->doc, fn, kp,
+                 "the vector unit reads and writes the tiles of a buffer the "
+                 "array shares",
+                 "expected a shared level (one of %s), found per_pe level "
+                 "\"%s\"",
+                 list, vu->from);
+    }
+}
+
+/* Read after levels and pe: from names a level, and the arithmetic
+ * defaults to the PEs'. */
+static void load_vector_unit(arch_ctx *c, const yt_node *n) {
+    ef_arch_spec *a = c->a;
+    ef_vector_unit_spec *vu = &a->vector_unit;
+    yt_obj o;
+    if (!yt_obj_open(&o, c->doc, n, "vector_unit", vector_unit_keys,
+                     ARRAY_LEN(vector_unit_keys)))
+        return;
+    vu->present = true;
+    vu->loc = yt_loc(a->file, n);
+    snprintf(vu->name, sizeof vu->name, "VU");
+    const yt_node *name = yt_obj_val(&o, "name");
+    if (name && yt_get_name(&o, "name", vu->name) &&
+        find_level(a, vu->name) >= 0) {
+        char kp[YT_MAX_PATH];
+        yt_error(c->doc, name, yt_obj_path(&o, "name", kp, sizeof kp),
+                 "reports name the unit and the levels alike",
+                 "expected a name no level has, found \"%s\"", vu->name);
+    }
+    load_vector_from(c, &o);
+    yt_get_int(&o, "lanes", &vu->lanes);
+    yt_get_num(&o, "bandwidth", &vu->bandwidth_bytes);
+    int arith = (int)a->arithmetic;
+    if (yt_obj_val(&o, "arithmetic"))
+        yt_get_enum(&o, "arithmetic", &arith);
+    vu->arithmetic = (ef_arithmetic)arith;
+    for (int k = 0; k < EF_VOP_COUNT; k++) {
+        vu->ops[k].interval_cycles = 1;
+        vu->ops[k].energy_pj = -1;
+        vu->ops[k].loc = vu->loc;
+    }
+    const yt_node *ops = yt_obj_val(&o, "ops");
+    if (ops)
+        load_vector_ops(c, ops);
+}
+
 static void load_arch(arch_ctx *c, const yt_node *root) {
     ef_arch_spec *a = c->a;
     a->loc = yt_loc(a->file, root);
@@ -475,6 +616,9 @@ static void load_arch(arch_ctx *c, const yt_node *root) {
     const yt_node *energy = yt_obj_val(&o, "energy");
     if (energy)
         load_energy_map(c, energy, yt_obj_knode(&pe, "mac_energy"));
+    const yt_node *vu = yt_obj_val(&o, "vector_unit");
+    if (vu)
+        load_vector_unit(c, vu);
 }
 
 ef_arch_spec *ef_spec_load_arch(const char *path, ef_diags *diags) {

@@ -15,12 +15,25 @@
 #define MAX_KEEP (int)(sizeof(((ef_level_mapping_spec *)0)->keep) / \
                        sizeof(((ef_level_mapping_spec *)0)->keep[0]))
 
+static const char *const unit_names[] = {
+    [EF_UNIT_ARRAY] = "array",
+    [EF_UNIT_VECTOR] = "vector",
+    [EF_UNIT_VECTOR + 1] = NULL,
+};
+
+const char *ef_unit_name(ef_unit u) {
+    return (unsigned)u <= EF_UNIT_VECTOR ? unit_names[u] : "?";
+}
+
 static const yt_key top_keys[] = {
     {.name = "mapping", .type = YT_T_SEQ,
      .doc = "level mappings of the only Einsum, outermost level first"},
     {.name = "mappings", .type = YT_T_SEQ,
      .doc = "{einsum: OUTPUT, mapping: [...]} per Einsum of a cascade"},
     {.name = "description", .type = YT_T_STR, .doc = "free text, ignored"},
+    {.name = "unit", .type = YT_T_ENUM, .def = EF_UNIT_ARRAY,
+     .choices = unit_names,
+     .doc = "array or vector: what computes the only Einsum's points"},
 };
 
 static const yt_key einsum_keys[] = {
@@ -28,6 +41,9 @@ static const yt_key einsum_keys[] = {
      .doc = "the Einsum's output tensor"},
     {.name = "mapping", .type = YT_T_SEQ, .required = true,
      .doc = "level mappings, outermost level first"},
+    {.name = "unit", .type = YT_T_ENUM, .def = EF_UNIT_ARRAY,
+     .choices = unit_names,
+     .doc = "array or vector: what computes this Einsum's points"},
 };
 
 static const yt_key level_keys[] = {
@@ -202,6 +218,16 @@ static void load_levels(map_ctx *c, const yt_node *seq, const char *path,
                  EF_MAX_LOOPS, loops);
 }
 
+/* unit: array | vector; the model checks it against the architecture
+ * (a vector unit must exist), so its loc is kept. */
+static void load_unit(map_ctx *c, yt_obj *o, ef_einsum_mapping_spec *em) {
+    int unit = EF_UNIT_ARRAY;
+    if (yt_get_enum(o, "unit", &unit))
+        em->unit = (ef_unit)unit;
+    if (yt_obj_val(o, "unit"))
+        em->unit_loc = yt_loc(c->m->file, yt_obj_val(o, "unit"));
+}
+
 static void load_einsum_mapping(map_ctx *c, const yt_node *n,
                                 const char *path, const yt_node **seen) {
     ef_mapping_spec *m = c->m;
@@ -227,6 +253,7 @@ static void load_einsum_mapping(map_ctx *c, const yt_node *n,
     const yt_node *levels = yt_obj_val(&o, "mapping");
     if (levels)
         load_levels(c, levels, yt_obj_path(&o, "mapping", kp, sizeof kp), em);
+    load_unit(c, &o, em);
 }
 
 static void load_mapping(map_ctx *c, const yt_node *root) {
@@ -251,11 +278,19 @@ static void load_mapping(map_ctx *c, const yt_node *root) {
                  "missing required key \"mapping\"");
         return;
     }
+    if (many && yt_obj_knode(&o, "unit")) {
+        yt_error(c->doc, yt_obj_knode(&o, "unit"), "",
+                 "give unit in each entry of mappings",
+                 "expected unit beside mapping (one Einsum), found it beside "
+                 "mappings");
+        return;
+    }
     const yt_node *v;
     if ((v = yt_obj_val(&o, "mapping"))) {
         m->mapping_count = 1;
         m->mappings[0].loc = yt_loc(m->file, v);
         load_levels(c, v, "mapping", &m->mappings[0]);
+        load_unit(c, &o, &m->mappings[0]);
         return;
     }
     v = yt_obj_val(&o, "mappings");

@@ -5,6 +5,7 @@
  * docs/energy.md states each number's source and derives each rule;
  * tests/unit/check_energy.c re-derives them by hand. */
 #include "einflow/stats.h"
+#include "model/vector.h"
 
 #include <math.h>
 #include <string.h>
@@ -79,6 +80,45 @@ double ef_energy_mac_pj(ef_arithmetic a, int a_bits, int b_bits, int acc_bits) {
     return mul_ab_pj(a, width(a_bits), width(b_bits)) + ef_energy_add_pj(a, acc_bits);
 }
 
+/* Operators the table lacks, built from its multiplies and adds:
+ * - div: a Newton-Raphson reciprocal (S. F. Oberman, M. J. Flynn,
+ *   "Division algorithms and implementations", IEEE Trans. Computers,
+ *   1997): an 8-bit table seed (a small ROM, not counted), k =
+ *   ceil(log2(bits / 8)) iterations x' = x (2 - b x) of two multiplies
+ *   and a subtract, each doubling the correct bits (k = 1 reaches the
+ *   11-bit significand of fp16, 2 the 24 of fp32), then one multiply by
+ *   the dividend: (2k + 1) multiplies and k adds.
+ * - exp: FuseMax's exponential unit (Nayak et al., MICRO 2024, its
+ *   artifact's transformer-components.yaml, after Nilsson et al.,
+ *   NORCHIP 2014): a fifth-order Taylor polynomial as five fused
+ *   multiply-adds and a final multiply: 6 multiplies and 5 adds.
+ * - max: a compare, which for IEEE floats is an integer compare of the
+ *   same bits (the biased exponent makes them order like sign-magnitude
+ *   integers; D. Goldberg, ACM Computing Surveys, 1991): an integer add. */
+#define EXP_MULS 6
+#define EXP_ADDS 5
+
+static int nr_iterations(int bits) {
+    int k = 0;
+    for (int covered = 8; covered < bits; covered *= 2) k++;
+    return k;
+}
+
+double ef_energy_op_pj(ef_arithmetic a, ef_vector_op op, int bits) {
+    switch (op) {
+    case EF_VOP_MUL: return ef_energy_mul_pj(a, bits);
+    case EF_VOP_MAX: return ef_energy_add_pj(EF_ARITH_INT, bits);
+    case EF_VOP_DIV: {
+        int k = nr_iterations(bits);
+        return (2 * k + 1) * ef_energy_mul_pj(a, bits) + k * ef_energy_add_pj(a, bits);
+    }
+    case EF_VOP_EXP:
+        return EXP_MULS * ef_energy_mul_pj(a, bits) + EXP_ADDS * ef_energy_add_pj(a, bits);
+    case EF_VOP_ADD:
+    default: return ef_energy_add_pj(a, bits);
+    }
+}
+
 double ef_energy_ref_mac_pj(void) {
     return ef_energy_mac_pj(EF_ARITH_INT, EYERISS_REF_BITS, EYERISS_REF_BITS,
                             EYERISS_REF_BITS);
@@ -113,18 +153,34 @@ static int op_bits(const ef_nest *n, int o) {
     return n->workload->tensors[n->ops[o]->tensor].bits;
 }
 
-/* Energy and width of one expression node per iteration point. A
- * product costs a multiply at the geometric mean of its operands'
- * widths; +, -, max and negation an add at the wider operand; / and
- * exp, which the table lacks, one multiply (a floor, see docs). A
- * number constant has width 0 and takes its partner's. */
+/* Energy and width of one expression node per iteration point. Each
+ * operator is priced by ef_energy_op_pj at the wider of its operands'
+ * widths — a product at their geometric mean, as a MAC's multiply — or,
+ * on the vector unit, at the energy the architecture gives for its kind.
+ * A number constant has width 0 and takes its partner's. */
 typedef struct {
     double pj;
     double bits;
 } node_cost;
 
-static node_cost expr_cost(const ef_nest *n, ef_arithmetic a, int id, int depth) {
+typedef struct {
+    const ef_nest *n;
+    const ef_vector_unit_spec *vu; /* NULL on the PE array              */
+    bool all_given;                /* every operator priced by the arch */
+} cost_walk;
+
+static double op_pj(cost_walk *w, ef_vector_op op, double a_bits, double b_bits) {
+    if (w->vu && w->vu->ops[op].energy_pj >= 0) return w->vu->ops[op].energy_pj;
+    w->all_given = false;
+    ef_arithmetic a = w->n->arch->arithmetic; /* the view's: the unit's */
+    if (op == EF_VOP_MUL) return mul_ab_pj(a, a_bits, b_bits);
+    double wide = a_bits > b_bits ? a_bits : b_bits;
+    return ef_energy_op_pj(a, op, (int)wide);
+}
+
+static node_cost expr_cost(cost_walk *w, int id, int depth) {
     node_cost c = {0, 0};
+    const ef_nest *n = w->n;
     const ef_einsum *e = n->einsum;
     if (id < 0 || id >= e->node_count || depth > 64) return c;
     const ef_expr_node *nd = &e->nodes[id];
@@ -133,35 +189,33 @@ static node_cost expr_cost(const ef_nest *n, ef_arithmetic a, int id, int depth)
         return c;
     }
     if (nd->kind == EF_EXPR_NUM) return c;
-    node_cost l = expr_cost(n, a, nd->left, depth + 1);
-    node_cost r = expr_cost(n, a, nd->right, depth + 1);
+    node_cost l = expr_cost(w, nd->left, depth + 1);
+    node_cost r = expr_cost(w, nd->right, depth + 1);
     c.pj = l.pj + r.pj;
     double wide = l.bits > r.bits ? l.bits : r.bits;
     if (wide <= 0) wide = op_bits(n, n->out_op);
     c.bits = wide;
-    switch (nd->kind) {
-    case EF_EXPR_MUL: {
+    ef_vector_op op;
+    if (ef_vector_op_of(nd->kind, &op)) {
         double lb = l.bits > 0 ? l.bits : wide, rb = r.bits > 0 ? r.bits : wide;
-        c.pj += mul_ab_pj(a, lb, rb);
-        break;
-    }
-    case EF_EXPR_DIV:
-    case EF_EXPR_EXP:
-        c.pj += ef_energy_mul_pj(a, (int)wide);
-        break;
-    default: /* ADD, SUB, MAX, NEG */
-        c.pj += ef_energy_add_pj(a, (int)wide);
-        break;
+        c.pj += op_pj(w, op, op == EF_VOP_MUL ? lb : wide, op == EF_VOP_MUL ? rb : wide);
     }
     return c;
 }
 
-/* One iteration point from the table: the right-hand side, then the
- * reduction into the output (an add for +=, a compare for max=). */
-static double op_table_pj(const ef_nest *n) {
-    ef_arithmetic a = n->arch->arithmetic;
-    double pj = expr_cost(n, a, n->einsum->root, 0).pj;
-    if (n->einsum->reduce != EF_REDUCE_NONE) pj += ef_energy_add_pj(a, op_bits(n, n->out_op));
+/* One iteration point: the right-hand side, then the combine into the
+ * output (an add for +=, a compare for max=) at the output's width.
+ * *given: every operator's energy came from the vector unit's keys. */
+static double op_table_pj(const ef_nest *n, bool *given) {
+    cost_walk w = {.n = n, .all_given = true};
+    if (n->unit == EF_UNIT_VECTOR) w.vu = &n->arch->vector_unit;
+    double pj = expr_cost(&w, n->einsum->root, 0).pj;
+    ef_vector_op combine;
+    if (ef_vector_combine_op(n->einsum->reduce, &combine)) {
+        double bits = op_bits(n, n->out_op);
+        pj += op_pj(&w, combine, bits, bits);
+    }
+    *given = w.vu && w.all_given;
     return pj;
 }
 
@@ -202,11 +256,13 @@ static double table_word_pj(const ef_nest *n, int l, int o) {
 void ef_energy_costs_of(const ef_nest *n, ef_energy_costs *c) {
     memset(c, 0, sizeof *c);
     const ef_arch_spec *a = n->arch;
-    if (a->mac_energy_pj >= 0) {
+    if (n->unit == EF_UNIT_ARRAY && a->mac_energy_pj >= 0) {
         c->op_pj = a->mac_energy_pj;
         c->op_source = EF_ENERGY_ARCH;
     } else {
-        c->op_pj = op_table_pj(n);
+        bool given;
+        c->op_pj = op_table_pj(n, &given);
+        c->op_source = given ? EF_ENERGY_ARCH : EF_ENERGY_TABLE;
     }
     for (int l = 0; l < n->level_count; l++) {
         const ef_level_spec *ls = &a->levels[l];

@@ -77,6 +77,7 @@ static void energy(const ef_result *r, ef_stats *s) {
     ef_energy_costs *c = &s->costs;
     ef_energy_costs_of(n, c);
     s->compute_energy_pj = c->op_pj * (double)r->ops;
+    if (n->unit == EF_UNIT_VECTOR) s->vector_energy_pj = s->compute_energy_pj;
     for (int l = 0; l < n->level_count; l++) {
         const ef_level_counters *lc = &r->levels[l];
         double level = 0;
@@ -156,7 +157,11 @@ void ef_stats_compute(const ef_result *r, ef_stats *s) {
     s->peak_ops = (double)n->pes * (double)a->macs_per_cycle;
     double cycles = (double)r->cycles;
     s->seconds = a->clock_mhz > 0 ? cycles / (a->clock_mhz * 1e6) : 0;
-    s->utilization = cycles > 0 ? (double)r->ops / (s->peak_ops * cycles) : 0;
+    /* peak_ops is the unit's that computes the points: the vector
+     * unit's lanes for a vector Einsum, while the PE array idles */
+    double used = cycles > 0 ? (double)r->ops / (s->peak_ops * cycles) : 0;
+    if (n->unit == EF_UNIT_VECTOR) s->vector_utilization = used;
+    else s->utilization = used;
     for (int l = 0; l < n->level_count; l++) {
         const ef_level_counters *lc = &r->levels[l];
         for (int o = 0; o < n->op_count; o++) {
@@ -174,7 +179,7 @@ void ef_stats_compute(const ef_result *r, ef_stats *s) {
     roofline(r, s);
     energy(r, s);
     s->storage_bits = ef_stats_storage_bits(n);
-    s->pes = n->pes;
+    s->pes = (uint64_t)n->spec_arch->rows * (uint64_t)n->spec_arch->cols;
 }
 
 void ef_stats_energy_rates(double energy_pj, uint64_t macs, uint64_t ops, double seconds,

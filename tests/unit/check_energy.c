@@ -574,12 +574,13 @@ START_TEST(json_energy_keys) {
     ut_only_json_words(text);
     cJSON *root = parse(text);
     const cJSON *sm = obj(root, "summary");
-    static const char *summary[] = {"cycles", "seconds", "macs", "ops", "utilization", "active_pes",
-                                    "energy_pj", "pj_per_mac", "tops_per_watt", "power_w",
+    static const char *summary[] = {"cycles", "seconds", "macs", "ops", "utilization",
+                                    "vector_utilization", "active_pes", "energy_pj",
+                                    "pj_per_mac", "tops_per_watt", "power_w",
                                     "energy_breakdown", "area", "compute_cycles",
                                     "stall_cycles", "values_checked"};
     keys_are(sm, summary, UT_LEN(summary), "summary");
-    static const char *breakdown[] = {"mac", "levels", "noc", "leakage"};
+    static const char *breakdown[] = {"mac", "vector", "levels", "noc", "leakage"};
     const cJSON *eb = obj(sm, "energy_breakdown");
     keys_are(eb, breakdown, UT_LEN(breakdown), "energy_breakdown");
     static const char *lv_names[] = {"MainMemory", "Buffer"};

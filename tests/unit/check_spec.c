@@ -91,7 +91,7 @@ static const struct {
     {'a', "name: a\nwibble: 1\nlevels: [{name: D, kind: dram}]\n",
      "F:2:1: error: unknown key \"wibble\"",
      "allowed keys here: name, description, clock_mhz, pe_array, pe, "
-     "levels, noc, energy"},
+     "levels, noc, energy, vector_unit"},
     /* duplicate key */
     {'a', "name: a\nname: b\nlevels: [{name: D, kind: dram}]\n",
      "F:2:1: error: duplicate key \"name\" (first at line 1)", NULL},
