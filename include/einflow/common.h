@@ -31,6 +31,10 @@
                                    13 days at 1 GHz                      */
 #define EF_MAX_KEY_PATH 32      /* key path a spec keeps for later
                                    diagnostics, "layers[511].einsums[31]" */
+#define EF_MAX_PARAMS 16        /* parameters of one network or workload
+                                   file, batch included                  */
+#define EF_MAX_PARAM_VALUE ((uint64_t)INT64_MAX) /* a parameter's value:
+                                   bound expressions compute in int64    */
 
 typedef enum {
     EF_OK = 0,

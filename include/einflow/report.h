@@ -18,6 +18,9 @@ typedef struct {
     uint64_t seed;
     const ef_map_result *const *found; /* the mapper's search of each
                                         * result, or NULL (a mapping file) */
+    const ef_param_value *set; /* parameters set by the caller (--set,
+                                * --batch), set_count of them; NULL: none */
+    int set_count;
 } ef_run_meta;
 
 /* One result per Einsum of the workload, in cascade order. */

@@ -142,11 +142,31 @@ typedef struct {
 
 typedef struct {
     char name[EF_MAX_NAME];      /* as written, e.g. "P"                 */
-    uint64_t bound;
+    uint64_t bound;              /* evaluated when written as an
+                                    expression over parameters          */
     bool is_batch;               /* written as the word batch (network
                                     files): bound is the batch size      */
     ef_loc loc;
 } ef_rank_spec;
+
+/* A parameter of a network file (or of a workload file that declares
+ * params:): a name its rank bounds may use, alone or in an integer
+ * expression such as seq/16 or heads/kv_heads. */
+typedef struct {
+    char name[EF_MAX_NAME];
+    uint64_t value;              /* in use: the caller's, else the
+                                    file's; 1 .. EF_MAX_PARAM_VALUE      */
+    bool overridden;             /* the caller set it (--set, --batch)   */
+    ef_loc loc;                  /* its key in the file; line 0 for a
+                                    batch the file does not give         */
+} ef_param_spec;
+
+/* A value the caller gives a parameter in place of the file's
+ * (`--set NAME=VALUE`). */
+typedef struct {
+    char name[EF_MAX_NAME];
+    uint64_t value;              /* 1 .. EF_MAX_PARAM_VALUE              */
+} ef_param_value;
 
 typedef struct {
     char tensor[EF_MAX_NAME];
@@ -330,6 +350,9 @@ typedef struct {
     char name[EF_MAX_NAME];
     uint64_t batch;              /* the batch size in use: the override,
                                     else the file's, else 1              */
+    ef_param_spec params[EF_MAX_PARAMS]; /* the parameters in use: batch
+                                    first, then params: in file order    */
+    int param_count;             /* >= 1: batch is always a parameter    */
     bool is_network;             /* read from a network file (else a
                                     workload file as one layer)          */
     ef_layer_spec *layers;       /* layer_count entries, in file order   */
@@ -363,6 +386,16 @@ const char *ef_operand_role_name(ef_operand_role r);
  * are owned by the network and live until ef_network_spec_destroy. */
 ef_network_spec *ef_spec_load_network(const char *path, uint64_t batch,
                                       ef_diags *diags);
+/* The same with parameters set by the caller: set[0 .. set_count) each
+ * replace a parameter's value from the file (a later entry for the
+ * same name wins). batch may always be set (a file that never uses it
+ * is unchanged, as with the batch argument above); any other name must
+ * be one the file declares under params:, else a diagnostic names the
+ * file's parameters. set is borrowed; NULL with set_count 0 sets none.
+ * The values in use are in the result's params. */
+ef_network_spec *ef_spec_load_network_set(const char *path,
+                                          const ef_param_value *set,
+                                          int set_count, ef_diags *diags);
 
 void ef_arch_spec_destroy(ef_arch_spec *a);
 void ef_workload_spec_destroy(ef_workload_spec *w);

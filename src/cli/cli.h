@@ -49,7 +49,10 @@ typedef struct {
     ef_sim_options sim;
     int threads;
     const char *layers;           /* --layers of a network file; NULL: all */
-    uint64_t batch;               /* --batch; 0: the file's             */
+    uint64_t batch;               /* --batch or --set batch=N; 0: the file's */
+    ef_param_value set[EF_MAX_PARAMS]; /* --set NAME=VALUE and --batch N,
+                                   * in the order given, each name once  */
+    int set_count;
 } ef_cli_search;
 
 #define EF_CLI_ENGINE_OPTIONS_HELP                                                  \
@@ -72,9 +75,16 @@ typedef struct {
     "                      0: the best estimate wins unconfirmed)\n"             \
     "  --seed N            seed of the search (default 1)\n"                       \
     EF_CLI_ENGINE_OPTIONS_HELP
+/* The options that change a network file's parameters, in every
+ * command that loads one. */
+#define EF_CLI_PARAM_OPTIONS_HELP                                                   \
+    "  --set NAME=VALUE    set a parameter of the network file (seq, ctx, ...;\n"  \
+    "                      repeatable): every rank bound that names it follows\n" \
+    "  --batch N           the batch size: the same as --set batch=N\n"
 #define EF_CLI_SEARCH_FLAGS                                                         \
     "--dataflow", "--objective", "--evaluations", "--time-limit", "--confirm",     \
-        "--seed", "--engine", "--fold-model", "--threads", "--layers", "--batch"
+        "--seed", "--engine", "--fold-model", "--threads", "--layers", "--batch",  \
+        "--set"
 
 void ef_cli_search_defaults(ef_cli_search *s);
 /* If argv[i] is one of the options above, reads it (and its value) and
@@ -82,6 +92,12 @@ void ef_cli_search_defaults(ef_cli_search *s);
  * printing a usage error. */
 int ef_cli_search_option(ef_cli_search *s, int argc, char **argv, int i, const char *cmd,
                          const char *usage);
+/* Parses the value of one `--set NAME=VALUE` into out; false, with the
+ * usage error's message in why, when it is malformed, names an
+ * architecture path (arch.*, not supported yet) or VALUE is not an
+ * integer from 1 to EF_MAX_PARAM_VALUE. Whether the file has a
+ * parameter NAME is the loader's to say. */
+bool ef_cli_parse_set(const char *arg, ef_param_value *out, char *why, size_t size);
 /* A built-in template by name, or a template file (a name with '/' or
  * ending in .yaml); "free" when name is NULL. */
 ef_dataflow_spec *ef_cli_load_dataflow(const char *name, ef_diags *d);

@@ -2,6 +2,7 @@
  * usage errors, and the options of the engine and the mapper. */
 #include "cli/cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -77,6 +78,73 @@ void ef_cli_search_defaults(ef_cli_search *s) {
     s->threads = cores > 0 ? (int)cores : 1;
 }
 
+static bool is_identifier(const char *s, size_t len) {
+    if (len == 0 || !(isalpha((unsigned char)s[0]) || s[0] == '_')) return false;
+    for (size_t i = 1; i < len; i++)
+        if (!isalnum((unsigned char)s[i]) && s[i] != '_') return false;
+    return true;
+}
+
+bool ef_cli_parse_set(const char *arg, ef_param_value *out, char *why, size_t size) {
+    const char *eq = strchr(arg, '=');
+    size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
+    uint64_t v = 0;
+    if (!strncmp(arg, "arch.", 5)) {
+        snprintf(why, size, "--set %s: architecture overrides are not supported yet; --set "
+                 "sets a parameter of the network file, e.g. --set seq=4096", arg);
+        return false;
+    }
+    if (!eq) {
+        snprintf(why, size, "--set expects NAME=VALUE, e.g. --set seq=4096, found \"%s\"", arg);
+        return false;
+    }
+    if (!is_identifier(arg, len) || len >= EF_MAX_NAME) {
+        snprintf(why, size, "--set expects a parameter name (letters, digits and _, not "
+                 "starting with a digit) before \"=\", found \"%.*s\"", (int)len, arg);
+        return false;
+    }
+    if (!ef_cli_parse_u64(eq + 1, &v) || v < 1 || v > EF_MAX_PARAM_VALUE) {
+        snprintf(why, size, "--set %.*s expects an integer from 1 to 2^63 - 1 after \"=\", "
+                 "found \"%s\"", (int)len, arg, eq + 1);
+        return false;
+    }
+    memcpy(out->name, arg, len);
+    out->name[len] = '\0';
+    out->value = v;
+    return true;
+}
+
+/* --set NAME=VALUE, or --batch N (the same as --set batch=N): each
+ * parameter once, so that a command line says one thing. */
+static bool set_param(ef_cli_search *s, const char *opt, const char *v, const char *cmd,
+                      const char *usage) {
+    ef_param_value pv = {.name = "batch"};
+    char why[320];
+    if (!strcmp(opt, "--batch")) {
+        if (!ef_cli_parse_u64(v, &pv.value) || pv.value < 1 || pv.value > EF_MAX_PARAM_VALUE) {
+            ef_cli_usage_error(cmd, usage, "--batch expects a number of at least 1 (below 2^63), "
+                               "found \"%s\"", v);
+            return false;
+        }
+    } else if (!ef_cli_parse_set(v, &pv, why, sizeof why)) {
+        ef_cli_usage_error(cmd, usage, "%s", why);
+        return false;
+    }
+    for (int k = 0; k < s->set_count; k++)
+        if (!strcmp(s->set[k].name, pv.name)) {
+            ef_cli_usage_error(cmd, usage, "the parameter %s is set twice (by --set%s)", pv.name,
+                               strcmp(pv.name, "batch") ? "" : " or --batch");
+            return false;
+        }
+    if (s->set_count == EF_MAX_PARAMS) {
+        ef_cli_usage_error(cmd, usage, "--set: at most %d parameters may be set", EF_MAX_PARAMS);
+        return false;
+    }
+    s->set[s->set_count++] = pv;
+    if (!strcmp(pv.name, "batch")) s->batch = pv.value;
+    return true;
+}
+
 int ef_cli_search_option(ef_cli_search *s, int argc, char **argv, int i, const char *cmd,
                          const char *usage) {
     const char *a = argv[i];
@@ -131,11 +199,8 @@ int ef_cli_search_option(ef_cli_search *s, int argc, char **argv, int i, const c
         s->seed = s->sim.seed = u;
     } else if (!strcmp(a, "--layers")) {
         s->layers = v;
-    } else if (!strcmp(a, "--batch")) {
-        if (!ef_cli_parse_u64(v, &s->batch) || s->batch < 1) {
-            ef_cli_usage_error(cmd, usage, "--batch expects a number of at least 1, found \"%s\"", v);
-            return -1;
-        }
+    } else if (!strcmp(a, "--batch") || !strcmp(a, "--set")) {
+        if (!set_param(s, a, v, cmd, usage)) return -1;
     } else if (!strcmp(a, "--threads")) {
         if (!ef_cli_parse_u64(v, &u) || u < 1 || u > 1024) {
             ef_cli_usage_error(cmd, usage,

@@ -22,7 +22,7 @@ static const char compare_usage[] =
     "options:\n"
     "  --dataflows LIST    comma-separated built-in names or template files\n"
     "                      (default ws,os,is,rs,nlr)\n"
-    "  --batch N           batch size of a network file (default: the file's)\n"
+    EF_CLI_PARAM_OPTIONS_HELP
     "  --layers LIST       only these layers of a network file: names, or\n"
     "                      prefixes ending in * (conv1,conv2 or conv*)\n"
     "  -o FILE             also write the comparison as JSON to FILE\n"
@@ -119,7 +119,7 @@ int ef_cli_compare(int argc, char **argv) {
     const ef_result **results = NULL;
     const ef_map_result **founds = NULL;
     ef_arch_spec *arch = ef_spec_load_arch(files[0], d);
-    bool ok = ef_cli_layers_load(&L, files[1], search.batch, search.layers, d) && arch;
+    bool ok = ef_cli_layers_load(&L, files[1], &search, d) && arch;
     for (int k = 0; k < ndf; k++) ok &= (dfs[k] = ef_cli_load_dataflow(names[k], d)) != NULL;
     if (!ok) {
         code = EF_EXIT_INPUT;
@@ -166,7 +166,8 @@ int ef_cli_compare(int argc, char **argv) {
         .run = {.arch_file = files[0], .workload_file = files[1], .mapping_file = joined,
                 .engine = search.sim.engine == EF_ENGINE_STEP ? "step" : "event",
                 .fold_model = search.sim.fold_model == EF_FOLD_SCALESIM ? "scalesim" : "overlap",
-                .wall_seconds = now_seconds() - t0, .seed = search.seed},
+                .wall_seconds = now_seconds() - t0, .seed = search.seed,
+                .set = search.set, .set_count = search.set_count},
         .objective = ef_objective_name(search.objective), .evaluations = search.evaluations};
     if (out_path || json_stdout) {
         char *json = ef_report_compare_json(entries, ndf, &net, &meta);

@@ -51,10 +51,11 @@ static bool keep_layers(ef_network_spec *net, const char *path, const char *only
     return true;
 }
 
-bool ef_cli_layers_load(ef_cli_layers *L, const char *path, uint64_t batch, const char *only,
+bool ef_cli_layers_load(ef_cli_layers *L, const char *path, const ef_cli_search *s,
                         ef_diags *d) {
     memset(L, 0, sizeof *L);
-    L->net = ef_spec_load_network(path, batch, d);
+    const char *only = s->layers;
+    L->net = ef_spec_load_network_set(path, s->set, s->set_count, d);
     if (!L->net) return false;
     if (only && !keep_layers(L->net, path, only, d)) return false;
     L->count = L->net->layer_count;

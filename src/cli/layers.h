@@ -15,11 +15,11 @@ typedef struct {
     int einsums;               /* Einsums of all layers                 */
 } ef_cli_layers;
 
-/* Loads path (batch 0: the file's), keeps the layers `only` lists
- * (NULL: all; names or prefixes ending in '*', comma-separated) and
- * builds them; false with diagnostics on any error (ef_cli_layers_free
- * is still needed). */
-bool ef_cli_layers_load(ef_cli_layers *L, const char *path, uint64_t batch, const char *only,
+/* Loads path with the parameters s sets (--set, --batch), keeps the
+ * layers s->layers lists (NULL: all; names or prefixes ending in '*',
+ * comma-separated) and builds them; false with diagnostics on any
+ * error (ef_cli_layers_free is still needed). */
+bool ef_cli_layers_load(ef_cli_layers *L, const char *path, const ef_cli_search *s,
                         ef_diags *d);
 void ef_cli_layers_free(ef_cli_layers *L);
 

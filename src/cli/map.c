@@ -28,7 +28,7 @@ static const char map_usage[] =
     "  -o FILE             write the mapping to FILE (default: stdout)\n"
     "  --layers NAME       the layer of a network file to map (a mapping file\n"
     "                      maps one workload)\n"
-    "  --batch N           batch size of a network file (default: the file's)\n"
+    EF_CLI_PARAM_OPTIONS_HELP
     EF_CLI_SEARCH_OPTIONS_HELP
     "  -q, --quiet         print no summary\n"
     "  -h, --help          show this help\n";
@@ -74,7 +74,7 @@ int ef_cli_map(int argc, char **argv) {
     if (!d) return EF_EXIT_INTERNAL;
     ef_arch_spec *arch = ef_spec_load_arch(files[0], d);
     ef_cli_layers L;
-    bool layers_ok = ef_cli_layers_load(&L, files[1], search.batch, search.layers, d);
+    bool layers_ok = ef_cli_layers_load(&L, files[1], &search, d);
     ef_dataflow_spec *df = ef_cli_load_dataflow(search.dataflow, d);
     if (layers_ok && L.count != 1) {
         ef_diags_add(d, files[1], 0, 0, "layers", "pick one with --layers NAME, or run the "

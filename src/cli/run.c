@@ -36,7 +36,7 @@ static const char run_usage[] =
     "  --check-values      push seeded random values through the mapped nest\n"
     "                      and compare every output with a direct evaluation\n"
     "  --seed N            seed for --check-values and the mapper (default 1)\n"
-    "  --batch N           batch size of a network file (default: the file's)\n"
+    EF_CLI_PARAM_OPTIONS_HELP
     "  --layers LIST       only these layers of a network file: names, or\n"
     "                      prefixes ending in * (conv1,conv2 or conv*)\n"
     EF_CLI_ENGINE_OPTIONS_HELP
@@ -119,7 +119,7 @@ int ef_cli_run(int argc, char **argv) {
     bool by_dataflow = names_dataflow(files[2], d);
     ef_arch_spec *arch = ef_spec_load_arch(files[0], d);
     ef_cli_layers L;
-    bool layers_ok = ef_cli_layers_load(&L, files[1], search.batch, search.layers, d);
+    bool layers_ok = ef_cli_layers_load(&L, files[1], &search, d);
     ef_mapping_spec *ms = by_dataflow ? NULL : ef_spec_load_mapping(files[2], d);
     ef_dataflow_spec *df = by_dataflow ? ef_cli_load_dataflow(files[2], d) : NULL;
     ef_values *vals = NULL;
@@ -209,7 +209,8 @@ int ef_cli_run(int argc, char **argv) {
                         .fold_model = opt.fold_model == EF_FOLD_SCALESIM ? "scalesim" : "overlap",
                         .wall_seconds = now_seconds() - t0,
                         .check_values = opt.check_values, .seed = opt.seed,
-                        .found = df ? founds : NULL};
+                        .found = df ? founds : NULL, .set = search.set,
+                        .set_count = search.set_count};
     ef_report_network net = {.name = L.net->name, .batch = L.net->batch,
                              .is_network = L.net->is_network};
     const ef_result *const *rs = (const ef_result *const *)results;

@@ -50,9 +50,16 @@ int ef_cli_validate(int argc, char **argv) {
                 repeats += n->layers[l].count;
                 ef_workload_destroy(w);
             }
-            if (ok) printf("%s: ok (network %s: %d layer%s, %llu with repeats, batch %llu)\n",
-                           argv[i], n->name, n->layer_count, n->layer_count == 1 ? "" : "s",
-                           (unsigned long long)repeats, (unsigned long long)n->batch);
+            if (ok) {
+                printf("%s: ok (network %s: %d layer%s, %llu with repeats", argv[i], n->name,
+                       n->layer_count, n->layer_count == 1 ? "" : "s",
+                       (unsigned long long)repeats);
+                /* batch first, as always; then the file's params: */
+                for (int k = 0; k < n->param_count; k++)
+                    printf(", %s %llu", n->params[k].name,
+                           (unsigned long long)n->params[k].value);
+                printf(")\n");
+            }
             ef_network_spec_destroy(n);
         } else if (kind == 'm') {
             ef_mapping_spec *m = ef_spec_load_mapping(argv[i], d);

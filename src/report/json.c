@@ -225,6 +225,8 @@ cJSON *ef_rj_meta(cJSON *root, const ef_run_meta *meta) {
     cJSON_AddStringToObject(m, "fold_model", meta->fold_model);
     cJSON_AddBoolToObject(m, "check_values", meta->check_values);
     ef_rj_u64(m, "seed", meta->seed);
+    cJSON *set = cJSON_AddObjectToObject(m, "set");
+    for (int i = 0; i < meta->set_count; i++) ef_rj_u64(set, meta->set[i].name, meta->set[i].value);
     ef_rj_num(m, "wall_seconds", meta->wall_seconds);
     return m;
 }

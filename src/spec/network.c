@@ -3,8 +3,9 @@
  * ef_workload_spec per layer so that every later stage takes a layer
  * exactly like a workload file. The keys a layer shares with a
  * workload file are read by the same functions (spec/workload.h); what
- * is new here is the list, the batch size (the word `batch` as a rank
- * bound), inherited precision, `count` and unique layer names.
+ * is new here is the list, the parameters (batch, and params: such as
+ * seq or ctx, which rank bounds may name: spec/params.h), inherited
+ * precision, `count` and unique layer names.
  *
  * A plain workload file loads as a network of one layer, so callers
  * that run networks need no second path for single layers. */
@@ -21,7 +22,10 @@ static const yt_key network_keys[] = {
      .doc = "network name, reported with every result"},
     {.name = "description", .type = YT_T_STR, .doc = "free text, ignored"},
     {.name = "batch", .type = YT_T_INT, .min = 1, .def = 1, .unit = "inputs",
-     .doc = "batch size: the bound of every rank written batch"},
+     .doc = "batch size: the bound of every rank written batch (short for "
+            "params: {batch: N})"},
+    WL_KEY_PARAMS("NAME: integer >= 1, for rank bounds such as seq or "
+                  "seq/16; batch is always one"),
     {.name = "default_precision", .type = YT_T_INT, .min = 1, .max = 64,
      .def = 8, .unit = "bits",
      .doc = "bits of tensors a layer does not list; layers inherit it"},
@@ -37,7 +41,8 @@ static const yt_key layer_keys[] = {
      .doc = "the layer's Einsum (or einsums: for a cascade)"},
     {.name = "einsums", .type = YT_T_SEQ,
      .doc = "the layer's Einsums, a cascade (or einsum: for one)"},
-    WL_KEY_RANKS("bound (an integer or the word batch)"),
+    WL_KEY_RANKS("bound (an integer, a parameter or an expression over "
+                 "parameters)"),
     WL_KEY_PRECISION,
     WL_KEY_PADDING,
     {.name = "default_precision", .type = YT_T_INT, .min = 1, .max = 64,
@@ -52,7 +57,7 @@ static const yt_key layer_keys[] = {
 typedef struct {
     yt_doc *doc;
     ef_network_spec *net;
-    uint64_t batch;
+    wl_params params;
     int default_bits;
     const yt_node *names[EF_MAX_LAYERS]; /* name value of each layer read */
 } net_ctx;
@@ -141,16 +146,46 @@ static void load_layer(net_ctx *c, const yt_node *n, int index) {
     const char *description = NULL;
     yt_get_str(&o, "description", &description);
     load_layer_einsums(c, &o, w);
-    wl_load_ranks_precision_padding(&o, &c->batch, w);
+    wl_load_ranks_precision_padding(&o, &c->params, w);
     if (yt_obj_val(&o, "default_precision"))
         yt_get_int(&o, "default_precision", &w->default_bits);
     yt_get_u64(&o, "count", &l->count);
 }
 
-static void load_network(net_ctx *c, uint64_t batch_override) {
+/* The parameters in use, kept in the network for reports; their locs
+ * point into the network's own copy of the file name. */
+static void keep_params(ef_network_spec *net, const wl_params *p) {
+    net->param_count = p->count;
+    for (int i = 0; i < p->count; i++) {
+        net->params[i] = p->items[i];
+        net->params[i].loc.file = net->file;
+    }
+    net->batch = p->items[0].value;
+}
+
+/* batch: and params:, then the caller's values over them. */
+static void load_params(net_ctx *c, yt_obj *o, const ef_param_value *set,
+                        int set_count) {
+    wl_params_init(&c->params);
+    uint64_t file_batch = 1;
+    const yt_node *batch_key = yt_obj_knode(o, "batch");
+    if (yt_obj_val(o, "batch") && yt_get_u64(o, "batch", &file_batch))
+        wl_params_set_batch(&c->params, c->net->file, batch_key, file_batch);
+    const yt_node *n = yt_obj_val(o, "params");
+    if (n)
+        wl_params_load(c->doc, yt_obj_knode(o, "params"), n, c->net->file,
+                       batch_key != NULL, &c->params);
+    wl_params_override(c->doc, set, set_count, &c->params);
+    keep_params(c->net, &c->params);
+}
+
+static void load_network(net_ctx *c, const ef_param_value *set,
+                         int set_count) {
     yt_doc *d = c->doc;
     ef_network_spec *net = c->net;
     net->loc = yt_loc(net->file, d->root);
+    wl_params_init(&c->params);
+    keep_params(net, &c->params);
     yt_obj o;
     if (!yt_obj_open(&o, d, d->root, "", network_keys,
                      ARRAY_LEN(network_keys)))
@@ -158,10 +193,7 @@ static void load_network(net_ctx *c, uint64_t batch_override) {
     yt_get_name(&o, "name", net->name);
     const char *description = NULL;
     yt_get_str(&o, "description", &description);
-    uint64_t file_batch = 1;
-    yt_get_u64(&o, "batch", &file_batch);
-    c->batch = batch_override > 0 ? batch_override : file_batch;
-    net->batch = c->batch;
+    load_params(c, &o, set, set_count);
     c->default_bits = 8;
     yt_get_int(&o, "default_precision", &c->default_bits);
     const yt_node *seq = yt_obj_val(&o, "layers");
@@ -189,10 +221,12 @@ static void load_network(net_ctx *c, uint64_t batch_override) {
 }
 
 /* A workload file: one layer, count 1, named as the workload. */
-static void load_single_workload(net_ctx *c, uint64_t batch_override) {
+static void load_single_workload(net_ctx *c, const ef_param_value *set,
+                                 int set_count) {
     ef_network_spec *net = c->net;
     net->loc = yt_loc(net->file, c->doc->root);
-    net->batch = batch_override > 0 ? batch_override : 1;
+    wl_params_init(&c->params);
+    keep_params(net, &c->params);
     net->layers = calloc(1, sizeof *net->layers);
     ef_workload_spec *w = net->layers ? wl_create(c->doc, "") : NULL;
     if (!w) {
@@ -204,12 +238,20 @@ static void load_single_workload(net_ctx *c, uint64_t batch_override) {
     net->layers[0].count = 1;
     net->layers[0].loc = net->loc;
     net->layer_count = 1;
-    wl_load_file(c->doc, w);
+    wl_load_file(c->doc, w, set, set_count, &c->params);
+    keep_params(net, &c->params);
     snprintf(net->name, sizeof net->name, "%s", w->name);
 }
 
 ef_network_spec *ef_spec_load_network(const char *path, uint64_t batch,
                                       ef_diags *diags) {
+    ef_param_value set = {.name = "batch", .value = batch};
+    return ef_spec_load_network_set(path, &set, batch > 0 ? 1 : 0, diags);
+}
+
+ef_network_spec *ef_spec_load_network_set(const char *path,
+                                          const ef_param_value *set,
+                                          int set_count, ef_diags *diags) {
     yt_doc *d = yt_load(path, diags);
     if (!d)
         return NULL;
@@ -225,10 +267,10 @@ ef_network_spec *ef_spec_load_network(const char *path, uint64_t batch,
      * network, so its errors are a network's (missing layers, unknown
      * keys with suggestions). */
     if (yt_map_key(d->root, "einsums") && !yt_map_key(d->root, "layers"))
-        load_single_workload(&c, batch);
+        load_single_workload(&c, set, set_count);
     else {
         net->is_network = true;
-        load_network(&c, batch);
+        load_network(&c, set, set_count);
     }
     if (d->errors > 0) {
         ef_network_spec_destroy(net);

@@ -31,6 +31,8 @@ static const yt_key workload_keys[] = {
     {.name = "default_precision", .type = YT_T_INT, .min = 1, .max = 64,
      .def = 8, .unit = "bits", .doc = "bits of tensors not in precision"},
     WL_KEY_PADDING,
+    WL_KEY_PARAMS("NAME: integer >= 1; with it, rank bounds may be "
+                  "expressions over the parameters"),
 };
 
 /* Key paths kept in a spec are short by construction
@@ -110,7 +112,7 @@ void wl_load_einsums(yt_doc *d, const yt_node *seq, const char *path,
 /* ---------- ranks, precision, padding ---------- */
 
 static void load_ranks(yt_doc *d, const yt_node *map, const char *path,
-                       const uint64_t *batch, ef_workload_spec *w) {
+                       const wl_params *params, ef_workload_spec *w) {
     if (map->count == 0 || map->count > (size_t)MAX_RANK_ENTRIES) {
         yt_error(d, map, path, NULL, "expected 1 to %d ranks, found %zu",
                  MAX_RANK_ENTRIES, map->count);
@@ -122,15 +124,8 @@ static void load_ranks(yt_doc *d, const yt_node *map, const char *path,
         char rp[YT_MAX_PATH];
         yt_path_key(rp, sizeof rp, path, p->key->text);
         bool ok = yt_name(d, p->key, path, r->name);
-        r->is_batch = false;
-        if (batch) {
-            ok = yt_u64_or_word(d, p->value, rp, 1, UINT64_MAX, "batch",
-                                &r->bound, &r->is_batch) && ok;
-            if (r->is_batch)
-                r->bound = *batch;
-        } else {
-            ok = yt_u64(d, p->value, rp, 1, UINT64_MAX, &r->bound) && ok;
-        }
+        ok = wl_params_bound(d, p->value, rp, params, &r->bound,
+                             &r->is_batch) && ok;
         if (!ok)
             continue;
         r->loc = yt_loc(w->file, p->key);
@@ -239,12 +234,12 @@ static void load_paddings(yt_doc *d, const yt_node *map, const char *path,
     }
 }
 
-void wl_load_ranks_precision_padding(yt_obj *o, const uint64_t *batch,
+void wl_load_ranks_precision_padding(yt_obj *o, const wl_params *params,
                                      ef_workload_spec *w) {
     char kp[YT_MAX_PATH];
     const yt_node *n;
     if ((n = yt_obj_val(o, "ranks")))
-        load_ranks(o->doc, n, yt_obj_path(o, "ranks", kp, sizeof kp), batch,
+        load_ranks(o->doc, n, yt_obj_path(o, "ranks", kp, sizeof kp), params,
                    w);
     if ((n = yt_obj_val(o, "precision")))
         load_precisions(o->doc, n, yt_obj_path(o, "precision", kp, sizeof kp),
@@ -255,8 +250,23 @@ void wl_load_ranks_precision_padding(yt_obj *o, const uint64_t *batch,
 
 /* ---------- the workload file ---------- */
 
-void wl_load_file(yt_doc *d, ef_workload_spec *w) {
+/* A workload file's parameters: batch always (so that a batch set by
+ * the caller is never an error, as before params existed), the rest
+ * only where the file declares params:. */
+static void load_file_params(yt_obj *o, const char *file,
+                             const ef_param_value *set, int set_count,
+                             wl_params *params) {
+    const yt_node *n = yt_obj_val(o, "params");
+    if (n)
+        wl_params_load(o->doc, yt_obj_knode(o, "params"), n, file, false,
+                       params);
+    wl_params_override(o->doc, set, set_count, params);
+}
+
+void wl_load_file(yt_doc *d, ef_workload_spec *w, const ef_param_value *set,
+                  int set_count, wl_params *params) {
     w->loc = yt_loc(w->file, d->root);
+    wl_params_init(params);
     yt_obj o;
     if (!yt_obj_open(&o, d, d->root, w->path, workload_keys,
                      ARRAY_LEN(workload_keys)))
@@ -265,11 +275,12 @@ void wl_load_file(yt_doc *d, ef_workload_spec *w) {
     const char *description = NULL;
     yt_get_str(&o, "description", &description);
     yt_get_int(&o, "default_precision", &w->default_bits);
+    load_file_params(&o, w->file, set, set_count, params);
     char kp[YT_MAX_PATH];
     const yt_node *n;
     if ((n = yt_obj_val(&o, "einsums")))
         wl_load_einsums(d, n, yt_obj_path(&o, "einsums", kp, sizeof kp), w);
-    wl_load_ranks_precision_padding(&o, NULL, w);
+    wl_load_ranks_precision_padding(&o, params->declared ? params : NULL, w);
 }
 
 ef_workload_spec *ef_spec_load_workload(const char *path, ef_diags *diags) {
@@ -278,7 +289,8 @@ ef_workload_spec *ef_spec_load_workload(const char *path, ef_diags *diags) {
         return NULL;
     ef_workload_spec *w = wl_create(d, "");
     if (w) {
-        wl_load_file(d, w);
+        wl_params params;
+        wl_load_file(d, w, NULL, 0, &params);
         if (d->errors > 0) {
             ef_workload_spec_destroy(w);
             w = NULL;

@@ -14,6 +14,7 @@
 #ifndef EF_SPEC_WORKLOAD_H
 #define EF_SPEC_WORKLOAD_H
 
+#include "spec/params.h"
 #include "spec/ytree.h"
 
 /* Schema rows both tables declare, so the two files document and check
@@ -24,6 +25,8 @@
 #define WL_KEY_PRECISION                                                   \
     {.name = "precision", .type = YT_T_MAP, .unit = "bits",                \
      .doc = "TENSOR: bits per element"}
+#define WL_KEY_PARAMS(params_doc)                                          \
+    {.name = "params", .type = YT_T_MAP, .doc = params_doc}
 #define WL_KEY_PADDING                                                     \
     {.name = "padding", .type = YT_T_MAP, .unit = "elements",              \
      .doc = "TENSOR: [pad per dimension], each N (both sides) or "         \
@@ -43,12 +46,17 @@ void wl_load_einsums(yt_doc *d, const yt_node *seq, const char *path,
                      ef_workload_spec *w);
 
 /* The ranks, precision and padding keys of o (a table that has the
- * WL_KEY_* rows). batch is the value of the word `batch` as a rank
- * bound, or NULL where the word is not allowed (workload files). */
-void wl_load_ranks_precision_padding(yt_obj *o, const uint64_t *batch,
+ * WL_KEY_* rows). params are the parameters rank bounds may name, or
+ * NULL where bounds are plain integers (a workload file without
+ * params:). */
+void wl_load_ranks_precision_padding(yt_obj *o, const wl_params *params,
                                      ef_workload_spec *w);
 
-/* A whole workload file whose root is d->root, into w. */
-void wl_load_file(yt_doc *d, ef_workload_spec *w);
+/* A whole workload file whose root is d->root, into w, with the
+ * caller's parameter values set[0 .. set_count) (NULL, 0: none). The
+ * file's parameters and their values in use go to *params (batch alone
+ * when the file declares no params:). */
+void wl_load_file(yt_doc *d, ef_workload_spec *w, const ef_param_value *set,
+                  int set_count, wl_params *params);
 
 #endif

@@ -103,6 +103,8 @@ static const golden_case golden[] = {
     NET_CASE("network_bad_batch"),
     NET_CASE("network_batch_misspelt"),     /* bacth: did you mean batch */
     NET_CASE("network_bad_einsum_layer"),   /* einsum stage, at layers[3]'s line */
+    NET_CASE("network_param_misspelt"),     /* sqe/4: did you mean seq, caret on sqe */
+    NET_CASE("network_param_division"),     /* heads/kv_heads = 12/5: caret on the / */
     /* `validate` prints the same diagnostics */
     {"validate_output_expression", {"validate", G("workload_output_expression"), NULL}, 1},
     {"validate_arch_unknown_key", {"validate", G("arch_unknown_key"), NULL}, 1},
@@ -159,7 +161,7 @@ START_TEST(golden_files_all_used) {
         "workload_padding_leaves_nothing", "network_unknown_key",
         "network_einsum_and_einsums", "network_no_einsum", "network_duplicate_layer",
         "network_count_zero", "network_bad_batch", "network_batch_misspelt",
-        "network_bad_einsum_layer"};
+        "network_bad_einsum_layer", "network_param_misspelt", "network_param_division"};
     int n = (int)(sizeof inputs / sizeof inputs[0]);
     for (int i = 0; i < n; i++) {
         char p[256];

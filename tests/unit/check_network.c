@@ -690,7 +690,7 @@ static const struct {
     /* not a network: read as one, so its errors are a network's */
     {"name: a\nlevels: [{name: D, kind: dram}]\n",
      "F:2:1: error: unknown key \"levels\"",
-     "allowed keys here: name, description, batch, default_precision, layers"},
+     "allowed keys here: name, description, batch, params, default_precision, layers"},
 };
 
 START_TEST(bad_network) {
