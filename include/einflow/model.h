@@ -60,6 +60,11 @@ typedef struct {
     int op_keeper_mac[EF_NEST_MAX_OPS]; /* innermost keeper of each op  */
     uint64_t total_ops;             /* iteration points (MACs)          */
     uint64_t active_pes;            /* PEs that ever hold a point       */
+    const char *map_file;           /* the mapping's file (borrowed), for
+                                     * diagnostics of later stages      */
+    ef_loc map_loc;                 /* the Einsum's mapping             */
+    ef_loc level_loc[EF_MAX_LEVELS]; /* each level's mapping entry, or the
+                                     * level in the architecture        */
     ef_unit unit;                   /* what computes the points         */
     uint64_t step_interval_cycles;  /* cycles from one step of a PE (or
                                      * lane) to its next: 1 on the array */
@@ -95,6 +100,32 @@ uint64_t ef_nest_footprint_words(const ef_nest *n, int op,
  * when the tile sits anywhere (the capacity check's footprint). */
 uint64_t ef_nest_window_words(const ef_nest *n, int op, const int64_t *lo,
                               const int64_t *hi);
+
+/* ---------- fused cascades (fuse.c) ----------
+ *
+ * A mapping that keeps an intermediate of a cascade on chip (bypassed
+ * at the outermost level) fuses its producer and consumers: they share
+ * the loops above the level where the intermediate lives (the fusion
+ * level), and for each iteration of those loops run one after another,
+ * each on the tile its predecessors just made (docs/model.md, "Fused
+ * cascades"). A group is a run of consecutive Einsums; an Einsum that
+ * passes nothing on chip is a group of one. */
+typedef struct {
+    int first, count;   /* Einsums [first, first + count) of the cascade */
+    int level;          /* the fusion level; -1 for a group of one      */
+    uint64_t tiles;     /* iterations of the shared loops: tiles of the
+                         * fusion level each Einsum runs                */
+} ef_fusion_group;
+
+/* Splits the cascade nests[0 .. count) (in order) into groups and checks
+ * every fused one; groups[] needs room for count entries. Returns the
+ * number of groups, or -1 with located diagnostics. */
+int ef_fuse_groups(ef_nest *const *nests, int count, ef_fusion_group *groups,
+                   ef_diags *diags);
+
+/* The level where operand op of n first lives: 0 unless n's mapping
+ * keeps it on chip. */
+int ef_nest_home_level(const ef_nest *n, int op);
 
 /* Bytes a tensor of `words` elements at `bits` precision occupies. */
 uint64_t ef_words_to_bytes(uint64_t words, int bits);

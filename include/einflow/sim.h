@@ -50,9 +50,10 @@ typedef struct {
                                    * the shared level, after reduction  */
 } ef_noc_counters;
 
-/* every port and link, then unknown, final_drain, systolic_skew and
- * systolic_fold */
-#define EF_MAX_STALL_CAUSES (EF_MAX_LEVELS * 2 + 2 + 4)
+/* every port and link (the vector unit's too), every level's latency,
+ * the unit's latency, unknown, final_drain, systolic_skew,
+ * systolic_fold and other_einsums */
+#define EF_MAX_STALL_CAUSES (EF_MAX_LEVELS * 3 + 4 + 6)
 
 typedef struct {
     char cause[2 * EF_MAX_NAME + 16]; /* "DRAM.read", "noc GLB->RF", ... */
@@ -73,6 +74,15 @@ typedef struct {
     uint64_t generations[EF_MAX_LEVELS]; /* tile changes per level      */
     bool values_checked;
     uint64_t values_compared;
+    /* a fused cascade (model/fuse.c): its Einsums share the units, and
+     * each one's cycles are those its unit spent on it */
+    int fused_count;              /* Einsums in its group; 0 unfused    */
+    int fused_index;              /* its place in the group             */
+    int fusion_level;             /* where the group's intermediates live */
+    uint64_t span_cycles;         /* what it adds to the cascade's cycles:
+                                   * its cycles unfused; the group's
+                                   * cycles for the first of a fused
+                                   * group, 0 for the others            */
 } ef_result;
 
 /* Runs one nest. values: when options->check_values, the workload's
@@ -86,6 +96,25 @@ void ef_values_destroy(ef_values *v);
 ef_result *ef_sim_run(const ef_nest *nest, const ef_sim_options *options,
                       ef_values *values, ef_diags *diags, ef_status *status);
 void ef_result_destroy(ef_result *r);
+/* The stall cause of a fused Einsum's cycles spent on the others of
+ * its group. */
+#define EF_STALL_OTHER_EINSUMS "other_einsums"
+
+/* What r adds to its cascade's cycles (span_cycles when fused). */
+static inline uint64_t ef_result_span_cycles(const ef_result *r) {
+    return r->fused_count ? r->span_cycles : r->cycles;
+}
+
+/* Adds cycles to r's stall cause `cause` (a new one at the end). */
+void ef_result_add_stall(ef_result *r, const char *cause, uint64_t cycles);
+
+/* Runs the Einsums nests[0 .. count) of one fused group (model.h,
+ * ef_fuse_groups; level: its fusion level) together; out[i] receives
+ * nest i's result. With check_values, values flow as in ef_sim_run,
+ * Einsum by Einsum. On failure out[] holds NULLs. */
+ef_status ef_sim_run_fused(ef_nest *const *nests, int count, int level,
+                           const ef_sim_options *options, ef_values *values,
+                           ef_result **out, ef_diags *diags);
 
 /* Runs count nests on up to `threads` threads; out[i] receives nest i's
  * result (caller destroys each). Identical results for any thread
@@ -95,6 +124,13 @@ void ef_result_destroy(ef_result *r);
 ef_status ef_sim_run_all(ef_nest *const *nests, int count, const ef_sim_options *opt,
                          ef_values *values, int threads, ef_result **out,
                          ef_diags *diags);
+
+/* Runs the Einsums of one cascade, in order: those fused on chip
+ * (ef_fuse_groups) together, the others as ef_sim_run_all does.
+ * EF_ERR_MAPPING with located diagnostics when the fusion is illegal. */
+ef_status ef_sim_run_cascade(ef_nest *const *nests, int count, const ef_sim_options *opt,
+                             ef_values *values, int threads, ef_result **out,
+                             ef_diags *diags);
 
 /* Calls fn(ctx, i) for i in [0, count) on up to `threads` threads
  * (1: in order on the calling thread). fn must write only what index i

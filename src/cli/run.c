@@ -188,7 +188,7 @@ int ef_cli_run(int argc, char **argv) {
                 code = EF_EXIT_INTERNAL;
                 goto done;
             }
-            st = ef_sim_run_all(&nests[at], n, &opt, vals, threads, &results[at], d);
+            st = ef_sim_run_cascade(&nests[at], n, &opt, vals, threads, &results[at], d);
             ef_values_destroy(vals);
             vals = NULL;
             if (st != EF_OK) {

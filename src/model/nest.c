@@ -419,6 +419,23 @@ static void tiles_and_capacity(builder *b, const ef_level_mapping_spec **lm,
     }
 }
 
+/* Written by one Einsum of the cascade and read by another. */
+static bool is_intermediate(const ef_workload *w, int t) {
+    if (w->tensors[t].producer < 0) return false;
+    for (int e = 0; e < w->einsum_count; e++) {
+        if (e == w->tensors[t].producer) continue;
+        for (int i = 0; i < w->einsums[e].input_count; i++)
+            if (w->einsums[e].inputs[i].tensor == t) return true;
+    }
+    return false;
+}
+
+static bool any_keeper(const ef_nest *n, int o) {
+    for (int l = 0; l < n->level_count; l++)
+        if (n->levels[l].keeps[o]) return true;
+    return false;
+}
+
 static ef_nest *nest_new(const ef_arch_spec *arch, const ef_workload *w, int einsum) {
     ef_nest *n = calloc(1, sizeof *n);
     if (!n) return NULL;
@@ -473,6 +490,8 @@ static ef_nest *build(builder *bp, const ef_einsum_mapping_spec *em) {
     const ef_arch_spec *arch = n->arch;
     const ef_workload *w = n->workload;
     b.map_loc = em->loc;
+    n->map_file = b.mapfile;
+    n->map_loc = em->loc;
     const ef_level_mapping_spec *lm[EF_MAX_LEVELS] = {0};
     const char *level_names[EF_MAX_LEVELS];
     for (int l = 0; l < arch->level_count; l++) level_names[l] = arch->levels[l].name;
@@ -502,6 +521,8 @@ static ef_nest *build(builder *bp, const ef_einsum_mapping_spec *em) {
         lm[l] = e;
     }
     if (b.failed) goto fail;
+    for (int l = 0; l < arch->level_count; l++)
+        n->level_loc[l] = lm[l] ? lm[l]->loc : arch->levels[l].loc;
     for (int l = 0; l < arch->level_count; l++) {
         n->levels[l].index = l;
         n->levels[l].loop_begin = n->loop_count;
@@ -527,10 +548,16 @@ static ef_nest *build(builder *bp, const ef_einsum_mapping_spec *em) {
     pick_noc(&b);
     for (int o = 0; o < n->op_count; o++) {
         const char *tn = w->tensors[n->ops[o]->tensor].name;
-        if (!n->levels[0].keeps[o])
+        /* an intermediate may live on chip only (a fused cascade,
+         * model/fuse.c); everything else starts or ends off chip */
+        if (!n->levels[0].keeps[o] && !is_intermediate(w, n->ops[o]->tensor))
             err(&b, lm[0] ? lm[0]->loc : arch->levels[0].loc, "bypass", NULL,
-                "the outermost level %s must keep every tensor, but %s is bypassed",
+                "the outermost level %s must keep every tensor, but %s is bypassed "
+                "(only an intermediate of a cascade may stay on chip)",
                 arch->levels[0].name, tn);
+        if (!any_keeper(n, o))
+            err(&b, lm[0] ? lm[0]->loc : arch->levels[0].loc, "bypass", NULL,
+                "%s is bypassed at every level: some level must keep it", tn);
         n->op_keeper_mac[o] = 0;
         for (int l = 0; l < n->level_count; l++) {
             n->levels[l].parent[o] = -1;

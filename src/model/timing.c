@@ -15,8 +15,8 @@ void ef_ports_of(const ef_nest *n, ef_ports *p) {
     }
     /* the spec gives one bandwidth "into the array"; partial sums and
      * outputs leave it on links of the same width */
-    p->bandwidth_bytes[EF_RES_NOC_IN] = n->noc->bandwidth_bytes;
-    p->bandwidth_bytes[EF_RES_NOC_OUT] = n->noc->bandwidth_bytes;
+    p->bandwidth_bytes[ef_res_link_in(n)] = n->noc->bandwidth_bytes;
+    p->bandwidth_bytes[ef_res_link_out(n)] = n->noc->bandwidth_bytes;
 }
 
 uint64_t ef_timing_cycles(uint64_t bytes, double bandwidth_bytes) {
@@ -57,7 +57,7 @@ void ef_timing_resource_name(const ef_nest *n, int res, char *buf, size_t size) 
     const char *to = n->noc->to[0] ? n->noc->to
                      : n->first_pe_level < n->level_count ? n->arch->levels[n->first_pe_level].name
                                                           : "PE";
-    if (res == EF_RES_NOC_IN) snprintf(buf, size, "noc %s->%s", from, to);
+    if (res == EF_RES_NOC_IN || res == EF_RES_VU_IN) snprintf(buf, size, "noc %s->%s", from, to);
     else snprintf(buf, size, "noc %s->%s", to, from);
 }
 

@@ -29,12 +29,23 @@
 #include "einflow/model.h"
 
 /* Resources: level l's read port 2l and write port 2l + 1, then the
- * network's link into the array and its link out of it. */
-#define EF_RES_COUNT (2 * EF_MAX_LEVELS + 2)
+ * network's link into the array and its link out of it, then the
+ * vector unit's links (its own wires: a fused cascade's array and
+ * vector unit do not share them). */
+#define EF_RES_COUNT (2 * EF_MAX_LEVELS + 4)
 #define EF_RES_NOC_IN (2 * EF_MAX_LEVELS)
 #define EF_RES_NOC_OUT (2 * EF_MAX_LEVELS + 1)
+#define EF_RES_VU_IN (2 * EF_MAX_LEVELS + 2)
+#define EF_RES_VU_OUT (2 * EF_MAX_LEVELS + 3)
 static inline int ef_res_read(int level) { return 2 * level; }
 static inline int ef_res_write(int level) { return 2 * level + 1; }
+/* The links into and out of the unit that computes n's points. */
+static inline int ef_res_link_in(const ef_nest *n) {
+    return n->unit == EF_UNIT_VECTOR ? EF_RES_VU_IN : EF_RES_NOC_IN;
+}
+static inline int ef_res_link_out(const ef_nest *n) {
+    return n->unit == EF_UNIT_VECTOR ? EF_RES_VU_OUT : EF_RES_NOC_OUT;
+}
 /* The level a port belongs to, or -1 for a network link. */
 static inline int ef_res_level(int res) { return res < EF_RES_NOC_IN ? res / 2 : -1; }
 

@@ -169,6 +169,7 @@ static void rate(cJSON *o, const char *key, bool has, double v) {
 void ef_rj_summary(cJSON *sm, const ef_result *const *rs, const uint64_t *weights, int count) {
     ef_totals t;
     ef_totals_init(&t);
+    t.alone = count == 1;
     for (int i = 0; i < count; i++) ef_totals_add(&t, rs[i], weights ? weights[i] : 1);
     const ef_nest *n0 = t.first;
     ef_energy_rates er;
@@ -206,6 +207,10 @@ void ef_rj_summary(cJSON *sm, const ef_result *const *rs, const uint64_t *weight
         for (int k = 0; k < rs[i]->stall_count; k++) {
             const ef_stall *x = &rs[i]->stalls[k];
             uint64_t w = weights ? weights[i] : 1;
+            /* over a cascade, a fused Einsum's wait on the others is
+             * their time, counted there */
+            if (count > 1 && rs[i]->fused_count && !strcmp(x->cause, EF_STALL_OTHER_EINSUMS))
+                continue;
             cJSON *have = cJSON_GetObjectItemCaseSensitive(st, x->cause);
             uint64_t prev = have ? (uint64_t)strtoull(have->valuestring, NULL, 10) : 0;
             if (have) cJSON_DeleteItemFromObjectCaseSensitive(st, x->cause);
@@ -252,6 +257,15 @@ cJSON *ef_rj_einsum(const ef_result *r) {
     cJSON *e = cJSON_CreateObject();
     cJSON_AddStringToObject(e, "einsum", r->nest->einsum->text);
     cJSON_AddStringToObject(e, "output", tensor_name(r->nest, r->nest->out_op));
+    if (r->fused_count) {
+        /* docs/output.md: its cycles are its group's */
+        cJSON *fu = cJSON_AddObjectToObject(e, "fused");
+        cJSON_AddNumberToObject(fu, "index", r->fused_index);
+        cJSON_AddNumberToObject(fu, "count", r->fused_count);
+        cJSON_AddStringToObject(fu, "level", r->nest->arch->levels[r->fusion_level].name);
+    } else {
+        cJSON_AddNullToObject(e, "fused");
+    }
     cJSON *esum = cJSON_AddObjectToObject(e, "summary");
     ef_rj_summary(esum, &r, NULL, 1);
     cJSON_AddItemToObject(e, "levels", ef_rj_levels(r, &si));

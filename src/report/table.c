@@ -4,6 +4,7 @@
 #include "einflow/report.h"
 #include "einflow/stats.h"
 #include "report/sbuf.h"
+#include "report/totals.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -40,6 +41,58 @@ static void energy_lines(sbuf *b, const ef_result *r, const ef_stats *s) {
     sbuf_put(b, "\n");
 }
 
+/* A cascade's total: its Einsums one after another, each fused group
+ * once (docs/output.md, summary). */
+static void total_lines(sbuf *b, const ef_result *const *rs, int count) {
+    ef_totals t;
+    ef_totals_init(&t);
+    for (int i = 0; i < count; i++) ef_totals_add(&t, rs[i], 1);
+    int groups = 0, fused = 0;
+    for (int i = 0; i < count; i++) {
+        groups += rs[i]->fused_count && rs[i]->fused_index == 0;
+        fused += rs[i]->fused_count > 0;
+    }
+    sbuf_put(b, "\ntotal, %d Einsums", count);
+    if (fused) sbuf_put(b, " (%d fused in %d group%s)", fused, groups, groups == 1 ? "" : "s");
+    sbuf_put(b, "\n  cycles       %" PRIu64 "  (%.6g s)\n", t.cycles, t.seconds);
+    sbuf_put(b, "  MACs         %" PRIu64 "\n", t.macs);
+    if (t.ops > t.macs) sbuf_put(b, "  other ops    %" PRIu64 "\n", t.ops - t.macs);
+    sbuf_put(b, "  utilization  %.4f\n", ef_totals_utilization(&t));
+    double vu;
+    if (ef_totals_vector_utilization(&t, &vu)) sbuf_put(b, "  vector util  %.4f\n", vu);
+    /* stalls merged by cause in first-seen order, a fused Einsum's
+     * wait on the others left out: it is their time */
+    const char *cause[EF_MAX_STALL_CAUSES * 4];
+    uint64_t cyc[EF_MAX_STALL_CAUSES * 4], total = 0;
+    int nc = 0;
+    for (int i = 0; i < count; i++)
+        for (int k = 0; k < rs[i]->stall_count; k++) {
+            const ef_stall *x = &rs[i]->stalls[k];
+            if (rs[i]->fused_count && !strcmp(x->cause, EF_STALL_OTHER_EINSUMS)) continue;
+            int j = 0;
+            while (j < nc && strcmp(cause[j], x->cause) != 0) j++;
+            if (j == nc) {
+                if (nc == (int)(sizeof cause / sizeof cause[0])) continue;
+                cause[nc] = x->cause;
+                cyc[nc++] = 0;
+            }
+            cyc[j] += x->cycles;
+            total += x->cycles;
+        }
+    sbuf_put(b, "  stalls       %" PRIu64, total);
+    for (int j = 0; j < nc; j++) sbuf_put(b, "%s%s %" PRIu64, j ? ", " : "  (", cause[j], cyc[j]);
+    sbuf_put(b, "%s\n", nc ? ")" : "");
+    ef_energy_rates er;
+    ef_stats_energy_rates(t.energy_pj, t.macs, t.ops, t.seconds, &er);
+    sbuf_put(b, "  energy       %.6g pJ", t.energy_pj);
+    if (er.has_pj_per_mac) sbuf_put(b, "  (%.4g pJ/MAC)", er.pj_per_mac);
+    sbuf_put(b, "\n");
+    sbuf_put(b, "  %-10s %-6s %14s\n", t.first->arch->levels[0].name, "tensor", "accesses");
+    for (int k = 0; k < t.tensor_count; k++)
+        if (t.outer_accesses[k])
+            sbuf_put(b, "  %-10s %-6s %14" PRIu64 "\n", "", t.tensor[k], t.outer_accesses[k]);
+}
+
 char *ef_report_table(const ef_result *const *rs, int count, const ef_run_meta *meta) {
     sbuf b = {0};
     for (int i = 0; i < count; i++) {
@@ -51,6 +104,10 @@ char *ef_report_table(const ef_result *const *rs, int count, const ef_run_meta *
             n->einsum->text, n->arch->name, n->unit == EF_UNIT_VECTOR ? ", vector unit " : "",
             n->unit == EF_UNIT_VECTOR ? n->arch->vector_unit.name : "", n->pes,
             n->unit == EF_UNIT_VECTOR ? "lanes" : "PEs", n->arch->clock_mhz);
+        if (r->fused_count)
+            sbuf_put(&b, "  fused        %d of %d Einsums, intermediates at %s: the cycles "
+                         "are the group's\n", r->fused_index + 1, r->fused_count,
+                     n->arch->levels[r->fusion_level].name);
         sbuf_put(&b, "  cycles       %" PRIu64 "  (%.6g s)\n", r->cycles, s.seconds);
         sbuf_put(&b, "  %-12s %" PRIu64 "\n", n->einsum->is_mac ? "MACs" : "ops", r->ops);
         if (n->unit == EF_UNIT_VECTOR)
@@ -77,6 +134,7 @@ char *ef_report_table(const ef_result *const *rs, int count, const ef_run_meta *
                     c->reads, c->fills, c->updates, c->utilized_words);
             }
     }
+    if (count > 1) total_lines(&b, rs, count);
     (void)meta;
     if (!b.buf) sbuf_put(&b, "%s", "");
     return b.buf;

@@ -13,12 +13,13 @@ void ef_totals_add(ef_totals *t, const ef_result *r, uint64_t w) {
     ef_stats_compute(r, &s);
     const ef_nest *n = r->nest;
     double wd = (double)w;
+    uint64_t span = t->alone ? r->cycles : ef_result_span_cycles(r);
     if (!t->first) t->first = n;
-    t->cycles += w * r->cycles;
+    t->cycles += w * span; /* a fused group counts once */
     t->ops += w * r->ops;
     if (n->einsum->is_mac) t->macs += w * r->ops;
     t->compute_cycles += w * r->compute_cycles;
-    t->seconds += wd * s.seconds;
+    t->seconds += r->cycles ? wd * s.seconds * (double)span / (double)r->cycles : 0;
     t->energy_pj += wd * s.energy_pj;
     t->mac_pj += wd * (s.compute_energy_pj - s.vector_energy_pj);
     t->vector_pj += wd * s.vector_energy_pj;
@@ -32,9 +33,9 @@ void ef_totals_add(ef_totals *t, const ef_result *r, uint64_t w) {
      * after another, so one unit idles while the other computes */
     const ef_arch_spec *a = n->spec_arch;
     double array_peak = (double)a->rows * (double)a->cols * (double)a->macs_per_cycle;
-    t->capacity_ops += wd * array_peak * (double)r->cycles;
+    t->capacity_ops += wd * array_peak * (double)span;
     if (a->vector_unit.present)
-        t->vector_capacity_ops += wd * (double)a->vector_unit.lanes * (double)r->cycles;
+        t->vector_capacity_ops += wd * (double)a->vector_unit.lanes * (double)span;
     if (n->unit == EF_UNIT_VECTOR) t->vector_ops += w * r->ops;
     for (int o = 0; o < n->op_count; o++) {
         const char *name = n->workload->tensors[n->ops[o]->tensor].name;

@@ -9,6 +9,9 @@
 #define EF_TOTALS_TENSORS (EF_MAX_TENSORS * 4)
 
 typedef struct {
+    bool alone;                    /* one result on its own: a fused
+                                    * Einsum counts its group's cycles,
+                                    * not its share of the cascade's   */
     const ef_nest *first;          /* the first result's nest          */
     uint64_t cycles, macs, ops, compute_cycles, storage_bits, active_pes;
     double seconds, energy_pj, mac_pj, noc_pj, leakage_pj;

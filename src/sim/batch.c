@@ -56,3 +56,26 @@ ef_status ef_sim_run_all(ef_nest *const *nests, int count, const ef_sim_options 
     free(b.status);
     return st;
 }
+
+ef_status ef_sim_run_cascade(ef_nest *const *nests, int count, const ef_sim_options *opt,
+                             ef_values *values, int threads, ef_result **out,
+                             ef_diags *diags) {
+    ef_fusion_group groups[EF_MAX_EINSUMS];
+    for (int i = 0; i < count; i++) out[i] = NULL;
+    if (count > EF_MAX_EINSUMS) return ef_sim_run_all(nests, count, opt, values, threads, out,
+                                                       diags);
+    int ngroups = ef_fuse_groups(nests, count, groups, diags);
+    if (ngroups < 0) return EF_ERR_MAPPING;
+    if (ngroups == count) return ef_sim_run_all(nests, count, opt, values, threads, out, diags);
+    /* groups run one after another, in cascade order */
+    for (int g = 0; g < ngroups; g++) {
+        const ef_fusion_group *gr = &groups[g];
+        ef_status st =
+            gr->count > 1
+                ? ef_sim_run_fused(&nests[gr->first], gr->count, gr->level, opt, values,
+                                   &out[gr->first], diags)
+                : ef_sim_run_all(&nests[gr->first], 1, opt, values, 1, &out[gr->first], diags);
+        if (st != EF_OK) return st;
+    }
+    return EF_OK;
+}

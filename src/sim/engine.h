@@ -176,6 +176,13 @@ double *ef_direct_eval(const ef_nest *n, const ef_values *v);
  * results by construction, and the tests compare them. */
 ef_status ef_step_run(ef_schedule *t, bool fast_forward, ef_diags *diags);
 
+/* Pass 2 for the Einsums of a fused group (model/fuse.c) at once:
+ * fills each t[i]->res's cycles, compute cycles and stalls (the cycles
+ * its unit spent on it) and *group_cycles, from the first request to
+ * the last write-back of the group (group.c). */
+ef_status ef_group_run(ef_schedule *const *t, int count, int level, bool fast_forward,
+                       uint64_t *group_cycles, ef_diags *diags);
+
 /* Value tracking hooks used by trace.c; no-ops when values is NULL. */
 struct ef_values {
     const ef_workload *w;

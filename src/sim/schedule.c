@@ -34,8 +34,12 @@ ef_status ef_walk_run(ef_schedule *t, ef_values *values, ef_diags *diags) {
         }
         ef_walk_finish(wk);
         if (wk->V) {
+            /* the output's first home holds it whole (the outermost
+             * level, or where a fused cascade keeps an intermediate) */
             const ef_tensor *ot = &wk->w->tensors[wk->n->ops[wk->out]->tensor];
-            memcpy(wk->V->data[wk->n->ops[wk->out]->tensor], wk->L[0].val,
+            int home = 0;
+            while (!wk->n->levels[home].keeps[wk->out]) home++;
+            memcpy(wk->V->data[wk->n->ops[wk->out]->tensor], wk->L[home].val,
                    sizeof(double) * (size_t)ot->words);
         }
         st = wk->status;

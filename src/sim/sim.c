@@ -131,6 +131,40 @@ static void scalesim_cycles(const ef_nest *n, ef_result *res) {
     res->cycles = cycles;
 }
 
+/* The systolic array's pipeline fill and drain, or SCALE-Sim's fold
+ * formula, on top of what pass 2 found. */
+static void systolic_cycles(const ef_nest *nest, const ef_sim_options *opt, ef_result *res) {
+    if (nest->noc->topology != EF_NOC_SYSTOLIC || nest->spatial_level < 0) return;
+    if (opt->fold_model == EF_FOLD_SCALESIM) {
+        scalesim_cycles(nest, res);
+        return;
+    }
+    /* one pipeline fill and drain across the array; successive folds
+     * overlap as the wavefront moves on */
+    uint64_t skew = ef_noc_skew_cycles(nest);
+    res->skew_cycles = skew;
+    res->cycles += skew;
+    if (skew) {
+        int i = res->stall_count++;
+        snprintf(res->stalls[i].cause, sizeof res->stalls[i].cause, "systolic_skew");
+        res->stalls[i].cycles = skew;
+        res->stall_total += skew;
+    }
+}
+
+void ef_result_add_stall(ef_result *r, const char *cause, uint64_t cycles) {
+    r->stall_total += cycles;
+    for (int i = 0; i < r->stall_count; i++)
+        if (strcmp(r->stalls[i].cause, cause) == 0) {
+            r->stalls[i].cycles += cycles;
+            return;
+        }
+    if (r->stall_count < EF_MAX_STALL_CAUSES) {
+        snprintf(r->stalls[r->stall_count].cause, sizeof r->stalls[0].cause, "%s", cause);
+        r->stalls[r->stall_count++].cycles = cycles;
+    }
+}
+
 ef_result *ef_sim_run(const ef_nest *nest, const ef_sim_options *opt,
                       ef_values *values, ef_diags *diags, ef_status *status) {
     ef_result *res = calloc(1, sizeof *res);
@@ -144,24 +178,9 @@ ef_result *ef_sim_run(const ef_nest *nest, const ef_sim_options *opt,
     ef_values *v = opt->check_values ? values : NULL;
     ef_status st = ef_walk_run(&tr, v, diags);
     if (st == EF_OK) st = ef_step_run(&tr, opt->engine == EF_ENGINE_EVENT, diags);
-    if (st == EF_OK && nest->noc->topology == EF_NOC_SYSTOLIC && nest->spatial_level >= 0) {
-        if (opt->fold_model == EF_FOLD_SCALESIM) {
-            scalesim_cycles(nest, res);
-        } else {
-            /* one pipeline fill and drain across the array; successive
-             * folds overlap as the wavefront moves on */
-            uint64_t skew = ef_noc_skew_cycles(nest);
-            res->skew_cycles = skew;
-            res->cycles += skew;
-            if (skew) {
-                int i = res->stall_count++;
-                snprintf(res->stalls[i].cause, sizeof res->stalls[i].cause, "systolic_skew");
-                res->stalls[i].cycles = skew;
-                res->stall_total += skew;
-            }
-        }
-    }
+    if (st == EF_OK) systolic_cycles(nest, opt, res);
     if (st == EF_OK && v) st = compare_values(nest, v, res, diags);
+    res->span_cycles = res->cycles;
     ef_schedule_free(&tr);
     *status = st;
     if (st != EF_OK) {
@@ -169,6 +188,65 @@ ef_result *ef_sim_run(const ef_nest *nest, const ef_sim_options *opt,
         return NULL;
     }
     return res;
+}
+
+ef_status ef_sim_run_fused(ef_nest *const *nests, int count, int level,
+                           const ef_sim_options *opt, ef_values *values, ef_result **out,
+                           ef_diags *diags) {
+    ef_schedule *trs = calloc((size_t)count, sizeof *trs);
+    ef_schedule **ptrs = calloc((size_t)count, sizeof *ptrs);
+    ef_status st = trs && ptrs ? EF_OK : EF_ERR_NOMEM;
+    ef_values *v = opt->check_values ? values : NULL;
+    for (int i = 0; i < count; i++) out[i] = NULL;
+    /* pass 1 in cascade order: a value check feeds each Einsum's
+     * outputs to the next */
+    for (int i = 0; st == EF_OK && i < count; i++) {
+        if (!(out[i] = calloc(1, sizeof *out[i]))) {
+            st = EF_ERR_NOMEM;
+            break;
+        }
+        out[i]->nest = nests[i];
+        out[i]->fused_count = count;
+        out[i]->fused_index = i;
+        out[i]->fusion_level = level;
+        trs[i].n = nests[i];
+        trs[i].res = out[i];
+        ptrs[i] = &trs[i];
+        st = ef_walk_run(&trs[i], v, diags);
+        if (st == EF_OK && v) st = compare_values(nests[i], v, out[i], diags);
+    }
+    uint64_t group_cycles = 0;
+    if (st == EF_OK)
+        st = ef_group_run(ptrs, count, level, opt->engine == EF_ENGINE_EVENT, &group_cycles,
+                          diags);
+    if (st == EF_OK) {
+        /* the array's pipeline fills once for the group */
+        uint64_t before = out[count - 1]->cycles;
+        ef_sim_options once = *opt;
+        once.fold_model = EF_FOLD_OVERLAP;
+        systolic_cycles(nests[count - 1], &once, out[count - 1]);
+        group_cycles += out[count - 1]->cycles - before;
+        /* each Einsum ran interleaved with the others over the whole
+         * group: its cycles are the group's, of which those its unit
+         * spent on the others are a cause of their own; the cascade
+         * counts the group once */
+        for (int i = 0; i < count; i++) {
+            ef_result *r = out[i];
+            uint64_t own = r->compute_cycles + r->stall_total;
+            if (group_cycles > own) ef_result_add_stall(r, EF_STALL_OTHER_EINSUMS, group_cycles - own);
+            r->cycles = group_cycles;
+            r->span_cycles = i == 0 ? group_cycles : 0;
+        }
+    }
+    for (int i = 0; trs && i < count; i++) ef_schedule_free(&trs[i]);
+    free(ptrs);
+    free(trs);
+    if (st != EF_OK)
+        for (int i = 0; i < count; i++) {
+            free(out[i]);
+            out[i] = NULL;
+        }
+    return st;
 }
 
 void ef_result_destroy(ef_result *r) { free(r); }

@@ -592,6 +592,16 @@ static void level_counts(tiles *T, int l, const int64_t *ob, const int64_t *nb, 
         bool multicast_fill = o != wk->out && shared_parent && wk->shares[o];
         bool drain = o == wk->out && p >= 0 && ob;
         slot_counts(T, l, o, ob, nb, multicast_fill && nb, drain && shared_parent);
+        if (nb && p < 0) {
+            /* the first home of a fused cascade's intermediate: its
+             * producer writes it here, so nothing is filled, and an
+             * output's words start empty (first_home of the exact walk) */
+            for (uint64_t i = 0; i < inst; i++) {
+                if (T->pn[i] > L->max_words[o]) L->max_words[o] = T->pn[i];
+                if (T->pn[i]) L->used[i] = true;
+                if (o == wk->out) emit(T, &L->empty[AT(L, i, o)], T->pn[i] - T->pnc[i]);
+            }
+        }
         if (nb && p >= 0) {
             uint64_t parent_total = 0, deliveries = 0, hops = 0;
             for (uint64_t i = 0; i < inst; i++) {
@@ -1470,6 +1480,7 @@ void ef_walk_tiles(walker *wk) {
         /* the outermost level holds every tensor from the start */
         lvl_state *L0 = &wk->L[0];
         for (int o = 0; o < wk->ops; o++) {
+            if (!wk->n->levels[0].keeps[o]) continue; /* an on-chip intermediate */
             slot_counts(T, 0, o, NULL, T->zero, false, false);
             L0->max_words[o] = T->pn[0];
             if (o == wk->out) L0->empty[o] = T->pn[0];

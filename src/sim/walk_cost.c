@@ -30,7 +30,7 @@ uint32_t ef_walk_drain_xfer(walker *wk, int l, uint64_t drain_bytes, uint64_t in
     d.bytes[ef_res_write(p)] = pe_parent ? min_u64(drain_bytes, inst_drain_bytes) : drain_bytes;
     d.bytes[ef_res_read(l)] = inst_drain_bytes;
     d.bytes[ef_res_read(p)] = partial_bytes;
-    if (wk->L[l].per_pe && !pe_parent) d.bytes[EF_RES_NOC_OUT] = drain_bytes;
+    if (wk->L[l].per_pe && !pe_parent) d.bytes[ef_res_link_out(wk->n)] = drain_bytes;
     return ef_walk_xfer(wk, &d);
 }
 
@@ -46,7 +46,7 @@ void ef_walk_gen_cost(walker *wk, int l, const uint64_t *src_bytes,
         d.bytes[ef_res_read(q)] = wk->L[q].per_pe ? min_u64(src_bytes[q], inst_fill_bytes)
                                                   : src_bytes[q];
         /* words from a shared level into a per-PE one cross the network */
-        if (wk->L[l].per_pe && !wk->L[q].per_pe) d.bytes[EF_RES_NOC_IN] += src_bytes[q];
+        if (wk->L[l].per_pe && !wk->L[q].per_pe) d.bytes[ef_res_link_in(wk->n)] += src_bytes[q];
     }
     d.bytes[ef_res_write(l)] = inst_fill_bytes;
     gc->fill = ef_walk_xfer(wk, &d);
@@ -120,10 +120,10 @@ uint32_t ef_walk_stream_demand(walker *wk, bool first) {
             d.bytes[ef_res_write(k)] += b;
             d.bytes[ef_res_read(k)] +=
                 ef_walk_bytes(wk, o, wk->sw.keeper[o] - (first ? wk->sw.first_updates : 0));
-            d.bytes[EF_RES_NOC_OUT] += b;
+            d.bytes[ef_res_link_out(wk->n)] += b;
         } else {
             d.bytes[ef_res_read(k)] += b;
-            d.bytes[EF_RES_NOC_IN] += b;
+            d.bytes[ef_res_link_in(wk->n)] += b;
         }
     }
     return ef_walk_xfer(wk, &d);

@@ -16,6 +16,7 @@
  * parent's new tile. */
 #include "sim/walk.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,6 +286,7 @@ static void on_enter_out(walker *wk, int o, uint64_t word, void *vctx) {
     bool first_in_group = mark(wk, o, word);
     uint8_t bit = (uint8_t)(1u << (word & 7));
     if (first_in_group && (L->seen[word >> 3] & bit)) {
+        assert(x->parent >= 0); /* a first home never sees a word twice */
         x->fills_i++;
         x->parent_reads++;
         if (wk->V) {
@@ -360,6 +362,25 @@ static void drain_level(walker *wk, int l, bool final) {
     wk->ev_inst_drain_bytes[l] += bytes_of(wk, o, max_inst);
 }
 
+/* A new tile at the level that is a tensor's first home: an
+ * intermediate of a fused cascade (model/fuse.c), which its producer
+ * writes here. Its words arrive without a fill; an output's start
+ * empty, and never come back (fusion keeps each tile whole). */
+static void first_home(walker *wk, int l, int o) {
+    lvl_state *L = &wk->L[l];
+    next_event(wk);
+    for (uint64_t i = 0; i < L->inst; i++) {
+        footprint *cur = L->pcur[AT(L, i, o)], *nxt = L->pnxt[AT(L, i, o)];
+        uint64_t entering = nxt->words - fp_intersect(wk, o, nxt, cur);
+        if (nxt->words > L->max_words[o]) L->max_words[o] = nxt->words;
+        if (nxt->words) L->used[i] = true;
+        if (!entering || o != wk->out) continue;
+        word_ctx x = {.l = l, .parent = -1, .inst = i, .parent_inst = 0};
+        fp_each_minus(wk, o, nxt, cur, on_enter_out, &x);
+        add(wk, &L->empty[AT(L, i, o)], x.empty_i);
+    }
+}
+
 static void fill_level(walker *wk, int l) {
     const ef_nest *n = wk->n;
     lvl_state *L = &wk->L[l];
@@ -369,6 +390,10 @@ static void fill_level(walker *wk, int l) {
     for (int o = 0; o < wk->ops; o++) {
         if (!n->levels[l].keeps[o] || L->unchanged[o]) continue;
         int p = n->levels[l].parent[o];
+        if (p < 0) {
+            first_home(wk, l, o);
+            continue;
+        }
         bool shared_parent = !wk->L[p].per_pe && L->inst > 1;
         bool unicast = !wk->shares[o];
         next_event(wk);
@@ -492,6 +517,7 @@ static void event(walker *wk, int from_level, int carry) {
         /* the outermost level holds every tensor from the start */
         lvl_state *L0 = &wk->L[0];
         for (int o = 0; o < wk->ops; o++) {
+            if (!n->levels[0].keeps[o]) continue; /* an on-chip intermediate */
             footprint *f = L0->pnxt[o];
             L0->max_words[o] = f->words;
             if (o == wk->out) {

@@ -90,7 +90,7 @@ static void energy(const ef_result *r, ef_stats *s) {
         }
         s->level_energy_pj[l] = level;
         s->level_leakage_pj[l] =
-            c->leakage_pj_per_cycle[l] * (double)n->levels[l].instances * (double)r->cycles;
+            c->leakage_pj_per_cycle[l] * (double)n->levels[l].instances * (double)ef_result_span_cycles(r);
         s->leakage_energy_pj += s->level_leakage_pj[l];
     }
     s->noc_energy_pj = noc_energy(r, c);
@@ -146,8 +146,8 @@ static void roofline(const ef_result *r, ef_stats *s) {
     uint64_t out = ef_words_to_bytes(r->noc.words_returned, op_bits(n, n->out_op));
     port(&s->roofline_noc_in, in, n->noc->bandwidth_bytes, 1, ops, cycles, peak);
     port(&s->roofline_noc_out, out, n->noc->bandwidth_bytes, 1, ops, cycles, peak);
-    consider(s, n, &s->roofline_noc_in, EF_RES_NOC_IN, &lowest);
-    consider(s, n, &s->roofline_noc_out, EF_RES_NOC_OUT, &lowest);
+    consider(s, n, &s->roofline_noc_in, ef_res_link_in(n), &lowest);
+    consider(s, n, &s->roofline_noc_out, ef_res_link_out(n), &lowest);
 }
 
 void ef_stats_compute(const ef_result *r, ef_stats *s) {

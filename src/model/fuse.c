@@ -1,0 +1,331 @@
+/* Fused cascades: which Einsums of a cascade pass intermediates on
+ * chip, and whether their mappings let them run interleaved.
+ *
+ * A producer and its consumers fuse through an intermediate that their
+ * mappings bypass above one level, the fusion level, where it lives.
+ * They then run tile by tile: for each iteration of the loops above
+ * the fusion level, every Einsum of the group runs its loops below it,
+ * in cascade order, on the tile of the intermediate its producer has
+ * just finished (sim/group.c). What makes that legal is checked here,
+ * at the mapping lines concerned:
+ *   - every Einsum touching the intermediate keeps it first at the same
+ *     level (else it would have to reach, or leave, a level it skips);
+ *   - the group is a run of consecutive Einsums of the cascade, all of
+ *     whose intermediates live at one shared (not per-PE) level;
+ *   - they run the same loops above that level, in the same order, so
+ *     that iteration g of each is the same slice of every intermediate;
+ *   - the producer's loops above the level walk only ranks that index
+ *     the intermediate, so each tile is finished in its iteration and
+ *     never comes back, and consumers read it at the indices it is
+ *     written;
+ *   - the tiles of all of them fit together at every level, each
+ *     intermediate's counted once where it lives. */
+#include "einflow/model.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int ef_nest_home_level(const ef_nest *n, int op) {
+    for (int l = 0; l < n->level_count; l++)
+        if (n->levels[l].keeps[op]) return l;
+    return 0;
+}
+
+typedef struct {
+    ef_nest *const *nests;
+    int count;
+    ef_diags *diags;
+    bool failed;
+} fuser;
+
+static void fail_at(fuser *f, const ef_nest *n, ef_loc loc, const char *path, const char *hint,
+                    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static void fail_at(fuser *f, const ef_nest *n, ef_loc loc, const char *path, const char *hint,
+                    const char *fmt, ...) {
+    char msg[640];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    const char *file = loc.file ? loc.file : n->map_file;
+    char *src = loc.line && file ? ef_spec_source_line(file, loc.line) : NULL;
+    ef_diags_add(f->diags, file, loc.line, loc.col, path, hint, src, "%s", msg);
+    free(src);
+    f->failed = true;
+}
+
+static const char *tensor_name(const ef_nest *n, int op) {
+    return n->workload->tensors[n->ops[op]->tensor].name;
+}
+
+static const char *einsum_name(const ef_nest *n) { return tensor_name(n, n->out_op); }
+
+/* The operand slot of tensor t in n, or -1. */
+static int slot_of(const ef_nest *n, int t) {
+    for (int o = 0; o < n->op_count; o++)
+        if (n->ops[o]->tensor == t) return o;
+    return -1;
+}
+
+static int find(int *parent, int e) {
+    while (parent[e] != e) e = parent[e] = parent[parent[e]];
+    return e;
+}
+
+/* Ties every consumer of each on-chip intermediate to its producer,
+ * checking that all of them keep it first at the same level. */
+static void link_intermediates(fuser *f, int *parent, int *home_of) {
+    const ef_workload *w = f->nests[0]->workload;
+    for (int t = 0; t < w->tensor_count; t++) home_of[t] = 0;
+    for (int p = 0; p < f->count; p++) {
+        const ef_nest *pn = f->nests[p];
+        int t = pn->ops[pn->out_op]->tensor;
+        int hp = ef_nest_home_level(pn, pn->out_op);
+        for (int c = p + 1; c < f->count; c++) {
+            const ef_nest *cn = f->nests[c];
+            int o = slot_of(cn, t);
+            if (o < 0 || o == cn->out_op) continue;
+            int hc = ef_nest_home_level(cn, o);
+            if (hp == hc) {
+                if (hp > 0) {
+                    parent[find(parent, c)] = find(parent, p);
+                    home_of[t] = hp;
+                }
+                continue;
+            }
+            const ef_arch_spec *a = cn->arch;
+            fail_at(f, cn, cn->level_loc[hc < hp ? hc : hp], "bypass",
+                    "bypass it above the same level in both mappings",
+                    "%s is first kept at %s in the mapping of %s, which writes it, but at %s "
+                    "in the mapping of %s, which reads it: an intermediate stays on chip "
+                    "(fused) only if every Einsum touching it keeps it first at the same level",
+                    w->tensors[t].name, a->levels[hp].name, einsum_name(pn), a->levels[hc].name,
+                    einsum_name(cn));
+        }
+    }
+}
+
+/* Loops above level h with a factor above 1, in nest order. */
+static int loops_above(const ef_nest *n, int h, const ef_loop **out) {
+    int k = 0;
+    for (int i = 0; i < n->loop_count; i++)
+        if (n->loops[i].level < h && n->loops[i].factor > 1) out[k++] = &n->loops[i];
+    return k;
+}
+
+static void describe_loops(const ef_nest *n, const ef_loop *const *lp, int k, char *buf,
+                           size_t size) {
+    size_t len = (size_t)snprintf(buf, size, "[");
+    for (int i = 0; i < k && len < size; i++)
+        len += (size_t)snprintf(buf + len, size - len, "%s%s %s: %llu", i ? ", " : "",
+                                n->arch->levels[lp[i]->level].name,
+                                n->workload->rank_names[lp[i]->rank],
+                                (unsigned long long)lp[i]->factor);
+    if (len < size) snprintf(buf + len, size - len, "]");
+}
+
+static bool same_loop(const ef_loop *a, const ef_loop *b) {
+    return a->level == b->level && a->kind == b->kind && a->rank == b->rank &&
+           a->factor == b->factor;
+}
+
+/* Every Einsum of the group runs the first one's loops above h. */
+static void check_shared_loops(fuser *f, const ef_fusion_group *g) {
+    const ef_nest *lead = f->nests[g->first];
+    const ef_loop *want[EF_MAX_LOOPS], *have[EF_MAX_LOOPS];
+    int kw = loops_above(lead, g->level, want);
+    for (int e = g->first + 1; e < g->first + g->count; e++) {
+        const ef_nest *n = f->nests[e];
+        int kh = loops_above(n, g->level, have);
+        int i = 0;
+        while (i < kw && i < kh && same_loop(want[i], have[i])) i++;
+        if (i == kw && i == kh) continue;
+        char a[256], b[256];
+        describe_loops(lead, want, kw, a, sizeof a);
+        describe_loops(n, have, kh, b, sizeof b);
+        ef_loc loc = i < kh ? have[i]->loc : n->level_loc[g->level - 1];
+        fail_at(f, n, loc, i < kh ? have[i]->path : "temporal",
+                "write the same loops above the fusion level in every fused mapping",
+                "%s is fused with %s (they pass intermediates on chip at %s), so it must run "
+                "the same loops above %s: %s runs %s, %s runs %s",
+                einsum_name(n), einsum_name(lead), n->arch->levels[g->level].name,
+                n->arch->levels[g->level].name, einsum_name(lead), a, einsum_name(n), b);
+    }
+}
+
+/* An intermediate's tile at the fusion level is finished within one
+ * iteration of the shared loops, and read back at its own indices. */
+static void check_whole_tiles(fuser *f, const ef_fusion_group *g) {
+    const ef_workload *w = f->nests[0]->workload;
+    for (int p = g->first; p < g->first + g->count; p++) {
+        const ef_nest *pn = f->nests[p];
+        const ef_operand *out = pn->ops[pn->out_op];
+        if (ef_nest_home_level(pn, pn->out_op) == 0) continue;
+        const ef_loop *lp[EF_MAX_LOOPS];
+        int k = loops_above(pn, g->level, lp);
+        for (int i = 0; i < k; i++) {
+            bool indexes = false;
+            for (int d = 0; d < out->dims; d++) indexes |= out->index[d].rank[0] == lp[i]->rank;
+            if (indexes) continue;
+            fail_at(f, pn, lp[i]->loc, lp[i]->path,
+                    "move this loop below the fusion level, or keep the intermediate off chip",
+                    "%s stays on chip at %s, but this loop above %s walks rank %s, which %s "
+                    "does not have: its partial results would have to leave %s between "
+                    "iterations",
+                    w->tensors[out->tensor].name, pn->arch->levels[g->level].name,
+                    pn->arch->levels[g->level].name, w->rank_names[lp[i]->rank],
+                    w->tensors[out->tensor].name, pn->arch->levels[g->level].name);
+        }
+        for (int c = p + 1; c < g->first + g->count; c++) {
+            const ef_nest *cn = f->nests[c];
+            int o = slot_of(cn, out->tensor);
+            if (o < 0 || o == cn->out_op) continue;
+            const ef_operand *in = cn->ops[o];
+            bool same = in->dims == out->dims;
+            for (int d = 0; d < in->dims && same; d++)
+                same = in->index[d].term_count == 1 && in->index[d].coef[0] == 1 &&
+                       in->index[d].constant == 0 &&
+                       in->index[d].rank[0] == out->index[d].rank[0];
+            if (!same)
+                fail_at(f, cn, cn->einsum->loc, "einsums", NULL,
+                        "%s reads %s at other indices than %s writes it; a fused intermediate "
+                        "must be read where it is written (plain indices, same ranks)",
+                        einsum_name(cn), w->tensors[out->tensor].name, einsum_name(pn));
+        }
+    }
+}
+
+/* The fused Einsums' tiles coexist: each keeps its own at every level,
+ * except that an intermediate's tile where it lives is one tile. */
+static void check_capacity(fuser *f, const ef_fusion_group *g) {
+    const ef_nest *lead = f->nests[g->first];
+    const ef_arch_spec *a = lead->arch;
+    const ef_workload *w = lead->workload;
+    for (int l = 1; l < lead->level_count; l++) {
+        const ef_level_spec *ls = &a->levels[l];
+        if (ls->partition_count == 0 && (!ls->capacity.given || ls->capacity.amount == 0))
+            continue;
+        uint64_t mult = ls->double_buffer ? 2 : 1;
+        uint64_t words[EF_MAX_TENSORS * 4] = {0}, bytes[EF_MAX_TENSORS * 4] = {0};
+        bool counted_home[EF_MAX_TENSORS * 4] = {false};
+        uint64_t sum_words = 0, sum_bytes = 0;
+        char parts[384] = "";
+        size_t plen = 0;
+        for (int e = g->first; e < g->first + g->count; e++) {
+            const ef_nest *n = f->nests[e];
+            uint64_t ew = 0, eb = 0;
+            for (int o = 0; o < n->op_count; o++) {
+                if (!n->levels[l].keeps[o]) continue;
+                int t = n->ops[o]->tensor;
+                if (ef_nest_home_level(n, o) == l) {
+                    if (counted_home[t]) continue;
+                    counted_home[t] = true;
+                }
+                uint64_t tw = n->levels[l].tile_words[o] * mult;
+                uint64_t tb = ef_words_to_bytes(tw, w->tensors[t].bits);
+                words[t] += tw;
+                bytes[t] += tb;
+                ew += tw;
+                eb += tb;
+            }
+            sum_words += ew;
+            sum_bytes += eb;
+            if (plen < sizeof parts)
+                plen += (size_t)snprintf(parts + plen, sizeof parts - plen, "%s%s %llu",
+                                         plen ? ", " : "", einsum_name(n),
+                                         (unsigned long long)(ls->capacity.in_words ? ew : eb));
+        }
+        const ef_nest *last = f->nests[g->first + g->count - 1];
+        if (ls->partition_count == 0) {
+            uint64_t need = ls->capacity.in_words ? sum_words : sum_bytes;
+            if (need > ls->capacity.amount)
+                fail_at(f, last, last->level_loc[l], "keep",
+                        "shrink the tiles below the shared loops, or bypass a tensor",
+                        "the fused Einsums keep their tiles at %s together: they need %llu %s%s "
+                        "(%s) but it holds %llu",
+                        ls->name, (unsigned long long)need,
+                        ls->capacity.in_words ? "words" : "bytes",
+                        mult == 2 ? ", double-buffered" : "", parts,
+                        (unsigned long long)ls->capacity.amount);
+            continue;
+        }
+        for (int p = 0; p < ls->partition_count; p++) {
+            int t = ef_workload_tensor_id(w, ls->partitions[p].tensor);
+            if (t < 0) continue;
+            const ef_capacity *cap = &ls->partitions[p].capacity;
+            uint64_t need = cap->in_words ? words[t] : bytes[t];
+            if (need > cap->amount)
+                fail_at(f, last, last->level_loc[l], "keep", NULL,
+                        "the fused Einsums keep %s tiles at %s together: they need %llu %s but "
+                        "its partition holds %llu",
+                        w->tensors[t].name, ls->name, (unsigned long long)need,
+                        cap->in_words ? "words" : "bytes", (unsigned long long)cap->amount);
+        }
+    }
+}
+
+int ef_fuse_groups(ef_nest *const *nests, int count, ef_fusion_group *groups,
+                   ef_diags *diags) {
+    fuser f = {.nests = nests, .count = count, .diags = diags};
+    if (count <= 0) return 0;
+    int parent[EF_MAX_EINSUMS], home_of[EF_MAX_TENSORS * 4];
+    for (int e = 0; e < count; e++) parent[e] = e;
+    link_intermediates(&f, parent, home_of);
+    if (f.failed) return -1;
+    const ef_workload *w = nests[0]->workload;
+    int ngroups = 0;
+    for (int e = 0; e < count;) {
+        int root = find(parent, e), last = e;
+        for (int j = e + 1; j < count; j++)
+            if (find(parent, j) == root) last = j;
+        ef_fusion_group *g = &groups[ngroups++];
+        g->first = e;
+        g->count = last - e + 1;
+        g->level = -1;
+        g->tiles = 1;
+        for (int j = e + 1; j <= last; j++)
+            if (find(parent, j) != root) {
+                const ef_nest *n = nests[j];
+                fail_at(&f, n, n->map_loc, "mappings", "keep its output on chip too, or write "
+                        "the intermediates that cross it to the outermost level",
+                        "%s lies between Einsums fused on chip (%s .. %s) but passes nothing "
+                        "on chip with them, so it cannot run in their place in the cascade",
+                        einsum_name(n), einsum_name(nests[e]), einsum_name(nests[last]));
+            }
+        for (int j = e; j <= last && g->count > 1; j++) {
+            const ef_nest *n = nests[j];
+            for (int o = 0; o < n->op_count; o++) {
+                int h = home_of[n->ops[o]->tensor];
+                if (h == 0) continue;
+                if (g->level < 0) g->level = h;
+                else if (h != g->level)
+                    fail_at(&f, n, n->level_loc[h - 1], "bypass", NULL,
+                            "the intermediates fused with %s live at %s, but %s lives at %s: "
+                            "Einsums fused together keep all their intermediates at one level",
+                            einsum_name(nests[e]), n->arch->levels[g->level].name,
+                            w->tensors[n->ops[o]->tensor].name, n->arch->levels[h].name);
+            }
+        }
+        if (g->count > 1 && g->level >= 0 && nests[e]->arch->levels[g->level].per_pe)
+            fail_at(&f, nests[e], nests[e]->level_loc[g->level], "keep",
+                    "keep the intermediates first at a shared level (one instance)",
+                    "intermediates kept first at the per-PE level %s: fusion through a per-PE "
+                    "level is not supported",
+                    nests[e]->arch->levels[g->level].name);
+        e = last + 1;
+    }
+    if (f.failed) return -1;
+    for (int i = 0; i < ngroups; i++) {
+        ef_fusion_group *g = &groups[i];
+        if (g->count < 2) continue;
+        check_shared_loops(&f, g);
+        check_whole_tiles(&f, g);
+        check_capacity(&f, g);
+        const ef_loop *lp[EF_MAX_LOOPS];
+        int k = loops_above(nests[g->first], g->level, lp);
+        for (int j = 0; j < k; j++) (void)ef_mul_u64(g->tiles, lp[j]->factor, &g->tiles);
+    }
+    return f.failed ? -1 : ngroups;
+}

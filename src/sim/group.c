@@ -1,0 +1,225 @@
+/* Pass 2 for a fused cascade: the Einsums of one group (model/fuse.c)
+ * stepped together, cycle by cycle, sharing the ports and links and
+ * the compute units.
+ *
+ * Each Einsum keeps its own engine (step.c): its channels, its stream,
+ * its steps. What ties them:
+ *   - one arbiter: every transfer of every Einsum competes for the same
+ *     ports and links, in a fixed order (Einsums in cascade order, each
+ *     as in ef_step_run);
+ *   - the units: each Einsum runs on the PE array or the vector unit,
+ *     and a unit serves its Einsums in turn, one tile of the fusion
+ *     level each — tile 0 of every Einsum in cascade order, then tile
+ *     1, ... — so a unit issues steps of only one Einsum at a time;
+ *   - the intermediates: a consumer's tile at the fusion level is usable
+ *     once each producer has written that tile back from below, and a
+ *     producer starts a tile only once its consumers are done with the
+ *     tile that tile's buffer held (ef_engine_tile_ready, consumers_free
+ *     in step.c).
+ * Each cycle is charged, per unit, to the Einsum whose turn it is: to
+ * its compute cycles when the unit works, else to its stall cause;
+ * where it waits on another Einsum of the group, to what that one waits
+ * on. So on one unit, the Einsums' cycles add up to the group's. */
+#include "sim/stepper.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define UNITS 2
+
+typedef struct {
+    int members[EF_MAX_EINSUMS]; /* engines it serves, in cascade order */
+    int count;
+    int turn;                    /* index into members                  */
+    uint64_t busy_until;         /* its last step's PE is busy until    */
+    int busy_owner;              /* ... working for this engine         */
+} unit;
+
+/* Links each consumer to the producers whose intermediates it reads
+ * where the group keeps them. */
+static void link_engines(engine *es, int count, int level) {
+    for (int c = 0; c < count; c++) {
+        const ef_nest *cn = es[c].tr->n;
+        for (int p = 0; p < c; p++) {
+            const ef_nest *pn = es[p].tr->n;
+            int t = pn->ops[pn->out_op]->tensor;
+            bool reads = false;
+            for (int o = 0; o < cn->out_op && !reads; o++)
+                reads = cn->ops[o]->tensor == t && ef_nest_home_level(cn, o) == level;
+            if (!reads) continue;
+            es[c].producers[es[c].nproducers++] = &es[p];
+            es[p].consumers[es[p].nconsumers++] = &es[c];
+        }
+    }
+}
+
+/* The engine whose turn it is on u, past those with no steps left. */
+static engine *holder(unit *u, engine *es) {
+    for (int i = 0; i < u->count; i++) {
+        engine *e = &es[u->members[u->turn]];
+        if (e->s < e->tr->steps) return e;
+        u->turn = (u->turn + 1) % u->count;
+    }
+    return NULL;
+}
+
+/* Where a stalled unit's cycle goes: its holder's cause (which names
+ * the unit or the transfer it waits on in the group), failing that
+ * what the others have in flight. */
+static int group_cause(engine *h, engine *es, int count, uint64_t t) {
+    int r = ef_engine_stall_cause(h, t);
+    for (int i = 0; i < count && r < 0; i++)
+        if (&es[i] != h) r = ef_engine_flight_cause(&es[i]);
+    return r;
+}
+
+ef_status ef_group_run(ef_schedule *const *trs, int count, int level, bool fast_forward,
+                       uint64_t *group_cycles, ef_diags *diags) {
+    engine *es = calloc((size_t)count, sizeof *es);
+    ef_arbiter *arb = calloc(1, sizeof *arb);
+    ef_status st = EF_OK;
+    unit units[UNITS];
+    memset(units, 0, sizeof units);
+    if (!es || !arb) {
+        st = EF_ERR_NOMEM;
+        goto out;
+    }
+    int max_levels = 0;
+    for (int i = 0; i < count; i++) {
+        ef_engine_init(&es[i], trs[i], arb);
+        es[i].fuse_level = level;
+        unit *u = &units[trs[i]->n->unit == EF_UNIT_VECTOR ? 1 : 0];
+        u->members[u->count++] = i;
+        if (es[i].nl > max_levels) max_levels = es[i].nl;
+    }
+    link_engines(es, count, level);
+    const ef_nest *n0 = trs[0]->n;
+    uint64_t t = 0;
+    for (;; t++) {
+        /* only the Einsum whose turn it is streams operands to its unit */
+        for (int ui = 0; ui < UNITS; ui++) {
+            engine *hu = units[ui].count ? holder(&units[ui], es) : NULL;
+            for (int i = 0; i < units[ui].count; i++) {
+                engine *e = &es[units[ui].members[i]];
+                e->on_turn = e == hu;
+            }
+        }
+        /* settle every Einsum's transfers; the order is the arbitration */
+        bool changed = true;
+        for (int pass = 0; changed && pass < count * (4 * max_levels + 8); pass++) {
+            changed = false;
+            for (int i = 0; i < count; i++) changed |= ef_engine_settle(&es[i], t);
+        }
+        bool computing[UNITS] = {false}, passed = false, crossed = false;
+        engine *h[UNITS];
+        uint64_t issued[UNITS] = {0};
+        for (int ui = 0; ui < UNITS; ui++) {
+            unit *u = &units[ui];
+            h[ui] = u->count ? holder(u, es) : NULL;
+            if (!h[ui]) continue;
+            if (t >= u->busy_until) {
+                ef_issue is;
+                issued[ui] = ef_engine_issue(h[ui], t, &is);
+                crossed |= is.crossed;
+                if (issued[ui]) {
+                    u->busy_until = h[ui]->next_issue;
+                    u->busy_owner = (int)(h[ui] - es);
+                }
+                /* the unit moves on to the next Einsum's tile */
+                if (is.fused_crossed || h[ui]->s >= h[ui]->tr->steps) {
+                    u->turn = (u->turn + 1) % u->count;
+                    passed = true;
+                }
+            }
+            computing[ui] = issued[ui] || t < u->busy_until;
+            if (computing[ui]) es[u->busy_owner].compute++;
+        }
+        bool all_done = true, busy = false, waiting = false, unit_busy = false;
+        for (int i = 0; i < count; i++) {
+            all_done &= ef_engine_done(&es[i]);
+            busy |= ef_engine_in_flight(&es[i]);
+            waiting |= ef_engine_waiting(&es[i], t);
+        }
+        for (int ui = 0; ui < UNITS; ui++) unit_busy |= t + 1 < units[ui].busy_until;
+        if (all_done && !busy && !unit_busy) break;
+        if (!computing[0] && !computing[1] && !busy && !waiting && !unit_busy && !passed) {
+            ef_diags_add(diags, n0->arch->file, 0, 0, "", NULL, NULL,
+                         "internal error: the fused cascade stalled with no transfer in "
+                         "flight at cycle %llu (please report this mapping)",
+                         (unsigned long long)t);
+            st = EF_ERR_OVERFLOW;
+            goto out;
+        }
+        /* the next cycle that may differ: the soonest of every engine's */
+        uint64_t quiet = 0;
+        if (fast_forward && !passed && !crossed) {
+            quiet = NEVER;
+            for (int i = 0; i < count; i++) {
+                engine *e = &es[i];
+                uint64_t by = e == h[0] ? issued[0] : e == h[1] ? issued[1] : 0;
+                uint64_t q = ef_engine_quiet(e, t, by, false);
+                if (q < quiet) quiet = q;
+            }
+            /* a unit coming free lets its next Einsum issue */
+            for (int ui = 0; ui < UNITS; ui++) {
+                const unit *u = &units[ui];
+                if (u->busy_until > t && u->busy_until - t - 1 < quiet)
+                    quiet = u->busy_until - t - 1;
+            }
+            if (quiet == NEVER) quiet = 0;
+        }
+        for (int ui = 0; ui < UNITS; ui++) {
+            if (!h[ui] || computing[ui]) continue;
+            ef_engine_charge(h[ui], group_cause(h[ui], es, count, t), 1 + quiet);
+        }
+        if (quiet) {
+            for (int ui = 0; ui < UNITS; ui++) {
+                if (!computing[ui]) continue;
+                engine *e = &es[units[ui].busy_owner];
+                if (issued[ui] == e->k && e->interval == 1) {
+                    e->s += quiet * e->k;
+                    e->last_issue = t + quiet;
+                    e->next_issue = e->last_issue + 1;
+                    units[ui].busy_until = e->next_issue;
+                }
+                e->compute += quiet;
+            }
+        }
+        t += quiet;
+        if (t > EF_MAX_CYCLES) {
+            ef_diags_add(diags, n0->arch->file, 0, 0, "", NULL, NULL,
+                         "this mapping hits a limit of the simulator: it runs past %llu "
+                         "cycles (2^50)",
+                         (unsigned long long)EF_MAX_CYCLES);
+            st = EF_ERR_OVERFLOW;
+            goto out;
+        }
+    }
+    /* the group ends with its last write-back; the cycles after the
+     * last step, on either unit, go to the Einsum that issued it */
+    uint64_t end = 0, busy_end = 0;
+    int last = 0;
+    for (int i = 0; i < count; i++) {
+        uint64_t d = ef_engine_last_drain(&es[i]);
+        if (d > end) end = d;
+        uint64_t b = es[i].any_issue ? es[i].last_issue + es[i].interval : 0;
+        if (b >= busy_end) {
+            busy_end = b;
+            last = i;
+        }
+    }
+    for (int i = 0; i < count; i++) {
+        ef_result *r = trs[i]->res;
+        if (i == last && end > busy_end) ef_result_add_stall(r, "final_drain", end - busy_end);
+        r->compute_cycles = es[i].compute;
+        r->cycles = es[i].compute + r->stall_total;
+        ef_engine_check(&es[i]);
+    }
+    *group_cycles = end;
+out:
+    free(arb);
+    free(es);
+    return st;
+}
