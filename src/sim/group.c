@@ -8,9 +8,13 @@
  *     ports and links, in a fixed order (Einsums in cascade order, each
  *     as in ef_step_run);
  *   - the units: each Einsum runs on the PE array or the vector unit,
- *     and a unit serves its Einsums in turn, one tile of the fusion
- *     level each — tile 0 of every Einsum in cascade order, then tile
- *     1, ... — so a unit issues steps of only one Einsum at a time;
+ *     and a unit works on one Einsum's tile of the fusion level at a
+ *     time, to its end. Its tiles wait in program order — tile 0 of
+ *     each of its Einsums in cascade order, then tile 1, ... — and it
+ *     takes the oldest that can start (its tiles in, its buffer free),
+ *     so that while one Einsum waits on the other unit it may go on
+ *     with the next tile of another: the array computes the next
+ *     block of scores while the vector unit normalises this one;
  *   - the intermediates: a consumer's tile at the fusion level is usable
  *     once each producer has written that tile back from below, and a
  *     producer starts a tile only once its consumers are done with the
@@ -32,7 +36,7 @@
 typedef struct {
     int members[EF_MAX_EINSUMS]; /* engines it serves, in cascade order */
     int count;
-    int turn;                    /* index into members                  */
+    engine *holder;              /* whose tile it works on, or NULL     */
     uint64_t busy_until;         /* its last step's PE is busy until    */
     int busy_owner;              /* ... working for this engine         */
 } unit;
@@ -55,14 +59,50 @@ static void link_engines(engine *es, int count, int level) {
     }
 }
 
-/* The engine whose turn it is on u, past those with no steps left. */
-static engine *holder(unit *u, engine *es) {
+/* The Einsum u works for at cycle t: the one whose tile it has begun;
+ * else, of the tiles waiting in program order (the tile of the fusion
+ * level, then cascade order), the oldest that can start, failing that
+ * the oldest (whose wait the cycle is charged to). NULL when all its
+ * Einsums are done. */
+static engine *pick(const unit *u, engine *es, uint64_t t) {
+    if (u->holder && ef_engine_mid_tile(u->holder)) return u->holder;
+    engine *oldest = NULL, *ready = NULL;
     for (int i = 0; i < u->count; i++) {
-        engine *e = &es[u->members[u->turn]];
-        if (e->s < e->tr->steps) return e;
-        u->turn = (u->turn + 1) % u->count;
+        engine *e = &es[u->members[i]];
+        if (e->s >= e->tr->steps) continue;
+        uint64_t g = e->ch[e->fuse_level].cg;
+        if (!oldest || g < oldest->ch[oldest->fuse_level].cg) oldest = e;
+        if ((!ready || g < ready->ch[ready->fuse_level].cg) && ef_engine_can_start(e, t))
+            ready = e;
     }
-    return NULL;
+    return ready ? ready : oldest;
+}
+
+/* Settles every Einsum's transfers at t; the order is the
+ * arbitration. */
+static void settle(engine *es, int count, int max_levels, uint64_t t) {
+    bool changed = true;
+    for (int pass = 0; changed && pass < count * (4 * max_levels + 8); pass++) {
+        changed = false;
+        for (int i = 0; i < count; i++) changed |= ef_engine_settle(&es[i], t);
+    }
+}
+
+/* Chooses each unit's Einsum for cycle t; true if any changed. Only
+ * the chosen one streams operands to its unit. */
+static bool choose(unit *units, engine *es, uint64_t t) {
+    bool changed = false;
+    for (int ui = 0; ui < UNITS; ui++) {
+        unit *u = &units[ui];
+        engine *h = u->count ? pick(u, es, t) : NULL;
+        changed |= h != u->holder;
+        u->holder = h;
+        for (int i = 0; i < u->count; i++) {
+            engine *e = &es[u->members[i]];
+            e->on_turn = e == h;
+        }
+    }
+    return changed;
 }
 
 /* Where a stalled unit's cycle goes: its holder's cause (which names
@@ -98,26 +138,16 @@ ef_status ef_group_run(ef_schedule *const *trs, int count, int level, bool fast_
     const ef_nest *n0 = trs[0]->n;
     uint64_t t = 0;
     for (;; t++) {
-        /* only the Einsum whose turn it is streams operands to its unit */
-        for (int ui = 0; ui < UNITS; ui++) {
-            engine *hu = units[ui].count ? holder(&units[ui], es) : NULL;
-            for (int i = 0; i < units[ui].count; i++) {
-                engine *e = &es[units[ui].members[i]];
-                e->on_turn = e == hu;
-            }
-        }
-        /* settle every Einsum's transfers; the order is the arbitration */
-        bool changed = true;
-        for (int pass = 0; changed && pass < count * (4 * max_levels + 8); pass++) {
-            changed = false;
-            for (int i = 0; i < count; i++) changed |= ef_engine_settle(&es[i], t);
-        }
+        /* transfers first, then each unit picks its Einsum from the
+         * state they leave; a new pick may start its stream */
+        settle(es, count, max_levels, t);
+        if (choose(units, es, t)) settle(es, count, max_levels, t);
         bool computing[UNITS] = {false}, passed = false, crossed = false;
         engine *h[UNITS];
         uint64_t issued[UNITS] = {0};
         for (int ui = 0; ui < UNITS; ui++) {
             unit *u = &units[ui];
-            h[ui] = u->count ? holder(u, es) : NULL;
+            h[ui] = u->holder;
             if (!h[ui]) continue;
             if (t >= u->busy_until) {
                 ef_issue is;
@@ -127,11 +157,8 @@ ef_status ef_group_run(ef_schedule *const *trs, int count, int level, bool fast_
                     u->busy_until = h[ui]->next_issue;
                     u->busy_owner = (int)(h[ui] - es);
                 }
-                /* the unit moves on to the next Einsum's tile */
-                if (is.fused_crossed || h[ui]->s >= h[ui]->tr->steps) {
-                    u->turn = (u->turn + 1) % u->count;
-                    passed = true;
-                }
+                /* the tile is done: the unit picks anew next cycle */
+                passed |= is.fused_crossed || h[ui]->s >= h[ui]->tr->steps;
             }
             computing[ui] = issued[ui] || t < u->busy_until;
             if (computing[ui]) es[u->busy_owner].compute++;

@@ -145,9 +145,16 @@ uint64_t ef_engine_quiet(engine *e, uint64_t t, uint64_t issued, bool crossed) {
     /* the last step may issue from cycle x_done - 1 on */
     if (e->x_on && e->x_done > t + 1 && e->x_done - t - 2 < quiet) quiet = e->x_done - t - 2;
     /* the unit may issue again, or a result is written that may release
-     * a write-back */
+     * a write-back (any generation's not yet written back) */
     if (e->next_issue > t && e->next_issue - t - 1 < quiet) quiet = e->next_issue - t - 1;
     if (e->result_at > t && e->result_at - t - 1 < quiet) quiet = e->result_at - t - 1;
+    for (int l = 1; l < nl && e->latency + e->interval > 1; l++) {
+        const chan *c = &e->ch[l];
+        for (uint64_t g = c->nd > c->base ? c->nd : c->base; g <= c->cg; g++) {
+            uint64_t v = done_at(c, c->compute_done, g);
+            if (v != NEVER && v > t && v - t - 1 < quiet) quiet = v - t - 1;
+        }
+    }
     if (!issued) return quiet; /* stalled or draining: NEVER if nothing pends */
     if (e->interval > 1) return quiet;                /* no step until next_issue */
     uint64_t boundary = tr->steps;   /* first step of the next generation */
@@ -423,6 +430,15 @@ bool ef_engine_settle(engine *e, uint64_t t) {
     changed |= stream_start(e, t);
     for (int l = e->nl - 1; l >= 1; l--) changed |= service(e, l, t);
     return changed;
+}
+
+bool ef_engine_can_start(engine *e, uint64_t t) {
+    return e->s < e->tr->steps && t >= e->next_issue && resident(e, t) && consumers_free(e, t);
+}
+
+bool ef_engine_mid_tile(const engine *e) {
+    int l = e->fuse_level;
+    return l >= 0 && e->s < e->tr->steps && e->s > e->ch[l].cg_step;
 }
 
 uint64_t ef_engine_issue(engine *e, uint64_t t, ef_issue *is) {

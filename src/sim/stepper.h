@@ -129,6 +129,12 @@ typedef struct {
     bool fused_crossed;       /* ... the fused group's level            */
 } ef_issue;
 
+/* Whether e could issue a step at t (its tiles in, its unit's turn
+ * aside), and whether it has issued part of its current tile of the
+ * fused group's level. */
+bool ef_engine_can_start(engine *e, uint64_t t);
+bool ef_engine_mid_tile(const engine *e);
+
 /* Issues up to k steps at cycle t (stopping at the end of a generation
  * of the fused group's level); returns how many. */
 uint64_t ef_engine_issue(engine *e, uint64_t t, ef_issue *is);
