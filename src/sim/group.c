@@ -189,10 +189,12 @@ ef_status ef_group_run(ef_schedule *const *trs, int count, int level, bool fast_
                 uint64_t q = ef_engine_quiet(e, t, by, false);
                 if (q < quiet) quiet = q;
             }
-            /* a unit coming free lets its next Einsum issue */
+            /* a unit coming free lets its next Einsum issue (one that
+             * issues every cycle is its holder's to bound) */
             for (int ui = 0; ui < UNITS; ui++) {
                 const unit *u = &units[ui];
-                if (u->busy_until > t && u->busy_until - t - 1 < quiet)
+                bool steady = issued[ui] && h[ui] && h[ui]->interval == 1;
+                if (!steady && u->busy_until > t && u->busy_until - t - 1 < quiet)
                     quiet = u->busy_until - t - 1;
             }
             if (quiet == NEVER) quiet = 0;

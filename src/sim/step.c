@@ -146,8 +146,13 @@ uint64_t ef_engine_quiet(engine *e, uint64_t t, uint64_t issued, bool crossed) {
     if (e->x_on && e->x_done > t + 1 && e->x_done - t - 2 < quiet) quiet = e->x_done - t - 2;
     /* the unit may issue again, or a result is written that may release
      * a write-back (any generation's not yet written back) */
-    if (e->next_issue > t && e->next_issue - t - 1 < quiet) quiet = e->next_issue - t - 1;
-    if (e->result_at > t && e->result_at - t - 1 < quiet) quiet = e->result_at - t - 1;
+    /* (a unit issuing a step every cycle is bounded by its generation
+     * ends below, and the results of those by the scan) */
+    bool steady = issued && e->interval == 1;
+    if (!steady && e->next_issue > t && e->next_issue - t - 1 < quiet)
+        quiet = e->next_issue - t - 1;
+    if (!issued && e->result_at > t && e->result_at - t - 1 < quiet)
+        quiet = e->result_at - t - 1;
     for (int l = 1; l < nl && e->latency + e->interval > 1; l++) {
         const chan *c = &e->ch[l];
         for (uint64_t g = c->nd > c->base ? c->nd : c->base; g <= c->cg; g++) {

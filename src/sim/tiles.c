@@ -100,9 +100,13 @@ typedef struct {
 } slot;
 
 /* One counter increment of a class. */
+/* A counter increment, or the same increment of n counters `stride`
+ * apart (instance after instance of one tensor: a class of a large
+ * array stays as small as its distinct increments). */
 typedef struct {
     uint64_t *at;
     uint64_t by;
+    uint32_t n, stride;
 } delta;
 
 typedef struct {
@@ -173,6 +177,7 @@ typedef struct {
     uint64_t nkeys, cap_keys;
     delta *deltas;
     uint64_t ndeltas, cap_deltas;
+    uint64_t class_start;     /* deltas of the class being computed     */
     uint64_t class_bytes;     /* storage in use, for the budget          */
     uint64_t most;            /* deltas one class can have               */
     bool full;                /* budget spent: count new classes at once */
@@ -341,10 +346,10 @@ static void setup(tiles *T) {
     T->table = ef_walk_calloc(wk, T->table_mask + 1, sizeof(uint32_t));
     T->cap_keys = 4 * KEY_MAX;
     T->keys = ef_walk_calloc(wk, T->cap_keys, sizeof(int64_t));
-    T->cap_deltas = 2 * T->most;
+    T->cap_deltas = 1024;
     T->deltas = ef_walk_calloc(wk, T->cap_deltas, sizeof(delta));
     T->class_bytes = T->cap_cls * sizeof(tclass) + (T->table_mask + 1) * sizeof(uint32_t) +
-                     T->cap_keys * sizeof(int64_t) + T->cap_deltas * sizeof(delta);
+                     T->cap_keys * sizeof(int64_t);
 }
 
 static void teardown(tiles *T) {
@@ -543,12 +548,41 @@ static uint64_t union_minus(const tiles *T, int o, bool of_old) {
 
 static void emit(tiles *T, uint64_t *at, uint64_t by) {
     if (!by) return;
-    if (T->ndeltas >= T->cap_deltas) { /* reserve() keeps room: a bug */
-        T->wk->status = EF_ERR_OVERFLOW;
-        return;
+    /* the next counter of a run of equal increments joins it */
+    if (T->ndeltas > T->class_start) {
+        delta *d = &T->deltas[T->ndeltas - 1];
+        if (d->by == by && d->n < UINT32_MAX && at > d->at) {
+            uint64_t gap = (uint64_t)(at - d->at);
+            if (d->n == 1 && gap <= UINT32_MAX) {
+                d->stride = (uint32_t)gap;
+                d->n = 2;
+                return;
+            }
+            if (d->n > 1 && gap == (uint64_t)d->n * d->stride) {
+                d->n++;
+                return;
+            }
+        }
     }
-    T->deltas[T->ndeltas].at = at;
-    T->deltas[T->ndeltas].by = by;
+    if (T->ndeltas >= T->cap_deltas) {
+        /* a class needs at most T->most (its instances' counters one by
+         * one): the array grows to the classes kept plus that */
+        uint64_t cap = 2 * T->cap_deltas;
+        delta *q = cap <= T->ndeltas + T->most + 1024 || cap <= 2048
+                       ? realloc(T->deltas, sizeof(delta) * (size_t)cap)
+                       : NULL;
+        if (!q && cap > T->ndeltas + 1) {
+            cap = T->ndeltas + T->most + 1024;
+            q = realloc(T->deltas, sizeof(delta) * (size_t)cap);
+        }
+        if (!q) {
+            T->wk->status = EF_ERR_NOMEM;
+            return;
+        }
+        T->deltas = q;
+        T->cap_deltas = cap;
+    }
+    T->deltas[T->ndeltas] = (delta){.at = at, .by = by, .n = 1, .stride = 0};
     T->ndeltas++;
 }
 
@@ -979,13 +1013,14 @@ static void apply(walker *wk, const delta *d, uint64_t len, uint64_t count) {
             wk->status = EF_ERR_OVERFLOW;
             return;
         }
-        add(wk, d[q].at, v);
+        for (uint64_t k = 0; k < d[q].n; k++) add(wk, d[q].at + k * d[q].stride, v);
     }
 }
 
 static void compute(tiles *T, int l, const int64_t *ob, const int64_t *nb, bool first,
                     tclass *c) {
     c->delta_at = T->ndeltas;
+    T->class_start = T->ndeltas;
     if (l > 0) level_counts(T, l, ob, nb, first, c);
     c->delta_len = T->ndeltas - c->delta_at;
     if (l > 0)
@@ -1014,7 +1049,9 @@ static void verify(tiles *T, const tclass *c, int l, const int64_t *ob, const in
                 !memcmp(again.src_bytes, c->src_bytes, sizeof c->src_bytes);
     for (uint64_t q = 0; same && q < c->delta_len; q++)
         same = T->deltas[again.delta_at + q].at == T->deltas[c->delta_at + q].at &&
-               T->deltas[again.delta_at + q].by == T->deltas[c->delta_at + q].by;
+               T->deltas[again.delta_at + q].by == T->deltas[c->delta_at + q].by &&
+               T->deltas[again.delta_at + q].n == T->deltas[c->delta_at + q].n &&
+               T->deltas[again.delta_at + q].stride == T->deltas[c->delta_at + q].stride;
     T->ndeltas = mark;
     if (!same) {
         fprintf(stderr, "tiles.c: level %d: an event differs from its class\n", l);
@@ -1039,15 +1076,13 @@ static bool grow(tiles *T, void **p, uint64_t *cap, uint64_t need, size_t sz) {
     return true;
 }
 
-/* Room to store one more class with a key of len entries, keeping room
- * for the deltas of one more class after it (one counted at once needs
- * that much); false, once and for all, when the budget is spent. */
+/* Room to store one more class with a key of len entries; false, once
+ * and for all, when the budget is spent (the deltas kept count in it;
+ * the array of deltas itself grows as a class needs, emit). */
 static bool reserve(tiles *T, uint64_t len) {
-    bool ok = T->class_bytes <= CLASS_BUDGET_BYTES &&
+    bool ok = T->class_bytes + T->ndeltas * sizeof(delta) <= CLASS_BUDGET_BYTES &&
               grow(T, (void **)&T->cls, &T->cap_cls, T->ncls + 1, sizeof(tclass)) &&
-              grow(T, (void **)&T->keys, &T->cap_keys, T->nkeys + len, sizeof(int64_t)) &&
-              grow(T, (void **)&T->deltas, &T->cap_deltas, T->ndeltas + 2 * T->most,
-                   sizeof(delta));
+              grow(T, (void **)&T->keys, &T->cap_keys, T->nkeys + len, sizeof(int64_t));
     if (ok && (T->ncls + 1) * 2 > T->table_mask + 1) {
         uint64_t size = (T->table_mask + 1) * 2;
         uint32_t *table = T->class_bytes + size * sizeof(uint32_t) <= CLASS_BUDGET_BYTES
@@ -1100,6 +1135,14 @@ static const tclass *count_event(tiles *T, int l, const int64_t *ob, const int64
     memset(c, 0, sizeof *c);
     compute(T, l, ob, nb, first, c);
     if (wk->status != EF_OK) return NULL;
+    if (store && T->class_bytes + T->ndeltas * sizeof(delta) > CLASS_BUDGET_BYTES) {
+        /* its increments do not fit: from now on classes are counted at
+         * once (the stored ones keep counting) */
+        T->full = true;
+        store = false;
+        T->scratch = *c;
+        c = &T->scratch;
+    }
     if (!store) {
         /* counted at once, and forgotten */
         apply(wk, &T->deltas[c->delta_at], c->delta_len, 1);
