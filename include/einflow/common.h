@@ -25,6 +25,8 @@
 #define EF_MAX_TENSOR_WORDS (UINT64_C(1) << 31) /* words of one tensor    */
 #define EF_MAX_DIAGS 50         /* diagnostics kept before giving up      */
 #define EF_MAX_DATAFLOWS 16     /* dataflows of one `einflow compare`     */
+#define EF_MAX_PATH 256         /* a file name a spec keeps (a dataflow
+                                   template named in a mapping file)     */
 #define EF_MAX_LAYERS 512       /* layers of one network file             */
 #define EF_MAX_LAYER_COUNT 65536 /* repeats of one layer (its count:)     */
 #define EF_MAX_CYCLES (UINT64_C(1) << 50) /* cycles of one simulated run:

@@ -39,8 +39,34 @@ typedef struct {
                                    * confirming-th best estimate         */
 } ef_map_progress;
 
+/* What a fused group fixes in the mapping of each of its Einsums
+ * (map/fuse_search.c hands it to ef_map_search): the loops above the
+ * fusion level, shared by the group; which tensors live on chip (the
+ * group's intermediates: bypassed above the fusion level, kept there);
+ * and how much of each rank the levels from the fusion level down must
+ * cover — exactly the shared tile for a rank of the shared loops, so
+ * that iteration g of them is the same slice in every Einsum. The
+ * search then keeps every operand at the fusion level and nothing at
+ * the levels between it and the outermost one. */
+typedef struct {
+    int rank;                     /* workload rank id                   */
+    uint64_t factor;
+} ef_map_loop;
+
+typedef struct {
+    int level;                    /* the fusion level (> 0, shared)     */
+    ef_map_loop loops[EF_MAX_RANKS]; /* the shared loops, at the
+                                   * outermost level, outermost first   */
+    int loop_count;
+    uint64_t tile[EF_MAX_RANKS];  /* per rank: what the levels from
+                                   * `level` down cover                 */
+    bool shared[EF_MAX_RANKS];    /* covered exactly (a shared rank)    */
+    bool on_chip[EF_MAX_TENSORS * 4]; /* by tensor id                   */
+} ef_map_fixed;
+
 typedef struct {
     const ef_dataflow_spec *dataflow; /* NULL: the built-in "free"       */
+    const ef_map_fixed *fixed;    /* NULL; else a fused group's member  */
     ef_objective objective;
     uint64_t seed;
     uint64_t evaluations;         /* candidates to consider; 0: default  */
@@ -67,6 +93,22 @@ typedef struct {
     uint64_t steps;               /* temporal points (exact)            */
 } ef_map_estimate;
 
+/* How the `fused` dataflow (a template with fuse: true) mapped the
+ * cascade an Einsum belongs to. */
+typedef struct {
+    bool asked;                   /* the dataflow asked for fusion       */
+    int first, count;             /* its group: Einsums [first, first +
+                                   * count); count 1: not fused         */
+    int level;                    /* the fusion level; -1 when unfused  */
+    ef_map_loop loops[EF_MAX_RANKS]; /* the group's shared loops        */
+    int loop_count;
+    uint64_t tilings;             /* shared-loop tilings searched       */
+    uint64_t tilings_confirmed;   /* of those, run in the engine        */
+    char note[400];               /* why fewer Einsums were fused than
+                                   * their intermediates would allow;
+                                   * "" when nothing was given up       */
+} ef_map_fusion;
+
 typedef struct {
     ef_einsum_mapping_spec *mapping; /* owned: the best mapping         */
     ef_nest *nest;                /* owned: its nest                    */
@@ -79,6 +121,10 @@ typedef struct {
     uint64_t confirmed;           /* engine runs                        */
     double seconds;               /* wall time of the search            */
     uint64_t active_pes;          /* PEs that perform at least one MAC  */
+    char dataflow[EF_MAX_NAME];   /* the template this Einsum's own
+                                   * loops were searched in             */
+    ef_unit unit;                 /* what computes its points           */
+    ef_map_fusion fusion;         /* with a fuse: true dataflow         */
 } ef_map_result;
 
 /* Searches mappings of einsum e of w on arch. EF_ERR_MAPPING with a
@@ -101,6 +147,31 @@ typedef struct {
  * status; the results of the others are kept. */
 ef_status ef_map_search_all(const ef_map_job *jobs, int count, int threads,
                             ef_map_result *out, ef_diags *diags);
+
+/* The template Einsum e is mapped with when the workload's dataflow is
+ * df: df for a `+= a * b` product, and for every Einsum when df is a
+ * vector template; for the others (elementwise, max=, sums of one
+ * operand, division, exp) `vector` when the architecture has a vector
+ * unit, else df. Borrowed pointers, one of df and vector. */
+const ef_dataflow_spec *ef_map_dataflow_for(const ef_arch_spec *arch, const ef_einsum *e,
+                                            const ef_dataflow_spec *df,
+                                            const ef_dataflow_spec *vector);
+
+/* Maps every Einsum of w's cascade as fused groups (docs/dataflows.md,
+ * "fused"): consecutive Einsums that pass intermediates keep them on
+ * chip at a fusion level, share the loops above it, and search their
+ * own loops below it in dfs[e] (array or vector template, one per
+ * Einsum), with the group's tiles fitting together. Among candidate
+ * shared tilings the engine's result of the whole group decides
+ * (opt->confirm best estimates; 0: the best estimate). When no legal
+ * fusion exists, fewer Einsums are fused, or none, and out[e].fusion
+ * says why. out[e] gets Einsum e's mapping, its nest (against arch),
+ * the engine's result of its group (NULL with confirm 0) and the
+ * search. Searches run on up to `threads` threads; the result does not
+ * depend on their number. opt->dataflow and opt->fixed are ignored. */
+ef_status ef_map_fused(const ef_arch_spec *arch, const ef_workload *w,
+                       const ef_dataflow_spec *const *dfs, const ef_map_options *opt,
+                       int threads, ef_map_result *out, ef_diags *diags);
 
 /* The analytical estimate of a built nest (exposed for tests and bench). */
 void ef_map_estimate_nest(const ef_nest *n, ef_map_estimate *out);

@@ -246,6 +246,11 @@ typedef struct {
     int level_count;
     ef_unit unit;                /* array (default) or vector            */
     ef_loc unit_loc;             /* the unit key; line 0 when absent     */
+    char dataflow[EF_MAX_PATH];  /* `dataflow: DF` in place of `mapping:`
+                                    (a built-in name, vector, or a
+                                    template file): the mapper fills this
+                                    entry in; "" for a written mapping   */
+    ef_loc dataflow_loc;         /* the dataflow key's value             */
     ef_loc loc;
 } ef_einsum_mapping_spec;
 
@@ -342,6 +347,13 @@ typedef struct {
                                   * last in the PE, the last listed
                                   * innermost                            */
     int pe_innermost_count;
+    ef_unit unit;                /* what computes the points: the PE array,
+                                    or the vector unit (`unit: vector`: one
+                                    row of lanes, no per-PE levels)       */
+    bool fuse;                   /* `fuse: true`: a cascade is mapped as
+                                    fused groups, its intermediates kept on
+                                    chip (map/fuse_search.c); this
+                                    template then maps its MAC Einsums    */
     ef_loc loc;
 } ef_dataflow_spec;
 

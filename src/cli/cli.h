@@ -53,6 +53,10 @@ typedef struct {
     ef_param_value set[EF_MAX_PARAMS]; /* --set NAME=VALUE and --batch N,
                                    * in the order given, each name once  */
     int set_count;
+    const char *einsum_dataflow[EF_MAX_EINSUMS]; /* --einsum-dataflow
+                                   * NAME=DF as given (borrowed from
+                                   * argv), each NAME once               */
+    int einsum_dataflow_count;
 } ef_cli_search;
 
 #define EF_CLI_ENGINE_OPTIONS_HELP                                                  \
@@ -81,10 +85,15 @@ typedef struct {
     "  --set NAME=VALUE    set a parameter of the network file (seq, ctx, ...;\n"  \
     "                      repeatable): every rank bound that names it follows\n" \
     "  --batch N           the batch size: the same as --set batch=N\n"
+/* Per-Einsum dataflows, in every command that maps. */
+#define EF_CLI_EINSUM_DATAFLOW_HELP                                                 \
+    "  --einsum-dataflow NAME=DF\n"                                                 \
+    "                      map the Einsum that writes NAME with DF (a dataflow,\n"  \
+    "                      vector, or a template file); repeatable\n"
 #define EF_CLI_SEARCH_FLAGS                                                         \
     "--dataflow", "--objective", "--evaluations", "--time-limit", "--confirm",     \
         "--seed", "--engine", "--fold-model", "--threads", "--layers", "--batch",  \
-        "--set"
+        "--set", "--einsum-dataflow"
 
 void ef_cli_search_defaults(ef_cli_search *s);
 /* If argv[i] is one of the options above, reads it (and its value) and
@@ -103,9 +112,5 @@ bool ef_cli_parse_set(const char *arg, ef_param_value *out, char *why, size_t si
 ef_dataflow_spec *ef_cli_load_dataflow(const char *name, ef_diags *d);
 void ef_cli_search_map_options(const ef_cli_search *s, const ef_dataflow_spec *df,
                                ef_map_options *out);
-/* Maps every Einsum of w (on s->threads threads); results[e] each. */
-ef_status ef_cli_map_all(const ef_arch_spec *arch, const ef_workload *w,
-                         const ef_map_options *opt, int threads, ef_map_result *results,
-                         ef_diags *d);
 
 #endif

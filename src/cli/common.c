@@ -145,6 +145,33 @@ static bool set_param(ef_cli_search *s, const char *opt, const char *v, const ch
     return true;
 }
 
+/* --einsum-dataflow NAME=DF: the shape only; whether an Einsum writes
+ * NAME and DF exists is for the loaders to say, with "did you mean". */
+static bool einsum_dataflow(ef_cli_search *s, const char *v, const char *cmd,
+                            const char *usage) {
+    const char *eq = strchr(v, '=');
+    size_t len = eq ? (size_t)(eq - v) : 0;
+    if (!eq || !is_identifier(v, len) || len >= EF_MAX_NAME || !eq[1]) {
+        ef_cli_usage_error(cmd, usage, "--einsum-dataflow expects NAME=DATAFLOW, the output "
+                           "of an Einsum and a dataflow, e.g. --einsum-dataflow MX=vector, "
+                           "found \"%s\"", v);
+        return false;
+    }
+    for (int k = 0; k < s->einsum_dataflow_count; k++)
+        if (!strncmp(s->einsum_dataflow[k], v, len + 1)) {
+            ef_cli_usage_error(cmd, usage, "--einsum-dataflow gives the Einsum %.*s twice",
+                               (int)len, v);
+            return false;
+        }
+    if (s->einsum_dataflow_count == EF_MAX_EINSUMS) {
+        ef_cli_usage_error(cmd, usage, "--einsum-dataflow: at most %d Einsums may be given",
+                           EF_MAX_EINSUMS);
+        return false;
+    }
+    s->einsum_dataflow[s->einsum_dataflow_count++] = v;
+    return true;
+}
+
 int ef_cli_search_option(ef_cli_search *s, int argc, char **argv, int i, const char *cmd,
                          const char *usage) {
     const char *a = argv[i];
@@ -201,6 +228,8 @@ int ef_cli_search_option(ef_cli_search *s, int argc, char **argv, int i, const c
         s->layers = v;
     } else if (!strcmp(a, "--batch") || !strcmp(a, "--set")) {
         if (!set_param(s, a, v, cmd, usage)) return -1;
+    } else if (!strcmp(a, "--einsum-dataflow")) {
+        if (!einsum_dataflow(s, v, cmd, usage)) return -1;
     } else if (!strcmp(a, "--threads")) {
         if (!ef_cli_parse_u64(v, &u) || u < 1 || u > 1024) {
             ef_cli_usage_error(cmd, usage,

@@ -21,10 +21,12 @@ static const char compare_usage[] =
     "\n"
     "options:\n"
     "  --dataflows LIST    comma-separated built-in names or template files\n"
-    "                      (default ws,os,is,rs,nlr)\n"
+    "                      (default ws,os,is,rs,nlr; fused for a cascade with\n"
+    "                      its intermediates on chip)\n"
     EF_CLI_PARAM_OPTIONS_HELP
     "  --layers LIST       only these layers of a network file: names, or\n"
     "                      prefixes ending in * (conv1,conv2 or conv*)\n"
+    EF_CLI_EINSUM_DATAFLOW_HELP
     "  -o FILE             also write the comparison as JSON to FILE\n"
     "  --json              print the JSON on stdout instead of the table\n"
     EF_CLI_SEARCH_OPTIONS_HELP
@@ -119,7 +121,10 @@ int ef_cli_compare(int argc, char **argv) {
     const ef_result **results = NULL;
     const ef_map_result **founds = NULL;
     ef_arch_spec *arch = ef_spec_load_arch(files[0], d);
-    bool ok = ef_cli_layers_load(&L, files[1], &search, d) && arch;
+    ef_cli_choice choice;
+    memset(&choice, 0, sizeof choice);
+    bool loaded = ef_cli_layers_load(&L, files[1], &search, d);
+    bool ok = loaded && arch && ef_cli_choice_load(&choice, &search, &L, arch, d);
     for (int k = 0; k < ndf; k++) ok &= (dfs[k] = ef_cli_load_dataflow(names[k], d)) != NULL;
     if (!ok) {
         code = EF_EXIT_INPUT;
@@ -134,7 +139,8 @@ int ef_cli_compare(int argc, char **argv) {
         code = EF_EXIT_INTERNAL;
         goto done;
     }
-    ef_status st = ef_cli_layers_map(&L, arch, dfs, ndf, &search, found, d);
+    ef_status st = ef_cli_layers_map(&L, arch, dfs, ndf, &choice, &search, json_stdout, found,
+                                     d);
     if (st != EF_OK) {
         code = ef_cli_exit_code(st);
         goto done;
@@ -196,6 +202,7 @@ done:
     free(results);
     free(founds);
     for (int k = 0; k < ndf; k++) ef_dataflow_spec_destroy(dfs[k]);
+    ef_cli_choice_free(&choice);
     ef_cli_layers_free(&L);
     ef_arch_spec_destroy(arch);
     ef_diags_destroy(d);

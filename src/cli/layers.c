@@ -115,58 +115,119 @@ static void show_progress(void *ctx, const ef_map_progress *p) {
     pthread_mutex_unlock(&pl->lock);
 }
 
-/* Runs the jobs, with a progress line on a terminal. */
-static ef_status run_jobs(ef_map_job *jobs, int total, int threads, ef_map_result *found,
-                          ef_diags *d) {
+/* One search: an Einsum alone, or a layer's cascade under a dataflow
+ * that fuses. */
+typedef struct {
+    const ef_arch_spec *arch;
+    const ef_workload *w;
+    int einsum;                   /* -1: the whole cascade, fused       */
+    ef_map_options options;
+    const ef_dataflow_spec *dfs[EF_MAX_EINSUMS]; /* fused: per Einsum   */
+    ef_map_result *out;           /* one, or one per Einsum             */
+    int threads;                  /* for a fused cascade's own searches */
+} map_task;
+
+typedef struct {
+    map_task *tasks;
+    ef_status *status;
+    ef_diags **diags;
+} task_batch;
+
+static void run_task(void *ctx, int i) {
+    task_batch *b = ctx;
+    map_task *t = &b->tasks[i];
+    b->status[i] = t->einsum >= 0
+        ? ef_map_search(t->arch, t->w, t->einsum, &t->options, t->out, b->diags[i])
+        : ef_map_fused(t->arch, t->w, t->dfs, &t->options, t->threads, t->out, b->diags[i]);
+}
+
+/* Runs the tasks on the pool (a lone task gets every thread for its
+ * own searches), with a progress line on a terminal; diagnostics are
+ * merged in task order. */
+static ef_status run_tasks(map_task *tasks, int count, int threads, ef_diags *d) {
     progress_line pl = {.last = 0, .printed = false};
     pthread_mutex_init(&pl.lock, NULL);
-    if (isatty(STDERR_FILENO))
-        for (int j = 0; j < total; j++) {
-            jobs[j].options.progress = show_progress;
-            jobs[j].options.progress_ctx = &pl;
+    task_batch b = {.tasks = tasks};
+    b.status = calloc((size_t)count + 1, sizeof *b.status);
+    b.diags = calloc((size_t)count + 1, sizeof *b.diags);
+    ef_status st = b.status && b.diags ? EF_OK : EF_ERR_NOMEM;
+    for (int i = 0; st == EF_OK && i < count; i++) {
+        if (!(b.diags[i] = ef_diags_create())) st = EF_ERR_NOMEM;
+        tasks[i].threads = count == 1 ? threads : 1;
+        if (isatty(STDERR_FILENO)) {
+            tasks[i].options.progress = show_progress;
+            tasks[i].options.progress_ctx = &pl;
         }
-    ef_status st = ef_map_search_all(jobs, total, threads, found, d);
+    }
+    if (st == EF_OK) st = ef_parallel_for(count, threads, run_task, &b);
     if (pl.printed) fprintf(stderr, "\r\033[K");
+    for (int i = 0; st == EF_OK && i < count; i++) ef_diags_merge(d, b.diags[i]);
+    for (int i = 0; st == EF_OK && i < count; i++)
+        if (b.status[i] != EF_OK) st = b.status[i];
+    for (int i = 0; b.diags && i < count; i++) ef_diags_destroy(b.diags[i]);
+    free(b.diags);
+    free(b.status);
     pthread_mutex_destroy(&pl.lock);
     return st;
 }
 
+/* What the fused dataflow gave up, once per group, on stderr. */
+static void print_notes(const ef_cli_layers *L, const ef_dataflow_spec *df,
+                        const ef_map_result *found, int layer) {
+    const ef_workload *w = L->w[layer];
+    for (int e = 0; e < w->einsum_count; e++) {
+        const ef_map_fusion *f = &found[L->first[layer] + e].fusion;
+        if (!f->note[0] || (e > 0 && !strcmp(f->note, found[L->first[layer] + e - 1].fusion.note)))
+            continue;
+        fprintf(stderr, "einflow: note: dataflow %s on %s: %s\n", df->name,
+                L->net->layers[layer].workload->name, f->note);
+    }
+}
+
 ef_status ef_cli_layers_map(const ef_cli_layers *L, const ef_arch_spec *arch,
-                            ef_dataflow_spec *const *dfs, int ndf, const ef_cli_search *s,
-                            ef_map_result *found, ef_diags *d) {
+                            ef_dataflow_spec *const *dfs, int ndf, const ef_cli_choice *choice,
+                            const ef_cli_search *s, bool quiet, ef_map_result *found,
+                            ef_diags *d) {
     int total = ndf * L->einsums;
-    ef_map_job *jobs = calloc((size_t)total + 1, sizeof *jobs);
+    map_task *tasks = calloc((size_t)total + 1, sizeof *tasks);
     char (*labels)[2 * EF_MAX_NAME + 2] = calloc((size_t)total + 1, sizeof *labels);
-    if (!jobs || !labels) {
-        free(jobs);
+    if (!tasks || !labels) {
+        free(tasks);
         free(labels);
         return EF_ERR_NOMEM;
     }
+    int n = 0;
     for (int k = 0; k < ndf; k++)
-        for (int i = 0; i < L->count; i++)
-            for (int e = 0; e < L->w[i]->einsum_count; e++) {
-                int j = k * L->einsums + L->first[i] + e;
-                jobs[j].arch = arch;
-                jobs[j].workload = L->w[i];
-                jobs[j].einsum = e;
-                ef_cli_search_map_options(s, dfs[k], &jobs[j].options);
-                snprintf(labels[j], sizeof labels[j], "%s %s", dfs[k]->name,
+        for (int i = 0; i < L->count; i++) {
+            const ef_workload *w = L->w[i];
+            int at = k * L->einsums + L->first[i];
+            bool fuse = dfs[k]->fuse && w->einsum_count > 1;
+            for (int e = 0; e < w->einsum_count; e++) {
+                map_task *t = &tasks[n];
+                if (fuse && e > 0) {
+                    t->dfs[e] = ef_cli_choice_for(choice, arch, w, e, dfs[k]);
+                    continue;
+                }
+                t->arch = arch;
+                t->w = w;
+                t->einsum = fuse ? -1 : e;
+                t->out = &found[at + e];
+                const ef_dataflow_spec *df = ef_cli_choice_for(choice, arch, w, e, dfs[k]);
+                t->dfs[e] = df;
+                ef_cli_search_map_options(s, df, &t->options);
+                snprintf(labels[n], sizeof labels[n], "%s %s", dfs[k]->name,
                          L->net->layers[i].workload->name);
-                jobs[j].options.progress_label = labels[j];
+                t->options.progress_label = labels[n];
+                if (!fuse) n++;
             }
-    ef_status st = run_jobs(jobs, total, s->threads, found, d);
+            if (fuse) n++;
+        }
+    ef_status st = run_tasks(tasks, n, s->threads, d);
+    if (st == EF_OK && !quiet)
+        for (int k = 0; k < ndf; k++)
+            for (int i = 0; dfs[k]->fuse && i < L->count; i++)
+                print_notes(L, dfs[k], &found[k * L->einsums], i);
     free(labels);
-    free(jobs);
+    free(tasks);
     return st;
-}
-
-ef_status ef_cli_map_all(const ef_arch_spec *arch, const ef_workload *w,
-                         const ef_map_options *opt, int threads, ef_map_result *results,
-                         ef_diags *d) {
-    ef_map_job jobs[EF_MAX_EINSUMS];
-    for (int e = 0; e < w->einsum_count; e++) {
-        jobs[e] = (ef_map_job){.arch = arch, .workload = w, .einsum = e, .options = *opt};
-        jobs[e].options.progress_label = w->tensors[w->einsums[e].output.tensor].name;
-    }
-    return run_jobs(jobs, w->einsum_count, threads, results, d);
 }

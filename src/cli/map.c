@@ -24,7 +24,10 @@ static const char map_usage[] =
     "\n"
     "options:\n"
     "  --dataflow D        ws, os, is, rs, nlr, free (the default: no\n"
-    "                      template) or a template file (docs/dataflows.md)\n"
+    "                      template), fused (a cascade with its intermediates\n"
+    "                      on chip), vector, or a template file\n"
+    "                      (docs/dataflows.md)\n"
+    EF_CLI_EINSUM_DATAFLOW_HELP
     "  -o FILE             write the mapping to FILE (default: stdout)\n"
     "  --layers NAME       the layer of a network file to map (a mapping file\n"
     "                      maps one workload)\n"
@@ -82,7 +85,10 @@ int ef_cli_map(int argc, char **argv) {
                      "a mapping file maps one workload, but %d layers are selected", L.count);
         layers_ok = false;
     }
-    ef_workload *w = arch && layers_ok && df ? L.w[0] : NULL;
+    ef_cli_choice choice;
+    memset(&choice, 0, sizeof choice);
+    bool choice_ok = layers_ok && ef_cli_choice_load(&choice, &search, &L, arch, d);
+    ef_workload *w = arch && layers_ok && df && choice_ok ? L.w[0] : NULL;
     ef_map_result results[EF_MAX_EINSUMS];
     memset(results, 0, sizeof results);
     if (!w) {
@@ -91,7 +97,7 @@ int ef_cli_map(int argc, char **argv) {
     }
     ef_map_options opt;
     ef_cli_search_map_options(&search, df, &opt);
-    ef_status st = ef_cli_map_all(arch, w, &opt, search.threads, results, d);
+    ef_status st = ef_cli_layers_map(&L, arch, &df, 1, &choice, &search, quiet, results, d);
     if (st != EF_OK) {
         code = ef_cli_exit_code(st);
         goto done;
@@ -136,6 +142,7 @@ int ef_cli_map(int argc, char **argv) {
 done:
     ef_cli_print_diags(d);
     for (int e = 0; e < EF_MAX_EINSUMS; e++) ef_map_result_clear(&results[e]);
+    ef_cli_choice_free(&choice);
     ef_dataflow_spec_destroy(df);
     ef_cli_layers_free(&L);
     ef_arch_spec_destroy(arch);

@@ -25,9 +25,12 @@ static const char run_usage[] =
     "\n"
     "Simulates WORKLOAD mapped by MAPPING onto ARCH cycle by cycle and\n"
     "prints a summary table. In place of a mapping file, a dataflow (ws,\n"
-    "os, is, rs, nlr, free, or a template file) lets the mapper find one\n"
-    "first (see `einflow map --help` for its options); a network file\n"
-    "runs every layer that way and reports per layer and in total.\n"
+    "os, is, rs, nlr, free, fused, vector, or a template file) lets the\n"
+    "mapper find one first (see `einflow map --help` for its options); a\n"
+    "network file runs every layer that way and reports per layer and in\n"
+    "total. A cascade's Einsums without a product go to the vector unit\n"
+    "when the architecture has one; fused keeps a cascade's intermediates\n"
+    "on chip.\n"
     "\n"
     "options:\n"
     "  -o FILE             write the full JSON result to FILE (- for stdout,\n"
@@ -42,6 +45,7 @@ static const char run_usage[] =
     EF_CLI_ENGINE_OPTIONS_HELP
     "  --objective, --evaluations, --time-limit, --confirm\n"
     "                      the mapper's options, with a dataflow\n"
+    EF_CLI_EINSUM_DATAFLOW_HELP
     "  -q, --quiet         print nothing on success\n"
     "  -h, --help          show this help\n";
 
@@ -62,6 +66,33 @@ static bool names_dataflow(const char *arg, ef_diags *d) {
     char kind = ef_spec_sniff(arg, quiet ? quiet : d);
     ef_diags_destroy(quiet);
     return kind == 'd';
+}
+
+/* With a mapping file, Einsum e's entry may name a dataflow instead of
+ * loops (`dataflow: DF`), and --einsum-dataflow may name one for it:
+ * then the mapper fills it in, alone (*out gets its nest). EF_OK with
+ * out untouched for a written mapping. */
+static ef_status fill_in(const ef_arch_spec *arch, const ef_workload *w,
+                         const ef_mapping_spec *ms, int e, const ef_cli_choice *choice,
+                         const ef_cli_search *s, ef_map_result *out, ef_diags *d) {
+    const char *name = w->tensors[w->einsums[e].output.tensor].name;
+    const ef_dataflow_spec *df = NULL;
+    ef_dataflow_spec *own = NULL;
+    for (int k = 0; k < choice->count && !df; k++)
+        if (!strcmp(choice->names[k], name)) df = choice->dfs[k];
+    for (int i = 0; i < ms->mapping_count && !df; i++) {
+        const ef_einsum_mapping_spec *em = &ms->mappings[i];
+        bool mine = (em->einsum[0] == 0 && w->einsum_count == 1) || !strcmp(em->einsum, name);
+        if (!mine || !em->dataflow[0]) continue;
+        if (!(own = ef_cli_entry_dataflow(em, i, d))) return EF_ERR_SPEC;
+        df = own;
+    }
+    if (!df) return EF_OK;
+    ef_map_options opt;
+    ef_cli_search_map_options(s, df, &opt);
+    ef_status st = ef_map_search(arch, w, e, &opt, out, d);
+    ef_dataflow_spec_destroy(own);
+    return st;
 }
 
 int ef_cli_run(int argc, char **argv) {
@@ -128,7 +159,10 @@ int ef_cli_run(int argc, char **argv) {
     ef_map_result *found = NULL;
     const ef_map_result **founds = NULL;
     ef_report_layer *layers = NULL;
-    if (!arch || !layers_ok || (!ms && !df)) {
+    ef_cli_choice choice;
+    bool choice_ok = layers_ok && ef_cli_choice_load(&choice, &search, &L, arch, d);
+    if (!layers_ok) memset(&choice, 0, sizeof choice);
+    if (!arch || !layers_ok || !choice_ok || (!ms && !df)) {
         code = EF_EXIT_INPUT;
         goto done;
     }
@@ -152,7 +186,7 @@ int ef_cli_run(int argc, char **argv) {
     }
     ef_status st;
     if (df) {
-        st = ef_cli_layers_map(&L, arch, &df, 1, &search, found, d);
+        st = ef_cli_layers_map(&L, arch, &df, 1, &choice, &search, quiet, found, d);
         if (st != EF_OK) {
             code = ef_cli_exit_code(st);
             goto done;
@@ -171,7 +205,18 @@ int ef_cli_run(int argc, char **argv) {
     } else {
         bool nest_ok = true;
         for (int e = 0; e < L.einsums; e++) {
-            nests[e] = ef_nest_build(arch, L.w[0], ms, e, d);
+            st = fill_in(arch, L.w[0], ms, e, &choice, &search, &found[e], d);
+            if (st == EF_OK && found[e].nest) {
+                /* the mapper's, for an entry that names a dataflow */
+                nests[e] = found[e].nest;
+                found[e].nest = NULL;
+                founds[e] = &found[e];
+            } else if (st == EF_OK) {
+                nests[e] = ef_nest_build(arch, L.w[0], ms, e, d);
+            } else if (st != EF_ERR_MAPPING && st != EF_ERR_SPEC) {
+                code = ef_cli_exit_code(st);
+                goto done;
+            }
             nest_ok &= nests[e] != NULL;
         }
         if (!nest_ok) {
@@ -199,7 +244,7 @@ int ef_cli_run(int argc, char **argv) {
         layers[i] = (ef_report_layer){.name = L.net->layers[i].workload->name,
                                       .count = L.net->layers[i].count,
                                       .results = (const ef_result *const *)&results[at],
-                                      .found = df ? &founds[at] : NULL, .result_count = n};
+                                      .found = &founds[at], .result_count = n};
     }
     char mapping_name[EF_MAX_NAME + 32];
     snprintf(mapping_name, sizeof mapping_name, "dataflow %s (mapper)", df ? df->name : "");
@@ -209,7 +254,7 @@ int ef_cli_run(int argc, char **argv) {
                         .fold_model = opt.fold_model == EF_FOLD_SCALESIM ? "scalesim" : "overlap",
                         .wall_seconds = now_seconds() - t0,
                         .check_values = opt.check_values, .seed = opt.seed,
-                        .found = df ? founds : NULL, .set = search.set,
+                        .found = founds, .set = search.set,
                         .set_count = search.set_count};
     ef_report_network net = {.name = L.net->name, .batch = L.net->batch,
                              .is_network = L.net->is_network};
@@ -249,6 +294,7 @@ done:
     free(founds);
     free(layers);
     ef_values_destroy(vals);
+    ef_cli_choice_free(&choice);
     ef_dataflow_spec_destroy(df);
     ef_mapping_spec_destroy(ms);
     ef_cli_layers_free(&L);

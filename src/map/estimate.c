@@ -294,6 +294,10 @@ void ef_map_estimate_nest(const ef_nest *n, ef_map_estimate *e) {
         for (int o = 0; o < n->op_count; o++) {
             if (!n->levels[l].keeps[o]) continue;
             int p = n->levels[l].parent[o];
+            /* an intermediate of a fused group at its home: its
+             * producer's updates write it there and it never leaves
+             * (docs/model.md section 4.8), so no transfer crosses above */
+            if (p < 0) continue;
             double T = (double)n->levels[l].tile_words[o], distinct;
             int slide;
             double g = generations(&s, l, o, &distinct, &slide);
@@ -366,10 +370,11 @@ void ef_map_estimate_nest(const ef_nest *n, ef_map_estimate *e) {
             extra_bytes[o == out ? EF_RES_NOC_OUT : EF_RES_NOC_IN] += bytes(n, o, st);
         }
     }
-    /* the outermost level holds the output from the start: its first
-     * write of each word is no read */
+    /* the output's first home (the outermost level, or the fusion
+     * level of an intermediate kept on chip) holds it from the start:
+     * its first write of each word is no read */
     const ef_tensor *ot = &n->workload->tensors[n->ops[out]->tensor];
-    e->reads[0][out] -= (double)ot->words;
+    e->reads[ef_nest_home_level(n, out)][out] -= (double)ot->words;
     for (int l = 0; l < n->level_count; l++)
         for (int o = 0; o < n->op_count; o++)
             if (e->reads[l][o] < 0) e->reads[l][o] = 0;

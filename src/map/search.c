@@ -34,11 +34,20 @@ typedef struct {
 } cand;
 
 typedef struct {
-    const ef_arch_spec *arch;
+    const ef_arch_spec *arch;     /* what candidates are drawn for: the
+                                   * architecture, or for a vector
+                                   * template the unit's view            */
+    const ef_arch_spec *real;     /* what their nests are built against */
     const ef_workload *w;
     int e;
     const ef_einsum *es;
     const ef_dataflow_spec *df;
+    const ef_map_fixed *fx;       /* a fused group's member, or NULL    */
+    bool vector;                  /* on the vector unit                 */
+    int top;                      /* the outermost level whose loops are
+                                   * searched: it takes what is left of
+                                   * every rank (0, or the fusion level) */
+    uint64_t bound[EF_MAX_RANKS]; /* what the searched levels cover     */
     int L, S, first_pe;
     int ops, out;
     int op_role[EF_NEST_MAX_OPS];
@@ -72,8 +81,9 @@ static uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 
 /* A factor for a rank that still needs `need` more: 1, a divisor of
  * need (a perfect split) or a value whose quotient is a small number
- * (an imperfect one), at most `cap`. */
-static uint64_t pick_factor(space *s, uint64_t need, uint64_t cap) {
+ * (an imperfect one), at most `cap`. An exact rank (shared by a fused
+ * group, covered exactly) takes divisors only. */
+static uint64_t pick_factor(space *s, uint64_t need, uint64_t cap, bool exact) {
     if (cap > need) cap = need;
     if (cap <= 1) return 1;
     uint64_t choices[96];
@@ -83,13 +93,27 @@ static uint64_t pick_factor(space *s, uint64_t need, uint64_t cap) {
         if (d <= cap) choices[n++] = d;
         if (need / d != d && need / d <= cap) choices[n++] = need / d;
     }
-    for (uint64_t q = 2; q <= 8 && n < 96; q++) {
+    for (uint64_t q = 2; q <= 8 && n < 96 && !exact; q++) {
         uint64_t f = ceil_div(need, q);
         if (f <= cap && f > 1) choices[n++] = f;
     }
-    if (cap < need) choices[n++] = cap;
+    if (cap < need && !exact) choices[n++] = cap;
     return choices[below(s, (uint64_t)n)];
 }
+
+/* The largest divisor of need at most cap: an exact rank's "as much as
+ * fits". */
+static uint64_t largest_divisor(uint64_t need, uint64_t cap) {
+    uint64_t best = 1;
+    for (uint64_t d = 1; d * d <= need; d++) {
+        if (need % d) continue;
+        if (d <= cap && d > best) best = d;
+        if (need / d <= cap && need / d > best) best = need / d;
+    }
+    return best;
+}
+
+static bool exact_rank(const space *s, int r) { return s->fx && s->fx->shared[r]; }
 
 /* ---------- the space ---------- */
 
@@ -99,14 +123,31 @@ static bool level_has_partition(const ef_level_spec *ls, const char *tensor) {
     return false;
 }
 
-static void space_init(space *s, const ef_arch_spec *arch, const ef_workload *w, int e,
-                       const ef_dataflow_spec *df, uint64_t seed) {
+/* The vector unit as the search sees it: the levels down to its
+ * `from`, one row of `lanes` lanes (model/vector.c builds the same view
+ * for the nest). */
+static void vector_view(const ef_arch_spec *arch, ef_arch_spec *view) {
+    *view = *arch;
+    view->level_count = arch->vector_unit.from_level + 1;
+    view->rows = 1;
+    view->cols = arch->vector_unit.lanes;
+}
+
+static void space_init(space *s, const ef_arch_spec *arch, const ef_arch_spec *real,
+                       const ef_workload *w, int e, const ef_dataflow_spec *df,
+                       const ef_map_fixed *fx, uint64_t seed) {
     memset(s, 0, sizeof *s);
     s->arch = arch;
+    s->real = real;
+    s->vector = arch != real;
     s->w = w;
     s->e = e;
     s->es = &w->einsums[e];
     s->df = df;
+    s->fx = fx;
+    s->top = fx ? fx->level : 0;
+    for (int r = 0; r < EF_MAX_RANKS; r++)
+        s->bound[r] = r >= w->rank_count ? 1 : fx ? fx->tile[r] : w->rank_bounds[r];
     s->rng = seed;
     s->L = arch->level_count;
     s->first_pe = s->L;
@@ -136,16 +177,39 @@ static void space_init(space *s, const ef_arch_spec *arch, const ef_workload *w,
     }
     ef_einsum_rank_roles(w, s->es, s->role);
     for (int r = 0; r < w->rank_count; r++)
-        if (s->es->rank_used[r] && w->rank_bounds[r] > 1) s->used[s->nused++] = r;
+        if (s->es->rank_used[r] && s->bound[r] > 1) s->used[s->nused++] = r;
+}
+
+/* Whether rank r may go across the lanes: the vector unit has no
+ * reduction across them, so only a rank the output indexes. */
+static bool lane_rank(const space *s, int r) {
+    if (!s->vector) return true;
+    return s->relmask[s->out] >> r & 1u;
 }
 
 /* ---------- drawing a candidate ---------- */
+
+/* What a fused group fixes of the keeps: the outermost level keeps
+ * what does not live on chip, the levels between it and the fusion
+ * level nothing, the fusion level everything. False for the levels the
+ * search decides. */
+static bool fixed_keep(const space *s, int l, int o, bool *keep) {
+    if (!s->fx || l > s->top) return false;
+    const ef_operand *op = o == s->out ? &s->es->output : &s->es->inputs[o];
+    if (l == 0) *keep = !s->fx->on_chip[op->tensor];
+    else *keep = l == s->top;
+    return true;
+}
 
 static void draw_keeps(space *s, cand *c) {
     const ef_dataflow_spec *df = s->df;
     for (int l = 0; l < s->L; l++)
         for (int o = 0; o < s->ops; o++) {
             bool k;
+            if (fixed_keep(s, l, o, &k)) {
+                c->keep[l][o] = k;
+                continue;
+            }
             if (l == 0) k = true;
             else if (l >= s->first_pe)
                 k = df->pe_keep_searched ? chance(s, 50) : df->pe_keeps[s->op_role[o]];
@@ -182,7 +246,8 @@ static void place_slots(space *s, cand *c, needs *nd) {
                     bool taken = false;
                     for (int j = 0; j < count[axis]; j++)
                         taken |= chosen[axis][j].factor > 1 && chosen[axis][j].rank == r;
-                    if ((s->role[r] & sl->roles) && nd->need[r] > 1 && !taken) cands[nc++] = r;
+                    if ((s->role[r] & sl->roles) && nd->need[r] > 1 && !taken && lane_rank(s, r))
+                        cands[nc++] = r;
                 }
                 if (!nc || left[axis] <= 1) continue;
                 if (pass == 2 && chance(s, 20)) continue; /* leave it empty */
@@ -191,7 +256,8 @@ static void place_slots(space *s, cand *c, needs *nd) {
                 if (pass == 0 && nd->need[r] <= left[axis]) f = nd->need[r];
                 else if (pass < 2) f = nd->need[r] < left[axis] ? nd->need[r] : left[axis];
                 else f = chance(s, 50) ? (nd->need[r] < left[axis] ? nd->need[r] : left[axis])
-                                       : pick_factor(s, nd->need[r], left[axis]);
+                                       : pick_factor(s, nd->need[r], left[axis], exact_rank(s, r));
+                if (exact_rank(s, r)) f = largest_divisor(nd->need[r], f);
                 if (f <= 1) continue;
                 chosen[axis][i] = (mfac){r, f};
                 left[axis] /= f;
@@ -277,37 +343,59 @@ static int drop_ones(mfac *f, int n) {
 /* Caps every factor at what its rank still needs, from the innermost
  * loop outward in nest order (per level: its temporal loops, then on
  * the spatial level the rows and the columns), and gives the outermost
- * level the exact remainder, in the place its loop already has. */
+ * searched level the exact remainder, in the place its loop already
+ * has. */
 static void normalize(space *s, cand *c) {
-    const ef_workload *w = s->w;
+    int top = s->top;
     for (int q = 0; q < s->nused; q++) {
         int r = s->used[q];
-        uint64_t bound = w->rank_bounds[r], inner = 1;
-        for (int l = s->L - 1; l >= 0; l--) {
+        uint64_t bound = s->bound[r], inner = 1;
+        for (int l = s->L - 1; l >= top; l--) {
             if (l == s->S) {
                 cap_rank(c->cols, c->cn, r, bound, &inner);
                 cap_rank(c->rows, c->rn, r, bound, &inner);
             }
-            if (l > 0) cap_rank(c->t[l], c->tn[l], r, bound, &inner);
+            if (l > top) cap_rank(c->t[l], c->tn[l], r, bound, &inner);
         }
         uint64_t rest = ceil_div(bound, inner);
         bool placed = false;
-        for (int i = 0; i < c->tn[0]; i++)
-            if (c->t[0][i].rank == r) {
-                c->t[0][i].factor = placed ? 1 : rest;
+        for (int i = 0; i < c->tn[top]; i++)
+            if (c->t[top][i].rank == r) {
+                c->t[top][i].factor = placed ? 1 : rest;
                 placed = true;
             }
-        if (!placed && rest > 1) c->t[0][c->tn[0]++] = (mfac){r, rest};
+        if (!placed && rest > 1) c->t[top][c->tn[top]++] = (mfac){r, rest};
     }
     for (int l = 0; l < s->L; l++) c->tn[l] = drop_ones(c->t[l], c->tn[l]);
     c->rn = drop_ones(c->rows, c->rn);
     c->cn = drop_ones(c->cols, c->cn);
 }
 
+/* A fused group's shared ranks are covered exactly below the shared
+ * loops (their stride is the shared tile in every Einsum of the group):
+ * false when the factors' product overshoots. */
+static bool covers_exactly(const space *s, const cand *c) {
+    if (!s->fx) return true;
+    for (int q = 0; q < s->nused; q++) {
+        int r = s->used[q];
+        if (!exact_rank(s, r)) continue;
+        uint64_t prod = 1;
+        for (int l = s->top; l < s->L; l++)
+            for (int i = 0; i < c->tn[l]; i++)
+                if (c->t[l][i].rank == r) prod *= c->t[l][i].factor;
+        for (int i = 0; i < c->rn; i++)
+            if (c->rows[i].rank == r) prod *= c->rows[i].factor;
+        for (int i = 0; i < c->cn; i++)
+            if (c->cols[i].rank == r) prod *= c->cols[i].factor;
+        if (prod != s->bound[r]) return false;
+    }
+    return true;
+}
+
 static void draw(space *s, cand *c) {
     memset(c, 0, sizeof *c);
     needs nd;
-    for (int r = 0; r < EF_MAX_RANKS; r++) nd.need[r] = r < s->w->rank_count ? s->w->rank_bounds[r] : 1;
+    for (int r = 0; r < EF_MAX_RANKS; r++) nd.need[r] = s->bound[r];
     draw_keeps(s, c);
     /* per-PE loops, innermost level first */
     for (int l = s->L - 1; l >= s->first_pe; l--) {
@@ -317,18 +405,18 @@ static void draw(space *s, cand *c) {
         for (int q = 0; q < s->nused; q++) {
             int r = s->used[q];
             if (!(s->role[r] & s->df->pe_temporal) || nd.need[r] <= 1 || chance(s, 30)) continue;
-            uint64_t f = pick_factor(s, nd.need[r], nd.need[r]);
+            uint64_t f = pick_factor(s, nd.need[r], nd.need[r], exact_rank(s, r));
             if (f <= 1) continue;
             c->t[l][c->tn[l]++] = (mfac){r, f};
             nd.need[r] = ceil_div(nd.need[r], f);
         }
     }
     place_slots(s, c, &nd);
-    for (int l = s->S; l >= 1 && l < s->first_pe; l--)
+    for (int l = s->S; l > s->top && l < s->first_pe; l--)
         for (int q = 0; q < s->nused; q++) {
             int r = s->used[q];
             if (nd.need[r] <= 1 || chance(s, 40)) continue;
-            uint64_t f = pick_factor(s, nd.need[r], nd.need[r]);
+            uint64_t f = pick_factor(s, nd.need[r], nd.need[r], exact_rank(s, r));
             if (f <= 1) continue;
             c->t[l][c->tn[l]++] = (mfac){r, f};
             nd.need[r] = ceil_div(nd.need[r], f);
@@ -364,16 +452,17 @@ static uint64_t prime_of(uint64_t f) {
  * Spatial choices stay; fresh draws explore those. */
 static void mutate(space *s, cand *c) {
     int kind = (int)below(s, 10);
+    int top = s->top, span = s->L - top;
     if (kind < 6 && s->nused) {
         int r = s->used[below(s, (uint64_t)s->nused)];
-        int from = (int)below(s, (uint64_t)s->L), to = (int)below(s, (uint64_t)s->L);
+        int from = top + (int)below(s, (uint64_t)span), to = top + (int)below(s, (uint64_t)span);
         int i = find_loop(c, from, r);
         if (from == to || i < 0 || !loop_allowed(s, c, to, r)) return;
         uint64_t f = c->t[from][i].factor;
         uint64_t d = chance(s, 50) ? prime_of(f) : f;
-        /* the outermost level's factor is the remainder: normalize
-         * recomputes it in place */
-        if (from != 0) c->t[from][i].factor = f / d;
+        /* the outermost searched level's factor is the remainder:
+         * normalize recomputes it in place */
+        if (from != top) c->t[from][i].factor = f / d;
         int j = find_loop(c, to, r);
         if (j >= 0) {
             c->t[to][j].factor *= d;
@@ -384,7 +473,7 @@ static void mutate(space *s, cand *c) {
             c->tn[to]++;
         }
     } else if (kind < 9) {
-        int l = (int)below(s, (uint64_t)s->L);
+        int l = top + (int)below(s, (uint64_t)span);
         if (c->tn[l] < 2) return;
         int a = (int)below(s, (uint64_t)c->tn[l]), b = (int)below(s, (uint64_t)c->tn[l]);
         mfac t = c->t[l][a];
@@ -392,8 +481,9 @@ static void mutate(space *s, cand *c) {
         c->t[l][b] = t;
     } else {
         int hi = s->df->pe_keep_searched ? s->L : s->first_pe;
-        if (hi <= 1) return;
-        int l = 1 + (int)below(s, (uint64_t)hi - 1);
+        int lo = top + 1; /* the levels down to a fusion level are fixed */
+        if (hi <= lo) return;
+        int l = lo + (int)below(s, (uint64_t)(hi - lo));
         int o = (int)below(s, (uint64_t)s->ops);
         c->keep[l][o] = !c->keep[l][o] && s->can_keep[l][o];
     }
@@ -437,17 +527,30 @@ static void put_factors(const space *s, const mfac *f, int n, ef_factor_spec *ou
     }
 }
 
+/* The shared loops a fused group fixes at the outermost level. */
+static void fixed_loops(const space *s, ef_level_mapping_spec *lm) {
+    mfac f[EF_MAX_RANKS];
+    int n = 0;
+    for (int i = 0; i < s->fx->loop_count; i++)
+        f[n++] = (mfac){s->fx->loops[i].rank, s->fx->loops[i].factor};
+    put_factors(s, f, n, lm->temporal, &lm->temporal_count);
+}
+
 static void to_spec(const space *s, const cand *c, ef_einsum_mapping_spec *em) {
     const ef_workload *w = s->w;
     snprintf(em->einsum, EF_MAX_NAME, "%s", w->einsum_count > 1
              ? w->tensors[s->es->output.tensor].name : "");
     em->level_count = s->L;
+    em->unit = s->vector ? EF_UNIT_VECTOR : EF_UNIT_ARRAY;
+    memset(&em->unit_loc, 0, sizeof em->unit_loc);
+    em->dataflow[0] = '\0';
     memset(&em->loc, 0, sizeof em->loc);
     for (int l = 0; l < s->L; l++) {
         ef_level_mapping_spec *lm = &em->levels[l];
         memset(&lm->loc, 0, sizeof lm->loc);
         snprintf(lm->level, EF_MAX_NAME, "%s", s->arch->levels[l].name);
-        put_factors(s, c->t[l], c->tn[l], lm->temporal, &lm->temporal_count);
+        if (s->fx && l == 0) fixed_loops(s, lm);
+        else put_factors(s, c->t[l], c->tn[l], lm->temporal, &lm->temporal_count);
         lm->row_count = lm->col_count = 0;
         if (l == s->S) {
             put_factors(s, c->rows, c->rn, lm->rows, &lm->row_count);
@@ -534,8 +637,26 @@ ef_status ef_map_search(const ef_arch_spec *arch, const ef_workload *w, int e,
         if (!own) return EF_ERR_SPEC;
         df = own;
     }
+    if (df->unit == EF_UNIT_VECTOR && !arch->vector_unit.present) {
+        ef_diags_add(diags, df->file, 0, 0, "unit",
+                     "map this Einsum with an array dataflow, or add vector_unit to the "
+                     "architecture", NULL,
+                     "dataflow %s runs \"%s\" on the vector unit, but the architecture %s "
+                     "declares no vector_unit", df->name, w->einsums[e].text, arch->name);
+        ef_dataflow_spec_destroy(own);
+        return EF_ERR_MAPPING;
+    }
+    /* a vector Einsum's candidates are drawn for the unit's view; its
+     * nests are built against the architecture, which makes the view
+     * again (model/vector.c) */
+    ef_arch_spec *view = NULL;
+    if (df->unit == EF_UNIT_VECTOR && !(view = malloc(sizeof *view))) {
+        ef_dataflow_spec_destroy(own);
+        return EF_ERR_NOMEM;
+    }
+    if (view) vector_view(arch, view);
     space s;
-    space_init(&s, arch, w, e, df, opt->seed);
+    space_init(&s, view ? view : arch, arch, w, e, df, opt->fixed, opt->seed);
     uint64_t budget = opt->evaluations ? opt->evaluations : EF_MAP_DEFAULT_EVALUATIONS;
     /* confirm 0: the best estimate wins without an engine run */
     int k = opt->confirm > 0 ? opt->confirm : 1;
@@ -590,8 +711,14 @@ ef_status ef_map_search(const ef_arch_spec *arch, const ef_workload *w, int e,
         }
         stale = 0;
         out->considered++;
+        if (!covers_exactly(&s, &c)) {
+            if (!first_reason[0])
+                snprintf(first_reason, sizeof first_reason, "its loops below the fusion "
+                         "level overshoot a shared tile");
+            continue;
+        }
         to_spec(&s, &c, em);
-        ef_nest *n = ef_nest_build_one(arch, w, em, "<mapper>", e, scratch);
+        ef_nest *n = ef_nest_build_one(s.real, w, em, "<mapper>", e, scratch);
         if (!n) {
             if (!first_reason[0] && scratch->count)
                 snprintf(first_reason, sizeof first_reason, "%s", scratch->items[0].message);
@@ -630,7 +757,7 @@ ef_status ef_map_search(const ef_arch_spec *arch, const ef_workload *w, int e,
     }
     if (opt->confirm <= 0) {
         to_spec(&s, &top[0].c, em);
-        out->nest = ef_nest_build_one(arch, w, em, "<mapper>", e, diags);
+        out->nest = ef_nest_build_one(s.real, w, em, "<mapper>", e, diags);
         out->mapping = malloc(sizeof *out->mapping);
         if (!out->nest || !out->mapping) {
             st = out->nest ? EF_ERR_NOMEM : EF_ERR_MAPPING;
@@ -652,7 +779,7 @@ ef_status ef_map_search(const ef_arch_spec *arch, const ef_workload *w, int e,
             opt->progress(opt->progress_ctx, &p);
         }
         to_spec(&s, &top[i].c, em);
-        ef_nest *n = ef_nest_build_one(arch, w, em, "<mapper>", e, diags);
+        ef_nest *n = ef_nest_build_one(s.real, w, em, "<mapper>", e, diags);
         if (!n) {
             st = EF_ERR_MAPPING;
             goto done;
@@ -707,6 +834,9 @@ ef_status ef_map_search(const ef_arch_spec *arch, const ef_workload *w, int e,
 done:
     out->seconds = now_seconds() - t0;
     if (st != EF_OK) ef_map_result_clear(out);
+    snprintf(out->dataflow, sizeof out->dataflow, "%s", df->name);
+    out->unit = df->unit;
+    free(view);
     free(seen);
     ef_diags_destroy(scratch);
     ef_diags_destroy(limit_hit);

@@ -132,11 +132,31 @@ char *ef_report_compare_json(const ef_report_compare_entry *entries, int count,
 
 static double share(double part, double whole) { return whole > 0 ? 100 * part / whole : 0; }
 
+/* " bypass [QK]": the intermediates a fused mapping keeps on chip. */
+static void outer_bypass(sbuf *b, const ef_map_result *f) {
+    const ef_nest *n = f->nest;
+    const ef_level_mapping_spec *lm = &f->mapping->levels[0];
+    if (!n || !lm->keep_given) return;
+    bool any = false;
+    for (int o = 0; o < n->op_count; o++) {
+        const char *t = n->workload->tensors[n->ops[o]->tensor].name;
+        bool kept = false;
+        for (int k = 0; k < lm->keep_count && !kept; k++) kept = !strcmp(lm->keep[k], t);
+        if (kept) continue;
+        sbuf_put(b, "%s%s", any ? ", " : " bypass [", t);
+        any = true;
+    }
+    if (any) sbuf_put(b, "]");
+}
+
 /* "DRAM [M: 5, C: 32]; GLB keep [I, O] [Q: 28] rows [R: 3] cols [P: 14]; RF ..." */
-static void mapping_line(sbuf *b, const ef_einsum_mapping_spec *em) {
+static void mapping_line(sbuf *b, const ef_map_result *f) {
+    const ef_einsum_mapping_spec *em = f->mapping;
+    if (f->unit == EF_UNIT_VECTOR) sbuf_put(b, "vector unit: ");
     for (int l = 0; l < em->level_count; l++) {
         const ef_level_mapping_spec *lm = &em->levels[l];
         sbuf_put(b, "%s%s", l ? "; " : "", lm->level);
+        if (l == 0) outer_bypass(b, f);
         if (l > 0) {
             sbuf_put(b, " keep [");
             for (int k = 0; k < lm->keep_count; k++) sbuf_put(b, "%s%s", k ? ", " : "", lm->keep[k]);
@@ -218,7 +238,7 @@ char *ef_report_compare_table(const ef_report_compare_entry *entries, int count,
                                  ? f->nest->workload->tensors[f->nest->ops[f->nest->out_op]->tensor].name
                                  : "");
                 sbuf_put(&b, "  ");
-                mapping_line(&b, f->mapping);
+                mapping_line(&b, f);
                 sbuf_put(&b, "  (%" PRIu64 " considered, %" PRIu64 " legal)\n", f->considered, f->legal);
             }
     }

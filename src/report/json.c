@@ -298,7 +298,7 @@ char *ef_report_json(const ef_result *const *rs, int count, const ef_run_meta *m
         cJSON *e = ef_rj_einsum(rs[i]);
         if (meta->found && meta->found[i]) {
             cJSON_AddItemToObject(e, "mapping", ef_rj_mapping(meta->found[i]->mapping));
-            cJSON_AddItemToObject(e, "search", ef_rj_search(meta->found[i]));
+            cJSON_AddItemToObject(e, "search", ef_rj_search(meta->found[i], rs[i]->nest));
         }
         cJSON_AddItemToArray(es, e);
     }
@@ -335,12 +335,42 @@ cJSON *ef_rj_mapping(const ef_einsum_mapping_spec *em) {
     return arr;
 }
 
-cJSON *ef_rj_search(const ef_map_result *r) {
+cJSON *ef_rj_search(const ef_map_result *r, const ef_nest *n) {
     cJSON *o = cJSON_CreateObject();
     ef_rj_u64(o, "considered", r->considered);
     ef_rj_u64(o, "legal", r->legal);
     ef_rj_u64(o, "confirmed", r->confirmed);
     ef_rj_num(o, "estimated_cycles", r->estimate.cycles);
     ef_rj_num(o, "estimated_energy_pj", r->estimate.energy_pj);
+    cJSON_AddStringToObject(o, "dataflow", r->dataflow);
+    cJSON_AddStringToObject(o, "unit", ef_unit_name(r->unit));
+    const ef_map_fusion *f = &r->fusion;
+    if (!f->asked) {
+        cJSON_AddNullToObject(o, "fusion");
+        return o;
+    }
+    /* docs/output.md: what the fused dataflow made of this Einsum's group */
+    const ef_workload *w = n->workload;
+    cJSON *fu = cJSON_AddObjectToObject(o, "fusion");
+    cJSON *members = cJSON_AddArrayToObject(fu, "einsums");
+    for (int e = f->first; e < f->first + f->count && e < w->einsum_count; e++)
+        cJSON_AddItemToArray(members,
+                             cJSON_CreateString(w->tensors[w->einsums[e].output.tensor].name));
+    if (f->count > 1) {
+        cJSON_AddStringToObject(fu, "level", n->spec_arch->levels[f->level].name);
+        cJSON *loops = cJSON_AddArrayToObject(fu, "shared_loops");
+        for (int k = 0; k < f->loop_count; k++) {
+            cJSON *one = cJSON_CreateObject();
+            ef_rj_u64(one, w->rank_names[f->loops[k].rank], f->loops[k].factor);
+            cJSON_AddItemToArray(loops, one);
+        }
+    } else {
+        cJSON_AddNullToObject(fu, "level");
+        cJSON_AddNullToObject(fu, "shared_loops");
+    }
+    ef_rj_u64(fu, "tilings", f->tilings);
+    ef_rj_u64(fu, "tilings_confirmed", f->tilings_confirmed);
+    if (f->note[0]) cJSON_AddStringToObject(fu, "note", f->note);
+    else cJSON_AddNullToObject(fu, "note");
     return o;
 }

@@ -27,8 +27,9 @@ cJSON *ef_rj_layer(const ef_report_layer *L);
 /* A mapping as data: [{level, keep, temporal: [{RANK: factor}], rows,
  * cols}], loop order kept. */
 cJSON *ef_rj_mapping(const ef_einsum_mapping_spec *em);
-/* How the mapper found it: considered, legal, confirmed, the estimate
- * (no time: wall time lives under meta only). */
-cJSON *ef_rj_search(const ef_map_result *r);
+/* How the mapper found it: considered, legal, confirmed, the estimate,
+ * the template and unit, and a fused dataflow's group (no time: wall
+ * time lives under meta only). n is the Einsum's nest, for names. */
+cJSON *ef_rj_search(const ef_map_result *r, const ef_nest *n);
 
 #endif

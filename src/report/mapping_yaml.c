@@ -58,6 +58,23 @@ static void capacity_comment(sbuf *b, const ef_nest *n, int l, const char *inden
     sbuf_put(b, "\n");
 }
 
+/* The outermost level keeps every tensor unless the mapping fuses:
+ * then it names the intermediates that stay on chip. */
+static void outer_bypass(sbuf *b, const ef_map_result *r, const ef_level_mapping_spec *lm,
+                         const char *indent) {
+    const ef_nest *n = r->nest;
+    bool any = false;
+    for (int o = 0; o < n->op_count; o++) {
+        const char *t = n->workload->tensors[n->ops[o]->tensor].name;
+        bool kept = !lm->keep_given;
+        for (int k = 0; k < lm->keep_count && !kept; k++) kept = !strcmp(lm->keep[k], t);
+        if (kept) continue;
+        sbuf_put(b, any ? ", %s" : "%sbypass: [%s", any ? t : indent, t);
+        any = true;
+    }
+    if (any) sbuf_put(b, "]   # on chip: fused\n");
+}
+
 static void level_entries(sbuf *b, const ef_map_result *r, const char *indent) {
     const ef_einsum_mapping_spec *em = r->mapping;
     for (int l = 0; l < em->level_count; l++) {
@@ -65,6 +82,7 @@ static void level_entries(sbuf *b, const ef_map_result *r, const char *indent) {
         sbuf_put(b, "%s- level: %s\n", indent, lm->level);
         char inner[32];
         snprintf(inner, sizeof inner, "%s  ", indent);
+        if (l == 0) outer_bypass(b, r, lm, inner);
         if (l > 0) capacity_comment(b, r->nest, l, inner);
         if (l > 0) {
             sbuf_put(b, "%skeep: [", inner);
@@ -87,9 +105,41 @@ static void level_entries(sbuf *b, const ef_map_result *r, const char *indent) {
     }
 }
 
+/* A fused group, said once at its first Einsum: what stays on chip,
+ * where, under which shared loops, and how it was chosen. */
+static void fusion_comment(sbuf *b, const ef_map_result *const *results, int i) {
+    const ef_map_fusion *f = &results[i]->fusion;
+    const ef_nest *n = results[i]->nest;
+    const ef_workload *w = n->workload;
+    if (f->note[0] && (i == 0 || strcmp(f->note, results[i - 1]->fusion.note)))
+        sbuf_put(b, "#\n# note: %s\n", f->note);
+    if (f->count < 2 || f->first != n->einsum_index) return;
+    const char *first = w->tensors[w->einsums[f->first].output.tensor].name;
+    const char *last = w->tensors[w->einsums[f->first + f->count - 1].output.tensor].name;
+    sbuf_put(b, "#\n# fused: %s .. %s (%d Einsums) run interleaved, tile by tile; their "
+             "intermediates stay in %s\n", first, last, f->count,
+             n->spec_arch->levels[f->level].name);
+    if (f->loop_count) {
+        sbuf_put(b, "#   shared loops above %s: %s [", n->spec_arch->levels[f->level].name,
+                 n->spec_arch->levels[0].name);
+        for (int k = 0; k < f->loop_count; k++)
+            sbuf_put(b, "%s%s: %" PRIu64, k ? ", " : "", w->rank_names[f->loops[k].rank],
+                     f->loops[k].factor);
+        sbuf_put(b, "]");
+    } else {
+        sbuf_put(b, "#   no shared loops: one tile, the whole group at once");
+    }
+    sbuf_put(b, "; %" PRIu64 " tilings searched, %" PRIu64 " run in the engine\n", f->tilings,
+             f->tilings_confirmed);
+    if (results[i]->result)
+        sbuf_put(b, "#   engine, the group: %" PRIu64 " cycles (each Einsum's cycles below are "
+                 "the group's)\n", results[i]->result->cycles);
+}
+
 static void summary_comment(sbuf *b, const ef_map_result *r) {
     const ef_nest *n = r->nest;
-    sbuf_put(b, "#\n# %s\n", n->einsum->text);
+    sbuf_put(b, "#\n# %s%s\n", n->einsum->text,
+             n->unit == EF_UNIT_VECTOR ? "   (on the vector unit)" : "");
     sbuf_put(b, "#   %" PRIu64 " candidates considered, %" PRIu64 " legal, %" PRIu64
              " confirmed in the engine (%.2f s)\n", r->considered, r->legal, r->confirmed,
              r->seconds);
@@ -125,16 +175,30 @@ char *ef_report_mapping_yaml(const ef_map_result *const *results, int count,
              meta->workload_file, meta->layer ? " --layers " : "", meta->layer ? meta->layer : "");
     if (meta->batch) sbuf_put(&b, " --batch %" PRIu64, meta->batch);
     sbuf_put(&b, "\n");
-    for (int i = 0; i < count; i++) summary_comment(&b, results[i]);
+    /* a cascade's total: fused groups count once (docs/model.md 4.8) */
+    uint64_t total = 0;
+    bool all_run = count > 1;
+    for (int i = 0; i < count; i++) {
+        all_run &= results[i]->result != NULL;
+        if (results[i]->result) total += ef_result_span_cycles(results[i]->result);
+    }
+    if (all_run) sbuf_put(&b, "#   engine, all %d Einsums: %" PRIu64 " cycles\n", count, total);
+    for (int i = 0; i < count; i++) {
+        fusion_comment(&b, results, i);
+        summary_comment(&b, results[i]);
+    }
     if (count == 1 && n0->workload->einsum_count == 1) {
         sbuf_put(&b, "mapping:\n");
+        if (results[0]->nest->unit == EF_UNIT_VECTOR) sbuf_put(&b, "unit: vector\n");
         level_entries(&b, results[0], "  ");
     } else {
         sbuf_put(&b, "mappings:\n");
         for (int i = 0; i < count; i++) {
             const ef_nest *n = results[i]->nest;
-            sbuf_put(&b, "  - einsum: %s\n    mapping:\n",
+            sbuf_put(&b, "  - einsum: %s\n",
                      n->workload->tensors[n->ops[n->out_op]->tensor].name);
+            if (n->unit == EF_UNIT_VECTOR) sbuf_put(&b, "    unit: vector\n");
+            sbuf_put(&b, "    mapping:\n");
             level_entries(&b, results[i], "      ");
         }
     }

@@ -37,7 +37,7 @@ cJSON *ef_rj_layer(const ef_report_layer *L) {
         cJSON *one = ef_rj_einsum(L->results[e]);
         if (L->found && L->found[e]) {
             cJSON_AddItemToObject(one, "mapping", ef_rj_mapping(L->found[e]->mapping));
-            cJSON_AddItemToObject(one, "search", ef_rj_search(L->found[e]));
+            cJSON_AddItemToObject(one, "search", ef_rj_search(L->found[e], L->results[e]->nest));
         }
         cJSON_AddItemToArray(es, one);
     }

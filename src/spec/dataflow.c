@@ -18,6 +18,8 @@ extern const char *const ef_builtin_dataflow_texts[];
 extern const int ef_builtin_dataflow_count;
 
 static const char *const fill_names[] = {"any", "max", "whole", NULL};
+static const char *const unit_names[] = {
+    [EF_UNIT_ARRAY] = "array", [EF_UNIT_VECTOR] = "vector", [EF_UNIT_VECTOR + 1] = NULL};
 
 static const yt_key top_keys[] = {
     {.name = "dataflow", .type = YT_T_LABEL, .required = true,
@@ -27,6 +29,10 @@ static const yt_key top_keys[] = {
      .doc = "{rows: [slot, ...], cols: [slot, ...]}: what the PE array spreads"},
     {.name = "pe", .type = YT_T_MAP,
      .doc = "{keep: [...], temporal: [...]}: what stays and loops in the PE"},
+    {.name = "unit", .type = YT_T_ENUM, .def = EF_UNIT_ARRAY, .choices = unit_names,
+     .doc = "array, or vector: the architecture's vector unit, lanes on spatial.cols"},
+    {.name = "fuse", .type = YT_T_BOOL, .def = 0,
+     .doc = "true: map a cascade as fused groups, intermediates kept on chip"},
 };
 
 static const yt_key spatial_keys[] = {
@@ -208,6 +214,27 @@ static void load_pe(yt_doc *d, const yt_node *n, ef_dataflow_spec *df) {
     }
 }
 
+/* A vector template describes the vector unit: one row of lanes fed
+ * from a shared level, with no storage of its own (docs/model.md,
+ * "The vector unit"); what a row or a PE would mean has no place in it. */
+static void check_vector_template(yt_doc *d, yt_obj *o, yt_obj *so, ef_dataflow_spec *df) {
+    if (df->unit != EF_UNIT_VECTOR) return;
+    const yt_node *n;
+    if ((n = yt_obj_knode(so, "rows")) && df->row_count > 0)
+        yt_error(d, n, "spatial.rows", "put the lanes' slots under spatial.cols",
+                 "the vector unit is one row of lanes: a template with unit: vector has "
+                 "no spatial rows");
+    if ((n = yt_obj_knode(o, "pe")))
+        yt_error(d, n, "pe", "leave pe out of a vector template",
+                 "the vector unit's lanes keep nothing and loop over nothing of their own: "
+                 "a template with unit: vector has no pe");
+    if ((n = yt_obj_knode(o, "fuse")) && df->fuse)
+        yt_error(d, n, "fuse", "give fuse: true to an array template; its non-MAC Einsums "
+                 "go to the vector unit by themselves",
+                 "fuse: true maps a whole cascade, with this template for its MAC Einsums on "
+                 "the PE array, so it cannot go with unit: vector");
+}
+
 static void load_dataflow(yt_doc *d, ef_dataflow_spec *df) {
     df->loc = yt_loc(df->file, d->root);
     yt_obj o;
@@ -227,6 +254,10 @@ static void load_dataflow(yt_doc *d, ef_dataflow_spec *df) {
     if ((v = yt_obj_val(&so, "cols")))
         load_slots(d, v, "spatial.cols", df, df->cols, &df->col_count);
     load_pe(d, yt_obj_val(&o, "pe"), df);
+    int unit = EF_UNIT_ARRAY;
+    if (yt_get_enum(&o, "unit", &unit)) df->unit = (ef_unit)unit;
+    yt_get_bool(&o, "fuse", &df->fuse);
+    check_vector_template(d, &o, &so, df);
 }
 
 static ef_dataflow_spec *load_doc(yt_doc *d) {

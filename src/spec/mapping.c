@@ -39,8 +39,11 @@ static const yt_key top_keys[] = {
 static const yt_key einsum_keys[] = {
     {.name = "einsum", .type = YT_T_NAME, .required = true,
      .doc = "the Einsum's output tensor"},
-    {.name = "mapping", .type = YT_T_SEQ, .required = true,
+    {.name = "mapping", .type = YT_T_SEQ,
      .doc = "level mappings, outermost level first"},
+    {.name = "dataflow", .type = YT_T_STR,
+     .doc = "in place of mapping: a dataflow (name, vector, or template file) "
+            "the mapper fills this Einsum in with"},
     {.name = "unit", .type = YT_T_ENUM, .def = EF_UNIT_ARRAY,
      .choices = unit_names,
      .doc = "array or vector: what computes this Einsum's points"},
@@ -228,6 +231,50 @@ static void load_unit(map_ctx *c, yt_obj *o, ef_einsum_mapping_spec *em) {
         em->unit_loc = yt_loc(c->m->file, yt_obj_val(o, "unit"));
 }
 
+/* `dataflow: DF` stands in place of `mapping:` (the mapper fills the
+ * entry in; whether DF exists is the CLI's to say, with the other
+ * dataflows). The unit then comes from the dataflow. */
+static void load_entry_dataflow(map_ctx *c, yt_obj *o, const yt_node *n,
+                                ef_einsum_mapping_spec *em) {
+    const yt_node *df = yt_obj_knode(o, "dataflow");
+    const yt_node *levels = yt_obj_knode(o, "mapping");
+    char kp[YT_MAX_PATH];
+    if (!df && !levels) {
+        yt_error(c->doc, n, o->path, "give the loops under mapping:, or let the mapper find "
+                 "them with dataflow: NAME",
+                 "missing required key \"mapping\" (or \"dataflow\")");
+        return;
+    }
+    if (!df)
+        return;
+    if (levels) {
+        const yt_node *second = levels->line > df->line ? levels : df;
+        yt_error(c->doc, second, o->path,
+                 "write the loops, or name a dataflow for the mapper, not both",
+                 "expected either mapping or dataflow, found both");
+        return;
+    }
+    if (yt_obj_knode(o, "unit")) {
+        yt_error(c->doc, yt_obj_knode(o, "unit"), yt_obj_path(o, "unit", kp, sizeof kp),
+                 "write dataflow: vector for the vector unit",
+                 "expected no unit beside dataflow: the dataflow says what computes the "
+                 "Einsum");
+        return;
+    }
+    const char *text = NULL;
+    if (!yt_get_str(o, "dataflow", &text) || !text)
+        return;
+    yt_obj_path(o, "dataflow", kp, sizeof kp);
+    if (!text[0] || strlen(text) >= sizeof em->dataflow) {
+        yt_error(c->doc, yt_obj_val(o, "dataflow"), kp, NULL,
+                 "expected a dataflow name or a template file of 1 to %d characters, found "
+                 "%zu", (int)sizeof em->dataflow - 1, strlen(text));
+        return;
+    }
+    snprintf(em->dataflow, sizeof em->dataflow, "%s", text);
+    em->dataflow_loc = yt_loc(c->m->file, yt_obj_val(o, "dataflow"));
+}
+
 static void load_einsum_mapping(map_ctx *c, const yt_node *n,
                                 const char *path, const yt_node **seen) {
     ef_mapping_spec *m = c->m;
@@ -254,6 +301,7 @@ static void load_einsum_mapping(map_ctx *c, const yt_node *n,
     if (levels)
         load_levels(c, levels, yt_obj_path(&o, "mapping", kp, sizeof kp), em);
     load_unit(c, &o, em);
+    load_entry_dataflow(c, &o, n, em);
 }
 
 static void load_mapping(map_ctx *c, const yt_node *root) {

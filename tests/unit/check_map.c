@@ -12,7 +12,7 @@
 START_TEST(builtin_templates_load) {
     int n = 0;
     const char *const *names = ef_spec_builtin_dataflow_names(&n);
-    const char *want[] = {"ws", "os", "is", "rs", "nlr", "free"};
+    const char *want[] = {"ws", "os", "is", "rs", "nlr", "free", "fused", "vector"};
     ck_assert_int_eq(n, (int)UT_LEN(want));
     for (int i = 0; i < n; i++) {
         ck_assert_str_eq(names[i], want[i]);

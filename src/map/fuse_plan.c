@@ -1,0 +1,410 @@
+/* The plan of a fused group (fuse_plan.h): decided from the workload
+ * and the architecture alone, before any mapping is drawn.
+ *
+ * An intermediate stays on chip when every Einsum that reads it is in
+ * the group and reads it at the indices its producer writes; the
+ * group must be tied together by such intermediates. Its shared loops
+ * may walk only ranks that index every on-chip intermediate: then each
+ * iteration finishes its slice of every intermediate (a producer never
+ * loops above the fusion level over a rank it reduces) and every
+ * consumer finds the slice its producer just made (model/fuse.c checks
+ * the same on the mappings). A tiling of those loops fixes the tiles
+ * at the fusion level — every rank it does not walk is covered whole
+ * below it — so what the group's tiles take there, and what the
+ * off-chip tensors cost in DRAM traffic, follow from the tiling alone. */
+#include "map/fuse_plan.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_CHOICES 24       /* tile sizes tried per shared rank        */
+#define MAX_COMBOS 4096      /* tilings (before loop orders) per level  */
+
+static const ef_einsum *einsum(const ef_workload *w, int e) { return &w->einsums[e]; }
+
+const char *ef_fplan_name(const ef_workload *w, int first, int count, char *buf,
+                          size_t size) {
+    const char *a = w->tensors[einsum(w, first)->output.tensor].name;
+    const char *b = w->tensors[einsum(w, first + count - 1)->output.tensor].name;
+    if (count == 1) snprintf(buf, size, "%s", a);
+    else snprintf(buf, size, "%s .. %s", a, b);
+    return buf;
+}
+
+/* Every dimension indexed by one rank, plainly: x[h,m,p]. */
+static bool plain(const ef_operand *op) {
+    for (int d = 0; d < op->dims; d++) {
+        const ef_affine *a = &op->index[d];
+        if (a->term_count != 1 || a->coef[0] != 1 || a->constant != 0) return false;
+    }
+    return true;
+}
+
+static bool same_indices(const ef_operand *a, const ef_operand *b) {
+    if (a->dims != b->dims || !plain(a) || !plain(b)) return false;
+    for (int d = 0; d < a->dims; d++)
+        if (a->index[d].rank[0] != b->index[d].rank[0]) return false;
+    return true;
+}
+
+static bool indexes(const ef_operand *op, int r) {
+    for (int d = 0; d < op->dims; d++)
+        for (int k = 0; k < op->index[d].term_count; k++)
+            if (op->index[d].rank[k] == r) return true;
+    return false;
+}
+
+static int root(int *parent, int e) {
+    while (parent[e] != e) e = parent[e] = parent[parent[e]];
+    return e;
+}
+
+bool ef_fplan_group(const ef_workload *w, int first, int count, const bool *vector,
+                    ef_fplan *g, char *why, size_t size) {
+    memset(g, 0, sizeof *g);
+    g->first = first;
+    g->count = count;
+    for (int i = 0; i < count; i++) g->vector[i] = vector[first + i];
+    int last = first + count - 1;
+    if (count < 2) {
+        snprintf(why, size, "a single Einsum");
+        return false;
+    }
+    int parent[EF_MAX_EINSUMS];
+    for (int e = 0; e < w->einsum_count; e++) parent[e] = e;
+    int first_on_chip = -1;
+    for (int p = first; p <= last; p++) {
+        const ef_operand *out = &einsum(w, p)->output;
+        bool read = false, inside = true;
+        for (int c = 0; c < w->einsum_count; c++) {
+            if (c == p) continue;
+            for (int i = 0; i < einsum(w, c)->input_count; i++) {
+                const ef_operand *in = &einsum(w, c)->inputs[i];
+                if (in->tensor != out->tensor) continue;
+                read = true;
+                inside &= c > p && c <= last && same_indices(in, out);
+            }
+        }
+        if (!read || !inside) continue;
+        g->on_chip[out->tensor] = true;
+        if (first_on_chip < 0) first_on_chip = p;
+        for (int c = p + 1; c <= last; c++)
+            for (int i = 0; i < einsum(w, c)->input_count; i++)
+                if (einsum(w, c)->inputs[i].tensor == out->tensor)
+                    parent[root(parent, c)] = root(parent, p);
+    }
+    for (int e = first + 1; e <= last; e++)
+        if (root(parent, e) != root(parent, first)) {
+            snprintf(why, size, "%s passes nothing on chip to %s (an intermediate stays on "
+                     "chip only when all its readers are fused with its writer and read it "
+                     "at the indices it is written)",
+                     w->tensors[einsum(w, e)->output.tensor].name,
+                     w->tensors[einsum(w, first)->output.tensor].name);
+            return false;
+        }
+    /* ranks that index every on-chip intermediate, in the order the
+     * first one lists them */
+    const ef_operand *lead = &einsum(w, first_on_chip)->output;
+    for (int d = 0; d < lead->dims; d++) {
+        int r = lead->index[d].rank[0];
+        if (w->rank_bounds[r] <= 1) continue;
+        bool all = true;
+        for (int p = first; p <= last; p++)
+            if (g->on_chip[einsum(w, p)->output.tensor]) all &= indexes(&einsum(w, p)->output, r);
+        bool dup = false;
+        for (int q = 0; q < g->nshared; q++) dup |= g->shared[q] == r;
+        if (all && !dup) g->shared[g->nshared++] = r;
+    }
+    return true;
+}
+
+/* ---------- levels ---------- */
+
+/* A level's room for sorting, in bytes (words counted as 2 B, a
+ * partitioned level as the sum of its partitions); unlimited first. */
+static double room(const ef_level_spec *ls) {
+    if (ls->partition_count) {
+        double sum = 0;
+        for (int p = 0; p < ls->partition_count; p++) {
+            const ef_capacity *c = &ls->partitions[p].capacity;
+            sum += (double)c->amount * (c->in_words ? 2 : 1);
+        }
+        return sum;
+    }
+    if (!ls->capacity.given || ls->capacity.amount == 0) return INFINITY;
+    return (double)ls->capacity.amount * (ls->capacity.in_words ? 2 : 1);
+}
+
+int ef_fplan_levels(const ef_arch_spec *arch, const ef_fplan *g, int *levels) {
+    int top = arch->level_count - 1;
+    for (int i = 0; i < g->count; i++)
+        if (g->vector[i] && arch->vector_unit.from_level < top) top = arch->vector_unit.from_level;
+    int n = 0;
+    for (int l = 1; l <= top; l++)
+        if (!arch->levels[l].per_pe) levels[n++] = l;
+    /* largest first; the outer of two alike first (stable insertion) */
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && room(&arch->levels[levels[j]]) > room(&arch->levels[levels[j - 1]]);
+             j--) {
+            int t = levels[j];
+            levels[j] = levels[j - 1];
+            levels[j - 1] = t;
+        }
+    return n;
+}
+
+/* ---------- what a tiling takes and moves ---------- */
+
+static uint64_t sat_mul(uint64_t a, uint64_t b) {
+    uint64_t r;
+    return ef_mul_u64(a, b, &r) ? r : UINT64_MAX;
+}
+
+/* Words of op's tile when every rank r spans tile[r]: per dimension the
+ * values its index takes (a window counts its whole reach), at most the
+ * dimension's extent with padding — what a buffer must have room for. */
+static uint64_t tile_words(const ef_workload *w, const ef_operand *op, const uint64_t *tile) {
+    const ef_tensor *t = &w->tensors[op->tensor];
+    uint64_t words = 1;
+    for (int d = 0; d < op->dims; d++) {
+        const ef_affine *a = &op->index[d];
+        uint64_t span = 1;
+        for (int k = 0; k < a->term_count; k++) {
+            uint64_t c = (uint64_t)(a->coef[k] < 0 ? -a->coef[k] : a->coef[k]);
+            span += sat_mul(c, tile[a->rank[k]] - 1);
+        }
+        uint64_t full = (uint64_t)(t->extent[d] + t->pad[d]);
+        words = sat_mul(words, span < full ? span : full);
+    }
+    return words;
+}
+
+static const ef_operand *operand(const ef_einsum *e, int o) {
+    return o == e->input_count ? &e->output : &e->inputs[o];
+}
+
+/* What the group's tiles take at level l together (model/fuse.c's
+ * rule: each on-chip intermediate once, every other tile once per
+ * Einsum that keeps it, doubled when double-buffered), in the level's
+ * unit; false when they do not fit. */
+static bool fits(const ef_arch_spec *arch, const ef_workload *w, const ef_fplan *g, int l,
+                 const uint64_t *tile, uint64_t *need) {
+    const ef_level_spec *ls = &arch->levels[l];
+    uint64_t mult = ls->double_buffer ? 2 : 1;
+    uint64_t words[EF_MAX_TENSORS * 4] = {0}, bytes[EF_MAX_TENSORS * 4] = {0};
+    bool counted[EF_MAX_TENSORS * 4] = {false};
+    for (int m = 0; m < g->count; m++) {
+        const ef_einsum *e = einsum(w, g->first + m);
+        for (int o = 0; o <= e->input_count; o++) {
+            const ef_operand *op = operand(e, o);
+            int t = op->tensor;
+            if (g->on_chip[t]) {
+                if (counted[t]) continue;
+                counted[t] = true;
+            }
+            uint64_t tw = sat_mul(tile_words(w, op, tile), mult);
+            words[t] += tw;
+            bytes[t] += tw == UINT64_MAX ? UINT64_MAX / 16 : ef_words_to_bytes(tw, w->tensors[t].bits);
+        }
+    }
+    uint64_t sum_words = 0, sum_bytes = 0;
+    for (int t = 0; t < w->tensor_count; t++) {
+        sum_words += words[t] > UINT64_MAX / 64 ? UINT64_MAX / 64 : words[t];
+        sum_bytes += bytes[t] > UINT64_MAX / 64 ? UINT64_MAX / 64 : bytes[t];
+    }
+    if (ls->partition_count == 0) {
+        *need = ls->capacity.in_words ? sum_words : sum_bytes;
+        return !ls->capacity.given || ls->capacity.amount == 0 || *need <= ls->capacity.amount;
+    }
+    /* partitioned: every tensor kept there needs a partition of its own */
+    *need = sum_bytes;
+    bool ok = true;
+    for (int t = 0; t < w->tensor_count; t++) {
+        if (!words[t]) continue;
+        const ef_partition *part = NULL;
+        for (int p = 0; p < ls->partition_count; p++)
+            if (!strcmp(ls->partitions[p].tensor, w->tensors[t].name)) part = &ls->partitions[p];
+        ok &= part && (part->capacity.in_words ? words[t] : bytes[t]) <= part->capacity.amount;
+    }
+    return ok;
+}
+
+/* DRAM traffic of the group's off-chip tensors under the shared loops
+ * (outermost first): a tile at the fusion level changes whenever a
+ * loop outside its innermost relevant one steps (Timeloop's rule, as
+ * the estimate counts it), and an output whose tile comes back before
+ * it is done reads its partial sums again. */
+static double dram_bytes(const ef_workload *w, const ef_fplan *g, const ef_map_loop *loops,
+                         int n, const uint64_t *tile) {
+    double sum = 0;
+    for (int m = 0; m < g->count; m++) {
+        const ef_einsum *e = einsum(w, g->first + m);
+        for (int o = 0; o <= e->input_count; o++) {
+            const ef_operand *op = operand(e, o);
+            if (g->on_chip[op->tensor]) continue;
+            double changes = 1, distinct = 1;
+            int inner = -1;
+            for (int i = 0; i < n; i++)
+                if (indexes(op, loops[i].rank)) inner = i;
+            for (int i = 0; i <= inner; i++) {
+                changes *= (double)loops[i].factor;
+                if (indexes(op, loops[i].rank)) distinct *= (double)loops[i].factor;
+            }
+            double words = (double)tile_words(w, op, tile);
+            double moved = words * changes;
+            if (o == e->input_count) moved += words * (changes - distinct);
+            sum += moved * (double)w->tensors[op->tensor].bits / 8.0;
+        }
+    }
+    return sum;
+}
+
+/* ---------- tilings ---------- */
+
+static int cmp_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Tile sizes tried for a rank of bound b: its divisors and b / 2^k
+ * rounded up (imperfect tiles, for bounds with few divisors), at most
+ * `keep` of them spread from 1 to b. */
+static int tile_choices(uint64_t b, uint64_t *out, int keep) {
+    uint64_t all[256];
+    int n = 0;
+    for (uint64_t d = 1; d * d <= b && n < 200; d++) {
+        if (b % d) continue;
+        all[n++] = d;
+        if (b / d != d) all[n++] = b / d;
+    }
+    for (uint64_t q = 2; q < b && n < 250; q *= 2) all[n++] = (b + q - 1) / q;
+    qsort(all, (size_t)n, sizeof all[0], cmp_u64);
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        if (!k || all[i] != all[k - 1]) all[k++] = all[i];
+    if (k <= keep) {
+        memcpy(out, all, sizeof all[0] * (size_t)k);
+        return k;
+    }
+    /* evenly spread over the sorted list, the ends kept */
+    for (int i = 0; i < keep; i++) out[i] = all[(size_t)i * (size_t)(k - 1) / (size_t)(keep - 1)];
+    return keep;
+}
+
+/* The next permutation of a[0..n) in lexicographic order; false after
+ * the last. */
+static bool next_perm(int *a, int n) {
+    int i = n - 2;
+    while (i >= 0 && a[i] >= a[i + 1]) i--;
+    if (i < 0) return false;
+    int j = n - 1;
+    while (a[j] <= a[i]) j--;
+    int t = a[i];
+    a[i] = a[j];
+    a[j] = t;
+    for (int l = i + 1, r = n - 1; l < r; l++, r--) {
+        t = a[l];
+        a[l] = a[r];
+        a[r] = t;
+    }
+    return true;
+}
+
+/* The loop order of the tiling with the least DRAM traffic (ties: the
+ * first in the group's order). */
+static void best_order(const ef_workload *w, const ef_fplan *g, ef_ftiling *t) {
+    int n = t->loop_count, perm[EF_MAX_RANKS];
+    ef_map_loop base[EF_MAX_RANKS], trial[EF_MAX_RANKS];
+    memcpy(base, t->loops, sizeof base[0] * (size_t)n);
+    for (int i = 0; i < n; i++) perm[i] = i;
+    t->dram_bytes = dram_bytes(w, g, base, n, t->tile);
+    if (n > 5) return; /* 720 orders and more: keep the group's */
+    while (next_perm(perm, n)) {
+        for (int i = 0; i < n; i++) trial[i] = base[perm[i]];
+        double b = dram_bytes(w, g, trial, n, t->tile);
+        if (b < t->dram_bytes) {
+            t->dram_bytes = b;
+            memcpy(t->loops, trial, sizeof trial[0] * (size_t)n);
+        }
+    }
+}
+
+static int cmp_tiling(const void *a, const void *b) {
+    const ef_ftiling *x = a, *y = b;
+    if (x->iterations != y->iterations) return x->iterations < y->iterations ? -1 : 1;
+    if (x->dram_bytes != y->dram_bytes) return x->dram_bytes < y->dram_bytes ? -1 : 1;
+    return x->need < y->need ? -1 : x->need > y->need;
+}
+
+int ef_fplan_tilings(const ef_arch_spec *arch, const ef_workload *w, const ef_fplan *g,
+                     int level, ef_ftiling *out, int max, uint64_t *least_need) {
+    uint64_t choice[EF_MAX_RANKS][MAX_CHOICES];
+    int nchoice[EF_MAX_RANKS], ns = g->nshared;
+    /* as many choices per rank as keep the combinations within bounds */
+    int keep = MAX_CHOICES;
+    while (keep > 2) {
+        double combos = 1;
+        for (int q = 0; q < ns; q++) {
+            uint64_t tmp[MAX_CHOICES];
+            combos *= tile_choices(w->rank_bounds[g->shared[q]], tmp, keep);
+        }
+        if (combos <= MAX_COMBOS) break;
+        keep--;
+    }
+    for (int q = 0; q < ns; q++)
+        nchoice[q] = tile_choices(w->rank_bounds[g->shared[q]], choice[q], keep);
+    ef_ftiling *all = calloc(MAX_COMBOS + 1, sizeof *all);
+    if (!all) return 0;
+    int nall = 0, idx[EF_MAX_RANKS] = {0};
+    *least_need = UINT64_MAX;
+    for (;;) {
+        ef_ftiling t;
+        memset(&t, 0, sizeof t);
+        for (int r = 0; r < w->rank_count; r++) t.tile[r] = w->rank_bounds[r];
+        t.iterations = 1;
+        for (int q = 0; q < ns; q++) {
+            int r = g->shared[q];
+            uint64_t b = w->rank_bounds[r], tl = choice[q][idx[q]];
+            uint64_t f = (b + tl - 1) / tl;
+            t.tile[r] = tl;
+            if (f > 1) {
+                t.loops[t.loop_count++] = (ef_map_loop){r, f};
+                t.iterations = sat_mul(t.iterations, f);
+            }
+        }
+        bool ok = fits(arch, w, g, level, t.tile, &t.need);
+        if (t.need < *least_need) *least_need = t.need;
+        if (ok && nall < MAX_COMBOS) {
+            best_order(w, g, &t);
+            all[nall++] = t;
+        }
+        int q = 0;
+        while (q < ns && ++idx[q] == nchoice[q]) idx[q++] = 0;
+        if (q == ns) break;
+    }
+    if (!nall) {
+        free(all);
+        return 0;
+    }
+    double least = INFINITY;
+    for (int i = 0; i < nall; i++)
+        if (all[i].dram_bytes < least) least = all[i].dram_bytes;
+    int k = 0;
+    for (int i = 0; i < nall; i++)
+        if (all[i].dram_bytes <= least * 1.1 + 1) all[k++] = all[i];
+    qsort(all, (size_t)k, sizeof all[0], cmp_tiling);
+    /* the fewest iterations, then about 4x as many each time */
+    int n = 0;
+    bool taken[MAX_COMBOS + 1] = {false};
+    for (int i = 0; i < k && n < max; i++) {
+        if (n && all[i].iterations < 4 * out[n - 1].iterations) continue;
+        out[n++] = all[i];
+        taken[i] = true;
+    }
+    for (int i = 0; i < k && n < max; i++)
+        if (!taken[i]) out[n++] = all[i];
+    free(all);
+    return n;
+}

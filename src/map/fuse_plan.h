@@ -1,0 +1,65 @@
+/* einflow map stage, internal — the plan of a fused group before any
+ * search (fuse_plan.c): which of its tensors stay on chip, which ranks
+ * its shared loops may walk, the levels its intermediates can live at,
+ * and the shared-loop tilings worth searching. map/fuse_search.c then
+ * searches every Einsum's own loops under each tiling and lets the
+ * engine choose. The rules mirror model/fuse.c, which checks the
+ * result (docs/spec.md, "Fusing a cascade"). */
+#ifndef EF_MAP_FUSE_PLAN_H
+#define EF_MAP_FUSE_PLAN_H
+
+#include "einflow/map.h"
+
+#define EF_FPLAN_MAX_TILINGS 4 /* tilings searched per group and level */
+
+typedef struct {
+    int first, count;                 /* Einsums [first, first + count) */
+    bool on_chip[EF_MAX_TENSORS * 4]; /* by tensor id: intermediates the
+                                       * group keeps on chip            */
+    int shared[EF_MAX_RANKS];         /* ranks its shared loops may walk
+                                       * (bound > 1), in the order the
+                                       * first intermediate indexes them */
+    int nshared;
+    bool vector[EF_MAX_EINSUMS];      /* member i (Einsum first + i) runs
+                                       * on the vector unit             */
+} ef_fplan;
+
+/* One tiling of a group's shared loops, all at the outermost level. */
+typedef struct {
+    ef_map_loop loops[EF_MAX_RANKS];  /* factor > 1 only, outermost first */
+    int loop_count;
+    uint64_t tile[EF_MAX_RANKS];      /* per rank: what one iteration
+                                       * covers (the bound for a rank
+                                       * the loops do not walk)         */
+    uint64_t iterations;              /* of the shared loops            */
+    double dram_bytes;                /* estimated traffic of the group's
+                                       * off-chip tensors               */
+    uint64_t need;                    /* what the group's tiles take at
+                                       * the fusion level, in its unit  */
+} ef_ftiling;
+
+/* Whether Einsums [first, first + count) of w can run as one fused
+ * group, with vector[i] telling which run on the vector unit: true and
+ * the plan in *g; false with the reason in why. */
+bool ef_fplan_group(const ef_workload *w, int first, int count, const bool *vector,
+                    ef_fplan *g, char *why, size_t size);
+
+/* The levels g's intermediates may live at — shared, on chip, and
+ * within every vector member's view — largest capacity first; returns
+ * how many were written to levels[]. */
+int ef_fplan_levels(const ef_arch_spec *arch, const ef_fplan *g, int *levels);
+
+/* Up to max tilings of g's shared loops whose tiles fit together at
+ * level: among those that move the least DRAM traffic, the fewest
+ * iterations first, then ones with about 4x, 16x, ... as many (the
+ * engine weighs larger tiles against overlap between tiles). Returns
+ * the count; *least_need gets what the smallest tiles take at the
+ * level (for a message when nothing fits). */
+int ef_fplan_tilings(const ef_arch_spec *arch, const ef_workload *w, const ef_fplan *g,
+                     int level, ef_ftiling *out, int max, uint64_t *least_need);
+
+/* "QK .. AV": the group's first and last Einsums by output, into buf. */
+const char *ef_fplan_name(const ef_workload *w, int first, int count, char *buf,
+                          size_t size);
+
+#endif
