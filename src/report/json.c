@@ -161,6 +161,26 @@ static void rate(cJSON *o, const char *key, bool has, double v) {
     else cJSON_AddNullToObject(o, key);
 }
 
+static void traffic_entry(cJSON *o, uint64_t bytes, uint64_t compulsory) {
+    ef_rj_u64(o, "bytes", bytes);
+    ef_rj_u64(o, "compulsory_bytes", compulsory);
+    ef_rj_u64(o, "extra_bytes", bytes > compulsory ? bytes - compulsory : 0);
+}
+
+/* The outermost level's traffic by tensor, compulsory and extra
+ * (totals.h, ef_totals_compulsory). */
+static void outer_traffic(cJSON *sm, const ef_totals *t) {
+    cJSON *ot = cJSON_AddObjectToObject(sm, "outer_traffic");
+    cJSON_AddStringToObject(ot, "level", t->first->spec_arch->levels[0].name);
+    uint64_t bytes, compulsory;
+    ef_totals_outer_sum(t, &bytes, &compulsory);
+    traffic_entry(ot, bytes, compulsory);
+    cJSON *ts = cJSON_AddObjectToObject(ot, "tensors");
+    for (int k = 0; k < t->tensor_count; k++)
+        traffic_entry(cJSON_AddObjectToObject(ts, t->tensor[k]), t->outer_bytes[k],
+                      ef_totals_compulsory(t, k));
+}
+
 /* Summary of Einsums run one after another, result i weights[i] times
  * (a network's repeated layers; NULL: once each): counts, times and
  * energies add up; the area proxy is the architecture's (the largest
@@ -216,6 +236,7 @@ void ef_rj_summary(cJSON *sm, const ef_result *const *rs, const uint64_t *weight
             if (have) cJSON_DeleteItemFromObjectCaseSensitive(st, x->cause);
             ef_rj_u64(st, x->cause, prev + w * x->cycles);
         }
+    outer_traffic(sm, &t);
     cJSON_AddBoolToObject(sm, "values_checked", t.values_checked);
 }
 

@@ -41,6 +41,28 @@ static void energy_lines(sbuf *b, const ef_result *r, const ef_stats *s) {
     sbuf_put(b, "\n");
 }
 
+/* "DRAM traffic 6144 B (compulsory 4096 B, extra 2048 B)" and, for
+ * more than one tensor with traffic, the split per tensor: extra bytes
+ * are what a better mapping or fusion could save. */
+static void traffic_line(sbuf *b, const ef_totals *t) {
+    uint64_t bytes, comp;
+    ef_totals_outer_sum(t, &bytes, &comp);
+    sbuf_put(b, "  %-12s %" PRIu64 " B  (compulsory %" PRIu64 " B, extra %" PRIu64 " B)\n",
+             t->first->spec_arch->levels[0].name, bytes, comp, bytes - comp);
+}
+
+static void traffic_lines(sbuf *b, const ef_totals *t) {
+    traffic_line(b, t);
+    sbuf_put(b, "  %-10s %-6s %14s %14s %14s %14s\n", t->first->spec_arch->levels[0].name,
+             "tensor", "accesses", "bytes", "compulsory", "extra");
+    for (int k = 0; k < t->tensor_count; k++) {
+        uint64_t c = ef_totals_compulsory(t, k), by = t->outer_bytes[k];
+        if (t->outer_accesses[k])
+            sbuf_put(b, "  %-10s %-6s %14" PRIu64 " %14" PRIu64 " %14" PRIu64 " %14" PRIu64 "\n",
+                     "", t->tensor[k], t->outer_accesses[k], by, c, by - c);
+    }
+}
+
 /* A cascade's total: its Einsums one after another, each fused group
  * once (docs/output.md, summary). */
 static void total_lines(sbuf *b, const ef_result *const *rs, int count) {
@@ -87,10 +109,7 @@ static void total_lines(sbuf *b, const ef_result *const *rs, int count) {
     sbuf_put(b, "  energy       %.6g pJ", t.energy_pj);
     if (er.has_pj_per_mac) sbuf_put(b, "  (%.4g pJ/MAC)", er.pj_per_mac);
     sbuf_put(b, "\n");
-    sbuf_put(b, "  %-10s %-6s %14s\n", t.first->arch->levels[0].name, "tensor", "accesses");
-    for (int k = 0; k < t.tensor_count; k++)
-        if (t.outer_accesses[k])
-            sbuf_put(b, "  %-10s %-6s %14" PRIu64 "\n", "", t.tensor[k], t.outer_accesses[k]);
+    traffic_lines(b, &t);
 }
 
 char *ef_report_table(const ef_result *const *rs, int count, const ef_run_meta *meta) {
@@ -120,6 +139,10 @@ char *ef_report_table(const ef_result *const *rs, int count, const ef_run_meta *
             sbuf_put(&b, "%s%s %" PRIu64, k ? ", " : "  (", r->stalls[k].cause, r->stalls[k].cycles);
         sbuf_put(&b, "%s\n", r->stall_count ? ")" : "");
         energy_lines(&b, r, &s);
+        ef_totals one;
+        ef_totals_init(&one);
+        ef_totals_add(&one, r, 1);
+        traffic_line(&b, &one);
         if (r->values_checked)
             sbuf_put(&b, "  values       %" PRIu64 " outputs match a direct evaluation\n",
                 r->values_compared);

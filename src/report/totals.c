@@ -3,6 +3,77 @@
 
 #include <string.h>
 
+/* a + w x b, saturating: totals are reports, not inputs to more work */
+static uint64_t add_weighted(uint64_t a, uint64_t w, uint64_t b) {
+    uint64_t p, sum;
+    if (!ef_mul_u64(w, b, &p) || !ef_add_u64(a, p, &sum)) return UINT64_MAX;
+    return sum;
+}
+
+static uint64_t compulsory_of_cur(const ef_totals *t, int k) {
+    uint64_t c = 0;
+    for (int i = 0; i < t->cur_count; i++)
+        if (t->cur_tensor[i].slot == k && !t->cur_tensor[i].intermediate)
+            c = add_weighted(c, t->cur_weight, t->cur_tensor[i].footprint_bytes);
+    return c;
+}
+
+/* The workload changes (the next layer): what its tensors could not
+ * avoid is now known. */
+static void leave_workload(ef_totals *t) {
+    for (int k = 0; k < t->tensor_count; k++)
+        t->compulsory_done[k] = add_weighted(t->compulsory_done[k], 1, compulsory_of_cur(t, k));
+    t->cur = NULL;
+    t->cur_count = 0;
+}
+
+uint64_t ef_totals_compulsory(const ef_totals *t, int k) {
+    uint64_t c = add_weighted(t->compulsory_done[k], 1, compulsory_of_cur(t, k));
+    return c < t->outer_bytes[k] ? c : t->outer_bytes[k];
+}
+
+void ef_totals_outer_sum(const ef_totals *t, uint64_t *bytes, uint64_t *compulsory) {
+    *bytes = *compulsory = 0;
+    for (int k = 0; k < t->tensor_count; k++) {
+        *bytes = add_weighted(*bytes, 1, t->outer_bytes[k]);
+        *compulsory = add_weighted(*compulsory, 1, ef_totals_compulsory(t, k));
+    }
+}
+
+static int tensor_slot(ef_totals *t, const char *name) {
+    int k = 0;
+    while (k < t->tensor_count && strcmp(t->tensor[k], name) != 0) k++;
+    if (k < t->tensor_count) return k;
+    if (k == EF_TOTALS_TENSORS) return -1;
+    t->tensor[t->tensor_count++] = name;
+    t->outer_accesses[k] = t->outer_bytes[k] = t->compulsory_done[k] = 0;
+    return k;
+}
+
+/* Operand o of r at the outermost level: its traffic, and its part in
+ * whether its tensor is an intermediate of r's workload. */
+static void add_outer(ef_totals *t, const ef_result *r, const ef_stats *s, int o, uint64_t w) {
+    const ef_nest *n = r->nest;
+    int id = n->ops[o]->tensor;
+    int k = tensor_slot(t, n->workload->tensors[id].name);
+    if (k < 0) return;
+    const ef_tensor_counters *c = &r->levels[0].ops[o];
+    t->outer_accesses[k] = add_weighted(t->outer_accesses[k], w, c->reads + c->fills + c->updates);
+    t->outer_bytes[k] = add_weighted(t->outer_bytes[k], w,
+                                     s->tensor_read_bytes[0][o] + s->tensor_write_bytes[0][o]);
+    int i = 0;
+    while (i < t->cur_count && t->cur_tensor[i].tensor != id) i++;
+    if (i == t->cur_count) {
+        if (i == EF_TOTALS_TENSORS) return;
+        t->cur_tensor[t->cur_count++] = (ef_totals_tensor){.tensor = id, .slot = k};
+    }
+    bool is_output = o == n->out_op;
+    if (!is_output && t->cur_tensor[i].written) t->cur_tensor[i].intermediate = true;
+    if (!n->levels[0].keeps[o]) return; /* on chip: no footprint outside */
+    uint64_t fb = ef_words_to_bytes(c->utilized_words, n->workload->tensors[id].bits);
+    if (fb > t->cur_tensor[i].footprint_bytes) t->cur_tensor[i].footprint_bytes = fb;
+}
+
 void ef_totals_init(ef_totals *t) {
     memset(t, 0, sizeof *t);
     t->values_checked = true;
@@ -37,18 +108,13 @@ void ef_totals_add(ef_totals *t, const ef_result *r, uint64_t w) {
     if (a->vector_unit.present)
         t->vector_capacity_ops += wd * (double)a->vector_unit.lanes * (double)span;
     if (n->unit == EF_UNIT_VECTOR) t->vector_ops += w * r->ops;
-    for (int o = 0; o < n->op_count; o++) {
-        const char *name = n->workload->tensors[n->ops[o]->tensor].name;
-        const ef_tensor_counters *c = &r->levels[0].ops[o];
-        int k = 0;
-        while (k < t->tensor_count && strcmp(t->tensor[k], name) != 0) k++;
-        if (k == t->tensor_count) {
-            if (k == EF_TOTALS_TENSORS) continue;
-            t->tensor[t->tensor_count++] = name;
-            t->outer_accesses[k] = 0;
-        }
-        t->outer_accesses[k] += w * (c->reads + c->fills + c->updates);
-    }
+    if (t->cur != n->workload || t->cur_weight != w) leave_workload(t);
+    t->cur = n->workload;
+    t->cur_weight = w;
+    for (int o = 0; o < n->op_count; o++) add_outer(t, r, &s, o, w);
+    /* written after its reads: a recurrence reads its own earlier steps */
+    for (int i = 0; i < t->cur_count; i++)
+        if (t->cur_tensor[i].tensor == n->ops[n->out_op]->tensor) t->cur_tensor[i].written = true;
 }
 
 double ef_totals_utilization(const ef_totals *t) {

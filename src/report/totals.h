@@ -8,6 +8,17 @@
 
 #define EF_TOTALS_TENSORS (EF_MAX_TENSORS * 4)
 
+/* A tensor of the workload whose results are being added. */
+typedef struct {
+    int tensor;                    /* workload tensor id               */
+    int slot;                      /* index into ef_totals.tensor[]    */
+    bool written;                  /* by a result added so far         */
+    bool intermediate;             /* read by a result after another
+                                    * had written it                   */
+    uint64_t footprint_bytes;      /* at the outermost level: the most
+                                    * of it one result touched         */
+} ef_totals_tensor;
+
 typedef struct {
     bool alone;                    /* one result on its own: a fused
                                     * Einsum counts its group's cycles,
@@ -23,10 +34,20 @@ typedef struct {
                                     * a vector unit                    */
     bool values_checked;
     /* accesses (reads + fills + updates) at the outermost level, by
-     * tensor name in first-seen order */
+     * tensor name in first-seen order, and the bytes they moved */
     int tensor_count;
     const char *tensor[EF_TOTALS_TENSORS];
     uint64_t outer_accesses[EF_TOTALS_TENSORS];
+    uint64_t outer_bytes[EF_TOTALS_TENSORS];
+    /* of outer_bytes, what the workloads could not avoid, of the
+     * workloads already left behind (see ef_totals_compulsory) */
+    uint64_t compulsory_done[EF_TOTALS_TENSORS];
+    /* the workload whose results are being added (a network's next
+     * layer is another), each added weight times */
+    const ef_workload *cur;
+    uint64_t cur_weight;
+    int cur_count;
+    ef_totals_tensor cur_tensor[EF_TOTALS_TENSORS];
 } ef_totals;
 
 void ef_totals_init(ef_totals *t);
@@ -36,5 +57,15 @@ void ef_totals_add(ef_totals *t, const ef_result *r, uint64_t weight);
  * false when no result's architecture has one. */
 double ef_totals_utilization(const ef_totals *t);
 bool ef_totals_vector_utilization(const ef_totals *t, double *out);
+/* Of outer_bytes[k], the compulsory part: per workload, the tensor's
+ * footprint once (the most of it any Einsum touches) when the workload
+ * reads it from outside or leaves it as a result; nothing for an
+ * intermediate (written by one Einsum, read by a later one), which a
+ * fused mapping keeps on chip. The rest of outer_bytes[k] is extra:
+ * re-reads, partial sums spilled and read back, intermediates. */
+uint64_t ef_totals_compulsory(const ef_totals *t, int k);
+/* Bytes at the outermost level over all tensors, and their compulsory
+ * part (saturating). */
+void ef_totals_outer_sum(const ef_totals *t, uint64_t *bytes, uint64_t *compulsory);
 
 #endif

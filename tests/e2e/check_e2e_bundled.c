@@ -262,6 +262,20 @@ static void cf_teach_1level(const cJSON *r) {
     EXPECT_COUNT(r, "Buffer", "W", "utilized_capacity", CR);
     EXPECT_COUNT(r, "Buffer", "I", "utilized_capacity", CP + CR - 1);
     EXPECT_COUNT(r, "Buffer", "O", "utilized_capacity", CP);
+    /* 8-bit words: one byte each. Compulsory: W, the input window and O
+     * once; extra: every re-read, and O's partial sums read back and
+     * rewritten (R - 1 times per output) */
+    ck_assert_uint_eq(e2e_path_u64(r, "summary.outer_traffic.tensors.I.compulsory_bytes"),
+                      CP + CR - 1);
+    ck_assert_uint_eq(e2e_path_u64(r, "summary.outer_traffic.tensors.I.extra_bytes"),
+                      CP * CR - (CP + CR - 1));
+    ck_assert_uint_eq(e2e_path_u64(r, "summary.outer_traffic.tensors.W.compulsory_bytes"), CR);
+    ck_assert_uint_eq(e2e_path_u64(r, "summary.outer_traffic.tensors.O.compulsory_bytes"), CP);
+    ck_assert_uint_eq(e2e_path_u64(r, "summary.outer_traffic.tensors.O.extra_bytes"),
+                      2 * CP * (CR - 1));
+    ck_assert_uint_eq(e2e_path_u64(r, "summary.outer_traffic.compulsory_bytes"),
+                      CR + (CP + CR - 1) + CP);
+    ck_assert_uint_eq(e2e_path_u64(r, "summary.outer_traffic.bytes"), 3 * CP * CR + CP * CR - CP);
 }
 
 /* Both 2-level mappings: each weight and each input word enters the

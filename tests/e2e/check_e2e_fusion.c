@@ -76,6 +76,12 @@ START_TEST(fused_moves_only_compulsory_traffic) {
     uint64_t compulsory = WORD_BYTES * H * (P * E + M * E + M * F + P * F);
     ck_assert_uint_eq(compulsory, 2048);
     ck_assert_uint_eq(dram_bytes(r, "read_bytes") + dram_bytes(r, "write_bytes"), compulsory);
+    /* all of it compulsory: nothing a mapping could save */
+    ck_assert_str_eq(e2e_path_str(r, "summary.outer_traffic.level"), "DRAM");
+    ck_assert_uint_eq(e2e_path_u64(r, "summary.outer_traffic.bytes"), compulsory);
+    ck_assert_uint_eq(e2e_path_u64(r, "summary.outer_traffic.compulsory_bytes"), compulsory);
+    ck_assert_uint_eq(e2e_path_u64(r, "summary.outer_traffic.extra_bytes"), 0);
+    ck_assert_uint_eq(e2e_path_u64(r, "summary.outer_traffic.tensors.QK.bytes"), 0);
 
     /* one group of six; each reports the group's cycles, the cascade
      * counts them once */
@@ -133,6 +139,28 @@ START_TEST(unfused_moves_scores_through_dram) {
     ck_assert_uint_eq(score_crossings, 8);
     ck_assert_uint_eq(words * WORD_BYTES, 10496);
     ck_assert_uint_eq(dram_bytes(r, "read_bytes") + dram_bytes(r, "write_bytes"), 10496);
+    /* over the cascade, Q, K, V and AV once are compulsory; every byte
+     * of an intermediate is extra (fusion would keep it on chip) */
+    uint64_t compulsory = WORD_BYTES * H * (P * E + M * E + M * F + P * F);
+    ck_assert_uint_eq(e2e_path_u64(r, "summary.outer_traffic.bytes"), 10496);
+    ck_assert_uint_eq(e2e_path_u64(r, "summary.outer_traffic.compulsory_bytes"), compulsory);
+    ck_assert_uint_eq(e2e_path_u64(r, "summary.outer_traffic.extra_bytes"), 10496 - compulsory);
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        char path[96];
+        bool intermediate = strcmp(want[i].t, "Q") && strcmp(want[i].t, "K") &&
+                            strcmp(want[i].t, "V") && strcmp(want[i].t, "AV");
+        uint64_t bytes = WORD_BYTES * (want[i].rd + want[i].wr);
+        snprintf(path, sizeof path, "summary.outer_traffic.tensors.%s.compulsory_bytes", want[i].t);
+        ck_assert_uint_eq(e2e_path_u64(r, path), intermediate ? 0 : bytes);
+        snprintf(path, sizeof path, "summary.outer_traffic.tensors.%s.extra_bytes", want[i].t);
+        ck_assert_uint_eq(e2e_path_u64(r, path), intermediate ? bytes : 0);
+    }
+    /* one Einsum on its own: what it reads and writes once is
+     * compulsory for it (QK: Q, K and its scores) */
+    const cJSON *qk = e2e_get(r, "einsums[0]");
+    ck_assert_uint_eq(e2e_path_u64(qk, "summary.outer_traffic.compulsory_bytes"),
+                      WORD_BYTES * (H * P * E + H * M * E + S));
+    ck_assert_uint_eq(e2e_path_u64(qk, "summary.outer_traffic.extra_bytes"), 0);
     const cJSON *e;
     cJSON_ArrayForEach(e, e2e_get(r, "einsums")) ck_assert(cJSON_IsNull(e2e_get(e, "fused")));
     cJSON_Delete(r);

@@ -64,6 +64,24 @@ START_TEST(network_totals_are_layer_sums) {
     ck_assert_uint_eq(e2e_summary_u64(j, "cycles"), cycles);
     double total = e2e_path_double(j, "summary.energy_pj");
     ck_assert_msg(fabs(total - energy) <= 1e-9 * energy, "energy %g, layers sum to %g", total, energy);
+    /* compulsory DRAM traffic: each layer's I (stored unpadded), F and O
+     * once, 2 B a word, per layer times its count:
+     *   conv  2*8*6*6 + 8*8*3*3 + 2*8*6*6         = 1,728 words
+     *   gconv 2*2*4*6*6 + 2*4*4*3*3 + 2*2*4*6*6   = 1,440 words, x2
+     *   fc    2*64 + 10*64 + 2*10                  =   788 words */
+    static const uint64_t tiny_compulsory_words[3] = {1728, 1440, 788};
+    uint64_t compulsory = 0, bytes = 0;
+    for (int i = 0; i < 3; i++) {
+        char p[96];
+        snprintf(p, sizeof p, "layers[%d].summary.outer_traffic.compulsory_bytes", i);
+        ck_assert_uint_eq(e2e_path_u64(j, p), 2 * tiny_compulsory_words[i]);
+        compulsory += tiny_count[i] * 2 * tiny_compulsory_words[i];
+        snprintf(p, sizeof p, "layers[%d].summary.outer_traffic.bytes", i);
+        bytes += tiny_count[i] * e2e_path_u64(j, p);
+    }
+    ck_assert_uint_eq(e2e_path_u64(j, "summary.outer_traffic.compulsory_bytes"), compulsory);
+    ck_assert_uint_eq(e2e_path_u64(j, "summary.outer_traffic.bytes"), bytes);
+    ck_assert_uint_eq(e2e_path_u64(j, "summary.outer_traffic.extra_bytes"), bytes - compulsory);
     cJSON_Delete(j);
 }
 END_TEST

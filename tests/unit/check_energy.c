@@ -578,7 +578,7 @@ START_TEST(json_energy_keys) {
                                     "vector_utilization", "active_pes", "energy_pj",
                                     "pj_per_mac", "tops_per_watt", "power_w",
                                     "energy_breakdown", "area", "compute_cycles",
-                                    "stall_cycles", "values_checked"};
+                                    "stall_cycles", "outer_traffic", "values_checked"};
     keys_are(sm, summary, UT_LEN(summary), "summary");
     static const char *breakdown[] = {"mac", "vector", "levels", "noc", "leakage"};
     const cJSON *eb = obj(sm, "energy_breakdown");
