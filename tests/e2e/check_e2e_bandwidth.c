@@ -428,14 +428,6 @@ static const char STONNE_MAPPING[] =
     "    keep: [Z]\n"
     "    temporal: [K: 256]\n";
 
-static char *write_tmp(const char *stem, const char *text) {
-    char *path = e2e_tmp_path(stem);
-    FILE *f = fopen(path, "w");
-    ck_assert_msg(f != NULL, "cannot write %s", path);
-    ck_assert(fputs(text, f) >= 0);
-    ck_assert(fclose(f) == 0);
-    return path;
-}
 
 static uint64_t stall_of(const cJSON *r, const char *cause) {
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(e2e_get(r, "summary.stall_cycles"),
@@ -472,9 +464,9 @@ START_TEST(stonne_os_gemm) {
              "    reduction: false\n"
              "%s",
              bw_line);
-    char *arch = write_tmp("stonne_arch.yaml", arch_text);
-    char *workload = write_tmp("stonne_gemm.yaml", STONNE_WORKLOAD);
-    char *mapping = write_tmp("stonne_map.yaml", STONNE_MAPPING);
+    char *arch = e2e_write_tmp("stonne_arch.yaml", arch_text);
+    char *workload = e2e_write_tmp("stonne_gemm.yaml", STONNE_WORKLOAD);
+    char *mapping = e2e_write_tmp("stonne_map.yaml", STONNE_MAPPING);
 
     /* the table's per-fold figures are the derivation's */
     uint64_t want = STONNE_FOLDS * (c->stream_cycles + c->drain_cycles) + STONNE_SKEW;

@@ -37,14 +37,6 @@ enum { H = 2, M = 16, P = 16, E = 8, F = 8, WORD_BYTES = 2 };
 static const char *const einsums[] = {"QK", "MX", "SN", "SD", "A", "AV"};
 #define NEINSUMS 6
 
-static char *write_tmp(const char *stem, const char *text) {
-    char *path = e2e_tmp_path(stem);
-    FILE *f = fopen(path, "w");
-    ck_assert_msg(f != NULL, "cannot write %s", path);
-    ck_assert(fputs(text, f) >= 0);
-    ck_assert(fclose(f) == 0);
-    return path;
-}
 
 static const cJSON *einsum_entry(const cJSON *r, int i) {
     char path[32];
@@ -67,15 +59,6 @@ static void dram_words(const cJSON *r, const char *t, uint64_t *rd, uint64_t *wr
     }
 }
 
-static uint64_t dram_bytes(const cJSON *r) {
-    uint64_t sum = 0;
-    const cJSON *e;
-    cJSON_ArrayForEach(e, e2e_get(r, "einsums")) {
-        const cJSON *d = e2e_level(e, "DRAM");
-        sum += e2e_path_u64(d, "read_bytes") + e2e_path_u64(d, "write_bytes");
-    }
-    return sum;
-}
 
 /* The compulsory traffic and nothing else, one group of six, values
  * right. */
@@ -97,7 +80,7 @@ static void assert_fused_attention(const cJSON *r, const char *what) {
     }
     uint64_t compulsory = WORD_BYTES * H * (P * E + M * E + M * F + P * F);
     ck_assert_uint_eq(compulsory, 2048);
-    ck_assert_uint_eq(dram_bytes(r), compulsory);
+    ck_assert_uint_eq(e2e_einsums_level_bytes(r, "DRAM"), compulsory);
     for (int i = 0; i < NEINSUMS; i++) {
         const cJSON *e = einsum_entry(r, i);
         ck_assert_int_eq((int)e2e_path_double(e, "fused.count"), NEINSUMS);
@@ -208,7 +191,7 @@ START_TEST(fallback_fuses_fewer) {
     char *at = strstr(text, "capacity: 64 KiB");
     ck_assert_ptr_nonnull(at);
     memcpy(at, "capacity:  1 KiB", strlen("capacity:  1 KiB"));
-    char *arch = write_tmp("edge_1k.yaml", text);
+    char *arch = e2e_write_tmp("edge_1k.yaml", text);
     char *out = e2e_tmp_path("fallback.json");
     e2e_result res;
     ck_assert(e2e_runl(&res, "run", arch, WORKLOAD, "fused", "--evaluations", EVALS,
@@ -305,7 +288,7 @@ static const char MIXED[] =
     "    dataflow: ws\n";
 
 START_TEST(mapping_entries_name_dataflows) {
-    char *path = write_tmp("mixed.yaml", MIXED);
+    char *path = e2e_write_tmp("mixed.yaml", MIXED);
     const char *extra[] = {"--evaluations", "500", "--check-values", NULL};
     cJSON *r = e2e_run_json(VEC, WORKLOAD, path, extra);
     static const char *const df[] = {"os", "vector", "vector", "vector", NULL, "ws"};
@@ -363,7 +346,7 @@ static const struct {
 };
 
 START_TEST(per_einsum_errors) {
-    char *path = errors[_i].mapping ? write_tmp("bad.yaml", errors[_i].mapping) : NULL;
+    char *path = errors[_i].mapping ? e2e_write_tmp("bad.yaml", errors[_i].mapping) : NULL;
     e2e_result res;
     ck_assert(e2e_runl(&res, "run", errors[_i].arch, WORKLOAD, path ? path : "os", "-q",
                        "--evaluations", "200", errors[_i].option, errors[_i].value, NULL));

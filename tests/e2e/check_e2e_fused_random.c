@@ -130,24 +130,7 @@ static uint64_t env_u64(const char *name, uint64_t def) {
     return v && *v ? strtoull(v, NULL, 10) : def;
 }
 
-static char *write_tmp(const char *stem, const char *text) {
-    char *path = e2e_tmp_path(stem);
-    FILE *f = fopen(path, "w");
-    ck_assert_msg(f != NULL, "cannot write %s", path);
-    ck_assert(fputs(text, f) >= 0);
-    ck_assert(fclose(f) == 0);
-    return path;
-}
 
-static uint64_t dram_bytes(const cJSON *r) {
-    uint64_t sum = 0;
-    const cJSON *e;
-    cJSON_ArrayForEach(e, e2e_get(r, "einsums")) {
-        const cJSON *d = e2e_level(e, "DRAM");
-        sum += e2e_path_u64(d, "read_bytes") + e2e_path_u64(d, "write_bytes");
-    }
-    return sum;
-}
 
 /* Runs the mapping file with one engine; the JSON. */
 static cJSON *run(const char *arch, const char *workload, const char *mapping, const char *engine,
@@ -162,8 +145,8 @@ static cJSON *run(const char *arch, const char *workload, const char *mapping, c
 static bool one_seed(uint64_t seed) {
     instance in;
     generate(seed, &in);
-    char *arch = write_tmp("arch.yaml", in.arch);
-    char *workload = write_tmp("workload.yaml", in.workload);
+    char *arch = e2e_write_tmp("arch.yaml", in.arch);
+    char *workload = e2e_write_tmp("workload.yaml", in.workload);
     char *mapping = e2e_tmp_path("mapping.yaml");
     char seed_text[32];
     snprintf(seed_text, sizeof seed_text, "%llu", (unsigned long long)seed);
@@ -205,16 +188,16 @@ static bool one_seed(uint64_t seed) {
     if (group == 6) {
         uint64_t want = (uint64_t)in.bits / 8 * (uint64_t)in.h *
                         (uint64_t)(in.p * in.e + in.m * in.e + in.m * in.f + in.p * in.f);
-        ck_assert_msg(dram_bytes(b) == want, "seed %llu: all fused, DRAM moves %llu B, the "
+        ck_assert_msg(e2e_einsums_level_bytes(b, "DRAM") == want, "seed %llu: all fused, DRAM moves %llu B, the "
                       "compulsory traffic is %llu B\n%s\n%s\n%s", (unsigned long long)seed,
-                      (unsigned long long)dram_bytes(b), (unsigned long long)want, in.arch,
+                      (unsigned long long)e2e_einsums_level_bytes(b, "DRAM"), (unsigned long long)want, in.arch,
                       in.workload, text);
     }
     cJSON_DeleteItemFromObject(a, "meta");
     cJSON_DeleteItemFromObject(b, "meta");
     if (!cJSON_Compare(a, b, 1)) {
         char *ja = cJSON_Print(a), *jb = cJSON_Print(b);
-        char *pa = write_tmp("step.json", ja), *pb = write_tmp("event.json", jb);
+        char *pa = e2e_write_tmp("step.json", ja), *pb = e2e_write_tmp("event.json", jb);
         ck_abort_msg("seed %llu: step and event differ (%s, %s)\n%s\n%s\n%s",
                      (unsigned long long)seed, pa, pb, in.arch, in.workload, text);
     }

@@ -49,13 +49,6 @@ static void dram_words(const cJSON *r, const char *t, uint64_t *rd, uint64_t *wr
     }
 }
 
-static uint64_t dram_bytes(const cJSON *r, const char *key) {
-    uint64_t sum = 0;
-    const cJSON *e;
-    cJSON_ArrayForEach(e, e2e_get(r, "einsums")) sum += e2e_path_u64(e2e_level(e, "DRAM"), key);
-    return sum;
-}
-
 START_TEST(fused_moves_only_compulsory_traffic) {
     const char *extra[] = {"--check-values", NULL};
     cJSON *r = e2e_run_json(ARCH, WORKLOAD, FUSED, extra);
@@ -75,7 +68,7 @@ START_TEST(fused_moves_only_compulsory_traffic) {
     }
     uint64_t compulsory = WORD_BYTES * H * (P * E + M * E + M * F + P * F);
     ck_assert_uint_eq(compulsory, 2048);
-    ck_assert_uint_eq(dram_bytes(r, "read_bytes") + dram_bytes(r, "write_bytes"), compulsory);
+    ck_assert_uint_eq(e2e_einsums_level_bytes(r, "DRAM"), compulsory);
     /* all of it compulsory: nothing a mapping could save */
     ck_assert_str_eq(e2e_path_str(r, "summary.outer_traffic.level"), "DRAM");
     ck_assert_uint_eq(e2e_path_u64(r, "summary.outer_traffic.bytes"), compulsory);
@@ -138,7 +131,7 @@ START_TEST(unfused_moves_scores_through_dram) {
     }
     ck_assert_uint_eq(score_crossings, 8);
     ck_assert_uint_eq(words * WORD_BYTES, 10496);
-    ck_assert_uint_eq(dram_bytes(r, "read_bytes") + dram_bytes(r, "write_bytes"), 10496);
+    ck_assert_uint_eq(e2e_einsums_level_bytes(r, "DRAM"), 10496);
     /* over the cascade, Q, K, V and AV once are compulsory; every byte
      * of an intermediate is extra (fusion would keep it on chip) */
     uint64_t compulsory = WORD_BYTES * H * (P * E + M * E + M * F + P * F);
@@ -221,14 +214,6 @@ END_TEST
 
 /* ---------- legality ---------- */
 
-static char *write_tmp(const char *stem, const char *text) {
-    char *path = e2e_tmp_path(stem);
-    FILE *f = fopen(path, "w");
-    ck_assert_msg(f != NULL, "cannot write %s", path);
-    ck_assert(fputs(text, f) >= 0);
-    ck_assert(fclose(f) == 0);
-    return path;
-}
 
 /* text with `from` replaced by `to` (once); frees text. */
 static char *replace(char *text, const char *from, const char *to) {
@@ -287,7 +272,7 @@ START_TEST(illegal_fusion_is_explained) {
     ck_assert_ptr_nonnull(text);
     text = replace(text, illegal[_i].from, illegal[_i].to);
     if (illegal[_i].from2) text = replace(text, illegal[_i].from2, illegal[_i].to2);
-    char *path = write_tmp("fused.yaml", text);
+    char *path = e2e_write_tmp("fused.yaml", text);
     e2e_result res;
     ck_assert(e2e_runl(&res, "run", ARCH, WORKLOAD, path, "-q", NULL));
     ck_assert_msg(res.exit_code == 1, "exit %d, stderr:\n%s", res.exit_code, res.err);

@@ -66,6 +66,15 @@ char *e2e_tmp_path(const char *stem) {
     return p;
 }
 
+char *e2e_write_tmp(const char *stem, const char *text) {
+    char *path = e2e_tmp_path(stem);
+    FILE *f = fopen(path, "w");
+    ck_assert_msg(f != NULL, "cannot write %s", path);
+    ck_assert(fputs(text, f) >= 0);
+    ck_assert(fclose(f) == 0);
+    return path;
+}
+
 /* ---------- files ---------- */
 
 char *e2e_read_file(const char *path, size_t *len) {
@@ -468,6 +477,16 @@ uint64_t e2e_summary_u64(const cJSON *root, const char *key) {
     char path[128];
     snprintf(path, sizeof path, "summary.%s", key);
     return e2e_path_u64(root, path);
+}
+
+uint64_t e2e_einsums_level_bytes(const cJSON *root, const char *level) {
+    uint64_t sum = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, e2e_get(root, "einsums")) {
+        const cJSON *l = e2e_level(e, level);
+        sum += e2e_path_u64(l, "read_bytes") + e2e_path_u64(l, "write_bytes");
+    }
+    return sum;
 }
 
 double e2e_summary_double(const cJSON *root, const char *key) {

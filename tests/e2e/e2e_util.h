@@ -72,6 +72,9 @@ char *e2e_read_file(const char *path, size_t *len);
 bool e2e_file_exists(const char *path);
 /* A fresh path name in the scratch directory, e.g. "<dir>/3-run.json". */
 char *e2e_tmp_path(const char *stem);
+/* Writes text to a fresh scratch file (e2e_tmp_path) and returns its
+ * path (the caller frees it). */
+char *e2e_write_tmp(const char *stem, const char *text);
 /* The cycles a mapping file written by `einflow map` claims on its
  * "#   engine: N cycles" comment line; 0 when it has none. */
 uint64_t e2e_mapping_claimed_cycles(const char *text);
@@ -105,6 +108,9 @@ double e2e_path_double(const cJSON *root, const char *path);
 const char *e2e_path_str(const cJSON *root, const char *path);
 /* summary.<key> as an exact integer / as a double. */
 uint64_t e2e_summary_u64(const cJSON *root, const char *key);
+/* Bytes read and written at `level` (levels[].read_bytes + write_bytes)
+ * summed over einsums[]: what a cascade moved there. */
+uint64_t e2e_einsums_level_bytes(const cJSON *root, const char *level);
 double e2e_summary_double(const cJSON *root, const char *key);
 /* Sum of summary.stall_cycles{cause: n}. */
 uint64_t e2e_stall_total(const cJSON *root);
