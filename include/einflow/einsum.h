@@ -83,8 +83,21 @@ typedef struct {
     ef_tensor tensors[EF_MAX_TENSORS * 4];
     int einsum_count;
     ef_einsum einsums[EF_MAX_EINSUMS];
+    /* a causal mask (spec.h, ef_mask_spec): in the values of an Einsum
+     * that uses both ranks, a point with x[mask_key] > x[mask_query] +
+     * mask_offset is left out; mask_key -1: none */
+    int mask_key, mask_query;
+    int64_t mask_offset;
     const ef_workload_spec *spec; /* borrowed; must outlive this        */
 } ef_workload;
+
+/* Whether Einsum e of w leaves out the point at rank coordinates x
+ * (the workload's causal mask). */
+static inline bool ef_point_masked(const ef_workload *w, const ef_einsum *e,
+                                   const int64_t *x) {
+    return w->mask_key >= 0 && e->rank_used[w->mask_key] && e->rank_used[w->mask_query] &&
+           x[w->mask_key] > x[w->mask_query] + w->mask_offset;
+}
 
 /* Parses and checks every Einsum of spec. NULL with diagnostics on
  * error. spec is borrowed and must outlive the workload. */
@@ -97,6 +110,11 @@ ef_status ef_einsum_parse(ef_workload *w, const char *text, ef_loc loc,
 
 int ef_workload_tensor_id(const ef_workload *w, const char *name);
 int ef_workload_rank_id(const ef_workload *w, const char *name);
+
+/* Whether output word q (flat index) of e lies where only masked points
+ * would write it: the output is indexed by both mask ranks and its key
+ * exceeds its query + offset. */
+bool ef_output_word_masked(const ef_workload *w, const ef_einsum *e, uint64_t q);
 
 /* Stored flat index of a tensor element from rank coordinates, or -1
  * when the element lies in padding (it reads as zero). */

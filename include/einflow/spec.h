@@ -193,6 +193,21 @@ typedef struct {
                                     a network file                       */
 } ef_einsum_text;
 
+/* A causal mask (a network layer's `causal:`, spec/network.c): a point
+ * whose key index exceeds its query index + offset is masked. The
+ * layer is split into one layer per block of queries, each with its
+ * keys up to the end of its block (the blocks above the diagonal are
+ * never computed); within a diagonal block every point is counted and
+ * timed, as FlashAttention computes a diagonal tile whole, and the
+ * mask takes effect in the values (--check-values). */
+typedef struct {
+    bool present;
+    char query[EF_MAX_NAME];     /* rank names                           */
+    char key[EF_MAX_NAME];
+    uint64_t offset;             /* the block's first query index        */
+    ef_loc loc;                  /* the layer's causal key               */
+} ef_mask_spec;
+
 /* A workload: from a workload file, or one layer of a network file
  * (then file is the network file, name the layer's name, and every loc
  * points into the network file). */
@@ -211,6 +226,7 @@ typedef struct {
     ef_padding_spec paddings[EF_MAX_TENSORS * 4];
     int padding_count;
     int default_bits;            /* precision for tensors not listed: 8  */
+    ef_mask_spec mask;           /* a block of a causal layer            */
     ef_loc loc;
 } ef_workload_spec;
 

@@ -193,6 +193,14 @@ ef_workload *ef_einsum_build(const ef_workload_spec *spec, ef_diags *diags) {
         snprintf(w->rank_names[r], EF_MAX_NAME, "%s", spec->ranks[r].name);
         w->rank_bounds[r] = spec->ranks[r].bound;
     }
+    w->mask_key = w->mask_query = -1;
+    if (spec->mask.present) {
+        /* spec/network.c made the mask from ranks it checked */
+        w->mask_key = ef_workload_rank_id(w, spec->mask.key);
+        w->mask_query = ef_workload_rank_id(w, spec->mask.query);
+        w->mask_offset = (int64_t)spec->mask.offset;
+        assert(w->mask_key >= 0 && w->mask_query >= 0);
+    }
     bool ok = true;
     for (int e = 0; e < spec->einsum_count; e++) {
         ef_einsum *es = &w->einsums[e];
@@ -238,6 +246,21 @@ ef_workload *ef_einsum_build(const ef_workload_spec *spec, ef_diags *diags) {
 }
 
 void ef_workload_destroy(ef_workload *w) { free(w); }
+
+bool ef_output_word_masked(const ef_workload *w, const ef_einsum *e, uint64_t q) {
+    if (w->mask_key < 0) return false;
+    const ef_operand *o = &e->output;
+    const ef_tensor *t = &w->tensors[o->tensor];
+    int64_t key = -1, query = -1;
+    /* an output is indexed by plain ranks, outermost dimension first */
+    for (int d = o->dims - 1; d >= 0; d--) {
+        int64_t i = (int64_t)(q % (uint64_t)t->extent[d]);
+        q /= (uint64_t)t->extent[d];
+        if (o->index[d].rank[0] == w->mask_key) key = i;
+        if (o->index[d].rank[0] == w->mask_query) query = i;
+    }
+    return key >= 0 && query >= 0 && key > query + w->mask_offset;
+}
 
 int64_t ef_operand_word(const ef_workload *w, const ef_operand *op,
                         const int64_t *rank_coord) {

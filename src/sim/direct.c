@@ -50,6 +50,21 @@ static stretch along(const ef_workload *w, const ef_operand *op, const int64_t *
     return s;
 }
 
+/* Narrows [*lo, *hi) along rank `inner` to the points the causal mask
+ * keeps, the other ranks at x. */
+static void unmasked(const ef_workload *w, const ef_einsum *e, const int64_t *x, int inner,
+                     int64_t *lo, int64_t *hi) {
+    if (w->mask_key < 0 || !e->rank_used[w->mask_key] || !e->rank_used[w->mask_query]) return;
+    int64_t off = w->mask_offset;
+    if (inner == w->mask_key) {
+        if (*hi > x[w->mask_query] + off + 1) *hi = x[w->mask_query] + off + 1;
+    } else if (inner == w->mask_query) {
+        if (*lo < x[w->mask_key] - off) *lo = x[w->mask_key] - off;
+    } else if (x[w->mask_key] > x[w->mask_query] + off) {
+        *hi = *lo;
+    }
+}
+
 double *ef_direct_eval(const ef_nest *n, const ef_values *v) {
     const ef_workload *w = n->workload;
     const ef_einsum *e = n->einsum;
@@ -75,11 +90,14 @@ double *ef_direct_eval(const ef_nest *n, const ef_values *v) {
             int64_t hi = si[0].hi < si[1].hi ? si[0].hi : si[1].hi;
             if (lo < so.lo) lo = so.lo;
             if (hi > so.hi) hi = so.hi;
+            unmasked(w, e, x, inner, &lo, &hi);
             for (int64_t k = lo; k < hi; k++)
                 out[so.first + k * so.step] +=
                     a[si[0].first + k * si[0].step] * b[si[1].first + k * si[1].step];
         } else {
-            for (int64_t k = so.lo; k < so.hi; k++) {
+            int64_t lo = so.lo, hi = so.hi;
+            unmasked(w, e, x, inner, &lo, &hi);
+            for (int64_t k = lo; k < hi; k++) {
                 double in[EF_MAX_TENSORS];
                 for (int i = 0; i < e->input_count; i++)
                     in[i] = k >= si[i].lo && k < si[i].hi

@@ -283,6 +283,11 @@ void ef_walk_values_step(walker *wk) {
         bool ok = true;
         for (int r = 0; r < w->rank_count && ok; r++) ok = wk->off[i][r] < limit[r];
         if (!ok) continue;
+        if (w->mask_key >= 0) {
+            int64_t x[EF_MAX_RANKS];
+            for (int r = 0; r < w->rank_count; r++) x[r] = wk->tbase[r] + wk->off[i][r];
+            if (ef_point_masked(w, e, x)) continue;
+        }
         double in[EF_NEST_MAX_OPS];
         int64_t out_word = 0;
         for (int o = 0; o < wk->ops; o++) {

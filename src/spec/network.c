@@ -51,7 +51,28 @@ static const yt_key layer_keys[] = {
     {.name = "count", .type = YT_T_INT, .min = 1, .max = EF_MAX_LAYER_COUNT,
      .def = 1, .unit = "layers",
      .doc = "identical repeats of this layer in the network"},
+    {.name = "causal", .type = YT_T_MAP,
+     .doc = "{query: RANK, key: RANK, block: N}: a causal mask (key <= "
+            "query), computed a block of queries at a time"},
 };
+
+static const yt_key causal_keys[] = {
+    {.name = "query", .type = YT_T_NAME, .required = true,
+     .doc = "the rank of the queries (P in QK[h,m,p])"},
+    {.name = "key", .type = YT_T_NAME, .required = true,
+     .doc = "the rank of the keys (M in QK[h,m,p])"},
+    {.name = "block", .type = YT_T_ANY, .required = true,
+     .doc = "queries per block (an integer, a parameter or an expression): "
+            "the granularity at which masked scores are skipped"},
+};
+
+/* A layer's causal: as read, before it is split into blocks. */
+typedef struct {
+    bool present;
+    char query[EF_MAX_NAME], key[EF_MAX_NAME];
+    uint64_t block;
+    ef_loc loc;
+} causal_spec;
 
 /* What every layer inherits from the network's top level. */
 typedef struct {
@@ -60,6 +81,7 @@ typedef struct {
     wl_params params;
     int default_bits;
     const yt_node *names[EF_MAX_LAYERS]; /* name value of each layer read */
+    causal_spec causal[EF_MAX_LAYERS];   /* each layer's causal:         */
 } net_ctx;
 
 /* einsum: or einsums:, exactly one of them. */
@@ -122,6 +144,87 @@ static void check_unique_name(net_ctx *c, yt_obj *o, int index,
     c->names[index] = v;
 }
 
+/* The index of rank `name` among w's ranks, or -1 after reporting it
+ * at n with a "did you mean". */
+static int causal_rank(net_ctx *c, const yt_node *n, const char *path,
+                       const ef_workload_spec *w, const char *name) {
+    const char *names[EF_MAX_RANKS * 2];
+    for (int r = 0; r < w->rank_count; r++) {
+        if (strcmp(w->ranks[r].name, name) == 0)
+            return r;
+        names[r] = w->ranks[r].name;
+    }
+    const char *close = ef_suggest(name, names, (size_t)w->rank_count);
+    char hint[96] = "";
+    if (close)
+        snprintf(hint, sizeof hint, "did you mean %s?", close);
+    char list[256];
+    yt_join(list, sizeof list, names, (size_t)w->rank_count);
+    yt_error(c->doc, n, path, close ? hint : NULL,
+             "expected one of the layer's ranks (%s), found \"%s\"", list,
+             name);
+    return -1;
+}
+
+/* causal: {query, key, block} of a layer: checked against its ranks
+ * (two of them, equal bounds: the keys are the queries' own tokens, as
+ * in prefill; block divides them). */
+static void load_causal(net_ctx *c, yt_obj *lo, const ef_workload_spec *w,
+                        causal_spec *out) {
+    const yt_node *n = yt_obj_val(lo, "causal");
+    if (!n)
+        return;
+    char cp[YT_MAX_PATH], kp[YT_MAX_PATH];
+    yt_obj_path(lo, "causal", cp, sizeof cp);
+    yt_obj o;
+    if (!yt_obj_open(&o, c->doc, n, cp, causal_keys, ARRAY_LEN(causal_keys)))
+        return;
+    int errors = c->doc->errors;
+    yt_get_name(&o, "query", out->query);
+    yt_get_name(&o, "key", out->key);
+    if (c->doc->errors > errors || !yt_obj_val(&o, "block"))
+        return;
+    const yt_node *qn = yt_obj_val(&o, "query"), *kn = yt_obj_val(&o, "key");
+    int q = causal_rank(c, qn, yt_obj_path(&o, "query", kp, sizeof kp), w,
+                        out->query);
+    int k = causal_rank(c, kn, yt_obj_path(&o, "key", kp, sizeof kp), w,
+                        out->key);
+    bool is_batch = false;
+    const yt_node *bn = yt_obj_val(&o, "block");
+    if (!wl_params_bound(c->doc, bn, yt_obj_path(&o, "block", kp, sizeof kp),
+                         &c->params, &out->block, &is_batch) ||
+        q < 0 || k < 0)
+        return;
+    if (q == k) {
+        yt_error(c->doc, kn, yt_obj_path(&o, "key", kp, sizeof kp),
+                 "the keys are another rank than the queries (M and P in "
+                 "QK[h,m,p])",
+                 "expected two different ranks, found %s twice", out->key);
+        return;
+    }
+    uint64_t tokens = w->ranks[q].bound;
+    if (w->ranks[k].bound != tokens) {
+        yt_error(c->doc, n, cp,
+                 "a causal mask is for prefill, where every query attends to "
+                 "the tokens before it; one decode step attends to its whole "
+                 "cache and needs none",
+                 "expected as many keys as queries, found %s = %llu and %s = "
+                 "%llu",
+                 out->query, (unsigned long long)tokens, out->key,
+                 (unsigned long long)w->ranks[k].bound);
+        return;
+    }
+    if (tokens % out->block != 0) {
+        yt_error(c->doc, bn, yt_obj_path(&o, "block", kp, sizeof kp), NULL,
+                 "expected a block that divides %s = %llu, found %llu",
+                 out->query, (unsigned long long)tokens,
+                 (unsigned long long)out->block);
+        return;
+    }
+    out->present = true;
+    out->loc = yt_loc(c->net->file, n);
+}
+
 static void load_layer(net_ctx *c, const yt_node *n, int index) {
     ef_network_spec *net = c->net;
     char lp[YT_MAX_PATH];
@@ -150,6 +253,7 @@ static void load_layer(net_ctx *c, const yt_node *n, int index) {
     if (yt_obj_val(&o, "default_precision"))
         yt_get_int(&o, "default_precision", &w->default_bits);
     yt_get_u64(&o, "count", &l->count);
+    load_causal(c, &o, w, &c->causal[index]);
 }
 
 /* The parameters in use, kept in the network for reports; their locs
@@ -177,6 +281,117 @@ static void load_params(net_ctx *c, yt_obj *o, const ef_param_value *set,
                        batch_key != NULL, &c->params);
     wl_params_override(c->doc, set, set_count, &c->params);
     keep_params(c->net, &c->params);
+}
+
+/* Block b of causal layer l (its workload w): the queries of block b
+ * and the keys up to the end of it, named NAME.qB. */
+static ef_workload_spec *causal_block(net_ctx *c, const ef_layer_spec *l,
+                                      const causal_spec *cs, uint64_t b) {
+    ef_workload_spec *w = wl_clone(l->workload);
+    if (!w) {
+        yt_oom(c->doc);
+        return NULL;
+    }
+    for (int r = 0; r < w->rank_count; r++) {
+        if (strcmp(w->ranks[r].name, cs->query) == 0)
+            w->ranks[r].bound = cs->block;
+        else if (strcmp(w->ranks[r].name, cs->key) == 0)
+            w->ranks[r].bound = (b + 1) * cs->block;
+    }
+    w->mask = (ef_mask_spec){.present = true, .offset = b * cs->block,
+                             .loc = cs->loc};
+    snprintf(w->mask.query, EF_MAX_NAME, "%s", cs->query);
+    snprintf(w->mask.key, EF_MAX_NAME, "%s", cs->key);
+    char name[EF_MAX_NAME + 32];
+    snprintf(name, sizeof name, "%s.q%llu", l->workload->name,
+             (unsigned long long)b);
+    if (strlen(name) >= EF_MAX_NAME) {
+        yt_error_at(c->doc, l->loc.line, l->loc.col, "layers",
+                    "a shorter layer name leaves room for the block's",
+                    "causal layer %s is split into layers named %s, longer "
+                    "than %d characters",
+                    l->workload->name, name, EF_MAX_NAME - 1);
+        ef_workload_spec_destroy(w);
+        return NULL;
+    }
+    memcpy(w->name, name, strlen(name) + 1);
+    return w;
+}
+
+/* How many blocks of queries causal layer l splits into (1 when it is
+ * not causal). */
+static uint64_t causal_blocks(const ef_layer_spec *l, const causal_spec *cs) {
+    if (!cs->present)
+        return 1;
+    for (int r = 0; r < l->workload->rank_count; r++)
+        if (!strcmp(l->workload->ranks[r].name, cs->query))
+            return l->workload->ranks[r].bound / cs->block;
+    return 1;
+}
+
+/* Replaces every causal layer by its blocks of queries, in order: block
+ * b has block queries and (b + 1) x block keys, the tokens up to its
+ * own last query. The blocks above the diagonal are so never
+ * computed. */
+static void split_causal(net_ctx *c) {
+    ef_network_spec *net = c->net;
+    uint64_t total = 0;
+    for (int i = 0; i < net->layer_count; i++) {
+        const causal_spec *cs = &c->causal[i];
+        total += causal_blocks(&net->layers[i], cs);
+        if (total > EF_MAX_LAYERS) {
+            yt_error_at(c->doc, cs->loc.line, cs->loc.col, "layers",
+                        "a larger block gives fewer layers",
+                        "expected at most %d layers with the causal layers "
+                        "split into blocks of queries, found more",
+                        EF_MAX_LAYERS);
+            return;
+        }
+    }
+    if (total == (uint64_t)net->layer_count)
+        return;
+    ef_layer_spec *out = calloc(total, sizeof *out);
+    if (!out) {
+        yt_oom(c->doc);
+        return;
+    }
+    int n = 0;
+    bool ok = true;
+    for (int i = 0; i < net->layer_count; i++) {
+        const causal_spec *cs = &c->causal[i];
+        if (!cs->present || !ok) {
+            out[n++] = net->layers[i];
+            net->layers[i].workload = NULL;
+            continue;
+        }
+        uint64_t blocks = causal_blocks(&net->layers[i], cs);
+        for (uint64_t b = 0; b < blocks && ok; b++) {
+            ef_workload_spec *w = causal_block(c, &net->layers[i], cs, b);
+            if (!(ok = w != NULL))
+                break;
+            out[n] = net->layers[i];
+            out[n++].workload = w;
+        }
+    }
+    /* a block's name may be one the file gives another layer */
+    for (int a = 0; a < n && ok; a++)
+        for (int b = a + 1; b < n && ok; b++)
+            if (!strcmp(out[a].workload->name, out[b].workload->name)) {
+                ef_loc at = out[a].workload->mask.present ? out[b].loc : out[a].loc;
+                yt_error_at(c->doc, at.line, at.col, "layers",
+                            "rename the layer: a causal layer NAME is split "
+                            "into layers NAME.q0, NAME.q1, ...",
+                            "duplicate layer name \"%s\" once the causal "
+                            "layers are split into blocks",
+                            out[a].workload->name);
+                ok = false;
+            }
+    /* on failure n may fall short of total: the rest stay zeroed */
+    for (int i = 0; i < net->layer_count; i++)
+        ef_workload_spec_destroy(net->layers[i].workload);
+    free(net->layers);
+    net->layers = out;
+    net->layer_count = n;
 }
 
 static void load_network(net_ctx *c, const ef_param_value *set,
@@ -218,6 +433,8 @@ static void load_network(net_ctx *c, const ef_param_value *set,
     }
     for (size_t i = 0; i < seq->count; i++)
         load_layer(c, seq->items[i], (int)i);
+    if (d->errors == 0)
+        split_causal(c);
 }
 
 /* A workload file: one layer, count 1, named as the workload. */

@@ -300,6 +300,36 @@ ef_workload_spec *ef_spec_load_workload(const char *path, ef_diags *diags) {
     return w;
 }
 
+ef_workload_spec *wl_clone(const ef_workload_spec *w) {
+    ef_workload_spec *c = malloc(sizeof *c);
+    if (!c)
+        return NULL;
+    *c = *w;
+    c->file = yt_strdup(w->file);
+    bool ok = c->file != NULL;
+    /* locations that name w's copy of the file name name c's */
+    ef_loc *locs[] = {&c->loc, &c->mask.loc};
+    for (size_t i = 0; ok && i < sizeof locs / sizeof locs[0]; i++)
+        if (locs[i]->file == w->file) locs[i]->file = c->file;
+    for (int i = 0; ok && i < c->einsum_count; i++)
+        if (c->einsums[i].loc.file == w->file) c->einsums[i].loc.file = c->file;
+    for (int i = 0; ok && i < c->rank_count; i++)
+        if (c->ranks[i].loc.file == w->file) c->ranks[i].loc.file = c->file;
+    for (int i = 0; ok && i < c->precision_count; i++)
+        if (c->precisions[i].loc.file == w->file) c->precisions[i].loc.file = c->file;
+    for (int i = 0; ok && i < c->padding_count; i++)
+        if (c->paddings[i].loc.file == w->file) c->paddings[i].loc.file = c->file;
+    for (int i = 0; i < w->einsum_count; i++) {
+        c->einsums[i].text = ok ? yt_strdup(w->einsums[i].text) : NULL;
+        ok &= c->einsums[i].text != NULL;
+    }
+    if (!ok) {
+        ef_workload_spec_destroy(c);
+        return NULL;
+    }
+    return c;
+}
+
 void ef_workload_spec_destroy(ef_workload_spec *w) {
     if (!w)
         return;

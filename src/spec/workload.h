@@ -36,6 +36,9 @@
  * precision 8, path set from parent. NULL (with an out-of-memory
  * diagnostic) on failure. */
 ef_workload_spec *wl_create(yt_doc *d, const char *parent);
+/* A deep copy of w (its own file name and Einsum texts); NULL when
+ * memory runs out. */
+ef_workload_spec *wl_clone(const ef_workload_spec *w);
 
 /* One Einsum string at key path `path` (n any node: non-strings are
  * reported). */

@@ -127,6 +127,97 @@ START_TEST(network_errors) {
 }
 END_TEST
 
+/* A causal layer (tests/data/causal_small.yaml: 16 tokens, blocks of
+ * 4) runs as attention.q0 .. q3, block b with 4 queries and 4 (b + 1)
+ * keys; its values, masked inside the diagonal blocks, match a direct
+ * evaluation under array and fused mappings and on a vector unit. */
+#define CAUSAL "tests/data/causal_small.yaml"
+
+static const struct { const char *arch, *dataflow; } causal_runs[] = {
+    {"configs/edge_8x8.yaml", "os"},
+    {"configs/edge_8x8.yaml", "fused"},
+    {"tests/data/vector_small.yaml", "ws"},
+};
+
+START_TEST(causal_layer_runs_in_blocks) {
+    const char *args[] = {"run", causal_runs[_i].arch, CAUSAL, causal_runs[_i].dataflow,
+                          "--check-values", "--evaluations", "300", "--json", NULL};
+    cJSON *j = run_json(args);
+    ck_assert(cJSON_IsTrue(e2e_get(j, "summary.values_checked")));
+    enum { H = 2, B = 4, E = 8, F = 8, BLOCKS = 4 };
+    ck_assert_uint_eq(e2e_path_u64(j, "network.layers"), 1 + BLOCKS);
+    uint64_t macs = 8 * 8 * 16; /* proj */
+    for (int b = 0; b < BLOCKS; b++) {
+        char p[96], name[32];
+        snprintf(p, sizeof p, "layers[%d].name", b + 1);
+        snprintf(name, sizeof name, "attention.q%d", b);
+        ck_assert_str_eq(e2e_path_str(j, p), name);
+        snprintf(p, sizeof p, "layers[%d].summary.macs", b + 1);
+        uint64_t keys = (uint64_t)(b + 1) * B;
+        ck_assert_uint_eq(e2e_path_u64(j, p), H * B * keys * E + H * B * keys * F);
+        macs += H * B * keys * (E + F);
+    }
+    /* 16 (16 + 4) / 2 = 160 scores per head, not 256 */
+    ck_assert_uint_eq(macs, 8 * 8 * 16 + H * 160 * (E + F));
+    ck_assert_uint_eq(e2e_summary_u64(j, "macs"), macs);
+    cJSON_Delete(j);
+}
+END_TEST
+
+/* Bad causal: keys, each located with what was expected. */
+static const struct { const char *causal, *ranks, *message; } causal_errors[] = {
+    {"{query: P, key: N, block: 4}", "{H: 2, M: 16, P: 16, E: 8, F: 8}",
+     "layers[0].causal.key: expected one of the layer's ranks (H, M, P, E, F), found \"N\""},
+    {"{query: P, key: P, block: 4}", "{H: 2, M: 16, P: 16, E: 8, F: 8}",
+     "expected two different ranks, found P twice"},
+    {"{query: P, key: M, block: 5}", "{H: 2, M: 16, P: 16, E: 8, F: 8}",
+     "layers[0].causal.block: expected a block that divides P = 16, found 5"},
+    {"{query: P, key: M, block: 4}", "{H: 2, M: 2048, P: 1, E: 8, F: 8}",
+     "expected as many keys as queries, found P = 1 and M = 2048"},
+    {"{query: P, key: M}", "{H: 2, M: 16, P: 16, E: 8, F: 8}", "block"},
+    {"{query: P, key: M, block: 4, blok: 2}", "{H: 2, M: 16, P: 16, E: 8, F: 8}", "blok"},
+};
+
+START_TEST(causal_errors_are_located) {
+    char *text = malloc(2048);
+    ck_assert_ptr_nonnull(text);
+    snprintf(text, 2048,
+             "name: bad\nlayers:\n  - name: attention\n"
+             "    einsums:\n      - \"QK[h,m,p] += Q[h,p,e] * K[h,m,e]\"\n"
+             "      - \"AV[h,p,f] += QK[h,m,p] * V[h,m,f]\"\n"
+             "    ranks: %s\n    causal: %s\n",
+             causal_errors[_i].ranks, causal_errors[_i].causal);
+    char *path = e2e_write_tmp("causal.yaml", text);
+    e2e_result r;
+    ck_assert(e2e_runl(&r, "validate", path, NULL));
+    ck_assert_int_eq(r.exit_code, 1);
+    ck_assert_msg(strstr(r.err, causal_errors[_i].message) != NULL, "stderr lacks \"%s\":\n%s",
+                  causal_errors[_i].message, r.err);
+    char where[512];
+    snprintf(where, sizeof where, "%s:8:", path);
+    ck_assert_msg(strstr(r.err, where) != NULL, "not located at line 8:\n%s", r.err);
+    e2e_result_free(&r);
+    free(path);
+    free(text);
+}
+END_TEST
+
+/* A block's name may not be a name the file gives another layer. */
+START_TEST(causal_block_names_are_unique) {
+    char *path = e2e_write_tmp("dup.yaml",
+        "name: dup\nlayers:\n  - name: a\n    einsum: \"S[h,m,p] += Q[h,p,e] * K[h,m,e]\"\n"
+        "    ranks: {H: 1, M: 8, P: 8, E: 2}\n    causal: {query: P, key: M, block: 4}\n"
+        "  - name: a.q1\n    einsum: \"O[p] += I[p,c] * W[c]\"\n    ranks: {P: 2, C: 2}\n");
+    e2e_result r;
+    ck_assert(e2e_runl(&r, "validate", path, NULL));
+    ck_assert_int_eq(r.exit_code, 1);
+    ck_assert_msg(strstr(r.err, "duplicate layer name \"a.q1\" once the causal layers are "
+                                "split into blocks") != NULL, "%s", r.err);
+    e2e_result_free(&r);
+    free(path);
+}
+END_TEST
+
 /* compare: every dataflow did the same work; the winner has the lowest
  * objective over the whole network, recomputed here from the JSON. */
 START_TEST(compare_picks_the_lowest_objective) {
@@ -230,6 +321,11 @@ static Suite *suite(void) {
     tcase_add_test(tc, network_totals_are_layer_sums);
     tcase_add_test(tc, batch_and_layers_options);
     tcase_add_test(tc, network_errors);
+    tcase_add_loop_test(tc, causal_layer_runs_in_blocks, 0,
+                        (int)(sizeof causal_runs / sizeof causal_runs[0]));
+    tcase_add_loop_test(tc, causal_errors_are_located, 0,
+                        (int)(sizeof causal_errors / sizeof causal_errors[0]));
+    tcase_add_test(tc, causal_block_names_are_unique);
     tcase_add_test(tc, compare_picks_the_lowest_objective);
     tcase_add_test(tc, compare_table_and_file);
     tcase_add_test(tc, map_one_layer_of_a_network);

@@ -24,7 +24,7 @@
 
 /* The parameters a file may have; 0 where it has none. */
 typedef struct {
-    uint64_t batch, seq, ctx, heads, kv_heads, image;
+    uint64_t batch, seq, ctx, heads, kv_heads, image, block;
 } model_params;
 
 static uint64_t param_value(const model_params *v, const char *name) {
@@ -34,6 +34,7 @@ static uint64_t param_value(const model_params *v, const char *name) {
     if (!strcmp(name, "heads")) return v->heads;
     if (!strcmp(name, "kv_heads")) return v->kv_heads;
     if (!strcmp(name, "image")) return v->image;
+    if (!strcmp(name, "block")) return v->block;
     return 0;
 }
 
@@ -44,6 +45,7 @@ static void apply_set(model_params *v, const ef_param_value *s) {
     else if (!strcmp(s->name, "heads")) v->heads = s->value;
     else if (!strcmp(s->name, "kv_heads")) v->kv_heads = s->value;
     else if (!strcmp(s->name, "image")) v->image = s->value;
+    else if (!strcmp(s->name, "block")) v->block = s->value;
     else ck_abort_msg("no parameter %s in the test's model", s->name);
 }
 
@@ -56,6 +58,15 @@ static uint64_t linear(uint64_t tokens, uint64_t d_in, uint64_t d_out) {
  * heads x P x M x head_dim. */
 static uint64_t attention(uint64_t heads, uint64_t queries, uint64_t keys, uint64_t head_dim) {
     return 2 * heads * queries * keys * head_dim;
+}
+
+/* Causal attention of S tokens computed a block of B queries at a
+ * time: block b meets the (b + 1) B keys up to its last query, so
+ * B^2 (1 + 2 + ... + S/B) = S (S + B) / 2 scores per head, each for
+ * Q.K and for A.V. */
+static uint64_t causal_attention(uint64_t heads, uint64_t tokens, uint64_t block,
+                                 uint64_t head_dim) {
+    return heads * tokens * (tokens + block) * head_dim;
 }
 
 /* BERT-base: Devlin et al., NAACL 2019, section 3: hidden 768, 12
@@ -76,7 +87,8 @@ static int bert_base(const model_params *v, uint64_t *macs) {
  * projection, FFN up, gelu, FFN down. */
 static int gpt2_small(const model_params *v, uint64_t *macs) {
     const uint64_t d = 768, heads = 12, ffn = 3072, t = v->batch * v->seq;
-    uint64_t m[] = {linear(t, d, 3 * d), v->batch * attention(heads, v->seq, v->seq, d / heads),
+    uint64_t m[] = {linear(t, d, 3 * d),
+                    v->batch * causal_attention(heads, v->seq, v->block, d / heads),
                     linear(t, d, d), linear(t, d, ffn), 0, linear(t, ffn, d)};
     memcpy(macs, m, sizeof m);
     return (int)(sizeof m / sizeof m[0]);
@@ -85,11 +97,15 @@ static int gpt2_small(const model_params *v, uint64_t *macs) {
 /* LLaMA-7B: Touvron et al. 2023, Table 2 (dimension 4096, 32 heads)
  * and section 2.2 (SwiGLU, hidden 2/3 x 4d rounded up to a multiple of
  * 256: 11008). Layers: q, k, v, attention, o, gate, up, SiLU x up (no
- * MACs), down; `tokens` new tokens against `keys` keys. */
-static int llama7b(const model_params *v, uint64_t tokens, uint64_t keys, uint64_t *macs) {
+ * MACs), down; `tokens` new tokens against `keys` keys, causal in
+ * blocks of `block` queries in prefill (0: decode, no mask). */
+static int llama7b(const model_params *v, uint64_t tokens, uint64_t keys, uint64_t block,
+                   uint64_t *macs) {
     const uint64_t d = 4096, heads = 32, ffn = 11008, t = v->batch * tokens;
+    uint64_t att = block ? causal_attention(heads, tokens, block, d / heads)
+                         : attention(heads, tokens, keys, d / heads);
     uint64_t m[] = {linear(t, d, d),   linear(t, d, d),
-                    linear(t, d, d),   v->batch * attention(heads, tokens, keys, d / heads),
+                    linear(t, d, d),   v->batch * att,
                     linear(t, d, d),   linear(t, d, ffn),
                     linear(t, d, ffn), 0,
                     linear(t, ffn, d)};
@@ -98,11 +114,11 @@ static int llama7b(const model_params *v, uint64_t tokens, uint64_t keys, uint64
 }
 
 static int llama7b_prefill(const model_params *v, uint64_t *macs) {
-    return llama7b(v, v->seq, v->seq, macs);
+    return llama7b(v, v->seq, v->seq, v->block, macs);
 }
 
 static int llama7b_decode(const model_params *v, uint64_t *macs) {
-    return llama7b(v, 1, v->ctx, macs);
+    return llama7b(v, 1, v->ctx, 0, macs);
 }
 
 /* GQA decode in Mistral 7B's shapes: Jiang et al. 2023, Table 1 (dim
@@ -147,7 +163,7 @@ typedef struct {
     const char *layers[MAX_LAYERS];
     int (*expect)(const model_params *v, uint64_t *macs);
     model_params defaults;          /* as the file's params: declare    */
-    const char *params[6];          /* the file's parameters, in order  */
+    const char *params[7];          /* the file's parameters, in order  */
     uint64_t header_total;          /* the total its header prints      */
     ef_param_value set;             /* one value set as --set would     */
     uint64_t header_total_set;      /* the header's total with it; 0: not
@@ -161,13 +177,13 @@ static const transformer_file files[] = {
      {"seq", 128}, 931135488},
     {"workloads/gpt2_small.yaml",
      {"attn.c_attn", "attn", "attn.c_proj", "mlp.c_fc", "mlp.gelu", "mlp.c_proj"},
-     gpt2_small, {.batch = 1, .seq = 1024}, {"batch", "seq"}, 8858370048,
+     gpt2_small, {.batch = 1, .seq = 1024, .block = 256}, {"batch", "seq", "block"}, 8254390272,
      {"seq", 4096}, 0},
     {"workloads/llama7b_prefill.yaml",
      {"q_proj", "k_proj", "v_proj", "attention", "o_proj", "ffn.gate", "ffn.up", "ffn.act",
       "ffn.down"},
-     llama7b_prefill, {.batch = 1, .seq = 2048}, {"batch", "seq"}, UINT64_C(448824082432),
-     {"seq", 4096}, UINT64_C(966367641600)},
+     llama7b_prefill, {.batch = 1, .seq = 2048, .block = 256}, {"batch", "seq", "block"},
+     UINT64_C(433791696896), {"seq", 4096}, UINT64_C(901943132160)},
     {"workloads/llama7b_decode.yaml",
      {"q_proj", "k_proj", "v_proj", "attention", "o_proj", "ffn.gate", "ffn.up", "ffn.act",
       "ffn.down"},
@@ -210,7 +226,7 @@ static uint64_t check_file(const transformer_file *f, const ef_param_value *set,
     ck_assert_msg(net != NULL && d->count == 0, "%s does not load:\n%s", f->file, all);
     free(all);
     int np = 0;
-    while (np < 6 && f->params[np]) np++;
+    while (np < 7 && f->params[np]) np++;
     ck_assert_int_eq(net->param_count, np);
     for (int i = 0; i < np; i++) {
         ck_assert_str_eq(net->params[i].name, f->params[i]);
@@ -218,23 +234,38 @@ static uint64_t check_file(const transformer_file *f, const ef_param_value *set,
     }
     uint64_t want[MAX_LAYERS];
     int layers = f->expect(v, want);
-    ck_assert_int_eq(net->layer_count, layers);
     uint64_t total = 0;
+    int k = 0; /* the network's layers: a causal one is split in blocks */
     for (int l = 0; l < layers; l++) {
-        const ef_workload_spec *ws = net->layers[l].workload;
-        ck_assert_str_eq(ws->name, f->layers[l]);
-        ck_assert_int_eq(ws->default_bits, 16);
-        ck_assert_uint_eq(net->layers[l].count, 1);
-        ef_workload *w = ef_einsum_build(ws, d);
-        all = ef_diags_render(d);
-        ck_assert_msg(w != NULL, "%s: %s does not build:\n%s", f->file, ws->name, all);
-        free(all);
-        uint64_t got = layer_macs(w);
+        uint64_t got = 0, blocks = 0;
+        char block_name[EF_MAX_NAME + 24];
+        for (;;) {
+            ck_assert_msg(k < net->layer_count, "%s: no layer %s", f->file, f->layers[l]);
+            const ef_workload_spec *ws = net->layers[k].workload;
+            snprintf(block_name, sizeof block_name, "%s.q%" PRIu64, f->layers[l], blocks);
+            bool block = !strcmp(ws->name, block_name);
+            if (!block && blocks) break;
+            if (!block) ck_assert_str_eq(ws->name, f->layers[l]);
+            ck_assert_int_eq(ws->default_bits, 16);
+            ck_assert_uint_eq(net->layers[k].count, 1);
+            ef_workload *w = ef_einsum_build(ws, d);
+            all = ef_diags_render(d);
+            ck_assert_msg(w != NULL, "%s: %s does not build:\n%s", f->file, ws->name, all);
+            free(all);
+            got += layer_macs(w);
+            ef_workload_destroy(w);
+            k++;
+            if (!block) break;
+            blocks++;
+            if (k == net->layer_count) break;
+        }
+        /* a causal layer: seq / block blocks, in order */
+        if (blocks) ck_assert_uint_eq(blocks, v->seq / v->block);
         ck_assert_msg(got == want[l], "%s: %s does %" PRIu64 " MACs, the model %" PRIu64,
-                      f->file, ws->name, got, want[l]);
+                      f->file, f->layers[l], got, want[l]);
         total += got;
-        ef_workload_destroy(w);
     }
+    ck_assert_int_eq(k, net->layer_count);
     ef_network_spec_destroy(net);
     ef_diags_destroy(d);
     return total;

@@ -803,12 +803,87 @@ START_TEST(direct_eval_matches_naive) {
 }
 END_TEST
 
+/* A causal mask (key > query + offset left out) in the direct
+ * evaluation: whichever rank runs fastest in it (the longest), the
+ * points kept are those of the naive loop that skips masked points, and
+ * exactly the output words no kept point writes are masked words. */
+typedef struct {
+    const char *einsum, *ranks, *key, *query;
+    int64_t offset;
+} masked_case;
+
+static const masked_case masked_cases[] = {
+    {"S[m,p] += Q[p,e] * K[m,e]", "{M: 9, P: 4, E: 3}", "M", "P", 0}, /* key fastest */
+    {"S[m,p] += Q[p,e] * K[m,e]", "{M: 4, P: 9, E: 3}", "M", "P", 2}, /* query fastest */
+    {"S[m,p] += Q[p,e] * K[m,e]", "{M: 5, P: 5, E: 8}", "M", "P", 1}, /* neither */
+    {"X[p] max= S[m,p] * 2", "{M: 6, P: 6}", "M", "P", 0},            /* reduced key */
+    {"A[m,p] = S[m,p] / D[p]", "{M: 7, P: 3}", "M", "P", 3},
+};
+
+START_TEST(direct_eval_leaves_out_masked_points) {
+    const masked_case *c = &masked_cases[_i];
+    ut_fx f;
+    ut_init(&f);
+    char *wl = ut_fmt("name: d\neinsums: [\"%s\"]\nranks: %s\n", c->einsum, c->ranks);
+    /* one loop per rank, in the order the ranks are written */
+    char *map = ut_fmt("mapping:\n  - level: Mem\n    temporal: [%.*s]\n",
+                       (int)strlen(c->ranks) - 2, c->ranks + 1);
+    ef_nest *n = ut_build_ok(&f, "name: mem\npe_array: {rows: 1, cols: 1}\nlevels:\n"
+                                 "  - name: Mem\n    kind: dram\n", wl, map);
+    free(map);
+    ef_workload *w = f.w;
+    w->mask_key = ef_workload_rank_id(w, c->key);
+    w->mask_query = ef_workload_rank_id(w, c->query);
+    w->mask_offset = c->offset;
+    f.values = ef_values_create(w, 3);
+    ck_assert_ptr_nonnull(f.values);
+    double *got = ef_direct_eval(n, f.values);
+    ck_assert_ptr_nonnull(got);
+    const ef_einsum *e = n->einsum;
+    uint64_t words = w->tensors[e->output.tensor].words;
+    double *want = malloc(sizeof(double) * words);
+    bool *kept = calloc(words, sizeof(bool));
+    ck_assert(want && kept);
+    for (uint64_t q = 0; q < words; q++) want[q] = e->reduce == EF_REDUCE_MAX ? -INFINITY : 0;
+    int64_t x[EF_MAX_RANKS] = {0};
+    for (;;) {
+        int64_t ow = ef_operand_word(w, &e->output, x);
+        if (x[w->mask_key] <= x[w->mask_query] + c->offset) {
+            double in[EF_MAX_TENSORS];
+            for (int i = 0; i < e->input_count; i++)
+                in[i] = f.values->data[e->inputs[i].tensor][ef_operand_word(w, &e->inputs[i], x)];
+            double v = ef_einsum_eval(e, e->root, in);
+            if (e->reduce == EF_REDUCE_MAX) want[ow] = v > want[ow] ? v : want[ow];
+            else if (e->reduce == EF_REDUCE_SUM) want[ow] += v;
+            else want[ow] = v;
+            kept[ow] = true;
+        }
+        int r = w->rank_count - 1;
+        while (r >= 0 && ++x[r] == (int64_t)w->rank_bounds[r]) x[r--] = 0;
+        if (r < 0) break;
+    }
+    for (uint64_t q = 0; q < words; q++) {
+        ck_assert_msg(ef_output_word_masked(w, e, q) == !kept[q], "%s: word %llu masked %d",
+                      c->einsum, (unsigned long long)q, (int)ef_output_word_masked(w, e, q));
+        if (kept[q])
+            ck_assert_msg(got[q] == want[q], "%s: word %llu: %g, naive %g", c->einsum,
+                          (unsigned long long)q, got[q], want[q]);
+    }
+    free(got);
+    free(want);
+    free(kept);
+    free(wl);
+    ut_free(&f);
+}
+END_TEST
+
 static Suite *sim_suite(void) {
     Suite *s = suite_create("sim");
     TCase *tc = tcase_create("counts");
     tcase_add_loop_test(tc, conv1d_one_level, 0, (int)UT_LEN(one_level));
     tcase_add_test(tc, prefetch_overlaps_without_halving);
     tcase_add_loop_test(tc, direct_eval_matches_naive, 0, (int)UT_LEN(direct_cases));
+    tcase_add_loop_test(tc, direct_eval_leaves_out_masked_points, 0, (int)UT_LEN(masked_cases));
     tcase_add_loop_test(tc, conv1d_two_level, 0, (int)UT_LEN(two_level));
     tcase_add_test(tc, conv1d_tiled_channels);
     tcase_add_loop_test(tc, matmul_multicast, 0, (int)UT_LEN(mm_cases));
