@@ -29,6 +29,11 @@
                                    template named in a mapping file)     */
 #define EF_MAX_LAYERS 512       /* layers of one network file             */
 #define EF_MAX_LAYER_COUNT 65536 /* repeats of one layer (its count:)     */
+#define EF_MAX_ENERGY_PJ 1e9      /* one action's energy: 1 mJ, far above
+                                     any real one, keeps 2^64 x it finite */
+#define EF_MIN_BANDWIDTH 1e-6     /* bytes per cycle of a limited port:
+                                     below it one byte would outlast any
+                                     run (EF_MAX_CYCLES)                 */
 #define EF_MAX_CYCLES (UINT64_C(1) << 50) /* cycles of one simulated run:
                                    13 days at 1 GHz                      */
 #define EF_MAX_KEY_PATH 32      /* key path a spec keeps for later

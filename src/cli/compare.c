@@ -124,10 +124,11 @@ int ef_cli_compare(int argc, char **argv) {
     ef_cli_choice choice;
     memset(&choice, 0, sizeof choice);
     bool loaded = ef_cli_layers_load(&L, files[1], &search, d);
-    bool ok = loaded && arch && ef_cli_choice_load(&choice, &search, &L, arch, d);
+    bool ok = loaded && arch && ef_cli_layers_check_partitions(&L, arch, d) &&
+              ef_cli_choice_load(&choice, &search, &L, arch, d);
     for (int k = 0; k < ndf; k++) ok &= (dfs[k] = ef_cli_load_dataflow(names[k], d)) != NULL;
     if (!ok) {
-        code = EF_EXIT_INPUT;
+        code = L.bad_selection ? EF_EXIT_USAGE : EF_EXIT_INPUT;
         goto done;
     }
     int total = ndf * L.einsums;

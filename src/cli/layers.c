@@ -57,7 +57,10 @@ bool ef_cli_layers_load(ef_cli_layers *L, const char *path, const ef_cli_search 
     const char *only = s->layers;
     L->net = ef_spec_load_network_set(path, s->set, s->set_count, d);
     if (!L->net) return false;
-    if (only && !keep_layers(L->net, path, only, d)) return false;
+    if (only && !keep_layers(L->net, path, only, d)) {
+        L->bad_selection = true;
+        return false;
+    }
     L->count = L->net->layer_count;
     L->w = calloc((size_t)L->count, sizeof *L->w);
     L->first = calloc((size_t)L->count + 1, sizeof *L->first);
@@ -230,4 +233,59 @@ ef_status ef_cli_layers_map(const ef_cli_layers *L, const ef_arch_spec *arch,
     free(labels);
     free(tasks);
     return st;
+}
+
+/* Whether some layer has a tensor named name. */
+static bool layers_have_tensor(const ef_cli_layers *L, const char *name) {
+    for (int i = 0; i < L->count; i++)
+        if (ef_workload_tensor_id(L->w[i], name) >= 0) return true;
+    return false;
+}
+
+bool ef_cli_layers_check_partitions(const ef_cli_layers *L, const ef_arch_spec *arch,
+                                    ef_diags *d) {
+    const char *names[EF_MAX_TENSORS * 4];
+    bool ok = true;
+    for (int l = 0; l < arch->level_count; l++) {
+        /* a level whose partitions name none of the tensors was made for
+         * other workloads (conv partitions I, F, O under attention):
+         * nothing can be kept there, which the mapper and the nest say;
+         * only beside partitions that apply is a stray one a typo */
+        bool applies = false;
+        for (int p = 0; p < arch->levels[l].partition_count && !applies; p++)
+            applies = layers_have_tensor(L, arch->levels[l].partitions[p].tensor);
+        if (!applies) continue;
+        for (int p = 0; p < arch->levels[l].partition_count; p++) {
+            const ef_partition *part = &arch->levels[l].partitions[p];
+            size_t n = 0;
+            bool found = false;
+            for (int i = 0; i < L->count && !found; i++)
+                for (int t = 0; t < L->w[i]->tensor_count && !found; t++) {
+                    const char *name = L->w[i]->tensors[t].name;
+                    found = !strcmp(name, part->tensor);
+                    bool seen = false;
+                    for (size_t k = 0; k < n && !seen; k++) seen = !strcmp(names[k], name);
+                    if (!seen && n < sizeof names / sizeof names[0]) names[n++] = name;
+                }
+            if (found) continue;
+            const char *close = ef_suggest(part->tensor, names, n);
+            char hint[96], path[96], list[512];
+            size_t len = 0;
+            list[0] = '\0';
+            for (size_t k = 0; k < n && len < sizeof list; k++)
+                len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", k ? ", " : "",
+                                        names[k]);
+            if (close) snprintf(hint, sizeof hint, "did you mean %s?", close);
+            snprintf(path, sizeof path, "levels[%d].capacity.%s", l, part->tensor);
+            char *src = part->loc.line ? ef_spec_source_line(part->loc.file, part->loc.line)
+                                       : NULL;
+            ef_diags_add(d, part->loc.file, part->loc.line, part->loc.col, path,
+                         close ? hint : NULL, src,
+                         "expected a partition for a tensor of the workload (%s), found %s",
+                         list, part->tensor);
+            free(src);
+            ok = false;
+        }
+    }
+    return ok;
 }

@@ -13,6 +13,7 @@ typedef struct {
                                   first Einsum among all of them        */
     int count;                 /* layers                                */
     int einsums;               /* Einsums of all layers                 */
+    bool bad_selection;        /* --layers named no layer: a usage error */
 } ef_cli_layers;
 
 /* Loads path with the parameters s sets (--set, --batch), keeps the
@@ -22,6 +23,13 @@ typedef struct {
 bool ef_cli_layers_load(ef_cli_layers *L, const char *path, const ef_cli_search *s,
                         ef_diags *d);
 void ef_cli_layers_free(ef_cli_layers *L);
+/* On a level with partitions for some of the layers' tensors, every
+ * partition names a tensor some layer has (a stray one beside them is a
+ * typo, found before any work); false with a located diagnostic and a
+ * "did you mean" per stray one. A level none of whose partitions
+ * applies (conv partitions under attention) keeps nothing and passes. */
+bool ef_cli_layers_check_partitions(const ef_cli_layers *L, const ef_arch_spec *arch,
+                                    ef_diags *d);
 
 /* Which dataflow maps which Einsum (dataflows.c): the built-in vector
  * template, and the templates the user names per Einsum with

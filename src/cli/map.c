@@ -87,12 +87,13 @@ int ef_cli_map(int argc, char **argv) {
     }
     ef_cli_choice choice;
     memset(&choice, 0, sizeof choice);
-    bool choice_ok = layers_ok && ef_cli_choice_load(&choice, &search, &L, arch, d);
+    bool choice_ok = layers_ok && (!arch || ef_cli_layers_check_partitions(&L, arch, d)) &&
+                     ef_cli_choice_load(&choice, &search, &L, arch, d);
     ef_workload *w = arch && layers_ok && df && choice_ok ? L.w[0] : NULL;
     ef_map_result results[EF_MAX_EINSUMS];
     memset(results, 0, sizeof results);
     if (!w) {
-        code = EF_EXIT_INPUT;
+        code = L.bad_selection ? EF_EXIT_USAGE : EF_EXIT_INPUT;
         goto done;
     }
     ef_map_options opt;

@@ -160,10 +160,11 @@ int ef_cli_run(int argc, char **argv) {
     const ef_map_result **founds = NULL;
     ef_report_layer *layers = NULL;
     ef_cli_choice choice;
-    bool choice_ok = layers_ok && ef_cli_choice_load(&choice, &search, &L, arch, d);
-    if (!layers_ok) memset(&choice, 0, sizeof choice);
+    memset(&choice, 0, sizeof choice);
+    bool choice_ok = layers_ok && (!arch || ef_cli_layers_check_partitions(&L, arch, d)) &&
+                     ef_cli_choice_load(&choice, &search, &L, arch, d);
     if (!arch || !layers_ok || !choice_ok || (!ms && !df)) {
-        code = EF_EXIT_INPUT;
+        code = L.bad_selection ? EF_EXIT_USAGE : EF_EXIT_INPUT;
         goto done;
     }
     if (L.count > 1 && !df) {

@@ -24,6 +24,9 @@ uint64_t ef_timing_cycles(uint64_t bytes, double bandwidth_bytes) {
     /* bandwidths are short decimals (0.25, 1.5): the tolerance keeps an
      * exact quotient from rounding up */
     double c = ceil((double)bytes / bandwidth_bytes - 1e-9);
+    /* past the run limit the engines stop with a message; a double that
+     * large does not convert to an integer */
+    if (c > (double)EF_MAX_CYCLES) return EF_MAX_CYCLES + 1;
     return c < 1 ? 1 : (uint64_t)c;
 }
 

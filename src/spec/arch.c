@@ -84,7 +84,7 @@ static const yt_key pe_array_keys[] = {
 static const yt_key pe_keys[] = {
     {.name = "macs_per_cycle", .type = YT_T_INT, .min = 1, .def = 1,
      .doc = "MAC lanes of one PE"},
-    {.name = "mac_energy", .type = YT_T_NUM, .min = 0, .def = -1,
+    {.name = "mac_energy", .type = YT_T_NUM, .min = 0, .max = EF_MAX_ENERGY_PJ, .def = -1,
      .unit = "pJ", .doc = "energy of one MAC; absent = built-in table"},
     {.name = "arithmetic", .type = YT_T_ENUM, .def = EF_ARITH_INT,
      .choices = arithmetic_names,
@@ -117,11 +117,11 @@ static const yt_key level_keys[] = {
 };
 
 static const yt_key energy_keys[] = {
-    {.name = "read", .type = YT_T_NUM, .min = 0, .def = -1,
+    {.name = "read", .type = YT_T_NUM, .min = 0, .max = EF_MAX_ENERGY_PJ, .def = -1,
      .unit = "pJ/word", .doc = "energy of reading one word"},
-    {.name = "write", .type = YT_T_NUM, .min = 0, .def = -1,
+    {.name = "write", .type = YT_T_NUM, .min = 0, .max = EF_MAX_ENERGY_PJ, .def = -1,
      .unit = "pJ/word", .doc = "energy of writing one word"},
-    {.name = "leakage", .type = YT_T_NUM, .min = 0, .def = 0,
+    {.name = "leakage", .type = YT_T_NUM, .min = 0, .max = EF_MAX_ENERGY_PJ, .def = 0,
      .unit = "pJ/cycle", .doc = "static energy of one instance per cycle"},
 };
 
@@ -136,7 +136,7 @@ static const yt_key noc_keys[] = {
      .unit = "bytes/cycle", .doc = "into the array; 0 or absent = unlimited"},
     {.name = "reduction", .type = YT_T_BOOL, .def = 1,
      .doc = "partial sums may be reduced across PEs on the way back"},
-    {.name = "hop_energy", .type = YT_T_NUM, .min = 0, .def = -1,
+    {.name = "hop_energy", .type = YT_T_NUM, .min = 0, .max = EF_MAX_ENERGY_PJ, .def = -1,
      .unit = "pJ/word/hop", .doc = "energy of moving one word one hop"},
 };
 
@@ -171,7 +171,7 @@ static const yt_key vector_op_keys[] = {
      .doc = "between two operations of this kind in one lane; 1 = pipelined"},
     {.name = "latency", .type = YT_T_INT, .min = 0, .def = 0,
      .unit = "cycles", .doc = "from issue to result; absent = built-in"},
-    {.name = "energy", .type = YT_T_NUM, .min = 0, .def = -1,
+    {.name = "energy", .type = YT_T_NUM, .min = 0, .max = EF_MAX_ENERGY_PJ, .def = -1,
      .unit = "pJ", .doc = "of one operation; absent = built-in table"},
 };
 
@@ -234,6 +234,18 @@ static void load_energy(arch_ctx *c, const yt_node *n, const char *path,
     yt_get_num(&o, "read", &lv->read_energy_pj);
     yt_get_num(&o, "write", &lv->write_energy_pj);
     yt_get_num(&o, "leakage", &lv->leakage_pj_per_cycle);
+}
+
+/* A limited port moves at least EF_MIN_BANDWIDTH bytes a cycle: below
+ * that one byte would outlast any run, and 0 already means unlimited. */
+static void check_bandwidth(arch_ctx *c, yt_obj *o, const char *key, double bw) {
+    const yt_node *v = yt_obj_val(o, key);
+    char kp[YT_MAX_PATH];
+    if (v && bw > 0 && bw < EF_MIN_BANDWIDTH)
+        yt_error(c->doc, v, yt_obj_path(o, key, kp, sizeof kp),
+                 "0 means unlimited; a real port moves bytes, not fractions of a "
+                 "byte per million cycles",
+                 "expected 0 or at least %g bytes/cycle, found %g", EF_MIN_BANDWIDTH, bw);
 }
 
 static void load_level(arch_ctx *c, const yt_node *n, const char *path) {
@@ -300,6 +312,9 @@ static void load_level(arch_ctx *c, const yt_node *n, const char *path) {
         if (yt_get_num(&o, "bandwidth", &bw))
             lv->read_bandwidth_bytes = lv->write_bandwidth_bytes = bw;
     }
+    check_bandwidth(c, &o, "read_bandwidth", lv->read_bandwidth_bytes);
+    check_bandwidth(c, &o, "write_bandwidth", lv->write_bandwidth_bytes);
+    check_bandwidth(c, &o, "bandwidth", lv->read_bandwidth_bytes);
     yt_get_u64(&o, "latency", &lv->latency_cycles);
     const yt_node *energy = yt_obj_val(&o, "energy");
     if (energy)
@@ -425,6 +440,7 @@ static void load_noc(arch_ctx *c, const yt_node *n, const char *path) {
     yt_get_enum(&o, "topology", &topo);
     noc->topology = (ef_noc_topology)topo;
     yt_get_num(&o, "bandwidth", &noc->bandwidth_bytes);
+    check_bandwidth(c, &o, "bandwidth", noc->bandwidth_bytes);
     yt_get_bool(&o, "reduction", &noc->reduction);
     noc->hop_energy_pj = -1;
     yt_get_num(&o, "hop_energy", &noc->hop_energy_pj);
@@ -460,7 +476,14 @@ static void load_energy_map(arch_ctx *c, const yt_node *map,
                          pe_mac->line);
                 continue;
             }
-            yt_num(c->doc, v, kp, 0, false, &a->mac_energy_pj);
+            double pj;
+            if (!yt_num(c->doc, v, kp, 0, false, &pj))
+                continue;
+            if (pj > EF_MAX_ENERGY_PJ)
+                yt_error(c->doc, v, kp, "the limit keeps every total a finite number",
+                         "expected a number <= %g pJ, found %g", EF_MAX_ENERGY_PJ, pj);
+            else
+                a->mac_energy_pj = pj;
             continue;
         }
         int level = find_level(a, k->text);
@@ -560,6 +583,7 @@ static void load_vector_unit(arch_ctx *c, const yt_node *n) {
     load_vector_from(c, &o);
     yt_get_int(&o, "lanes", &vu->lanes);
     yt_get_num(&o, "bandwidth", &vu->bandwidth_bytes);
+    check_bandwidth(c, &o, "bandwidth", vu->bandwidth_bytes);
     int arith = (int)a->arithmetic;
     if (yt_obj_val(&o, "arithmetic"))
         yt_get_enum(&o, "arithmetic", &arith);

@@ -589,9 +589,22 @@ bool yt_get_num(yt_obj *o, const char *key, double *out) {
         return true;
     }
     char kp[YT_MAX_PATH];
-    return yt_num(o->doc, o->vals[i], yt_obj_path(o, key, kp, sizeof kp),
-                  k->type == YT_T_POSNUM ? 0 : k->min,
-                  k->type == YT_T_POSNUM, out);
+    yt_obj_path(o, key, kp, sizeof kp);
+    double v;
+    if (!yt_num(o->doc, o->vals[i], kp, k->type == YT_T_POSNUM ? 0 : k->min,
+                k->type == YT_T_POSNUM, &v))
+        return false;
+    if (k->max > 0 && v > k->max) {
+        char found[96];
+        yt_error(o->doc, o->vals[i], kp,
+                 "the limit keeps every total a finite number",
+                 "expected a number <= %g%s%s, found %s", k->max,
+                 k->unit ? " " : "", k->unit ? k->unit : "",
+                 yt_describe(o->vals[i], found, sizeof found));
+        return false;
+    }
+    *out = v;
+    return true;
 }
 
 bool yt_get_bool(yt_obj *o, const char *key, bool *out) {

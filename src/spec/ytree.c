@@ -202,12 +202,20 @@ static void syntax_error(loader *L) {
     const char *problem = p->problem ? p->problem : "unknown error";
     if (p->error == YAML_READER_ERROR) {
         /* Reader errors (bad encoding) carry a byte offset, not a mark. */
-        int line = 1;
+        int line = 1, col = 1;
         size_t off = p->problem_offset < d->size ? p->problem_offset : d->size;
-        for (size_t i = 0; i < off; i++)
-            if (d->buf[i] == '\n')
+        for (size_t i = 0; i < off; i++) {
+            col++;
+            if (d->buf[i] == '\n') {
                 line++;
-        yt_error_at(d, line, 0, "", NULL, "invalid YAML: %s", problem);
+                col = 1;
+            }
+        }
+        char hint[96];
+        snprintf(hint, sizeof hint, "the byte there is 0x%02x",
+                 off < d->size ? (unsigned)(unsigned char)d->buf[off] : 0u);
+        yt_error_at(d, line, col, "", off < d->size ? hint : NULL,
+                    "invalid YAML: %s", problem);
         return;
     }
     char hint[160];
@@ -439,8 +447,8 @@ static yt_node *parse_stream(loader *L) {
         return NULL;
     if (ev.type == YAML_STREAM_END_EVENT) {
         yaml_event_delete(&ev);
-        yt_error(d, NULL, "", NULL,
-                 "expected a mapping of keys, found an empty document");
+        yt_error_at(d, 1, 1, "", NULL,
+                    "expected a mapping of keys, found an empty document");
         return NULL;
     }
     yaml_event_delete(&ev); /* DOCUMENT_START */
@@ -469,8 +477,8 @@ static yt_node *parse_stream(loader *L) {
     }
     yaml_event_delete(&ev);
     if (is_empty_scalar(root)) {
-        yt_error(d, NULL, "", NULL,
-                 "expected a mapping of keys, found an empty document");
+        yt_error_at(d, 1, 1, "", NULL,
+                    "expected a mapping of keys, found an empty document");
         node_free(root);
         return NULL;
     }

@@ -108,7 +108,7 @@ START_TEST(network_errors) {
     } cases[] = {
         {{"run", EYERISS, TINY, "mappings/eyeriss_like__fc.yaml", NULL}, 1,
          "a mapping file maps one workload, but tests/data/tiny_net.yaml is a network of 3 layers"},
-        {{"run", EYERISS, TINY, "rs", "--layers", "conv2", NULL}, 1,
+        {{"run", EYERISS, TINY, "rs", "--layers", "conv2", NULL}, 2,
          "no layer of tiny_net is named \"conv2\""},
         {{"run", EYERISS, TINY, "rs", "--batch", "0", NULL}, 2, "--batch expects a number"},
         {{"compare", EYERISS, TINY, "--dataflows", "ws,rz", NULL}, 1, "did you mean \"rs\"?"},

@@ -258,7 +258,7 @@ static const struct {
      "F:2:1: error: expected one YAML document, found a second one",
      "put each spec in its own file"},
     {'a', "# nothing here\n",
-     "F: error: expected a mapping of keys, found an empty document", NULL},
+     "F:1:1: error: expected a mapping of keys, found an empty document", NULL},
     {'a', "- name: a\n",
      "F:1:1: error: expected a mapping, found a sequence", NULL},
     /* workload */
