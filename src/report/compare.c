@@ -4,7 +4,7 @@
  * found. The winner is the lowest objective over the whole workload. */
 #include "einflow/report.h"
 #include "report/json_parts.h"
-#include "report/sbuf.h"
+#include "spec/sbuf.h"
 #include "report/totals.h"
 
 #include <inttypes.h>
@@ -242,5 +242,5 @@ char *ef_report_compare_table(const ef_report_compare_entry *entries, int count,
                 sbuf_put(&b, "  (%" PRIu64 " considered, %" PRIu64 " legal)\n", f->considered, f->legal);
             }
     }
-    return b.buf;
+    return sbuf_take(&b);
 }

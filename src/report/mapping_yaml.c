@@ -3,7 +3,7 @@
  * found, what the engine measured, the loop nest at a glance and, per
  * level, how full each buffer is. */
 #include "einflow/report.h"
-#include "report/sbuf.h"
+#include "spec/sbuf.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -202,5 +202,5 @@ char *ef_report_mapping_yaml(const ef_map_result *const *results, int count,
             level_entries(&b, results[i], "      ");
         }
     }
-    return b.buf;
+    return sbuf_take(&b);
 }

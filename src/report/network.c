@@ -3,7 +3,7 @@
  * mapping the mapper found, when it found one). */
 #include "einflow/report.h"
 #include "report/json_parts.h"
-#include "report/sbuf.h"
+#include "spec/sbuf.h"
 #include "report/totals.h"
 
 #include <inttypes.h>
@@ -105,5 +105,5 @@ char *ef_report_network_table(const ef_report_layer *layers, int count,
              all.cycles, ef_totals_utilization(&all), "", all.energy_pj,
              all.macs ? all.energy_pj / (double)all.macs : 0);
     sbuf_put(&b, "  %" PRIu64 " MACs, %.6g s at the clock\n", all.macs, all.seconds);
-    return b.buf;
+    return sbuf_take(&b);
 }

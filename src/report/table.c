@@ -3,7 +3,7 @@
  * level and tensor. */
 #include "einflow/report.h"
 #include "einflow/stats.h"
-#include "report/sbuf.h"
+#include "spec/sbuf.h"
 #include "report/totals.h"
 
 #include <inttypes.h>
@@ -159,6 +159,5 @@ char *ef_report_table(const ef_result *const *rs, int count, const ef_run_meta *
     }
     if (count > 1) total_lines(&b, rs, count);
     (void)meta;
-    if (!b.buf) sbuf_put(&b, "%s", "");
-    return b.buf;
+    return sbuf_take(&b);
 }

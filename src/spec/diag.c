@@ -9,6 +9,7 @@
 
 #include "einflow/common.h"
 #include "einflow/spec.h"
+#include "spec/sbuf.h"
 
 /* ---------- the list ---------- */
 
@@ -113,73 +114,17 @@ void ef_diags_add(ef_diags *d, const char *file, int line, int col,
 
 /* ---------- rendering ---------- */
 
-typedef struct {
-    char *s;
-    size_t len, cap;
-    bool failed;
-} sbuf;
-
-static void sb_putn(sbuf *b, const char *s, size_t n) {
-    if (b->failed)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->s, cap);
-        if (!p) {
-            b->failed = true;
-            return;
-        }
-        b->s = p;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-static void sb_puts(sbuf *b, const char *s) { sb_putn(b, s, strlen(s)); }
-
-static void sb_printf(sbuf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void sb_printf(sbuf *b, const char *fmt, ...) {
-    char small[256];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(small, sizeof small, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        b->failed = true;
-        return;
-    }
-    if ((size_t)n < sizeof small) {
-        sb_putn(b, small, (size_t)n);
-        return;
-    }
-    char *big = malloc((size_t)n + 1);
-    if (!big) {
-        b->failed = true;
-        return;
-    }
-    va_start(ap, fmt);
-    vsnprintf(big, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    sb_putn(b, big, (size_t)n);
-    free(big);
-}
-
 /* The caret goes under column col, counted in characters as libyaml
  * counts them. Tabs are copied so the caret lines up whatever the
  * terminal's tab width; UTF-8 continuation bytes take no column. */
 static void render_caret(sbuf *b, const char *source, int col) {
-    sb_puts(b, "      | ");
+    sbuf_puts(b, "      | ");
     const unsigned char *p = (const unsigned char *)source;
     for (int c = 1; c < col; c++) {
         if (*p == '\t') {
-            sb_putn(b, "\t", 1);
+            sbuf_putn(b, "\t", 1);
         } else {
-            sb_putn(b, " ", 1);
+            sbuf_putn(b, " ", 1);
         }
         if (*p) {
             p++;
@@ -187,49 +132,44 @@ static void render_caret(sbuf *b, const char *source, int col) {
                 p++;
         }
     }
-    sb_puts(b, "^\n");
+    sbuf_puts(b, "^\n");
 }
 
 static void render_one(sbuf *b, const ef_diag *g) {
-    sb_puts(b, g->file);
+    sbuf_puts(b, g->file);
     if (g->line > 0) {
-        sb_printf(b, ":%d", g->line);
+        sbuf_put(b, ":%d", g->line);
         if (g->col > 0)
-            sb_printf(b, ":%d", g->col);
+            sbuf_put(b, ":%d", g->col);
     }
-    sb_puts(b, ": error: ");
+    sbuf_puts(b, ": error: ");
     if (g->path && g->path[0]) {
-        sb_puts(b, g->path);
-        sb_puts(b, ": ");
+        sbuf_puts(b, g->path);
+        sbuf_puts(b, ": ");
     }
-    sb_puts(b, g->message);
-    sb_puts(b, "\n");
+    sbuf_puts(b, g->message);
+    sbuf_puts(b, "\n");
     if (g->source && g->line > 0) {
-        sb_printf(b, "%5d | %s\n", g->line, g->source);
+        sbuf_put(b, "%5d | %s\n", g->line, g->source);
         if (g->col > 0)
             render_caret(b, g->source, g->col);
     }
     if (g->hint) {
-        sb_puts(b, "      = hint: ");
-        sb_puts(b, g->hint);
-        sb_puts(b, "\n");
+        sbuf_puts(b, "      = hint: ");
+        sbuf_puts(b, g->hint);
+        sbuf_puts(b, "\n");
     }
 }
 
 char *ef_diags_render(const ef_diags *d) {
     sbuf b = {0};
-    sb_puts(&b, ""); /* an empty list renders as "", not NULL */
     if (d) {
         for (size_t i = 0; i < d->count; i++)
             render_one(&b, &d->items[i]);
         if (d->dropped > 0)
-            sb_printf(&b, "... and %zu more errors\n", d->dropped);
+            sbuf_put(&b, "... and %zu more errors\n", d->dropped);
     }
-    if (b.failed) {
-        free(b.s);
-        return NULL;
-    }
-    return b.s;
+    return sbuf_take(&b);
 }
 
 /* ---------- suggestions ---------- */
