@@ -769,7 +769,7 @@ START_TEST(direct_eval_matches_naive) {
                                  "  - name: Mem\n    kind: dram\n", wl, map);
     f.values = ef_values_create(f.w, 5);
     ck_assert_ptr_nonnull(f.values);
-    double *got = ef_direct_eval(n, f.values);
+    double *got = ef_direct_eval(n->workload, n->einsum, f.values);
     ck_assert_ptr_nonnull(got);
     const ef_einsum *e = n->einsum;
     const ef_workload *w = n->workload;
