@@ -284,8 +284,8 @@ static bool parse_ref(parser *p, ef_operand *op, bool is_output) {
             if (p->e->recurrence_dim >= 0) {
                 char msg[256];
                 snprintf(msg, sizeof msg,
-                         "output %s is indexed r+1 in two dimensions; a recurrence steps "
-                         "along one rank only", name);
+                         "output %s is indexed \"%s\" after another dimension indexed r+1; "
+                         "a recurrence steps along one rank only", name, text);
                 fail(p, dim_at, "%s", msg);
                 return false;
             }
@@ -471,7 +471,7 @@ static void previous_step(const parser *p, char *buf, size_t size) {
 static bool check_recurrence(parser *p, size_t op_at) {
     ef_einsum *e = p->e;
     const char *name = p->w->tensors[e->output.tensor].name;
-    char msg[400], want[160];
+    char msg[640], want[160];
     int self = -1;
     for (int i = 0; i < e->input_count; i++)
         if (e->inputs[i].tensor == e->output.tensor) self = i;

@@ -62,7 +62,7 @@ static bool shape_tensor(ef_workload *w, const ef_operand *op, int einsum,
                          ef_diags *diags) {
     ef_tensor *t = &w->tensors[op->tensor];
     const ef_workload_spec *s = w->spec;
-    char msg[256], leaf[EF_MAX_NAME + 32], path[EF_MAX_KEY_PATH + EF_MAX_NAME + 40];
+    char msg[512], leaf[EF_MAX_NAME + 32], path[EF_MAX_KEY_PATH + EF_MAX_NAME + 40];
     int64_t extent[EF_MAX_DIMS], offset[EF_MAX_DIMS];
     int64_t before[EF_MAX_DIMS] = {0}, after[EF_MAX_DIMS] = {0};
     const ef_padding_spec *ps = NULL;
@@ -198,11 +198,13 @@ static bool shape_recurrence(ef_workload *w, int einsum, ef_diags *diags) {
 static bool check_inits(ef_workload *w, const char *const *names, ef_diags *diags) {
     const ef_workload_spec *s = w->spec;
     bool ok = true;
-    char msg[400], hint[160], path[EF_MAX_KEY_PATH + 16];
+    char msg[400], hint[160], path[EF_MAX_KEY_PATH + EF_MAX_NAME + 16];
     for (int i = 0; i < s->init_count; i++) {
         const ef_init_spec *is = &s->inits[i];
         int t = ef_workload_tensor_id(w, is->tensor);
-        key_path(s, "init", path, sizeof path);
+        char leaf[EF_MAX_NAME + 8];
+        snprintf(leaf, sizeof leaf, "init.%s", is->tensor);
+        key_path(s, leaf, path, sizeof path);
         if (t < 0) {
             const char *sug = ef_suggest(is->tensor, names, (size_t)w->tensor_count);
             size_t len = (size_t)snprintf(msg, sizeof msg,
