@@ -55,6 +55,12 @@ typedef struct {
     int root;
     bool is_mac;          /* output += a * b: counts as MACs             */
     bool rank_used[EF_MAX_RANKS];
+    /* A recurrence (docs/spec.md, "Recurrences"): the output is indexed
+     * r+1 in one dimension and read on the right-hand side at r, every
+     * other index alike, so step r+1 is computed from step r. */
+    int recurrence_rank;  /* the rank r, -1 when the Einsum is none     */
+    int recurrence_dim;   /* the output dimension indexed r+1, or -1    */
+    int recurrence_input; /* the input slot reading step r, or -1       */
 } ef_einsum;
 
 typedef struct {
@@ -72,6 +78,11 @@ typedef struct {
     int64_t pad_after[EF_MAX_DIMS];
     uint64_t words;               /* product of extents                  */
     int producer;                 /* einsum writing it, -1 for inputs    */
+    /* Written by a recurrence: the dimension it steps along (extent R+1,
+     * index 0 its initial value, which no Einsum writes), else -1. */
+    int recurrence_dim;
+    double init;                  /* the value of every step-0 element:
+                                   * the workload's init:, else 0       */
 } ef_tensor;
 
 typedef struct {

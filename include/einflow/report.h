@@ -21,6 +21,8 @@ typedef struct {
     const ef_param_value *set; /* parameters set by the caller (--set,
                                 * --batch), set_count of them; NULL: none */
     int set_count;
+    const ef_values_check *checked_against; /* --check-against, or NULL */
+    const char *check_against_file;         /* its workload file        */
 } ef_run_meta;
 
 /* One result per Einsum of the workload, in cascade order. */

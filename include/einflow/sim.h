@@ -93,6 +93,33 @@ typedef struct ef_values ef_values;
 ef_values *ef_values_create(const ef_workload *w, uint64_t seed);
 void ef_values_destroy(ef_values *v);
 
+/* --check-against: the run's final outputs (tensors an Einsum writes
+ * and no other reads) compared with those of the same name in another
+ * workload, evaluated directly from the same input values. An element
+ * agrees when |a - b| <= tolerance x max(1, |a|, |b|). */
+#define EF_CHECK_AGAINST_TOLERANCE 1e-9
+
+typedef struct {
+    char workload[EF_MAX_NAME];     /* the other workload's name       */
+    int tensor_count;               /* outputs compared                */
+    char tensors[EF_MAX_TENSORS * 4][EF_MAX_NAME];
+    uint64_t words_compared;
+    double max_abs_error;           /* largest |a - b|                 */
+    double max_rel_error;           /* largest |a - b| / max(|a|, |b|) */
+    double tolerance;               /* EF_CHECK_AGAINST_TOLERANCE      */
+    bool passed;
+} ef_values_check;
+
+/* Evaluates `other` directly with v's input values (each input of
+ * other must be an input of v's workload, same name and shape) and
+ * compares the final outputs both have (same name; same shape, else an
+ * error; none in common is an error). v holds a checked run's values
+ * (ef_sim_run_cascade with check_values). Fills *out; EF_ERR_SPEC with
+ * a diagnostic when the two cannot be compared, EF_ERR_VALUES (out
+ * filled, passed false) when they disagree past the tolerance. */
+ef_status ef_values_check_against(const ef_values *v, const ef_workload *other,
+                                  ef_values_check *out, ef_diags *diags);
+
 ef_result *ef_sim_run(const ef_nest *nest, const ef_sim_options *options,
                       ef_values *values, ef_diags *diags, ef_status *status);
 void ef_result_destroy(ef_result *r);

@@ -185,6 +185,14 @@ typedef struct {
     ef_loc loc;                  /* the tensor's key in padding          */
 } ef_padding_spec;
 
+/* The initial value of a recurrence's tensor: what every element at
+ * step 0 of the dimension it steps along holds (init: {RM: -inf}). */
+typedef struct {
+    char tensor[EF_MAX_NAME];
+    double value;                /* finite, or -inf / inf                */
+    ef_loc loc;                  /* the tensor's key in init             */
+} ef_init_spec;
+
 typedef struct {
     char *text;                  /* e.g. "O[p] += I[p+r] * W[r]"         */
     ef_loc loc;                  /* where the string starts              */
@@ -225,6 +233,8 @@ typedef struct {
     int precision_count;
     ef_padding_spec paddings[EF_MAX_TENSORS * 4];
     int padding_count;
+    ef_init_spec inits[EF_MAX_TENSORS * 4];
+    int init_count;
     int default_bits;            /* precision for tensors not listed: 8  */
     ef_mask_spec mask;           /* a block of a causal layer            */
     ef_loc loc;

@@ -18,6 +18,38 @@
 #include <time.h>
 #include <unistd.h>
 
+/* The workload of --check-against, with those of the caller's
+ * parameters (--set, --batch) that its file declares: a parameter only
+ * the run's workload has (blocks of an online softmax) must not make
+ * the other file an error. */
+typedef struct {
+    ef_network_spec *net;
+    ef_workload *w;
+} against_workload;
+
+static bool load_against(against_workload *A, const char *path, const ef_cli_search *s,
+                         ef_diags *d) {
+    memset(A, 0, sizeof *A);
+    ef_network_spec *plain = ef_spec_load_network_set(path, NULL, 0, d);
+    if (!plain) return false;
+    ef_param_value set[EF_MAX_PARAMS * 4];
+    int n = 0;
+    for (int i = 0; i < s->set_count && n < (int)(sizeof set / sizeof set[0]); i++)
+        for (int p = 0; p < plain->param_count; p++)
+            if (!strcmp(plain->params[p].name, s->set[i].name)) set[n++] = s->set[i];
+    ef_network_spec_destroy(plain);
+    A->net = ef_spec_load_network_set(path, set, n, d);
+    if (!A->net) return false;
+    if (A->net->layer_count != 1) {
+        ef_diags_add(d, path, 0, 0, "", "pick a workload file, or one layer of the network",
+                     NULL, "--check-against takes one workload, but %s has %d layers", path,
+                     A->net->layer_count);
+        return false;
+    }
+    A->w = ef_einsum_build(A->net->layers[0].workload, d);
+    return A->w != NULL;
+}
+
 static const char run_usage[] =
     "usage: einflow run ARCH.yaml WORKLOAD.yaml MAPPING.yaml [options]\n"
     "       einflow run ARCH.yaml WORKLOAD.yaml DATAFLOW [options]\n"
@@ -38,6 +70,10 @@ static const char run_usage[] =
     "  --json              print JSON on stdout instead of the table\n"
     "  --check-values      push seeded random values through the mapped nest\n"
     "                      and compare every output with a direct evaluation\n"
+    "  --check-against OTHER.yaml\n"
+    "                      also evaluate the workload OTHER directly with the same\n"
+    "                      input values and compare the outputs both have (by name;\n"
+    "                      |a - b| <= 1e-9 x max(1, |a|, |b|)); implies --check-values\n"
     "  --seed N            seed for --check-values and the mapper (default 1)\n"
     EF_CLI_PARAM_OPTIONS_HELP
     "  --layers LIST       only these layers of a network file: names, or\n"
@@ -98,7 +134,7 @@ static ef_status fill_in(const ef_arch_spec *arch, const ef_workload *w,
 int ef_cli_run(int argc, char **argv) {
     const char *files[3] = {0};
     int nfiles = 0;
-    const char *out_path = NULL;
+    const char *out_path = NULL, *against_path = NULL;
     bool json_stdout = false, quiet = false;
     ef_cli_search search;
     ef_cli_search_defaults(&search);
@@ -122,9 +158,14 @@ int ef_cli_run(int argc, char **argv) {
             quiet = true;
         } else if (!strcmp(a, "--check-values")) {
             search.sim.check_values = true;
+        } else if (!strcmp(a, "--check-against")) {
+            if (++i >= argc)
+                return ef_cli_usage_error("run", run_usage, "--check-against needs a workload file");
+            against_path = argv[i];
+            search.sim.check_values = true;
         } else if (a[0] == '-' && a[1]) {
             static const char *const known[] = {"--help", "--json", "--quiet", "--check-values",
-                                                EF_CLI_SEARCH_FLAGS};
+                                                "--check-against", EF_CLI_SEARCH_FLAGS};
             return ef_cli_unknown_option("run", a, known, (int)(sizeof known / sizeof known[0]));
         } else if (nfiles < 3) {
             files[nfiles++] = a;
@@ -136,6 +177,9 @@ int ef_cli_run(int argc, char **argv) {
     if (nfiles < 3)
         return ef_cli_usage_error("run", run_usage, "%s",
                                   "expected three files: ARCH.yaml WORKLOAD.yaml MAPPING.yaml");
+    against_workload against = {0};
+    ef_values_check checked;
+    bool check_failed = false;
     if (out_path && !strcmp(out_path, "-")) {
         json_stdout = true;
         out_path = NULL;
@@ -166,6 +210,19 @@ int ef_cli_run(int argc, char **argv) {
     if (!arch || !layers_ok || !choice_ok || (!ms && !df)) {
         code = L.bad_selection ? EF_EXIT_USAGE : EF_EXIT_INPUT;
         goto done;
+    }
+    if (against_path) {
+        if (L.count > 1) {
+            ef_diags_add(d, files[1], 0, 0, "", "pick one layer with --layers NAME", NULL,
+                         "--check-against compares one workload, but %s is a network of %d "
+                         "layers", files[1], L.count);
+            code = EF_EXIT_INPUT;
+            goto done;
+        }
+        if (!load_against(&against, against_path, &search, d)) {
+            code = EF_EXIT_INPUT;
+            goto done;
+        }
     }
     if (L.count > 1 && !df) {
         ef_diags_add(d, files[2], 0, 0, "",
@@ -235,6 +292,14 @@ int ef_cli_run(int argc, char **argv) {
                 goto done;
             }
             st = ef_sim_run_cascade(&nests[at], n, &opt, vals, threads, &results[at], d);
+            if (st == EF_OK && against.w) {
+                /* a mismatch still reports, then exits as a value check */
+                st = ef_values_check_against(vals, against.w, &checked, d);
+                if (st == EF_ERR_VALUES) {
+                    check_failed = true;
+                    st = EF_OK;
+                }
+            }
             ef_values_destroy(vals);
             vals = NULL;
             if (st != EF_OK) {
@@ -256,7 +321,9 @@ int ef_cli_run(int argc, char **argv) {
                         .wall_seconds = now_seconds() - t0,
                         .check_values = opt.check_values, .seed = opt.seed,
                         .found = founds, .set = search.set,
-                        .set_count = search.set_count};
+                        .set_count = search.set_count,
+                        .checked_against = against.w ? &checked : NULL,
+                        .check_against_file = against_path};
     ef_report_network net = {.name = L.net->name, .batch = L.net->batch,
                              .is_network = L.net->is_network};
     const ef_result *const *rs = (const ef_result *const *)results;
@@ -282,6 +349,7 @@ int ef_cli_run(int argc, char **argv) {
         free(table);
         if (out_path) printf("JSON written to %s\n", out_path);
     }
+    if (check_failed && code == EF_EXIT_OK) code = EF_EXIT_VALUES;
 done:
     ef_cli_print_diags(d);
     for (int j = 0; results && j < L.einsums; j++) {
@@ -299,6 +367,8 @@ done:
     ef_dataflow_spec_destroy(df);
     ef_mapping_spec_destroy(ms);
     ef_cli_layers_free(&L);
+    ef_workload_destroy(against.w);
+    ef_network_spec_destroy(against.net);
     ef_arch_spec_destroy(arch);
     ef_diags_destroy(d);
     return code;

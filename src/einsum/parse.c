@@ -1,7 +1,7 @@
 /* Einsum text → ef_einsum. A small recursive-descent parser: the
  * grammar is tiny and a hand parser gives the best error positions.
  *
- *   einsum  := ref ("+=" | "=" | "max=") expr
+ *   einsum  := ref ("+=" | "=" | "max=") expr   (a recurrence: "=")
  *   expr    := term (("+" | "-") term)*
  *   term    := unary (("*" | "/") unary)*
  *   unary   := "-" unary | atom
@@ -12,7 +12,13 @@
  *   aterm   := factor ("*" factor)*     factor := INT | index | RANKNAME
  *
  * Lowercase index names denote ranks (p → rank P); an uppercase rank
- * name inside an index stands for that rank's bound (h*F + f). */
+ * name inside an index stands for that rank's bound (h*F + f).
+ *
+ * An output is indexed by plain rank letters, except in a recurrence:
+ * one output dimension indexed r+1, the output read on the right at r
+ * with every other index alike, written with "=" — step r+1 computed
+ * from step r, as the running maximum of an online softmax
+ * ("RM[h,m1+1,p] = max(RM[h,m1,p], LM[h,m1,p])"). */
 #include "einflow/einsum.h"
 
 #include <ctype.h>
@@ -28,6 +34,7 @@ typedef struct {
     ef_diags *diags;
     ef_einsum *e;
     bool failed;
+    size_t self_at, self_end;   /* where the output is read on the right */
 } parser;
 
 static void fail(parser *p, size_t at, const char *fmt, const char *arg) {
@@ -234,6 +241,7 @@ static int tensor_id(parser *p, const char *name) {
     snprintf(w->tensors[t].name, EF_MAX_NAME, "%s", name);
     w->tensors[t].producer = -1;
     w->tensors[t].dims = -1;
+    w->tensors[t].recurrence_dim = -1;
     return t;
 }
 
@@ -270,12 +278,33 @@ static bool parse_ref(parser *p, ef_operand *op, bool is_output) {
         size_t len = p->pos - dim_at;
         while (len && (p->text[dim_at + len - 1] == ' ')) len--;
         snprintf(text, sizeof text, "%.*s", (int)(len < 60 ? len : 60), p->text + dim_at);
-        if (is_output && (a->term_count != 1 || a->coef[0] != 1 || a->constant != 0)) {
-            char msg[256];
-            snprintf(msg, sizeof msg,
-                     "output %s must be indexed by lowercase rank letters, found \"%s\"%s",
-                     name, text,
-                     a->term_count == 0 ? " (an uppercase rank name stands for its bound)" : "");
+        bool plain = a->term_count == 1 && a->coef[0] == 1;
+        if (is_output && plain && a->constant == 1) {
+            /* r+1: one step of a recurrence over r */
+            if (p->e->recurrence_dim >= 0) {
+                char msg[256];
+                snprintf(msg, sizeof msg,
+                         "output %s is indexed \"%s\" after another dimension indexed r+1; "
+                         "a recurrence steps along one rank only", name, text);
+                fail(p, dim_at, "%s", msg);
+                return false;
+            }
+            p->e->recurrence_dim = op->dims;
+            p->e->recurrence_rank = a->rank[0];
+        } else if (is_output && (!plain || a->constant != 0)) {
+            char msg[320];
+            if (plain)
+                snprintf(msg, sizeof msg,
+                         "output %s is indexed \"%s\", but an output dimension may only be a "
+                         "rank letter or, in a recurrence, a rank plus 1 (r+1: the step after r)",
+                         name, text);
+            else
+                snprintf(msg, sizeof msg,
+                         "output %s must be indexed by lowercase rank letters (or one "
+                         "dimension by r+1, a recurrence), found \"%s\"%s",
+                         name, text,
+                         a->term_count == 0 ? " (an uppercase rank name stands for its bound)"
+                                            : "");
             fail(p, dim_at, "%s", msg);
             return false;
         }
@@ -358,6 +387,10 @@ static int parse_atom(parser *p) {
         }
         ef_operand op;
         if (!parse_ref(p, &op, false)) return -1;
+        if (op.tensor == e->output.tensor && !p->self_end) {
+            p->self_at = at;
+            p->self_end = p->pos;
+        }
         for (int i = 0; i < e->input_count; i++)
             if (e->inputs[i].tensor == op.tensor &&
                 memcmp(&e->inputs[i], &op, sizeof op) != 0) {
@@ -418,11 +451,85 @@ static int parse_expr(parser *p) {
     return left;
 }
 
+/* "h,m1,p": the output's indices with the recurrence rank one step back,
+ * as the right-hand side must read them. */
+static void previous_step(const parser *p, char *buf, size_t size) {
+    const ef_einsum *e = p->e;
+    size_t len = 0;
+    buf[0] = 0;
+    for (int d = 0; d < e->output.dims && len < size; d++) {
+        const char *rn = p->w->rank_names[e->output.index[d].rank[0]];
+        len += (size_t)snprintf(buf + len, size - len, "%s", d ? "," : "");
+        for (size_t i = 0; rn[i] && len + 1 < size; i++)
+            buf[len++] = (char)tolower((unsigned char)rn[i]);
+        buf[len < size ? len : size - 1] = 0;
+    }
+}
+
+/* The output on the right-hand side: only a recurrence reads it, with
+ * "=", at the output's own indices one step back. */
+static bool check_recurrence(parser *p, size_t op_at) {
+    ef_einsum *e = p->e;
+    const char *name = p->w->tensors[e->output.tensor].name;
+    char msg[640], want[160];
+    int self = -1;
+    for (int i = 0; i < e->input_count; i++)
+        if (e->inputs[i].tensor == e->output.tensor) self = i;
+    if (e->recurrence_dim < 0) {
+        if (self < 0) return true;
+        snprintf(msg, sizeof msg,
+                 "output %s also appears on the right-hand side; only a recurrence may "
+                 "read its output (index one output dimension r+1 and read it at r)", name);
+        fail(p, p->self_at, "%s", msg);
+        return false;
+    }
+    previous_step(p, want, sizeof want);
+    const char *rank = p->w->rank_names[e->recurrence_rank];
+    char r[EF_MAX_NAME];
+    size_t i = 0;
+    for (; rank[i] && i + 1 < sizeof r; i++) r[i] = (char)tolower((unsigned char)rank[i]);
+    r[i] = 0;
+    if (e->reduce != EF_REDUCE_NONE) {
+        snprintf(msg, sizeof msg,
+                 "output %s is indexed %s+1, a recurrence, which is written with \"=\" "
+                 "(each step replaces the one before), found \"%s\"",
+                 name, r, e->reduce == EF_REDUCE_SUM ? "+=" : "max=");
+        fail(p, op_at, "%s", msg);
+        return false;
+    }
+    if (self < 0) {
+        snprintf(msg, sizeof msg,
+                 "output %s is indexed %s+1, a recurrence, but the right-hand side never "
+                 "reads %s[%s], the step before", name, r, name, want);
+        fail(p, op_at, "%s", msg);
+        return false;
+    }
+    const ef_operand *in = &e->inputs[self], *out = &e->output;
+    bool same = in->dims == out->dims;
+    for (int d = 0; same && d < in->dims; d++) {
+        const ef_affine *a = &in->index[d];
+        same = a->term_count == 1 && a->coef[0] == 1 && a->rank[0] == out->index[d].rank[0] &&
+               a->constant == 0;
+    }
+    if (!same) {
+        int len = (int)(p->self_end - p->self_at);
+        snprintf(msg, sizeof msg,
+                 "a recurrence reads its output one step back at the same other indices: "
+                 "expected %s[%s], found \"%.*s\"", name, want, len > 80 ? 80 : len,
+                 p->text + p->self_at);
+        fail(p, p->self_at, "%s", msg);
+        return false;
+    }
+    e->recurrence_input = self;
+    return true;
+}
+
 ef_status ef_einsum_parse(ef_workload *w, const char *text, ef_loc loc,
                           ef_einsum *e, ef_diags *diags) {
     parser p = {.w = w, .text = text, .loc = loc, .diags = diags, .e = e};
     memset(e, 0, sizeof *e);
     e->loc = loc;
+    e->recurrence_rank = e->recurrence_dim = e->recurrence_input = -1;
     if (!parse_ref(&p, &e->output, true)) return EF_ERR_SPEC;
     skip_ws(&p);
     size_t op_at = p.pos;
@@ -440,12 +547,7 @@ ef_status ef_einsum_parse(ef_workload *w, const char *text, ef_loc loc,
         fail(&p, p.pos, "unexpected \"%s\" after the expression", text + p.pos);
         return EF_ERR_SPEC;
     }
-    for (int i = 0; i < e->input_count; i++)
-        if (e->inputs[i].tensor == e->output.tensor) {
-            fail(&p, 0, "output %s also appears on the right-hand side",
-                 w->tensors[e->output.tensor].name);
-            return EF_ERR_SPEC;
-        }
+    if (!check_recurrence(&p, op_at)) return EF_ERR_SPEC;
     if (e->reduce == EF_REDUCE_NONE) {
         /* "=" writes each output once: every rank must index the output */
         bool in_out[EF_MAX_RANKS] = {false};

@@ -62,7 +62,7 @@ static bool shape_tensor(ef_workload *w, const ef_operand *op, int einsum,
                          ef_diags *diags) {
     ef_tensor *t = &w->tensors[op->tensor];
     const ef_workload_spec *s = w->spec;
-    char msg[256], leaf[EF_MAX_NAME + 32], path[EF_MAX_KEY_PATH + EF_MAX_NAME + 40];
+    char msg[512], leaf[EF_MAX_NAME + 32], path[EF_MAX_KEY_PATH + EF_MAX_NAME + 40];
     int64_t extent[EF_MAX_DIMS], offset[EF_MAX_DIMS];
     int64_t before[EF_MAX_DIMS] = {0}, after[EF_MAX_DIMS] = {0};
     const ef_padding_spec *ps = NULL;
@@ -122,8 +122,25 @@ static bool shape_tensor(ef_workload *w, const ef_operand *op, int einsum,
         return true;
     }
     bool same = t->dims == op->dims;
-    for (int d = 0; same && d < op->dims; d++)
-        same = t->extent[d] == extent[d] && t->offset[d] == offset[d];
+    for (int d = 0; same && d < op->dims; d++) {
+        if (d != t->recurrence_dim) {
+            same = t->extent[d] == extent[d] && t->offset[d] == offset[d];
+            continue;
+        }
+        /* a recurrence's steps are read anywhere in 0..R: one step back,
+         * the same step, or the last one at the bound (RD[h,M1,p]) */
+        if (offset[d] >= t->offset[d] && offset[d] + extent[d] <= t->offset[d] + t->extent[d])
+            continue;
+        snprintf(msg, sizeof msg,
+                 "tensor %s is read at indices %lld..%lld of its dimension %d, outside "
+                 "its steps 0..%lld (0 the initial value, then one per step of the "
+                 "recurrence that writes it)",
+                 t->name, (long long)offset[d], (long long)(offset[d] + extent[d] - 1), d,
+                 (long long)(t->extent[d] - 1));
+        add_loc_diag(diags, w->einsums[einsum].loc,
+                     einsum_path(s, einsum, path, sizeof path), NULL, msg);
+        return false;
+    }
     if (!same) {
         snprintf(msg, sizeof msg,
                  "tensor %s has a different shape here than where it first appears",
@@ -133,6 +150,88 @@ static bool shape_tensor(ef_workload *w, const ef_operand *op, int einsum,
         return false;
     }
     return true;
+}
+
+/* A recurrence's tensor: written at r+1 for r in 0..R-1 and read at r,
+ * so it stores R+1 steps along that dimension, step 0 being its
+ * initial value (init:), which no Einsum writes. Shaped before any
+ * other use, which must then fall inside those steps. */
+static bool shape_recurrence(ef_workload *w, int einsum, ef_diags *diags) {
+    const ef_einsum *e = &w->einsums[einsum];
+    const ef_operand *op = &e->output;
+    ef_tensor *t = &w->tensors[op->tensor];
+    const ef_workload_spec *s = w->spec;
+    char msg[256], leaf[EF_MAX_NAME + 32], path[EF_MAX_KEY_PATH + EF_MAX_NAME + 40];
+    for (int pi = 0; pi < s->padding_count; pi++)
+        if (strcmp(s->paddings[pi].tensor, t->name) == 0) {
+            snprintf(msg, sizeof msg,
+                     "tensor %s is written by a recurrence (einsums[%d]) and cannot be "
+                     "padded", t->name, einsum);
+            snprintf(leaf, sizeof leaf, "padding.%s", t->name);
+            add_loc_diag(diags, s->paddings[pi].loc, key_path(s, leaf, path, sizeof path),
+                         "give its initial value with init: instead", msg);
+            return false;
+        }
+    uint64_t words = 1;
+    t->dims = op->dims;
+    for (int d = 0; d < op->dims; d++) {
+        int64_t lo, hi;
+        affine_range(w, &op->index[d], &lo, &hi);
+        if (d == e->recurrence_dim) lo--; /* step 0, read by step 1 */
+        t->offset[d] = lo;
+        t->extent[d] = hi - lo + 1;
+        t->pad[d] = t->pad_before[d] = t->pad_after[d] = 0;
+        if (!ef_mul_u64(words, (uint64_t)t->extent[d], &words) ||
+            words > EF_MAX_TENSOR_WORDS) {
+            snprintf(msg, sizeof msg, "tensor %s has more than %llu elements", t->name,
+                     (unsigned long long)EF_MAX_TENSOR_WORDS);
+            add_loc_diag(diags, e->loc, einsum_path(s, einsum, path, sizeof path), NULL, msg);
+            return false;
+        }
+    }
+    t->words = words;
+    t->recurrence_dim = e->recurrence_dim;
+    return true;
+}
+
+/* init: names the recurrence tensors whose step 0 is not 0. */
+static bool check_inits(ef_workload *w, const char *const *names, ef_diags *diags) {
+    const ef_workload_spec *s = w->spec;
+    bool ok = true;
+    char msg[400], hint[160], path[EF_MAX_KEY_PATH + EF_MAX_NAME + 16];
+    for (int i = 0; i < s->init_count; i++) {
+        const ef_init_spec *is = &s->inits[i];
+        int t = ef_workload_tensor_id(w, is->tensor);
+        char leaf[EF_MAX_NAME + 8];
+        snprintf(leaf, sizeof leaf, "init.%s", is->tensor);
+        key_path(s, leaf, path, sizeof path);
+        if (t < 0) {
+            const char *sug = ef_suggest(is->tensor, names, (size_t)w->tensor_count);
+            size_t len = (size_t)snprintf(msg, sizeof msg,
+                                          "unknown tensor \"%s\": the Einsums use ", is->tensor);
+            for (int k = 0; k < w->tensor_count && len < sizeof msg; k++)
+                len += (size_t)snprintf(msg + len, sizeof msg - len, "%s%s", k ? ", " : "",
+                                        names[k]);
+            if (sug) snprintf(hint, sizeof hint, "did you mean \"%s\"?", sug);
+            add_loc_diag(diags, is->loc, path, sug ? hint : NULL, msg);
+            ok = false;
+            continue;
+        }
+        ef_tensor *tn = &w->tensors[t];
+        if (tn->recurrence_dim < 0) {
+            snprintf(msg, sizeof msg,
+                     "tensor %s has no initial value to give: init: sets step 0 of a "
+                     "recurrence's tensor (one written at r+1 and read at r), and %s is %s",
+                     tn->name, tn->name,
+                     tn->producer < 0 ? "an input of the workload" : "written whole by its Einsum");
+            add_loc_diag(diags, is->loc, path,
+                         tn->producer < 0 ? "an input's values come from --seed" : NULL, msg);
+            ok = false;
+            continue;
+        }
+        tn->init = is->value;
+    }
+    return ok;
 }
 
 static bool check_names(ef_workload *w, ef_diags *diags) {
@@ -160,6 +259,7 @@ static bool check_names(ef_workload *w, ef_diags *diags) {
                      sug ? hint : NULL, msg);
         ok = false;
     }
+    ok &= check_inits(w, names, diags);
     for (int r = 0; r < w->rank_count; r++) {
         bool used = false;
         for (int e = 0; e < w->einsum_count; e++) used |= w->einsums[e].rank_used[r];
@@ -226,6 +326,8 @@ ef_workload *ef_einsum_build(const ef_workload_spec *spec, ef_diags *diags) {
         free(w);
         return NULL;
     }
+    for (int e = 0; e < w->einsum_count && ok; e++)
+        if (w->einsums[e].recurrence_dim >= 0) ok &= shape_recurrence(w, e, diags);
     for (int e = 0; e < w->einsum_count && ok; e++) {
         ok &= shape_tensor(w, &w->einsums[e].output, e, diags);
         for (int i = 0; i < w->einsums[e].input_count && ok; i++)
@@ -251,15 +353,19 @@ bool ef_output_word_masked(const ef_workload *w, const ef_einsum *e, uint64_t q)
     if (w->mask_key < 0) return false;
     const ef_operand *o = &e->output;
     const ef_tensor *t = &w->tensors[o->tensor];
-    int64_t key = -1, query = -1;
-    /* an output is indexed by plain ranks, outermost dimension first */
+    int64_t key = 0, query = 0;
+    bool has_key = false, has_query = false;
+    /* an output is indexed by plain ranks (a recurrence's by r + 1),
+     * outermost dimension first */
     for (int d = o->dims - 1; d >= 0; d--) {
-        int64_t i = (int64_t)(q % (uint64_t)t->extent[d]);
+        /* the rank's value: the stored index back in the expression's
+         * positions, less its constant */
+        int64_t i = (int64_t)(q % (uint64_t)t->extent[d]) + t->offset[d] - o->index[d].constant;
         q /= (uint64_t)t->extent[d];
-        if (o->index[d].rank[0] == w->mask_key) key = i;
-        if (o->index[d].rank[0] == w->mask_query) query = i;
+        if (o->index[d].rank[0] == w->mask_key) key = i, has_key = true;
+        if (o->index[d].rank[0] == w->mask_query) query = i, has_query = true;
     }
-    return key >= 0 && query >= 0 && key > query + w->mask_offset;
+    return has_key && has_query && key > query + w->mask_offset;
 }
 
 int64_t ef_operand_word(const ef_workload *w, const ef_operand *op,

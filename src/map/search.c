@@ -54,6 +54,10 @@ typedef struct {
     uint32_t role[EF_MAX_RANKS];
     int used[EF_MAX_RANKS], nused;          /* ranks with bound > 1     */
     bool can_keep[EF_MAX_LEVELS][EF_NEST_MAX_OPS];
+    int twin_of[EF_NEST_MAX_OPS];   /* first slot of the same tensor: a
+                                     * recurrence's old and new values are
+                                     * kept alike, as the mapping names
+                                     * tensors                          */
     uint32_t relmask[EF_NEST_MAX_OPS];
     uint64_t rng;
 } space;
@@ -175,6 +179,14 @@ static void space_init(space *s, const ef_arch_spec *arch, const ef_arch_spec *r
                                 level_has_partition(ls, name);
         }
     }
+    for (int o = 0; o < s->ops; o++) {
+        const ef_operand *op = o == s->out ? &s->es->output : &s->es->inputs[o];
+        s->twin_of[o] = o;
+        for (int k = o - 1; k >= 0; k--) {
+            const ef_operand *ok = k == s->out ? &s->es->output : &s->es->inputs[k];
+            if (ok->tensor == op->tensor) s->twin_of[o] = k;
+        }
+    }
     ef_einsum_rank_roles(w, s->es, s->role);
     for (int r = 0; r < w->rank_count; r++)
         if (s->es->rank_used[r] && s->bound[r] > 1) s->used[s->nused++] = r;
@@ -201,6 +213,11 @@ static bool fixed_keep(const space *s, int l, int o, bool *keep) {
     return true;
 }
 
+static void tie_twins(const space *s, cand *c) {
+    for (int l = 0; l < s->L; l++)
+        for (int o = 0; o < s->ops; o++) c->keep[l][o] = c->keep[l][s->twin_of[o]];
+}
+
 static void draw_keeps(space *s, cand *c) {
     const ef_dataflow_spec *df = s->df;
     for (int l = 0; l < s->L; l++)
@@ -217,6 +234,7 @@ static void draw_keeps(space *s, cand *c) {
                 k = chance(s, 75);
             c->keep[l][o] = k && s->can_keep[l][o];
         }
+    tie_twins(s, c);
 }
 
 typedef struct {
@@ -246,6 +264,8 @@ static void place_slots(space *s, cand *c, needs *nd) {
                     bool taken = false;
                     for (int j = 0; j < count[axis]; j++)
                         taken |= chosen[axis][j].factor > 1 && chosen[axis][j].rank == r;
+                    /* a recurrence's steps run one after another */
+                    if (r == s->es->recurrence_rank) continue;
                     if ((s->role[r] & sl->roles) && nd->need[r] > 1 && !taken && lane_rank(s, r))
                         cands[nc++] = r;
                 }
@@ -485,7 +505,8 @@ static void mutate(space *s, cand *c) {
         if (hi <= lo) return;
         int l = lo + (int)below(s, (uint64_t)(hi - lo));
         int o = (int)below(s, (uint64_t)s->ops);
-        c->keep[l][o] = !c->keep[l][o] && s->can_keep[l][o];
+        c->keep[l][s->twin_of[o]] = !c->keep[l][o] && s->can_keep[l][o];
+        tie_twins(s, c);
     }
     normalize(s, c);
     order_innermost(s, c);
@@ -560,7 +581,7 @@ static void to_spec(const space *s, const cand *c, ef_einsum_mapping_spec *em) {
         lm->keep_count = 0;
         lm->bypass_count = 0;
         for (int o = 0; o < s->ops; o++) {
-            if (!c->keep[l][o]) continue;
+            if (!c->keep[l][o] || s->twin_of[o] != o) continue;
             const ef_operand *op = o == s->out ? &s->es->output : &s->es->inputs[o];
             memset(&lm->keep_loc[lm->keep_count], 0, sizeof(ef_loc));
             snprintf(lm->keep[lm->keep_count++], EF_MAX_NAME, "%s", w->tensors[op->tensor].name);

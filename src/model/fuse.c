@@ -308,6 +308,21 @@ int ef_fuse_groups(ef_nest *const *nests, int count, ef_fusion_group *groups,
                             w->tensors[n->ops[o]->tensor].name, n->arch->levels[h].name);
             }
         }
+        for (int j = e; j <= last && g->count > 1; j++) {
+            const ef_nest *n = nests[j];
+            if (n->einsum->recurrence_rank < 0) continue;
+            /* interleaving tile by tile, its steps would need the
+             * group's shared loops to walk the recurrence rank in
+             * order and its old value carried on chip from tile to
+             * tile; not modelled yet, so never computed wrongly */
+            fail_at(&f, n, n->map_loc, "mappings",
+                    "keep the tensors it shares with the others at the outermost level "
+                    "(unfused)",
+                    "%s is a recurrence (\"%s\") fused on chip with %s .. %s: a recurrence "
+                    "cannot be fused yet",
+                    einsum_name(n), n->einsum->text, einsum_name(nests[e]),
+                    einsum_name(nests[last]));
+        }
         if (g->count > 1 && g->level >= 0 && nests[e]->arch->levels[g->level].per_pe)
             fail_at(&f, nests[e], nests[e]->level_loc[g->level], "keep",
                     "keep the intermediates first at a shared level (one instance)",

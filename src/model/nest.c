@@ -169,34 +169,42 @@ static void add_loops(builder *b, int level, const ef_factor_spec *f, int count,
     }
 }
 
-static bool op_named(const ef_nest *n, const char *name, int *op) {
+/* Sets keeps of every operand of tensor `name` — two in a recurrence,
+ * the old value read and the new one written, kept or bypassed alike
+ * since the mapping names tensors — and says whether there was one. */
+static bool keep_named(ef_nest_level *L, const ef_nest *n, const char *name, bool keep) {
+    bool found = false;
     for (int o = 0; o < n->op_count; o++)
         if (strcmp(n->workload->tensors[n->ops[o]->tensor].name, name) == 0) {
-            *op = o;
-            return true;
+            L->keeps[o] = keep;
+            found = true;
         }
-    return false;
+    return found;
 }
 
 static void set_keeps(builder *b, int level, const ef_level_mapping_spec *lm, int entry) {
     ef_nest *n = b->n;
     ef_nest_level *L = &n->levels[level];
     const char *names[EF_NEST_MAX_OPS];
-    for (int o = 0; o < n->op_count; o++)
-        names[o] = n->workload->tensors[n->ops[o]->tensor].name;
+    int name_count = 0; /* each tensor once: a recurrence has it twice */
+    for (int o = 0; o < n->op_count; o++) {
+        const char *name = n->workload->tensors[n->ops[o]->tensor].name;
+        bool seen = false;
+        for (int k = 0; k < name_count; k++) seen |= strcmp(names[k], name) == 0;
+        if (!seen) names[name_count++] = name;
+    }
     for (int o = 0; o < n->op_count; o++) L->keeps[o] = !lm || !lm->keep_given;
     if (!lm) return;
     for (int pass = 0; pass < 2; pass++) {
         int count = pass ? lm->bypass_count : lm->keep_count;
         for (int i = 0; i < count; i++) {
             const char *t = pass ? lm->bypass[i] : lm->keep[i];
-            int op;
-            if (!op_named(n, t, &op)) {
+            if (!keep_named(L, n, t, !pass)) {
                 char hint[96], list[256];
-                const char *s = ef_suggest(t, names, (size_t)n->op_count);
+                const char *s = ef_suggest(t, names, (size_t)name_count);
                 if (s) snprintf(hint, sizeof hint, "did you mean \"%s\"?", s);
                 size_t len = 0;
-                for (int o = 0; o < n->op_count && len < sizeof list; o++)
+                for (int o = 0; o < name_count && len < sizeof list; o++)
                     len += (size_t)snprintf(list + len, sizeof list - len, "%s%s",
                                             o ? ", " : "", names[o]);
                 char path[64];
@@ -206,7 +214,6 @@ static void set_keeps(builder *b, int level, const ef_level_mapping_spec *lm, in
                     "unknown tensor \"%s\": this Einsum's tensors are %s", t, list);
                 continue;
             }
-            L->keeps[op] = !pass;
         }
     }
 }
@@ -293,6 +300,15 @@ static void place_spatial(builder *b) {
                 a->levels[lp->level].name);
             continue;
         }
+        if (lp->rank == n->einsum->recurrence_rank && lp->factor > 1) {
+            bool lanes = n->unit == EF_UNIT_VECTOR;
+            err(b, lp->loc, lp->path, "map it with temporal loops (any level, any order)",
+                "rank %s is the recurrence rank of \"%s\": each of its steps needs the "
+                "one before, so they run one after another and cannot be spread over %s",
+                n->workload->rank_names[lp->rank], n->einsum->text,
+                lanes ? "the vector lanes" : "PE rows or columns");
+            continue;
+        }
         n->spatial_level = allowed;
         uint64_t *used = lp->kind == EF_LOOP_ROWS ? &n->rows_used : &n->cols_used;
         *used *= lp->factor;
@@ -372,11 +388,21 @@ static void tiles_and_capacity(builder *b, const ef_level_mapping_spec **lm,
         char path[64];
         if (lm[l]) snprintf(path, sizeof path, "mapping[%d]", (int)(lm[l] - first));
         else snprintf(path, sizeof path, "levels[%d]", l);
+        for (int o = 0; o < n->op_count; o++) L->tile_words[o] = box_words(n, o, lo, hi, false);
         for (int o = 0; o < n->op_count; o++) {
-            L->tile_words[o] = box_words(n, o, lo, hi, false);
             if (!L->keeps[o]) continue;
             const ef_tensor *t = &w->tensors[n->ops[o]->tensor];
-            uint64_t words = L->tile_words[o] * (uint64_t)mult;
+            /* a recurrence's old and new values are two tiles of one
+             * tensor: they share its partition, counted at the first */
+            bool counted = false;
+            uint64_t tile = 0;
+            for (int o2 = 0; o2 < n->op_count; o2++) {
+                if (!L->keeps[o2] || n->ops[o2]->tensor != n->ops[o]->tensor) continue;
+                if (o2 < o) counted = true;
+                tile += L->tile_words[o2];
+            }
+            if (counted) continue;
+            uint64_t words = tile * (uint64_t)mult;
             uint64_t bytes = ef_words_to_bytes(words, t->bits);
             words_sum += words;
             bytes_sum += bytes;

@@ -45,6 +45,8 @@ static const char *source_name(ef_energy_source src) {
 
 static void add_counts(cJSON *t, const ef_tensor_counters *c, uint64_t read_bytes,
                        uint64_t write_bytes) {
+    /* a recurrence's two operands of one tensor are one entry
+     * (totals.h, ef_totals_tensor_at) */
     ef_rj_u64(t, "reads", c->reads);
     ef_rj_u64(t, "fills", c->fills);
     ef_rj_u64(t, "updates", c->updates);
@@ -68,11 +70,11 @@ cJSON *ef_rj_levels(const ef_result *r, const ef_stats *s) {
         cJSON_AddStringToObject(lv, "kind", ef_level_kind_name(ls->kind));
         ef_rj_u64(lv, "instances", n->levels[l].instances);
         cJSON *ts = cJSON_AddObjectToObject(lv, "tensors");
+        ef_tensor_sum sum;
         for (int o = 0; o < n->op_count; o++) {
-            if (!n->levels[l].keeps[o]) continue;
+            if (!ef_totals_tensor_at(r, s, l, o, &sum)) continue;
             cJSON *t = cJSON_AddObjectToObject(ts, tensor_name(n, o));
-            add_counts(t, &r->levels[l].ops[o], s->tensor_read_bytes[l][o],
-                       s->tensor_write_bytes[l][o]);
+            add_counts(t, &sum.c, sum.read_bytes, sum.write_bytes);
         }
         ef_rj_u64(lv, "read_bytes", s->read_bytes[l]);
         ef_rj_u64(lv, "write_bytes", s->write_bytes[l]);
@@ -83,8 +85,8 @@ cJSON *ef_rj_levels(const ef_result *r, const ef_stats *s) {
         cJSON *en = cJSON_AddObjectToObject(lv, "energy");
         cJSON *pw = cJSON_CreateObject();
         for (int o = 0; o < n->op_count; o++) {
-            if (!n->levels[l].keeps[o]) continue;
-            const ef_action_energy *ae = &s->tensor_energy[l][o];
+            if (!ef_totals_tensor_at(r, s, l, o, &sum)) continue;
+            const ef_action_energy *ae = &sum.energy;
             cJSON *t = cJSON_AddObjectToObject(en, tensor_name(n, o));
             ef_rj_num(t, "read", ae->read_pj);
             ef_rj_num(t, "fill", ae->fill_pj);
@@ -240,6 +242,22 @@ void ef_rj_summary(cJSON *sm, const ef_result *const *rs, const uint64_t *weight
     cJSON_AddBoolToObject(sm, "values_checked", t.values_checked);
 }
 
+void ef_rj_checked_against(cJSON *sm, const ef_run_meta *meta) {
+    const ef_values_check *c = meta->checked_against;
+    if (!c) return;
+    cJSON *o = cJSON_AddObjectToObject(sm, "checked_against");
+    cJSON_AddStringToObject(o, "workload", c->workload);
+    cJSON_AddStringToObject(o, "file", meta->check_against_file ? meta->check_against_file : "");
+    cJSON *ts = cJSON_AddArrayToObject(o, "tensors");
+    for (int i = 0; i < c->tensor_count; i++)
+        cJSON_AddItemToArray(ts, cJSON_CreateString(c->tensors[i]));
+    ef_rj_u64(o, "elements", c->words_compared);
+    ef_rj_num(o, "max_abs_error", c->max_abs_error);
+    ef_rj_num(o, "max_rel_error", c->max_rel_error);
+    ef_rj_num(o, "tolerance", c->tolerance);
+    cJSON_AddBoolToObject(o, "passed", c->passed);
+}
+
 /* meta: what produced the file and how. */
 cJSON *ef_rj_meta(cJSON *root, const ef_run_meta *meta) {
     cJSON *m = cJSON_AddObjectToObject(root, "meta");
@@ -302,6 +320,7 @@ char *ef_report_json(const ef_result *const *rs, int count, const ef_run_meta *m
     ef_rj_meta(root, meta);
     cJSON *sm = cJSON_AddObjectToObject(root, "summary");
     ef_rj_summary(sm, rs, NULL, count);
+    ef_rj_checked_against(sm, meta);
     cJSON_AddItemToObject(root, "architecture", ef_rj_architecture(n0));
     cJSON_AddStringToObject(cJSON_AddObjectToObject(root, "workload"), "name",
                             n0->workload->name);

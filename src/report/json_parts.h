@@ -19,6 +19,8 @@ cJSON *ef_rj_roofline(const ef_result *r, const ef_stats *s);
  * (NULL: once each). */
 void ef_rj_summary(cJSON *sm, const ef_result *const *rs, const uint64_t *weights, int count);
 cJSON *ef_rj_meta(cJSON *root, const ef_run_meta *meta);
+/* summary.checked_against, when the run has one (--check-against). */
+void ef_rj_checked_against(cJSON *sm, const ef_run_meta *meta);
 cJSON *ef_rj_architecture(const ef_nest *n0);
 /* One Einsum in full: summary, levels, noc, roofline. */
 cJSON *ef_rj_einsum(const ef_result *r);

@@ -43,10 +43,19 @@ static void capacity_comment(sbuf *b, const ef_nest *n, int l, const char *inden
     sbuf_put(b, "%s# tile%s:", indent, ls->per_pe ? " per PE" : "");
     for (int o = 0; o < n->op_count; o++) {
         if (!L->keeps[o]) continue;
+        /* a recurrence's old and new values: one tensor, two tiles */
+        bool listed = false;
+        uint64_t words = 0;
+        for (int k = 0; k < n->op_count; k++) {
+            if (!L->keeps[k] || n->ops[k]->tensor != n->ops[o]->tensor) continue;
+            listed |= k < o;
+            words += L->tile_words[k];
+        }
+        if (listed) continue;
         const ef_tensor *t = &n->workload->tensors[n->ops[o]->tensor];
-        uint64_t bytes = ef_words_to_bytes(L->tile_words[o], t->bits);
+        uint64_t bytes = ef_words_to_bytes(words, t->bits);
         total += bytes;
-        sbuf_put(b, "%s %s %" PRIu64 " words", any ? "," : "", t->name, L->tile_words[o]);
+        sbuf_put(b, "%s %s %" PRIu64 " words", any ? "," : "", t->name, words);
         any = true;
     }
     if (!any) sbuf_put(b, " nothing kept");

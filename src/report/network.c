@@ -56,6 +56,7 @@ char *ef_report_network_json(const ef_report_layer *layers, int count,
         ef_rj_meta(root, meta);
         cJSON *sm = cJSON_AddObjectToObject(root, "summary");
         ef_rj_summary(sm, rs, weights, n);
+        ef_rj_checked_against(sm, meta);
         cJSON_AddItemToObject(root, "architecture", ef_rj_architecture(rs[0]->nest));
         cJSON *nw = cJSON_AddObjectToObject(root, "network");
         cJSON_AddStringToObject(nw, "name", net->name);

@@ -150,14 +150,23 @@ char *ef_report_table(const ef_result *const *rs, int count, const ef_run_meta *
             "updates", "capacity");
         for (int l = 0; l < n->level_count; l++)
             for (int o = 0; o < n->op_count; o++) {
-                if (!n->levels[l].keeps[o]) continue;
-                const ef_tensor_counters *c = &r->levels[l].ops[o];
+                ef_tensor_sum sum;
+                if (!ef_totals_tensor_at(r, NULL, l, o, &sum)) continue;
+                const ef_tensor_counters *c = &sum.c;
                 sbuf_put(&b, "  %-10s %-6s %14" PRIu64 " %14" PRIu64 " %14" PRIu64 " %10" PRIu64 "\n",
                     n->arch->levels[l].name, n->workload->tensors[n->ops[o]->tensor].name,
                     c->reads, c->fills, c->updates, c->utilized_words);
             }
     }
     if (count > 1) total_lines(&b, rs, count);
-    (void)meta;
+    const ef_values_check *c = meta->checked_against;
+    if (c) {
+        sbuf_put(&b, "\nchecked against %s (%s): %" PRIu64 " elements of", c->workload,
+                 meta->check_against_file ? meta->check_against_file : "", c->words_compared);
+        for (int i = 0; i < c->tensor_count; i++) sbuf_put(&b, " %s", c->tensors[i]);
+        sbuf_put(&b, " %s\n  max error %.3g absolute, %.3g relative (allowed %g x max(1, "
+                     "|value|))\n", c->passed ? "agree" : "DISAGREE", c->max_abs_error,
+                 c->max_rel_error, c->tolerance);
+    }
     return sbuf_take(&b);
 }

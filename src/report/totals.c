@@ -74,6 +74,36 @@ static void add_outer(ef_totals *t, const ef_result *r, const ef_stats *s, int o
     if (fb > t->cur_tensor[i].footprint_bytes) t->cur_tensor[i].footprint_bytes = fb;
 }
 
+bool ef_totals_tensor_at(const ef_result *r, const ef_stats *s, int l, int o,
+                         ef_tensor_sum *out) {
+    const ef_nest *n = r->nest;
+    const ef_nest_level *L = &n->levels[l];
+    if (!L->keeps[o]) return false;
+    for (int k = 0; k < o; k++)
+        if (L->keeps[k] && n->ops[k]->tensor == n->ops[o]->tensor) return false;
+    memset(out, 0, sizeof *out);
+    for (int k = o; k < n->op_count; k++) {
+        if (!L->keeps[k] || n->ops[k]->tensor != n->ops[o]->tensor) continue;
+        const ef_tensor_counters *c = &r->levels[l].ops[k];
+        out->c.reads += c->reads;
+        out->c.fills += c->fills;
+        out->c.updates += c->updates;
+        out->c.max_reads += c->max_reads;
+        out->c.max_fills += c->max_fills;
+        out->c.max_updates += c->max_updates;
+        out->c.utilized_words += c->utilized_words;
+        if (c->utilized_instances > out->c.utilized_instances)
+            out->c.utilized_instances = c->utilized_instances;
+        if (!s) continue;
+        out->read_bytes += s->tensor_read_bytes[l][k];
+        out->write_bytes += s->tensor_write_bytes[l][k];
+        out->energy.read_pj += s->tensor_energy[l][k].read_pj;
+        out->energy.fill_pj += s->tensor_energy[l][k].fill_pj;
+        out->energy.update_pj += s->tensor_energy[l][k].update_pj;
+    }
+    return true;
+}
+
 void ef_totals_init(ef_totals *t) {
     memset(t, 0, sizeof *t);
     t->values_checked = true;

@@ -50,6 +50,24 @@ typedef struct {
     ef_totals_tensor cur_tensor[EF_TOTALS_TENSORS];
 } ef_totals;
 
+/* One tensor's counters at one level of a result, as reports list
+ * them: summed over the operand slots of the tensor that the level
+ * keeps — two in a recurrence (the old value read, the new one
+ * written), one otherwise. Per-instance maxima and tile sizes add up
+ * (both tiles sit in every instance), instances take the larger. */
+typedef struct {
+    ef_tensor_counters c;
+    uint64_t read_bytes, write_bytes;   /* 0 without stats            */
+    ef_action_energy energy;            /* 0 without stats            */
+} ef_tensor_sum;
+
+/* Fills *out for the tensor of operand o at level l of r (s may be
+ * NULL: counters only). false, with *out untouched, unless the level
+ * keeps o and o is the tensor's first slot kept there, so that a
+ * caller walking the slots lists each tensor once. */
+bool ef_totals_tensor_at(const ef_result *r, const ef_stats *s, int l, int o,
+                         ef_tensor_sum *out);
+
 void ef_totals_init(ef_totals *t);
 void ef_totals_add(ef_totals *t, const ef_result *r, uint64_t weight);
 /* The PE array's share of its capacity over all results (it idles

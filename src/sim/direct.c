@@ -3,7 +3,7 @@
  * tight loop: along it every operand's word moves by a fixed step, and
  * the stretch of it where an operand is not padding is one interval,
  * so a point costs a multiply-add, not an index computation per
- * dimension. Sums may run in another order than the mapped nest's:
+ * dimension. Also the reference of --check-against, Einsum by Einsum. Sums may run in another order than the mapped nest's:
  * the check's values are small integers, exact in any order, and
  * Einsums with division or exp are compared with a tolerance. */
 #include "sim/engine.h"
@@ -65,14 +65,22 @@ static void unmasked(const ef_workload *w, const ef_einsum *e, const int64_t *x,
     }
 }
 
-double *ef_direct_eval(const ef_nest *n, const ef_values *v) {
-    const ef_workload *w = n->workload;
-    const ef_einsum *e = n->einsum;
+double *ef_direct_eval(const ef_workload *w, const ef_einsum *e, const ef_values *v) {
     const ef_tensor *ot = &w->tensors[e->output.tensor];
     double *out = malloc(sizeof(double) * (size_t)ot->words);
     if (!out) return NULL;
     for (uint64_t q = 0; q < ot->words; q++)
         out[q] = e->reduce == EF_REDUCE_MAX ? -INFINITY : 0.0;
+    /* A recurrence reads the steps it writes: from out, which starts
+     * with the initial step and NaN elsewhere. The odometer below runs
+     * every rank upward (the inner one too), so step r of a point is
+     * written before step r+1 reads it. */
+    const double *src[EF_MAX_TENSORS];
+    for (int i = 0; i < e->input_count; i++) src[i] = v->data[e->inputs[i].tensor];
+    if (e->recurrence_input >= 0) {
+        ef_values_init_steps(w, e->output.tensor, out, true);
+        src[e->recurrence_input] = out;
+    }
     int inner = -1; /* the longest rank: the most points per stretch */
     for (int r = 0; r < w->rank_count; r++)
         if (e->rank_used[r] && (inner < 0 || w->rank_bounds[r] > w->rank_bounds[inner])) inner = r;
@@ -85,7 +93,7 @@ double *ef_direct_eval(const ef_nest *n, const ef_values *v) {
         if (plain_mac) {
             /* padding reads as zero: only where both inputs are stored
              * does a product add anything */
-            const double *a = v->data[e->inputs[0].tensor], *b = v->data[e->inputs[1].tensor];
+            const double *a = src[0], *b = src[1];
             int64_t lo = si[0].lo > si[1].lo ? si[0].lo : si[1].lo;
             int64_t hi = si[0].hi < si[1].hi ? si[0].hi : si[1].hi;
             if (lo < so.lo) lo = so.lo;
@@ -101,7 +109,7 @@ double *ef_direct_eval(const ef_nest *n, const ef_values *v) {
                 double in[EF_MAX_TENSORS];
                 for (int i = 0; i < e->input_count; i++)
                     in[i] = k >= si[i].lo && k < si[i].hi
-                                ? v->data[e->inputs[i].tensor][si[i].first + k * si[i].step]
+                                ? src[i][si[i].first + k * si[i].step]
                                 : 0.0;
                 double val = ef_einsum_eval(e, e->root, in);
                 double *o = &out[so.first + k * so.step];

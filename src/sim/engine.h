@@ -166,9 +166,21 @@ static inline const ef_xfer *ef_schedule_xfer(const ef_schedule *t, uint32_t id)
  * values: the exact walk, which moves them through the nest. */
 ef_status ef_walk_run(ef_schedule *t, ef_values *values, ef_diags *diags);
 void ef_schedule_free(ef_schedule *t);
-/* direct.c: the output of n's Einsum evaluated directly from v's
- * inputs (malloc'd, the output tensor's words), for the value check. */
-double *ef_direct_eval(const ef_nest *n, const ef_values *v);
+/* direct.c: the output of Einsum e of w evaluated directly from v's
+ * inputs (malloc'd, the output tensor's words; a recurrence's step 0
+ * holds its initial value), for the value checks. */
+double *ef_direct_eval(const ef_workload *w, const ef_einsum *e, const ef_values *v);
+
+/* values.c: compares the output n's walk left in v with its direct
+ * evaluation; EF_ERR_VALUES with a located diagnostic on the first
+ * difference, else res->values_checked. */
+ef_status ef_values_compare_output(const ef_nest *n, ef_values *v, ef_result *res,
+                                   ef_diags *diags);
+/* Writes tensor's initial value (init:) into every step-0 element of
+ * data, and NaN into every other element when others_nan (so that a
+ * step read before it is written shows); no-op unless the tensor is a
+ * recurrence's. */
+void ef_values_init_steps(const ef_workload *w, int tensor, double *data, bool others_nan);
 
 /* Pass 2: fills res->cycles and stalls from t's generations, one cycle
  * at a time, or (fast_forward) jumping over cycles in which nothing

@@ -17,6 +17,12 @@ ef_status ef_walk_run(ef_schedule *t, ef_values *values, ef_diags *diags) {
     wk->V = values;
     ef_status st = ef_walk_setup(wk);
     if (st == EF_OK && values) st = ef_walk_setup_exact(wk);
+    /* a recurrence reads the steps it writes (walk_mac.c): step 0 holds
+     * the initial value, every later step NaN until its point runs, so
+     * a point the nest ran before the one it depends on shows */
+    int rec_tensor = t->n->einsum->recurrence_input >= 0 ? t->n->einsum->output.tensor : -1;
+    if (st == EF_OK && values && rec_tensor >= 0)
+        ef_values_init_steps(wk->w, rec_tensor, values->data[rec_tensor], true);
     if (st == EF_OK) {
         ef_demand none;
         memset(&none, 0, sizeof none);
@@ -41,6 +47,8 @@ ef_status ef_walk_run(ef_schedule *t, ef_values *values, ef_diags *diags) {
             while (!wk->n->levels[home].keeps[wk->out]) home++;
             memcpy(wk->V->data[wk->n->ops[wk->out]->tensor], wk->L[home].val,
                    sizeof(double) * (size_t)ot->words);
+            /* no point writes step 0: it keeps its initial value */
+            if (rec_tensor >= 0) ef_values_init_steps(wk->w, rec_tensor, wk->V->data[rec_tensor], false);
         }
         st = wk->status;
     }

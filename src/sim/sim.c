@@ -1,6 +1,6 @@
 /* ef_sim_run: pass 1 (counts and tile generations), pass 2 (cycles),
  * then the systolic skew or SCALE-Sim's fold formula, and the value
- * check against a direct evaluation of the Einsum. */
+ * check against a direct evaluation of the Einsum (values.c). */
 #include "model/noc.h"
 #include "sim/engine.h"
 
@@ -8,93 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* splitmix64: a tiny seeded generator, so values depend only on seed */
-static uint64_t next_rand(uint64_t *s) {
-    uint64_t z = (*s += UINT64_C(0x9E3779B97F4A7C15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-    return z ^ (z >> 31);
-}
-
-ef_values *ef_values_create(const ef_workload *w, uint64_t seed) {
-    ef_values *v = calloc(1, sizeof *v);
-    if (!v) return NULL;
-    v->w = w;
-    v->integral = true;
-    for (int e = 0; e < w->einsum_count; e++) {
-        const ef_einsum *es = &w->einsums[e];
-        for (int i = 0; i < es->node_count; i++)
-            if (es->nodes[i].kind == EF_EXPR_EXP || es->nodes[i].kind == EF_EXPR_DIV)
-                v->integral = false;
-    }
-    uint64_t state = seed;
-    for (int t = 0; t < w->tensor_count; t++) {
-        v->data[t] = malloc(sizeof(double) * (size_t)w->tensors[t].words);
-        if (!v->data[t]) {
-            ef_values_destroy(v);
-            return NULL;
-        }
-        /* small integers keep every sum of products exact in a double,
-         * so a MAC done twice or skipped cannot hide in rounding */
-        for (uint64_t q = 0; q < w->tensors[t].words; q++)
-            v->data[t][q] = (double)((int64_t)(next_rand(&state) % 15) - 7);
-    }
-    return v;
-}
-
-void ef_values_destroy(ef_values *v) {
-    if (!v) return;
-    for (int t = 0; t < EF_MAX_TENSORS * 4; t++) free(v->data[t]);
-    free(v);
-}
-
-static ef_status compare_values(const ef_nest *n, ef_values *v, ef_result *res,
-                                ef_diags *diags) {
-    const ef_workload *w = n->workload;
-    const ef_tensor *ot = &w->tensors[n->einsum->output.tensor];
-    double *want = ef_direct_eval(n, v);
-    if (!want) return EF_ERR_NOMEM;
-    const double *got = v->data[n->einsum->output.tensor];
-    uint64_t masked = 0;
-    ef_status st = EF_OK;
-    for (uint64_t q = 0; q < ot->words; q++) {
-        double a = got[q], b = want[q];
-        if (ef_output_word_masked(w, n->einsum, q)) {
-            /* no point computes it: no value, and none to compare */
-            v->data[n->einsum->output.tensor][q] = NAN;
-            masked++;
-            continue;
-        }
-        bool same = v->integral ? a == b
-                                : fabs(a - b) <= 1e-9 * (fabs(b) > 1 ? fabs(b) : 1);
-        if (same) continue;
-        char idx[128] = "";
-        uint64_t rem = q;
-        int64_t coord[EF_MAX_DIMS];
-        for (int d = ot->dims - 1; d >= 0; d--) {
-            coord[d] = (int64_t)(rem % (uint64_t)ot->extent[d]);
-            rem /= (uint64_t)ot->extent[d];
-        }
-        size_t len = 0;
-        for (int d = 0; d < ot->dims; d++)
-            len += (size_t)snprintf(idx + len, sizeof idx - len, "%s%lld",
-                                    d ? "," : "", (long long)coord[d]);
-        ef_diags_add(diags, n->einsum->loc.file ? n->einsum->loc.file : "<workload>",
-                     n->einsum->loc.line, n->einsum->loc.col, "einsums", NULL, NULL,
-                     "value check failed: %s[%s] is %.17g through the mapped nest "
-                     "but %.17g by direct evaluation of \"%s\"",
-                     ot->name, idx, a, b, n->einsum->text);
-        st = EF_ERR_VALUES;
-        break;
-    }
-    if (st == EF_OK) {
-        res->values_checked = true;
-        res->values_compared = ot->words - masked;
-    }
-    free(want);
-    return st;
-}
 
 /* SCALE-Sim (Samajdar et al., ISPASS 2020): folds run back to back;
  * each costs R + C + T - 2 cycles when outputs stay in the PEs and
@@ -186,7 +99,7 @@ ef_result *ef_sim_run(const ef_nest *nest, const ef_sim_options *opt,
     ef_status st = ef_walk_run(&tr, v, diags);
     if (st == EF_OK) st = ef_step_run(&tr, opt->engine == EF_ENGINE_EVENT, diags);
     if (st == EF_OK) systolic_cycles(nest, opt, res);
-    if (st == EF_OK && v) st = compare_values(nest, v, res, diags);
+    if (st == EF_OK && v) st = ef_values_compare_output(nest, v, res, diags);
     res->span_cycles = res->cycles;
     ef_schedule_free(&tr);
     *status = st;
@@ -220,7 +133,7 @@ ef_status ef_sim_run_fused(ef_nest *const *nests, int count, int level,
         trs[i].res = out[i];
         ptrs[i] = &trs[i];
         st = ef_walk_run(&trs[i], v, diags);
-        if (st == EF_OK && v) st = compare_values(nests[i], v, out[i], diags);
+        if (st == EF_OK && v) st = ef_values_compare_output(nests[i], v, out[i], diags);
     }
     uint64_t group_cycles = 0;
     if (st == EF_OK)

@@ -303,5 +303,9 @@ void ef_walk_values_step(walker *wk) {
         }
         double v = e->is_mac ? in[0] * in[1] : ef_einsum_eval(e, e->root, in);
         combine(wk, ef_walk_val(wk, k, i, (uint64_t)out_word), v);
+        /* a recurrence's later points read this step from the tensor's
+         * values, where the point that wrote it leaves it (the kept
+         * copy still travels the levels and is what the check compares) */
+        if (e->recurrence_input >= 0) wk->V->data[n->ops[wk->out]->tensor][out_word] = v;
     }
 }

@@ -45,6 +45,7 @@ static const yt_key layer_keys[] = {
                  "parameters)"),
     WL_KEY_PRECISION,
     WL_KEY_PADDING,
+    WL_KEY_INIT,
     {.name = "default_precision", .type = YT_T_INT, .min = 1, .max = 64,
      .def = 8, .unit = "bits",
      .doc = "bits of tensors not in precision; the network's if absent"},

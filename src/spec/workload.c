@@ -19,6 +19,8 @@
                              sizeof(ef_precision_spec))
 #define MAX_PADDINGS (int)(sizeof(((ef_workload_spec *)0)->paddings) / \
                            sizeof(ef_padding_spec))
+#define MAX_INITS (int)(sizeof(((ef_workload_spec *)0)->inits) / \
+                        sizeof(ef_init_spec))
 
 static const yt_key workload_keys[] = {
     {.name = "name", .type = YT_T_LABEL, .required = true,
@@ -31,6 +33,7 @@ static const yt_key workload_keys[] = {
     {.name = "default_precision", .type = YT_T_INT, .min = 1, .max = 64,
      .def = 8, .unit = "bits", .doc = "bits of tensors not in precision"},
     WL_KEY_PADDING,
+    WL_KEY_INIT,
     WL_KEY_PARAMS("NAME: integer >= 1; with it, rank bounds may be "
                   "expressions over the parameters"),
 };
@@ -234,6 +237,29 @@ static void load_paddings(yt_doc *d, const yt_node *map, const char *path,
     }
 }
 
+/* Whether a named tensor is a recurrence's, and so may be given an
+ * initial value, is the einsum stage's to say: it knows the Einsums. */
+static void load_inits(yt_doc *d, const yt_node *map, const char *path,
+                       ef_workload_spec *w) {
+    if (map->count > (size_t)MAX_INITS) {
+        yt_error(d, map, path, NULL, "expected at most %d tensors, found %zu",
+                 MAX_INITS, map->count);
+        return;
+    }
+    for (size_t i = 0; i < map->count; i++) {
+        const yt_pair *p = &map->pairs[i];
+        ef_init_spec *is = &w->inits[w->init_count];
+        char tp[YT_MAX_PATH];
+        yt_path_key(tp, sizeof tp, path, p->key->text);
+        bool ok = yt_name(d, p->key, path, is->tensor);
+        ok = yt_real(d, p->value, tp, &is->value) && ok;
+        if (!ok)
+            continue;
+        is->loc = yt_loc(w->file, p->key);
+        w->init_count++;
+    }
+}
+
 void wl_load_ranks_precision_padding(yt_obj *o, const wl_params *params,
                                      ef_workload_spec *w) {
     char kp[YT_MAX_PATH];
@@ -246,6 +272,8 @@ void wl_load_ranks_precision_padding(yt_obj *o, const wl_params *params,
                         w);
     if ((n = yt_obj_val(o, "padding")))
         load_paddings(o->doc, n, yt_obj_path(o, "padding", kp, sizeof kp), w);
+    if ((n = yt_obj_val(o, "init")))
+        load_inits(o->doc, n, yt_obj_path(o, "init", kp, sizeof kp), w);
 }
 
 /* ---------- the workload file ---------- */

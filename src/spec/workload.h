@@ -32,6 +32,11 @@
      .doc = "TENSOR: [pad per dimension], each N (both sides) or "         \
             "[before, after]"}
 
+#define WL_KEY_INIT                                                        \
+    {.name = "init", .type = YT_T_MAP,                                     \
+     .doc = "TENSOR: initial value (a number, inf or -inf) of a "          \
+            "recurrence's step 0; 0 if absent"}
+
 /* A fresh workload spec for doc d: calloc'd, file copied, default
  * precision 8, path set from parent. NULL (with an out-of-memory
  * diagnostic) on failure. */
@@ -48,7 +53,7 @@ void wl_load_einsum(yt_doc *d, const yt_node *n, const char *path,
 void wl_load_einsums(yt_doc *d, const yt_node *seq, const char *path,
                      ef_workload_spec *w);
 
-/* The ranks, precision and padding keys of o (a table that has the
+/* The ranks, precision, padding and init keys of o (a table that has the
  * WL_KEY_* rows). params are the parameters rank bounds may name, or
  * NULL where bounds are plain integers (a workload file without
  * params:). */

@@ -236,6 +236,34 @@ bool yt_num(yt_doc *d, const yt_node *n, const char *path, double min,
     return false;
 }
 
+bool yt_real(yt_doc *d, const yt_node *n, const char *path, double *out) {
+    assert(n);
+    if (n->bad)
+        return false;
+    if (plain_scalar(n)) {
+        static const char *const infinities[] = {"inf", "+inf", "-inf", ".inf",
+                                                 "+.inf", "-.inf"};
+        for (size_t i = 0; i < sizeof infinities / sizeof infinities[0]; i++)
+            if (n->len == strlen(infinities[i]) &&
+                memcmp(n->text, infinities[i], n->len) == 0) {
+                *out = n->text[0] == '-' ? -INFINITY : INFINITY;
+                return true;
+            }
+        if (looks_numeric(n->text, n->len)) {
+            char *end = NULL;
+            double v = strtod(n->text, &end);
+            if (end == n->text + n->len && isfinite(v)) {
+                *out = v;
+                return true;
+            }
+        }
+    }
+    char found[96];
+    yt_error(d, n, path, NULL, "expected a number, inf or -inf, found %s",
+             yt_describe(n, found, sizeof found));
+    return false;
+}
+
 static bool equal_nocase(const char *a, const char *b) {
     for (; *a && *b; a++, b++) {
         char x = *a >= 'A' && *a <= 'Z' ? (char)(*a - 'A' + 'a') : *a;

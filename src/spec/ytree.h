@@ -119,6 +119,9 @@ bool yt_u64_or_word(yt_doc *d, const yt_node *n, const char *path,
 /* Finite decimal number >= min (> min when exclusive). */
 bool yt_num(yt_doc *d, const yt_node *n, const char *path, double min,
             bool exclusive, double *out);
+/* Any decimal number, or an infinity: inf, -inf (also +inf and YAML's
+ * .inf, -.inf). NaN is never a value. */
+bool yt_real(yt_doc *d, const yt_node *n, const char *path, double *out);
 /* true or false, nothing else (YAML 1.1's yes/no/on/off get a hint). */
 bool yt_bool(yt_doc *d, const yt_node *n, const char *path, bool *out);
 /* Any scalar, quoted or not; *out is borrowed from the tree. */

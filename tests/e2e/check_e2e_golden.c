@@ -56,6 +56,8 @@ static const golden_case golden[] = {
     WORK_CASE("workload_unknown_index"),
     WORK_CASE("workload_unknown_key"),
     WORK_CASE("workload_zero_rank"),
+    WORK_CASE("workload_recurrence_accumulate"), /* += with an output at m+1 */
+    WORK_CASE("workload_init_unknown"),          /* RN: did you mean RM */
     /* mapping files */
     MAP_CASE("mapping_unknown_level"),    /* Bufer: did you mean Buffer */
     MAP_CASE("mapping_factors_short"),
@@ -161,7 +163,8 @@ START_TEST(golden_files_all_used) {
         "workload_padding_leaves_nothing", "network_unknown_key",
         "network_einsum_and_einsums", "network_no_einsum", "network_duplicate_layer",
         "network_count_zero", "network_bad_batch", "network_batch_misspelt",
-        "network_bad_einsum_layer", "network_param_misspelt", "network_param_division"};
+        "network_bad_einsum_layer", "network_param_misspelt", "network_param_division",
+        "workload_recurrence_accumulate", "workload_init_unknown"};
     int n = (int)(sizeof inputs / sizeof inputs[0]);
     for (int i = 0; i < n; i++) {
         char p[256];

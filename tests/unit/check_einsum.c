@@ -4,6 +4,7 @@
  * worked out by hand; malformed Einsums must give exactly one located
  * diagnostic each. */
 #include <check.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -477,6 +478,29 @@ static const struct {
     {"O[p] += I[p] * W[p] )", "P: 4", "", NULL},
     {"O[p] = I[p+r] * W[r]", "P: 4, R: 3", "summed", NULL},
     {"O[p] += I[p+r] * I[p]", "P: 4, R: 3", "twice", NULL},
+    /* recurrences: only "R[..., r+1, ...] = f(R[..., r, ...], ...)" */
+    {"R[m+2,p] = R[m,p] + X[m,p]", "M: 4, P: 4",
+     "output R is indexed \"m+2\", but an output dimension may only be a rank letter or, "
+     "in a recurrence, a rank plus 1 (r+1: the step after r)", "m+2"},
+    {"R[m-1,p] = R[m,p] + X[m,p]", "M: 4, P: 4", "output R is indexed \"m-1\"", "m-1"},
+    {"R[m+1,p] += R[m,p] * X[m,p]", "M: 4, P: 4",
+     "output R is indexed m+1, a recurrence, which is written with \"=\" (each step "
+     "replaces the one before), found \"+=\"", "+="},
+    {"R[m+1,p] max= R[m,p]", "M: 4, P: 4", "found \"max=\"", "max="},
+    {"R[m+1,p+1] = R[m,p] + X[m,p]", "M: 4, P: 4",
+     "output R is indexed \"p+1\" after another dimension indexed r+1; a recurrence steps "
+     "along one rank only", "p+1"},
+    {"R[m+1,p] = R[m,p+1] + X[m,p]", "M: 4, P: 4",
+     "a recurrence reads its output one step back at the same other indices: expected "
+     "R[m,p], found \"R[m,p+1]\"", "R[m,p+1]"},
+    {"R[m+1,p] = R[p,m] + X[m,p]", "M: 4, P: 4", "expected R[m,p], found \"R[p,m]\"",
+     "R[p,m]"},
+    {"R[m+1,p] = X[m,p]", "M: 4, P: 4",
+     "output R is indexed m+1, a recurrence, but the right-hand side never reads R[m,p], "
+     "the step before", "= X"},
+    {"R[m,p] = R[m,p] + X[m,p]", "M: 4, P: 4",
+     "output R also appears on the right-hand side; only a recurrence may read its output "
+     "(index one output dimension r+1 and read it at r)", "R[m,p] +"},
 };
 
 START_TEST(parse_errors) {
@@ -506,6 +530,126 @@ START_TEST(parse_errors) {
     }
     free(all);
     free(y);
+    ut_free(&f);
+}
+END_TEST
+
+/* ---------- recurrences ---------- */
+
+/* R steps along M: written at m+1, read at m, so it stores M+1 = 5
+ * steps (0 the initial value); a later Einsum reads the last step at
+ * the bound, R[h,M,p], a constant index 4. */
+static const char *RECURRENCE =
+    "name: r\n"
+    "einsums:\n"
+    "  - \"R[h,m+1,p] = max(R[h,m,p], X[h,m,p])\"\n"
+    "  - \"Y[h,p] = R[h,M,p] * 2\"\n"
+    "ranks: {H: 2, M: 4, P: 3}\n";
+
+START_TEST(recurrence_accepted) {
+    for (int with_init = 0; with_init < 2; with_init++) {
+        ut_fx f;
+        ut_init(&f);
+        char *y = ut_fmt("%s%s", RECURRENCE, with_init ? "init: {R: -inf}\n" : "");
+        ef_workload *w = ut_workload(&f, y);
+        if (!w) {
+            char *all = ut_render(&f);
+            ck_abort_msg("the recurrence should parse:\n%s", all);
+        }
+        const ef_einsum *e = &w->einsums[0];
+        int R = tensor(w, "R");
+        ck_assert_int_eq(e->recurrence_rank, ut_rank(w, "M"));
+        ck_assert_int_eq(e->recurrence_dim, 1);
+        ck_assert_int_eq(e->inputs[e->recurrence_input].tensor, R);
+        ck_assert_int_eq(e->output.tensor, R);
+        ck_assert_int_eq(e->reduce, EF_REDUCE_NONE);
+        ck_assert(!e->is_mac);
+        /* the output's step index is m + 1, the read's m */
+        ck_assert_int_eq(e->output.index[1].constant, 1);
+        ck_assert_int_eq(coef(w, &e->output.index[1], "M"), 1);
+        ck_assert_int_eq(e->inputs[e->recurrence_input].index[1].constant, 0);
+        const ef_tensor *t = &w->tensors[R];
+        ck_assert_int_eq(t->dims, 3);
+        ck_assert_int_eq(t->recurrence_dim, 1);
+        ck_assert_int_eq(t->extent[0], 2);
+        ck_assert_int_eq(t->extent[1], 5);
+        ck_assert_int_eq(t->extent[2], 3);
+        ck_assert_int_eq(t->offset[1], 0);
+        ck_assert_uint_eq(t->words, 2 * 5 * 3);
+        ck_assert(with_init ? isinf(t->init) && t->init < 0 : t->init == 0);
+        /* every other tensor and Einsum is no recurrence */
+        ck_assert_int_eq(w->tensors[tensor(w, "X")].recurrence_dim, -1);
+        ck_assert_int_eq(w->tensors[tensor(w, "Y")].recurrence_dim, -1);
+        const ef_einsum *e1 = &w->einsums[1];
+        ck_assert_int_eq(e1->recurrence_rank, -1);
+        ck_assert_int_eq(e1->recurrence_input, -1);
+        const ef_operand *last = input(w, e1, "R");
+        ck_assert_int_eq(last->index[1].term_count, 0);
+        ck_assert_int_eq(last->index[1].constant, 4);
+        ck_assert_int_eq(ef_operand_word(w, last, (int64_t[EF_MAX_RANKS]){1, 0, 2}),
+                         (1 * 5 + 4) * 3 + 2);
+        free(y);
+        ut_free(&f);
+    }
+}
+END_TEST
+
+/* init: names recurrence tensors only; each mistake is located at its
+ * key with what is wrong, the rest still reported. */
+START_TEST(recurrence_init_errors) {
+    ut_fx f;
+    ut_init(&f);
+    char *y = ut_fmt("%s%s", RECURRENCE, "init: {RR: -inf, X: 1, Y: 2, R: 0.5}\n");
+    ck_assert_ptr_null(ut_workload(&f, y));
+    char *all = ut_render(&f);
+    ck_assert_msg(f.diags->count == 3, "%zu diagnostics:\n%s", f.diags->count, all);
+    static const struct { const char *path, *message, *hint; int col; } want[] = {
+        {"init.RR", "unknown tensor \"RR\": the Einsums use R, X, Y", "did you mean \"R\"?", 8},
+        {"init.X",
+         "tensor X has no initial value to give: init: sets step 0 of a recurrence's tensor "
+         "(one written at r+1 and read at r), and X is an input of the workload",
+         "an input's values come from --seed", 18},
+        {"init.Y",
+         "tensor Y has no initial value to give: init: sets step 0 of a recurrence's tensor "
+         "(one written at r+1 and read at r), and Y is written whole by its Einsum", NULL, 24},
+    };
+    for (int i = 0; i < 3; i++) {
+        const ef_diag *d = &f.diags->items[i];
+        ck_assert_str_eq(d->path, want[i].path);
+        ck_assert_str_eq(d->message, want[i].message);
+        if (want[i].hint) ck_assert_str_eq(d->hint, want[i].hint);
+        ck_assert_int_eq(d->line, 6);
+        ck_assert_int_eq(d->col, want[i].col);
+    }
+    free(all);
+    free(y);
+    ut_free(&f);
+    /* a value that is no number */
+    ut_init(&f);
+    y = ut_fmt("%s%s", RECURRENCE, "init: {R: minus_inf}\n");
+    ck_assert_ptr_null(ut_workload(&f, y));
+    ck_assert_int_eq(f.diags->count, 1);
+    ck_assert_str_eq(f.diags->items[0].message,
+                     "expected a number, inf or -inf, found \"minus_inf\"");
+    free(y);
+    ut_free(&f);
+}
+END_TEST
+
+/* A later read outside the stored steps (M+1 is step 5 of 0..4). */
+START_TEST(recurrence_read_outside_steps) {
+    ut_fx f;
+    ut_init(&f);
+    ck_assert_ptr_null(ut_workload(&f, "name: r\neinsums:\n"
+                                       "  - \"R[m+1,p] = max(R[m,p], X[m,p])\"\n"
+                                       "  - \"Y[p] = R[M+1,p]\"\n"
+                                       "ranks: {M: 4, P: 3}\n"));
+    ck_assert_int_eq(f.diags->count, 1);
+    ck_assert_int_eq(f.diags->items[0].line, 4);
+    ck_assert_str_eq(f.diags->items[0].message,
+                     "tensor R is read at indices 5..5 of its dimension 0, outside its steps "
+                     "0..4 (0 the initial value, then one per step of the recurrence that "
+                     "writes it)");
     ut_free(&f);
 }
 END_TEST
@@ -663,6 +807,7 @@ static Suite *einsum_suite(void) {
     tcase_add_loop_test(tc, operators, 0, (int)UT_LEN(op_cases));
     tcase_add_loop_test(tc, expression_tree, 0, (int)UT_LEN(tree_cases));
     tcase_add_test(tc, attention_cascade);
+    tcase_add_test(tc, recurrence_accepted);
     tcase_add_test(tc, parse_direct);
     tcase_add_loop_test(tc, rank_roles, 0, (int)UT_LEN(role_cases));
     suite_add_tcase(s, tc);
@@ -670,6 +815,8 @@ static Suite *einsum_suite(void) {
     tcase_add_loop_test(te, parse_errors, 0, (int)UT_LEN(error_cases));
     tcase_add_test(te, errors_collected);
     tcase_add_test(te, padding_leaves_nothing);
+    tcase_add_test(te, recurrence_init_errors);
+    tcase_add_test(te, recurrence_read_outside_steps);
     suite_add_tcase(s, te);
     return s;
 }

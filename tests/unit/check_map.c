@@ -278,6 +278,34 @@ static void map_free(mapped *m) {
     free(m->wpath);
 }
 
+/* The mapper never spreads a recurrence's rank over the PEs (its steps
+ * run one after another): on an array without capacities, where any
+ * other candidate is legal, every candidate it draws is, with every
+ * template, and the M of RD[h,m+1,p] stays in time. */
+START_TEST(mapper_recurrence_rank_temporal) {
+    static const char *const dfs[] = {"ws", "os", "is", "rs", "nlr", "free"};
+    char *arch = ut_write_temp("name: open\npe_array: {rows: 4, cols: 4}\nlevels:\n"
+                               "  - {name: DRAM, kind: dram}\n  - {name: GLB, kind: sram}\n"
+                               "  - {name: RF, kind: regfile, per_pe: true}\n"
+                               "noc:\n  - {from: GLB, to: RF, reduction: true}\n");
+    const char *wl = "name: r\neinsums: [\"RD[h,m+1,p] = S[h,m,p] + RD[h,m,p] * C[h,m,p]\"]\n"
+                     "ranks: {H: 2, M: 8, P: 8}\n";
+    for (size_t i = 0; i < UT_LEN(dfs); i++) {
+        mapped m;
+        ck_assert_int_eq(map_once(&m, arch, wl, dfs[i], 5, 600, 1), EF_OK);
+        ck_assert_msg(m.r.legal == m.r.considered, "%s: %llu of %llu candidates legal", dfs[i],
+                      (unsigned long long)m.r.legal, (unsigned long long)m.r.considered);
+        const ef_nest *n = m.r.nest;
+        for (int j = 0; j < n->loop_count; j++)
+            ck_assert(n->loops[j].kind == EF_LOOP_TEMPORAL ||
+                      n->loops[j].rank != n->einsum->recurrence_rank);
+        map_free(&m);
+    }
+    unlink(arch);
+    free(arch);
+}
+END_TEST
+
 /* A small conv layer that fits the Eyeriss-like scratchpads in many
  * ways: 8 output and 8 input channels, 6x6 outputs, 3x3 filters. */
 #define SMALL_CONV                                                      \
@@ -465,6 +493,7 @@ static Suite *map_suite(void) {
     tcase_add_test(tm, weight_found_by_window);
     tcase_add_test(tm, mapper_deterministic);
     tcase_add_test(tm, mapper_small_space);
+    tcase_add_test(tm, mapper_recurrence_rank_temporal);
     tcase_add_loop_test(tm, rs_folds_like_eyeriss, 0, (int)UT_LEN(jssc_active_pes));
     suite_add_tcase(s, tm);
     return s;

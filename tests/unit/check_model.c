@@ -588,6 +588,75 @@ START_TEST(outermost_must_keep_all) {
 }
 END_TEST
 
+/* ---------- recurrences ---------- */
+
+static char *recurrence_wl(void) {
+    return ut_fmt("name: r\neinsums: [\"R[m+1,p] = R[m,p] * 2 + X[m,p]\"]\n"
+                  "ranks: {M: 4, P: 2}\n");
+}
+
+/* The recurrence rank may be in time only, at any level; spread over
+ * rows or columns it is rejected at the loop, with the column. */
+START_TEST(recurrence_rank_not_spatial) {
+    ut_fx f;
+    ut_init(&f);
+    build_ok(&f, arch3(true), recurrence_wl(),
+             ut_fmt("mapping:\n  - level: DRAM\n    temporal: [M: 2]\n"
+                    "  - level: GLB\n    temporal: [M: 2]\n    spatial: {cols: [P: 2]}\n"
+                    "  - level: RF\n"));
+    ut_free(&f);
+    for (int axis = 0; axis < 2; axis++) {
+        ut_init(&f);
+        char *map = ut_fmt("mapping:\n  - level: DRAM\n    temporal: [P: 2]\n"
+                           "  - level: GLB\n    spatial: {%s: [M: 2]}\n"
+                           "  - level: RF\n    temporal: [M: 2]\n", axis ? "cols" : "rows");
+        expect_reject(&f, arch3(true), recurrence_wl(), map, "M: 2]}",
+                      "rank M is the recurrence rank of \"R[m+1,p] = R[m,p] * 2 + X[m,p]\": "
+                      "each of its steps needs the one before, so they run one after another "
+                      "and cannot be spread over PE rows or columns");
+        const ef_diag *d = &f.diags->items[0];
+        ck_assert_int_eq(d->col, 22); /* the M of the spatial loop */
+        ck_assert_str_eq(d->path, axis ? "mapping[1].spatial.cols[0].M"
+                                       : "mapping[1].spatial.rows[0].M");
+        ut_free(&f);
+    }
+}
+END_TEST
+
+/* keep and bypass name tensors: the old and the new value of R, two
+ * operands, go together; at a partitioned level they share R's part. */
+START_TEST(recurrence_keeps_both_operands) {
+    ut_fx f;
+    ut_init(&f);
+    ef_nest *n = build_ok(&f, arch3(true), recurrence_wl(),
+                          ut_fmt("mapping:\n  - level: DRAM\n    temporal: [M: 4, P: 2]\n"
+                                 "  - level: GLB\n    bypass: [R]\n  - level: RF\n"
+                                 "    keep: [R]\n"));
+    int old_r = n->einsum->recurrence_input, new_r = n->out_op;
+    ck_assert_int_ne(old_r, new_r);
+    ck_assert_int_eq(n->ops[old_r]->tensor, n->ops[new_r]->tensor);
+    ck_assert(!n->levels[1].keeps[old_r] && !n->levels[1].keeps[new_r]);
+    ck_assert(n->levels[2].keeps[old_r] && n->levels[2].keeps[new_r]);
+    ck_assert(!n->levels[2].keeps[ut_op(n, "X")]);
+    ut_free(&f);
+    /* an RF whose R part holds 1 word: the two tiles need 2 */
+    for (int words = 1; words <= 2; words++) {
+        ut_init(&f);
+        char *arch = ut_fmt("name: part\npe_array: {rows: 1, cols: 1}\nlevels:\n"
+                            "  - {name: DRAM, kind: dram}\n"
+                            "  - {name: RF, kind: regfile, per_pe: true, "
+                            "capacity: {R: %d B, X: 1 B}}\n", words);
+        char *map = ut_fmt("mapping:\n  - level: DRAM\n    temporal: [M: 4, P: 2]\n"
+                           "  - level: RF\n");
+        if (words == 2) build_ok(&f, arch, recurrence_wl(), map);
+        else
+            expect_reject(&f, arch, recurrence_wl(), map, "level: RF",
+                          "the R tile needs 2 bytes at RF but its partition holds 1");
+        ut_free(&f);
+    }
+}
+END_TEST
+
 /* ---------- timing: bytes into cycles ---------- */
 
 static const struct { uint64_t bytes; double bandwidth; uint64_t cycles; } cycle_cases[] = {
@@ -687,6 +756,8 @@ static Suite *model_suite(void) {
     tcase_add_loop_test(tl, unknown_names, 0, (int)UT_LEN(name_cases));
     tcase_add_test(tl, unknown_level_hint);
     tcase_add_loop_test(tl, outermost_must_keep_all, 0, (int)UT_LEN(outer_bypass_cases));
+    tcase_add_test(tl, recurrence_rank_not_spatial);
+    tcase_add_test(tl, recurrence_keeps_both_operands);
     suite_add_tcase(s, tl);
     TCase *tt = tcase_create("timing");
     tcase_add_loop_test(tt, timing_cycles, 0, (int)UT_LEN(cycle_cases));

@@ -739,6 +739,102 @@ START_TEST(cascade_values) {
 }
 END_TEST
 
+/* ---------- recurrences ---------- */
+
+/* R[m+1,p] = 2 R[m,p] + X[m,p] from R[0,p] = 1, worked out by hand for
+ * X = [[1,-1],[2,3],[-4,0]]: R[1] = [3,1], R[2] = [8,5], R[3] = [12,10].
+ * p runs on two PEs, m in time: at one level, or split over two (the
+ * RF's tiles of two steps drain and refill around the recurrence). The
+ * counts are those of the two operands of R, hand-derived: every old
+ * value read once and every new one written once at the outermost
+ * level, 6 = M x P each. */
+static const char *const recurrence_maps[] = {
+    "mapping:\n  - level: DRAM\n    temporal: [M: 3]\n    spatial: {cols: [P: 2]}\n"
+    "  - level: RF\n",
+    "mapping:\n  - level: DRAM\n    temporal: [M: 2]\n    spatial: {cols: [P: 2]}\n"
+    "  - level: RF\n    temporal: [M: 2]\n",
+};
+
+START_TEST(recurrence_values_by_hand) {
+    ut_fx f;
+    ut_init(&f);
+    ut_build_ok(&f,
+                "name: two\npe_array: {rows: 1, cols: 2}\nlevels:\n"
+                "  - {name: DRAM, kind: dram}\n  - {name: RF, kind: regfile, per_pe: true}\n",
+                "name: r\neinsums: [\"R[m+1,p] = R[m,p] * 2 + X[m,p]\"]\n"
+                "ranks: {M: 3, P: 2}\ninit: {R: 1}\n",
+                recurrence_maps[_i]);
+    ck_assert_int_eq(f.nest->op_count, 3); /* R (old), X, R (new) */
+    f.values = ef_values_create(f.w, 7);
+    ck_assert_ptr_nonnull(f.values);
+    int X = ef_workload_tensor_id(f.w, "X"), R = ef_workload_tensor_id(f.w, "R");
+    const double x[6] = {1, -1, 2, 3, -4, 0};
+    memcpy(f.values->data[X], x, sizeof x);
+    ef_sim_options o = {.engine = EF_ENGINE_STEP, .fold_model = EF_FOLD_OVERLAP,
+                        .check_values = true, .seed = 7};
+    f.res = ef_sim_run(f.nest, &o, f.values, f.diags, &f.status);
+    char *all = ut_render(&f);
+    ck_assert_msg(f.res && f.status == EF_OK, "status %d\n%s", (int)f.status, all);
+    free(all);
+    const double want[8] = {1, 1, 3, 1, 8, 5, 12, 10};
+    for (int q = 0; q < 8; q++)
+        ck_assert_msg(f.values->data[R][q] == want[q], "R[%d,%d] = %g, expected %g", q / 2,
+                      q % 2, f.values->data[R][q], want[q]);
+    ck_assert(f.res->values_checked);
+    ck_assert_uint_eq(f.res->values_compared, 6); /* steps 1..3; step 0 is given */
+    ck_assert_uint_eq(f.res->ops, 6);
+    int dram = ut_level(f.nest, "DRAM");
+    int old_r = f.nest->einsum->recurrence_input, new_r = f.nest->out_op;
+    ck_assert_uint_eq(f.res->levels[dram].ops[old_r].reads, 6);
+    ck_assert_uint_eq(f.res->levels[dram].ops[new_r].updates, 6);
+    ck_assert_uint_eq(f.res->levels[dram].ops[ut_op(f.nest, "X")].reads, 6);
+    check_cycle_identity(f.res);
+    ut_free(&f);
+}
+END_TEST
+
+/* An initial value of -inf through max and exp, as in online softmax:
+ * M[k+1] = max(M[k], X[k]) from -inf; C[k] = exp(-max(X[k] - M[k], 0))
+ * is exp(M[k] - M[k+1]), 0 at k = 0. */
+START_TEST(recurrence_minus_infinity) {
+    ut_fx f;
+    ut_init(&f);
+    char *arch = ut_fmt(ARCH_1LEVEL_FMT, 1);
+    ut_build_ok(&f, arch,
+                "name: rm\neinsums:\n"
+                "  - \"M[k+1] = max(M[k], X[k])\"\n"
+                "  - \"C[k] = exp(-max(X[k] - M[k], 0))\"\n"
+                "ranks: {K: 3}\ninit: {M: -inf}\n",
+                "mappings:\n"
+                "  - einsum: M\n    mapping:\n      - level: Buffer\n        temporal: [K: 3]\n"
+                "  - einsum: C\n    mapping:\n      - level: Buffer\n        temporal: [K: 3]\n");
+    free(arch);
+    f.values = ef_values_create(f.w, 3);
+    ck_assert_ptr_nonnull(f.values);
+    int X = ef_workload_tensor_id(f.w, "X"), M = ef_workload_tensor_id(f.w, "M"),
+        C = ef_workload_tensor_id(f.w, "C");
+    const double x[3] = {2, 5, 1};
+    memcpy(f.values->data[X], x, sizeof x);
+    ef_sim_options o = {.engine = EF_ENGINE_EVENT, .check_values = true, .seed = 3};
+    for (int e = 0; e < 2; e++) {
+        ef_nest *n = ef_nest_build(f.arch, f.w, f.mspec, e, f.diags);
+        ck_assert_ptr_nonnull(n);
+        ef_status st;
+        ef_result *r = ef_sim_run(n, &o, f.values, f.diags, &st);
+        ck_assert_msg(st == EF_OK && r, "einsum %d: status %d", e, (int)st);
+        ef_result_destroy(r);
+        ef_nest_destroy(n);
+    }
+    const double *m = f.values->data[M], *c = f.values->data[C];
+    ck_assert(isinf(m[0]) && m[0] < 0);
+    ck_assert(m[1] == 2 && m[2] == 5 && m[3] == 5);
+    ck_assert(c[0] == 0);                      /* exp(-inf - 2)       */
+    ck_assert(fabs(c[1] - exp(-3.0)) < 1e-15); /* exp(2 - 5)          */
+    ck_assert(c[2] == 1);                      /* the maximum holds   */
+    ut_free(&f);
+}
+END_TEST
+
 /* ---------- the value check's reference ---------- */
 
 /* ef_direct_eval against the plainest evaluation there is: every point
@@ -769,7 +865,7 @@ START_TEST(direct_eval_matches_naive) {
                                  "  - name: Mem\n    kind: dram\n", wl, map);
     f.values = ef_values_create(f.w, 5);
     ck_assert_ptr_nonnull(f.values);
-    double *got = ef_direct_eval(n, f.values);
+    double *got = ef_direct_eval(n->workload, n->einsum, f.values);
     ck_assert_ptr_nonnull(got);
     const ef_einsum *e = n->einsum;
     const ef_workload *w = n->workload;
@@ -837,7 +933,7 @@ START_TEST(direct_eval_leaves_out_masked_points) {
     w->mask_offset = c->offset;
     f.values = ef_values_create(w, 3);
     ck_assert_ptr_nonnull(f.values);
-    double *got = ef_direct_eval(n, f.values);
+    double *got = ef_direct_eval(n->workload, n->einsum, f.values);
     ck_assert_ptr_nonnull(got);
     const ef_einsum *e = n->einsum;
     uint64_t words = w->tensors[e->output.tensor].words;
@@ -895,6 +991,8 @@ static Suite *sim_suite(void) {
     tcase_add_test(tc, padding_one_level);
     tcase_add_loop_test(tc, padding_two_level, 0, (int)UT_LEN(pad_cases));
     tcase_add_test(tc, cascade_values);
+    tcase_add_loop_test(tc, recurrence_values_by_hand, 0, (int)UT_LEN(recurrence_maps));
+    tcase_add_test(tc, recurrence_minus_infinity);
     suite_add_tcase(s, tc);
     TCase *tt = tcase_create("timing");
     tcase_add_loop_test(tt, bandwidth_stalls, 0, (int)UT_LEN(bw_cases));
