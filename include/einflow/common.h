@@ -29,6 +29,9 @@
                                    template named in a mapping file)     */
 #define EF_MAX_LAYERS 512       /* layers of one network file             */
 #define EF_MAX_LAYER_COUNT 65536 /* repeats of one layer (its count:)     */
+#define EF_MAX_POINTS_LOG2 56    /* iteration points of one Einsum:    */
+#define EF_MAX_POINTS (UINT64_C(1) << EF_MAX_POINTS_LOG2) /* 2^56 leaves
+                                     room for counts x precision bits   */
 #define EF_MAX_ENERGY_PJ 1e9      /* one action's energy: 1 mJ, far above
                                      any real one, keeps 2^64 x it finite */
 #define EF_MIN_BANDWIDTH 1e-6     /* bytes per cycle of a limited port:

@@ -35,7 +35,15 @@ typedef struct {
     ef_einsum *e;
     bool failed;
     size_t self_at, self_end;   /* where the output is read on the right */
+    int depth;                  /* parentheses and unary minus open now  */
 } parser;
+
+/* Expressions nest at most this deep: the parser recurses once per
+ * level, and the 64 nodes of an Einsum never need more. */
+#define EF_MAX_EXPR_DEPTH 64
+/* An index coefficient or constant stays below this: strides and
+ * dilations are small, and products of them must not wrap. */
+#define EF_MAX_INDEX_COEF (INT64_C(1) << 40)
 
 static void fail(parser *p, size_t at, const char *fmt, const char *arg) {
     if (p->failed) return;
@@ -203,7 +211,12 @@ static bool parse_affine(parser *p, ef_affine *a) {
             int64_t num;
             int r;
             if (!parse_factor(p, &num, &r)) return false;
-            coef *= num;
+            if (__builtin_mul_overflow(coef, num, &coef) || coef > EF_MAX_INDEX_COEF ||
+                coef < -EF_MAX_INDEX_COEF) {
+                fail(p, at, "index coefficient too large: a product of factors above 2^40%s",
+                     "");
+                return false;
+            }
             if (r >= 0) {
                 if (rank >= 0) {
                     fail(p, at, "index products of two ranks are not affine%s", "");
@@ -413,7 +426,24 @@ static int parse_atom(parser *p) {
     return -1;
 }
 
+static int parse_unary_nested(parser *p);
+
+/* Every level of nesting, a parenthesis or a unary minus, comes through
+ * here: the depth is bounded before the stack is. */
 static int parse_unary(parser *p) {
+    if (p->depth >= EF_MAX_EXPR_DEPTH) {
+        skip_ws(p);
+        fail(p, p->pos, "expression nested more than 64 levels deep (parentheses and "
+                        "unary minus)%s", "");
+        return -1;
+    }
+    p->depth++;
+    int n = parse_unary_nested(p);
+    p->depth--;
+    return n;
+}
+
+static int parse_unary_nested(parser *p) {
     if (accept(p, "-")) {
         int a = parse_unary(p);
         return a < 0 ? -1 : new_node(p, EF_EXPR_NEG, a, -1);

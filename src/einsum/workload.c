@@ -20,14 +20,69 @@ int ef_workload_rank_id(const ef_workload *w, const char *name) {
     return -1;
 }
 
-static void affine_range(const ef_workload *w, const ef_affine *a,
+/* The lowest and highest position an index expression reaches over
+ * the ranks' bounds; false when they do not fit in 64 bits (a huge
+ * rank times a stride), which no tensor could hold anyway. */
+static bool affine_range(const ef_workload *w, const ef_affine *a,
                          int64_t *lo, int64_t *hi) {
     *lo = *hi = a->constant;
     for (int k = 0; k < a->term_count; k++) {
-        int64_t span = a->coef[k] * (int64_t)(w->rank_bounds[a->rank[k]] - 1);
-        if (span < 0) *lo += span;
-        else *hi += span;
+        uint64_t bound = w->rank_bounds[a->rank[k]];
+        int64_t span;
+        if (bound - 1 > (uint64_t)INT64_MAX ||
+            __builtin_mul_overflow(a->coef[k], (int64_t)(bound - 1), &span))
+            return false;
+        if (span < 0 ? __builtin_add_overflow(*lo, span, lo)
+                     : __builtin_add_overflow(*hi, span, hi))
+            return false;
     }
+    return !__builtin_sub_overflow(*hi, *lo, &(int64_t){0}) && *hi - *lo < INT64_MAX;
+}
+
+static void add_loc_diag(ef_diags *d, ef_loc loc, const char *path,
+                         const char *hint, const char *msg);
+static const char *einsum_path(const ef_workload_spec *s, int e, char *buf,
+                               size_t size);
+
+/* An Einsum's iteration points (the product of its ranks' bounds) fit
+ * the 64-bit counters with room for the counts made from them, checked
+ * here, before any stage does work on a space no run could finish. */
+static bool check_points(ef_workload *w, int einsum, ef_diags *diags) {
+    const ef_einsum *e = &w->einsums[einsum];
+    uint64_t points = 1;
+    bool over = false;
+    char terms[256] = "";
+    size_t len = 0;
+    for (int r = 0; r < w->rank_count; r++) {
+        if (!e->rank_used[r]) continue;
+        over |= !ef_mul_u64(points, w->rank_bounds[r], &points) || points > EF_MAX_POINTS;
+        if (len < sizeof terms)
+            len += (size_t)snprintf(terms + len, sizeof terms - len, "%s%s %llu",
+                                    len ? " x " : "", w->rank_names[r],
+                                    (unsigned long long)w->rank_bounds[r]);
+    }
+    if (!over) return true;
+    char msg[512], path[EF_MAX_KEY_PATH + 16];
+    snprintf(msg, sizeof msg, "the Einsum has more than 2^%d iteration points (%s)",
+             EF_MAX_POINTS_LOG2, terms);
+    add_loc_diag(diags, e->loc, einsum_path(w->spec, einsum, path, sizeof path),
+                 "a run counts every point in 64-bit counters; no accelerator finishes this "
+                 "many in a simulated lifetime", msg);
+    return false;
+}
+
+/* affine_range, reporting an index that spans too far at Einsum e. */
+static bool index_range(ef_workload *w, const ef_operand *op, int d, int einsum,
+                        int64_t *lo, int64_t *hi, ef_diags *diags) {
+    if (affine_range(w, &op->index[d], lo, hi)) return true;
+    char msg[256], path[EF_MAX_KEY_PATH + 16];
+    snprintf(msg, sizeof msg,
+             "dimension %d of %s spans more positions than 64-bit arithmetic holds "
+             "(the ranks' bounds times the index coefficients)",
+             d, w->tensors[op->tensor].name);
+    add_loc_diag(diags, w->einsums[einsum].loc, einsum_path(w->spec, einsum, path, sizeof path),
+                 NULL, msg);
+    return false;
 }
 
 static void add_loc_diag(ef_diags *d, ef_loc loc, const char *path,
@@ -83,7 +138,7 @@ static bool shape_tensor(ef_workload *w, const ef_operand *op, int einsum,
     uint64_t words = 1;
     for (int d = 0; d < op->dims; d++) {
         int64_t lo, hi;
-        affine_range(w, &op->index[d], &lo, &hi);
+        if (!index_range(w, op, d, einsum, &lo, &hi, diags)) return false;
         offset[d] = lo + before[d];
         extent[d] = hi - lo + 1 - before[d] - after[d];
         if (extent[d] < 1) {
@@ -176,7 +231,7 @@ static bool shape_recurrence(ef_workload *w, int einsum, ef_diags *diags) {
     t->dims = op->dims;
     for (int d = 0; d < op->dims; d++) {
         int64_t lo, hi;
-        affine_range(w, &op->index[d], &lo, &hi);
+        if (!index_range(w, op, d, einsum, &lo, &hi, diags)) return false;
         if (d == e->recurrence_dim) lo--; /* step 0, read by step 1 */
         t->offset[d] = lo;
         t->extent[d] = hi - lo + 1;
@@ -339,6 +394,7 @@ ef_workload *ef_einsum_build(const ef_workload_spec *spec, ef_diags *diags) {
             if (strcmp(spec->precisions[i].tensor, w->tensors[t].name) == 0)
                 w->tensors[t].bits = spec->precisions[i].bits;
     }
+    for (int e = 0; e < w->einsum_count && ok; e++) ok = check_points(w, e, diags);
     if (ok) ok = check_names(w, diags);
     if (!ok) {
         free(w);

@@ -135,6 +135,64 @@ static void render_caret(sbuf *b, const char *source, int col) {
     sbuf_puts(b, "^\n");
 }
 
+/* Byte offset of column col (1-based, in characters as libyaml counts
+ * them) in source, or its end. */
+static size_t column_offset(const char *source, int col) {
+    const unsigned char *p = (const unsigned char *)source;
+    for (int c = 1; c < col && *p; c++) {
+        p++;
+        while ((*p & 0xC0) == 0x80)
+            p++;
+    }
+    return (size_t)(p - (const unsigned char *)source);
+}
+
+/* Back to the start of the UTF-8 character holding byte i. */
+static size_t char_start(const char *s, size_t i) {
+    while (i > 0 && ((unsigned char)s[i] & 0xC0) == 0x80)
+        i--;
+    return i;
+}
+
+/* Characters in s[from, to). */
+static int chars_between(const char *s, size_t from, size_t to) {
+    int n = 0;
+    for (size_t i = from; i < to; i++)
+        n += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return n;
+}
+
+/* The source line with a caret under col. A long line (a generated
+ * Einsum thousands of characters wide) shows only a window around the
+ * column, marked with "...", so the caret stays on the screen. */
+static void render_source(sbuf *b, const char *source, int line, int col) {
+    enum { BEFORE = 60, AFTER = 40, LONG = 120 };
+    size_t len = strlen(source);
+    if (len <= LONG) {
+        sbuf_put(b, "%5d | %s\n", line, source);
+        if (col > 0)
+            render_caret(b, source, col);
+        return;
+    }
+    size_t at = col > 0 ? column_offset(source, col) : 0;
+    size_t from = at > BEFORE ? char_start(source, at - BEFORE) : 0;
+    size_t to = at + AFTER < len ? char_start(source, at + AFTER) : len;
+    const char *lead = from > 0 ? "..." : "", *tail = to < len ? "..." : "";
+    sbuf_put(b, "%5d | %s%.*s%s\n", line, lead, (int)(to - from), source + from, tail);
+    if (col > 0) {
+        sbuf_puts(b, "      | ");
+        int pad = chars_between(source, from, at) + (from > 0 ? 3 : 0);
+        for (size_t i = from; i < at; i++) /* tabs copied, as render_caret does */
+            if (source[i] == '\t') {
+                sbuf_putn(b, "\t", 1);
+                pad--;
+            }
+        for (; pad > 0; pad--)
+            sbuf_putn(b, " ", 1);
+        sbuf_puts(b, "^\n");
+    }
+}
+
 static void render_one(sbuf *b, const ef_diag *g) {
     sbuf_puts(b, g->file);
     if (g->line > 0) {
@@ -149,11 +207,8 @@ static void render_one(sbuf *b, const ef_diag *g) {
     }
     sbuf_puts(b, g->message);
     sbuf_puts(b, "\n");
-    if (g->source && g->line > 0) {
-        sbuf_put(b, "%5d | %s\n", g->line, g->source);
-        if (g->col > 0)
-            render_caret(b, g->source, g->col);
-    }
+    if (g->source && g->line > 0)
+        render_source(b, g->source, g->line, g->col);
     if (g->hint) {
         sbuf_puts(b, "      = hint: ");
         sbuf_puts(b, g->hint);

@@ -135,6 +135,87 @@ START_TEST(bad_bytes_are_located) {
 }
 END_TEST
 
+/* Einsums that overflowed the parser's stack, wrapped 64-bit index
+ * arithmetic, or passed validate with a space no run could finish. */
+static char *long_einsum(const char *open, int n, const char *middle, const char *close) {
+    size_t size = strlen(open) * (size_t)n + strlen(middle) + strlen(close) * (size_t)n + 1;
+    char *s = malloc(size), *at = s;
+    ck_assert_ptr_nonnull(s);
+    for (int i = 0; i < n; i++) at += sprintf(at, "%s", open);
+    at += sprintf(at, "%s", middle);
+    for (int i = 0; i < n; i++) at += sprintf(at, "%s", close);
+    return s;
+}
+
+static const struct {
+    const char *einsum, *ranks, *message;
+    int col;
+} bad_einsums[] = {
+    {NULL, "{P: 4}", "expression nested more than 64 levels deep (parentheses and unary minus)",
+     0},
+    {"O[r] += I[p+r] * W[r]", "{P: 9223372036854775807, R: 3}",
+     "dimension 0 of I spans more positions than 64-bit arithmetic holds", 12},
+    {"O[r] += I[4*p+r] * W[r]", "{P: 4611686018427387904, R: 3}",
+     "dimension 0 of I spans more positions than 64-bit arithmetic holds", 12},
+    {"O[p] += I[4*p+r] * W[r]", "{P: 4611686018427387904, R: 3}",
+     "tensor O has more than 2147483648 elements", 12},
+    {"O[p] += I[1099511627776*1099511627776*p] * W[p]", "{P: 4}",
+     "index coefficient too large: a product of factors above 2^40", 22},
+    {"O[a] += I[b] * W[c]", "{A: 1073741824, B: 1073741824, C: 1073741824}",
+     "the Einsum has more than 2^56 iteration points (A 1073741824 x B 1073741824 x C "
+     "1073741824)", 12},
+};
+
+START_TEST(bad_einsums_are_rejected) {
+    char *deep = long_einsum("(", 5000, "I[p]", ")");
+    char *einsum = NULL;
+    if (!bad_einsums[_i].einsum) {
+        size_t size = strlen(deep) + 32;
+        einsum = malloc(size);
+        ck_assert_ptr_nonnull(einsum);
+        snprintf(einsum, size, "O[p] += %s * W[p]", deep);
+    }
+    const char *text = einsum ? einsum : bad_einsums[_i].einsum;
+    size_t size = strlen(text) + 256;
+    char *yaml = malloc(size);
+    ck_assert_ptr_nonnull(yaml);
+    snprintf(yaml, size, "name: bad\neinsums: [\"%s\"]\nranks: %s\n", text,
+             bad_einsums[_i].ranks);
+    char *path = e2e_write_tmp("einsum.yaml", yaml);
+    const char *args[] = {"validate", path, NULL};
+    /* the nested case: the column of the 65th parenthesis */
+    int col = bad_einsums[_i].col ? bad_einsums[_i].col : 12 + 8 + 64;
+    expect_error(args, 1, bad_einsums[_i].message, path, 2, col);
+    free(path);
+    free(yaml);
+    free(einsum);
+    free(deep);
+}
+END_TEST
+
+/* A unary minus chain as long: the same limit, and a 20,000-character
+ * line is shown as a window around the caret, not whole. */
+START_TEST(long_lines_show_a_window) {
+    char *minus = long_einsum("-", 20000, "I[p]", "");
+    size_t size = strlen(minus) + 128;
+    char *yaml = malloc(size);
+    ck_assert_ptr_nonnull(yaml);
+    snprintf(yaml, size, "name: bad\neinsums: [\"O[p] = %s\"]\nranks: {P: 4}\n", minus);
+    char *path = e2e_write_tmp("minus.yaml", yaml);
+    e2e_result r;
+    ck_assert(e2e_runl(&r, "validate", path, NULL));
+    ck_assert_int_eq(r.exit_code, 1);
+    ck_assert_msg(strstr(r.err, "expression nested more than 64 levels deep") != NULL, "%s",
+                  r.err);
+    ck_assert_msg(strlen(r.err) < 1000, "%zu bytes of diagnostics for one error", strlen(r.err));
+    ck_assert_msg(strstr(r.err, "    2 | ...-") != NULL, "no window:\n%s", r.err);
+    e2e_result_free(&r);
+    free(path);
+    free(yaml);
+    free(minus);
+}
+END_TEST
+
 static Suite *suite(void) {
     Suite *s = suite_create("e2e_hardening");
     TCase *tc = tcase_create("hardening");
@@ -143,6 +224,9 @@ static Suite *suite(void) {
     tcase_add_test(tc, huge_energy_is_rejected);
     tcase_add_test(tc, stray_partition_is_rejected);
     tcase_add_test(tc, unknown_layer_is_a_usage_error);
+    tcase_add_loop_test(tc, bad_einsums_are_rejected, 0,
+                        (int)(sizeof bad_einsums / sizeof bad_einsums[0]));
+    tcase_add_test(tc, long_lines_show_a_window);
     tcase_add_loop_test(tc, bad_bytes_are_located, 0,
                         (int)(sizeof bad_bytes / sizeof bad_bytes[0]));
     suite_add_tcase(s, tc);
