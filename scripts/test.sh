@@ -16,3 +16,11 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DEF_WERROR=ON -DEF_TESTS=ON >/dev/null
 cmake --build build -j"$jobs" >/dev/null
 (cd build && ctest --output-on-failure --no-tests=error -j"$jobs")
+# The tile classes checked against a fresh computation of every repeated
+# event (EF_TILES_VERIFY aborts on any difference), on the random engine
+# comparisons and the bundled, fused and online runs.
+cmake -S . -B build-verify -DCMAKE_BUILD_TYPE=Release -DEF_WERROR=ON -DEF_TESTS=ON \
+  -DEF_BENCH=OFF -DEF_TILES_VERIFY=ON >/dev/null
+cmake --build build-verify -j"$jobs" >/dev/null
+(cd build-verify && EF_DIFF_SEEDS=1000 ctest --output-on-failure --no-tests=error -j"$jobs" \
+  -R 'check_differential|check_e2e_(fused_random|bundled|fusion|online)')

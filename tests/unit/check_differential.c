@@ -2,7 +2,8 @@
  * deterministic generator writes a workload (conv1d with stride,
  * dilation and padding, padded 2-D conv, grouped and depthwise conv,
  * matmul), an architecture (1-3 levels, optional per-PE regfile, a PE
- * array up to 4 x 4, fractional bandwidths, latencies, double buffering,
+ * array up to 4 x 4, or 16 x 16 for a quarter of the seeds, fractional
+ * bandwidths, latencies, double buffering,
  * a NoC of any topology) and a legal mapping (imperfect factors, random
  * loop order, spatial loops on the level above the PEs, random bypass).
  * Each case runs through the real loaders and stages on the step engine
@@ -188,7 +189,10 @@ static void gen_case_text(uint64_t seed, gen_case *c) {
     int ntensors = gen_workload(&r, &c->wl, ranks, &nranks, tensors);
 
     /* ---- architecture ---- */
-    int rows = rng_int(&r, 1, 4), cols = rng_int(&r, 1, 4);
+    /* mostly small arrays, and a quarter up to 16 x 16, where the tile
+     * classes group many PEs per signature */
+    bool big = rng_pct(&r, 25);
+    int rows = rng_int(&r, 1, big ? 16 : 4), cols = rng_int(&r, 1, big ? 16 : 4);
     int nlev = PICK(&r, ((const int[]){1, 2, 2, 3, 3}));
     bool perpe = nlev >= 2 && rng_pct(&r, 65);
     const char *names2[] = {"DRAM", perpe || rng_pct(&r, 50) ? "RF" : "GLB"};
