@@ -67,15 +67,32 @@ typedef struct {
     char *source;     /* the offending source line, or NULL              */
 } ef_diag;
 
+/* The text of an input file as it was loaded, so that a stage long
+ * after loading quotes the line it read, not what the file holds now. */
+typedef struct {
+    char *file;
+    char *text;
+    size_t len;
+} ef_diag_source;
+
 typedef struct {
     ef_diag *items;
     size_t count, cap;
     size_t dropped;   /* diagnostics past EF_MAX_DIAGS, counted only     */
+    ef_diag_source *sources; /* files loaded under this list          */
+    size_t source_count;
 } ef_diags;
 
 ef_diags *ef_diags_create(void);
 void ef_diags_destroy(ef_diags *d);
-/* Forgets every diagnostic, keeping the list for reuse. */
+/* Keeps a copy of file's text (the loaders call it as they read a
+ * file); the last copy kept for a name wins. Out of memory keeps none:
+ * the line is then read from disk. */
+void ef_diags_keep_source(ef_diags *d, const char *file, const char *text, size_t len);
+/* Line `line` (1-based) of file, from the text kept when it was loaded,
+ * else from disk; malloc'd, NULL when there is no such line. */
+char *ef_diags_source_line(const ef_diags *d, const char *file, int line);
+/* Forgets every diagnostic, keeping the list and the sources for reuse. */
 void ef_diags_clear(ef_diags *d);
 /* Appends a diagnostic; every string is copied. source may be NULL. */
 void ef_diags_add(ef_diags *d, const char *file, int line, int col,

@@ -20,7 +20,7 @@ static ef_dataflow_spec *one_einsum_dataflow(const char *df_name, const char *ei
                                              const char *path, ef_diags *d) {
     ef_dataflow_spec *df = ef_cli_load_dataflow(df_name, d);
     if (df && df->fuse) {
-        char *src = line ? ef_spec_source_line(file, line) : NULL;
+        char *src = line ? ef_diags_source_line(d, file, line) : NULL;
         ef_diags_add(d, file, line, col, path,
                      "give it as the run's dataflow (einflow run ARCH WORKLOAD fused), or "
                      "name an array or vector dataflow for this Einsum",
@@ -130,7 +130,7 @@ ef_dataflow_spec *ef_cli_entry_dataflow(const ef_einsum_mapping_spec *em, int in
         for (int i = 0; i < n && l < sizeof list; i++)
             l += (size_t)snprintf(list + l, sizeof list - l, "%s%s", i ? ", " : "", names[i]);
         if (sug) snprintf(hint, sizeof hint, "did you mean \"%s\"?", sug);
-        char *src = at->line ? ef_spec_source_line(at->file, at->line) : NULL;
+        char *src = at->line ? ef_diags_source_line(d, at->file, at->line) : NULL;
         ef_diags_add(d, at->file, at->line, at->col, path, sug ? hint : NULL, src,
                      "unknown dataflow \"%s\": the built-in ones are %s, or give a template "
                      "file (NAME.yaml)", name, list);

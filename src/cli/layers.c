@@ -277,7 +277,7 @@ bool ef_cli_layers_check_partitions(const ef_cli_layers *L, const ef_arch_spec *
                                         names[k]);
             if (close) snprintf(hint, sizeof hint, "did you mean %s?", close);
             snprintf(path, sizeof path, "levels[%d].capacity.%s", l, part->tensor);
-            char *src = part->loc.line ? ef_spec_source_line(part->loc.file, part->loc.line)
+            char *src = part->loc.line ? ef_diags_source_line(d, part->loc.file, part->loc.line)
                                        : NULL;
             ef_diags_add(d, part->loc.file, part->loc.line, part->loc.col, path,
                          close ? hint : NULL, src,

@@ -52,7 +52,7 @@ static void fail(parser *p, size_t at, const char *fmt, const char *arg) {
     snprintf(msg, sizeof msg, fmt, arg ? arg : "");
     /* The Einsum string sits inside quotes in YAML: point at the exact
      * character by offsetting from the string's own column. */
-    char *src = p->loc.file ? ef_spec_source_line(p->loc.file, p->loc.line)
+    char *src = p->loc.file ? ef_diags_source_line(p->diags, p->loc.file, p->loc.line)
                             : NULL;
     int col = p->loc.col ? p->loc.col + 1 + (int)at : 0;
     if (src && p->loc.col > 0 && (size_t)p->loc.col <= strlen(src) &&

@@ -87,7 +87,7 @@ static bool index_range(ef_workload *w, const ef_operand *op, int d, int einsum,
 
 static void add_loc_diag(ef_diags *d, ef_loc loc, const char *path,
                          const char *hint, const char *msg) {
-    char *src = loc.file ? ef_spec_source_line(loc.file, loc.line) : NULL;
+    char *src = loc.file ? ef_diags_source_line(d, loc.file, loc.line) : NULL;
     ef_diags_add(d, loc.file ? loc.file : "<workload>", loc.line, loc.col,
                  path, hint, src, "%s", msg);
     free(src);

@@ -50,7 +50,7 @@ static void fail_at(fuser *f, const ef_nest *n, ef_loc loc, const char *path, co
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     const char *file = loc.file ? loc.file : n->map_file;
-    char *src = loc.line && file ? ef_spec_source_line(file, loc.line) : NULL;
+    char *src = loc.line && file ? ef_diags_source_line(f->diags, file, loc.line) : NULL;
     ef_diags_add(f->diags, file, loc.line, loc.col, path, hint, src, "%s", msg);
     free(src);
     f->failed = true;

@@ -28,7 +28,7 @@ static void err(builder *b, ef_loc loc, const char *path, const char *hint,
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     const char *file = loc.file ? loc.file : b->mapfile;
-    char *src = loc.line ? ef_spec_source_line(file, loc.line) : NULL;
+    char *src = loc.line ? ef_diags_source_line(b->diags, file, loc.line) : NULL;
     ef_diags_add(b->diags, file, loc.line, loc.col, path, hint, src, "%s", msg);
     free(src);
     b->failed = true;

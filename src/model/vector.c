@@ -25,7 +25,7 @@ static void err(checker *c, ef_loc loc, const char *path, const char *hint,
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     const char *file = loc.file ? loc.file : c->mapfile;
-    char *src = loc.line ? ef_spec_source_line(file, loc.line) : NULL;
+    char *src = loc.line ? ef_diags_source_line(c->diags, file, loc.line) : NULL;
     ef_diags_add(c->diags, file, loc.line, loc.col, path, hint, src, "%s", msg);
     free(src);
     c->failed = true;

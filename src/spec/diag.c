@@ -32,12 +32,61 @@ void ef_diags_clear(ef_diags *d) {
     d->dropped = 0;
 }
 
+static char *copy_n(const char *s, size_t n);
+
 void ef_diags_destroy(ef_diags *d) {
     if (!d)
         return;
     ef_diags_clear(d);
     free(d->items);
+    for (size_t i = 0; i < d->source_count; i++) {
+        free(d->sources[i].file);
+        free(d->sources[i].text);
+    }
+    free(d->sources);
     free(d);
+}
+
+void ef_diags_keep_source(ef_diags *d, const char *file, const char *text, size_t len) {
+    if (!d || !file || !text)
+        return;
+    char *f = strdup(file), *t = malloc(len + 1);
+    ef_diag_source *grown = realloc(d->sources, (d->source_count + 1) * sizeof *grown);
+    if (grown)
+        d->sources = grown;
+    if (!f || !t || !grown) {
+        free(f);
+        free(t);
+        return;
+    }
+    memcpy(t, text, len);
+    t[len] = '\0';
+    d->sources[d->source_count++] = (ef_diag_source){.file = f, .text = t, .len = len};
+}
+
+char *ef_diags_source_line(const ef_diags *d, const char *file, int line) {
+    if (!file || line < 1)
+        return NULL;
+    const ef_diag_source *src = NULL;
+    for (size_t i = 0; d && i < d->source_count; i++)
+        if (!strcmp(d->sources[i].file, file))
+            src = &d->sources[i];
+    if (!src)
+        return ef_spec_source_line(file, line);
+    const char *p = src->text, *end = src->text + src->len;
+    for (int l = 1; l < line && p < end; l++) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl)
+            return NULL;
+        p = nl + 1;
+    }
+    if (p >= end)
+        return NULL;
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    size_t n = (size_t)((nl ? nl : end) - p);
+    if (n > 0 && p[n - 1] == '\r')
+        n--;
+    return copy_n(p, n);
 }
 
 /* Copies at most n bytes of s; NULL in, NULL out. */

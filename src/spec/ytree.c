@@ -504,6 +504,9 @@ static yt_doc *doc_new(const char *name, ef_diags *diags) {
 
 /* Parses the text already in d->buf into d's tree. */
 static yt_doc *doc_parse(yt_doc *d) {
+    /* later stages quote the lines of this text, whatever the file
+     * holds by then */
+    ef_diags_keep_source(d->diags, d->file, d->buf, d->size);
     if (!index_lines(d)) {
         yt_oom(d);
         yt_free(d);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "einflow/common.h"
+#include "einflow/einsum.h"
 #include "einflow/spec.h"
 #include "unit/unit_util.h"
 
@@ -243,6 +244,34 @@ START_TEST(source_line_trailing_newline) {
 }
 END_TEST
 
+/* A stage after loading quotes the line as it was loaded, even when the
+ * file has changed on disk since (it used to read the file again). */
+START_TEST(source_line_is_the_loaded_text) {
+    char *path = ut_write_temp("name: w\neinsums: [\"O[p] += I[p] * Q[z]\"]\nranks: {P: 4}\n");
+    ef_diags *d = ef_diags_create();
+    ef_workload_spec *ws = ef_spec_load_workload(path, d);
+    ck_assert_ptr_nonnull(ws);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("something else entirely\nand another line\n", f);
+    fclose(f);
+    ck_assert_ptr_null(ef_einsum_build(ws, d)); /* z: no such rank */
+    char *text = ef_diags_render(d);
+    ck_assert_ptr_nonnull(text);
+    ck_assert_msg(strstr(text, "    2 | einsums: [\"O[p] += I[p] * Q[z]\"]") != NULL, "%s", text);
+    ck_assert_msg(strstr(text, "another line") == NULL, "%s", text);
+    char *line = ef_diags_source_line(d, path, 3);
+    ck_assert_str_eq(line, "ranks: {P: 4}");
+    free(line);
+    ck_assert_ptr_null(ef_diags_source_line(d, path, 4));
+    free(text);
+    ef_workload_spec_destroy(ws);
+    ef_diags_destroy(d);
+    unlink(path);
+    free(path);
+}
+END_TEST
+
 static Suite *diag_suite(void) {
     Suite *s = suite_create("diag");
     TCase *r = tcase_create("render");
@@ -259,6 +288,7 @@ static Suite *diag_suite(void) {
     tcase_add_test(r, several_in_order);
     tcase_add_test(r, dropped_past_cap);
     tcase_add_test(r, empty_and_null);
+    tcase_add_test(r, source_line_is_the_loaded_text);
     suite_add_tcase(s, r);
     TCase *g = tcase_create("suggest");
     tcase_add_loop_test(g, suggest_table, 0,
