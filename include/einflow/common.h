@@ -81,6 +81,8 @@ typedef struct {
     size_t dropped;   /* diagnostics past EF_MAX_DIAGS, counted only     */
     ef_diag_source *sources; /* files loaded under this list          */
     size_t source_count;
+    bool out_of_memory; /* an allocation failed somewhere in the run: the
+                           CLI exits 5 whatever else went wrong         */
 } ef_diags;
 
 ef_diags *ef_diags_create(void);
@@ -92,6 +94,13 @@ void ef_diags_keep_source(ef_diags *d, const char *file, const char *text, size_
 /* Line `line` (1-based) of file, from the text kept when it was loaded,
  * else from disk; malloc'd, NULL when there is no such line. */
 char *ef_diags_source_line(const ef_diags *d, const char *file, int line);
+/* Appends every diagnostic of from to into (a worker's list into the
+ * run's), with what was dropped and whether memory ran out. */
+void ef_diags_merge(ef_diags *into, const ef_diags *from);
+/* Records that memory ran out (at file, or "" when no file is
+ * concerned): an "out of memory" diagnostic, and out_of_memory set even
+ * when that diagnostic cannot be kept. */
+void ef_diags_out_of_memory(ef_diags *d, const char *file);
 /* Forgets every diagnostic, keeping the list and the sources for reuse. */
 void ef_diags_clear(ef_diags *d);
 /* Appends a diagnostic; every string is copied. source may be NULL. */
@@ -102,6 +111,22 @@ void ef_diags_add(ef_diags *d, const char *file, int line, int col,
 /* Renders all diagnostics compiler-style (file:line:col: error: path:
  * message, then the source line with a caret) into a malloc'd string. */
 char *ef_diags_render(const ef_diags *d);
+
+/* Every allocation einflow makes goes through these (src/spec/alloc.c),
+ * with the semantics of malloc, calloc, realloc and strdup. */
+void *ef_malloc(size_t size);
+void *ef_calloc(size_t n, size_t size);
+void *ef_realloc(void *p, size_t size);
+char *ef_strdup(const char *s);
+/* Test mode, for this thread: the n-th allocation from now on (1-based)
+ * fails, the others succeed; 0 turns it off. ef_alloc_count gives the
+ * allocations made since. */
+void ef_alloc_fail_at(uint64_t n);
+uint64_t ef_alloc_count(void);
+/* Allocations of this thread that have failed, test mode or not: a
+ * builder whose pieces cannot report a failure one by one (cJSON's
+ * adders) compares it before and after. */
+uint64_t ef_alloc_failures(void);
 
 /* Levenshtein-closest candidate to word, or NULL if none is close. */
 const char *ef_suggest(const char *word, const char *const *candidates,

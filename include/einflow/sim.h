@@ -164,7 +164,4 @@ ef_status ef_sim_run_cascade(ef_nest *const *nests, int count, const ef_sim_opti
  * owns. EF_ERR_NOMEM when no pool could be made (nothing ran). */
 ef_status ef_parallel_for(int count, int threads, void (*fn)(void *ctx, int i), void *ctx);
 
-/* Appends copies of from's diagnostics to into, in order. */
-void ef_diags_merge(ef_diags *into, const ef_diags *from);
-
 #endif

@@ -24,6 +24,16 @@ int ef_cli_compare(int argc, char **argv);
 
 /* Prints and clears diagnostics on stderr. */
 void ef_cli_print_diags(ef_diags *d);
+/* Prints the diagnostics and returns the exit code: code, or 5 when
+ * memory ran out anywhere in the run (whatever that made fail). */
+int ef_cli_finish(ef_diags *d, int code);
+/* Memory ran out in the CLI itself: recorded in d; returns exit code 5. */
+int ef_cli_out_of_memory(ef_diags *d);
+/* The exit code of a library status, recording in d that memory ran
+ * out when st says so (the library may have had no list to say it in). */
+int ef_cli_status(ef_diags *d, ef_status st);
+/* Not even the diagnostics list could be made: says so, returns 5. */
+int ef_cli_no_diags(void);
 int ef_cli_exit_code(ef_status st);
 
 /* "einflow CMD: <message>", a blank line and the usage; returns

@@ -11,10 +11,31 @@
 #include <unistd.h>
 
 void ef_cli_print_diags(ef_diags *d) {
-    if (!d || d->count == 0) return;
-    char *text = ef_diags_render(d);
+    if (!d || (d->count == 0 && !d->out_of_memory)) return;
+    char *text = d->count ? ef_diags_render(d) : NULL;
     if (text) fputs(text, stderr);
+    else fputs("einflow: error: out of memory\n", stderr);
     free(text);
+}
+
+int ef_cli_out_of_memory(ef_diags *d) {
+    ef_diags_out_of_memory(d, "");
+    return EF_EXIT_INTERNAL;
+}
+
+int ef_cli_status(ef_diags *d, ef_status st) {
+    if (st == EF_ERR_NOMEM) ef_diags_out_of_memory(d, "");
+    return ef_cli_exit_code(st);
+}
+
+int ef_cli_no_diags(void) {
+    fputs("einflow: error: out of memory\n", stderr);
+    return EF_EXIT_INTERNAL;
+}
+
+int ef_cli_finish(ef_diags *d, int code) {
+    ef_cli_print_diags(d);
+    return d && d->out_of_memory ? EF_EXIT_INTERNAL : code;
 }
 
 int ef_cli_exit_code(ef_status st) {

@@ -113,7 +113,7 @@ int ef_cli_compare(int argc, char **argv) {
     double t0 = now_seconds();
     int code = EF_EXIT_OK;
     ef_diags *d = ef_diags_create();
-    if (!d) return EF_EXIT_INTERNAL;
+    if (!d) return ef_cli_no_diags();
     ef_cli_layers L;
     ef_dataflow_spec *dfs[EF_MAX_DATAFLOWS] = {0};
     ef_map_result *found = NULL;
@@ -132,18 +132,18 @@ int ef_cli_compare(int argc, char **argv) {
         goto done;
     }
     int total = ndf * L.einsums;
-    found = calloc((size_t)total, sizeof *found);
-    layers = calloc((size_t)ndf * (size_t)L.count, sizeof *layers);
-    results = calloc((size_t)total, sizeof *results);
-    founds = calloc((size_t)total, sizeof *founds);
+    found = ef_calloc((size_t)total, sizeof *found);
+    layers = ef_calloc((size_t)ndf * (size_t)L.count, sizeof *layers);
+    results = ef_calloc((size_t)total, sizeof *results);
+    founds = ef_calloc((size_t)total, sizeof *founds);
     if (!found || !layers || !results || !founds) {
-        code = EF_EXIT_INTERNAL;
+        code = ef_cli_out_of_memory(d);
         goto done;
     }
     ef_status st = ef_cli_layers_map(&L, arch, dfs, ndf, &choice, &search, json_stdout, found,
                                      d);
     if (st != EF_OK) {
-        code = ef_cli_exit_code(st);
+        code = ef_cli_status(d, st);
         goto done;
     }
     ef_report_compare_entry entries[EF_MAX_DATAFLOWS];
@@ -179,7 +179,7 @@ int ef_cli_compare(int argc, char **argv) {
     if (out_path || json_stdout) {
         char *json = ef_report_compare_json(entries, ndf, &net, &meta);
         if (!json) {
-            code = EF_EXIT_INTERNAL;
+            code = ef_cli_out_of_memory(d);
             goto done;
         }
         if (json_stdout) puts(json);
@@ -191,12 +191,16 @@ int ef_cli_compare(int argc, char **argv) {
     }
     if (!json_stdout) {
         char *table = ef_report_compare_table(entries, ndf, &net, &meta);
-        if (table) fputs(table, stdout);
+        if (!table) {
+            code = ef_cli_out_of_memory(d);
+            goto done;
+        }
+        fputs(table, stdout);
         free(table);
         if (out_path && code == EF_EXIT_OK) printf("JSON written to %s\n", out_path);
     }
 done:
-    ef_cli_print_diags(d);
+    code = ef_cli_finish(d, code);
     for (int j = 0; found && j < ndf * L.einsums; j++) ef_map_result_clear(&found[j]);
     free(found);
     free(layers);

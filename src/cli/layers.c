@@ -62,9 +62,12 @@ bool ef_cli_layers_load(ef_cli_layers *L, const char *path, const ef_cli_search 
         return false;
     }
     L->count = L->net->layer_count;
-    L->w = calloc((size_t)L->count, sizeof *L->w);
-    L->first = calloc((size_t)L->count + 1, sizeof *L->first);
-    if (!L->w || !L->first) return false;
+    L->w = ef_calloc((size_t)L->count, sizeof *L->w);
+    L->first = ef_calloc((size_t)L->count + 1, sizeof *L->first);
+    if (!L->w || !L->first) {
+        ef_diags_out_of_memory(d, path);
+        return false;
+    }
     bool ok = true;
     for (int i = 0; i < L->count; i++) {
         L->w[i] = ef_einsum_build(L->net->layers[i].workload, d);
@@ -151,8 +154,8 @@ static ef_status run_tasks(map_task *tasks, int count, int threads, ef_diags *d)
     progress_line pl = {.last = 0, .printed = false};
     pthread_mutex_init(&pl.lock, NULL);
     task_batch b = {.tasks = tasks};
-    b.status = calloc((size_t)count + 1, sizeof *b.status);
-    b.diags = calloc((size_t)count + 1, sizeof *b.diags);
+    b.status = ef_calloc((size_t)count + 1, sizeof *b.status);
+    b.diags = ef_calloc((size_t)count + 1, sizeof *b.diags);
     ef_status st = b.status && b.diags ? EF_OK : EF_ERR_NOMEM;
     for (int i = 0; st == EF_OK && i < count; i++) {
         if (!(b.diags[i] = ef_diags_create())) st = EF_ERR_NOMEM;
@@ -192,8 +195,8 @@ ef_status ef_cli_layers_map(const ef_cli_layers *L, const ef_arch_spec *arch,
                             const ef_cli_search *s, bool quiet, ef_map_result *found,
                             ef_diags *d) {
     int total = ndf * L->einsums;
-    map_task *tasks = calloc((size_t)total + 1, sizeof *tasks);
-    char (*labels)[2 * EF_MAX_NAME + 2] = calloc((size_t)total + 1, sizeof *labels);
+    map_task *tasks = ef_calloc((size_t)total + 1, sizeof *tasks);
+    char (*labels)[2 * EF_MAX_NAME + 2] = ef_calloc((size_t)total + 1, sizeof *labels);
     if (!tasks || !labels) {
         free(tasks);
         free(labels);

@@ -4,7 +4,9 @@
  *   3 --check-values mismatch · 4 cannot write output · 5 internal limit */
 #include "cli/cli.h"
 
+#include <cjson/cJSON.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char usage[] =
@@ -29,7 +31,23 @@ static const char usage[] =
     "  -h, --help          show this help\n"
     "  -V, --version       show the version\n";
 
+static int dispatch(int argc, char **argv);
+
+/* Out of memory on every path, tested: EF_FAIL_ALLOC=N makes the N-th
+ * allocation of the run fail (ef_alloc_fail_at), EF_ALLOC_REPORT=1
+ * prints how many there were (tests/e2e/check_e2e_nomem.c). */
 int main(int argc, char **argv) {
+    cJSON_Hooks hooks = {.malloc_fn = ef_malloc, .free_fn = free};
+    cJSON_InitHooks(&hooks);
+    const char *fail = getenv("EF_FAIL_ALLOC");
+    if (fail) ef_alloc_fail_at(strtoull(fail, NULL, 10));
+    int code = dispatch(argc, argv);
+    if (getenv("EF_ALLOC_REPORT"))
+        fprintf(stderr, "einflow: %llu allocations\n", (unsigned long long)ef_alloc_count());
+    return code;
+}
+
+static int dispatch(int argc, char **argv) {
     if (argc < 2) {
         fputs(usage, stderr);
         return EF_EXIT_USAGE;

@@ -74,7 +74,7 @@ int ef_cli_map(int argc, char **argv) {
                                   "expected two files: ARCH.yaml WORKLOAD.yaml");
     int code = EF_EXIT_OK;
     ef_diags *d = ef_diags_create();
-    if (!d) return EF_EXIT_INTERNAL;
+    if (!d) return ef_cli_no_diags();
     ef_arch_spec *arch = ef_spec_load_arch(files[0], d);
     ef_cli_layers L;
     bool layers_ok = ef_cli_layers_load(&L, files[1], &search, d);
@@ -100,7 +100,7 @@ int ef_cli_map(int argc, char **argv) {
     ef_cli_search_map_options(&search, df, &opt);
     ef_status st = ef_cli_layers_map(&L, arch, &df, 1, &choice, &search, quiet, results, d);
     if (st != EF_OK) {
-        code = ef_cli_exit_code(st);
+        code = ef_cli_status(d, st);
         goto done;
     }
     const ef_map_result *rs[EF_MAX_EINSUMS];
@@ -112,7 +112,7 @@ int ef_cli_map(int argc, char **argv) {
                         .batch = search.batch};
     char *yaml = ef_report_mapping_yaml(rs, w->einsum_count, &meta);
     if (!yaml) {
-        code = EF_EXIT_INTERNAL;
+        code = ef_cli_out_of_memory(d);
         goto done;
     }
     if (!out_path) {
@@ -141,7 +141,7 @@ int ef_cli_map(int argc, char **argv) {
         printf("mapping written to %s\n", out_path);
     }
 done:
-    ef_cli_print_diags(d);
+    code = ef_cli_finish(d, code);
     for (int e = 0; e < EF_MAX_EINSUMS; e++) ef_map_result_clear(&results[e]);
     ef_cli_choice_free(&choice);
     ef_dataflow_spec_destroy(df);

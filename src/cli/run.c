@@ -190,7 +190,7 @@ int ef_cli_run(int argc, char **argv) {
     double t0 = now_seconds();
     int code = EF_EXIT_OK;
     ef_diags *d = ef_diags_create();
-    if (!d) return EF_EXIT_INTERNAL;
+    if (!d) return ef_cli_no_diags();
     bool by_dataflow = names_dataflow(files[2], d);
     ef_arch_spec *arch = ef_spec_load_arch(files[0], d);
     ef_cli_layers L;
@@ -233,20 +233,20 @@ int ef_cli_run(int argc, char **argv) {
         code = EF_EXIT_INPUT;
         goto done;
     }
-    nests = calloc((size_t)L.einsums, sizeof *nests);
-    results = calloc((size_t)L.einsums, sizeof *results);
-    found = calloc((size_t)L.einsums, sizeof *found);
-    founds = calloc((size_t)L.einsums, sizeof *founds);
-    layers = calloc((size_t)L.count, sizeof *layers);
+    nests = ef_calloc((size_t)L.einsums, sizeof *nests);
+    results = ef_calloc((size_t)L.einsums, sizeof *results);
+    found = ef_calloc((size_t)L.einsums, sizeof *found);
+    founds = ef_calloc((size_t)L.einsums, sizeof *founds);
+    layers = ef_calloc((size_t)L.count, sizeof *layers);
     if (!nests || !results || !found || !founds || !layers) {
-        code = EF_EXIT_INTERNAL;
+        code = ef_cli_out_of_memory(d);
         goto done;
     }
     ef_status st;
     if (df) {
         st = ef_cli_layers_map(&L, arch, &df, 1, &choice, &search, quiet, found, d);
         if (st != EF_OK) {
-            code = ef_cli_exit_code(st);
+            code = ef_cli_status(d, st);
             goto done;
         }
         /* the mapper's confirming run is the result, unless values
@@ -272,7 +272,7 @@ int ef_cli_run(int argc, char **argv) {
             } else if (st == EF_OK) {
                 nests[e] = ef_nest_build(arch, L.w[0], ms, e, d);
             } else if (st != EF_ERR_MAPPING && st != EF_ERR_SPEC) {
-                code = ef_cli_exit_code(st);
+                code = ef_cli_status(d, st);
                 goto done;
             }
             nest_ok &= nests[e] != NULL;
@@ -288,7 +288,7 @@ int ef_cli_run(int argc, char **argv) {
         int at = L.first[i], n = L.w[i]->einsum_count;
         if (!results[at]) {
             if (opt.check_values && !(vals = ef_values_create(L.w[i], opt.seed))) {
-                code = EF_EXIT_INTERNAL;
+                code = ef_cli_out_of_memory(d);
                 goto done;
             }
             st = ef_sim_run_cascade(&nests[at], n, &opt, vals, threads, &results[at], d);
@@ -303,7 +303,7 @@ int ef_cli_run(int argc, char **argv) {
             ef_values_destroy(vals);
             vals = NULL;
             if (st != EF_OK) {
-                code = ef_cli_exit_code(st);
+                code = ef_cli_status(d, st);
                 goto done;
             }
         }
@@ -331,7 +331,7 @@ int ef_cli_run(int argc, char **argv) {
         char *json = L.net->is_network ? ef_report_network_json(layers, L.count, &net, &meta)
                                        : ef_report_json(rs, L.einsums, &meta);
         if (!json) {
-            code = EF_EXIT_INTERNAL;
+            code = ef_cli_out_of_memory(d);
             goto done;
         }
         if (json_stdout) {
@@ -345,17 +345,21 @@ int ef_cli_run(int argc, char **argv) {
     if (!json_stdout && !quiet) {
         char *table = L.net->is_network ? ef_report_network_table(layers, L.count, &net)
                                         : ef_report_table(rs, L.einsums, &meta);
-        if (table) fputs(table, stdout);
+        if (!table) {
+            code = ef_cli_out_of_memory(d);
+            goto done;
+        }
+        fputs(table, stdout);
         free(table);
         if (out_path) printf("JSON written to %s\n", out_path);
     }
     if (check_failed && code == EF_EXIT_OK) code = EF_EXIT_VALUES;
 done:
-    ef_cli_print_diags(d);
-    for (int j = 0; results && j < L.einsums; j++) {
-        ef_result_destroy(results[j]);
-        ef_nest_destroy(nests[j]);
-        ef_map_result_clear(&found[j]);
+    code = ef_cli_finish(d, code);
+    for (int j = 0; j < L.einsums; j++) {
+        if (results) ef_result_destroy(results[j]);
+        if (nests) ef_nest_destroy(nests[j]);
+        if (found) ef_map_result_clear(&found[j]);
     }
     free(results);
     free(nests);

@@ -21,7 +21,7 @@ int ef_cli_validate(int argc, char **argv) {
     int code = EF_EXIT_OK;
     for (int i = 0; i < argc; i++) {
         ef_diags *d = ef_diags_create();
-        if (!d) return EF_EXIT_INTERNAL;
+        if (!d) return ef_cli_no_diags();
         char kind = ef_spec_sniff(argv[i], d);
         bool ok = false;
         if (kind == 'a') {
@@ -74,9 +74,9 @@ int ef_cli_validate(int argc, char **argv) {
             ok = df != NULL;
             ef_dataflow_spec_destroy(df);
         }
-        ef_cli_print_diags(d);
-        ef_diags_destroy(d);
         if (!ok) code = EF_EXIT_INPUT;
+        code = ef_cli_finish(d, code);
+        ef_diags_destroy(d);
     }
     return code;
 }

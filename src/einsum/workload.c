@@ -330,8 +330,11 @@ static bool check_names(ef_workload *w, ef_diags *diags) {
 }
 
 ef_workload *ef_einsum_build(const ef_workload_spec *spec, ef_diags *diags) {
-    ef_workload *w = calloc(1, sizeof *w);
-    if (!w) return NULL;
+    ef_workload *w = ef_calloc(1, sizeof *w);
+    if (!w) {
+        ef_diags_out_of_memory(diags, spec->file);
+        return NULL;
+    }
     w->spec = spec;
     snprintf(w->name, EF_MAX_NAME, "%s", spec->name);
     if (spec->rank_count > EF_MAX_RANKS) {

@@ -24,8 +24,8 @@ static void search_one(void *ctx, int i) {
 ef_status ef_map_search_all(const ef_map_job *jobs, int count, int threads,
                             ef_map_result *out, ef_diags *diags) {
     batch b = {.jobs = jobs, .out = out};
-    b.status = calloc((size_t)count + 1, sizeof *b.status);
-    b.diags = calloc((size_t)count + 1, sizeof *b.diags);
+    b.status = ef_calloc((size_t)count + 1, sizeof *b.status);
+    b.diags = ef_calloc((size_t)count + 1, sizeof *b.diags);
     ef_status st = b.status && b.diags ? EF_OK : EF_ERR_NOMEM;
     for (int i = 0; st == EF_OK && i < count; i++)
         if (!(b.diags[i] = ef_diags_create())) st = EF_ERR_NOMEM;

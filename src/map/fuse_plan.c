@@ -355,8 +355,8 @@ int ef_fplan_tilings(const ef_arch_spec *arch, const ef_workload *w, const ef_fp
     }
     for (int q = 0; q < ns; q++)
         nchoice[q] = tile_choices(w->rank_bounds[g->shared[q]], choice[q], keep);
-    ef_ftiling *all = calloc(MAX_COMBOS + 1, sizeof *all);
-    if (!all) return 0;
+    ef_ftiling *all = ef_calloc(MAX_COMBOS + 1, sizeof *all);
+    if (!all) return -1;
     int nall = 0, idx[EF_MAX_RANKS] = {0};
     *least_need = UINT64_MAX;
     for (;;) {

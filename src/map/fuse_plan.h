@@ -53,8 +53,8 @@ int ef_fplan_levels(const ef_arch_spec *arch, const ef_fplan *g, int *levels);
  * level: among those that move the least DRAM traffic, the fewest
  * iterations first, then ones with about 4x, 16x, ... as many (the
  * engine weighs larger tiles against overlap between tiles). Returns
- * the count; *least_need gets what the smallest tiles take at the
- * level (for a message when nothing fits). */
+ * the count, or -1 when memory runs out; *least_need gets what the
+ * smallest tiles take at the level (for a message when nothing fits). */
 int ef_fplan_tilings(const ef_arch_spec *arch, const ef_workload *w, const ef_fplan *g,
                      int level, ef_ftiling *out, int max, uint64_t *least_need);
 

@@ -187,7 +187,7 @@ static ef_status take_winner(group_search *gs, group_cand *c, ef_result **result
     for (int m = 0; m < g->count; m++) {
         ef_map_result *r = &out[g->first + m];
         const ef_map_result *f = &gs->found[c->tiling * g->count + m];
-        r->mapping = malloc(sizeof *r->mapping);
+        r->mapping = ef_malloc(sizeof *r->mapping);
         if (!r->mapping) return EF_ERR_NOMEM;
         memcpy(r->mapping, f->mapping, sizeof *r->mapping);
         r->nest = c->nests[m];
@@ -224,12 +224,12 @@ static ef_status search_at(group_search *gs, int threads, ef_map_result *out, ch
     const ef_fplan *g = gs->g;
     int jobs = gs->ntilings * g->count;
     ef_status st = EF_OK;
-    gs->fixed = calloc((size_t)gs->ntilings, sizeof *gs->fixed);
-    gs->budgets = calloc((size_t)g->count, sizeof *gs->budgets);
-    gs->found = calloc((size_t)jobs, sizeof *gs->found);
-    gs->status = calloc((size_t)jobs, sizeof *gs->status);
-    gs->diags = calloc((size_t)jobs, sizeof *gs->diags);
-    group_cand *cands = calloc((size_t)gs->ntilings, sizeof *cands);
+    gs->fixed = ef_calloc((size_t)gs->ntilings, sizeof *gs->fixed);
+    gs->budgets = ef_calloc((size_t)g->count, sizeof *gs->budgets);
+    gs->found = ef_calloc((size_t)jobs, sizeof *gs->found);
+    gs->status = ef_calloc((size_t)jobs, sizeof *gs->status);
+    gs->diags = ef_calloc((size_t)jobs, sizeof *gs->diags);
+    group_cand *cands = ef_calloc((size_t)gs->ntilings, sizeof *cands);
     ef_diags *scratch = ef_diags_create();
     int ncand = 0;
     if (!gs->fixed || !gs->budgets || !gs->found || !gs->status || !gs->diags || !cands ||
@@ -250,6 +250,11 @@ static ef_status search_at(group_search *gs, int threads, ef_map_result *out, ch
     for (int k = 0; k < gs->ntilings; k++) {
         ef_diags_clear(scratch);
         if (build_cand(gs, k, &cands[ncand], scratch)) ncand++;
+        if (scratch->out_of_memory) {
+            /* not an illegal tiling: the search cannot go on */
+            st = EF_ERR_NOMEM;
+            goto done;
+        }
     }
     if (!ncand) {
         /* say why the first tiling failed: its first member's reason */
@@ -356,6 +361,7 @@ static ef_status search_group(const ef_arch_spec *arch, const ef_workload *w,
         ef_ftiling tilings[EF_FPLAN_MAX_TILINGS];
         uint64_t least = 0;
         int nt = ef_fplan_tilings(arch, w, g, levels[i], tilings, EF_FPLAN_MAX_TILINGS, &least);
+        if (nt < 0) return EF_ERR_NOMEM;
         const ef_level_spec *ls = &arch->levels[levels[i]];
         if (!nt) {
             if (!why[0]) {

@@ -671,7 +671,7 @@ ef_status ef_map_search(const ef_arch_spec *arch, const ef_workload *w, int e,
      * nests are built against the architecture, which makes the view
      * again (model/vector.c) */
     ef_arch_spec *view = NULL;
-    if (df->unit == EF_UNIT_VECTOR && !(view = malloc(sizeof *view))) {
+    if (df->unit == EF_UNIT_VECTOR && !(view = ef_malloc(sizeof *view))) {
         ef_dataflow_spec_destroy(own);
         return EF_ERR_NOMEM;
     }
@@ -685,8 +685,8 @@ ef_status ef_map_search(const ef_arch_spec *arch, const ef_workload *w, int e,
      * them seed the mutations of the second phase */
     int pool = k > 16 ? k : 16;
     ef_status st = EF_OK;
-    ranked *top = calloc((size_t)pool, sizeof *top);
-    ef_einsum_mapping_spec *em = calloc(1, sizeof *em);
+    ranked *top = ef_calloc((size_t)pool, sizeof *top);
+    ef_einsum_mapping_spec *em = ef_calloc(1, sizeof *em);
     ef_diags *scratch = ef_diags_create();
     ef_diags *limit_hit = NULL; /* the first candidate past a limit */
     /* duplicates are drawn often in small spaces: remember what was
@@ -694,10 +694,10 @@ ef_status ef_map_search(const ef_arch_spec *arch, const ef_workload *w, int e,
      * evaluated again */
     uint64_t set_size = 1, set_used = 0;
     while (set_size < 2 * budget + 16 && set_size < (UINT64_C(1) << 20)) set_size <<= 1;
-    uint64_t *seen = calloc((size_t)set_size, sizeof *seen);
+    uint64_t *seen = ef_calloc((size_t)set_size, sizeof *seen);
     char first_reason[512] = "";
     if (!top || !em || !scratch || !seen) {
-        ef_diags_add(diags, arch->file, 0, 0, "", NULL, NULL, "out of memory in the mapper");
+        ef_diags_out_of_memory(diags, arch->file);
         st = EF_ERR_NOMEM;
         goto done;
     }
@@ -740,6 +740,12 @@ ef_status ef_map_search(const ef_arch_spec *arch, const ef_workload *w, int e,
         }
         to_spec(&s, &c, em);
         ef_nest *n = ef_nest_build_one(s.real, w, em, "<mapper>", e, scratch);
+        if (!n && scratch->out_of_memory) {
+            /* not an illegal candidate: the search cannot go on */
+            ef_diags_merge(diags, scratch);
+            st = EF_ERR_NOMEM;
+            goto done;
+        }
         if (!n) {
             if (!first_reason[0] && scratch->count)
                 snprintf(first_reason, sizeof first_reason, "%s", scratch->items[0].message);
@@ -779,9 +785,9 @@ ef_status ef_map_search(const ef_arch_spec *arch, const ef_workload *w, int e,
     if (opt->confirm <= 0) {
         to_spec(&s, &top[0].c, em);
         out->nest = ef_nest_build_one(s.real, w, em, "<mapper>", e, diags);
-        out->mapping = malloc(sizeof *out->mapping);
+        out->mapping = ef_malloc(sizeof *out->mapping);
         if (!out->nest || !out->mapping) {
-            st = out->nest ? EF_ERR_NOMEM : EF_ERR_MAPPING;
+            st = out->nest || diags->out_of_memory ? EF_ERR_NOMEM : EF_ERR_MAPPING;
             goto done;
         }
         memcpy(out->mapping, em, sizeof *em);
@@ -802,7 +808,7 @@ ef_status ef_map_search(const ef_arch_spec *arch, const ef_workload *w, int e,
         to_spec(&s, &top[i].c, em);
         ef_nest *n = ef_nest_build_one(s.real, w, em, "<mapper>", e, diags);
         if (!n) {
-            st = EF_ERR_MAPPING;
+            st = diags->out_of_memory ? EF_ERR_NOMEM : EF_ERR_MAPPING;
             goto done;
         }
         ef_status rs;
@@ -835,7 +841,7 @@ ef_status ef_map_search(const ef_arch_spec *arch, const ef_workload *w, int e,
             out->nest = n;
             out->stats = stats;
             out->estimate = top[i].est;
-            if (!out->mapping && !(out->mapping = malloc(sizeof *out->mapping))) {
+            if (!out->mapping && !(out->mapping = ef_malloc(sizeof *out->mapping))) {
                 st = EF_ERR_NOMEM;
                 goto done;
             }

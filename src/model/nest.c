@@ -54,7 +54,7 @@ static uint64_t box_words(const ef_nest *n, int op, const int64_t *lo,
         int64_t cap = ef_dimset_capacity(&o->index[d], span);
         uint64_t stack[64];
         uint64_t *bits = cap <= 64 * 64 ? stack
-                                        : calloc((size_t)(cap + 63) / 64, 8);
+                                        : ef_calloc((size_t)(cap + 63) / 64, 8);
         if (!bits) return UINT64_MAX;
         ef_dimset s = {.bits = bits, .cap_bits = cap};
         int64_t offset = t->offset[d], extent = t->extent[d];
@@ -463,7 +463,7 @@ static bool any_keeper(const ef_nest *n, int o) {
 }
 
 static ef_nest *nest_new(const ef_arch_spec *arch, const ef_workload *w, int einsum) {
-    ef_nest *n = calloc(1, sizeof *n);
+    ef_nest *n = ef_calloc(1, sizeof *n);
     if (!n) return NULL;
     n->arch = arch;
     n->spec_arch = arch;
@@ -486,7 +486,10 @@ static ef_nest *build(builder *bp, const ef_einsum_mapping_spec *em);
 ef_nest *ef_nest_build(const ef_arch_spec *arch, const ef_workload *w,
                        const ef_mapping_spec *m, int einsum, ef_diags *diags) {
     ef_nest *n = nest_new(arch, w, einsum);
-    if (!n) return NULL;
+    if (!n) {
+        ef_diags_out_of_memory(diags, m->file);
+        return NULL;
+    }
     builder b = {.n = n, .diags = diags, .mapfile = m->file};
     const ef_einsum_mapping_spec *em = pick_mapping(&b, m, einsum);
     if (!em) {
@@ -500,7 +503,10 @@ ef_nest *ef_nest_build_one(const ef_arch_spec *arch, const ef_workload *w,
                            const ef_einsum_mapping_spec *em, const char *mapfile,
                            int einsum, ef_diags *diags) {
     ef_nest *n = nest_new(arch, w, einsum);
-    if (!n) return NULL;
+    if (!n) {
+        ef_diags_out_of_memory(diags, mapfile);
+        return NULL;
+    }
     builder b = {.n = n, .diags = diags, .mapfile = mapfile};
     return build(&b, em);
 }

@@ -72,11 +72,12 @@ char *ef_report_compare_json(const ef_report_compare_entry *entries, int count,
                              const ef_report_network *net, const ef_compare_meta *meta) {
     if (count < 1 || entries[0].layer_count < 1) return NULL;
     ef_objective obj = objective_of(meta);
+    uint64_t failures = ef_alloc_failures();
     cJSON *root = cJSON_CreateObject();
     cJSON *m = ef_rj_meta(root, &meta->run);
     cJSON_AddStringToObject(m, "objective", meta->objective);
     ef_rj_u64(m, "evaluations", meta->evaluations);
-    cJSON_AddItemToObject(root, "architecture",
+    ef_rj_add(root, "architecture",
                           ef_rj_architecture(entries[0].layers[0].results[0]->nest));
     cJSON *nw = cJSON_AddObjectToObject(root, "network");
     cJSON_AddStringToObject(nw, "name", net->name);
@@ -85,7 +86,7 @@ char *ef_report_compare_json(const ef_report_compare_entry *entries, int count,
     cJSON_AddStringToObject(root, "best", entries[best_entry(entries, count, obj)].dataflow->name);
     cJSON *per = cJSON_AddArrayToObject(root, "best_per_layer");
     for (int i = 0; i < entries[0].layer_count; i++)
-        cJSON_AddItemToArray(per, cJSON_CreateString(
+        ef_rj_append(per, cJSON_CreateString(
                                       entries[best_for_layer(entries, count, i, obj)].dataflow->name));
     cJSON *arr = cJSON_AddArrayToObject(root, "dataflows");
     for (int d = 0; d < count; d++) {
@@ -94,8 +95,8 @@ char *ef_report_compare_json(const ef_report_compare_entry *entries, int count,
         cJSON_AddStringToObject(eo, "dataflow", e->dataflow->name);
         cJSON_AddStringToObject(eo, "description",
                                 e->dataflow->description ? e->dataflow->description : "");
-        const ef_result **rs = calloc((size_t)e->layer_count * EF_MAX_EINSUMS + 1, sizeof *rs);
-        uint64_t *w = calloc((size_t)e->layer_count * EF_MAX_EINSUMS + 1, sizeof *w);
+        const ef_result **rs = ef_calloc((size_t)e->layer_count * EF_MAX_EINSUMS + 1, sizeof *rs);
+        uint64_t *w = ef_calloc((size_t)e->layer_count * EF_MAX_EINSUMS + 1, sizeof *w);
         if (!rs || !w) {
             free(rs);
             free(w);
@@ -121,13 +122,11 @@ char *ef_report_compare_json(const ef_report_compare_entry *entries, int count,
             ef_totals lt;
             layer_totals(&e->layers[i], &lt);
             totals_json(cJSON_GetObjectItemCaseSensitive(lo, "summary"), &lt);
-            cJSON_AddItemToArray(layers, lo);
+            ef_rj_append(layers, lo);
         }
-        cJSON_AddItemToArray(arr, eo);
+        ef_rj_append(arr, eo);
     }
-    char *out = cJSON_Print(root);
-    cJSON_Delete(root);
-    return out;
+    return ef_rj_print(root, failures);
 }
 
 static double share(double part, double whole) { return whole > 0 ? 100 * part / whole : 0; }

@@ -15,10 +15,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+void ef_rj_add(cJSON *o, const char *key, cJSON *item) {
+    if (item && !cJSON_AddItemToObject(o, key, item)) cJSON_Delete(item);
+}
+
+char *ef_rj_print(cJSON *root, uint64_t failures) {
+    char *out = root ? cJSON_Print(root) : NULL;
+    cJSON_Delete(root);
+    if (ef_alloc_failures() != failures) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+void ef_rj_append(cJSON *a, cJSON *item) {
+    if (item && !cJSON_AddItemToArray(a, item)) cJSON_Delete(item);
+}
+
 void ef_rj_u64(cJSON *o, const char *key, uint64_t v) {
     char buf[32];
     snprintf(buf, sizeof buf, "%" PRIu64, v);
-    cJSON_AddItemToObject(o, key, cJSON_CreateRaw(buf));
+    ef_rj_add(o, key, cJSON_CreateRaw(buf));
 }
 
 void ef_rj_num(cJSON *o, const char *key, double v) {
@@ -32,7 +50,7 @@ void ef_rj_num(cJSON *o, const char *key, double v) {
         snprintf(buf, sizeof buf, "%.*g", prec, v);
         if (strtod(buf, NULL) == v) break;
     }
-    cJSON_AddItemToObject(o, key, cJSON_CreateRaw(buf));
+    ef_rj_add(o, key, cJSON_CreateRaw(buf));
 }
 
 static const char *tensor_name(const ef_nest *n, int o) {
@@ -95,9 +113,9 @@ cJSON *ef_rj_levels(const ef_result *r, const ef_stats *s) {
             ef_rj_num(w, "read", s->costs.read_pj[l][o]);
             ef_rj_num(w, "write", s->costs.write_pj[l][o]);
         }
-        cJSON_AddItemToObject(lv, "energy_per_word_pj", pw);
+        ef_rj_add(lv, "energy_per_word_pj", pw);
         cJSON_AddStringToObject(lv, "energy_source", source_name(s->costs.level_source[l]));
-        cJSON_AddItemToArray(arr, lv);
+        ef_rj_append(arr, lv);
     }
     return arr;
 }
@@ -118,7 +136,7 @@ cJSON *ef_rj_noc(const ef_result *r, const ef_stats *s) {
     ef_rj_u64(o, "spatial_reductions", r->noc.reductions);
     ef_rj_num(o, "energy_pj", s->noc_energy_pj);
     cJSON_AddStringToObject(o, "energy_source", source_name(s->costs.noc_source));
-    cJSON_AddItemToArray(arr, o);
+    ef_rj_append(arr, o);
     return arr;
 }
 
@@ -144,16 +162,16 @@ cJSON *ef_rj_roofline(const ef_result *r, const ef_stats *s) {
         const ef_roofline_level *rl = &s->roofline[l];
         cJSON *lv = cJSON_CreateObject();
         cJSON_AddStringToObject(lv, "name", n->arch->levels[l].name);
-        cJSON_AddItemToObject(lv, "read", roofline_port(&rl->read));
-        cJSON_AddItemToObject(lv, "write", roofline_port(&rl->write));
+        ef_rj_add(lv, "read", roofline_port(&rl->read));
+        ef_rj_add(lv, "write", roofline_port(&rl->write));
         ef_rj_num(lv, "attainable_ops_per_cycle", rl->attainable_ops);
         ef_rj_num(lv, "achieved_ops_per_cycle", rl->achieved_ops);
         cJSON_AddStringToObject(lv, "bound", rl->memory_bound ? "memory" : "compute");
-        cJSON_AddItemToArray(arr, lv);
+        ef_rj_append(arr, lv);
     }
     cJSON *noc = cJSON_AddObjectToObject(o, "noc");
-    cJSON_AddItemToObject(noc, "in", roofline_port(&s->roofline_noc_in));
-    cJSON_AddItemToObject(noc, "out", roofline_port(&s->roofline_noc_out));
+    ef_rj_add(noc, "in", roofline_port(&s->roofline_noc_in));
+    ef_rj_add(noc, "out", roofline_port(&s->roofline_noc_out));
     return o;
 }
 
@@ -250,7 +268,7 @@ void ef_rj_checked_against(cJSON *sm, const ef_run_meta *meta) {
     cJSON_AddStringToObject(o, "file", meta->check_against_file ? meta->check_against_file : "");
     cJSON *ts = cJSON_AddArrayToObject(o, "tensors");
     for (int i = 0; i < c->tensor_count; i++)
-        cJSON_AddItemToArray(ts, cJSON_CreateString(c->tensors[i]));
+        ef_rj_append(ts, cJSON_CreateString(c->tensors[i]));
     ef_rj_u64(o, "elements", c->words_compared);
     ef_rj_num(o, "max_abs_error", c->max_abs_error);
     ef_rj_num(o, "max_rel_error", c->max_rel_error);
@@ -307,21 +325,22 @@ cJSON *ef_rj_einsum(const ef_result *r) {
     }
     cJSON *esum = cJSON_AddObjectToObject(e, "summary");
     ef_rj_summary(esum, &r, NULL, 1);
-    cJSON_AddItemToObject(e, "levels", ef_rj_levels(r, &si));
-    cJSON_AddItemToObject(e, "noc", ef_rj_noc(r, &si));
-    cJSON_AddItemToObject(e, "roofline", ef_rj_roofline(r, &si));
+    ef_rj_add(e, "levels", ef_rj_levels(r, &si));
+    ef_rj_add(e, "noc", ef_rj_noc(r, &si));
+    ef_rj_add(e, "roofline", ef_rj_roofline(r, &si));
     return e;
 }
 
 char *ef_report_json(const ef_result *const *rs, int count, const ef_run_meta *meta) {
     if (count < 1) return NULL;
     const ef_nest *n0 = rs[0]->nest;
+    uint64_t failures = ef_alloc_failures();
     cJSON *root = cJSON_CreateObject();
     ef_rj_meta(root, meta);
     cJSON *sm = cJSON_AddObjectToObject(root, "summary");
     ef_rj_summary(sm, rs, NULL, count);
     ef_rj_checked_against(sm, meta);
-    cJSON_AddItemToObject(root, "architecture", ef_rj_architecture(n0));
+    ef_rj_add(root, "architecture", ef_rj_architecture(n0));
     cJSON_AddStringToObject(cJSON_AddObjectToObject(root, "workload"), "name",
                             n0->workload->name);
 
@@ -330,21 +349,19 @@ char *ef_report_json(const ef_result *const *rs, int count, const ef_run_meta *m
     const ef_result *main_r = rs[count - 1];
     ef_stats s;
     ef_stats_compute(main_r, &s);
-    cJSON_AddItemToObject(root, "levels", ef_rj_levels(main_r, &s));
-    cJSON_AddItemToObject(root, "noc", ef_rj_noc(main_r, &s));
-    cJSON_AddItemToObject(root, "roofline", ef_rj_roofline(main_r, &s));
+    ef_rj_add(root, "levels", ef_rj_levels(main_r, &s));
+    ef_rj_add(root, "noc", ef_rj_noc(main_r, &s));
+    ef_rj_add(root, "roofline", ef_rj_roofline(main_r, &s));
     cJSON *es = cJSON_AddArrayToObject(root, "einsums");
     for (int i = 0; i < count; i++) {
         cJSON *e = ef_rj_einsum(rs[i]);
         if (meta->found && meta->found[i]) {
-            cJSON_AddItemToObject(e, "mapping", ef_rj_mapping(meta->found[i]->mapping));
-            cJSON_AddItemToObject(e, "search", ef_rj_search(meta->found[i], rs[i]->nest));
+            ef_rj_add(e, "mapping", ef_rj_mapping(meta->found[i]->mapping));
+            ef_rj_add(e, "search", ef_rj_search(meta->found[i], rs[i]->nest));
         }
-        cJSON_AddItemToArray(es, e);
+        ef_rj_append(es, e);
     }
-    char *out = cJSON_Print(root);
-    cJSON_Delete(root);
-    return out;
+    return ef_rj_print(root, failures);
 }
 
 static cJSON *factor_list(const ef_factor_spec *f, int n) {
@@ -352,7 +369,7 @@ static cJSON *factor_list(const ef_factor_spec *f, int n) {
     for (int i = 0; i < n; i++) {
         cJSON *one = cJSON_CreateObject();
         ef_rj_u64(one, f[i].rank, f[i].factor);
-        cJSON_AddItemToArray(arr, one);
+        ef_rj_append(arr, one);
     }
     return arr;
 }
@@ -365,12 +382,12 @@ cJSON *ef_rj_mapping(const ef_einsum_mapping_spec *em) {
         cJSON_AddStringToObject(lv, "level", lm->level);
         cJSON *keep = cJSON_AddArrayToObject(lv, "keep");
         for (int k = 0; k < lm->keep_count; k++)
-            cJSON_AddItemToArray(keep, cJSON_CreateString(lm->keep[k]));
-        cJSON_AddItemToObject(lv, "temporal", factor_list(lm->temporal, lm->temporal_count));
+            ef_rj_append(keep, cJSON_CreateString(lm->keep[k]));
+        ef_rj_add(lv, "temporal", factor_list(lm->temporal, lm->temporal_count));
         cJSON *sp = cJSON_AddObjectToObject(lv, "spatial");
-        cJSON_AddItemToObject(sp, "rows", factor_list(lm->rows, lm->row_count));
-        cJSON_AddItemToObject(sp, "cols", factor_list(lm->cols, lm->col_count));
-        cJSON_AddItemToArray(arr, lv);
+        ef_rj_add(sp, "rows", factor_list(lm->rows, lm->row_count));
+        ef_rj_add(sp, "cols", factor_list(lm->cols, lm->col_count));
+        ef_rj_append(arr, lv);
     }
     return arr;
 }
@@ -394,7 +411,7 @@ cJSON *ef_rj_search(const ef_map_result *r, const ef_nest *n) {
     cJSON *fu = cJSON_AddObjectToObject(o, "fusion");
     cJSON *members = cJSON_AddArrayToObject(fu, "einsums");
     for (int e = f->first; e < f->first + f->count && e < w->einsum_count; e++)
-        cJSON_AddItemToArray(members,
+        ef_rj_append(members,
                              cJSON_CreateString(w->tensors[w->einsums[e].output.tensor].name));
     if (f->count > 1) {
         cJSON_AddStringToObject(fu, "level", n->spec_arch->levels[f->level].name);
@@ -402,7 +419,7 @@ cJSON *ef_rj_search(const ef_map_result *r, const ef_nest *n) {
         for (int k = 0; k < f->loop_count; k++) {
             cJSON *one = cJSON_CreateObject();
             ef_rj_u64(one, w->rank_names[f->loops[k].rank], f->loops[k].factor);
-            cJSON_AddItemToArray(loops, one);
+            ef_rj_append(loops, one);
         }
     } else {
         cJSON_AddNullToObject(fu, "level");

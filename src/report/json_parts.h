@@ -10,6 +10,13 @@
 #include "einflow/stats.h"
 
 void ef_rj_u64(cJSON *o, const char *key, uint64_t v);
+/* Adds item to object o (array a), or frees it when it cannot be added:
+ * the report then fails as a whole (ef_alloc_failures), never leaks. */
+void ef_rj_add(cJSON *o, const char *key, cJSON *item);
+/* root as text, root freed; NULL when any allocation failed since
+ * `failures` was read from ef_alloc_failures (a piece may be missing). */
+char *ef_rj_print(cJSON *root, uint64_t failures);
+void ef_rj_append(cJSON *a, cJSON *item);
 /* Shortest text that reads back to v; null when not finite. */
 void ef_rj_num(cJSON *o, const char *key, double v);
 cJSON *ef_rj_levels(const ef_result *r, const ef_stats *s);

@@ -14,8 +14,8 @@ static int flatten(const ef_report_layer *layers, int count, const ef_result ***
                    uint64_t **weights) {
     int n = 0;
     for (int i = 0; i < count; i++) n += layers[i].result_count;
-    *rs = calloc((size_t)n + 1, sizeof **rs);
-    *weights = calloc((size_t)n + 1, sizeof **weights);
+    *rs = ef_calloc((size_t)n + 1, sizeof **rs);
+    *weights = ef_calloc((size_t)n + 1, sizeof **weights);
     if (!*rs || !*weights) return -1;
     int k = 0;
     for (int i = 0; i < count; i++)
@@ -36,10 +36,10 @@ cJSON *ef_rj_layer(const ef_report_layer *L) {
     for (int e = 0; e < L->result_count; e++) {
         cJSON *one = ef_rj_einsum(L->results[e]);
         if (L->found && L->found[e]) {
-            cJSON_AddItemToObject(one, "mapping", ef_rj_mapping(L->found[e]->mapping));
-            cJSON_AddItemToObject(one, "search", ef_rj_search(L->found[e], L->results[e]->nest));
+            ef_rj_add(one, "mapping", ef_rj_mapping(L->found[e]->mapping));
+            ef_rj_add(one, "search", ef_rj_search(L->found[e], L->results[e]->nest));
         }
-        cJSON_AddItemToArray(es, one);
+        ef_rj_append(es, one);
     }
     return lo;
 }
@@ -52,12 +52,13 @@ char *ef_report_network_json(const ef_report_layer *layers, int count,
     int n = flatten(layers, count, &rs, &weights);
     char *out = NULL;
     if (n > 0) {
+        uint64_t failures = ef_alloc_failures();
         cJSON *root = cJSON_CreateObject();
         ef_rj_meta(root, meta);
         cJSON *sm = cJSON_AddObjectToObject(root, "summary");
         ef_rj_summary(sm, rs, weights, n);
         ef_rj_checked_against(sm, meta);
-        cJSON_AddItemToObject(root, "architecture", ef_rj_architecture(rs[0]->nest));
+        ef_rj_add(root, "architecture", ef_rj_architecture(rs[0]->nest));
         cJSON *nw = cJSON_AddObjectToObject(root, "network");
         cJSON_AddStringToObject(nw, "name", net->name);
         ef_rj_u64(nw, "batch", net->batch);
@@ -66,9 +67,8 @@ char *ef_report_network_json(const ef_report_layer *layers, int count,
         for (int i = 0; i < count; i++) repeated += layers[i].count;
         ef_rj_u64(nw, "layers_with_repeats", repeated);
         cJSON *arr = cJSON_AddArrayToObject(root, "layers");
-        for (int i = 0; i < count; i++) cJSON_AddItemToArray(arr, ef_rj_layer(&layers[i]));
-        out = cJSON_Print(root);
-        cJSON_Delete(root);
+        for (int i = 0; i < count; i++) ef_rj_append(arr, ef_rj_layer(&layers[i]));
+        out = ef_rj_print(root, failures);
     }
     free(rs);
     free(weights);

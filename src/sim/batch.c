@@ -20,15 +20,6 @@ static void run_one(void *ctx, int i) {
     b->out[i] = ef_sim_run(b->nests[i], b->opt, NULL, b->diags[i], &b->status[i]);
 }
 
-void ef_diags_merge(ef_diags *into, const ef_diags *from) {
-    for (size_t k = 0; k < from->count; k++) {
-        const ef_diag *g = &from->items[k];
-        ef_diags_add(into, g->file, g->line, g->col, g->path, g->hint, g->source, "%s",
-                     g->message);
-    }
-    into->dropped += from->dropped;
-}
-
 ef_status ef_sim_run_all(ef_nest *const *nests, int count, const ef_sim_options *opt,
                          ef_values *values, int threads, ef_result **out,
                          ef_diags *diags) {
@@ -42,8 +33,8 @@ ef_status ef_sim_run_all(ef_nest *const *nests, int count, const ef_sim_options 
         return EF_OK;
     }
     batch b = {.nests = nests, .opt = opt, .out = out};
-    b.status = calloc((size_t)count, sizeof *b.status);
-    b.diags = calloc((size_t)count, sizeof *b.diags);
+    b.status = ef_calloc((size_t)count, sizeof *b.status);
+    b.diags = ef_calloc((size_t)count, sizeof *b.diags);
     ef_status st = b.status && b.diags ? EF_OK : EF_ERR_NOMEM;
     for (int i = 0; st == EF_OK && i < count; i++)
         if (!(b.diags[i] = ef_diags_create())) st = EF_ERR_NOMEM;

@@ -67,7 +67,7 @@ static void unmasked(const ef_workload *w, const ef_einsum *e, const int64_t *x,
 
 double *ef_direct_eval(const ef_workload *w, const ef_einsum *e, const ef_values *v) {
     const ef_tensor *ot = &w->tensors[e->output.tensor];
-    double *out = malloc(sizeof(double) * (size_t)ot->words);
+    double *out = ef_malloc(sizeof(double) * (size_t)ot->words);
     if (!out) return NULL;
     for (uint64_t q = 0; q < ot->words; q++)
         out[q] = e->reduce == EF_REDUCE_MAX ? -INFINITY : 0.0;

@@ -30,7 +30,7 @@ static ef_status reserve_one(void **p, uint64_t n, uint64_t *cap, size_t sz) {
     if (n < *cap) return EF_OK;
     uint64_t to = *cap ? 2 * *cap : 16;
     if (to > (UINT64_C(1) << 32) / sz) return EF_ERR_OVERFLOW;
-    void *q = realloc(*p, sz * (size_t)to);
+    void *q = ef_realloc(*p, sz * (size_t)to);
     if (!q) return EF_ERR_NOMEM;
     *p = q;
     *cap = to;
@@ -502,8 +502,8 @@ ef_status ef_gens_repeat(ef_gen_list *gl, uint64_t from, uint64_t k, uint64_t st
     uint64_t i0 = gl->nruns - 1;
     (void)ef_gens_run(gl, from, &i0);
     uint64_t npieces = gl->nruns - i0;
-    pattern *pc = malloc(sizeof(pattern) * (size_t)npieces);
-    uint64_t *pj = malloc(sizeof(uint64_t) * (size_t)npieces * 2);
+    pattern *pc = ef_malloc(sizeof(pattern) * (size_t)npieces);
+    uint64_t *pj = ef_malloc(sizeof(uint64_t) * (size_t)npieces * 2);
     if (!pc || !pj) {
         free(pc);
         free(pj);
@@ -572,7 +572,7 @@ static bool same_xfer(const ef_xfer *a, const ef_xfer *b) {
 
 static ef_status grow_slots(ef_xfer_set *s) {
     uint64_t size = s->slots ? 2 * (s->mask + 1) : 64;
-    uint32_t *slots = calloc((size_t)size, sizeof *slots);
+    uint32_t *slots = ef_calloc((size_t)size, sizeof *slots);
     if (!slots) return EF_ERR_NOMEM;
     for (uint64_t q = 0; q < s->count; q++) {
         uint64_t at = hash_xfer(&s->items[q]) & (size - 1);
@@ -594,7 +594,10 @@ ef_status ef_xfer_intern(ef_xfer_set *s, const ef_xfer *x, uint32_t *id) {
         memset(&s->items[0], 0, sizeof(ef_xfer));
         s->items[0].bottleneck = -1;
         s->count = 1;
-        if ((st = grow_slots(s)) != EF_OK) return st;
+        if ((st = grow_slots(s)) != EF_OK) {
+            s->count = 0; /* no index yet: the next call starts over */
+            return st;
+        }
     }
     uint64_t h = hash_xfer(x), at = h & s->mask;
     for (; s->slots[at]; at = (at + 1) & s->mask)
@@ -605,9 +608,14 @@ ef_status ef_xfer_intern(ef_xfer_set *s, const ef_xfer *x, uint32_t *id) {
     if (s->count >= UINT32_MAX - 1) return EF_ERR_OVERFLOW;
     if ((st = reserve_one((void **)&s->items, s->count, &s->cap, sizeof(ef_xfer))) != EF_OK)
         return st;
+    if ((uint64_t)s->count * 2 + 2 > s->mask + 1) {
+        /* grown before the item goes in, so a failure leaves the set as
+         * it was */
+        if ((st = grow_slots(s)) != EF_OK) return st;
+        for (at = h & s->mask; s->slots[at]; at = (at + 1) & s->mask) {}
+    }
     s->items[s->count] = *x;
     *id = (uint32_t)s->count++;
-    if ((uint64_t)s->count * 2 > s->mask + 1) return grow_slots(s);
     s->slots[at] = *id + 1;
     return EF_OK;
 }

@@ -117,8 +117,8 @@ static int group_cause(engine *h, engine *es, int count, uint64_t t) {
 
 ef_status ef_group_run(ef_schedule *const *trs, int count, int level, bool fast_forward,
                        uint64_t *group_cycles, ef_diags *diags) {
-    engine *es = calloc((size_t)count, sizeof *es);
-    ef_arbiter *arb = calloc(1, sizeof *arb);
+    engine *es = ef_calloc((size_t)count, sizeof *es);
+    ef_arbiter *arb = ef_calloc(1, sizeof *arb);
     ef_status st = EF_OK;
     unit units[UNITS];
     memset(units, 0, sizeof units);

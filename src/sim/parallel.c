@@ -32,7 +32,7 @@ ef_status ef_parallel_for(int count, int threads, void (*fn)(void *ctx, int i), 
         for (int i = 0; i < count; i++) fn(ctx, i);
         return EF_OK;
     }
-    pthread_t *tid = calloc((size_t)threads, sizeof *tid);
+    pthread_t *tid = ef_calloc((size_t)threads, sizeof *tid);
     if (!tid) return EF_ERR_NOMEM;
     pool p = {.count = count, .fn = fn, .ctx = ctx};
     pthread_mutex_init(&p.lock, NULL);

@@ -456,6 +456,6 @@ bool ef_periods_skip(engine *e, periods *pd, loop_state *ls, const uint64_t *cau
     return k > 0;
 }
 
-periods *ef_periods_create(void) { return calloc(1, sizeof(periods)); }
+periods *ef_periods_create(void) { return ef_calloc(1, sizeof(periods)); }
 
 void ef_periods_destroy(periods *pd) { free(pd); }

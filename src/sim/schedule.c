@@ -57,7 +57,7 @@ ef_status ef_walk_run(ef_schedule *t, ef_values *values, ef_diags *diags) {
                      "this mapping hits a limit of the simulator: %s",
                      wk->why[0] ? wk->why : "a 64-bit count would overflow");
     else if (st == EF_ERR_NOMEM)
-        ef_diags_add(diags, t->n->arch->file, 0, 0, "", NULL, NULL, "out of memory");
+        ef_diags_out_of_memory(diags, t->n->arch->file);
     ef_walk_free(wk);
     return st;
 }

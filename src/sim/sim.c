@@ -87,7 +87,7 @@ void ef_result_add_stall(ef_result *r, const char *cause, uint64_t cycles) {
 
 ef_result *ef_sim_run(const ef_nest *nest, const ef_sim_options *opt,
                       ef_values *values, ef_diags *diags, ef_status *status) {
-    ef_result *res = calloc(1, sizeof *res);
+    ef_result *res = ef_calloc(1, sizeof *res);
     ef_schedule tr;
     memset(&tr, 0, sizeof tr);
     *status = EF_ERR_NOMEM;
@@ -113,15 +113,15 @@ ef_result *ef_sim_run(const ef_nest *nest, const ef_sim_options *opt,
 ef_status ef_sim_run_fused(ef_nest *const *nests, int count, int level,
                            const ef_sim_options *opt, ef_values *values, ef_result **out,
                            ef_diags *diags) {
-    ef_schedule *trs = calloc((size_t)count, sizeof *trs);
-    ef_schedule **ptrs = calloc((size_t)count, sizeof *ptrs);
+    ef_schedule *trs = ef_calloc((size_t)count, sizeof *trs);
+    ef_schedule **ptrs = ef_calloc((size_t)count, sizeof *ptrs);
     ef_status st = trs && ptrs ? EF_OK : EF_ERR_NOMEM;
     ef_values *v = opt->check_values ? values : NULL;
     for (int i = 0; i < count; i++) out[i] = NULL;
     /* pass 1 in cascade order: a value check feeds each Einsum's
      * outputs to the next */
     for (int i = 0; st == EF_OK && i < count; i++) {
-        if (!(out[i] = calloc(1, sizeof *out[i]))) {
+        if (!(out[i] = ef_calloc(1, sizeof *out[i]))) {
             st = EF_ERR_NOMEM;
             break;
         }

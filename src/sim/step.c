@@ -525,7 +525,7 @@ ef_status ef_step_run(ef_schedule *tr, bool fast_forward, ef_diags *diags) {
     const ef_nest *n = tr->n;
     ef_result *res = tr->res;
     int nl = n->level_count;
-    engine *e = calloc(1, sizeof *e);
+    engine *e = ef_calloc(1, sizeof *e);
     periods *pd = NULL;      /* remembered states, event engine only */
     ef_status st = EF_OK;
     if (!e) return EF_ERR_NOMEM;

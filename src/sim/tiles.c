@@ -569,11 +569,11 @@ static void emit(tiles *T, uint64_t *at, uint64_t by) {
          * one): the array grows to the classes kept plus that */
         uint64_t cap = 2 * T->cap_deltas;
         delta *q = cap <= T->ndeltas + T->most + 1024 || cap <= 2048
-                       ? realloc(T->deltas, sizeof(delta) * (size_t)cap)
+                       ? ef_realloc(T->deltas, sizeof(delta) * (size_t)cap)
                        : NULL;
         if (!q && cap > T->ndeltas + 1) {
             cap = T->ndeltas + T->most + 1024;
-            q = realloc(T->deltas, sizeof(delta) * (size_t)cap);
+            q = ef_realloc(T->deltas, sizeof(delta) * (size_t)cap);
         }
         if (!q) {
             T->wk->status = EF_ERR_NOMEM;
@@ -1068,7 +1068,7 @@ static bool grow(tiles *T, void **p, uint64_t *cap, uint64_t need, size_t sz) {
     while (to < need) to *= 2;
     uint64_t more = (to - *cap) * sz;
     if (T->class_bytes + more > CLASS_BUDGET_BYTES) return false;
-    void *q = realloc(*p, (size_t)(to * sz));
+    void *q = ef_realloc(*p, (size_t)(to * sz));
     if (!q) return false;
     *p = q;
     *cap = to;
@@ -1086,7 +1086,7 @@ static bool reserve(tiles *T, uint64_t len) {
     if (ok && (T->ncls + 1) * 2 > T->table_mask + 1) {
         uint64_t size = (T->table_mask + 1) * 2;
         uint32_t *table = T->class_bytes + size * sizeof(uint32_t) <= CLASS_BUDGET_BYTES
-                              ? calloc((size_t)size, sizeof(uint32_t))
+                              ? ef_calloc((size_t)size, sizeof(uint32_t))
                               : NULL;
         if (!table) {
             ok = false;
@@ -1174,7 +1174,7 @@ static void log_event(tiles *T, uint64_t cls, uint64_t times) {
     }
     if (T->nlog == T->cap_log) {
         uint64_t cap = T->cap_log ? 2 * T->cap_log : 256;
-        logent *q = cap <= LOG_MAX ? realloc(T->log, sizeof(logent) * (size_t)cap) : NULL;
+        logent *q = cap <= LOG_MAX ? ef_realloc(T->log, sizeof(logent) * (size_t)cap) : NULL;
         if (!q) {
             T->log_off = true;
             return;
@@ -1193,9 +1193,9 @@ static void compact(tiles *T, uint64_t from) {
     if (T->log_off || from >= T->nlog || T->nlog - from < 2) return;
     if (T->cap_mark < T->ncls) {
         uint64_t cap = T->ncls * 2;
-        uint64_t *pos = realloc(T->mark_pos, sizeof(uint64_t) * (size_t)cap);
+        uint64_t *pos = ef_realloc(T->mark_pos, sizeof(uint64_t) * (size_t)cap);
         if (pos) T->mark_pos = pos;
-        uint64_t *ep = pos ? realloc(T->mark_epoch, sizeof(uint64_t) * (size_t)cap) : NULL;
+        uint64_t *ep = pos ? ef_realloc(T->mark_epoch, sizeof(uint64_t) * (size_t)cap) : NULL;
         if (!ep) {
             T->log_off = true;
             return;
@@ -1512,7 +1512,7 @@ static int advance_tile(walker *wk) {
 }
 
 void ef_walk_tiles(walker *wk) {
-    tiles *T = calloc(1, sizeof *T);
+    tiles *T = ef_calloc(1, sizeof *T);
     if (!T) {
         wk->status = EF_ERR_NOMEM;
         return;

@@ -42,7 +42,7 @@ void ef_values_init_steps(const ef_workload *w, int tensor, double *data, bool o
 }
 
 ef_values *ef_values_create(const ef_workload *w, uint64_t seed) {
-    ef_values *v = calloc(1, sizeof *v);
+    ef_values *v = ef_calloc(1, sizeof *v);
     if (!v) return NULL;
     v->w = w;
     v->integral = true;
@@ -53,7 +53,7 @@ ef_values *ef_values_create(const ef_workload *w, uint64_t seed) {
                 v->integral = false;
     }
     for (int t = 0; t < w->tensor_count; t++) {
-        v->data[t] = malloc(sizeof(double) * (size_t)w->tensors[t].words);
+        v->data[t] = ef_malloc(sizeof(double) * (size_t)w->tensors[t].words);
         if (!v->data[t]) {
             ef_values_destroy(v);
             return NULL;

@@ -31,7 +31,7 @@ void *ef_walk_calloc(walker *wk, uint64_t n, size_t sz) {
                       (unsigned long long)n, sz);
         return NULL;
     }
-    void *p = calloc((size_t)n, sz);
+    void *p = ef_calloc((size_t)n, sz);
     if (!p) wk->status = EF_ERR_NOMEM;
     return p;
 }

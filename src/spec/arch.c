@@ -649,7 +649,7 @@ ef_arch_spec *ef_spec_load_arch(const char *path, ef_diags *diags) {
     yt_doc *d = yt_load(path, diags);
     if (!d)
         return NULL;
-    ef_arch_spec *a = calloc(1, sizeof *a);
+    ef_arch_spec *a = ef_calloc(1, sizeof *a);
     if (!a || !(a->file = yt_strdup(d->file))) {
         yt_oom(d);
         free(a);

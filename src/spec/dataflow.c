@@ -263,7 +263,7 @@ static void load_dataflow(yt_doc *d, ef_dataflow_spec *df) {
 static ef_dataflow_spec *load_doc(yt_doc *d) {
     if (!d)
         return NULL;
-    ef_dataflow_spec *df = calloc(1, sizeof *df);
+    ef_dataflow_spec *df = ef_calloc(1, sizeof *df);
     if (!df || !(df->file = yt_strdup(d->file))) {
         yt_oom(d);
         free(df);

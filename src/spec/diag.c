@@ -13,7 +13,7 @@
 
 /* ---------- the list ---------- */
 
-ef_diags *ef_diags_create(void) { return calloc(1, sizeof(ef_diags)); }
+ef_diags *ef_diags_create(void) { return ef_calloc(1, sizeof(ef_diags)); }
 
 static void diag_clear(ef_diag *g) {
     free(g->file);
@@ -50,8 +50,8 @@ void ef_diags_destroy(ef_diags *d) {
 void ef_diags_keep_source(ef_diags *d, const char *file, const char *text, size_t len) {
     if (!d || !file || !text)
         return;
-    char *f = strdup(file), *t = malloc(len + 1);
-    ef_diag_source *grown = realloc(d->sources, (d->source_count + 1) * sizeof *grown);
+    char *f = ef_strdup(file), *t = ef_malloc(len + 1);
+    ef_diag_source *grown = ef_realloc(d->sources, (d->source_count + 1) * sizeof *grown);
     if (grown)
         d->sources = grown;
     if (!f || !t || !grown) {
@@ -91,7 +91,7 @@ char *ef_diags_source_line(const ef_diags *d, const char *file, int line) {
 
 /* Copies at most n bytes of s; NULL in, NULL out. */
 static char *copy_n(const char *s, size_t n) {
-    char *c = malloc(n + 1);
+    char *c = ef_malloc(n + 1);
     if (c) {
         memcpy(c, s, n);
         c[n] = '\0';
@@ -112,9 +112,10 @@ void ef_diags_add(ef_diags *d, const char *file, int line, int col,
         size_t cap = d->cap ? d->cap * 2 : 8;
         if (cap > EF_MAX_DIAGS)
             cap = EF_MAX_DIAGS;
-        ef_diag *items = realloc(d->items, cap * sizeof *items);
+        ef_diag *items = ef_realloc(d->items, cap * sizeof *items);
         if (!items) {
             d->dropped++; /* still counted, so the failure is not silent */
+            d->out_of_memory = true;
             return;
         }
         d->items = items;
@@ -125,7 +126,7 @@ void ef_diags_add(ef_diags *d, const char *file, int line, int col,
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    char *msg = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    char *msg = n >= 0 ? ef_malloc((size_t)n + 1) : NULL;
     if (msg) {
         va_start(ap, fmt);
         vsnprintf(msg, (size_t)n + 1, fmt, ap);
@@ -156,9 +157,29 @@ void ef_diags_add(ef_diags *d, const char *file, int line, int col,
     if (!ok) {
         diag_clear(&g);
         d->dropped++;
+        d->out_of_memory = true;
         return;
     }
     d->items[d->count++] = g;
+}
+
+void ef_diags_merge(ef_diags *into, const ef_diags *from) {
+    if (!into || !from)
+        return;
+    for (size_t k = 0; k < from->count; k++) {
+        const ef_diag *g = &from->items[k];
+        ef_diags_add(into, g->file, g->line, g->col, g->path, g->hint, g->source, "%s",
+                     g->message);
+    }
+    into->dropped += from->dropped;
+    into->out_of_memory |= from->out_of_memory;
+}
+
+void ef_diags_out_of_memory(ef_diags *d, const char *file) {
+    if (!d)
+        return;
+    d->out_of_memory = true;
+    ef_diags_add(d, file, 0, 0, "", NULL, NULL, "out of memory");
 }
 
 /* ---------- rendering ---------- */
@@ -374,10 +395,10 @@ char *ef_spec_source_line(const char *file, int line) {
     }
     ungetc(c, f);
     size_t len = 0, cap = 128;
-    char *s = malloc(cap);
+    char *s = ef_malloc(cap);
     while (s && (c = getc(f)) != EOF && c != '\n') {
         if (len + 2 > cap) {
-            char *p = realloc(s, cap * 2);
+            char *p = ef_realloc(s, cap * 2);
             if (!p) {
                 free(s);
                 s = NULL;

@@ -363,7 +363,7 @@ ef_mapping_spec *ef_spec_load_mapping(const char *path, ef_diags *diags) {
     yt_doc *d = yt_load(path, diags);
     if (!d)
         return NULL;
-    ef_mapping_spec *m = calloc(1, sizeof *m);
+    ef_mapping_spec *m = ef_calloc(1, sizeof *m);
     if (!m || !(m->file = yt_strdup(d->file))) {
         yt_oom(d);
         free(m);

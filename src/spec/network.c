@@ -351,7 +351,7 @@ static void split_causal(net_ctx *c) {
     }
     if (total == (uint64_t)net->layer_count)
         return;
-    ef_layer_spec *out = calloc(total, sizeof *out);
+    ef_layer_spec *out = ef_calloc(total, sizeof *out);
     if (!out) {
         yt_oom(c->doc);
         return;
@@ -427,7 +427,7 @@ static void load_network(net_ctx *c, const ef_param_value *set,
         return;
     }
     /* counted above: at most EF_MAX_LAYERS entries are ever allocated */
-    net->layers = calloc(seq->count, sizeof *net->layers);
+    net->layers = ef_calloc(seq->count, sizeof *net->layers);
     if (!net->layers) {
         yt_oom(d);
         return;
@@ -445,7 +445,7 @@ static void load_single_workload(net_ctx *c, const ef_param_value *set,
     net->loc = yt_loc(net->file, c->doc->root);
     wl_params_init(&c->params);
     keep_params(net, &c->params);
-    net->layers = calloc(1, sizeof *net->layers);
+    net->layers = ef_calloc(1, sizeof *net->layers);
     ef_workload_spec *w = net->layers ? wl_create(c->doc, "") : NULL;
     if (!w) {
         if (!net->layers)
@@ -473,7 +473,7 @@ ef_network_spec *ef_spec_load_network_set(const char *path,
     yt_doc *d = yt_load(path, diags);
     if (!d)
         return NULL;
-    ef_network_spec *net = calloc(1, sizeof *net);
+    ef_network_spec *net = ef_calloc(1, sizeof *net);
     if (!net || !(net->file = yt_strdup(d->file))) {
         yt_oom(d);
         free(net);

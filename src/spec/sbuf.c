@@ -1,6 +1,8 @@
 /* The growing string (sbuf.h). */
 #include "spec/sbuf.h"
 
+#include "einflow/common.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +20,7 @@ static bool reserve(sbuf *b, size_t n) {
         }
         cap *= 2;
     }
-    char *p = realloc(b->buf, cap);
+    char *p = ef_realloc(b->buf, cap);
     if (!p) {
         b->failed = true;
         return false;

@@ -28,15 +28,8 @@ char ef_spec_sniff(const char *path, ef_diags *diags) {
                      "(network), mapping (mapping) or dataflow (dataflow "
                      "template)");
     }
-    if (mine && kind == 0) {
-        for (size_t i = 0; i < mine->count; i++) {
-            const ef_diag *g = &mine->items[i];
-            ef_diags_add(diags, g->file, g->line, g->col, g->path, g->hint,
-                         g->source, "%s", g->message);
-        }
-        if (diags)
-            diags->dropped += mine->dropped;
-    }
+    if (mine && kind == 0)
+        ef_diags_merge(diags, mine);
     yt_free(d);
     ef_diags_destroy(mine);
     return kind;

@@ -50,7 +50,7 @@ static void keep_path(char out[EF_MAX_KEY_PATH], const char *path) {
 }
 
 ef_workload_spec *wl_create(yt_doc *d, const char *parent) {
-    ef_workload_spec *w = calloc(1, sizeof *w);
+    ef_workload_spec *w = ef_calloc(1, sizeof *w);
     if (!w || !(w->file = yt_strdup(d->file))) {
         yt_oom(d);
         free(w);
@@ -329,7 +329,7 @@ ef_workload_spec *ef_spec_load_workload(const char *path, ef_diags *diags) {
 }
 
 ef_workload_spec *wl_clone(const ef_workload_spec *w) {
-    ef_workload_spec *c = malloc(sizeof *c);
+    ef_workload_spec *c = ef_malloc(sizeof *c);
     if (!c)
         return NULL;
     *c = *w;

@@ -48,11 +48,14 @@ void yt_error(yt_doc *d, const yt_node *n, const char *path,
     va_end(ap);
 }
 
-void yt_oom(yt_doc *d) { yt_error(d, NULL, "", NULL, "out of memory"); }
+void yt_oom(yt_doc *d) {
+    d->errors++;
+    ef_diags_out_of_memory(d->diags, d->file);
+}
 
 char *yt_strdup(const char *s) {
     size_t n = strlen(s) + 1;
-    char *c = malloc(n);
+    char *c = ef_malloc(n);
     if (c)
         memcpy(c, s, n);
     return c;
@@ -70,7 +73,7 @@ static bool read_file(yt_doc *d, const char *path) {
         return false;
     }
     size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
+    char *buf = ef_malloc(cap);
     bool ok = buf != NULL;
     while (ok) {
         if (len + 1 >= cap) {
@@ -81,7 +84,7 @@ static bool read_file(yt_doc *d, const char *path) {
                 ok = false;
                 break;
             }
-            char *p = realloc(buf, cap * 2);
+            char *p = ef_realloc(buf, cap * 2);
             if (!p) {
                 yt_oom(d);
                 ok = false;
@@ -122,7 +125,7 @@ static bool index_lines(yt_doc *d) {
             n++;
     if (n > (size_t)INT32_MAX)
         return false;
-    d->line_start = malloc(n * sizeof *d->line_start);
+    d->line_start = ef_malloc(n * sizeof *d->line_start);
     if (!d->line_start)
         return false;
     size_t at = 0;
@@ -157,14 +160,14 @@ static void node_free(yt_node *n) {
 }
 
 static yt_node *node_new(yt_kind kind, yaml_mark_t m) {
-    yt_node *n = calloc(1, sizeof *n);
+    yt_node *n = ef_calloc(1, sizeof *n);
     if (!n)
         return NULL;
     n->kind = kind;
     n->line = (int)m.line + 1;
     n->col = (int)m.column + 1;
     if (kind != YT_SCALAR) {
-        n->text = calloc(1, 1);
+        n->text = ef_calloc(1, 1);
         if (!n->text) {
             free(n);
             return NULL;
@@ -178,12 +181,12 @@ static bool grow(yt_node *n) {
         return true;
     size_t cap = n->cap ? n->cap * 2 : 4;
     if (n->kind == YT_SEQ) {
-        yt_node **p = realloc(n->items, cap * sizeof *p);
+        yt_node **p = ef_realloc(n->items, cap * sizeof *p);
         if (!p)
             return false;
         n->items = p;
     } else {
-        yt_pair *p = realloc(n->pairs, cap * sizeof *p);
+        yt_pair *p = ef_realloc(n->pairs, cap * sizeof *p);
         if (!p)
             return false;
         n->pairs = p;
@@ -367,7 +370,7 @@ static yt_node *parse_node(loader *L, yaml_event_t *ev, int depth) {
         if (!n)
             break;
         n->len = ev->data.scalar.length;
-        n->text = malloc(n->len + 1);
+        n->text = ef_malloc(n->len + 1);
         if (!n->text) {
             free(n);
             n = NULL;
@@ -384,7 +387,7 @@ static yt_node *parse_node(loader *L, yaml_event_t *ev, int depth) {
         return n;
     case YAML_ALIAS_EVENT:
         n = node_new(YT_SCALAR, ev->start_mark);
-        if (!n || !(n->text = calloc(1, 1))) {
+        if (!n || !(n->text = ef_calloc(1, 1))) {
             free(n);
             n = NULL;
             break;
@@ -487,15 +490,15 @@ static yt_node *parse_stream(loader *L) {
 
 /* A doc named `name` with nothing read yet; NULL when out of memory. */
 static yt_doc *doc_new(const char *name, ef_diags *diags) {
-    yt_doc *d = calloc(1, sizeof *d);
+    yt_doc *d = ef_calloc(1, sizeof *d);
     if (!d) {
-        ef_diags_add(diags, name, 0, 0, "", NULL, NULL, "out of memory");
+        ef_diags_out_of_memory(diags, name);
         return NULL;
     }
     d->diags = diags;
     d->file = yt_strdup(name ? name : "<input>");
     if (!d->file) {
-        ef_diags_add(diags, name, 0, 0, "", NULL, NULL, "out of memory");
+        ef_diags_out_of_memory(diags, name);
         free(d);
         return NULL;
     }
