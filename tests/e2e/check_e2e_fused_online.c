@@ -22,7 +22,9 @@
  *     of its last step by AV;
  *   - the result equals the 3-pass cascade's (--check-against);
  *   - both engines give the same JSON;
- *   - illegal fusions of the recurrences are refused at the line. */
+ *   - illegal fusions of the recurrences are refused at the line;
+ *   - the fused dataflow finds the whole group by itself, stepping M1
+ *     above the GLB when a head does not fit. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,6 +133,8 @@ START_TEST(vector_unit_runs_the_recurrences_fused) {
 }
 END_TEST
 
+static char *replace_all(const char *text, const char *from, const char *to);
+
 static const char *const engine_cases[][2] = {{ARCH, FUSED}, {VEC_ARCH, VEC_FUSED}};
 
 START_TEST(engines_agree_on_fused_online) {
@@ -142,6 +146,52 @@ START_TEST(engines_agree_on_fused_online) {
                   engine_cases[_i][1]);
     cJSON_Delete(a);
     cJSON_Delete(b);
+}
+END_TEST
+
+/* The fused dataflow finds the ten-Einsum group by itself: on
+ * edge_8x8 a whole head fits in the GLB (M1 below it, K and V read
+ * once: 2 B x H x (P E + M E + M F + P F) = 2,048 B); with a 1 KiB GLB
+ * it must step M1 above the GLB, innermost, FlashAttention's loop over
+ * key blocks, and still keep every intermediate and the state on chip. */
+START_TEST(mapper_fuses_the_online_cascade) {
+    const char *extra[] = {"--check-against", THREE_PASS, "--evaluations", "2000", NULL};
+    cJSON *r = e2e_run_json(ARCH, WORKLOAD, "fused", extra);
+    ck_assert(cJSON_IsTrue(e2e_get(r, "summary.checked_against.passed")));
+    ck_assert_uint_eq(e2e_path_u64(r, "einsums[0].fused.count"), 10);
+    ck_assert_uint_eq(e2e_path_u64(r, "summary.outer_traffic.bytes"),
+                      WORD_BYTES * H * (P * E + M * E + M * F + P * F));
+    cJSON_Delete(r);
+
+    char *arch_text = e2e_read_file(ARCH, NULL);
+    ck_assert_ptr_nonnull(arch_text);
+    char *small = replace_all(arch_text, "capacity: 64 KiB", "capacity: 1 KiB");
+    char *arch = e2e_write_tmp("edge_1k.yaml", small);
+    char *mapping = e2e_tmp_path("online_fused_1k.yaml");
+    e2e_result res;
+    ck_assert(e2e_runl(&res, "map", arch, WORKLOAD, "--dataflow", "fused", "--evaluations",
+                       "2000", "-o", mapping, "-q", NULL));
+    ck_assert_msg(res.exit_code == 0, "map exited %d:\n%s", res.exit_code, res.err);
+    e2e_result_free(&res);
+    char *text = e2e_read_file(mapping, NULL);
+    ck_assert_ptr_nonnull(text);
+    ck_assert_msg(strstr(text, "M1: 4]; ") != NULL, "M1 is not the innermost shared loop:\n%s",
+                  text);
+    r = run_checked(arch, mapping, "event");
+    ck_assert_uint_eq(e2e_path_u64(r, "einsums[0].fused.count"), 10);
+    for (size_t i = 0; i < sizeof states / sizeof states[0]; i++) {
+        uint64_t rd, fl, up;
+        words_at(r, "DRAM", states[i], &rd, &fl, &up);
+        ck_assert_msg(rd + fl + up == 0, "1 KiB GLB: %s reaches DRAM", states[i]);
+    }
+    cJSON_Delete(r);
+    unlink(mapping);
+    unlink(arch);
+    free(text);
+    free(mapping);
+    free(arch);
+    free(small);
+    free(arch_text);
 }
 END_TEST
 
@@ -221,6 +271,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, vector_unit_runs_the_recurrences_fused);
     tcase_add_loop_test(tc, engines_agree_on_fused_online, 0,
                         (int)(sizeof engine_cases / sizeof engine_cases[0]));
+    tcase_add_test(tc, mapper_fuses_the_online_cascade);
     tcase_add_loop_test(tc, illegal_online_fusion_is_located, 0,
                         (int)(sizeof illegal / sizeof illegal[0]));
     suite_add_tcase(s, tc);
