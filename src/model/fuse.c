@@ -222,7 +222,7 @@ static bool walked_above(const ef_nest *n, int level, int rank) {
  * iteration before, or the initial value), or the last step, by a tail
  * or when the rank is walked below the level only (its whole range is
  * then in every tile). */
-static bool reads_as_written(const fuser *f, const ef_fusion_group *g, const ef_nest *pn,
+static bool reads_as_written(const ef_fusion_group *g, const ef_nest *pn,
                              const ef_nest *cn, int d, const ef_affine *in,
                              const ef_affine *out) {
     bool same = in->term_count == out->term_count && in->constant == out->constant;
@@ -234,10 +234,10 @@ static bool reads_as_written(const fuser *f, const ef_fusion_group *g, const ef_
     if (in->term_count == 1 && in->rank[0] == r && in->coef[0] == 1 &&
         in->constant == out->constant - 1)
         return true;
+    /* an Einsum without the rank cannot loop over it: where a shared
+     * loop walks it, check_shared_loops admits it only as the tail */
     if (!reads_last_step(cn, in, r)) return false;
-    const ef_loop *lp[EF_MAX_LOOPS];
-    int k = loops_above(f->nests[g->first], g->level, lp);
-    return !walked_above(pn, g->level, r) || (k > 0 && is_tail(f, g, cn, lp[k - 1]));
+    return !walked_above(pn, g->level, r) || !cn->einsum->rank_used[r];
 }
 
 /* A recurrence of the group keeps its tensor at the fusion level as
@@ -329,7 +329,7 @@ static void check_whole_tiles(fuser *f, const ef_fusion_group *g) {
             const ef_operand *in = cn->ops[o];
             bool same = in->dims == out->dims;
             for (int d = 0; d < in->dims && same; d++)
-                same = reads_as_written(f, g, pn, cn, d, &in->index[d], &out->index[d]);
+                same = reads_as_written(g, pn, cn, d, &in->index[d], &out->index[d]);
             if (!same)
                 fail_at(f, cn, cn->einsum->loc, "einsums", NULL,
                         "%s reads %s at other indices than %s writes it; a fused intermediate "

@@ -230,6 +230,18 @@ static const struct {
      ":51:9: error: bypass: RM is a recurrence (\"RM[h,m1+1,p] = max(RM[h,m1,p], "
      "LM[h,m1,p])\") fused with QK .. AV, but keeps RM at DRAM: a fused recurrence keeps its "
      "tensor at GLB, the fusion level, as running state"},
+    /* the recurrence rank split across the GLB (M1: 2 above, 2 below;
+     * AV has no M1) */
+    {{"M1: 4]", "      - level: RF\n",
+      "[H: 2, P: 2]\n      - level: GLB\n        spatial: {rows: [P: 8], cols: [F: 8]}\n"
+      "      - level: RF\n        temporal: [M1: 2]\n"},
+     {"M1: 2]", "      - level: RF\n        temporal: [M1: 2]\n",
+      "[H: 2, P: 2]\n      - level: GLB\n        spatial: {rows: [P: 8], cols: [F: 8]}\n"
+      "      - level: RF\n"},
+     ":59:20: error: mapping[2].temporal[0].M1: M1, the recurrence rank of RM, is walked both "
+     "above GLB (a shared loop) and by this loop below it: each tile of RM would hold several "
+     "steps, some read as old values in the iteration that writes them; a fused recurrence "
+     "steps one tile per shared iteration"},
     /* the tail with a loop too few: it must lack exactly the innermost */
     {{"temporal: [H: 2, P: 2]\n      - level: GLB\n"},
      {"temporal: [H: 2]\n      - level: GLB\n        temporal: [P: 2]\n"},
