@@ -225,12 +225,15 @@ static bool walked_above(const ef_nest *n, int level, int rank) {
 static bool reads_as_written(const ef_fusion_group *g, const ef_nest *pn,
                              const ef_nest *cn, int d, const ef_affine *in,
                              const ef_affine *out) {
-    bool same = in->term_count == out->term_count && in->constant == out->constant;
-    for (int k = 0; k < in->term_count && same; k++)
-        same = in->rank[k] == out->rank[k] && in->coef[k] == out->coef[k];
-    if (same) return true;
+    /* plain indices (one rank, coefficient 1), the constant 0 but on a
+     * recurrence's dimension, where r+1 is read as written */
     int r = pn->einsum->recurrence_rank;
-    if (r < 0 || d != pn->einsum->recurrence_dim) return false;
+    bool stepped = r >= 0 && d == pn->einsum->recurrence_dim;
+    if (in->term_count == 1 && out->term_count == 1 && in->rank[0] == out->rank[0] &&
+        in->coef[0] == 1 && out->coef[0] == 1 && in->constant == out->constant &&
+        (in->constant == 0 || stepped))
+        return true;
+    if (!stepped) return false;
     if (in->term_count == 1 && in->rank[0] == r && in->coef[0] == 1 &&
         in->constant == out->constant - 1)
         return true;
