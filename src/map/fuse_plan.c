@@ -11,7 +11,11 @@
  * the same on the mappings). A tiling of those loops fixes the tiles
  * at the fusion level — every rank it does not walk is covered whole
  * below it — so what the group's tiles take there, and what the
- * off-chip tensors cost in DRAM traffic, follow from the tiling alone. */
+ * off-chip tensors cost in DRAM traffic, follow from the tiling alone.
+ * A recurrence kept on chip is running state: its rank's shared loop
+ * steps it one step per iteration (tile 1, innermost) or leaves it
+ * whole below the level; an Einsum without that rank (the tail) reads
+ * its last step and runs without the loop (fuse_search.c). */
 #include "map/fuse_plan.h"
 
 #include <math.h>
@@ -49,6 +53,43 @@ static bool same_indices(const ef_operand *a, const ef_operand *b) {
     return true;
 }
 
+/* Whether consumer c reads producer p's output `out` through `in` where
+ * a fused group can hand it over: at the indices it is written (plain);
+ * a recurrence's tensor also at the step written (r+1), the step before
+ * (r: the old value) or, by an Einsum without the rank, the last step
+ * (model/fuse.c). */
+static bool reads_as_written(const ef_workload *w, const ef_einsum *c, const ef_einsum *p,
+                             const ef_operand *in, const ef_operand *out) {
+    int rd = p->recurrence_dim, r = p->recurrence_rank;
+    if (r < 0) return same_indices(in, out);
+    if (in->dims != out->dims) return false;
+    for (int d = 0; d < in->dims; d++) {
+        const ef_affine *a = &in->index[d], *b = &out->index[d];
+        if (d != rd) {
+            if (a->term_count != 1 || a->coef[0] != 1 || a->constant != 0 ||
+                b->term_count != 1 || a->rank[0] != b->rank[0])
+                return false;
+            continue;
+        }
+        bool stepped = a->term_count == 1 && a->rank[0] == r && a->coef[0] == 1 &&
+                       (a->constant == b->constant || a->constant == b->constant - 1);
+        bool last = a->term_count == 0 && a->constant == (int64_t)w->rank_bounds[r] &&
+                    !c->rank_used[r];
+        if (!stepped && !last) return false;
+    }
+    return true;
+}
+
+/* The recurrence rank of an on-chip recurrence of g stepping along r:
+ * its shared loop must cover it whole or not at all, innermost. */
+static bool state_rank(const ef_workload *w, const ef_fplan *g, int r) {
+    for (int m = 0; m < g->count; m++) {
+        const ef_einsum *e = &w->einsums[g->first + m];
+        if (e->recurrence_rank == r && g->on_chip[e->output.tensor]) return true;
+    }
+    return false;
+}
+
 static bool indexes(const ef_operand *op, int r) {
     for (int d = 0; d < op->dims; d++)
         for (int k = 0; k < op->index[d].term_count; k++)
@@ -84,7 +125,8 @@ bool ef_fplan_group(const ef_workload *w, int first, int count, const bool *vect
                 const ef_operand *in = &einsum(w, c)->inputs[i];
                 if (in->tensor != out->tensor) continue;
                 read = true;
-                inside &= c > p && c <= last && same_indices(in, out);
+                inside &= c > p && c <= last && reads_as_written(w, einsum(w, c), einsum(w, p),
+                                                                 in, out);
             }
         }
         if (!read || !inside) continue;
@@ -317,11 +359,21 @@ static bool next_perm(int *a, int n) {
 static void best_order(const ef_workload *w, const ef_fplan *g, ef_ftiling *t) {
     int n = t->loop_count, perm[EF_MAX_RANKS];
     ef_map_loop base[EF_MAX_RANKS], trial[EF_MAX_RANKS];
+    /* a recurrence's state loop goes innermost, and stays there */
+    for (int i = 0; i + 1 < n; i++)
+        if (state_rank(w, g, t->loops[i].rank)) {
+            ef_map_loop x = t->loops[i];
+            memmove(&t->loops[i], &t->loops[i + 1], sizeof x * (size_t)(n - 1 - i));
+            t->loops[n - 1] = x;
+            break;
+        }
     memcpy(base, t->loops, sizeof base[0] * (size_t)n);
     for (int i = 0; i < n; i++) perm[i] = i;
     t->dram_bytes = dram_bytes(w, g, base, n, t->tile);
     if (n > 5) return; /* 720 orders and more: keep the group's */
+    bool pinned = n > 0 && state_rank(w, g, base[n - 1].rank);
     while (next_perm(perm, n)) {
+        if (pinned && perm[n - 1] != n - 1) continue;
         for (int i = 0; i < n; i++) trial[i] = base[perm[i]];
         double b = dram_bytes(w, g, trial, n, t->tile);
         if (b < t->dram_bytes) {
@@ -353,8 +405,17 @@ int ef_fplan_tilings(const ef_arch_spec *arch, const ef_workload *w, const ef_fp
         if (combos <= MAX_COMBOS) break;
         keep--;
     }
-    for (int q = 0; q < ns; q++)
-        nchoice[q] = tile_choices(w->rank_bounds[g->shared[q]], choice[q], keep);
+    for (int q = 0; q < ns; q++) {
+        uint64_t b = w->rank_bounds[g->shared[q]];
+        nchoice[q] = tile_choices(b, choice[q], keep);
+        /* a recurrence steps one tile per shared iteration, or runs
+         * whole below the level (model/fuse.c) */
+        if (state_rank(w, g, g->shared[q])) {
+            choice[q][0] = 1;
+            choice[q][1] = b;
+            nchoice[q] = b > 1 ? 2 : 1;
+        }
+    }
     ef_ftiling *all = ef_calloc(MAX_COMBOS + 1, sizeof *all);
     if (!all) return -1;
     int nall = 0, idx[EF_MAX_RANKS] = {0};

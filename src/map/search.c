@@ -552,8 +552,10 @@ static void put_factors(const space *s, const mfac *f, int n, ef_factor_spec *ou
 static void fixed_loops(const space *s, ef_level_mapping_spec *lm) {
     mfac f[EF_MAX_RANKS];
     int n = 0;
+    /* a tail (model/fuse.c) has no loop over the rank it lacks */
     for (int i = 0; i < s->fx->loop_count; i++)
-        f[n++] = (mfac){s->fx->loops[i].rank, s->fx->loops[i].factor};
+        if (s->es->rank_used[s->fx->loops[i].rank])
+            f[n++] = (mfac){s->fx->loops[i].rank, s->fx->loops[i].factor};
     put_factors(s, f, n, lm->temporal, &lm->temporal_count);
 }
 

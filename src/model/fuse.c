@@ -19,7 +19,20 @@
  *     never comes back, and consumers read it at the indices it is
  *     written;
  *   - the tiles of all of them fit together at every level, each
- *     intermediate's counted once where it lives. */
+ *     intermediate's counted once where it lives;
+ *   - a recurrence keeps its tensor at the fusion level as running
+ *     state, and its rank is walked by the innermost shared loop alone
+ *     (or not above the level at all): the tile it writes at one
+ *     iteration is the one it reads as the old value at the next.
+ *     Consumers read it as written (step r+1), at the previous step
+ *     (step r: the tile written one iteration before, or the initial
+ *     value) or, an Einsum without the rank that runs once per outer
+ *     iteration (a "tail", below), at its last step.
+ * A tail lacks the innermost shared loop: it does not have that rank,
+ * reads on chip only the last step of recurrences stepping along it,
+ * and writes nothing the group reads, so it runs once per iteration of
+ * the loops outside, at the last iteration of the innermost one (the
+ * normalisation of online softmax, on chip, as FlashAttention does). */
 #include "einflow/model.h"
 
 #include <stdarg.h>
@@ -131,7 +144,45 @@ static bool same_loop(const ef_loop *a, const ef_loop *b) {
            a->factor == b->factor;
 }
 
-/* Every Einsum of the group runs the first one's loops above h. */
+/* The member of the group that writes tensor t at the fusion level,
+ * or NULL. */
+static const ef_nest *producer_of(const fuser *f, const ef_fusion_group *g, int t) {
+    for (int e = g->first; e < g->first + g->count; e++) {
+        const ef_nest *n = f->nests[e];
+        if (n->ops[n->out_op]->tensor == t && ef_nest_home_level(n, n->out_op) == g->level)
+            return n;
+    }
+    return NULL;
+}
+
+/* Whether operand index `in` (dimension d) reads the last step of the
+ * recurrence rank r: the constant R, the rank's bound. */
+static bool reads_last_step(const ef_nest *n, const ef_affine *in, int r) {
+    return in->term_count == 0 && in->constant == (int64_t)n->workload->rank_bounds[r];
+}
+
+/* Whether n may run as the group's tail (see the file's head): the
+ * lead's loops above the level but the innermost, rank r, which n does
+ * not have; on chip it reads only the last step of recurrences along r
+ * and writes nothing the group reads. */
+static bool is_tail(const fuser *f, const ef_fusion_group *g, const ef_nest *n,
+                    const ef_loop *innermost) {
+    int r = innermost->rank;
+    if (n->einsum->rank_used[r] || ef_nest_home_level(n, n->out_op) == g->level) return false;
+    bool reads = false;
+    for (int o = 0; o < n->op_count; o++) {
+        if (o == n->out_op || ef_nest_home_level(n, o) != g->level) continue;
+        const ef_nest *p = producer_of(f, g, n->ops[o]->tensor);
+        if (!p || p->einsum->recurrence_rank != r) return false;
+        int d = p->einsum->recurrence_dim;
+        if (!reads_last_step(n, &n->ops[o]->index[d], r)) return false;
+        reads = true;
+    }
+    return reads;
+}
+
+/* Every Einsum of the group runs the first one's loops above h, or
+ * all but the innermost as its tail. */
 static void check_shared_loops(fuser *f, const ef_fusion_group *g) {
     const ef_nest *lead = f->nests[g->first];
     const ef_loop *want[EF_MAX_LOOPS], *have[EF_MAX_LOOPS];
@@ -142,6 +193,7 @@ static void check_shared_loops(fuser *f, const ef_fusion_group *g) {
         int i = 0;
         while (i < kw && i < kh && same_loop(want[i], have[i])) i++;
         if (i == kw && i == kh) continue;
+        if (i == kh && kh == kw - 1 && is_tail(f, g, n, want[kw - 1])) continue;
         char a[256], b[256];
         describe_loops(lead, want, kw, a, sizeof a);
         describe_loops(n, have, kh, b, sizeof b);
@@ -152,6 +204,101 @@ static void check_shared_loops(fuser *f, const ef_fusion_group *g) {
                 "the same loops above %s: %s runs %s, %s runs %s",
                 einsum_name(n), einsum_name(lead), n->arch->levels[g->level].name,
                 n->arch->levels[g->level].name, einsum_name(lead), a, einsum_name(n), b);
+    }
+}
+
+/* Whether the rank has a loop above the fusion level in n. */
+static bool walked_above(const ef_nest *n, int level, int rank) {
+    const ef_loop *lp[EF_MAX_LOOPS];
+    int k = loops_above(n, level, lp);
+    for (int i = 0; i < k; i++)
+        if (lp[i]->rank == rank) return true;
+    return false;
+}
+
+/* Whether consumer cn's index `in` of dimension d reads what producer
+ * pn writes there (`out`): the same index; for a recurrence's
+ * dimension also the step before (the old value: the tile written one
+ * iteration before, or the initial value), or the last step, by a tail
+ * or when the rank is walked below the level only (its whole range is
+ * then in every tile). */
+static bool reads_as_written(const ef_fusion_group *g, const ef_nest *pn,
+                             const ef_nest *cn, int d, const ef_affine *in,
+                             const ef_affine *out) {
+    /* plain indices (one rank, coefficient 1), the constant 0 but on a
+     * recurrence's dimension, where r+1 is read as written */
+    int r = pn->einsum->recurrence_rank;
+    bool stepped = r >= 0 && d == pn->einsum->recurrence_dim;
+    if (in->term_count == 1 && out->term_count == 1 && in->rank[0] == out->rank[0] &&
+        in->coef[0] == 1 && out->coef[0] == 1 && in->constant == out->constant &&
+        (in->constant == 0 || stepped))
+        return true;
+    if (!stepped) return false;
+    if (in->term_count == 1 && in->rank[0] == r && in->coef[0] == 1 &&
+        in->constant == out->constant - 1)
+        return true;
+    /* an Einsum without the rank cannot loop over it: where a shared
+     * loop walks it, check_shared_loops admits it only as the tail */
+    if (!reads_last_step(cn, in, r)) return false;
+    return !walked_above(pn, g->level, r) || !cn->einsum->rank_used[r];
+}
+
+/* A recurrence of the group keeps its tensor at the fusion level as
+ * running state, stepped by the innermost shared loop or entirely
+ * below the level. A shared loop inside the recurrence's would revisit
+ * every state tile once per outer step: each would have to be kept
+ * (one per iteration of the inner loops) where the model keeps one, so
+ * it is rejected; so is the rank split across the level, whose tiles
+ * would hold several steps, some read as old values in the iteration
+ * that writes them. */
+static void check_recurrences(fuser *f, const ef_fusion_group *g) {
+    const ef_workload *w = f->nests[0]->workload;
+    const char *lvl = f->nests[g->first]->arch->levels[g->level].name;
+    for (int e = g->first; e < g->first + g->count; e++) {
+        const ef_nest *n = f->nests[e];
+        int r = n->einsum->recurrence_rank;
+        if (r < 0) continue;
+        const char *t = tensor_name(n, n->out_op), *rn = w->rank_names[r];
+        if (ef_nest_home_level(n, n->out_op) != g->level) {
+            fail_at(f, n, n->level_loc[0], "bypass",
+                    "bypass it above the fusion level, as the intermediates",
+                    "%s is a recurrence (\"%s\") fused with %s .. %s, but keeps %s at %s: a "
+                    "fused recurrence keeps its tensor at %s, the fusion level, as running "
+                    "state",
+                    einsum_name(n), n->einsum->text, einsum_name(f->nests[g->first]),
+                    einsum_name(f->nests[g->first + g->count - 1]), t,
+                    n->arch->levels[ef_nest_home_level(n, n->out_op)].name, lvl);
+            continue;
+        }
+        const ef_loop *lp[EF_MAX_LOOPS];
+        int k = loops_above(n, g->level, lp);
+        int at = -1;
+        for (int i = 0; i < k; i++)
+            if (lp[i]->rank == r) at = i;
+        if (at < 0) continue;
+        if (at != k - 1) {
+            fail_at(f, n, lp[at]->loc, lp[at]->path,
+                    "make this loop the innermost one above the fusion level in every fused "
+                    "mapping",
+                    "this loop above %s walks %s, the recurrence rank of %s, with the shared "
+                    "loop of %s inside it: each step would revisit every tile of %s that "
+                    "loop walks, so all of them would have to stay at %s; a fused "
+                    "recurrence keeps one state tile, stepped by the innermost shared loop",
+                    lvl, rn, einsum_name(n), w->rank_names[lp[k - 1]->rank], t, lvl);
+            continue;
+        }
+        for (int i = 0; i < n->loop_count; i++) {
+            const ef_loop *b = &n->loops[i];
+            if (b->level < g->level || b->rank != r || b->factor < 2) continue;
+            fail_at(f, n, b->loc, b->path,
+                    "walk the recurrence rank above the fusion level only, or below it only",
+                    "%s, the recurrence rank of %s, is walked both above %s (a shared loop) "
+                    "and by this loop below it: each tile of %s would hold several steps, "
+                    "some read as old values in the iteration that writes them; a fused "
+                    "recurrence steps one tile per shared iteration",
+                    rn, einsum_name(n), lvl, t);
+            break;
+        }
     }
 }
 
@@ -185,13 +332,13 @@ static void check_whole_tiles(fuser *f, const ef_fusion_group *g) {
             const ef_operand *in = cn->ops[o];
             bool same = in->dims == out->dims;
             for (int d = 0; d < in->dims && same; d++)
-                same = in->index[d].term_count == 1 && in->index[d].coef[0] == 1 &&
-                       in->index[d].constant == 0 &&
-                       in->index[d].rank[0] == out->index[d].rank[0];
+                same = reads_as_written(g, pn, cn, d, &in->index[d], &out->index[d]);
             if (!same)
                 fail_at(f, cn, cn->einsum->loc, "einsums", NULL,
                         "%s reads %s at other indices than %s writes it; a fused intermediate "
-                        "must be read where it is written (plain indices, same ranks)",
+                        "must be read where it is written (the same rank, coefficient and "
+                        "constant in every index; a recurrence's tensor also at the step "
+                        "before, or at its last step by an Einsum without the rank)",
                         einsum_name(cn), w->tensors[out->tensor].name, einsum_name(pn));
         }
     }
@@ -308,21 +455,6 @@ int ef_fuse_groups(ef_nest *const *nests, int count, ef_fusion_group *groups,
                             w->tensors[n->ops[o]->tensor].name, n->arch->levels[h].name);
             }
         }
-        for (int j = e; j <= last && g->count > 1; j++) {
-            const ef_nest *n = nests[j];
-            if (n->einsum->recurrence_rank < 0) continue;
-            /* interleaving tile by tile, its steps would need the
-             * group's shared loops to walk the recurrence rank in
-             * order and its old value carried on chip from tile to
-             * tile; not modelled yet, so never computed wrongly */
-            fail_at(&f, n, n->map_loc, "mappings",
-                    "keep the tensors it shares with the others at the outermost level "
-                    "(unfused)",
-                    "%s is a recurrence (\"%s\") fused on chip with %s .. %s: a recurrence "
-                    "cannot be fused yet",
-                    einsum_name(n), n->einsum->text, einsum_name(nests[e]),
-                    einsum_name(nests[last]));
-        }
         if (g->count > 1 && g->level >= 0 && nests[e]->arch->levels[g->level].per_pe)
             fail_at(&f, nests[e], nests[e]->level_loc[g->level], "keep",
                     "keep the intermediates first at a shared level (one instance)",
@@ -336,6 +468,7 @@ int ef_fuse_groups(ef_nest *const *nests, int count, ef_fusion_group *groups,
         ef_fusion_group *g = &groups[i];
         if (g->count < 2) continue;
         check_shared_loops(&f, g);
+        check_recurrences(&f, g);
         check_whole_tiles(&f, g);
         check_capacity(&f, g);
         const ef_loop *lp[EF_MAX_LOOPS];

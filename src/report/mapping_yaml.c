@@ -77,7 +77,10 @@ static void outer_bypass(sbuf *b, const ef_map_result *r, const ef_level_mapping
         const char *t = n->workload->tensors[n->ops[o]->tensor].name;
         bool kept = !lm->keep_given;
         for (int k = 0; k < lm->keep_count && !kept; k++) kept = !strcmp(lm->keep[k], t);
-        if (kept) continue;
+        /* a recurrence's two operands are one tensor, named once */
+        bool named = false;
+        for (int k = 0; k < o && !named; k++) named = n->ops[k]->tensor == n->ops[o]->tensor;
+        if (kept || named) continue;
         sbuf_put(b, any ? ", %s" : "%sbypass: [%s", any ? t : indent, t);
         any = true;
     }

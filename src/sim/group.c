@@ -41,22 +41,65 @@ typedef struct {
     int busy_owner;              /* ... working for this engine         */
 } unit;
 
+/* Whether recurrence n steps with the group: its rank is walked by a
+ * shared loop above the level (the innermost, model/fuse.c), so each
+ * iteration writes the step the next one reads. */
+static bool steps_with_group(const ef_nest *n, int level) {
+    int r = n->einsum->recurrence_rank;
+    if (r < 0 || ef_nest_home_level(n, n->out_op) != level) return false;
+    for (int i = 0; i < n->loop_count; i++)
+        if (n->loops[i].level < level && n->loops[i].rank == r && n->loops[i].factor > 1)
+            return true;
+    return false;
+}
+
 /* Links each consumer to the producers whose intermediates it reads
- * where the group keeps them. */
+ * where the group keeps them: at the same iteration, or one back for a
+ * recurrence's old value (the step before the one written). */
 static void link_engines(engine *es, int count, int level) {
     for (int c = 0; c < count; c++) {
         const ef_nest *cn = es[c].tr->n;
+        es[c].self_lag = steps_with_group(cn, level);
         for (int p = 0; p < c; p++) {
             const ef_nest *pn = es[p].tr->n;
-            int t = pn->ops[pn->out_op]->tensor;
+            const ef_operand *out = pn->ops[pn->out_op];
+            int d = pn->einsum->recurrence_dim;
             bool reads = false;
-            for (int o = 0; o < cn->out_op && !reads; o++)
-                reads = cn->ops[o]->tensor == t && ef_nest_home_level(cn, o) == level;
+            uint64_t lag = 0;
+            for (int o = 0; o < cn->out_op; o++) {
+                if (cn->ops[o]->tensor != out->tensor || ef_nest_home_level(cn, o) != level)
+                    continue;
+                reads = true;
+                if (steps_with_group(pn, level) && cn->ops[o]->index[d].term_count == 1 &&
+                    cn->ops[o]->index[d].constant == out->index[d].constant - 1)
+                    lag = 1;
+            }
             if (!reads) continue;
+            es[c].producer_lag[es[c].nproducers] = lag;
             es[c].producers[es[c].nproducers++] = &es[p];
+            es[p].consumer_lag[es[p].nconsumers] = lag;
             es[p].consumers[es[p].nconsumers++] = &es[c];
         }
     }
+}
+
+/* Each engine's tiles at the level per iteration of the group's
+ * shared loops: a tail (model/fuse.c) has one per iteration of the
+ * loops outside the innermost. */
+static void set_strides(engine *es, int count, int level) {
+    uint64_t most = 0;
+    for (int i = 0; i < count; i++)
+        if (es[i].tr->gens[level].count > most) most = es[i].tr->gens[level].count;
+    for (int i = 0; i < count; i++) {
+        uint64_t own = es[i].tr->gens[level].count;
+        es[i].tile_stride = own ? most / own : 1;
+        assert(own == 0 || own * es[i].tile_stride == most);
+    }
+}
+
+/* The group iteration of e's tile in use. */
+static uint64_t iter_of(const engine *e) {
+    return ef_engine_group_iter(e, e->ch[e->fuse_level].cg);
 }
 
 /* The Einsum u works for at cycle t: the one whose tile it has begun;
@@ -70,10 +113,9 @@ static engine *pick(const unit *u, engine *es, uint64_t t) {
     for (int i = 0; i < u->count; i++) {
         engine *e = &es[u->members[i]];
         if (e->s >= e->tr->steps) continue;
-        uint64_t g = e->ch[e->fuse_level].cg;
-        if (!oldest || g < oldest->ch[oldest->fuse_level].cg) oldest = e;
-        if ((!ready || g < ready->ch[ready->fuse_level].cg) && ef_engine_can_start(e, t))
-            ready = e;
+        uint64_t g = iter_of(e);
+        if (!oldest || g < iter_of(oldest)) oldest = e;
+        if ((!ready || g < iter_of(ready)) && ef_engine_can_start(e, t)) ready = e;
     }
     return ready ? ready : oldest;
 }
@@ -135,6 +177,7 @@ ef_status ef_group_run(ef_schedule *const *trs, int count, int level, bool fast_
         if (es[i].nl > max_levels) max_levels = es[i].nl;
     }
     link_engines(es, count, level);
+    set_strides(es, count, level);
     const ef_nest *n0 = trs[0]->n;
     uint64_t t = 0;
     for (;; t++) {

@@ -100,11 +100,27 @@ static uint64_t produced_at(engine *p, int l, uint64_t g) {
     return d > at ? d : at;
 }
 
+/* Producer p's tile that e's tile g reads, `lag` iterations of the
+ * group back; false when there is none (before the first). */
+static bool producer_tile(const engine *e, const engine *p, uint64_t lag, uint64_t g,
+                          uint64_t *pg) {
+    uint64_t it = ef_engine_group_iter(e, g);
+    return it >= lag && ef_engine_tile_by(p, it - lag, pg);
+}
+
 uint64_t ef_engine_tile_ready(engine *e, int l, uint64_t g) {
     uint64_t at = done_at(&e->ch[l], e->ch[l].fill_done, g);
     if (l != e->fuse_level) return at;
     for (int i = 0; i < e->nproducers; i++) {
-        uint64_t d = produced_at(e->producers[i], l, g);
+        uint64_t pg;
+        if (!producer_tile(e, e->producers[i], e->producer_lag[i], g, &pg)) continue;
+        uint64_t d = produced_at(e->producers[i], l, pg);
+        if (d > at) at = d;
+    }
+    /* running state: the old value is the new value of its last tile,
+     * written back from below before it is read again */
+    if (e->self_lag && g > 0) {
+        uint64_t d = produced_at(e, l, g - 1);
         if (d > at) at = d;
     }
     return at;
@@ -269,15 +285,28 @@ static bool stream_start(engine *e, uint64_t t) {
 /* A producer of a fused group starts a tile of the group's level only
  * once its consumers are done with the one that tile's buffer held
  * (depth tiles back). */
+/* The consumer q's tile that must be done before e starts its tile g
+ * of the fusion level: the last one reading what that tile's buffer
+ * held, depth iterations back, or depth - 1 back when q reads a
+ * recurrence's old value (that buffer holds the step before, which q
+ * reads one iteration later); false when there is none. */
+static bool consumer_tile(const engine *e, int i, uint64_t g, uint64_t *qg) {
+    const engine *q = e->consumers[i];
+    uint64_t it = ef_engine_group_iter(e, g) + e->consumer_lag[i];
+    uint64_t depth = (uint64_t)e->ch[e->fuse_level].depth;
+    return it >= depth && ef_engine_tile_by(q, it - depth, qg);
+}
+
 static bool consumers_free(const engine *e, uint64_t t) {
     int l = e->fuse_level;
     if (l < 0 || !e->nconsumers) return true;
     const chan *c = &e->ch[l];
-    if (e->s != c->cg_step || c->cg < (uint64_t)c->depth) return true;
-    uint64_t g = c->cg - (uint64_t)c->depth;
+    if (e->s != c->cg_step) return true;
     for (int i = 0; i < e->nconsumers; i++) {
         const engine *q = e->consumers[i];
-        if (done_at(&q->ch[l], q->ch[l].compute_done, g) > t) return false;
+        uint64_t qg;
+        if (!consumer_tile(e, i, c->cg, &qg)) continue;
+        if (done_at(&q->ch[l], q->ch[l].compute_done, qg) > t) return false;
     }
     return true;
 }
@@ -349,20 +378,28 @@ int ef_engine_group_cause(engine *e, uint64_t t) {
     int l = e->fuse_level;
     if (l < 0) return -1;
     uint64_t g = e->ch[l].cg;
-    for (int i = 0; i < e->nproducers; i++) {
-        engine *p = e->producers[i];
-        if (produced_at(p, l, g) <= t) continue;
+    for (int i = 0; i <= e->nproducers; i++) {
+        engine *p = i < e->nproducers ? e->producers[i] : e;
+        uint64_t pg;
+        if (i < e->nproducers) {
+            if (!producer_tile(e, p, e->producer_lag[i], g, &pg)) continue;
+        } else {
+            if (!e->self_lag || g == 0) continue;
+            pg = g - 1;
+        }
+        if (produced_at(p, l, pg) <= t) continue;
         /* still computing its tile, on its unit; or writing it back */
-        if (done_at(&p->ch[l], p->ch[l].compute_done, g) > t) return unit_cause(p);
+        if (done_at(&p->ch[l], p->ch[l].compute_done, pg) > t) return unit_cause(p);
         int r = ef_engine_drain_cause(p, l, t);
         if (r >= 0) return r;
     }
     const chan *c = &e->ch[l];
-    if (e->s == c->cg_step && c->cg >= (uint64_t)c->depth)
+    if (e->s == c->cg_step)
         for (int i = 0; i < e->nconsumers; i++) {
             const engine *q = e->consumers[i];
-            if (done_at(&q->ch[l], q->ch[l].compute_done, c->cg - (uint64_t)c->depth) > t)
-                return unit_cause(q);
+            uint64_t qg;
+            if (!consumer_tile(e, i, c->cg, &qg)) continue;
+            if (done_at(&q->ch[l], q->ch[l].compute_done, qg) > t) return unit_cause(q);
         }
     return -1;
 }
@@ -409,6 +446,7 @@ void ef_engine_init(engine *e, const ef_schedule *tr, ef_arbiter *arb) {
     e->lin = nl - 1;
     e->arb = arb ? arb : &e->own_arb;
     e->fuse_level = -1;
+    e->tile_stride = 1;
     e->on_turn = true;
     e->interval = n->step_interval_cycles ? n->step_interval_cycles : 1;
     e->latency = n->step_latency_cycles;

@@ -86,6 +86,16 @@ struct engine {
     int nproducers;
     engine *consumers[EF_MAX_EINSUMS];
     int nconsumers;
+    /* tiles back in the group's order that a producer's tile read is
+     * (1: a recurrence's old value, written one iteration before; else
+     * 0), per producer and per consumer link */
+    uint64_t producer_lag[EF_MAX_EINSUMS], consumer_lag[EF_MAX_EINSUMS];
+    bool self_lag;            /* a recurrence stepping with the group:
+                               * its tile g reads what its tile g - 1
+                               * wrote                                  */
+    uint64_t tile_stride;     /* the group's iterations per tile of its
+                               * own at the fusion level: 1, or a tail's
+                               * (model/fuse.c) innermost shared factor */
     /* progress and what it cost */
     uint64_t s;               /* steps issued                           */
     uint64_t compute;         /* cycles its PEs were busy               */
@@ -156,6 +166,21 @@ bool ef_engine_done(const engine *e);
 int ef_engine_stall_cause(engine *e, uint64_t t);
 /* The first transfer in flight's cause, or -1. */
 int ef_engine_flight_cause(const engine *e);
+/* A fused Einsum's tile g of the fusion level as an iteration of the
+ * group's shared loops: a tail's tile is the last iteration of the
+ * innermost loop it lacks. */
+static inline uint64_t ef_engine_group_iter(const engine *e, uint64_t g) {
+    return g * e->tile_stride + e->tile_stride - 1;
+}
+
+/* The last tile of e's own finished by group iteration it (the latest
+ * whose iteration is at most it); false when none is. */
+static inline bool ef_engine_tile_by(const engine *e, uint64_t it, uint64_t *g) {
+    if (it + 1 < e->tile_stride) return false;
+    *g = (it + 1) / e->tile_stride - 1;
+    return true;
+}
+
 /* What a fused Einsum waits on in its group: a producer's tile (the
  * unit still computing it, or what holds its write-back), or a
  * consumer's buffer (the unit computing it); -1 if none. */

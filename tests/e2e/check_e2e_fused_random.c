@@ -12,6 +12,10 @@
  *     compulsory traffic, bytes x H x (P E + M E + M F + P F): with the
  *     shared loops over heads outside those over queries, K and V stay
  *     in the fusion level across a head's blocks of queries.
+ * And the same for the 1-pass online-softmax cascade (random H, M1,
+ * M0, P, E, F): both engines alike, its values, its output equal to the
+ * 3-pass cascade's of the same shapes (--check-against), and when all
+ * ten Einsums fuse, no intermediate or running state reaches DRAM.
  * A seed whose architecture leaves no legal mapping at all is skipped
  * (most must map).
  *
@@ -48,7 +52,9 @@ static const char *pick(rng *r, const char *const *from, int n) { return from[be
 
 typedef struct {
     int h, m, p, e, f, bits;
-    char arch[2048], workload[1024];
+    int m1, m0;                    /* online: M = M1 x M0                */
+    bool online;                   /* the 1-pass cascade (10 Einsums)    */
+    char arch[2048], workload[1536], three_pass[1024];
     bool vector;
 } instance;
 
@@ -63,15 +69,51 @@ static void put(char *buf, size_t size, size_t *len, const char *fmt, ...) {
     *len += (size_t)n;
 }
 
-static void generate(uint64_t seed, instance *in) {
-    rng r = {seed * UINT64_C(0x2545F4914F6CDD1D) + 7};
+static void generate(uint64_t seed, bool online, instance *in) {
+    rng r = {seed * UINT64_C(0x2545F4914F6CDD1D) + 7 + (online ? 1 : 0)};
+    in->online = online;
     in->h = between(&r, 1, 3);
     in->m = between(&r, 1, 12);
     in->p = between(&r, 1, 12);
     in->e = between(&r, 1, 6);
     in->f = between(&r, 1, 6);
     in->bits = between(&r, 0, 1) ? 16 : 8;
+    in->m1 = between(&r, 1, 4);
+    in->m0 = between(&r, 1, 4);
     size_t len = 0;
+    if (online) {
+        in->m = in->m1 * in->m0;
+        put(in->workload, sizeof in->workload, &len,
+            "name: random_online\n"
+            "einsums:\n"
+            "  - \"QK[h,m1,m0,p] += Q[h,p,e] * K[h,M0*m1+m0,e]\"\n"
+            "  - \"LM[h,m1,p] max= QK[h,m1,m0,p]\"\n"
+            "  - \"RM[h,m1+1,p] = max(RM[h,m1,p], LM[h,m1,p])\"\n"
+            "  - \"SLN[h,m1,m0,p] = exp(QK[h,m1,m0,p] - RM[h,m1+1,p])\"\n"
+            "  - \"SLD[h,m1,p] += SLN[h,m1,m0,p]\"\n"
+            "  - \"SLNV[h,m1,p,f] += SLN[h,m1,m0,p] * V[h,M0*m1+m0,f]\"\n"
+            "  - \"PRM[h,m1,p] = exp(-max(LM[h,m1,p] - RM[h,m1,p], 0))\"\n"
+            "  - \"RD[h,m1+1,p] = SLD[h,m1,p] + RD[h,m1,p] * PRM[h,m1,p]\"\n"
+            "  - \"RNV[h,m1+1,p,f] = SLNV[h,m1,p,f] + RNV[h,m1,p,f] * PRM[h,m1,p]\"\n"
+            "  - \"AV[h,p,f] = RNV[h,M1,p,f] / RD[h,M1,p]\"\n"
+            "ranks: {H: %d, M1: %d, M0: %d, P: %d, E: %d, F: %d}\n"
+            "init: {RM: -inf}\n"
+            "default_precision: %d\n",
+            in->h, in->m1, in->m0, in->p, in->e, in->f, in->bits);
+        len = 0;
+        put(in->three_pass, sizeof in->three_pass, &len,
+            "name: random_attention\n"
+            "einsums:\n"
+            "  - \"QK[h,m,p] += Q[h,p,e] * K[h,m,e]\"\n"
+            "  - \"MX[h,p] max= QK[h,m,p]\"\n"
+            "  - \"SN[h,m,p] = exp(QK[h,m,p] - MX[h,p])\"\n"
+            "  - \"SD[h,p] += SN[h,m,p]\"\n"
+            "  - \"A[h,m,p] = SN[h,m,p] / SD[h,p]\"\n"
+            "  - \"AV[h,p,f] += A[h,m,p] * V[h,m,f]\"\n"
+            "ranks: {H: %d, M: %d, P: %d, E: %d, F: %d}\n"
+            "default_precision: %d\n",
+            in->h, in->m, in->p, in->e, in->f, in->bits);
+    } else
     put(in->workload, sizeof in->workload, &len,
         "name: random_attention\n"
         "einsums:\n"
@@ -134,19 +176,38 @@ static uint64_t env_u64(const char *name, uint64_t def) {
 
 /* Runs the mapping file with one engine; the JSON. */
 static cJSON *run(const char *arch, const char *workload, const char *mapping, const char *engine,
-                  uint64_t seed) {
+                  uint64_t seed, const char *against) {
     char seed_text[32];
     snprintf(seed_text, sizeof seed_text, "%llu", (unsigned long long)seed);
-    const char *extra[] = {"--engine", engine, "--check-values", "--seed", seed_text, NULL};
+    const char *extra[] = {"--engine", engine, "--check-values", "--seed", seed_text,
+                           against ? "--check-against" : NULL, against, NULL};
     return e2e_run_json(arch, workload, mapping, extra);
 }
 
+/* The 1-pass cascade's intermediates and running state. */
+static const char *const online_inner[] = {"QK", "LM", "RM", "SLN", "SLD",
+                                           "SLNV", "PRM", "RD", "RNV"};
+
+/* Bytes of tensor t at DRAM over all Einsums' counts. */
+static uint64_t dram_words_of(const cJSON *r, const char *t) {
+    uint64_t n = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, e2e_get(r, "einsums")) {
+        if (!e2e_tensor(e, "DRAM", t)) continue;
+        n += e2e_counter(e, "DRAM", t, "reads") + e2e_counter(e, "DRAM", t, "fills") +
+             e2e_counter(e, "DRAM", t, "updates");
+    }
+    return n;
+}
+
 /* Returns false when the architecture leaves no legal mapping. */
-static bool one_seed(uint64_t seed) {
+static bool one_seed(uint64_t seed, bool online) {
     instance in;
-    generate(seed, &in);
+    generate(seed, online, &in);
+    int count = online ? 10 : 6;
     char *arch = e2e_write_tmp("arch.yaml", in.arch);
     char *workload = e2e_write_tmp("workload.yaml", in.workload);
+    char *three = online ? e2e_write_tmp("three_pass.yaml", in.three_pass) : NULL;
     char *mapping = e2e_tmp_path("mapping.yaml");
     char seed_text[32];
     snprintf(seed_text, sizeof seed_text, "%llu", (unsigned long long)seed);
@@ -159,6 +220,8 @@ static bool one_seed(uint64_t seed) {
         e2e_result_free(&res);
         unlink(arch);
         unlink(workload);
+        if (three) unlink(three);
+        free(three);
         free(arch);
         free(workload);
         free(mapping);
@@ -169,15 +232,20 @@ static bool one_seed(uint64_t seed) {
     e2e_result_free(&res);
     char *text = e2e_read_file(mapping, NULL);
     ck_assert_ptr_nonnull(text);
-    static const char tag[] = "#   engine, all 6 Einsums: ";
+    char tag[64];
+    snprintf(tag, sizeof tag, "#   engine, all %d Einsums: ", count);
     const char *at = strstr(text, tag);
     ck_assert_msg(at != NULL, "seed %llu: the mapping file gives no total", (unsigned long long)seed);
     uint64_t claimed = strtoull(at + strlen(tag), NULL, 10);
 
-    cJSON *a = run(arch, workload, mapping, "step", seed);
-    cJSON *b = run(arch, workload, mapping, "event", seed);
+    cJSON *a = run(arch, workload, mapping, "step", seed, three);
+    cJSON *b = run(arch, workload, mapping, "event", seed, three);
     ck_assert_msg(cJSON_IsTrue(e2e_get(a, "summary.values_checked")), "seed %llu: values",
                   (unsigned long long)seed);
+    if (online)
+        ck_assert_msg(cJSON_IsTrue(e2e_get(a, "summary.checked_against.passed")),
+                      "seed %llu: the 1-pass result differs from the 3-pass one",
+                      (unsigned long long)seed);
     uint64_t cycles = e2e_summary_u64(b, "cycles");
     ck_assert_msg(cycles == claimed, "seed %llu: %llu cycles, the mapping file says %llu",
                   (unsigned long long)seed, (unsigned long long)cycles,
@@ -185,7 +253,12 @@ static bool one_seed(uint64_t seed) {
     int group = cJSON_IsNull(e2e_get(b, "einsums[0].fused"))
                     ? 1
                     : (int)e2e_path_double(e2e_get(b, "einsums[0]"), "fused.count");
-    if (group == 6) {
+    if (online && group == 10)
+        for (size_t i = 0; i < sizeof online_inner / sizeof online_inner[0]; i++)
+            ck_assert_msg(dram_words_of(b, online_inner[i]) == 0,
+                          "seed %llu: all fused, yet %s reaches DRAM\n%s\n%s\n%s",
+                          (unsigned long long)seed, online_inner[i], in.arch, in.workload, text);
+    if (!online && group == 6) {
         uint64_t want = (uint64_t)in.bits / 8 * (uint64_t)in.h *
                         (uint64_t)(in.p * in.e + in.m * in.e + in.m * in.f + in.p * in.f);
         ck_assert_msg(e2e_einsums_level_bytes(b, "DRAM") == want, "seed %llu: all fused, DRAM moves %llu B, the "
@@ -202,8 +275,9 @@ static bool one_seed(uint64_t seed) {
                      (unsigned long long)seed, pa, pb, in.arch, in.workload, text);
     }
     if (print)
-        fprintf(stderr, "seed %llu: %s%d fused, %llu cycles, H %d M %d P %d E %d F %d\n",
-                (unsigned long long)seed, in.vector ? "vector unit, " : "", group,
+        fprintf(stderr, "seed %llu: %s%s%d fused, %llu cycles, H %d M %d P %d E %d F %d\n",
+                (unsigned long long)seed, online ? "online, " : "",
+                in.vector ? "vector unit, " : "", group,
                 (unsigned long long)cycles, in.h, in.m, in.p, in.e, in.f);
     cJSON_Delete(a);
     cJSON_Delete(b);
@@ -211,6 +285,8 @@ static bool one_seed(uint64_t seed) {
     unlink(mapping);
     unlink(arch);
     unlink(workload);
+    if (three) unlink(three);
+    free(three);
     free(mapping);
     free(arch);
     free(workload);
@@ -221,7 +297,20 @@ START_TEST(fused_engines_agree) {
     uint64_t first = env_u64("EF_FUSED_FIRST", 0);
     uint64_t count = env_u64("EF_FUSED_SEEDS", DEFAULT_SEEDS);
     uint64_t mapped = 0;
-    for (uint64_t s = first; s < first + count; s++) mapped += one_seed(s);
+    for (uint64_t s = first; s < first + count; s++) mapped += one_seed(s, false);
+    ck_assert_msg(2 * mapped >= count, "only %llu of %llu seeds could be mapped",
+                  (unsigned long long)mapped, (unsigned long long)count);
+}
+END_TEST
+
+/* The same for the 1-pass online-softmax cascade (its recurrences
+ * fused as running state), also checked against the 3-pass cascade of
+ * the same shapes. */
+START_TEST(fused_online_engines_agree) {
+    uint64_t first = env_u64("EF_FUSED_FIRST", 0);
+    uint64_t count = env_u64("EF_FUSED_SEEDS", DEFAULT_SEEDS);
+    uint64_t mapped = 0;
+    for (uint64_t s = first; s < first + count; s++) mapped += one_seed(s, true);
     ck_assert_msg(2 * mapped >= count, "only %llu of %llu seeds could be mapped",
                   (unsigned long long)mapped, (unsigned long long)count);
 }
@@ -232,6 +321,7 @@ static Suite *suite(void) {
     TCase *tc = tcase_create("random");
     tcase_set_timeout(tc, E2E_TCASE_TIMEOUT);
     tcase_add_test(tc, fused_engines_agree);
+    tcase_add_test(tc, fused_online_engines_agree);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -246,7 +246,8 @@ START_TEST(incomparable_workloads) {
 END_TEST
 
 /* A mapping that spreads the recurrence rank over the lanes, or fuses
- * a recurrence, is rejected at the line concerned (exit 1). */
+ * a recurrence whose tensor stays off chip, is rejected at the line
+ * concerned (exit 1). */
 static const struct {
     const char *from, *to, *message;
 } illegal[] = {
@@ -259,10 +260,10 @@ static const struct {
      "so they run one after another and cannot be spread over the vector lanes"},
     {"  - einsum: RNV\n    unit: vector\n    mapping:\n      - {level: DRAM, temporal: [H: 2]}",
      "  - einsum: RNV\n    unit: vector\n    mapping:\n"
-     "      - {level: DRAM, temporal: [H: 2], bypass: [RNV]}",
-     ":49:5: error: mappings: RNV is a recurrence (\"RNV[h,m1+1,p,f] = SLNV[h,m1,p,f] + "
-     "RNV[h,m1,p,f] * PRM[h,m1,p]\") fused on chip with RNV .. AV: a recurrence cannot be "
-     "fused yet"},
+     "      - {level: DRAM, temporal: [H: 2], bypass: [PRM]}",
+     ":52:9: error: bypass: RNV is a recurrence (\"RNV[h,m1+1,p,f] = SLNV[h,m1,p,f] + "
+     "RNV[h,m1,p,f] * PRM[h,m1,p]\") fused with PRM .. RNV, but keeps RNV at DRAM: a fused "
+     "recurrence keeps its tensor at GLB, the fusion level, as running state"},
 };
 
 START_TEST(illegal_mappings_are_located) {
@@ -271,13 +272,19 @@ START_TEST(illegal_mappings_are_located) {
     ck_assert_ptr_nonnull(text);
     char *map = replace(text, illegal[_i].from, illegal[_i].to);
     if (_i == 1) {
-        /* AV reads RNV on chip too */
-        char *both = replace(map, "  - einsum: AV\n    unit: vector\n    mapping:\n"
-                                  "      - {level: DRAM, temporal: [H: 2]}",
-                             "  - einsum: AV\n    unit: vector\n    mapping:\n"
-                             "      - {level: DRAM, temporal: [H: 2], bypass: [RNV]}");
-        free(map);
-        map = both;
+        /* PRM is passed on chip to RD and RNV, which keep their own
+         * tensors at DRAM */
+        static const char *const users[] = {"PRM", "RD"};
+        for (int k = 0; k < 2; k++) {
+            char from[160], to[160];
+            snprintf(from, sizeof from, "  - einsum: %s\n    unit: vector\n    mapping:\n"
+                     "      - {level: DRAM, temporal: [H: 2]}", users[k]);
+            snprintf(to, sizeof to, "  - einsum: %s\n    unit: vector\n    mapping:\n"
+                     "      - {level: DRAM, temporal: [H: 2], bypass: [PRM]}", users[k]);
+            char *both = replace(map, from, to);
+            free(map);
+            map = both;
+        }
     }
     char *path = scratch("illegal.yaml", map);
     e2e_result r;
