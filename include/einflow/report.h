@@ -21,6 +21,11 @@ typedef struct {
     const ef_param_value *set; /* parameters set by the caller (--set,
                                 * --batch), set_count of them; NULL: none */
     int set_count;
+    const ef_arch_set *arch_set; /* architecture overrides (--set
+                                * arch.PATH=VALUE), arch_set_count of
+                                * them, recorded as strings keyed
+                                * "arch.PATH" after the parameters     */
+    int arch_set_count;
 } ef_run_meta;
 
 /* One result per Einsum of the workload, in cascade order. */

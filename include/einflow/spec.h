@@ -391,6 +391,35 @@ typedef struct {
 /* Loaders: return NULL and add diagnostics on any error (they collect
  * as many as they can before giving up). */
 ef_arch_spec *ef_spec_load_arch(const char *path, ef_diags *diags);
+
+/* One scalar of an architecture file replaced by key path, as
+ * `--set arch.levels.GLB.capacity=256 KiB` or a sweep's axis gives it.
+ * A path names keys of the file's schema, separated by dots; an entry
+ * of levels by its name (levels.GLB.capacity), an entry of noc by its
+ * index or its from level (noc.GLB.bandwidth), an operator of the
+ * vector unit by name (vector_unit.ops.exp.latency), a per-tensor
+ * capacity by tensor (levels.RF.capacity.F), the top-level energy map
+ * by level or MAC (energy.GLB.read, energy.MAC). A key the schema knows
+ * may be absent from the file: it is added. Setting read_bandwidth or
+ * write_bandwidth of a level that gives `bandwidth:` keeps the other
+ * direction at that bandwidth. */
+typedef struct {
+    const char *path;            /* after "arch.", e.g. "pe_array.rows";
+                                    borrowed                             */
+    const char *value;           /* the scalar as text, e.g. "256 KiB";
+                                    read as an unquoted YAML scalar      */
+    const char *origin;          /* where it was given, for diagnostics:
+                                    "--set arch.pe_array.rows", or a
+                                    file; borrowed                       */
+    int line, col;               /* in origin when a file; else 0        */
+} ef_arch_set;
+
+/* ef_spec_load_arch with set[0 .. set_count) applied to the file's tree
+ * before it is read, in order (a later one for the same path wins); an
+ * overridden value is checked as if it were in the file, and its
+ * errors point at its origin. set may be NULL with set_count 0. */
+ef_arch_spec *ef_spec_load_arch_set(const char *path, const ef_arch_set *set,
+                                    int set_count, ef_diags *diags);
 ef_workload_spec *ef_spec_load_workload(const char *path, ef_diags *diags);
 ef_mapping_spec *ef_spec_load_mapping(const char *path, ef_diags *diags);
 

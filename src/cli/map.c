@@ -75,7 +75,7 @@ int ef_cli_map(int argc, char **argv) {
     int code = EF_EXIT_OK;
     ef_diags *d = ef_diags_create();
     if (!d) return EF_EXIT_INTERNAL;
-    ef_arch_spec *arch = ef_spec_load_arch(files[0], d);
+    ef_arch_spec *arch = ef_cli_load_arch(files[0], &search, d);
     ef_cli_layers L;
     bool layers_ok = ef_cli_layers_load(&L, files[1], &search, d);
     ef_dataflow_spec *df = ef_cli_load_dataflow(search.dataflow, d);

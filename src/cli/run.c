@@ -148,7 +148,7 @@ int ef_cli_run(int argc, char **argv) {
     ef_diags *d = ef_diags_create();
     if (!d) return EF_EXIT_INTERNAL;
     bool by_dataflow = names_dataflow(files[2], d);
-    ef_arch_spec *arch = ef_spec_load_arch(files[0], d);
+    ef_arch_spec *arch = ef_cli_load_arch(files[0], &search, d);
     ef_cli_layers L;
     bool layers_ok = ef_cli_layers_load(&L, files[1], &search, d);
     ef_mapping_spec *ms = by_dataflow ? NULL : ef_spec_load_mapping(files[2], d);
@@ -248,13 +248,15 @@ int ef_cli_run(int argc, char **argv) {
     }
     char mapping_name[EF_MAX_NAME + 32];
     snprintf(mapping_name, sizeof mapping_name, "dataflow %s (mapper)", df ? df->name : "");
+    ef_arch_set arch_sets[EF_MAX_ARCH_SETS];
+    int arch_set_count = ef_cli_arch_sets(&search, arch_sets);
     ef_run_meta meta = {.arch_file = files[0], .workload_file = files[1],
                         .mapping_file = df ? mapping_name : files[2],
                         .engine = opt.engine == EF_ENGINE_STEP ? "step" : "event",
                         .fold_model = opt.fold_model == EF_FOLD_SCALESIM ? "scalesim" : "overlap",
                         .wall_seconds = now_seconds() - t0,
                         .check_values = opt.check_values, .seed = opt.seed,
-                        .found = founds, .set = search.set,
+                        .found = founds, .set = search.set, .arch_set = arch_sets, .arch_set_count = arch_set_count,
                         .set_count = search.set_count};
     ef_report_network net = {.name = L.net->name, .batch = L.net->batch,
                              .is_network = L.net->is_network};
