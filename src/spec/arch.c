@@ -671,6 +671,16 @@ ef_arch_spec *ef_spec_load_arch_set(const char *path, const ef_arch_set *set,
     return a;
 }
 
+bool ef_spec_arch_paths_ok(const char *path, const ef_arch_set *set, int set_count,
+                           ef_diags *diags) {
+    yt_doc *d = yt_load(path, diags);
+    if (!d)
+        return false;
+    bool ok = ef_arch_apply_sets(d, set, set_count);
+    yt_free(d);
+    return ok;
+}
+
 void ef_arch_spec_destroy(ef_arch_spec *a) {
     if (!a)
         return;
