@@ -110,6 +110,10 @@ typedef struct {
     const char *layer;         /* the network layer mapped, or NULL    */
     uint64_t batch;            /* the batch given on the command line,
                                 * 0 for the file's                     */
+    const ef_arch_set *arch_set; /* --set arch.PATH=VALUE the mapping was
+                                * found under, arch_set_count of them:
+                                * the run command repeats them        */
+    int arch_set_count;
 } ef_map_meta;
 char *ef_report_mapping_yaml(const ef_map_result *const *results, int count,
                              const ef_map_meta *meta);

@@ -104,7 +104,10 @@ int ef_cli_map(int argc, char **argv) {
     }
     const ef_map_result *rs[EF_MAX_EINSUMS];
     for (int e = 0; e < w->einsum_count; e++) rs[e] = &results[e];
+    ef_arch_set arch_sets[EF_MAX_ARCH_SETS];
+    int arch_set_count = ef_cli_arch_sets(&search, arch_sets);
     ef_map_meta meta = {.arch_file = files[0], .workload_file = files[1],
+                        .arch_set = arch_sets, .arch_set_count = arch_set_count,
                         .dataflow = df->name, .objective = ef_objective_name(opt.objective),
                         .seed = opt.seed,
                         .layer = L.net->is_network ? L.net->layers[0].workload->name : NULL,

@@ -156,12 +156,14 @@ static bool point_search(const sweep_run *r, const int *which, ef_cli_search *s,
         int k = 0;
         while (k < s->set_count && strcmp(s->set[k].name, ax->path)) k++;
         if (k == s->set_count) {
-            if (k == EF_MAX_PARAMS) {
+            size_t len = strlen(ax->path); /* a parameter's name: checked at load */
+            if (k == EF_MAX_PARAMS || len >= sizeof s->set[k].name) {
                 ef_diags_add(d, sp->file, ax->loc.line, ax->loc.col, ax->path, NULL, NULL,
-                             "at most %d parameters may be set", EF_MAX_PARAMS);
+                             "at most %d parameters of at most %d bytes may be set",
+                             EF_MAX_PARAMS, EF_MAX_NAME - 1);
                 return false;
             }
-            snprintf(s->set[k].name, sizeof s->set[k].name, "%s", ax->path);
+            memcpy(s->set[k].name, ax->path, len + 1);
             s->set_count++;
         }
         s->set[k].value = v;
