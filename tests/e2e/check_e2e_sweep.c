@@ -446,6 +446,46 @@ START_TEST(command_line_set) {
 }
 END_TEST
 
+/* mapping: FILE in place of dataflows; a point whose values the
+ * mapping does not fit gets an error line, the others run, exit 1. */
+START_TEST(mapping_and_failed_point) {
+    char text[1024];
+    snprintf(text, sizeof text,
+             "arch: %s/" ARCH "\nworkload: %s/workloads/resnet50_conv3x3.yaml\n"
+             "mapping: %s/mappings/eyeriss_like__resnet50_conv3x3.yaml\n"
+             "set:\n  arch.levels.GLB.capacity: [16 KiB, 108 KiB]\n",
+             EF_SOURCE_DIR, EF_SOURCE_DIR, EF_SOURCE_DIR);
+    char *sweep = e2e_write_tmp("map.yaml", text);
+    char *out = e2e_tmp_path("m.jsonl");
+    e2e_result r;
+    ck_assert(e2e_runl(&r, "sweep", sweep, "-o", out, NULL));
+    ck_assert_int_eq(r.exit_code, 1);
+    ck_assert_msg(strstr(r.err, "einflow sweep: point 0 failed:\n") != NULL, "%s", r.err);
+    ck_assert_msg(strstr(r.err, "1 point failed") != NULL, "%s", r.err);
+    e2e_result_free(&r);
+    int n;
+    cJSON **l = load_lines(out, &n);
+    ck_assert_int_eq(n, 2);
+    ck_assert_msg(strstr(e2e_path_str(l[0], "error"), "but it holds 16384") != NULL, "%s",
+                  e2e_path_str(l[0], "error"));
+    ck_assert_ptr_null(e2e_get(l[0], "cycles"));
+    /* the other point is the run of the mapping file on the file's GLB */
+    cJSON *j = e2e_run_json(ARCH, "workloads/resnet50_conv3x3.yaml",
+                            "mappings/eyeriss_like__resnet50_conv3x3.yaml", NULL);
+    ck_assert_uint_eq(e2e_path_u64(l[1], "cycles"), e2e_summary_u64(j, "cycles"));
+    ck_assert_uint_eq(e2e_path_u64(l[1], "macs"), 128ull * 128 * 28 * 28 * 9);
+    cJSON_Delete(j);
+    free_lines(l, n);
+    /* a failed point is done: a rerun runs nothing and still says so */
+    ck_assert(e2e_runl(&r, "sweep", sweep, "-o", out, NULL));
+    ck_assert_int_eq(r.exit_code, 1);
+    ck_assert_msg(strstr(r.out, "0 run, 2 done before") != NULL, "%s", r.out);
+    e2e_result_free(&r);
+    free(out);
+    free(sweep);
+}
+END_TEST
+
 int main(void) {
     e2e_init();
     Suite *s = suite_create("e2e_sweep");
@@ -463,6 +503,7 @@ int main(void) {
     tcase_add_loop_test(tc, bad_sweep_files, 0, (int)(sizeof bad_files / sizeof bad_files[0]));
     tcase_add_loop_test(tc, usage_errors, 0, (int)(sizeof usage / sizeof usage[0]));
     tcase_add_test(tc, command_line_set);
+    tcase_add_test(tc, mapping_and_failed_point);
     suite_add_tcase(s, tc);
     return e2e_run_suite(s);
 }
