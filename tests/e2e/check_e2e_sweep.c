@@ -169,6 +169,7 @@ START_TEST(resume_after_kill) {
     ck_assert(e2e_run(&r, args));
     ck_assert_msg(r.exit_code == 0, "%s", r.err);
     ck_assert_msg(strstr(r.out, "8 points: 5 run, 3 done before") != NULL, "%s", r.out);
+    ck_assert_str_eq(r.err, ""); /* no progress bar: stderr is no terminal */
     e2e_result_free(&r);
     char *again = text_of(cut);
     ck_assert_str_eq(again, text);
