@@ -43,6 +43,12 @@
                                    diagnostics, "layers[511].einsums[31]" */
 #define EF_MAX_PARAMS 16        /* parameters of one network or workload
                                    file, batch included                  */
+#define EF_MAX_ARCH_SETS 32     /* architecture overrides of one run
+                                   (--set arch.PATH=VALUE, sweep axes)   */
+#define EF_MAX_SWEEP_AXES 16    /* axes of one sweep file                 */
+#define EF_MAX_SWEEP_VALUES 4096 /* values of one axis                    */
+#define EF_MAX_SWEEP_POINTS (UINT64_C(1) << 24) /* points of one sweep   */
+#define EF_MAX_SET_TEXT 256     /* bytes of one override's path or value */
 #define EF_MAX_PARAM_VALUE ((uint64_t)INT64_MAX) /* a parameter's value:
                                    bound expressions compute in int64    */
 

@@ -23,6 +23,11 @@ typedef struct {
     int set_count;
     const ef_values_check *checked_against; /* --check-against, or NULL */
     const char *check_against_file;         /* its workload file        */
+    const ef_arch_set *arch_set; /* architecture overrides (--set
+                                * arch.PATH=VALUE), arch_set_count of
+                                * them, recorded as strings keyed
+                                * "arch.PATH" after the parameters     */
+    int arch_set_count;
 } ef_run_meta;
 
 /* One result per Einsum of the workload, in cascade order. */
@@ -74,6 +79,29 @@ char *ef_report_compare_json(const ef_report_compare_entry *entries, int count,
 char *ef_report_compare_table(const ef_report_compare_entry *entries, int count,
                               const ef_report_network *net, const ef_compare_meta *meta);
 
+/* ---------- sweeps ---------- */
+
+/* What names one point of a sweep. Strings are borrowed. */
+typedef struct {
+    uint64_t index;            /* the point's index in the sweep       */
+    const char *key;           /* index plus a hash of its settings    */
+    const char *const *axis_paths;   /* [axis_count] as in the sweep file */
+    const char *const *axis_values;  /* [axis_count] as written        */
+    const bool *axis_numeric;  /* [axis_count] a parameter: a number in
+                                * the JSON; else a string               */
+    int axis_count;
+    const char *dataflow;      /* its dataflow, or the mapping file    */
+} ef_sweep_point_meta;
+
+/* One point as one line of JSON (compact, no newline): index, key,
+ * values, dataflow, cycles, macs, utilization, energy_pj, power_w,
+ * area and a summary per layer. NULL when out of memory. */
+char *ef_report_sweep_point(const ef_report_layer *layers, int count,
+                            const ef_sweep_point_meta *m);
+/* A point that could not run: index, key, values, dataflow and error
+ * (the diagnostics' text). */
+char *ef_report_sweep_error(const ef_sweep_point_meta *m, const char *error);
+
 /* The mapper's results (one per Einsum, in cascade order) as a mapping
  * file with comments. */
 typedef struct {
@@ -84,6 +112,10 @@ typedef struct {
     const char *layer;         /* the network layer mapped, or NULL    */
     uint64_t batch;            /* the batch given on the command line,
                                 * 0 for the file's                     */
+    const ef_arch_set *arch_set; /* --set arch.PATH=VALUE the mapping was
+                                * found under, arch_set_count of them:
+                                * the run command repeats them        */
+    int arch_set_count;
 } ef_map_meta;
 char *ef_report_mapping_yaml(const ef_map_result *const *results, int count,
                              const ef_map_meta *meta);

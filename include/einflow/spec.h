@@ -401,6 +401,35 @@ typedef struct {
 /* Loaders: return NULL and add diagnostics on any error (they collect
  * as many as they can before giving up). */
 ef_arch_spec *ef_spec_load_arch(const char *path, ef_diags *diags);
+
+/* One scalar of an architecture file replaced by key path, as
+ * `--set arch.levels.GLB.capacity=256 KiB` or a sweep's axis gives it.
+ * A path names keys of the file's schema, separated by dots; an entry
+ * of levels by its name (levels.GLB.capacity), an entry of noc by its
+ * index or its from level (noc.GLB.bandwidth), an operator of the
+ * vector unit by name (vector_unit.ops.exp.latency), a per-tensor
+ * capacity by tensor (levels.RF.capacity.F), the top-level energy map
+ * by level or MAC (energy.GLB.read, energy.MAC). A key the schema knows
+ * may be absent from the file: it is added. Setting read_bandwidth or
+ * write_bandwidth of a level that gives `bandwidth:` keeps the other
+ * direction at that bandwidth. */
+typedef struct {
+    const char *path;            /* after "arch.", e.g. "pe_array.rows";
+                                    borrowed                             */
+    const char *value;           /* the scalar as text, e.g. "256 KiB";
+                                    read as an unquoted YAML scalar      */
+    const char *origin;          /* where it was given, for diagnostics:
+                                    "--set arch.pe_array.rows", or a
+                                    file; borrowed                       */
+    int line, col;               /* in origin when a file; else 0        */
+} ef_arch_set;
+
+/* ef_spec_load_arch with set[0 .. set_count) applied to the file's tree
+ * before it is read, in order (a later one for the same path wins); an
+ * overridden value is checked as if it were in the file, and its
+ * errors point at its origin. set may be NULL with set_count 0. */
+ef_arch_spec *ef_spec_load_arch_set(const char *path, const ef_arch_set *set,
+                                    int set_count, ef_diags *diags);
 ef_workload_spec *ef_spec_load_workload(const char *path, ef_diags *diags);
 ef_mapping_spec *ef_spec_load_mapping(const char *path, ef_diags *diags);
 
@@ -435,6 +464,65 @@ ef_network_spec *ef_spec_load_network_set(const char *path,
                                           const ef_param_value *set,
                                           int set_count, ef_diags *diags);
 
+/* Whether every override's path leads to a scalar of the architecture
+ * at path (its values are not checked): false with a diagnostic at the
+ * override's origin for each that does not. */
+bool ef_spec_arch_paths_ok(const char *path, const ef_arch_set *set, int set_count,
+                           ef_diags *diags);
+
+/* ---------- sweep ----------
+ *
+ * A design-space sweep (`einflow sweep`): an architecture, a workload
+ * or network, dataflows or a mapping, and axes, each a key path with a
+ * list of values; its points are the axes' values taken together
+ * (product or zip), each under every dataflow. */
+
+typedef struct {
+    char path[EF_MAX_SET_TEXT];  /* as written: "arch.pe_array.rows", or
+                                    a parameter of the workload, "batch" */
+    bool is_arch;                /* path starts with "arch."             */
+    char **values;               /* [value_count] owned, as written      */
+    ef_loc *value_locs;          /* [value_count]                        */
+    uint64_t *numbers;           /* [value_count] a parameter's values;
+                                    NULL for an architecture path        */
+    int value_count;             /* >= 1                                 */
+    ef_loc loc;                  /* the axis's key                       */
+} ef_sweep_axis;
+
+typedef struct {
+    char *file;
+    char *description;           /* may be NULL                          */
+    char *arch;                  /* paths resolved against the sweep
+                                    file's directory, owned              */
+    char *workload;
+    char *mapping;               /* NULL when dataflows are given        */
+    char **dataflows;            /* [dataflow_count] owned: built-in
+                                    names, or resolved template files    */
+    int dataflow_count;          /* 0 with a mapping                     */
+    ef_sweep_axis axes[EF_MAX_SWEEP_AXES];
+    int axis_count;              /* 0 .. EF_MAX_SWEEP_AXES               */
+    bool zip;                    /* mode: zip (else product)             */
+    uint64_t combos;             /* sets of axis values                  */
+    uint64_t point_count;        /* combos x dataflows (x 1 with a
+                                    mapping), <= EF_MAX_SWEEP_POINTS     */
+    ef_loc loc;
+} ef_sweep_spec;
+
+/* Loads and checks a sweep file: its keys, that the architecture and
+ * the workload load, that every axis path leads to a scalar of the
+ * architecture or names a parameter of the workload, and every value
+ * on its own (an architecture value as the architecture's loader
+ * checks it, located at the value in the sweep file). NULL with
+ * located diagnostics on any error. */
+ef_sweep_spec *ef_spec_load_sweep(const char *path, ef_diags *diags);
+void ef_sweep_spec_destroy(ef_sweep_spec *s);
+/* Point index (< point_count): which[a] the value of axis a it takes,
+ * *dataflow the index of its dataflow (0 with a mapping). Points run
+ * through the axes' values with the last axis fastest (product) or
+ * together (zip), and each through the dataflows, fastest of all. */
+void ef_sweep_point(const ef_sweep_spec *s, uint64_t index, int which[EF_MAX_SWEEP_AXES],
+                    int *dataflow);
+
 void ef_arch_spec_destroy(ef_arch_spec *a);
 void ef_workload_spec_destroy(ef_workload_spec *w);
 void ef_mapping_spec_destroy(ef_mapping_spec *m);
@@ -443,7 +531,8 @@ void ef_network_spec_destroy(ef_network_spec *n);
 
 /* Which kind of file this is, judged by its top-level keys; used by
  * `einflow validate`. Returns 'a' (architecture), 'n' (network: has
- * layers), 'w' (workload), 'm' (mapping), 'd' (dataflow template) or 0
+ * layers), 'w' (workload), 'm' (mapping), 'd' (dataflow template),
+ * 's' (sweep: has arch) or 0
  * (with a diagnostic). */
 char ef_spec_sniff(const char *path, ef_diags *diags);
 

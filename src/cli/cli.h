@@ -21,6 +21,7 @@ int ef_cli_run(int argc, char **argv);
 int ef_cli_validate(int argc, char **argv);
 int ef_cli_map(int argc, char **argv);
 int ef_cli_compare(int argc, char **argv);
+int ef_cli_sweep(int argc, char **argv);
 
 /* Prints and clears diagnostics on stderr. */
 void ef_cli_print_diags(ef_diags *d);
@@ -49,6 +50,17 @@ bool ef_cli_parse_u64(const char *s, uint64_t *out);
 
 /* ---------- the options of everything that runs the engine or the mapper ---------- */
 
+/* One `--set arch.PATH=VALUE`, copied so that a search can be copied
+ * and changed (a sweep's points). */
+typedef struct {
+    char path[EF_MAX_SET_TEXT];   /* PATH, after "arch."                */
+    char value[EF_MAX_SET_TEXT];  /* VALUE as given                     */
+    char origin[EF_MAX_SET_TEXT + 16]; /* where it was given, for
+                                   * diagnostics: "--set arch.PATH", or
+                                   * a sweep file                       */
+    int line, col;                /* in origin when a file; else 0      */
+} ef_cli_arch_value;
+
 typedef struct {
     const char *dataflow;         /* name or file; NULL: none given     */
     ef_objective objective;
@@ -63,6 +75,11 @@ typedef struct {
     ef_param_value set[EF_MAX_PARAMS]; /* --set NAME=VALUE and --batch N,
                                    * in the order given, each name once  */
     int set_count;
+    ef_cli_arch_value arch[EF_MAX_ARCH_SETS]; /* --set arch.PATH=VALUE,
+                                   * in the order given, each path once */
+    int arch_count;
+    bool progress;                /* searches may report on a terminal
+                                   * (default; a sweep draws its own)   */
     const char *einsum_dataflow[EF_MAX_EINSUMS]; /* --einsum-dataflow
                                    * NAME=DF as given (borrowed from
                                    * argv), each NAME once               */
@@ -94,6 +111,9 @@ typedef struct {
 #define EF_CLI_PARAM_OPTIONS_HELP                                                   \
     "  --set NAME=VALUE    set a parameter of the network file (seq, ctx, ...;\n"  \
     "                      repeatable): every rank bound that names it follows\n" \
+    "  --set arch.PATH=V   set a scalar of the architecture by key path\n"         \
+    "                      (arch.pe_array.rows=16, arch.levels.GLB.capacity=\n"   \
+    "                      \"256 KiB\"); checked as if the file said it\n"      \
     "  --batch N           the batch size: the same as --set batch=N\n"
 /* Per-Einsum dataflows, in every command that maps. */
 #define EF_CLI_EINSUM_DATAFLOW_HELP                                                 \
@@ -112,11 +132,24 @@ void ef_cli_search_defaults(ef_cli_search *s);
 int ef_cli_search_option(ef_cli_search *s, int argc, char **argv, int i, const char *cmd,
                          const char *usage);
 /* Parses the value of one `--set NAME=VALUE` into out; false, with the
- * usage error's message in why, when it is malformed, names an
- * architecture path (arch.*, not supported yet) or VALUE is not an
+ * usage error's message in why, when it is malformed or VALUE is not an
  * integer from 1 to EF_MAX_PARAM_VALUE. Whether the file has a
- * parameter NAME is the loader's to say. */
+ * parameter NAME is the loader's to say. An architecture path
+ * (arch.PATH=VALUE) goes to ef_cli_parse_arch_set instead. */
 bool ef_cli_parse_set(const char *arg, ef_param_value *out, char *why, size_t size);
+/* `arch.PATH=VALUE` into out (origin "--set arch.PATH"); false with the
+ * usage error's message in why when PATH or VALUE is empty or too long.
+ * Whether PATH exists is the architecture loader's to say. */
+bool ef_cli_parse_arch_set(const char *arg, ef_cli_arch_value *out, char *why, size_t size);
+/* Adds one architecture override to s (a later one for the same path
+ * replaces it when replace, else it is a usage error in why). */
+bool ef_cli_add_arch_set(ef_cli_search *s, const ef_cli_arch_value *v, bool replace, char *why,
+                         size_t size);
+/* s's architecture overrides as the loader takes them, pointing into s
+ * (valid while s is unchanged); returns how many. */
+int ef_cli_arch_sets(const ef_cli_search *s, ef_arch_set out[EF_MAX_ARCH_SETS]);
+/* The architecture file with s's overrides applied. */
+ef_arch_spec *ef_cli_load_arch(const char *path, const ef_cli_search *s, ef_diags *d);
 /* A built-in template by name, or a template file (a name with '/' or
  * ending in .yaml); "free" when name is NULL. */
 ef_dataflow_spec *ef_cli_load_dataflow(const char *name, ef_diags *d);

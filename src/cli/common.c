@@ -97,6 +97,7 @@ void ef_cli_search_defaults(ef_cli_search *s) {
     s->sim.seed = 1;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     s->threads = cores > 0 ? (int)cores : 1;
+    s->progress = true;
 }
 
 static bool is_identifier(const char *s, size_t len) {
@@ -110,18 +111,17 @@ bool ef_cli_parse_set(const char *arg, ef_param_value *out, char *why, size_t si
     const char *eq = strchr(arg, '=');
     size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
     uint64_t v = 0;
-    if (!strncmp(arg, "arch.", 5)) {
-        snprintf(why, size, "--set %s: architecture overrides are not supported yet; --set "
-                 "sets a parameter of the network file, e.g. --set seq=4096", arg);
-        return false;
-    }
     if (!eq) {
         snprintf(why, size, "--set expects NAME=VALUE, e.g. --set seq=4096, found \"%s\"", arg);
         return false;
     }
     if (!is_identifier(arg, len) || len >= EF_MAX_NAME) {
+        /* a key path that does not start with arch. is a slip for it */
+        const char *dot = memchr(arg, '.', len);
         snprintf(why, size, "--set expects a parameter name (letters, digits and _, not "
-                 "starting with a digit) before \"=\", found \"%.*s\"", (int)len, arg);
+                 "starting with a digit) or an architecture path arch.KEY... before \"=\", "
+                 "found \"%.*s\"%s", (int)len, arg,
+                 dot ? "; did you mean \"arch.\" at its start?" : "");
         return false;
     }
     if (!ef_cli_parse_u64(eq + 1, &v) || v < 1 || v > EF_MAX_PARAM_VALUE) {
@@ -135,12 +135,74 @@ bool ef_cli_parse_set(const char *arg, ef_param_value *out, char *why, size_t si
     return true;
 }
 
+bool ef_cli_parse_arch_set(const char *arg, ef_cli_arch_value *out, char *why, size_t size) {
+    const char *path = arg + 5, *eq = strchr(arg, '=');
+    size_t len = eq ? (size_t)(eq - path) : 0;
+    memset(out, 0, sizeof *out);
+    if (!eq || len == 0 || !eq[1]) {
+        snprintf(why, size, "--set expects arch.PATH=VALUE, e.g. --set arch.pe_array.rows=16, "
+                 "found \"%s\"", arg);
+        return false;
+    }
+    if (len >= sizeof out->path || strlen(eq + 1) >= sizeof out->value) {
+        snprintf(why, size, "--set %.*s: the path and the value are at most %d bytes each",
+                 (int)(len + 5), arg, EF_MAX_SET_TEXT - 1);
+        return false;
+    }
+    memcpy(out->path, path, len);
+    snprintf(out->value, sizeof out->value, "%s", eq + 1);
+    snprintf(out->origin, sizeof out->origin, "--set arch.%s", out->path);
+    return true;
+}
+
+bool ef_cli_add_arch_set(ef_cli_search *s, const ef_cli_arch_value *v, bool replace, char *why,
+                         size_t size) {
+    for (int k = 0; k < s->arch_count; k++)
+        if (!strcmp(s->arch[k].path, v->path)) {
+            if (replace) {
+                s->arch[k] = *v;
+                return true;
+            }
+            snprintf(why, size, "--set arch.%s is given twice", v->path);
+            return false;
+        }
+    if (s->arch_count == EF_MAX_ARCH_SETS) {
+        snprintf(why, size, "--set: at most %d architecture paths may be set", EF_MAX_ARCH_SETS);
+        return false;
+    }
+    s->arch[s->arch_count++] = *v;
+    return true;
+}
+
+int ef_cli_arch_sets(const ef_cli_search *s, ef_arch_set out[EF_MAX_ARCH_SETS]) {
+    for (int k = 0; k < s->arch_count; k++)
+        out[k] = (ef_arch_set){.path = s->arch[k].path, .value = s->arch[k].value,
+                               .origin = s->arch[k].origin, .line = s->arch[k].line,
+                               .col = s->arch[k].col};
+    return s->arch_count;
+}
+
+ef_arch_spec *ef_cli_load_arch(const char *path, const ef_cli_search *s, ef_diags *d) {
+    ef_arch_set sets[EF_MAX_ARCH_SETS];
+    int n = ef_cli_arch_sets(s, sets);
+    return ef_spec_load_arch_set(path, sets, n, d);
+}
+
 /* --set NAME=VALUE, or --batch N (the same as --set batch=N): each
  * parameter once, so that a command line says one thing. */
 static bool set_param(ef_cli_search *s, const char *opt, const char *v, const char *cmd,
                       const char *usage) {
     ef_param_value pv = {.name = "batch"};
-    char why[320];
+    char why[EF_MAX_SET_TEXT + 320];
+    if (!strcmp(opt, "--set") && !strncmp(v, "arch.", 5)) {
+        ef_cli_arch_value av;
+        if (!ef_cli_parse_arch_set(v, &av, why, sizeof why) ||
+            !ef_cli_add_arch_set(s, &av, false, why, sizeof why)) {
+            ef_cli_usage_error(cmd, usage, "%s", why);
+            return false;
+        }
+        return true;
+    }
     if (!strcmp(opt, "--batch")) {
         if (!ef_cli_parse_u64(v, &pv.value) || pv.value < 1 || pv.value > EF_MAX_PARAM_VALUE) {
             ef_cli_usage_error(cmd, usage, "--batch expects a number of at least 1 (below 2^63), "

@@ -120,7 +120,7 @@ int ef_cli_compare(int argc, char **argv) {
     ef_report_layer *layers = NULL;
     const ef_result **results = NULL;
     const ef_map_result **founds = NULL;
-    ef_arch_spec *arch = ef_spec_load_arch(files[0], d);
+    ef_arch_spec *arch = ef_cli_load_arch(files[0], &search, d);
     ef_cli_choice choice;
     memset(&choice, 0, sizeof choice);
     bool loaded = ef_cli_layers_load(&L, files[1], &search, d);
@@ -169,12 +169,14 @@ int ef_cli_compare(int argc, char **argv) {
                                 k ? ", " : "", dfs[k]->name);
     ef_report_network net = {.name = L.net->name, .batch = L.net->batch,
                              .is_network = L.net->is_network};
+    ef_arch_set arch_sets[EF_MAX_ARCH_SETS];
+    int arch_set_count = ef_cli_arch_sets(&search, arch_sets);
     ef_compare_meta meta = {
         .run = {.arch_file = files[0], .workload_file = files[1], .mapping_file = joined,
                 .engine = search.sim.engine == EF_ENGINE_STEP ? "step" : "event",
                 .fold_model = search.sim.fold_model == EF_FOLD_SCALESIM ? "scalesim" : "overlap",
                 .wall_seconds = now_seconds() - t0, .seed = search.seed,
-                .set = search.set, .set_count = search.set_count},
+                .set = search.set, .arch_set = arch_sets, .arch_set_count = arch_set_count, .set_count = search.set_count},
         .objective = ef_objective_name(search.objective), .evaluations = search.evaluations};
     if (out_path || json_stdout) {
         char *json = ef_report_compare_json(entries, ndf, &net, &meta);

@@ -150,7 +150,8 @@ static void run_task(void *ctx, int i) {
 /* Runs the tasks on the pool (a lone task gets every thread for its
  * own searches), with a progress line on a terminal; diagnostics are
  * merged in task order. */
-static ef_status run_tasks(map_task *tasks, int count, int threads, ef_diags *d) {
+static ef_status run_tasks(map_task *tasks, int count, int threads, bool progress,
+                           ef_diags *d) {
     progress_line pl = {.last = 0, .printed = false};
     pthread_mutex_init(&pl.lock, NULL);
     task_batch b = {.tasks = tasks};
@@ -160,7 +161,7 @@ static ef_status run_tasks(map_task *tasks, int count, int threads, ef_diags *d)
     for (int i = 0; st == EF_OK && i < count; i++) {
         if (!(b.diags[i] = ef_diags_create())) st = EF_ERR_NOMEM;
         tasks[i].threads = count == 1 ? threads : 1;
-        if (isatty(STDERR_FILENO)) {
+        if (progress && isatty(STDERR_FILENO)) {
             tasks[i].options.progress = show_progress;
             tasks[i].options.progress_ctx = &pl;
         }
@@ -228,7 +229,7 @@ ef_status ef_cli_layers_map(const ef_cli_layers *L, const ef_arch_spec *arch,
             }
             if (fuse) n++;
         }
-    ef_status st = run_tasks(tasks, n, s->threads, d);
+    ef_status st = run_tasks(tasks, n, s->threads, s->progress, d);
     if (st == EF_OK && !quiet)
         for (int k = 0; k < ndf; k++)
             for (int i = 0; dfs[k]->fuse && i < L->count; i++)

@@ -23,6 +23,9 @@ static const char usage[] =
     "  compare ARCH.yaml WORKLOAD.yaml [--dataflows ws,os,is,rs,nlr]\n"
     "                      map and simulate under several dataflows, side by\n"
     "                      side; see `einflow compare --help`\n"
+    "  sweep SWEEP.yaml -o POINTS.jsonl [--threads N] [--shard K/N]\n"
+    "                      run every point of a design-space sweep, resumably;\n"
+    "                      see `einflow sweep --help`\n"
     "  validate FILE.yaml...\n"
     "                      check architecture, workload, network, mapping or\n"
     "                      dataflow template files\n"
@@ -65,8 +68,9 @@ static int dispatch(int argc, char **argv) {
     if (!strcmp(cmd, "validate")) return ef_cli_validate(argc - 2, argv + 2);
     if (!strcmp(cmd, "map")) return ef_cli_map(argc - 2, argv + 2);
     if (!strcmp(cmd, "compare")) return ef_cli_compare(argc - 2, argv + 2);
-    static const char *const commands[] = {"run", "map", "compare", "validate", "help"};
-    const char *s = ef_suggest(cmd, commands, 5);
+    if (!strcmp(cmd, "sweep")) return ef_cli_sweep(argc - 2, argv + 2);
+    static const char *const commands[] = {"run", "map", "compare", "sweep", "validate", "help"};
+    const char *s = ef_suggest(cmd, commands, 6);
     fprintf(stderr, "einflow: unknown command \"%s\"", cmd);
     if (s) fprintf(stderr, "; did you mean \"%s\"?", s);
     fprintf(stderr, "\n\n%s", usage);

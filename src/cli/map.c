@@ -75,7 +75,7 @@ int ef_cli_map(int argc, char **argv) {
     int code = EF_EXIT_OK;
     ef_diags *d = ef_diags_create();
     if (!d) return ef_cli_no_diags();
-    ef_arch_spec *arch = ef_spec_load_arch(files[0], d);
+    ef_arch_spec *arch = ef_cli_load_arch(files[0], &search, d);
     ef_cli_layers L;
     bool layers_ok = ef_cli_layers_load(&L, files[1], &search, d);
     ef_dataflow_spec *df = ef_cli_load_dataflow(search.dataflow, d);
@@ -105,7 +105,10 @@ int ef_cli_map(int argc, char **argv) {
     }
     const ef_map_result *rs[EF_MAX_EINSUMS];
     for (int e = 0; e < w->einsum_count; e++) rs[e] = &results[e];
+    ef_arch_set arch_sets[EF_MAX_ARCH_SETS];
+    int arch_set_count = ef_cli_arch_sets(&search, arch_sets);
     ef_map_meta meta = {.arch_file = files[0], .workload_file = files[1],
+                        .arch_set = arch_sets, .arch_set_count = arch_set_count,
                         .dataflow = df->name, .objective = ef_objective_name(opt.objective),
                         .seed = opt.seed,
                         .layer = L.net->is_network ? L.net->layers[0].workload->name : NULL,

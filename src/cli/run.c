@@ -4,6 +4,7 @@
  * dataflow in place of the mapping the mapper finds the mappings first,
  * which is also how a network file runs (every layer mapped). */
 #include "cli/cli.h"
+#include "cli/execute.h"
 #include "cli/layers.h"
 #include "einflow/einsum.h"
 #include "einflow/model.h"
@@ -104,33 +105,6 @@ static bool names_dataflow(const char *arg, ef_diags *d) {
     return kind == 'd';
 }
 
-/* With a mapping file, Einsum e's entry may name a dataflow instead of
- * loops (`dataflow: DF`), and --einsum-dataflow may name one for it:
- * then the mapper fills it in, alone (*out gets its nest). EF_OK with
- * out untouched for a written mapping. */
-static ef_status fill_in(const ef_arch_spec *arch, const ef_workload *w,
-                         const ef_mapping_spec *ms, int e, const ef_cli_choice *choice,
-                         const ef_cli_search *s, ef_map_result *out, ef_diags *d) {
-    const char *name = w->tensors[w->einsums[e].output.tensor].name;
-    const ef_dataflow_spec *df = NULL;
-    ef_dataflow_spec *own = NULL;
-    for (int k = 0; k < choice->count && !df; k++)
-        if (!strcmp(choice->names[k], name)) df = choice->dfs[k];
-    for (int i = 0; i < ms->mapping_count && !df; i++) {
-        const ef_einsum_mapping_spec *em = &ms->mappings[i];
-        bool mine = (em->einsum[0] == 0 && w->einsum_count == 1) || !strcmp(em->einsum, name);
-        if (!mine || !em->dataflow[0]) continue;
-        if (!(own = ef_cli_entry_dataflow(em, i, d))) return EF_ERR_SPEC;
-        df = own;
-    }
-    if (!df) return EF_OK;
-    ef_map_options opt;
-    ef_cli_search_map_options(s, df, &opt);
-    ef_status st = ef_map_search(arch, w, e, &opt, out, d);
-    ef_dataflow_spec_destroy(own);
-    return st;
-}
-
 int ef_cli_run(int argc, char **argv) {
     const char *files[3] = {0};
     int nfiles = 0;
@@ -178,31 +152,24 @@ int ef_cli_run(int argc, char **argv) {
         return ef_cli_usage_error("run", run_usage, "%s",
                                   "expected three files: ARCH.yaml WORKLOAD.yaml MAPPING.yaml");
     against_workload against = {0};
-    ef_values_check checked;
-    bool check_failed = false;
     if (out_path && !strcmp(out_path, "-")) {
         json_stdout = true;
         out_path = NULL;
     }
     ef_sim_options opt = search.sim;
-    int threads = search.threads;
 
     double t0 = now_seconds();
     int code = EF_EXIT_OK;
     ef_diags *d = ef_diags_create();
     if (!d) return ef_cli_no_diags();
     bool by_dataflow = names_dataflow(files[2], d);
-    ef_arch_spec *arch = ef_spec_load_arch(files[0], d);
+    ef_arch_spec *arch = ef_cli_load_arch(files[0], &search, d);
     ef_cli_layers L;
     bool layers_ok = ef_cli_layers_load(&L, files[1], &search, d);
     ef_mapping_spec *ms = by_dataflow ? NULL : ef_spec_load_mapping(files[2], d);
     ef_dataflow_spec *df = by_dataflow ? ef_cli_load_dataflow(files[2], d) : NULL;
-    ef_values *vals = NULL;
-    ef_nest **nests = NULL;
-    ef_result **results = NULL;
-    ef_map_result *found = NULL;
-    const ef_map_result **founds = NULL;
-    ef_report_layer *layers = NULL;
+    ef_cli_outcome out;
+    memset(&out, 0, sizeof out);
     ef_cli_choice choice;
     memset(&choice, 0, sizeof choice);
     bool choice_ok = layers_ok && (!arch || ef_cli_layers_check_partitions(&L, arch, d)) &&
@@ -224,96 +191,17 @@ int ef_cli_run(int argc, char **argv) {
             goto done;
         }
     }
-    if (L.count > 1 && !df) {
-        ef_diags_add(d, files[2], 0, 0, "",
-                     "give a dataflow instead (einflow run ARCH NETWORK rs), or pick the "
-                     "mapping's layer with --layers NAME", NULL,
-                     "a mapping file maps one workload, but %s is a network of %d layers",
-                     files[1], L.count);
-        code = EF_EXIT_INPUT;
-        goto done;
-    }
-    nests = ef_calloc((size_t)L.einsums, sizeof *nests);
-    results = ef_calloc((size_t)L.einsums, sizeof *results);
-    found = ef_calloc((size_t)L.einsums, sizeof *found);
-    founds = ef_calloc((size_t)L.einsums, sizeof *founds);
-    layers = ef_calloc((size_t)L.count, sizeof *layers);
-    if (!nests || !results || !found || !founds || !layers) {
-        code = ef_cli_out_of_memory(d);
-        goto done;
-    }
-    ef_status st;
-    if (df) {
-        st = ef_cli_layers_map(&L, arch, &df, 1, &choice, &search, quiet, found, d);
-        if (st != EF_OK) {
-            code = ef_cli_status(d, st);
-            goto done;
-        }
-        /* the mapper's confirming run is the result, unless values
-         * have to go through the nest as well */
-        for (int j = 0; j < L.einsums; j++) {
-            nests[j] = found[j].nest;
-            found[j].nest = NULL;
-            founds[j] = &found[j];
-            if (!opt.check_values) {
-                results[j] = found[j].result;
-                found[j].result = NULL;
-            }
-        }
-    } else {
-        bool nest_ok = true;
-        for (int e = 0; e < L.einsums; e++) {
-            st = fill_in(arch, L.w[0], ms, e, &choice, &search, &found[e], d);
-            if (st == EF_OK && found[e].nest) {
-                /* the mapper's, for an entry that names a dataflow */
-                nests[e] = found[e].nest;
-                found[e].nest = NULL;
-                founds[e] = &found[e];
-            } else if (st == EF_OK) {
-                nests[e] = ef_nest_build(arch, L.w[0], ms, e, d);
-            } else if (st != EF_ERR_MAPPING && st != EF_ERR_SPEC) {
-                code = ef_cli_status(d, st);
-                goto done;
-            }
-            nest_ok &= nests[e] != NULL;
-        }
-        if (!nest_ok) {
-            code = EF_EXIT_INPUT;
-            goto done;
-        }
-    }
-    /* each layer's Einsums run as a cascade; a value check chains
-     * outputs into later inputs inside one layer only */
-    for (int i = 0; i < L.count; i++) {
-        int at = L.first[i], n = L.w[i]->einsum_count;
-        if (!results[at]) {
-            if (opt.check_values && !(vals = ef_values_create(L.w[i], opt.seed))) {
-                code = ef_cli_out_of_memory(d);
-                goto done;
-            }
-            st = ef_sim_run_cascade(&nests[at], n, &opt, vals, threads, &results[at], d);
-            if (st == EF_OK && against.w) {
-                /* a mismatch still reports, then exits as a value check */
-                st = ef_values_check_against(vals, against.w, &checked, d);
-                if (st == EF_ERR_VALUES) {
-                    check_failed = true;
-                    st = EF_OK;
-                }
-            }
-            ef_values_destroy(vals);
-            vals = NULL;
-            if (st != EF_OK) {
-                code = ef_cli_status(d, st);
-                goto done;
-            }
-        }
-        layers[i] = (ef_report_layer){.name = L.net->layers[i].workload->name,
-                                      .count = L.net->layers[i].count,
-                                      .results = (const ef_result *const *)&results[at],
-                                      .found = &founds[at], .result_count = n};
-    }
+    code = ef_cli_execute(arch, &L, df, ms, &choice, &search, quiet, files[2], against.w, &out,
+                          d);
+    if (code != EF_EXIT_OK) goto done;
+    ef_report_layer *layers = out.layers;
+    const ef_map_result **founds = out.founds;
+    ef_result **results = out.results;
+    bool check_failed = out.check_failed;
     char mapping_name[EF_MAX_NAME + 32];
     snprintf(mapping_name, sizeof mapping_name, "dataflow %s (mapper)", df ? df->name : "");
+    ef_arch_set arch_sets[EF_MAX_ARCH_SETS];
+    int arch_set_count = ef_cli_arch_sets(&search, arch_sets);
     ef_run_meta meta = {.arch_file = files[0], .workload_file = files[1],
                         .mapping_file = df ? mapping_name : files[2],
                         .engine = opt.engine == EF_ENGINE_STEP ? "step" : "event",
@@ -321,8 +209,9 @@ int ef_cli_run(int argc, char **argv) {
                         .wall_seconds = now_seconds() - t0,
                         .check_values = opt.check_values, .seed = opt.seed,
                         .found = founds, .set = search.set,
-                        .set_count = search.set_count,
-                        .checked_against = against.w ? &checked : NULL,
+                        .set_count = search.set_count, .arch_set = arch_sets,
+                        .arch_set_count = arch_set_count,
+                        .checked_against = against.w ? &out.checked : NULL,
                         .check_against_file = against_path};
     ef_report_network net = {.name = L.net->name, .batch = L.net->batch,
                              .is_network = L.net->is_network};
@@ -356,17 +245,7 @@ int ef_cli_run(int argc, char **argv) {
     if (check_failed && code == EF_EXIT_OK) code = EF_EXIT_VALUES;
 done:
     code = ef_cli_finish(d, code);
-    for (int j = 0; j < L.einsums; j++) {
-        if (results) ef_result_destroy(results[j]);
-        if (nests) ef_nest_destroy(nests[j]);
-        if (found) ef_map_result_clear(&found[j]);
-    }
-    free(results);
-    free(nests);
-    free(found);
-    free(founds);
-    free(layers);
-    ef_values_destroy(vals);
+    ef_cli_outcome_free(&out);
     ef_cli_choice_free(&choice);
     ef_dataflow_spec_destroy(df);
     ef_mapping_spec_destroy(ms);

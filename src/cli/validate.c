@@ -12,9 +12,9 @@
 int ef_cli_validate(int argc, char **argv) {
     if (argc < 1 || !strcmp(argv[0], "-h") || !strcmp(argv[0], "--help")) {
         fputs("usage: einflow validate FILE.yaml...\n\n"
-              "Checks architecture, workload, network, mapping and dataflow\n"
-              "template files and prints every problem with file:line:col. Exit\n"
-              "status 0 when all are valid.\n",
+              "Checks architecture, workload, network, mapping, dataflow\n"
+              "template and sweep files and prints every problem with\n"
+              "file:line:col. Exit status 0 when all are valid.\n",
               argc < 1 ? stderr : stdout);
         return argc < 1 ? EF_EXIT_USAGE : EF_EXIT_OK;
     }
@@ -67,6 +67,14 @@ int ef_cli_validate(int argc, char **argv) {
                           m->mapping_count == 1 ? "" : "s");
             ok = m != NULL;
             ef_mapping_spec_destroy(m);
+        } else if (kind == 's') {
+            ef_sweep_spec *sw = ef_spec_load_sweep(argv[i], d);
+            if (sw) printf("%s: ok (sweep: %llu point%s, %d ax%s, %s)\n", argv[i],
+                           (unsigned long long)sw->point_count, sw->point_count == 1 ? "" : "s",
+                           sw->axis_count, sw->axis_count == 1 ? "is" : "es",
+                           sw->zip ? "zip" : "product");
+            ok = sw != NULL;
+            ef_sweep_spec_destroy(sw);
         } else if (kind == 'd') {
             ef_dataflow_spec *df = ef_spec_load_dataflow(argv[i], d);
             if (df) printf("%s: ok (dataflow %s: %d row and %d column slots)\n", argv[i],

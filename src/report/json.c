@@ -289,6 +289,11 @@ cJSON *ef_rj_meta(cJSON *root, const ef_run_meta *meta) {
     ef_rj_u64(m, "seed", meta->seed);
     cJSON *set = cJSON_AddObjectToObject(m, "set");
     for (int i = 0; i < meta->set_count; i++) ef_rj_u64(set, meta->set[i].name, meta->set[i].value);
+    for (int i = 0; i < meta->arch_set_count; i++) {
+        char key[EF_MAX_SET_TEXT + 8];
+        snprintf(key, sizeof key, "arch.%s", meta->arch_set[i].path);
+        cJSON_AddStringToObject(set, key, meta->arch_set[i].value);
+    }
     ef_rj_num(m, "wall_seconds", meta->wall_seconds);
     return m;
 }

@@ -186,6 +186,12 @@ char *ef_report_mapping_yaml(const ef_map_result *const *results, int count,
     sbuf_put(&b, "#   run it: einflow run %s %s THIS_FILE%s%s", meta->arch_file,
              meta->workload_file, meta->layer ? " --layers " : "", meta->layer ? meta->layer : "");
     if (meta->batch) sbuf_put(&b, " --batch %" PRIu64, meta->batch);
+    for (int i = 0; i < meta->arch_set_count; i++) {
+        const char *v = meta->arch_set[i].value;
+        bool quote = strpbrk(v, " \t'\"$`\\") != NULL;
+        sbuf_put(&b, " --set %sarch.%s=%s%s", quote ? "'" : "", meta->arch_set[i].path, v,
+                 quote ? "'" : "");
+    }
     sbuf_put(&b, "\n");
     /* a cascade's total: fused groups count once (docs/model.md 4.8) */
     uint64_t total = 0;

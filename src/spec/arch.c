@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "spec/arch_set.h"
 #include "spec/ytree.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -174,6 +175,24 @@ static const yt_key vector_op_keys[] = {
     {.name = "energy", .type = YT_T_NUM, .min = 0, .max = EF_MAX_ENERGY_PJ, .def = -1,
      .unit = "pJ", .doc = "of one operation; absent = built-in table"},
 };
+
+const yt_key *ef_arch_schema(ef_arch_obj o, size_t *count) {
+    switch (o) {
+#define TABLE(t) *count = ARRAY_LEN(t); return t
+    case EF_ARCH_OBJ_TOP: TABLE(arch_keys);
+    case EF_ARCH_OBJ_PE_ARRAY: TABLE(pe_array_keys);
+    case EF_ARCH_OBJ_PE: TABLE(pe_keys);
+    case EF_ARCH_OBJ_LEVEL: TABLE(level_keys);
+    case EF_ARCH_OBJ_ENERGY: TABLE(energy_keys);
+    case EF_ARCH_OBJ_NOC: TABLE(noc_keys);
+    case EF_ARCH_OBJ_VECTOR_UNIT: TABLE(vector_unit_keys);
+    case EF_ARCH_OBJ_VECTOR_OPS: TABLE(vector_ops_keys);
+    case EF_ARCH_OBJ_VECTOR_OP: TABLE(vector_op_keys);
+#undef TABLE
+    }
+    *count = 0;
+    return NULL;
+}
 
 /* ---------- loading ---------- */
 
@@ -646,9 +665,19 @@ static void load_arch(arch_ctx *c, const yt_node *root) {
 }
 
 ef_arch_spec *ef_spec_load_arch(const char *path, ef_diags *diags) {
+    return ef_spec_load_arch_set(path, NULL, 0, diags);
+}
+
+ef_arch_spec *ef_spec_load_arch_set(const char *path, const ef_arch_set *set,
+                                    int set_count, ef_diags *diags) {
     yt_doc *d = yt_load(path, diags);
     if (!d)
         return NULL;
+    /* a path that leads nowhere says nothing about the file: stop there */
+    if (set_count > 0 && !ef_arch_apply_sets(d, set, set_count)) {
+        yt_free(d);
+        return NULL;
+    }
     ef_arch_spec *a = ef_calloc(1, sizeof *a);
     if (!a || !(a->file = yt_strdup(d->file))) {
         yt_oom(d);
@@ -664,6 +693,16 @@ ef_arch_spec *ef_spec_load_arch(const char *path, ef_diags *diags) {
     }
     yt_free(d);
     return a;
+}
+
+bool ef_spec_arch_paths_ok(const char *path, const ef_arch_set *set, int set_count,
+                           ef_diags *diags) {
+    yt_doc *d = yt_load(path, diags);
+    if (!d)
+        return false;
+    bool ok = ef_arch_apply_sets(d, set, set_count);
+    yt_free(d);
+    return ok;
 }
 
 void ef_arch_spec_destroy(ef_arch_spec *a) {

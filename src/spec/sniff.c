@@ -13,6 +13,8 @@ char ef_spec_sniff(const char *path, ef_diags *diags) {
         const yt_node *root = d->root;
         if (yt_map_key(root, "levels"))
             kind = 'a';
+        else if (yt_map_key(root, "arch"))
+            kind = 's'; /* before dataflow: a sweep names its dataflows */
         else if (yt_map_key(root, "layers"))
             kind = 'n';
         else if (yt_map_key(root, "einsums"))
@@ -25,8 +27,8 @@ char ef_spec_sniff(const char *path, ef_diags *diags) {
             yt_error(d, NULL, "", NULL,
                      "cannot tell what this file is: expected top-level key "
                      "levels (architecture), einsums (workload), layers "
-                     "(network), mapping (mapping) or dataflow (dataflow "
-                     "template)");
+                     "(network), mapping (mapping), dataflow (dataflow "
+                     "template) or arch (sweep)");
     }
     if (mine && kind == 0)
         ef_diags_merge(diags, mine);

@@ -23,11 +23,19 @@ static const char *source_of(const yt_doc *d, int line) {
     return d->buf + d->line_start[line - 1];
 }
 
-static void verror(yt_doc *d, int line, int col, const char *path,
-                   const char *hint, const char *fmt, va_list ap) {
+static void verror(yt_doc *d, const char *origin, int line, int col,
+                   const char *path, const char *hint, const char *fmt,
+                   va_list ap) {
     char msg[1024];
     vsnprintf(msg, sizeof msg, fmt, ap);
     d->errors++;
+    if (origin) {
+        /* an override's value: its line is in the file that gave it */
+        char *src = line > 0 ? ef_spec_source_line(origin, line) : NULL;
+        ef_diags_add(d->diags, origin, line, col, path, hint, src, "%s", msg);
+        free(src);
+        return;
+    }
     ef_diags_add(d->diags, d->file, line, col, path, hint,
                  source_of(d, line), "%s", msg);
 }
@@ -36,7 +44,7 @@ void yt_error_at(yt_doc *d, int line, int col, const char *path,
                  const char *hint, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    verror(d, line, col, path, hint, fmt, ap);
+    verror(d, NULL, line, col, path, hint, fmt, ap);
     va_end(ap);
 }
 
@@ -44,7 +52,8 @@ void yt_error(yt_doc *d, const yt_node *n, const char *path,
               const char *hint, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    verror(d, n ? n->line : 0, n ? n->col : 0, path, hint, fmt, ap);
+    verror(d, n ? n->origin : NULL, n ? n->line : 0, n ? n->col : 0, path,
+           hint, fmt, ap);
     va_end(ap);
 }
 
@@ -156,6 +165,7 @@ static void node_free(yt_node *n) {
     free(n->items);
     free(n->pairs);
     free(n->text);
+    free(n->origin);
     free(n);
 }
 
@@ -565,6 +575,40 @@ void yt_free(yt_doc *d) {
     free(d->buf);
     free(d->file);
     free(d);
+}
+
+/* ---------- changing a loaded tree ---------- */
+
+yt_node *yt_new_node(yt_kind kind, const char *text, const char *origin,
+                     int line, int col) {
+    yt_node *n = ef_calloc(1, sizeof *n);
+    if (!n)
+        return NULL;
+    n->kind = kind;
+    n->line = line;
+    n->col = col;
+    n->text = yt_strdup(kind == YT_SCALAR && text ? text : "");
+    n->len = n->text ? strlen(n->text) : 0;
+    n->origin = origin ? yt_strdup(origin) : NULL;
+    if (!n->text || (origin && !n->origin)) {
+        node_free(n);
+        return NULL;
+    }
+    return n;
+}
+
+void yt_node_free(yt_node *n) { node_free(n); }
+
+bool yt_map_append(yt_node *map, yt_node *key, yt_node *value) {
+    if (!grow(map)) {
+        node_free(key);
+        node_free(value);
+        return false;
+    }
+    map->pairs[map->count].key = key;
+    map->pairs[map->count].value = value;
+    map->count++;
+    return true;
 }
 
 /* ---------- lookups ---------- */

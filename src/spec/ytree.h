@@ -43,6 +43,13 @@ struct yt_node {
     bool block;                  /* | or > scalar: text starts next line */
     bool bad;                    /* already reported (an alias): getters
                                     fail without a second diagnostic    */
+    char *origin;                /* owned; NULL for a node of the file.
+                                    A node put in by an override
+                                    (yt_set_scalar) names where it was
+                                    given ("--set arch.pe_array.rows",
+                                    or a sweep file), so its errors
+                                    point there; line, col are in it (0
+                                    on the command line)                 */
     char *text;                  /* scalar text, NUL-terminated; "" else */
     size_t len;                  /* bytes of text (may hold a NUL)       */
     size_t count;                /* sequence items or mapping pairs      */
@@ -82,6 +89,18 @@ void yt_error_at(yt_doc *d, int line, int col, const char *path,
                  const char *hint, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 void yt_oom(yt_doc *d);
+
+/* ---------- changing a loaded tree (overrides) ----------
+ * Nodes made here carry origin (copied) and origin_line/col in place of
+ * a place in the file; errors raised at them render there. */
+
+/* A new scalar or empty mapping; NULL when out of memory. */
+yt_node *yt_new_node(yt_kind kind, const char *text, const char *origin,
+                     int line, int col);
+void yt_node_free(yt_node *n);
+/* Appends key: value to map (both taken over); false when out of
+ * memory (then both are freed). */
+bool yt_map_append(yt_node *map, yt_node *key, yt_node *value);
 
 /* The value for key in a mapping (NULL when absent or n not a mapping),
  * and the key node itself. */

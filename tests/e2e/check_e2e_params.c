@@ -128,13 +128,39 @@ static const struct {
     {{"run", ARCH, NET, "os", "--set", "seq=30", NULL}, 1,
      "= hint: parameters in use: batch = 1, seq = 30 (set), heads = 4\n"},
     /* usage errors */
-    {{"run", ARCH, NET, "os", "--set", "arch.pe_array.rows=16", NULL}, 2,
-     "einflow run: --set arch.pe_array.rows=16: architecture overrides are not supported yet; "
-     "--set sets a parameter of the network file, e.g. --set seq=4096\n"},
-    {{"compare", ARCH, NET, "--set", "arch.levels[1].capacity=64", NULL}, 2,
-     "architecture overrides are not supported yet"},
-    {{"map", ARCH, NET, "--set", "arch.clock_mhz=500", NULL}, 2,
-     "architecture overrides are not supported yet"},
+    /* architecture paths: a path the schema or the file lacks is bad
+     * input, located at the --set, with a "did you mean" */
+    {{"run", ARCH, NET, "os", "--set", "arch.pe_aray.rows=16", NULL}, 1,
+     "--set arch.pe_aray.rows: error: arch.pe_aray: expected a key of the architecture (one of "
+     "name, description, clock_mhz, pe_array, pe, levels, noc, energy, vector_unit), found "
+     "\"pe_aray\"\n      = hint: did you mean \"pe_array\"?\n"},
+    {{"compare", ARCH, NET, "--set", "arch.levels.GBL.capacity=64 KiB", NULL}, 1,
+     "--set arch.levels.GBL.capacity: error: arch.levels.GBL: expected a level of the "
+     "architecture by name (one of DRAM, GLB, RF), found \"GBL\"\n      = hint: did you mean "
+     "\"GLB\"?\n"},
+    {{"map", ARCH, NET, "--set", "arch.pe_array=16", NULL}, 1,
+     "--set arch.pe_array: error: arch.pe_array: expected a path to a scalar, found "
+     "arch.pe_array, which is a mapping; give one of its keys: arch.pe_array.KEY with KEY one "
+     "of rows, cols\n"},
+    {{"run", ARCH, NET, "os", "--set", "arch.levels.GLB.latncy=3", NULL}, 1,
+     "did you mean \"latency\"?"},
+    /* a value the schema rejects: the loader's own message, at the --set */
+    {{"run", ARCH, NET, "os", "--set", "arch.levels.GLB.capacity=64 KB", NULL}, 1,
+     "--set arch.levels.GLB.capacity: error: levels[1].capacity: "},
+    {{"run", ARCH, NET, "os", "--set", "arch.pe_array.rows=0", NULL}, 1,
+     "--set arch.pe_array.rows: error: pe_array.rows: expected an integer from 1 to 65536, "
+     "found \"0\"\n"},
+    {{"run", ARCH, NET, "os", "--set", "arch.levels.RF.capacity=64 B", NULL}, 1,
+     "which is a capacity per tensor in this file; give one of its keys: "
+     "arch.levels.RF.capacity.KEY with KEY one of F, I, O\n"},
+    /* malformed: usage errors */
+    {{"run", ARCH, NET, "os", "--set", "arch.pe_array.rows=", NULL}, 2,
+     "einflow run: --set expects arch.PATH=VALUE, e.g. --set arch.pe_array.rows=16, found "
+     "\"arch.pe_array.rows=\"\n"},
+    {{"run", ARCH, NET, "os", "--set", "arch.clock_mhz=500", "--set", "arch.clock_mhz=400",
+      NULL}, 2, "einflow run: --set arch.clock_mhz is given twice\n"},
+    {{"run", ARCH, NET, "os", "--set", "acrh.clock_mhz=500", NULL}, 2,
+     "found \"acrh.clock_mhz\"; did you mean \"arch.\" at its start?"},
     {{"run", ARCH, NET, "os", "--set", "seq", NULL}, 2,
      "einflow run: --set expects NAME=VALUE, e.g. --set seq=4096, found \"seq\"\n"},
     {{"run", ARCH, NET, "os", "--set", "seq=", NULL}, 2,
@@ -147,7 +173,7 @@ static const struct {
      "found \"9223372036854775808\""},
     {{"run", ARCH, NET, "os", "--set", "2seq=4", NULL}, 2,
      "--set expects a parameter name (letters, digits and _, not starting with a digit) "
-     "before \"=\", found \"2seq\""},
+     "or an architecture path arch.KEY... before \"=\", found \"2seq\""},
     {{"run", ARCH, NET, "os", "--set", "=4", NULL}, 2, "before \"=\", found \"\""},
     {{"run", ARCH, NET, "os", "--set", "seq=8", "--set", "seq=16", NULL}, 2,
      "einflow run: the parameter seq is set twice (by --set)\n"},

@@ -367,7 +367,7 @@ static const struct {
     {'s', "foo: 1\n",
      "F: error: cannot tell what this file is: expected top-level key levels "
      "(architecture), einsums (workload), layers (network), mapping "
-     "(mapping) or dataflow (dataflow template)",
+     "(mapping), dataflow (dataflow template) or arch (sweep)",
      NULL},
     {'s', "name: a\nlevels: [\n",
      "F:3:1: error: invalid YAML: did not find expected node content",
