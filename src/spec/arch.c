@@ -645,8 +645,8 @@ static void load_arch(arch_ctx *c, const yt_node *root) {
         load_vector_unit(c, vu);
 }
 
-ef_arch_spec *ef_spec_load_arch(const char *path, ef_diags *diags) {
-    yt_doc *d = yt_load(path, diags);
+/* The architecture in d, which it frees. */
+static ef_arch_spec *arch_from_doc(yt_doc *d) {
     if (!d)
         return NULL;
     ef_arch_spec *a = calloc(1, sizeof *a);
@@ -664,6 +664,15 @@ ef_arch_spec *ef_spec_load_arch(const char *path, ef_diags *diags) {
     }
     yt_free(d);
     return a;
+}
+
+ef_arch_spec *ef_spec_load_arch(const char *path, ef_diags *diags) {
+    return arch_from_doc(yt_load(path, diags));
+}
+
+ef_arch_spec *ef_spec_load_arch_text(const char *name, const char *text,
+                                     size_t size, ef_diags *diags) {
+    return arch_from_doc(yt_load_mem(name, text, size, diags));
 }
 
 void ef_arch_spec_destroy(ef_arch_spec *a) {
