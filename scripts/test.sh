@@ -2,7 +2,9 @@
 # One command from a fresh checkout to a full test run: installs the
 # dependencies, builds with warnings as errors under AddressSanitizer and
 # UndefinedBehaviorSanitizer, runs every unit and end-to-end test, then
-# checks the public reference cases with a plain build.
+# checks the public reference cases with a plain build, and fuzzes each
+# libFuzzer target briefly (EF_FUZZ_SECONDS each, default 30; 0 skips;
+# docs/fuzzing.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -24,3 +26,7 @@ cmake -S . -B build-verify -DCMAKE_BUILD_TYPE=Release -DEF_WERROR=ON -DEF_TESTS=
 cmake --build build-verify -j"$jobs" >/dev/null
 (cd build-verify && EF_DIFF_SEEDS=1000 ctest --output-on-failure --no-tests=error -j"$jobs" \
   -R 'check_differential|check_e2e_(fused_random|bundled|fusion|online)')
+fuzz_seconds=${EF_FUZZ_SECONDS:-20}
+if [ "$fuzz_seconds" -gt 0 ]; then
+  EF_FUZZ_JOBS=$jobs scripts/fuzz.sh all "$fuzz_seconds"
+fi

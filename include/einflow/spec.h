@@ -523,6 +523,24 @@ void ef_sweep_spec_destroy(ef_sweep_spec *s);
 void ef_sweep_point(const ef_sweep_spec *s, uint64_t index, int which[EF_MAX_SWEEP_AXES],
                     int *dataflow);
 
+/* The same loaders for a file's text held in memory: text[0 .. size)
+ * (NUL bytes in it are reported as in a file, with line and column),
+ * name standing for the file name in diagnostics and in the spec's file
+ * field. Diagnostics quote their source lines from this text (kept in
+ * diags when it is loaded). text is borrowed for the call. Used by the
+ * fuzz harnesses (fuzz/). */
+ef_arch_spec *ef_spec_load_arch_text(const char *name, const char *text,
+                                     size_t size, ef_diags *diags);
+ef_workload_spec *ef_spec_load_workload_text(const char *name, const char *text,
+                                             size_t size, ef_diags *diags);
+ef_mapping_spec *ef_spec_load_mapping_text(const char *name, const char *text,
+                                           size_t size, ef_diags *diags);
+ef_dataflow_spec *ef_spec_load_dataflow_text(const char *name, const char *text,
+                                             size_t size, ef_diags *diags);
+ef_network_spec *ef_spec_load_network_text(const char *name, const char *text,
+                                           size_t size, const ef_param_value *set,
+                                           int set_count, ef_diags *diags);
+
 void ef_arch_spec_destroy(ef_arch_spec *a);
 void ef_workload_spec_destroy(ef_workload_spec *w);
 void ef_mapping_spec_destroy(ef_mapping_spec *m);

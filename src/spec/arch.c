@@ -664,13 +664,9 @@ static void load_arch(arch_ctx *c, const yt_node *root) {
         load_vector_unit(c, vu);
 }
 
-ef_arch_spec *ef_spec_load_arch(const char *path, ef_diags *diags) {
-    return ef_spec_load_arch_set(path, NULL, 0, diags);
-}
-
-ef_arch_spec *ef_spec_load_arch_set(const char *path, const ef_arch_set *set,
-                                    int set_count, ef_diags *diags) {
-    yt_doc *d = yt_load(path, diags);
+/* The architecture in d with the overrides set[0 .. set_count) applied
+ * (--set arch.PATH=VALUE); d is freed. */
+static ef_arch_spec *arch_from_doc(yt_doc *d, const ef_arch_set *set, int set_count) {
     if (!d)
         return NULL;
     /* a path that leads nowhere says nothing about the file: stop there */
@@ -693,6 +689,20 @@ ef_arch_spec *ef_spec_load_arch_set(const char *path, const ef_arch_set *set,
     }
     yt_free(d);
     return a;
+}
+
+ef_arch_spec *ef_spec_load_arch(const char *path, ef_diags *diags) {
+    return arch_from_doc(yt_load(path, diags), NULL, 0);
+}
+
+ef_arch_spec *ef_spec_load_arch_set(const char *path, const ef_arch_set *set,
+                                    int set_count, ef_diags *diags) {
+    return arch_from_doc(yt_load(path, diags), set, set_count);
+}
+
+ef_arch_spec *ef_spec_load_arch_text(const char *name, const char *text,
+                                     size_t size, ef_diags *diags) {
+    return arch_from_doc(yt_load_mem(name, text, size, diags), NULL, 0);
 }
 
 bool ef_spec_arch_paths_ok(const char *path, const ef_arch_set *set, int set_count,

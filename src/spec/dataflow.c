@@ -283,6 +283,11 @@ ef_dataflow_spec *ef_spec_load_dataflow(const char *path, ef_diags *diags) {
     return load_doc(yt_load(path, diags));
 }
 
+ef_dataflow_spec *ef_spec_load_dataflow_text(const char *name, const char *text,
+                                             size_t size, ef_diags *diags) {
+    return load_doc(yt_load_mem(name, text, size, diags));
+}
+
 const char *ef_spec_builtin_dataflow_text(const char *name) {
     for (int i = 0; i < ef_builtin_dataflow_count; i++)
         if (strcmp(ef_builtin_dataflow_names[i], name) == 0)

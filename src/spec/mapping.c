@@ -359,8 +359,8 @@ static void load_mapping(map_ctx *c, const yt_node *root) {
     }
 }
 
-ef_mapping_spec *ef_spec_load_mapping(const char *path, ef_diags *diags) {
-    yt_doc *d = yt_load(path, diags);
+/* The mapping in d, which it frees. */
+static ef_mapping_spec *mapping_from_doc(yt_doc *d) {
     if (!d)
         return NULL;
     ef_mapping_spec *m = ef_calloc(1, sizeof *m);
@@ -378,6 +378,15 @@ ef_mapping_spec *ef_spec_load_mapping(const char *path, ef_diags *diags) {
     }
     yt_free(d);
     return m;
+}
+
+ef_mapping_spec *ef_spec_load_mapping(const char *path, ef_diags *diags) {
+    return mapping_from_doc(yt_load(path, diags));
+}
+
+ef_mapping_spec *ef_spec_load_mapping_text(const char *name, const char *text,
+                                           size_t size, ef_diags *diags) {
+    return mapping_from_doc(yt_load_mem(name, text, size, diags));
 }
 
 void ef_mapping_spec_destroy(ef_mapping_spec *m) {

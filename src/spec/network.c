@@ -467,10 +467,9 @@ ef_network_spec *ef_spec_load_network(const char *path, uint64_t batch,
     return ef_spec_load_network_set(path, &set, batch > 0 ? 1 : 0, diags);
 }
 
-ef_network_spec *ef_spec_load_network_set(const char *path,
-                                          const ef_param_value *set,
-                                          int set_count, ef_diags *diags) {
-    yt_doc *d = yt_load(path, diags);
+/* The network in d, which it frees. */
+static ef_network_spec *network_from_doc(yt_doc *d, const ef_param_value *set,
+                                         int set_count) {
     if (!d)
         return NULL;
     ef_network_spec *net = ef_calloc(1, sizeof *net);
@@ -496,6 +495,18 @@ ef_network_spec *ef_spec_load_network_set(const char *path,
     }
     yt_free(d);
     return net;
+}
+
+ef_network_spec *ef_spec_load_network_set(const char *path,
+                                          const ef_param_value *set,
+                                          int set_count, ef_diags *diags) {
+    return network_from_doc(yt_load(path, diags), set, set_count);
+}
+
+ef_network_spec *ef_spec_load_network_text(const char *name, const char *text,
+                                           size_t size, const ef_param_value *set,
+                                           int set_count, ef_diags *diags) {
+    return network_from_doc(yt_load_mem(name, text, size, diags), set, set_count);
 }
 
 void ef_network_spec_destroy(ef_network_spec *n) {

@@ -311,8 +311,8 @@ void wl_load_file(yt_doc *d, ef_workload_spec *w, const ef_param_value *set,
     wl_load_ranks_precision_padding(&o, params->declared ? params : NULL, w);
 }
 
-ef_workload_spec *ef_spec_load_workload(const char *path, ef_diags *diags) {
-    yt_doc *d = yt_load(path, diags);
+/* The workload in d, which it frees. */
+static ef_workload_spec *workload_from_doc(yt_doc *d) {
     if (!d)
         return NULL;
     ef_workload_spec *w = wl_create(d, "");
@@ -326,6 +326,15 @@ ef_workload_spec *ef_spec_load_workload(const char *path, ef_diags *diags) {
     }
     yt_free(d);
     return w;
+}
+
+ef_workload_spec *ef_spec_load_workload(const char *path, ef_diags *diags) {
+    return workload_from_doc(yt_load(path, diags));
+}
+
+ef_workload_spec *ef_spec_load_workload_text(const char *name, const char *text,
+                                             size_t size, ef_diags *diags) {
+    return workload_from_doc(yt_load_mem(name, text, size, diags));
 }
 
 ef_workload_spec *wl_clone(const ef_workload_spec *w) {

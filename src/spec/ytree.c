@@ -554,16 +554,31 @@ yt_doc *yt_load(const char *path, ef_diags *diags) {
 }
 
 yt_doc *yt_load_text(const char *name, const char *text, ef_diags *diags) {
+    return yt_load_mem(name, text, strlen(text), diags);
+}
+
+yt_doc *yt_load_mem(const char *name, const char *text, size_t size,
+                    ef_diags *diags) {
     yt_doc *d = doc_new(name, diags);
     if (!d)
         return NULL;
-    d->size = strlen(text);
-    d->buf = yt_strdup(text);
+    /* the same limit as a file's, so text and file read alike */
+    if (size >= YT_MAX_FILE_BYTES) {
+        yt_error(d, NULL, "", NULL, "file too large: a spec is at most %u bytes",
+                 YT_MAX_FILE_BYTES);
+        yt_free(d);
+        return NULL;
+    }
+    d->buf = malloc(size + 1);
     if (!d->buf) {
         yt_oom(d);
         yt_free(d);
         return NULL;
     }
+    if (size)
+        memcpy(d->buf, text, size);
+    d->buf[size] = '\0';
+    d->size = size;
     return doc_parse(d);
 }
 

@@ -77,6 +77,10 @@ yt_doc *yt_load(const char *path, ef_diags *diags);
 /* The same for text held in memory (a built-in file); name stands for
  * the file name in diagnostics. */
 yt_doc *yt_load_text(const char *name, const char *text, ef_diags *diags);
+/* The same for text[0 .. size), which may hold NUL bytes (reported as
+ * a file's would be); text is borrowed, the doc keeps a copy. */
+yt_doc *yt_load_mem(const char *name, const char *text, size_t size,
+                    ef_diags *diags);
 void yt_free(yt_doc *d);
 
 /* Reports an error located at node n (NULL: no location) with the key

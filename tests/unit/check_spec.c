@@ -873,6 +873,94 @@ START_TEST(enum_names) {
 }
 END_TEST
 
+/* ---------- loaders from text held in memory ---------- */
+
+/* The whole file at EF_SOURCE_DIR/rel, malloc'd; *size its bytes. */
+static char *source_file(const char *rel, size_t *size) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", EF_SOURCE_DIR, rel);
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    char *buf = malloc(1 << 20);
+    ck_assert_ptr_nonnull(buf);
+    *size = fread(buf, 1, (1 << 20) - 1, f);
+    fclose(f);
+    buf[*size] = '\0';
+    return buf;
+}
+
+/* Each _text loader reads a bundled file's text as its path loader
+ * reads the file, and names it as told. */
+START_TEST(text_loaders_match_files) {
+    char path[1024];
+    size_t size;
+    char *text = source_file("configs/edge_8x8.yaml", &size);
+    snprintf(path, sizeof path, "%s/configs/edge_8x8.yaml", EF_SOURCE_DIR);
+    ef_arch_spec *a = ef_spec_load_arch(path, NULL);
+    ef_arch_spec *at = ef_spec_load_arch_text("<edge>", text, size, NULL);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_ptr_nonnull(at);
+    ck_assert_str_eq(at->file, "<edge>");
+    ck_assert_str_eq(at->name, a->name);
+    ck_assert_int_eq(at->level_count, a->level_count);
+    ck_assert_int_eq(at->rows * at->cols, a->rows * a->cols);
+    ck_assert_int_eq(at->levels[1].loc.line, a->levels[1].loc.line);
+    ef_arch_spec_destroy(a);
+    ef_arch_spec_destroy(at);
+    free(text);
+
+    text = source_file("workloads/attention.yaml", &size);
+    ef_workload_spec *w = ef_spec_load_workload_text("<w>", text, size, NULL);
+    ck_assert_ptr_nonnull(w);
+    ck_assert_int_eq(w->einsum_count, 6);
+    ef_network_spec *n = ef_spec_load_network_text("<n>", text, size, NULL, 0, NULL);
+    ck_assert_ptr_nonnull(n);
+    ck_assert_int_eq(n->layer_count, 1);
+    ck_assert_str_eq(n->layers[0].workload->name, w->name);
+    ef_workload_spec_destroy(w);
+    ef_network_spec_destroy(n);
+    free(text);
+
+    text = source_file("tests/data/tiny_net.yaml", &size);
+    ef_param_value batch = {.name = "batch", .value = 3};
+    n = ef_spec_load_network_text("<net>", text, size, &batch, 1, NULL);
+    ck_assert_ptr_nonnull(n);
+    ck_assert(n->is_network);
+    ck_assert_uint_eq(n->batch, 3);
+    ef_network_spec_destroy(n);
+    free(text);
+
+    text = source_file("mappings/edge_8x8__attention.yaml", &size);
+    ef_mapping_spec *m = ef_spec_load_mapping_text("<m>", text, size, NULL);
+    ck_assert_ptr_nonnull(m);
+    ck_assert_int_eq(m->mapping_count, 6);
+    ef_mapping_spec_destroy(m);
+    free(text);
+
+    text = source_file("dataflows/rs.yaml", &size);
+    ef_dataflow_spec *df = ef_spec_load_dataflow_text("<df>", text, size, NULL);
+    ck_assert_ptr_nonnull(df);
+    ck_assert_str_eq(df->name, "rs");
+    ef_dataflow_spec_destroy(df);
+    free(text);
+}
+END_TEST
+
+/* The text's length is its size, not its first NUL: a NUL byte is
+ * located as in a file, with the text's own source line. */
+START_TEST(text_loader_nul_byte) {
+    static const char text[] = "name: x\nranks: {P: 4}\0\n";
+    ef_diags *d = ef_diags_create();
+    ck_assert_ptr_null(ef_spec_load_workload_text("<input>", text, sizeof text - 1, d));
+    ck_assert_uint_ge(d->count, 1);
+    ck_assert_str_eq(d->items[0].file, "<input>");
+    ck_assert_int_eq(d->items[0].line, 2);
+    ck_assert_int_eq(d->items[0].col, 14);
+    ck_assert_ptr_nonnull(strstr(d->items[0].message, "control characters are not allowed"));
+    ef_diags_destroy(d);
+}
+END_TEST
+
 static Suite *spec_suite(void) {
     Suite *s = suite_create("spec");
     TCase *b = tcase_create("bad");
@@ -901,6 +989,8 @@ static Suite *spec_suite(void) {
     TCase *o = tcase_create("other");
     tcase_add_test(o, sniff_kinds);
     tcase_add_test(o, enum_names);
+    tcase_add_test(o, text_loaders_match_files);
+    tcase_add_test(o, text_loader_nul_byte);
     suite_add_tcase(s, o);
     return s;
 }
