@@ -569,7 +569,7 @@ yt_doc *yt_load_mem(const char *name, const char *text, size_t size,
         yt_free(d);
         return NULL;
     }
-    d->buf = malloc(size + 1);
+    d->buf = ef_malloc(size + 1);
     if (!d->buf) {
         yt_oom(d);
         yt_free(d);
