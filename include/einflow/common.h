@@ -134,6 +134,10 @@ uint64_t ef_alloc_count(void);
  * adders) compares it before and after. */
 uint64_t ef_alloc_failures(void);
 
+/* Seconds on a monotonic clock (src/spec/clock.c): differences are
+ * wall times. */
+double ef_now_seconds(void);
+
 /* Levenshtein-closest candidate to word, or NULL if none is close. */
 const char *ef_suggest(const char *word, const char *const *candidates,
                        size_t n);

@@ -32,12 +32,6 @@ static const char compare_usage[] =
     EF_CLI_SEARCH_OPTIONS_HELP
     "  -h, --help          show this help\n";
 
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* Splits "ws,os,rs" into names (in place); -1 past EF_MAX_DATAFLOWS. */
 static int split_list(char *list, char **out) {
     int n = 0;
@@ -110,7 +104,7 @@ int ef_cli_compare(int argc, char **argv) {
     if (ndf == 0)
         return ef_cli_usage_error("compare", compare_usage, "--dataflows lists no dataflow");
 
-    double t0 = now_seconds();
+    double t0 = ef_now_seconds();
     int code = EF_EXIT_OK;
     ef_diags *d = ef_diags_create();
     if (!d) return ef_cli_no_diags();
@@ -175,7 +169,7 @@ int ef_cli_compare(int argc, char **argv) {
         .run = {.arch_file = files[0], .workload_file = files[1], .mapping_file = joined,
                 .engine = search.sim.engine == EF_ENGINE_STEP ? "step" : "event",
                 .fold_model = search.sim.fold_model == EF_FOLD_SCALESIM ? "scalesim" : "overlap",
-                .wall_seconds = now_seconds() - t0, .seed = search.seed,
+                .wall_seconds = ef_now_seconds() - t0, .seed = search.seed,
                 .set = search.set, .arch_set = arch_sets, .arch_set_count = arch_set_count, .set_count = search.set_count},
         .objective = ef_objective_name(search.objective), .evaluations = search.evaluations};
     if (out_path || json_stdout) {

@@ -95,16 +95,10 @@ typedef struct {
     bool printed;
 } progress_line;
 
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static void show_progress(void *ctx, const ef_map_progress *p) {
     progress_line *pl = ctx;
     pthread_mutex_lock(&pl->lock);
-    double now = now_seconds();
+    double now = ef_now_seconds();
     if (now - pl->last > 0.2 || p->confirming) {
         pl->last = now;
         pl->printed = true;

@@ -86,12 +86,6 @@ static const char run_usage[] =
     "  -q, --quiet         print nothing on success\n"
     "  -h, --help          show this help\n";
 
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* A third argument that is no mapping file names a dataflow: a template
  * file, or a bare word (no file of that name, no '/' or '.'), which then
  * must be a built-in template. */
@@ -158,7 +152,7 @@ int ef_cli_run(int argc, char **argv) {
     }
     ef_sim_options opt = search.sim;
 
-    double t0 = now_seconds();
+    double t0 = ef_now_seconds();
     int code = EF_EXIT_OK;
     ef_diags *d = ef_diags_create();
     if (!d) return ef_cli_no_diags();
@@ -206,7 +200,7 @@ int ef_cli_run(int argc, char **argv) {
                         .mapping_file = df ? mapping_name : files[2],
                         .engine = opt.engine == EF_ENGINE_STEP ? "step" : "event",
                         .fold_model = opt.fold_model == EF_FOLD_SCALESIM ? "scalesim" : "overlap",
-                        .wall_seconds = now_seconds() - t0,
+                        .wall_seconds = ef_now_seconds() - t0,
                         .check_values = opt.check_values, .seed = opt.seed,
                         .found = founds, .set = search.set,
                         .set_count = search.set_count, .arch_set = arch_sets,

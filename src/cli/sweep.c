@@ -47,12 +47,6 @@ static const char sweep_usage[] =
     "  -q, --quiet         print nothing on success\n"
     "  -h, --help          show this help\n";
 
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* Everything one run of the sweep shares between its threads: read
  * only but for the counters and the output, which `lock` guards. */
 typedef struct {
@@ -231,7 +225,7 @@ static char *run_point(const sweep_run *r, uint64_t index, bool *failed, char **
 }
 
 static void draw_progress(sweep_run *r) {
-    double t = now_seconds() - r->t0;
+    double t = ef_now_seconds() - r->t0;
     uint64_t done = r->ran, total = r->todo_count;
     int width = 30, fill = total ? (int)((double)width * (double)done / (double)total) : width;
     char bar[64];
@@ -357,7 +351,7 @@ int ef_cli_sweep(int argc, char **argv) {
         return code;
     }
 
-    double t0 = now_seconds();
+    double t0 = ef_now_seconds();
     ef_diags *d = ef_diags_create();
     ef_sweep_spec *sp = d ? ef_spec_load_sweep(file, d) : NULL;
     sweep_run r = {.spec = sp, .base = search, .quiet = quiet, .fd = -1, .t0 = t0};
@@ -427,7 +421,7 @@ int ef_cli_sweep(int argc, char **argv) {
             printf(" (shard %llu of %llu, of %llu in all)", (unsigned long long)shard_k,
                    (unsigned long long)shard_n, (unsigned long long)sp->point_count);
         printf(": %llu run, %llu done before, in %.1f s\n", (unsigned long long)r.todo_count,
-               (unsigned long long)(mine - r.todo_count), now_seconds() - t0);
+               (unsigned long long)(mine - r.todo_count), ef_now_seconds() - t0);
         printf("%llu point%s in %s", (unsigned long long)points, points == 1 ? "" : "s",
                out_path);
         if (pareto) printf(", %llu on the cycles-energy front", (unsigned long long)on_front);

@@ -21,12 +21,6 @@
 #include <string.h>
 #include <time.h>
 
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* ---------- budgets below the fusion level ---------- */
 
 /* Whether member m sees level l: a vector Einsum's view ends at the
@@ -403,7 +397,7 @@ ef_status ef_map_fused(const ef_arch_spec *arch, const ef_workload *w,
                        const ef_dataflow_spec *const *dfs, const ef_map_options *opt,
                        int threads, ef_map_result *out, ef_diags *diags) {
     int n = w->einsum_count;
-    double t0 = now_seconds();
+    double t0 = ef_now_seconds();
     bool vector[EF_MAX_EINSUMS];
     for (int e = 0; e < n; e++) {
         memset(&out[e], 0, sizeof out[e]);
@@ -452,7 +446,7 @@ ef_status ef_map_fused(const ef_arch_spec *arch, const ef_workload *w,
         }
         i = done + 1;
     }
-    double seconds = now_seconds() - t0;
+    double seconds = ef_now_seconds() - t0;
     for (int e = 0; e < n; e++) {
         out[e].fusion.asked = true;
         if (out[e].fusion.count > 1) out[e].seconds = seconds;

@@ -621,12 +621,6 @@ double ef_map_objective_value(ef_objective o, double cycles, double energy_pj) {
     }
 }
 
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* Keeps the k best (lowest value) in order; ties go to the earlier. */
 static void offer(ranked *top, int k, int *have, const ranked *r) {
     int i = *have < k ? (*have)++ : k;
@@ -652,7 +646,7 @@ void ef_map_result_clear(ef_map_result *r) {
 ef_status ef_map_search(const ef_arch_spec *arch, const ef_workload *w, int e,
                         const ef_map_options *opt, ef_map_result *out, ef_diags *diags) {
     memset(out, 0, sizeof *out);
-    double t0 = now_seconds();
+    double t0 = ef_now_seconds();
     ef_dataflow_spec *own = NULL;
     const ef_dataflow_spec *df = opt->dataflow;
     if (!df) {
@@ -761,7 +755,7 @@ ef_status ef_map_search(const ef_arch_spec *arch, const ef_workload *w, int e,
         offer(top, pool, &have, &r);
         ef_nest_destroy(n);
         if ((out->considered & 63) == 0) {
-            double now = now_seconds();
+            double now = ef_now_seconds();
             elapsed = now - t0;
             if (opt->time_limit_seconds > 0 && elapsed > opt->time_limit_seconds) break;
             if (opt->progress && now - last_progress > 0.25) {
@@ -803,7 +797,7 @@ ef_status ef_map_search(const ef_arch_spec *arch, const ef_workload *w, int e,
         if (opt->progress) {
             ef_map_progress p = {.label = opt->progress_label, .considered = out->considered,
                                  .legal = out->legal, .budget = budget,
-                                 .elapsed_seconds = now_seconds() - t0,
+                                 .elapsed_seconds = ef_now_seconds() - t0,
                                  .best_estimate = top[0].value, .confirming = i + 1};
             opt->progress(opt->progress_ctx, &p);
         }
@@ -861,7 +855,7 @@ ef_status ef_map_search(const ef_arch_spec *arch, const ef_workload *w, int e,
     }
     out->active_pes = out->nest->active_pes;
 done:
-    out->seconds = now_seconds() - t0;
+    out->seconds = ef_now_seconds() - t0;
     if (st != EF_OK) ef_map_result_clear(out);
     snprintf(out->dataflow, sizeof out->dataflow, "%s", df->name);
     out->unit = df->unit;
