@@ -353,6 +353,30 @@ START_TEST(decode_is_dram_read_bound) {
 }
 END_TEST
 
+/* Prefill, the other side of the roofline: LLaMA-7B's q_proj over 2048
+ * tokens on fusemax_like with its inputs kept in the buffer
+ * (tests/data/fusemax_like__llama7b_q_proj_prefill.yaml) moves 96 MiB
+ * for 2048 x 4096 x 4096 MACs, 341 MACs a byte, above the 143 a byte
+ * where DRAM's 456.9 B/cycle would cap 65,536 PEs: compute-bound, with
+ * at least MACs / PEs cycles, and the law holding. */
+START_TEST(prefill_is_compute_bound) {
+    const char *arch_file = "configs/fusemax_like.yaml";
+    const char *m = "tests/data/fusemax_like__llama7b_q_proj_prefill.yaml";
+    cJSON *r = e2e_run_json(arch_file, "tests/data/llama7b_q_proj_prefill.yaml", m, NULL);
+    const uint64_t macs = UINT64_C(2048) * 4096 * 4096;
+    ck_assert_uint_eq(e2e_summary_u64(r, "macs"), macs);
+    ck_assert_uint_eq(e2e_path_u64(r, "summary.outer_traffic.bytes"), UINT64_C(96) << 20);
+    ck_assert_str_eq(e2e_path_str(r, "roofline.bound"), "compute");
+    ck_assert_uint_ge(e2e_summary_u64(r, "cycles"), macs / 65536);
+    ef_arch_spec *arch = load_arch(arch_file);
+    problems p = {.len = 0};
+    ck_assert_int_eq(check_law_all(arch, r, m, &p), 1);
+    ef_arch_spec_destroy(arch);
+    assert_no_problems(&p);
+    cJSON_Delete(r);
+}
+END_TEST
+
 /* ---------- stonne: an output-stationary systolic GEMM ---------- */
 
 /* STONNE (F. Muñoz-Martínez et al., "STONNE: Enabling Cycle-Level
@@ -688,6 +712,7 @@ static Suite *suite(void) {
     TCase *td = tcase_create("decode");
     tcase_set_timeout(td, E2E_TCASE_TIMEOUT);
     tcase_add_loop_test(td, decode_is_dram_read_bound, 0, NDECODE);
+    tcase_add_test(td, prefill_is_compute_bound);
     suite_add_tcase(s, td);
     TCase *ts = tcase_create("stonne");
     tcase_set_timeout(ts, E2E_TCASE_TIMEOUT);
