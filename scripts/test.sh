@@ -2,8 +2,9 @@
 # One command from a fresh checkout to a full test run: installs the
 # dependencies, builds with warnings as errors under AddressSanitizer and
 # UndefinedBehaviorSanitizer, runs every unit and end-to-end test, then
-# checks the public reference cases with a plain build, and fuzzes each
-# libFuzzer target briefly (EF_FUZZ_SECONDS each, default 30; 0 skips;
+# again in a plain release build and in one that verifies the tile
+# classes (EF_TILES_VERIFY), and fuzzes each
+# libFuzzer target briefly (EF_FUZZ_SECONDS each, default 20; 0 skips;
 # docs/fuzzing.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
