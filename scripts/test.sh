@@ -4,7 +4,7 @@
 # UndefinedBehaviorSanitizer, runs every unit and end-to-end test, then
 # again in a plain release build and in one that verifies the tile
 # classes (EF_TILES_VERIFY), and fuzzes each
-# libFuzzer target briefly (EF_FUZZ_SECONDS each, default 20; 0 skips;
+# libFuzzer target briefly (EF_FUZZ_SECONDS each, default 15; 0 skips;
 # docs/fuzzing.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,7 +27,7 @@ cmake -S . -B build-verify -DCMAKE_BUILD_TYPE=Release -DEF_WERROR=ON -DEF_TESTS=
 cmake --build build-verify -j"$jobs" >/dev/null
 (cd build-verify && EF_DIFF_SEEDS=1000 ctest --output-on-failure --no-tests=error -j"$jobs" \
   -R 'check_differential|check_e2e_(fused_random|bundled|fusion|online)')
-fuzz_seconds=${EF_FUZZ_SECONDS:-20}
+fuzz_seconds=${EF_FUZZ_SECONDS:-15}
 if [ "$fuzz_seconds" -gt 0 ]; then
   EF_FUZZ_JOBS=$jobs scripts/fuzz.sh all "$fuzz_seconds"
 fi
