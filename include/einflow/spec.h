@@ -10,6 +10,8 @@
 
 #include "einflow/common.h"
 
+#include <stdarg.h>
+
 /* Where a value came from, for diagnostics raised by later stages. */
 typedef struct {
     const char *file; /* borrowed from the owning spec's file field */
@@ -556,6 +558,11 @@ char ef_spec_sniff(const char *path, ef_diags *diags);
 
 /* The source line `line` (1-based) of file, malloc'd, or NULL. */
 char *ef_spec_source_line(const char *file, int line);
+/* Adds a diagnostic at loc (in `file` when loc names no file), quoting
+ * its source line as loaded (ef_diags_source_line); the later stages'
+ * one way of reporting at a spec's location. */
+void ef_diags_vadd_at(ef_diags *d, ef_loc loc, const char *file, const char *path,
+                      const char *hint, const char *fmt, va_list ap);
 
 const char *ef_level_kind_name(ef_level_kind k);
 const char *ef_noc_topology_name(ef_noc_topology t);

@@ -57,15 +57,10 @@ static void fail_at(fuser *f, const ef_nest *n, ef_loc loc, const char *path, co
                     const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 static void fail_at(fuser *f, const ef_nest *n, ef_loc loc, const char *path, const char *hint,
                     const char *fmt, ...) {
-    char msg[640];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    ef_diags_vadd_at(f->diags, loc, n->map_file, path, hint, fmt, ap);
     va_end(ap);
-    const char *file = loc.file ? loc.file : n->map_file;
-    char *src = loc.line && file ? ef_diags_source_line(f->diags, file, loc.line) : NULL;
-    ef_diags_add(f->diags, file, loc.line, loc.col, path, hint, src, "%s", msg);
-    free(src);
     f->failed = true;
 }
 

@@ -22,15 +22,10 @@ static void err(builder *b, ef_loc loc, const char *path, const char *hint,
                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 static void err(builder *b, ef_loc loc, const char *path, const char *hint,
                 const char *fmt, ...) {
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    ef_diags_vadd_at(b->diags, loc, b->mapfile, path, hint, fmt, ap);
     va_end(ap);
-    const char *file = loc.file ? loc.file : b->mapfile;
-    char *src = loc.line ? ef_diags_source_line(b->diags, file, loc.line) : NULL;
-    ef_diags_add(b->diags, file, loc.line, loc.col, path, hint, src, "%s", msg);
-    free(src);
     b->failed = true;
 }
 

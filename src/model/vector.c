@@ -19,15 +19,10 @@ static void err(checker *c, ef_loc loc, const char *path, const char *hint,
                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 static void err(checker *c, ef_loc loc, const char *path, const char *hint,
                 const char *fmt, ...) {
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    ef_diags_vadd_at(c->diags, loc, c->mapfile, path, hint, fmt, ap);
     va_end(ap);
-    const char *file = loc.file ? loc.file : c->mapfile;
-    char *src = loc.line ? ef_diags_source_line(c->diags, file, loc.line) : NULL;
-    ef_diags_add(c->diags, file, loc.line, loc.col, path, hint, src, "%s", msg);
-    free(src);
     c->failed = true;
 }
 

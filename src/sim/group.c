@@ -260,11 +260,7 @@ ef_status ef_group_run(ef_schedule *const *trs, int count, int level, bool fast_
             }
         }
         t += quiet;
-        if (t > EF_MAX_CYCLES) {
-            ef_diags_add(diags, n0->arch->file, 0, 0, "", NULL, NULL,
-                         "this mapping hits a limit of the simulator: it runs past %llu "
-                         "cycles (2^50)",
-                         (unsigned long long)EF_MAX_CYCLES);
+        if (ef_engine_past_limit(t, n0->arch->file, diags)) {
             st = EF_ERR_OVERFLOW;
             goto out;
         }

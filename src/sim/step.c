@@ -544,6 +544,14 @@ bool ef_engine_done(const engine *e) {
     return true;
 }
 
+bool ef_engine_past_limit(uint64_t t, const char *arch_file, ef_diags *diags) {
+    if (t <= EF_MAX_CYCLES) return false;
+    ef_diags_add(diags, arch_file, 0, 0, "", NULL, NULL,
+                 "this mapping hits a limit of the simulator: it runs past %llu cycles (2^50)",
+                 (unsigned long long)EF_MAX_CYCLES);
+    return true;
+}
+
 uint64_t ef_engine_last_drain(const engine *e) {
     uint64_t end = e->any_issue ? e->last_issue + e->interval + e->latency : 0;
     for (int l = 1; l < e->nl; l++) {
@@ -624,11 +632,7 @@ ef_status ef_step_run(ef_schedule *tr, bool fast_forward, ef_diags *diags) {
                 e->next_issue = e->last_issue + 1;
             }
         }
-        if (t > EF_MAX_CYCLES) {
-            ef_diags_add(diags, n->arch->file, 0, 0, "", NULL, NULL,
-                         "this mapping hits a limit of the simulator: it runs past %llu "
-                         "cycles (2^50)",
-                         (unsigned long long)EF_MAX_CYCLES);
+        if (ef_engine_past_limit(t, n->arch->file, diags)) {
             st = EF_ERR_OVERFLOW;
             goto out;
         }

@@ -194,6 +194,9 @@ void ef_engine_charge(engine *e, int cause, uint64_t cycles);
 
 /* The cycle e's last write-back ends (0 if none), after its run. */
 uint64_t ef_engine_last_drain(const engine *e);
+/* Whether cycle t is past the run limit (EF_MAX_CYCLES), then said in
+ * diags at the architecture's file. */
+bool ef_engine_past_limit(uint64_t t, const char *arch_file, ef_diags *diags);
 /* Checks the invariants of every generation left in the windows. */
 void ef_engine_check(const engine *e);
 

@@ -175,6 +175,17 @@ void ef_diags_merge(ef_diags *into, const ef_diags *from) {
     into->out_of_memory |= from->out_of_memory;
 }
 
+void ef_diags_vadd_at(ef_diags *d, ef_loc loc, const char *file, const char *path,
+                      const char *hint, const char *fmt, va_list ap) {
+    char msg[640];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    if (loc.file)
+        file = loc.file;
+    char *src = loc.line && file ? ef_diags_source_line(d, file, loc.line) : NULL;
+    ef_diags_add(d, file, loc.line, loc.col, path, hint, src, "%s", msg);
+    free(src);
+}
+
 void ef_diags_out_of_memory(ef_diags *d, const char *file) {
     if (!d)
         return;
