@@ -23,7 +23,9 @@ typedef struct {
     uint64_t stride;    /* rank units per step of this loop             */
     ef_loop_kind kind;
     ef_loc loc;
-    char path[128];     /* key path in the mapping, for diagnostics     */
+    int entry, item;    /* where the mapping says it: entry `entry` of
+                         * the Einsum's mapping, item `item` of its
+                         * temporal, rows or cols list (ef_loop_path)   */
 } ef_loop;
 
 /* Operand slots of one Einsum: inputs first, the output last. */
@@ -89,6 +91,12 @@ ef_nest *ef_nest_build_one(const ef_arch_spec *arch, const ef_workload *w,
                            const ef_einsum_mapping_spec *em, const char *mapfile,
                            int einsum, ef_diags *diags);
 void ef_nest_destroy(ef_nest *n);
+
+/* The key path of a loop in its mapping, "mapping[2].temporal[0].K",
+ * written into buf (at least EF_LOOP_PATH_MAX bytes) when a diagnostic
+ * needs it; returns buf. */
+#define EF_LOOP_PATH_MAX 128
+const char *ef_loop_path(const ef_nest *n, const ef_loop *lp, char *buf);
 
 /* Words a tile of operand op occupies when each rank r spans
  * [lo[r], hi[r]) (clipped to bounds by the caller); exact distinct

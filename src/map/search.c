@@ -539,11 +539,19 @@ static uint64_t cand_hash(const space *s, const cand *c) {
 
 /* ---------- candidate → mapping spec ---------- */
 
+/* Names are copied, not formatted: this runs for every candidate. */
+static void put_name(char *dst, const char *src) {
+    size_t len = strlen(src);
+    if (len >= EF_MAX_NAME) len = EF_MAX_NAME - 1;
+    memcpy(dst, src, len);
+    dst[len] = '\0';
+}
+
 static void put_factors(const space *s, const mfac *f, int n, ef_factor_spec *out, int *count) {
     *count = n;
     for (int i = 0; i < n; i++) {
-        memset(&out[i], 0, sizeof out[i]);
-        snprintf(out[i].rank, EF_MAX_NAME, "%s", s->w->rank_names[f[i].rank]);
+        memset(&out[i].loc, 0, sizeof out[i].loc);
+        put_name(out[i].rank, s->w->rank_names[f[i].rank]);
         out[i].factor = f[i].factor;
     }
 }
@@ -561,8 +569,7 @@ static void fixed_loops(const space *s, ef_level_mapping_spec *lm) {
 
 static void to_spec(const space *s, const cand *c, ef_einsum_mapping_spec *em) {
     const ef_workload *w = s->w;
-    snprintf(em->einsum, EF_MAX_NAME, "%s", w->einsum_count > 1
-             ? w->tensors[s->es->output.tensor].name : "");
+    put_name(em->einsum, w->einsum_count > 1 ? w->tensors[s->es->output.tensor].name : "");
     em->level_count = s->L;
     em->unit = s->vector ? EF_UNIT_VECTOR : EF_UNIT_ARRAY;
     memset(&em->unit_loc, 0, sizeof em->unit_loc);
@@ -571,7 +578,7 @@ static void to_spec(const space *s, const cand *c, ef_einsum_mapping_spec *em) {
     for (int l = 0; l < s->L; l++) {
         ef_level_mapping_spec *lm = &em->levels[l];
         memset(&lm->loc, 0, sizeof lm->loc);
-        snprintf(lm->level, EF_MAX_NAME, "%s", s->arch->levels[l].name);
+        put_name(lm->level, s->arch->levels[l].name);
         if (s->fx && l == 0) fixed_loops(s, lm);
         else put_factors(s, c->t[l], c->tn[l], lm->temporal, &lm->temporal_count);
         lm->row_count = lm->col_count = 0;
@@ -586,7 +593,7 @@ static void to_spec(const space *s, const cand *c, ef_einsum_mapping_spec *em) {
             if (!c->keep[l][o] || s->twin_of[o] != o) continue;
             const ef_operand *op = o == s->out ? &s->es->output : &s->es->inputs[o];
             memset(&lm->keep_loc[lm->keep_count], 0, sizeof(ef_loc));
-            snprintf(lm->keep[lm->keep_count++], EF_MAX_NAME, "%s", w->tensors[op->tensor].name);
+            put_name(lm->keep[lm->keep_count++], w->tensors[op->tensor].name);
         }
     }
 }

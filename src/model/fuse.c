@@ -193,7 +193,8 @@ static void check_shared_loops(fuser *f, const ef_fusion_group *g) {
         describe_loops(lead, want, kw, a, sizeof a);
         describe_loops(n, have, kh, b, sizeof b);
         ef_loc loc = i < kh ? have[i]->loc : n->level_loc[g->level - 1];
-        fail_at(f, n, loc, i < kh ? have[i]->path : "temporal",
+        char path[EF_LOOP_PATH_MAX] = "temporal";
+        fail_at(f, n, loc, i < kh ? ef_loop_path(n, have[i], path) : path,
                 "write the same loops above the fusion level in every fused mapping",
                 "%s is fused with %s (they pass intermediates on chip at %s), so it must run "
                 "the same loops above %s: %s runs %s, %s runs %s",
@@ -272,7 +273,8 @@ static void check_recurrences(fuser *f, const ef_fusion_group *g) {
             if (lp[i]->rank == r) at = i;
         if (at < 0) continue;
         if (at != k - 1) {
-            fail_at(f, n, lp[at]->loc, lp[at]->path,
+            char path[EF_LOOP_PATH_MAX];
+            fail_at(f, n, lp[at]->loc, ef_loop_path(n, lp[at], path),
                     "make this loop the innermost one above the fusion level in every fused "
                     "mapping",
                     "this loop above %s walks %s, the recurrence rank of %s, with the shared "
@@ -285,7 +287,8 @@ static void check_recurrences(fuser *f, const ef_fusion_group *g) {
         for (int i = 0; i < n->loop_count; i++) {
             const ef_loop *b = &n->loops[i];
             if (b->level < g->level || b->rank != r || b->factor < 2) continue;
-            fail_at(f, n, b->loc, b->path,
+            char path[EF_LOOP_PATH_MAX];
+            fail_at(f, n, b->loc, ef_loop_path(n, b, path),
                     "walk the recurrence rank above the fusion level only, or below it only",
                     "%s, the recurrence rank of %s, is walked both above %s (a shared loop) "
                     "and by this loop below it: each tile of %s would hold several steps, "
@@ -311,7 +314,8 @@ static void check_whole_tiles(fuser *f, const ef_fusion_group *g) {
             bool indexes = false;
             for (int d = 0; d < out->dims; d++) indexes |= out->index[d].rank[0] == lp[i]->rank;
             if (indexes) continue;
-            fail_at(f, pn, lp[i]->loc, lp[i]->path,
+            char path[EF_LOOP_PATH_MAX];
+            fail_at(f, pn, lp[i]->loc, ef_loop_path(pn, lp[i], path),
                     "move this loop below the fusion level, or keep the intermediate off chip",
                     "%s stays on chip at %s, but this loop above %s walks rank %s, which %s "
                     "does not have: its partial results would have to leave %s between "

@@ -33,6 +33,38 @@ uint64_t ef_words_to_bytes(uint64_t words, int bits) {
     return (words * (uint64_t)bits + 7) / 8;
 }
 
+/* Distinct values of k*x + y over x < nx, y < ny: runs of ny values
+ * every k apart, which touch or overlap when k <= ny. */
+static uint64_t strided_runs(uint64_t k, uint64_t nx, uint64_t ny) {
+    return k <= ny ? k * (nx - 1) + ny : nx * ny;
+}
+
+/* The distinct values one index expression takes over the box, without
+ * a bitset, in the shapes workloads have: a constant, one rank (any
+ * stride), or two ranks whose coefficients divide one another (a
+ * convolution's stride and dilation). 0 for the rest, which the bitset
+ * counts. The mapper sizes every tile of every candidate this way. */
+static uint64_t window_count(const ef_affine *a, const int64_t *lo, const int64_t *hi) {
+    if (a->term_count == 0) return 1;
+    uint64_t n[2];
+    int64_t c[2];
+    if (a->term_count > 2 || (a->term_count == 2 && a->rank[0] == a->rank[1])) return 0;
+    for (int k = 0; k < a->term_count; k++) {
+        int r = a->rank[k];
+        if (hi[r] <= lo[r]) return 0; /* an empty tile: the bitset says 0 */
+        n[k] = (uint64_t)(hi[r] - lo[r]);
+        c[k] = a->coef[k] < 0 ? -a->coef[k] : a->coef[k];
+        if (c[k] == 0) return 0;
+    }
+    if (a->term_count == 1) return n[0];
+    if (n[0] == 1) return n[1];
+    if (n[1] == 1) return n[0];
+    /* c0 x + c1 y and c0 x - c1 y take as many values (y -> n1-1-y) */
+    if (c[0] % c[1] == 0) return strided_runs((uint64_t)(c[0] / c[1]), n[0], n[1]);
+    if (c[1] % c[0] == 0) return strided_runs((uint64_t)(c[1] / c[0]), n[1], n[0]);
+    return 0;
+}
+
 /* Distinct words of operand op over the box; with `stored_only` the
  * padding (never stored, never fetched) is left out, otherwise the
  * whole window counts — what a buffer must be able to hold for any
@@ -43,6 +75,11 @@ static uint64_t box_words(const ef_nest *n, int op, const int64_t *lo,
     const ef_tensor *t = &n->workload->tensors[o->tensor];
     uint64_t words = 1;
     for (int d = 0; d < o->dims; d++) {
+        uint64_t quick = stored_only ? 0 : window_count(&o->index[d], lo, hi);
+        if (quick) {
+            words *= quick;
+            continue;
+        }
         uint64_t span[EF_MAX_RANKS];
         for (int r = 0; r < EF_MAX_RANKS; r++)
             span[r] = hi[r] > lo[r] ? (uint64_t)(hi[r] - lo[r]) : 1;
@@ -76,23 +113,31 @@ uint64_t ef_nest_window_words(const ef_nest *n, int op, const int64_t *lo,
 
 /* PEs that hold some iteration point: the first temporal tile starts at
  * the origin, so a PE works at some time iff its spatial offset lies
- * inside every rank's bound. */
+ * inside every rank's bound. Each spatial loop is one digit of the PE's
+ * row or column, so the PEs are every combination of the digits and the
+ * condition splits by rank: the count is the product, over ranks, of the
+ * digit combinations of that rank's loops that stay inside its bound. */
 static uint64_t count_active_pes(const ef_nest *n) {
-    uint64_t used = n->rows_used * n->cols_used, active = 0;
-    for (uint64_t i = 0; i < used; i++) {
-        uint64_t row = i / n->cols_used, col = i % n->cols_used;
-        uint64_t off[EF_MAX_RANKS] = {0};
-        for (int j = n->loop_count - 1; j >= 0; j--) {
-            const ef_loop *lp = &n->loops[j];
-            if (lp->kind == EF_LOOP_TEMPORAL) continue;
-            uint64_t *digit = lp->kind == EF_LOOP_ROWS ? &row : &col;
-            off[lp->rank] += (*digit % lp->factor) * lp->stride;
-            *digit /= lp->factor;
+    uint64_t active = 1;
+    for (int r = 0; r < n->workload->rank_count; r++) {
+        const ef_loop *sp[EF_MAX_LOOPS];
+        int k = 0;
+        for (int j = 0; j < n->loop_count; j++)
+            if (n->loops[j].kind != EF_LOOP_TEMPORAL && n->loops[j].rank == r &&
+                n->loops[j].factor > 1)
+                sp[k++] = &n->loops[j];
+        if (!k) continue;
+        uint64_t combos = 1, inside = 0, bound = n->workload->rank_bounds[r];
+        for (int i = 0; i < k; i++) combos *= sp[i]->factor;
+        for (uint64_t c = 0; c < combos; c++) {
+            uint64_t rest = c, off = 0;
+            for (int i = 0; i < k; i++) {
+                off += (rest % sp[i]->factor) * sp[i]->stride;
+                rest /= sp[i]->factor;
+            }
+            inside += off < bound;
         }
-        bool inside = true;
-        for (int r = 0; r < n->workload->rank_count && inside; r++)
-            inside = off[r] < n->workload->rank_bounds[r];
-        active += inside;
+        active *= inside;
     }
     return active;
 }
@@ -123,34 +168,57 @@ static const ef_einsum_mapping_spec *pick_mapping(builder *b,
     return NULL;
 }
 
+static const char *const loop_lists[] = {"temporal", "spatial.rows", "spatial.cols"};
+
+const char *ef_loop_path(const ef_nest *n, const ef_loop *lp, char *buf) {
+    snprintf(buf, EF_LOOP_PATH_MAX, "mapping[%d].%s[%d].%s", lp->entry, loop_lists[lp->kind],
+             lp->item, n->workload->rank_names[lp->rank]);
+    return buf;
+}
+
+/* Reports at a loop of the nest, its path made only now. */
+static void err_loop(builder *b, const ef_loop *lp, const char *hint, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void err_loop(builder *b, const ef_loop *lp, const char *hint, const char *fmt, ...) {
+    char path[EF_LOOP_PATH_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    ef_diags_vadd_at(b->diags, lp->loc, b->mapfile, ef_loop_path(b->n, lp, path), hint, fmt, ap);
+    va_end(ap);
+    b->failed = true;
+}
+
+/* The loops of list `kind` of mapping entry `entry` at `level`. The
+ * mapper builds a nest per candidate, so nothing here formats text
+ * unless a diagnostic needs it. */
 static void add_loops(builder *b, int level, const ef_factor_spec *f, int count,
-                      ef_loop_kind kind, const char *path) {
+                      ef_loop_kind kind, int entry) {
     ef_nest *n = b->n;
     const ef_workload *w = n->workload;
-    const char *names[EF_MAX_RANKS];
-    for (int r = 0; r < w->rank_count; r++) names[r] = w->rank_names[r];
     for (int i = 0; i < count; i++) {
-        char p[128], hint[96];
-        snprintf(p, sizeof p, "%s[%d].%s", path, i, f[i].rank);
         int r = ef_workload_rank_id(w, f[i].rank);
-        if (r < 0) {
-            const char *s = ef_suggest(f[i].rank, names, (size_t)w->rank_count);
-            if (s) snprintf(hint, sizeof hint, "did you mean \"%s\"?", s);
-            char list[256];
-            size_t len = 0;
-            for (int q = 0; q < w->rank_count && len < sizeof list; q++)
-                len += (size_t)snprintf(list + len, sizeof list - len, "%s%s",
-                                        q ? ", " : "", w->rank_names[q]);
-            err(b, f[i].loc, p, s ? hint : NULL,
-                "unknown rank \"%s\": the workload's ranks are %s", f[i].rank, list);
-            continue;
-        }
-        if (!n->einsum->rank_used[r]) {
-            err(b, f[i].loc, p, NULL, "rank %s is not an index of the Einsum \"%s\"",
-                f[i].rank, n->einsum->text);
-            continue;
-        }
-        if (n->loop_count >= EF_MAX_LOOPS) {
+        if (r < 0 || !n->einsum->rank_used[r] || n->loop_count >= EF_MAX_LOOPS) {
+            char p[EF_LOOP_PATH_MAX];
+            snprintf(p, sizeof p, "mapping[%d].%s[%d].%s", entry, loop_lists[kind], i, f[i].rank);
+            if (r < 0) {
+                const char *names[EF_MAX_RANKS], *s;
+                char hint[96], list[256];
+                for (int q = 0; q < w->rank_count; q++) names[q] = w->rank_names[q];
+                s = ef_suggest(f[i].rank, names, (size_t)w->rank_count);
+                if (s) snprintf(hint, sizeof hint, "did you mean \"%s\"?", s);
+                size_t len = 0;
+                for (int q = 0; q < w->rank_count && len < sizeof list; q++)
+                    len += (size_t)snprintf(list + len, sizeof list - len, "%s%s",
+                                            q ? ", " : "", w->rank_names[q]);
+                err(b, f[i].loc, p, s ? hint : NULL,
+                    "unknown rank \"%s\": the workload's ranks are %s", f[i].rank, list);
+                continue;
+            }
+            if (!n->einsum->rank_used[r]) {
+                err(b, f[i].loc, p, NULL, "rank %s is not an index of the Einsum \"%s\"",
+                    f[i].rank, n->einsum->text);
+                continue;
+            }
             err(b, f[i].loc, p, NULL, "more than %d loops", EF_MAX_LOOPS);
             return;
         }
@@ -158,9 +226,11 @@ static void add_loops(builder *b, int level, const ef_factor_spec *f, int count,
         lp->level = level;
         lp->rank = r;
         lp->factor = f[i].factor;
+        lp->stride = 0;
         lp->kind = kind;
         lp->loc = f[i].loc;
-        snprintf(lp->path, sizeof lp->path, "%s", p);
+        lp->entry = entry;
+        lp->item = i;
     }
 }
 
@@ -226,8 +296,7 @@ static void check_coverage(builder *b) {
             if (n->loops[i].rank != r) continue;
             n->loops[i].stride = inner;
             if (!ef_mul_u64(inner, n->loops[i].factor, &inner)) {
-                err(b, n->loops[i].loc, n->loops[i].path, NULL,
-                    "factors of %s overflow 64 bits", w->rank_names[r]);
+                err_loop(b, &n->loops[i], NULL, "factors of %s overflow 64 bits", w->rank_names[r]);
                 return;
             }
             outermost = i;
@@ -246,14 +315,14 @@ static void check_coverage(builder *b) {
         uint64_t below = o->stride;
         uint64_t need = (bound + below - 1) / below;
         if (inner < bound)
-            err(b, o->loc, o->path, NULL,
+            err_loop(b, o, NULL,
                 "factors of %s multiply to %llu, which does not cover its bound "
                 "%llu: the outermost %s loop needs factor %llu",
                 w->rank_names[r], (unsigned long long)inner,
                 (unsigned long long)bound, w->rank_names[r],
                 (unsigned long long)need);
         else if (o->factor != need)
-            err(b, o->loc, o->path, NULL,
+            err_loop(b, o, NULL,
                 "factors of %s multiply to %llu for a bound of %llu, leaving "
                 "whole tiles empty: the outermost %s loop needs factor %llu",
                 w->rank_names[r], (unsigned long long)inner,
@@ -288,7 +357,7 @@ static void place_spatial(builder *b) {
         const ef_loop *lp = &n->loops[i];
         if (lp->kind == EF_LOOP_TEMPORAL) continue;
         if (lp->level != allowed) {
-            err(b, lp->loc, lp->path, NULL,
+            err_loop(b, lp, NULL,
                 "spatial loops fan out to the PEs, so they belong to level %s "
                 "(the level just above the PEs), not %s",
                 a->levels[allowed < 0 ? 0 : allowed].name,
@@ -297,7 +366,7 @@ static void place_spatial(builder *b) {
         }
         if (lp->rank == n->einsum->recurrence_rank && lp->factor > 1) {
             bool lanes = n->unit == EF_UNIT_VECTOR;
-            err(b, lp->loc, lp->path, "map it with temporal loops (any level, any order)",
+            err_loop(b, lp, "map it with temporal loops (any level, any order)",
                 "rank %s is the recurrence rank of \"%s\": each of its steps needs the "
                 "one before, so they run one after another and cannot be spread over %s",
                 n->workload->rank_names[lp->rank], n->einsum->text,
@@ -316,7 +385,8 @@ static void place_spatial(builder *b) {
         const ef_loop *first = NULL;
         for (int i = 0; i < n->loop_count && !first; i++)
             if (n->loops[i].kind == kind) first = &n->loops[i];
-        err(b, first ? first->loc : a->loc, first ? first->path : "spatial", NULL,
+        char path[EF_LOOP_PATH_MAX] = "spatial";
+        err(b, first ? first->loc : a->loc, first ? ef_loop_path(n, first, path) : path, NULL,
             "the spatial %s factors need %llu PE %s but pe_array has %d",
             dim ? "cols" : "rows", (unsigned long long)used,
             dim ? "columns" : "rows", have);
@@ -347,10 +417,22 @@ static void pick_noc(builder *b) {
         for (int d = 0; d < out->dims; d++)
             indexes_out |= out->index[d].rank[0] == lp->rank;
         if (!indexes_out)
-            err(b, lp->loc, lp->path, "set reduction: true on the NoC or map this rank temporally",
+            err_loop(b, lp, "set reduction: true on the NoC or map this rank temporally",
                 "rank %s is reduced across PEs but the NoC from %s has no "
                 "reduction", n->workload->rank_names[lp->rank], n->noc->from);
     }
+}
+
+/* Where a level's capacity errors point: its mapping entry, or the
+ * level in the architecture when the mapping has none. */
+static void level_path(const ef_level_mapping_spec **lm, const ef_level_mapping_spec *first,
+                       int l, char *buf, size_t size) {
+    if (lm[l]) snprintf(buf, size, "mapping[%d]", (int)(lm[l] - first));
+    else snprintf(buf, size, "levels[%d]", l);
+}
+
+static ef_loc level_loc(const ef_level_mapping_spec **lm, const ef_level_spec *ls, int l) {
+    return lm[l] ? lm[l]->loc : ls->loc;
 }
 
 static void tiles_and_capacity(builder *b, const ef_level_mapping_spec **lm,
@@ -358,35 +440,40 @@ static void tiles_and_capacity(builder *b, const ef_level_mapping_spec **lm,
     ef_nest *n = b->n;
     const ef_arch_spec *a = n->arch;
     const ef_workload *w = n->workload;
+    /* a level's tile spans what its own loops and every inner level's
+     * loops walk, less its spatial loops when it is per PE (each PE
+     * holds one slice); the coverage check has kept every rank's
+     * product within 64 bits */
+    uint64_t all[EF_MAX_LEVELS][EF_MAX_RANKS], own[EF_MAX_LEVELS][EF_MAX_RANKS];
+    for (int l = 0; l < n->level_count; l++)
+        for (int r = 0; r < w->rank_count; r++) all[l][r] = own[l][r] = 1;
+    for (int i = 0; i < n->loop_count; i++) {
+        const ef_loop *lp = &n->loops[i];
+        all[lp->level][lp->rank] *= lp->factor;
+        if (!(a->levels[lp->level].per_pe && lp->kind != EF_LOOP_TEMPORAL))
+            own[lp->level][lp->rank] *= lp->factor;
+    }
+    uint64_t inner[EF_MAX_RANKS];
+    for (int r = 0; r < w->rank_count; r++) inner[r] = 1;
+    for (int l = n->level_count - 1; l >= 0; l--)
+        for (int r = 0; r < w->rank_count; r++) {
+            uint64_t span = inner[r] * own[l][r];
+            n->levels[l].tile_span[r] = span < w->rank_bounds[r] ? span : w->rank_bounds[r];
+            inner[r] *= all[l][r];
+        }
     for (int l = 0; l < n->level_count; l++) {
         ef_nest_level *L = &n->levels[l];
         int64_t lo[EF_MAX_RANKS] = {0}, hi[EF_MAX_RANKS];
-        for (int r = 0; r < w->rank_count; r++) {
-            uint64_t span = 1;
-            for (int i = 0; i < n->loop_count; i++) {
-                const ef_loop *lp = &n->loops[i];
-                bool inside = lp->level > l ||
-                              (lp->level == l && !(a->levels[l].per_pe &&
-                                                   lp->kind != EF_LOOP_TEMPORAL));
-                if (lp->rank == r && inside) span *= lp->factor;
-            }
-            if (span > w->rank_bounds[r]) span = w->rank_bounds[r];
-            L->tile_span[r] = span;
-            hi[r] = (int64_t)span;
-        }
+        for (int r = 0; r < w->rank_count; r++) hi[r] = (int64_t)L->tile_span[r];
         const ef_level_spec *ls = &a->levels[l];
-        uint64_t words_sum = 0, bytes_sum = 0;
-        char parts[256] = "";
-        size_t plen = 0;
         int mult = ls->double_buffer ? 2 : 1;
-        ef_loc where = lm[l] ? lm[l]->loc : ls->loc;
-        char path[64];
-        if (lm[l]) snprintf(path, sizeof path, "mapping[%d]", (int)(lm[l] - first));
-        else snprintf(path, sizeof path, "levels[%d]", l);
+        /* per tensor kept: its words (and bytes) with double buffering */
+        int kept[EF_NEST_MAX_OPS], nkept = 0;
+        uint64_t kwords[EF_NEST_MAX_OPS], kbytes[EF_NEST_MAX_OPS];
+        uint64_t words_sum = 0, bytes_sum = 0;
         for (int o = 0; o < n->op_count; o++) L->tile_words[o] = box_words(n, o, lo, hi, false);
         for (int o = 0; o < n->op_count; o++) {
             if (!L->keeps[o]) continue;
-            const ef_tensor *t = &w->tensors[n->ops[o]->tensor];
             /* a recurrence's old and new values are two tiles of one
              * tensor: they share its partition, counted at the first */
             bool counted = false;
@@ -397,45 +484,53 @@ static void tiles_and_capacity(builder *b, const ef_level_mapping_spec **lm,
                 tile += L->tile_words[o2];
             }
             if (counted) continue;
-            uint64_t words = tile * (uint64_t)mult;
-            uint64_t bytes = ef_words_to_bytes(words, t->bits);
-            words_sum += words;
-            bytes_sum += bytes;
-            if (plen < sizeof parts)
-                plen += (size_t)snprintf(parts + plen, sizeof parts - plen, "%s%s %llu",
-                                         plen ? ", " : "", t->name,
-                                         (unsigned long long)(ls->capacity.in_words ? words : bytes));
-            if (ls->partition_count == 0) continue;
+            kept[nkept] = o;
+            kwords[nkept] = tile * (uint64_t)mult;
+            kbytes[nkept] = ef_words_to_bytes(kwords[nkept], w->tensors[n->ops[o]->tensor].bits);
+            words_sum += kwords[nkept];
+            bytes_sum += kbytes[nkept];
+            nkept++;
+        }
+        for (int k = 0; k < nkept && ls->partition_count > 0; k++) {
+            const ef_tensor *t = &w->tensors[n->ops[kept[k]]->tensor];
             const ef_partition *part = NULL;
             for (int p = 0; p < ls->partition_count; p++)
                 if (strcmp(ls->partitions[p].tensor, t->name) == 0)
                     part = &ls->partitions[p];
-            if (!part) {
-                err(b, where, path, NULL,
+            uint64_t need = part && part->capacity.in_words ? kwords[k] : kbytes[k];
+            if (part && need <= part->capacity.amount) continue;
+            char path[64];
+            level_path(lm, first, l, path, sizeof path);
+            if (!part)
+                err(b, level_loc(lm, ls, l), path, NULL,
                     "level %s has no partition for tensor %s; add one to its "
                     "capacity or bypass %s", ls->name, t->name, t->name);
-                continue;
-            }
-            uint64_t have = part->capacity.amount;
-            uint64_t need = part->capacity.in_words ? words : bytes;
-            if (need > have)
-                err(b, where, path, NULL,
+            else
+                err(b, level_loc(lm, ls, l), path, NULL,
                     "the %s tile needs %llu %s%s at %s but its partition holds %llu",
                     t->name, (unsigned long long)need,
                     part->capacity.in_words ? "words" : "bytes",
                     mult == 2 ? " (double-buffered)" : "", ls->name,
-                    (unsigned long long)have);
+                    (unsigned long long)part->capacity.amount);
         }
-        if (ls->partition_count == 0 && ls->capacity.given &&
-            ls->capacity.amount > 0) {
-            uint64_t need = ls->capacity.in_words ? words_sum : bytes_sum;
-            if (need > ls->capacity.amount)
-                err(b, where, path, "shrink the loops at or below this level, or bypass a tensor",
-                    "the tiles kept at %s need %llu %s%s (%s) but it holds %llu",
-                    ls->name, (unsigned long long)need,
-                    ls->capacity.in_words ? "words" : "bytes",
-                    mult == 2 ? ", double-buffered" : "", parts,
-                    (unsigned long long)ls->capacity.amount);
+        uint64_t need = ls->capacity.in_words ? words_sum : bytes_sum;
+        if (ls->partition_count == 0 && ls->capacity.given && ls->capacity.amount > 0 &&
+            need > ls->capacity.amount) {
+            char path[64], parts[256] = "";
+            size_t plen = 0;
+            for (int k = 0; k < nkept && plen < sizeof parts; k++)
+                plen += (size_t)snprintf(parts + plen, sizeof parts - plen, "%s%s %llu",
+                                         k ? ", " : "", w->tensors[n->ops[kept[k]]->tensor].name,
+                                         (unsigned long long)(ls->capacity.in_words ? kwords[k]
+                                                                                    : kbytes[k]));
+            level_path(lm, first, l, path, sizeof path);
+            err(b, level_loc(lm, ls, l), path,
+                "shrink the loops at or below this level, or bypass a tensor",
+                "the tiles kept at %s need %llu %s%s (%s) but it holds %llu",
+                ls->name, (unsigned long long)need,
+                ls->capacity.in_words ? "words" : "bytes",
+                mult == 2 ? ", double-buffered" : "", parts,
+                (unsigned long long)ls->capacity.amount);
         }
     }
 }
@@ -527,7 +622,7 @@ static ef_nest *build(builder *bp, const ef_einsum_mapping_spec *em) {
         const ef_level_mapping_spec *e = &em->levels[i];
         int l = find_level(arch, e->level);
         char path[64], hint[96];
-        snprintf(path, sizeof path, "mapping[%d].level", i);
+        if (l < 0 || lm[l] || l < last) snprintf(path, sizeof path, "mapping[%d].level", i);
         if (l < 0) {
             const char *s = ef_suggest(e->level, level_names, (size_t)arch->level_count);
             if (s) snprintf(hint, sizeof hint, "did you mean \"%s\"?", s);
@@ -555,15 +650,10 @@ static ef_nest *build(builder *bp, const ef_einsum_mapping_spec *em) {
         n->levels[l].loop_begin = n->loop_count;
         n->levels[l].instances = arch->levels[l].per_pe ? n->pes : 1;
         if (lm[l]) {
-            char path[64];
             int idx = (int)(lm[l] - em->levels);
-            snprintf(path, sizeof path, "mapping[%d].temporal", idx);
-            add_loops(&b, l, lm[l]->temporal, lm[l]->temporal_count,
-                      EF_LOOP_TEMPORAL, path);
-            snprintf(path, sizeof path, "mapping[%d].spatial.rows", idx);
-            add_loops(&b, l, lm[l]->rows, lm[l]->row_count, EF_LOOP_ROWS, path);
-            snprintf(path, sizeof path, "mapping[%d].spatial.cols", idx);
-            add_loops(&b, l, lm[l]->cols, lm[l]->col_count, EF_LOOP_COLS, path);
+            add_loops(&b, l, lm[l]->temporal, lm[l]->temporal_count, EF_LOOP_TEMPORAL, idx);
+            add_loops(&b, l, lm[l]->rows, lm[l]->row_count, EF_LOOP_ROWS, idx);
+            add_loops(&b, l, lm[l]->cols, lm[l]->col_count, EF_LOOP_COLS, idx);
         }
         n->levels[l].loop_end = n->loop_count;
         set_keeps(&b, l, lm[l], lm[l] ? (int)(lm[l] - em->levels) : -1);

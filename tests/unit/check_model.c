@@ -277,6 +277,48 @@ START_TEST(footprint_words) {
 }
 END_TEST
 
+/* Window counts (padding included) of I[s*p + d*r] and I[s*p - d*r]
+ * over every box of a small space, against the distinct values listed
+ * by brute force: the closed forms for strides that divide one another
+ * and the bitset for the rest must agree. */
+START_TEST(window_words_match_brute_force) {
+    static const char *const forms[] = {"p*%d+r*%d", "p*%d-r*%d"};
+    for (int form = 0; form < 2; form++)
+        for (int st = 1; st <= 4; st++)
+            for (int dil = 1; dil <= 3; dil++) {
+                ut_fx f;
+                ut_init(&f);
+                char expr[32], *wl;
+                snprintf(expr, sizeof expr, forms[form], st, dil);
+                wl = ut_fmt("name: c\neinsums:\n  - \"O[p] += I[%s] * W[r]\"\n"
+                            "ranks: {P: 6, R: 5}\n", expr);
+                ef_nest *n = build_ok(&f, arch2("1 KiB", false, 1), wl,
+                                      strdup("mapping:\n  - level: Buffer\n"
+                                             "    temporal: [P: 6, R: 5]\n"));
+                int P = ut_rank(f.w, "P"), R = ut_rank(f.w, "R"), I = ut_op(n, "I");
+                for (int np = 1; np <= 6; np++)
+                    for (int nr = 1; nr <= 5; nr++) {
+                        bool seen[128] = {false};
+                        uint64_t distinct = 0;
+                        for (int p = 0; p < np; p++)
+                            for (int r = 0; r < nr; r++) {
+                                int v = st * p + (form ? -dil * r : dil * r) + 64;
+                                distinct += !seen[v];
+                                seen[v] = true;
+                            }
+                        int64_t lo[EF_MAX_RANKS] = {0}, hi[EF_MAX_RANKS] = {0};
+                        hi[P] = np, hi[R] = nr;
+                        ck_assert_msg(ef_nest_window_words(n, I, lo, hi) == distinct,
+                                      "I[%s] over P %d x R %d: %llu words, expected %llu",
+                                      expr, np, nr,
+                                      (unsigned long long)ef_nest_window_words(n, I, lo, hi),
+                                      (unsigned long long)distinct);
+                    }
+                ut_free(&f);
+            }
+}
+END_TEST
+
 START_TEST(words_to_bytes) {
     static const struct { uint64_t words; int bits; uint64_t bytes; } c[] = {
         {3, 8, 3}, {3, 12, 5}, {1, 1, 1}, {0, 8, 0}, {5, 24, 15}, {16, 16, 32}, {9, 4, 5},
@@ -743,6 +785,7 @@ static Suite *model_suite(void) {
     tcase_add_loop_test(tn, nest_structure, 0, (int)UT_LEN(nest_cases));
     tcase_add_test(tn, strided_tile_words);
     tcase_add_test(tn, footprint_words);
+    tcase_add_test(tn, window_words_match_brute_force);
     tcase_add_test(tn, words_to_bytes);
     tcase_add_loop_test(tn, keep_bypass_parents, 0, (int)UT_LEN(keep_cases));
     suite_add_tcase(s, tn);
