@@ -36,7 +36,8 @@ typedef struct {
     double elapsed_seconds;
     double best_estimate;         /* objective value of the best so far */
     int confirming;               /* > 0: running the engine on the
-                                   * confirming-th best estimate         */
+                                   * confirming-th of to_confirm        */
+    int to_confirm;
 } ef_map_progress;
 
 /* What a fused group fixes in the mapping of each of its Einsums

@@ -66,7 +66,28 @@ typedef struct {
     const ef_dataflow_spec *dataflow;
     const ef_report_layer *layers;
     int layer_count;
+    /* the whole workload's objective under each seed searched (the
+     * layers above are the best seed's); seed_count 1: one search */
+    const double *seed_values;
+    int seed_count;
+    uint64_t best_seed;
 } ef_report_compare_entry;
+
+/* An entry's objective over the whole workload (layers x counts). */
+double ef_report_compare_objective(const ef_report_compare_entry *e, ef_objective o);
+
+/* Whether the winner's lead is more than the seeds' noise: margin is
+ * (runner-up - winner) / winner, spread (max - min) / min of an entry's
+ * seed values, noise the larger spread of the two. */
+typedef struct {
+    int best, runner_up;       /* entries; runner_up -1 with one entry */
+    double margin, noise;
+    bool measured;             /* more than one seed was searched      */
+    bool within_noise;         /* margin <= noise                      */
+} ef_compare_verdict;
+
+void ef_report_compare_verdict(const ef_report_compare_entry *entries, int count,
+                               ef_objective o, ef_compare_verdict *v);
 
 typedef struct {
     ef_run_meta run;           /* mapping_file names the dataflows     */

@@ -29,8 +29,37 @@ static const char compare_usage[] =
     EF_CLI_EINSUM_DATAFLOW_HELP
     "  -o FILE             also write the comparison as JSON to FILE\n"
     "  --json              print the JSON on stdout instead of the table\n"
+    "  --seeds N           search each dataflow with N seeds (--seed, --seed+1,\n"
+    "                      ...; default 3), keep the best of each and say\n"
+    "                      whether the winner's lead exceeds their spread\n"
     EF_CLI_SEARCH_OPTIONS_HELP
     "  -h, --help          show this help\n";
+
+#define MAX_SEEDS 16
+
+/* The entries of a comparison from the mapper's results found[k *
+ * einsums + ...] of each dataflow k; layers, results and founds are the
+ * storage the entries point into. */
+static void fill_entries(const ef_cli_layers *L, ef_dataflow_spec *const *dfs, int ndf,
+                         ef_map_result *found, ef_report_layer *layers,
+                         const ef_result **results, const ef_map_result **founds,
+                         ef_report_compare_entry *entries) {
+    for (int k = 0; k < ndf; k++) {
+        for (int i = 0; i < L->count; i++) {
+            int at = k * L->einsums + L->first[i];
+            for (int e = 0; e < L->w[i]->einsum_count; e++) {
+                results[at + e] = found[at + e].result;
+                founds[at + e] = &found[at + e];
+            }
+            layers[k * L->count + i] = (ef_report_layer){
+                .name = L->net->layers[i].workload->name, .count = L->net->layers[i].count,
+                .results = &results[at], .found = &founds[at],
+                .result_count = L->w[i]->einsum_count};
+        }
+        entries[k] = (ef_report_compare_entry){.dataflow = dfs[k], .layers = &layers[k * L->count],
+                                               .layer_count = L->count, .seed_count = 1};
+    }
+}
 
 /* Splits "ws,os,rs" into names (in place); -1 past EF_MAX_DATAFLOWS. */
 static int split_list(char *list, char **out) {
@@ -52,6 +81,7 @@ int ef_cli_compare(int argc, char **argv) {
     const char *out_path = NULL;
     bool json_stdout = false;
     char list[1024] = "ws,os,is,rs,nlr";
+    int seeds = 3;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         int used = ef_cli_search_option(&search, argc, argv, i, "compare", compare_usage);
@@ -69,6 +99,14 @@ int ef_cli_compare(int argc, char **argv) {
             out_path = argv[i];
         } else if (!strcmp(a, "--json")) {
             json_stdout = true;
+        } else if (!strcmp(a, "--seeds")) {
+            char *end = NULL;
+            long v = ++i < argc ? strtol(argv[i], &end, 10) : 0;
+            if (i >= argc || !end || *end || end == argv[i] || v < 1 || v > MAX_SEEDS)
+                return ef_cli_usage_error("compare", compare_usage,
+                                          "--seeds expects a number from 1 to %d, found \"%s\"",
+                                          MAX_SEEDS, i < argc ? argv[i] : "");
+            seeds = (int)v;
         } else if (!strcmp(a, "--dataflows")) {
             if (++i >= argc || strlen(argv[i]) >= sizeof list)
                 return ef_cli_usage_error("compare", compare_usage,
@@ -76,7 +114,7 @@ int ef_cli_compare(int argc, char **argv) {
             snprintf(list, sizeof list, "%s", argv[i]);
         } else if (a[0] == '-' && a[1]) {
             static const char *const known[] = {EF_CLI_SEARCH_FLAGS, "--dataflows",
-                                                "--json", "--help"};
+                                                "--json", "--seeds", "--help"};
             return ef_cli_unknown_option("compare", a, known,
                                          (int)(sizeof known / sizeof known[0]));
         } else if (nfiles < 2) {
@@ -110,7 +148,9 @@ int ef_cli_compare(int argc, char **argv) {
     if (!d) return ef_cli_no_diags();
     ef_cli_layers L;
     ef_dataflow_spec *dfs[EF_MAX_DATAFLOWS] = {0};
-    ef_map_result *found = NULL;
+    ef_map_result *found = NULL, *trial = NULL;
+    double seed_values[EF_MAX_DATAFLOWS][MAX_SEEDS];
+    uint64_t best_seed[EF_MAX_DATAFLOWS] = {0};
     ef_report_layer *layers = NULL;
     const ef_result **results = NULL;
     const ef_map_result **founds = NULL;
@@ -130,31 +170,46 @@ int ef_cli_compare(int argc, char **argv) {
     layers = ef_calloc((size_t)ndf * (size_t)L.count, sizeof *layers);
     results = ef_calloc((size_t)total, sizeof *results);
     founds = ef_calloc((size_t)total, sizeof *founds);
-    if (!found || !layers || !results || !founds) {
+    trial = seeds > 1 ? ef_calloc((size_t)total, sizeof *trial) : NULL;
+    if (!found || !layers || !results || !founds || (seeds > 1 && !trial)) {
         code = ef_cli_out_of_memory(d);
         goto done;
     }
-    ef_status st = ef_cli_layers_map(&L, arch, dfs, ndf, &choice, &search, json_stdout, found,
-                                     d);
-    if (st != EF_OK) {
-        code = ef_cli_status(d, st);
-        goto done;
-    }
+    /* each seed's search of every dataflow; a dataflow keeps the
+     * mappings of its best seed, and the spread of the seeds' results
+     * says how far apart two dataflows must be to differ */
     ef_report_compare_entry entries[EF_MAX_DATAFLOWS];
-    for (int k = 0; k < ndf; k++) {
-        for (int i = 0; i < L.count; i++) {
-            int at = k * L.einsums + L.first[i];
-            for (int e = 0; e < L.w[i]->einsum_count; e++) {
-                results[at + e] = found[at + e].result;
-                founds[at + e] = &found[at + e];
-            }
-            layers[k * L.count + i] = (ef_report_layer){
-                .name = L.net->layers[i].workload->name, .count = L.net->layers[i].count,
-                .results = &results[at], .found = &founds[at],
-                .result_count = L.w[i]->einsum_count};
+    ef_cli_search per_seed = search;
+    for (int s = 0; s < seeds; s++) {
+        per_seed.seed = search.seed + (uint64_t)s;
+        ef_map_result *into = s == 0 ? found : trial;
+        ef_status st = ef_cli_layers_map(&L, arch, dfs, ndf, &choice, &per_seed, json_stdout,
+                                         into, d);
+        if (st != EF_OK) {
+            code = ef_cli_status(d, st);
+            goto done;
         }
-        entries[k] = (ef_report_compare_entry){.dataflow = dfs[k], .layers = &layers[k * L.count],
-                                               .layer_count = L.count};
+        fill_entries(&L, dfs, ndf, into, layers, results, founds, entries);
+        for (int k = 0; k < ndf; k++) {
+            seed_values[k][s] = ef_report_compare_objective(&entries[k], search.objective);
+            if (s == 0 || seed_values[k][s] >= seed_values[k][best_seed[k] - search.seed])
+                continue;
+            best_seed[k] = per_seed.seed;
+            for (int j = k * L.einsums; j < (k + 1) * L.einsums; j++) {
+                ef_map_result t = found[j];
+                found[j] = trial[j];
+                trial[j] = t;
+            }
+        }
+        if (s == 0)
+            for (int k = 0; k < ndf; k++) best_seed[k] = search.seed;
+        for (int j = 0; trial && j < total; j++) ef_map_result_clear(&trial[j]);
+    }
+    fill_entries(&L, dfs, ndf, found, layers, results, founds, entries);
+    for (int k = 0; k < ndf; k++) {
+        entries[k].seed_values = seed_values[k];
+        entries[k].seed_count = seeds;
+        entries[k].best_seed = best_seed[k];
     }
     char joined[1024] = "";
     size_t len = 0;
@@ -198,7 +253,9 @@ int ef_cli_compare(int argc, char **argv) {
 done:
     code = ef_cli_finish(d, code);
     for (int j = 0; found && j < ndf * L.einsums; j++) ef_map_result_clear(&found[j]);
+    for (int j = 0; trial && j < ndf * L.einsums; j++) ef_map_result_clear(&trial[j]);
     free(found);
+    free(trial);
     free(layers);
     free(results);
     free(founds);

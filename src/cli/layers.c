@@ -103,8 +103,10 @@ static void show_progress(void *ctx, const ef_map_progress *p) {
         pl->last = now;
         pl->printed = true;
         if (p->confirming)
-            fprintf(stderr, "\r\033[K  mapping %s: simulating the best estimate number %d "
-                    "(%.1f s)", p->label ? p->label : "", p->confirming, p->elapsed_seconds);
+            fprintf(stderr, "\r\033[K  mapping %s: simulating candidate %d of %d (%.1f s)",
+                    p->label ? p->label : "", p->confirming,
+                    p->to_confirm > p->confirming ? p->to_confirm : p->confirming,
+                    p->elapsed_seconds);
         else
             fprintf(stderr, "\r\033[K  mapping %s: %llu of %llu candidates, %llu legal (%.1f s)",
                     p->label ? p->label : "", (unsigned long long)p->considered,

@@ -9,6 +9,7 @@
 #include <cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -231,8 +232,13 @@ static size_t without_pareto(const char *text) {
     return len > 0 ? len - 1 : 0; /* up to the closing brace */
 }
 
-/* Shortest text that reads back to v, for the CSV. */
+/* The shortest text that reads back as v; whole numbers (counts,
+ * cycles) in plain digits, never "4.7e+03". */
 static void number_text(char *out, size_t size, double v) {
+    if (v == floor(v) && fabs(v) < 9007199254740992.0) {
+        snprintf(out, size, "%.0f", v);
+        return;
+    }
     for (int p = 1; p <= 17; p++) {
         snprintf(out, size, "%.*g", p, v);
         if (strtod(out, NULL) == v) return;

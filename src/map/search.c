@@ -62,11 +62,28 @@ typedef struct {
     uint64_t rng;
 } space;
 
+/* One candidate as an objective ranks it. */
 typedef struct {
     cand c;
     double value;
-    ef_map_estimate est;
 } ranked;
+
+/* A candidate whose estimate beat the best so far of an objective by
+ * more than RECORD_MARGIN: the engine confirms these. A search with more
+ * evaluations sees the same candidates first, so it has every record of
+ * a shorter one, and its confirmed best can only be better. */
+typedef struct {
+    cand c;
+    uint64_t hash;
+    unsigned objectives;          /* bit o: a record of objective o     */
+} record;
+
+#define OBJECTIVE_COUNT (EF_OBJECTIVE_EDP + 1)
+#define RECORD_MARGIN 0.01
+/* fresh draws before mutations of the best begin: a fixed count, not a
+ * share of the budget, so that the candidates never depend on it */
+#define EXPLORE_FIRST 2000
+#define POOL 8                    /* parents kept per objective         */
 
 /* ---------- randomness: splitmix64, so a seed fixes the search ---------- */
 
@@ -628,6 +645,40 @@ double ef_map_objective_value(ef_objective o, double cycles, double energy_pj) {
     }
 }
 
+/* Hashes of the candidates seen (0 marks an empty slot). */
+typedef struct {
+    uint64_t *slots;
+    uint64_t size, used;
+} seen_set;
+
+#define SEEN_MAX (UINT64_C(1) << 20)
+
+/* 1 when h is new (and now held, while there is room), 0 when seen
+ * before, -1 when growing the set ran out of memory. */
+static int seen_add(seen_set *set, uint64_t h) {
+    uint64_t mask = set->size - 1, at = h & mask;
+    while (set->slots[at] && set->slots[at] != h) at = (at + 1) & mask;
+    if (set->slots[at] == h) return 0;
+    if (set->used * 10 >= set->size * 7) {
+        if (set->size >= SEEN_MAX) return 1; /* full: h may come again */
+        seen_set big = {.size = set->size * 2, .used = 0};
+        if (!(big.slots = ef_calloc((size_t)big.size, sizeof *big.slots))) return -1;
+        for (uint64_t i = 0; i < set->size; i++)
+            if (set->slots[i]) {
+                uint64_t j = set->slots[i] & (big.size - 1);
+                while (big.slots[j]) j = (j + 1) & (big.size - 1);
+                big.slots[j] = set->slots[i];
+                big.used++;
+            }
+        free(set->slots);
+        *set = big;
+        return seen_add(set, h);
+    }
+    set->slots[at] = h;
+    set->used++;
+    return 1;
+}
+
 /* Keeps the k best (lowest value) in order; ties go to the earlier. */
 static void offer(ranked *top, int k, int *have, const ranked *r) {
     int i = *have < k ? (*have)++ : k;
@@ -682,56 +733,59 @@ ef_status ef_map_search(const ef_arch_spec *arch, const ef_workload *w, int e,
     space s;
     space_init(&s, view ? view : arch, arch, w, e, df, opt->fixed, opt->seed);
     uint64_t budget = opt->evaluations ? opt->evaluations : EF_MAP_DEFAULT_EVALUATIONS;
-    /* confirm 0: the best estimate wins without an engine run */
-    int k = opt->confirm > 0 ? opt->confirm : 1;
-    /* the best candidates so far: the first k are confirmed, all of
-     * them seed the mutations of the second phase */
-    int pool = k > 16 ? k : 16;
     ef_status st = EF_OK;
-    ranked *top = ef_calloc((size_t)pool, sizeof *top);
+    /* the best candidates of every objective: all of them seed the
+     * mutations, whatever the objective asked, so the candidates drawn
+     * are the same for every objective and `energy` sees what `edp`
+     * sees */
+    ranked *top = ef_calloc(OBJECTIVE_COUNT * POOL, sizeof *top);
+    int have[OBJECTIVE_COUNT] = {0};
+    double record_value[OBJECTIVE_COUNT];
+    for (int o = 0; o < OBJECTIVE_COUNT; o++) record_value[o] = INFINITY;
+    record *records = NULL;
+    size_t nrecords = 0, records_cap = 0;
     ef_einsum_mapping_spec *em = ef_calloc(1, sizeof *em);
     ef_diags *scratch = ef_diags_create();
     ef_diags *limit_hit = NULL; /* the first candidate past a limit */
     /* duplicates are drawn often in small spaces: remember what was
      * seen, up to 700,000 candidates (8 MiB); past that, a repeat may be
-     * evaluated again */
-    uint64_t set_size = 1, set_used = 0;
-    while (set_size < 2 * budget + 16 && set_size < (UINT64_C(1) << 20)) set_size <<= 1;
-    uint64_t *seen = ef_calloc((size_t)set_size, sizeof *seen);
+     * evaluated again. The set grows with what it holds, never with the
+     * budget, so a longer search repeats a shorter one's candidates. */
+    seen_set seen = {.size = 4096};
+    seen.slots = ef_calloc((size_t)seen.size, sizeof *seen.slots);
     char first_reason[512] = "";
-    if (!top || !em || !scratch || !seen) {
+    if (!top || !em || !scratch || !seen.slots) {
         ef_diags_out_of_memory(diags, arch->file);
         st = EF_ERR_NOMEM;
         goto done;
     }
-    int have = 0;
-    uint64_t draws = 0, stale = 0;
-    double last_progress = t0, elapsed = 0;
+    uint64_t stale = 0;
+    double last_progress = t0;
     /* a space smaller than the budget runs dry: stop when the last
      * 16 x (what has been found) draws in a row found nothing new */
     while (out->considered < budget && stale < 1000 + 16 * out->considered) {
         cand c;
-        /* a first third of the budget (or of the time) explores; then
-         * most candidates are neighbours of the best ones */
-        bool refine = out->considered * 3 > budget ||
-                      (opt->time_limit_seconds > 0 && elapsed * 3 > opt->time_limit_seconds);
-        if (have && refine && chance(&s, 75)) {
-            c = top[below(&s, (uint64_t)have)].c;
+        int parents = have[0] + have[1] + have[2];
+        if (parents && out->considered >= EXPLORE_FIRST && chance(&s, 75)) {
+            uint64_t pick = below(&s, (uint64_t)parents);
+            int o = 0;
+            while (pick >= (uint64_t)have[o]) pick -= (uint64_t)have[o++];
+            c = top[o * POOL + (int)pick].c;
             int steps = 1 + (int)below(&s, 3);
             for (int m = 0; m < steps; m++) mutate(&s, &c);
         } else {
             draw(&s, &c);
         }
-        draws++;
-        uint64_t h = cand_hash(&s, &c), at = h & (set_size - 1);
-        while (seen[at] && seen[at] != h) at = (at + 1) & (set_size - 1);
-        if (seen[at] == h) {
+        uint64_t h = cand_hash(&s, &c);
+        int fresh = seen_add(&seen, h);
+        if (fresh < 0) {
+            ef_diags_out_of_memory(diags, arch->file);
+            st = EF_ERR_NOMEM;
+            goto done;
+        }
+        if (!fresh) {
             stale++;
             continue;
-        }
-        if (set_used * 10 < set_size * 7) {
-            seen[at] = h;
-            set_used++;
         }
         stale = 0;
         out->considered++;
@@ -756,26 +810,50 @@ ef_status ef_map_search(const ef_arch_spec *arch, const ef_workload *w, int e,
             continue;
         }
         out->legal++;
-        ranked r = {.c = c};
-        ef_map_estimate_nest(n, &r.est);
-        r.value = ef_map_objective_value(opt->objective, r.est.cycles, r.est.energy_pj);
-        offer(top, pool, &have, &r);
+        ef_map_estimate est;
+        ef_map_estimate_nest(n, &est);
         ef_nest_destroy(n);
+        unsigned beat = 0;
+        for (int o = 0; o < OBJECTIVE_COUNT; o++) {
+            ranked r = {.c = c,
+                        .value = ef_map_objective_value((ef_objective)o, est.cycles,
+                                                        est.energy_pj)};
+            if (have[o] < POOL || r.value < top[o * POOL + POOL - 1].value)
+                offer(&top[o * POOL], POOL, &have[o], &r);
+            if (r.value < record_value[o] * (1 - RECORD_MARGIN)) {
+                record_value[o] = r.value;
+                beat |= 1u << o;
+            }
+        }
+        if (beat) {
+            if (nrecords == records_cap) {
+                size_t cap = records_cap ? 2 * records_cap : 32;
+                record *grown = ef_realloc(records, cap * sizeof *records);
+                if (!grown) {
+                    ef_diags_out_of_memory(diags, arch->file);
+                    st = EF_ERR_NOMEM;
+                    goto done;
+                }
+                records = grown;
+                records_cap = cap;
+            }
+            records[nrecords++] = (record){.c = c, .hash = h, .objectives = beat};
+        }
         if ((out->considered & 63) == 0) {
             double now = ef_now_seconds();
-            elapsed = now - t0;
-            if (opt->time_limit_seconds > 0 && elapsed > opt->time_limit_seconds) break;
+            if (opt->time_limit_seconds > 0 && now - t0 > opt->time_limit_seconds) break;
             if (opt->progress && now - last_progress > 0.25) {
                 last_progress = now;
                 ef_map_progress p = {.label = opt->progress_label,
                                      .considered = out->considered, .legal = out->legal,
                                      .budget = budget, .elapsed_seconds = now - t0,
-                                     .best_estimate = have ? top[0].value : 0};
+                                     .best_estimate = top[opt->objective * POOL].value};
                 opt->progress(opt->progress_ctx, &p);
             }
         }
     }
-    if (!have) {
+    const ranked *best_est = &top[opt->objective * POOL];
+    if (!have[opt->objective]) {
         ef_diags_add(diags, arch->file, 0, 0, "", NULL, NULL,
                      "the mapper found no legal mapping of \"%s\" with dataflow %s on %s "
                      "(%llu candidates considered, none legal%s%s)",
@@ -786,7 +864,7 @@ ef_status ef_map_search(const ef_arch_spec *arch, const ef_workload *w, int e,
         goto done;
     }
     if (opt->confirm <= 0) {
-        to_spec(&s, &top[0].c, em);
+        to_spec(&s, &best_est->c, em);
         out->nest = ef_nest_build_one(s.real, w, em, "<mapper>", e, diags);
         out->mapping = ef_malloc(sizeof *out->mapping);
         if (!out->nest || !out->mapping) {
@@ -794,21 +872,28 @@ ef_status ef_map_search(const ef_arch_spec *arch, const ef_workload *w, int e,
             goto done;
         }
         memcpy(out->mapping, em, sizeof *em);
-        out->estimate = top[0].est;
+        ef_map_estimate_nest(out->nest, &out->estimate);
         out->active_pes = out->nest->active_pes;
         goto done;
     }
-    /* confirm: the engine decides among the best estimates */
+    /* confirm: the engine decides among the records of the objective
+     * and of the default one, so that no objective's winner does worse
+     * on its own measure than the default's winner */
+    unsigned wanted = 1u << opt->objective | 1u << EF_OBJECTIVE_EDP;
+    int to_confirm = 0, confirming = 0;
+    for (size_t i = 0; i < nrecords; i++) to_confirm += (records[i].objectives & wanted) != 0;
     double best = INFINITY;
-    for (int i = 0; i < have && i < k; i++) {
+    for (size_t i = 0; i < nrecords; i++) {
+        if (!(records[i].objectives & wanted)) continue;
         if (opt->progress) {
             ef_map_progress p = {.label = opt->progress_label, .considered = out->considered,
                                  .legal = out->legal, .budget = budget,
                                  .elapsed_seconds = ef_now_seconds() - t0,
-                                 .best_estimate = top[0].value, .confirming = i + 1};
+                                 .best_estimate = best_est->value, .confirming = ++confirming,
+                                 .to_confirm = to_confirm};
             opt->progress(opt->progress_ctx, &p);
         }
-        to_spec(&s, &top[i].c, em);
+        to_spec(&s, &records[i].c, em);
         ef_nest *n = ef_nest_build_one(s.real, w, em, "<mapper>", e, diags);
         if (!n) {
             st = diags->out_of_memory ? EF_ERR_NOMEM : EF_ERR_MAPPING;
@@ -824,8 +909,8 @@ ef_status ef_map_search(const ef_arch_spec *arch, const ef_workload *w, int e,
                 st = rs;
                 goto done;
             }
-            /* past a limit of the simulator: never the answer; the next
-             * best estimate may be within it */
+            /* past a limit of the simulator: never the answer; another
+             * record may be within it */
             if (!limit_hit) {
                 limit_hit = ef_diags_create();
                 if (limit_hit) ef_diags_merge(limit_hit, scratch);
@@ -843,7 +928,6 @@ ef_status ef_map_search(const ef_arch_spec *arch, const ef_workload *w, int e,
             out->result = res;
             out->nest = n;
             out->stats = stats;
-            out->estimate = top[i].est;
             if (!out->mapping && !(out->mapping = ef_malloc(sizeof *out->mapping))) {
                 st = EF_ERR_NOMEM;
                 goto done;
@@ -860,6 +944,7 @@ ef_status ef_map_search(const ef_arch_spec *arch, const ef_workload *w, int e,
         st = EF_ERR_OVERFLOW;
         goto done;
     }
+    ef_map_estimate_nest(out->nest, &out->estimate);
     out->active_pes = out->nest->active_pes;
 done:
     out->seconds = ef_now_seconds() - t0;
@@ -867,7 +952,8 @@ done:
     snprintf(out->dataflow, sizeof out->dataflow, "%s", df->name);
     out->unit = df->unit;
     free(view);
-    free(seen);
+    free(seen.slots);
+    free(records);
     ef_diags_destroy(scratch);
     ef_diags_destroy(limit_hit);
     free(em);

@@ -31,20 +31,95 @@ static ef_objective objective_of(const ef_compare_meta *meta) {
     return o;
 }
 
-/* Index of the entry with the lowest objective (the first on a tie). */
-static int best_entry(const ef_report_compare_entry *entries, int count, ef_objective o) {
-    int best = 0;
+double ef_report_compare_objective(const ef_report_compare_entry *e, ef_objective o) {
+    ef_totals t;
+    entry_totals(e, &t);
+    return ef_map_objective_value(o, (double)t.cycles, t.energy_pj);
+}
+
+/* Index of the entry with the lowest objective (the first on a tie),
+ * skipping `skip`. */
+static int best_entry_but(const ef_report_compare_entry *entries, int count, ef_objective o,
+                          int skip) {
+    int best = -1;
     double bv = INFINITY;
     for (int i = 0; i < count; i++) {
-        ef_totals t;
-        entry_totals(&entries[i], &t);
-        double v = ef_map_objective_value(o, (double)t.cycles, t.energy_pj);
-        if (v < bv) {
+        double v = ef_report_compare_objective(&entries[i], o);
+        if (i != skip && (best < 0 || v < bv)) {
             bv = v;
             best = i;
         }
     }
     return best;
+}
+
+static int best_entry(const ef_report_compare_entry *entries, int count, ef_objective o) {
+    return best_entry_but(entries, count, o, -1);
+}
+
+static double seed_spread(const ef_report_compare_entry *e) {
+    if (e->seed_count < 2) return 0;
+    double lo = INFINITY, hi = 0;
+    for (int s = 0; s < e->seed_count; s++) {
+        if (e->seed_values[s] < lo) lo = e->seed_values[s];
+        if (e->seed_values[s] > hi) hi = e->seed_values[s];
+    }
+    return lo > 0 ? (hi - lo) / lo : 0;
+}
+
+void ef_report_compare_verdict(const ef_report_compare_entry *entries, int count,
+                               ef_objective o, ef_compare_verdict *v) {
+    memset(v, 0, sizeof *v);
+    v->best = best_entry(entries, count, o);
+    v->runner_up = count > 1 ? best_entry_but(entries, count, o, v->best) : -1;
+    v->measured = entries[v->best].seed_count > 1;
+    if (v->runner_up < 0) return;
+    double b = ef_report_compare_objective(&entries[v->best], o);
+    double r = ef_report_compare_objective(&entries[v->runner_up], o);
+    v->margin = b > 0 ? (r - b) / b : 0;
+    double sb = seed_spread(&entries[v->best]), sr = seed_spread(&entries[v->runner_up]);
+    v->noise = sb > sr ? sb : sr;
+    v->within_noise = v->margin <= v->noise;
+}
+
+/* "ws leads os by 12.3%; across 3 seeds the objective varies by at most
+ * 1.2%, so the lead is 11.1 points above the noise" */
+static void verdict_line(sbuf *b, const ef_report_compare_entry *entries,
+                         const ef_compare_verdict *v, const char *objective) {
+    if (v->runner_up < 0) return;
+    const char *w = entries[v->best].dataflow->name, *r = entries[v->runner_up].dataflow->name;
+    if (!v->measured) {
+        sbuf_put(b, "\n%s leads %s by %.1f%% in %s; one seed searched, so the noise is "
+                 "not measured (--seeds 3 measures it)\n", w, r, 100 * v->margin, objective);
+        return;
+    }
+    int seeds = entries[v->best].seed_count;
+    if (v->within_noise)
+        sbuf_put(b, "\n%s and %s are within noise: %s leads by %.1f%% in %s, but across %d "
+                 "seeds one dataflow's result varies by up to %.1f%%\n", w, r, w,
+                 100 * v->margin, objective, seeds, 100 * v->noise);
+    else
+        sbuf_put(b, "\n%s leads %s by %.1f%% in %s; across %d seeds one dataflow's result "
+                 "varies by at most %.1f%%, so the lead is %.1f points above the noise\n", w, r,
+                 100 * v->margin, objective, seeds, 100 * v->noise,
+                 100 * (v->margin - v->noise));
+}
+
+static void verdict_json(cJSON *root, const ef_report_compare_entry *entries, int count,
+                         const ef_compare_verdict *v) {
+    cJSON *n = cJSON_AddObjectToObject(root, "noise");
+    cJSON_AddNumberToObject(n, "seeds", entries[0].seed_count);
+    cJSON *per = cJSON_AddObjectToObject(n, "spread");
+    for (int i = 0; i < count; i++)
+        cJSON_AddNumberToObject(per, entries[i].dataflow->name, seed_spread(&entries[i]));
+    if (v->runner_up >= 0) {
+        cJSON_AddStringToObject(n, "runner_up", entries[v->runner_up].dataflow->name);
+        cJSON_AddNumberToObject(n, "margin", v->margin);
+        cJSON_AddNumberToObject(n, "noise", v->noise);
+        cJSON_AddNumberToObject(n, "margin_over_noise", v->margin - v->noise);
+    }
+    if (v->measured && v->runner_up >= 0) cJSON_AddBoolToObject(n, "within_noise", v->within_noise);
+    else cJSON_AddNullToObject(n, "within_noise");
 }
 
 static int best_for_layer(const ef_report_compare_entry *entries, int count, int layer,
@@ -84,6 +159,9 @@ char *ef_report_compare_json(const ef_report_compare_entry *entries, int count,
     ef_rj_u64(nw, "batch", net->batch);
     cJSON_AddNumberToObject(nw, "layers", entries[0].layer_count);
     cJSON_AddStringToObject(root, "best", entries[best_entry(entries, count, obj)].dataflow->name);
+    ef_compare_verdict verdict;
+    ef_report_compare_verdict(entries, count, obj, &verdict);
+    verdict_json(root, entries, count, &verdict);
     cJSON *per = cJSON_AddArrayToObject(root, "best_per_layer");
     for (int i = 0; i < entries[0].layer_count; i++)
         ef_rj_append(per, cJSON_CreateString(
@@ -95,6 +173,10 @@ char *ef_report_compare_json(const ef_report_compare_entry *entries, int count,
         cJSON_AddStringToObject(eo, "dataflow", e->dataflow->name);
         cJSON_AddStringToObject(eo, "description",
                                 e->dataflow->description ? e->dataflow->description : "");
+        ef_rj_u64(eo, "seed", e->best_seed);
+        cJSON *sv = cJSON_AddArrayToObject(eo, "seed_objectives");
+        for (int s = 0; s < e->seed_count; s++)
+            ef_rj_append(sv, cJSON_CreateNumber(e->seed_values[s]));
         const ef_result **rs = ef_calloc((size_t)e->layer_count * EF_MAX_EINSUMS + 1, sizeof *rs);
         uint64_t *w = ef_calloc((size_t)e->layer_count * EF_MAX_EINSUMS + 1, sizeof *w);
         if (!rs || !w) {
@@ -204,6 +286,9 @@ char *ef_report_compare_table(const ef_report_compare_entry *entries, int count,
             sbuf_put(&b, " %s %" PRIu64, t.tensor[k], t.outer_accesses[k]);
         sbuf_put(&b, "%s\n", d == best ? "   <- best" : "");
     }
+    ef_compare_verdict verdict;
+    ef_report_compare_verdict(entries, count, obj, &verdict);
+    verdict_line(&b, entries, &verdict, meta->objective);
     if (layers > 1) {
         sbuf_put(&b, "\nper layer, energy pJ/MAC (cycles); * best by %s\n%-24s %5s", meta->objective,
                  "layer", "count");

@@ -258,6 +258,81 @@ START_TEST(compare_picks_the_lowest_objective) {
 }
 END_TEST
 
+/* compare --seeds: each dataflow's seed objectives are what a
+ * one-seed comparison with that seed measures; the reported dataflow is
+ * its best seed; spread, margin and the verdict follow from those
+ * numbers by their definitions (docs/output.md). */
+START_TEST(compare_seeds_measure_the_noise) {
+    const char *args[] = {"compare", EYERISS, TINY, "--dataflows", "ws,rs", "--evaluations",
+                          "200", "--seeds", "3", "--seed", "4", "--json", NULL};
+    cJSON *j = run_json(args);
+    ck_assert_uint_eq(e2e_path_u64(j, "noise.seeds"), 3);
+    double best_of[2], spread[2];
+    for (int d = 0; d < 2; d++) {
+        char p[96];
+        snprintf(p, sizeof p, "dataflows[%d].seed_objectives", d);
+        const cJSON *sv = e2e_get(j, p);
+        ck_assert_int_eq(cJSON_GetArraySize(sv), 3);
+        double lo = INFINITY, hi = 0;
+        uint64_t lo_seed = 0;
+        for (int s = 0; s < 3; s++) {
+            double v = cJSON_GetArrayItem(sv, s)->valuedouble;
+            /* the same seed alone measures the same */
+            char seed[8];
+            snprintf(seed, sizeof seed, "%d", 4 + s);
+            const char *one[] = {"compare", EYERISS, TINY, "--dataflows", d ? "rs" : "ws",
+                                 "--evaluations", "200", "--seeds", "1", "--seed", seed,
+                                 "--json", NULL};
+            cJSON *o = run_json(one);
+            double c = (double)e2e_path_u64(o, "dataflows[0].summary.cycles");
+            double e = e2e_path_double(o, "dataflows[0].summary.energy_pj");
+            ck_assert_msg(fabs(c * e - v) <= 1e-9 * v, "seed %d: %.17g alone, %.17g in --seeds",
+                          4 + s, c * e, v);
+            ck_assert_msg(cJSON_IsNull(e2e_get(o, "noise.within_noise")), "one seed: null");
+            cJSON_Delete(o);
+            if (v < lo) {
+                lo = v;
+                lo_seed = (uint64_t)(4 + s);
+            }
+            if (v > hi) hi = v;
+        }
+        snprintf(p, sizeof p, "dataflows[%d].seed", d);
+        ck_assert_uint_eq(e2e_path_u64(j, p), lo_seed);
+        snprintf(p, sizeof p, "dataflows[%d].summary.cycles", d);
+        double c = (double)e2e_path_u64(j, p);
+        snprintf(p, sizeof p, "dataflows[%d].summary.energy_pj", d);
+        double e = e2e_path_double(j, p);
+        ck_assert_msg(fabs(c * e - lo) <= 1e-9 * lo, "reported %.17g, best seed %.17g", c * e, lo);
+        best_of[d] = lo;
+        spread[d] = (hi - lo) / lo;
+        snprintf(p, sizeof p, "noise.spread.%s", d ? "rs" : "ws");
+        ck_assert(fabs(e2e_path_double(j, p) - spread[d]) <= 1e-12);
+    }
+    int w = best_of[1] < best_of[0];
+    ck_assert_str_eq(e2e_path_str(j, "best"), w ? "rs" : "ws");
+    ck_assert_str_eq(e2e_path_str(j, "noise.runner_up"), w ? "ws" : "rs");
+    double margin = (best_of[!w] - best_of[w]) / best_of[w];
+    double noise = spread[0] > spread[1] ? spread[0] : spread[1];
+    ck_assert(fabs(e2e_path_double(j, "noise.margin") - margin) <= 1e-12);
+    ck_assert(fabs(e2e_path_double(j, "noise.noise") - noise) <= 1e-12);
+    ck_assert(cJSON_IsBool(e2e_get(j, "noise.within_noise")));
+    ck_assert_int_eq(cJSON_IsTrue(e2e_get(j, "noise.within_noise")), margin <= noise);
+    cJSON_Delete(j);
+    /* the table says it in words */
+    e2e_result r;
+    ck_assert(e2e_runl(&r, "compare", EYERISS, TINY, "--dataflows", "ws,rs", "--evaluations",
+                       "200", "--seeds", "3", "--seed", "4", NULL));
+    ck_assert_msg(r.exit_code == 0, "%s", r.err);
+    ck_assert_msg(strstr(r.out, margin <= noise ? "are within noise" : "above the noise"),
+                  "%s", r.out);
+    e2e_result_free(&r);
+    ck_assert(e2e_runl(&r, "compare", EYERISS, TINY, "--seeds", "0", NULL));
+    ck_assert_int_eq(r.exit_code, 2);
+    ck_assert_msg(strstr(r.err, "--seeds expects a number from 1 to 16") != NULL, "%s", r.err);
+    e2e_result_free(&r);
+}
+END_TEST
+
 /* The table a user reads: one row per dataflow, the winner marked, the
  * per-layer section and the mappings; the same run writes JSON with -o. */
 START_TEST(compare_table_and_file) {
@@ -328,6 +403,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, causal_block_names_are_unique);
     tcase_add_test(tc, compare_picks_the_lowest_objective);
     tcase_add_test(tc, compare_table_and_file);
+    tcase_add_test(tc, compare_seeds_measure_the_noise);
     tcase_add_test(tc, map_one_layer_of_a_network);
     suite_add_tcase(s, tc);
     return s;
