@@ -89,6 +89,9 @@ typedef struct {
     size_t source_count;
     bool out_of_memory; /* an allocation failed somewhere in the run: the
                            CLI exits 5 whatever else went wrong         */
+    bool count_only;    /* diagnostics are counted in `dropped`, never
+                           formatted: the mapper's rejected candidates,
+                           once it holds the reason for the first       */
 } ef_diags;
 
 ef_diags *ef_diags_create(void);

@@ -176,6 +176,11 @@ ef_status ef_map_fused(const ef_arch_spec *arch, const ef_workload *w,
 
 /* The analytical estimate of a built nest (exposed for tests and bench). */
 void ef_map_estimate_nest(const ef_nest *n, ef_map_estimate *out);
+/* The same with n's energy costs (ef_energy_costs_of) given: they
+ * depend on the architecture, the Einsum, the unit and the NoC only, so
+ * a search computes them once, not per candidate. */
+void ef_map_estimate_nest_costs(const ef_nest *n, const ef_energy_costs *costs,
+                                ef_map_estimate *out);
 
 /* Objective value of a cycle count and an energy. */
 double ef_map_objective_value(ef_objective o, double cycles, double energy_pj);

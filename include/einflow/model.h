@@ -90,6 +90,12 @@ ef_nest *ef_nest_build(const ef_arch_spec *arch, const ef_workload *w,
 ef_nest *ef_nest_build_one(const ef_arch_spec *arch, const ef_workload *w,
                            const ef_einsum_mapping_spec *em, const char *mapfile,
                            int einsum, ef_diags *diags);
+/* The same into n, memory of a nest the caller owns, overwritten: the
+ * mapper builds one per candidate without allocating. false (n then
+ * holds nothing usable) when the mapping is illegal. */
+bool ef_nest_build_into(ef_nest *n, const ef_arch_spec *arch, const ef_workload *w,
+                        const ef_einsum_mapping_spec *em, const char *mapfile, int einsum,
+                        ef_diags *diags);
 void ef_nest_destroy(ef_nest *n);
 
 /* The key path of a loop in its mapping, "mapping[2].temporal[0].K",

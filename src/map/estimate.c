@@ -263,6 +263,13 @@ static double step_cycles(const est *s, const ef_ports *p, double compute_cycles
 }
 
 void ef_map_estimate_nest(const ef_nest *n, ef_map_estimate *e) {
+    ef_energy_costs c;
+    ef_energy_costs_of(n, &c);
+    ef_map_estimate_nest_costs(n, &c, e);
+}
+
+void ef_map_estimate_nest_costs(const ef_nest *n, const ef_energy_costs *costs,
+                                ef_map_estimate *e) {
     memset(e, 0, sizeof *e);
     est s = {.n = n, .e = e, .S = n->spatial_level};
     effective_trips(&s);
@@ -421,15 +428,14 @@ void ef_map_estimate_nest(const ef_nest *n, ef_map_estimate *e) {
     if (floor_cycles > e->cycles) e->cycles = floor_cycles;
     e->cycles += (double)ef_noc_skew_cycles(n);
 
-    ef_energy_costs c;
-    ef_energy_costs_of(n, &c);
-    double pj = c.op_pj * ops;
+    const ef_energy_costs *c = costs;
+    double pj = c->op_pj * ops;
     for (int l = 0; l < n->level_count; l++)
         for (int o = 0; o < n->op_count; o++)
-            pj += e->reads[l][o] * c.read_pj[l][o] +
-                  (e->fills[l][o] + e->updates[l][o]) * c.write_pj[l][o];
-    for (int o = 0; o < n->op_count; o++) pj += e->hops[o] * c.hop_pj[o];
+            pj += e->reads[l][o] * c->read_pj[l][o] +
+                  (e->fills[l][o] + e->updates[l][o]) * c->write_pj[l][o];
+    for (int o = 0; o < n->op_count; o++) pj += e->hops[o] * c->hop_pj[o];
     for (int l = 0; l < n->level_count; l++)
-        pj += c.leakage_pj_per_cycle[l] * (double)n->levels[l].instances * e->cycles;
+        pj += c->leakage_pj_per_cycle[l] * (double)n->levels[l].instances * e->cycles;
     e->energy_pj = pj;
 }

@@ -34,6 +34,12 @@ typedef struct {
 } cand;
 
 typedef struct {
+    uint64_t need;                /* 0: empty                           */
+    int count;
+    uint64_t d[80];
+} divisor_list;
+
+typedef struct {
     const ef_arch_spec *arch;     /* what candidates are drawn for: the
                                    * architecture, or for a vector
                                    * template the unit's view            */
@@ -60,6 +66,9 @@ typedef struct {
                                      * tensors                          */
     uint32_t relmask[EF_NEST_MAX_OPS];
     uint64_t rng;
+    /* divisors of the `need`s met so far: the same few values recur
+     * in every draw, and finding them by trial division dominated */
+    divisor_list divisors[64];
 } space;
 
 /* One candidate as an objective ranks it. */
@@ -94,7 +103,13 @@ static uint64_t rnd(space *s) {
     return z ^ (z >> 31);
 }
 
-static uint64_t below(space *s, uint64_t n) { return n ? rnd(s) % n : 0; }
+/* Uniform in [0, n): the high 32 bits scaled, without a division, for
+ * the small n the search draws from. */
+static uint64_t below(space *s, uint64_t n) {
+    if (!n) return 0;
+    if (n <= UINT32_MAX) return ((rnd(s) >> 32) * n) >> 32;
+    return rnd(s) % n;
+}
 
 static bool chance(space *s, unsigned percent) { return below(s, 100) < percent; }
 
@@ -109,11 +124,18 @@ static uint64_t pick_factor(space *s, uint64_t need, uint64_t cap, bool exact) {
     if (cap <= 1) return 1;
     uint64_t choices[96];
     int n = 0;
-    for (uint64_t d = 1; d * d <= need && n < 80; d++) {
-        if (need % d) continue;
-        if (d <= cap) choices[n++] = d;
-        if (need / d != d && need / d <= cap) choices[n++] = need / d;
+    divisor_list *dv = &s->divisors[need % 64];
+    if (dv->need != need) {
+        dv->need = need;
+        dv->count = 0;
+        for (uint64_t d = 1; d * d <= need && dv->count < 80; d++) {
+            if (need % d) continue;
+            dv->d[dv->count++] = d;
+            if (need / d != d && dv->count < 80) dv->d[dv->count++] = need / d;
+        }
     }
+    for (int i = 0; i < dv->count; i++)
+        if (dv->d[i] <= cap) choices[n++] = dv->d[i];
     for (uint64_t q = 2; q <= 8 && n < 96 && !exact; q++) {
         uint64_t f = ceil_div(need, q);
         if (f <= cap && f > 1) choices[n++] = f;
@@ -429,8 +451,27 @@ static bool covers_exactly(const space *s, const cand *c) {
     return true;
 }
 
+/* What of a candidate is in use: its loops up to the counts, and the
+ * keeps; the rest of its (mostly empty) arrays is never read. */
+static void cand_clear(cand *c) {
+    memset(c->tn, 0, sizeof c->tn);
+    c->rn = c->cn = 0;
+    memset(c->keep, 0, sizeof c->keep);
+}
+
+static void cand_copy(const space *s, cand *dst, const cand *src) {
+    for (int l = 0; l < s->L; l++)
+        memcpy(dst->t[l], src->t[l], sizeof(mfac) * (size_t)src->tn[l]);
+    memcpy(dst->tn, src->tn, sizeof dst->tn);
+    memcpy(dst->rows, src->rows, sizeof(mfac) * (size_t)src->rn);
+    memcpy(dst->cols, src->cols, sizeof(mfac) * (size_t)src->cn);
+    dst->rn = src->rn;
+    dst->cn = src->cn;
+    memcpy(dst->keep, src->keep, sizeof dst->keep);
+}
+
 static void draw(space *s, cand *c) {
-    memset(c, 0, sizeof *c);
+    cand_clear(c);
     needs nd;
     for (int r = 0; r < EF_MAX_RANKS; r++) nd.need[r] = s->bound[r];
     draw_keeps(s, c);
@@ -615,6 +656,23 @@ static void to_spec(const space *s, const cand *c, ef_einsum_mapping_spec *em) {
     }
 }
 
+/* What a nest's energy costs depend on besides the architecture and the
+ * Einsum (and the NoC, compared apart): the unit, and at each level
+ * the widest tensor kept, which sizes a capacity given in words
+ * (stats/energy.c). */
+static uint64_t costs_key(const ef_nest *n) {
+    uint64_t key = (uint64_t)n->unit;
+    for (int l = 0; l < n->level_count; l++) {
+        int widest = 0;
+        for (int o = 0; o < n->op_count; o++) {
+            int bits = n->workload->tensors[n->ops[o]->tensor].bits;
+            if (n->levels[l].keeps[o] && bits > widest) widest = bits;
+        }
+        key = key * 131 + (uint64_t)widest;
+    }
+    return key;
+}
+
 /* ---------- the search ---------- */
 
 static const char *const objective_names[] = {
@@ -679,18 +737,17 @@ static int seen_add(seen_set *set, uint64_t h) {
     return 1;
 }
 
-/* Keeps the k best (lowest value) in order; ties go to the earlier. */
-static void offer(ranked *top, int k, int *have, const ranked *r) {
-    int i = *have < k ? (*have)++ : k;
-    if (i == k) {
-        if (r->value >= top[k - 1].value) return;
-        i = k - 1;
-    }
-    while (i > 0 && top[i - 1].value > r->value) {
+/* Keeps the k best (lowest value) in order; ties go to the earlier.
+ * Most candidates are no better than the k-th: they cost a compare. */
+static void offer(ranked *top, int k, int *have, const cand *c, double value) {
+    if (*have == k && value >= top[k - 1].value) return;
+    int i = *have < k ? (*have)++ : k - 1;
+    while (i > 0 && top[i - 1].value > value) {
         top[i] = top[i - 1];
         i--;
     }
-    top[i] = *r;
+    top[i].c = *c;
+    top[i].value = value;
 }
 
 void ef_map_result_clear(ef_map_result *r) {
@@ -745,6 +802,7 @@ ef_status ef_map_search(const ef_arch_spec *arch, const ef_workload *w, int e,
     record *records = NULL;
     size_t nrecords = 0, records_cap = 0;
     ef_einsum_mapping_spec *em = ef_calloc(1, sizeof *em);
+    ef_nest *scratch_nest = ef_malloc(sizeof *scratch_nest); /* every candidate's */
     ef_diags *scratch = ef_diags_create();
     ef_diags *limit_hit = NULL; /* the first candidate past a limit */
     /* duplicates are drawn often in small spaces: remember what was
@@ -754,13 +812,16 @@ ef_status ef_map_search(const ef_arch_spec *arch, const ef_workload *w, int e,
     seen_set seen = {.size = 4096};
     seen.slots = ef_calloc((size_t)seen.size, sizeof *seen.slots);
     char first_reason[512] = "";
-    if (!top || !em || !scratch || !seen.slots) {
+    if (!top || !em || !scratch_nest || !scratch || !seen.slots) {
         ef_diags_out_of_memory(diags, arch->file);
         st = EF_ERR_NOMEM;
         goto done;
     }
     uint64_t stale = 0;
     double last_progress = t0;
+    ef_energy_costs costs;        /* of the last nest's costs_key */
+    const ef_noc_spec *costs_for = NULL;
+    uint64_t costs_key_of = 0;
     /* a space smaller than the budget runs dry: stop when the last
      * 16 x (what has been found) draws in a row found nothing new */
     while (out->considered < budget && stale < 1000 + 16 * out->considered) {
@@ -770,7 +831,7 @@ ef_status ef_map_search(const ef_arch_spec *arch, const ef_workload *w, int e,
             uint64_t pick = below(&s, (uint64_t)parents);
             int o = 0;
             while (pick >= (uint64_t)have[o]) pick -= (uint64_t)have[o++];
-            c = top[o * POOL + (int)pick].c;
+            cand_copy(&s, &c, &top[o * POOL + (int)pick].c);
             int steps = 1 + (int)below(&s, 3);
             for (int m = 0; m < steps; m++) mutate(&s, &c);
         } else {
@@ -796,7 +857,8 @@ ef_status ef_map_search(const ef_arch_spec *arch, const ef_workload *w, int e,
             continue;
         }
         to_spec(&s, &c, em);
-        ef_nest *n = ef_nest_build_one(s.real, w, em, "<mapper>", e, scratch);
+        ef_nest *n = scratch_nest;
+        if (!ef_nest_build_into(n, s.real, w, em, "<mapper>", e, scratch)) n = NULL;
         if (!n && scratch->out_of_memory) {
             /* not an illegal candidate: the search cannot go on */
             ef_diags_merge(diags, scratch);
@@ -804,24 +866,28 @@ ef_status ef_map_search(const ef_arch_spec *arch, const ef_workload *w, int e,
             goto done;
         }
         if (!n) {
-            if (!first_reason[0] && scratch->count)
+            if (!first_reason[0] && scratch->count) {
                 snprintf(first_reason, sizeof first_reason, "%s", scratch->items[0].message);
+                scratch->count_only = true; /* the other reasons are never read */
+            }
             ef_diags_clear(scratch);
             continue;
         }
         out->legal++;
+        uint64_t key = costs_key(n);
+        if (!costs_for || costs_for != n->noc || costs_key_of != key) {
+            ef_energy_costs_of(n, &costs);
+            costs_for = n->noc;
+            costs_key_of = key;
+        }
         ef_map_estimate est;
-        ef_map_estimate_nest(n, &est);
-        ef_nest_destroy(n);
+        ef_map_estimate_nest_costs(n, &costs, &est);
         unsigned beat = 0;
         for (int o = 0; o < OBJECTIVE_COUNT; o++) {
-            ranked r = {.c = c,
-                        .value = ef_map_objective_value((ef_objective)o, est.cycles,
-                                                        est.energy_pj)};
-            if (have[o] < POOL || r.value < top[o * POOL + POOL - 1].value)
-                offer(&top[o * POOL], POOL, &have[o], &r);
-            if (r.value < record_value[o] * (1 - RECORD_MARGIN)) {
-                record_value[o] = r.value;
+            double v = ef_map_objective_value((ef_objective)o, est.cycles, est.energy_pj);
+            offer(&top[o * POOL], POOL, &have[o], &c, v);
+            if (v < record_value[o] * (1 - RECORD_MARGIN)) {
+                record_value[o] = v;
                 beat |= 1u << o;
             }
         }
@@ -901,6 +967,7 @@ ef_status ef_map_search(const ef_arch_spec *arch, const ef_workload *w, int e,
         }
         ef_status rs;
         ef_diags_clear(scratch);
+        scratch->count_only = false;
         ef_result *res = ef_sim_run(n, &opt->sim, NULL, scratch, &rs);
         if (!res) {
             ef_nest_destroy(n);
@@ -952,6 +1019,7 @@ done:
     snprintf(out->dataflow, sizeof out->dataflow, "%s", df->name);
     out->unit = df->unit;
     free(view);
+    free(scratch_nest);
     free(seen.slots);
     free(records);
     ef_diags_destroy(scratch);

@@ -6,6 +6,7 @@
 #include "model/vector.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +129,11 @@ static uint64_t count_active_pes(const ef_nest *n) {
                 sp[k++] = &n->loops[j];
         if (!k) continue;
         uint64_t combos = 1, inside = 0, bound = n->workload->rank_bounds[r];
+        if (k == 1) { /* digits d < factor with d x stride < bound */
+            uint64_t reach = (bound + sp[0]->stride - 1) / sp[0]->stride;
+            active *= reach < sp[0]->factor ? reach : sp[0]->factor;
+            continue;
+        }
         for (int i = 0; i < k; i++) combos *= sp[i]->factor;
         for (uint64_t c = 0; c < combos; c++) {
             uint64_t rest = c, off = 0;
@@ -142,7 +148,11 @@ static uint64_t count_active_pes(const ef_nest *n) {
     return active;
 }
 
-static int find_level(const ef_arch_spec *a, const char *name) {
+/* The level called name, looked for first at `guess` (a mapping lists
+ * its levels in the architecture's order, usually all of them). */
+static int find_level(const ef_arch_spec *a, const char *name, int guess) {
+    if (guess >= 0 && guess < a->level_count && strcmp(a->levels[guess].name, name) == 0)
+        return guess;
     for (int l = 0; l < a->level_count; l++)
         if (strcmp(a->levels[l].name, name) == 0) return l;
     return -1;
@@ -250,14 +260,6 @@ static bool keep_named(ef_nest_level *L, const ef_nest *n, const char *name, boo
 static void set_keeps(builder *b, int level, const ef_level_mapping_spec *lm, int entry) {
     ef_nest *n = b->n;
     ef_nest_level *L = &n->levels[level];
-    const char *names[EF_NEST_MAX_OPS];
-    int name_count = 0; /* each tensor once: a recurrence has it twice */
-    for (int o = 0; o < n->op_count; o++) {
-        const char *name = n->workload->tensors[n->ops[o]->tensor].name;
-        bool seen = false;
-        for (int k = 0; k < name_count; k++) seen |= strcmp(names[k], name) == 0;
-        if (!seen) names[name_count++] = name;
-    }
     for (int o = 0; o < n->op_count; o++) L->keeps[o] = !lm || !lm->keep_given;
     if (!lm) return;
     for (int pass = 0; pass < 2; pass++) {
@@ -265,6 +267,14 @@ static void set_keeps(builder *b, int level, const ef_level_mapping_spec *lm, in
         for (int i = 0; i < count; i++) {
             const char *t = pass ? lm->bypass[i] : lm->keep[i];
             if (!keep_named(L, n, t, !pass)) {
+                const char *names[EF_NEST_MAX_OPS];
+                int name_count = 0; /* each tensor once: a recurrence has it twice */
+                for (int o = 0; o < n->op_count; o++) {
+                    const char *name = n->workload->tensors[n->ops[o]->tensor].name;
+                    bool seen = false;
+                    for (int k = 0; k < name_count; k++) seen |= strcmp(names[k], name) == 0;
+                    if (!seen) names[name_count++] = name;
+                }
                 char hint[96], list[256];
                 const char *s = ef_suggest(t, names, (size_t)name_count);
                 if (s) snprintf(hint, sizeof hint, "did you mean \"%s\"?", s);
@@ -398,7 +408,7 @@ static void pick_noc(builder *b) {
     const ef_arch_spec *a = n->arch;
     n->noc = NULL;
     for (int i = 0; i < a->noc_count; i++) {
-        int from = find_level(a, a->nocs[i].from);
+        int from = find_level(a, a->nocs[i].from, n->spatial_level);
         if (n->spatial_level >= 0 && from == n->spatial_level) n->noc = &a->nocs[i];
     }
     if (!n->noc && a->noc_count > 0) n->noc = &a->nocs[0];
@@ -552,9 +562,14 @@ static bool any_keeper(const ef_nest *n, int o) {
     return false;
 }
 
-static ef_nest *nest_new(const ef_arch_spec *arch, const ef_workload *w, int einsum) {
-    ef_nest *n = ef_calloc(1, sizeof *n);
-    if (!n) return NULL;
+/* Sets n up for a build: every field the build reads before writing is
+ * zeroed, but not the loops (each is written whole as it is added) nor
+ * the vector view (written whole by model/vector.c when used), which
+ * make up most of a nest's bytes. */
+static void nest_init(ef_nest *n, const ef_arch_spec *arch, const ef_workload *w, int einsum) {
+    size_t loops_end = offsetof(ef_nest, loops) + sizeof n->loops;
+    memset(n, 0, offsetof(ef_nest, loops));
+    memset((char *)n + loops_end, 0, offsetof(ef_nest, unit_arch) - loops_end);
     n->arch = arch;
     n->spec_arch = arch;
     n->workload = w;
@@ -568,47 +583,55 @@ static ef_nest *nest_new(const ef_arch_spec *arch, const ef_workload *w, int ein
     n->pes = (uint64_t)arch->rows * (uint64_t)arch->cols;
     n->unit = EF_UNIT_ARRAY;
     n->step_interval_cycles = 1;
-    return n;
 }
 
-static ef_nest *build(builder *bp, const ef_einsum_mapping_spec *em);
+static bool build(builder *bp, const ef_einsum_mapping_spec *em);
 
 ef_nest *ef_nest_build(const ef_arch_spec *arch, const ef_workload *w,
                        const ef_mapping_spec *m, int einsum, ef_diags *diags) {
-    ef_nest *n = nest_new(arch, w, einsum);
+    ef_nest *n = ef_malloc(sizeof *n);
     if (!n) {
         ef_diags_out_of_memory(diags, m->file);
         return NULL;
     }
+    nest_init(n, arch, w, einsum);
     builder b = {.n = n, .diags = diags, .mapfile = m->file};
     const ef_einsum_mapping_spec *em = pick_mapping(&b, m, einsum);
-    if (!em) {
+    if (!em || !build(&b, em)) {
         free(n);
         return NULL;
     }
-    return build(&b, em);
+    return n;
 }
 
 ef_nest *ef_nest_build_one(const ef_arch_spec *arch, const ef_workload *w,
                            const ef_einsum_mapping_spec *em, const char *mapfile,
                            int einsum, ef_diags *diags) {
-    ef_nest *n = nest_new(arch, w, einsum);
+    ef_nest *n = ef_malloc(sizeof *n);
     if (!n) {
         ef_diags_out_of_memory(diags, mapfile);
         return NULL;
     }
+    if (!ef_nest_build_into(n, arch, w, em, mapfile, einsum, diags)) {
+        free(n);
+        return NULL;
+    }
+    return n;
+}
+
+bool ef_nest_build_into(ef_nest *n, const ef_arch_spec *arch, const ef_workload *w,
+                        const ef_einsum_mapping_spec *em, const char *mapfile, int einsum,
+                        ef_diags *diags) {
+    nest_init(n, arch, w, einsum);
     builder b = {.n = n, .diags = diags, .mapfile = mapfile};
     return build(&b, em);
 }
 
-static ef_nest *build(builder *bp, const ef_einsum_mapping_spec *em) {
+static bool build(builder *bp, const ef_einsum_mapping_spec *em) {
     builder b = *bp;
     ef_nest *n = b.n;
     /* a vector Einsum is checked against the unit's view (vector.c) */
-    if (!ef_vector_prepare(n, em, b.mapfile, b.diags)) {
-        free(n);
-        return NULL;
-    }
+    if (!ef_vector_prepare(n, em, b.mapfile, b.diags)) return false;
     const ef_arch_spec *arch = n->arch;
     const ef_workload *w = n->workload;
     b.map_loc = em->loc;
@@ -620,7 +643,7 @@ static ef_nest *build(builder *bp, const ef_einsum_mapping_spec *em) {
     int last = -1;
     for (int i = 0; i < em->level_count; i++) {
         const ef_level_mapping_spec *e = &em->levels[i];
-        int l = find_level(arch, e->level);
+        int l = find_level(arch, e->level, i);
         char path[64], hint[96];
         if (l < 0 || lm[l] || l < last) snprintf(path, sizeof path, "mapping[%d].level", i);
         if (l < 0) {
@@ -698,10 +721,9 @@ static ef_nest *build(builder *bp, const ef_einsum_mapping_spec *em) {
                 "the Einsum has more than 2^64 iteration points");
             goto fail;
         }
-    return n;
+    return true;
 fail:
-    free(n);
-    return NULL;
+    return false;
 }
 
 void ef_nest_destroy(ef_nest *n) { free(n); }

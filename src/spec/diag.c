@@ -104,7 +104,7 @@ void ef_diags_add(ef_diags *d, const char *file, int line, int col,
                   const char *fmt, ...) {
     if (!d)
         return;
-    if (d->count >= EF_MAX_DIAGS) {
+    if (d->count >= EF_MAX_DIAGS || d->count_only) {
         d->dropped++;
         return;
     }
@@ -177,6 +177,10 @@ void ef_diags_merge(ef_diags *into, const ef_diags *from) {
 
 void ef_diags_vadd_at(ef_diags *d, ef_loc loc, const char *file, const char *path,
                       const char *hint, const char *fmt, va_list ap) {
+    if (d && d->count_only) {
+        d->dropped++;
+        return;
+    }
     char msg[640];
     vsnprintf(msg, sizeof msg, fmt, ap);
     if (loc.file)
