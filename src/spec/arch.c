@@ -62,8 +62,6 @@ static const yt_key arch_keys[] = {
     {.name = "description", .type = YT_T_STR, .doc = "free text, ignored"},
     {.name = "clock_mhz", .type = YT_T_POSNUM, .def = 1000, .unit = "MHz",
      .doc = "clock frequency, for converting cycles to time"},
-    {.name = "energy_unit_pj", .type = YT_T_POSNUM, .def = 1, .unit = "pJ",
-     .doc = "the unit of the file's energies; the table's are divided by it"},
     {.name = "pe_array", .type = YT_T_MAP,
      .doc = "{rows, cols}: the grid of processing elements"},
     {.name = "pe", .type = YT_T_MAP, .doc = "what one PE computes per cycle"},
@@ -74,7 +72,8 @@ static const yt_key arch_keys[] = {
     {.name = "energy", .type = YT_T_MAP,
      .doc = "energies: LEVEL: {read, write, leakage} and MAC: pJ"},
     {.name = "vector_unit", .type = YT_T_MAP,
-     .doc = "a 1-D vector unit for elementwise and reduction Einsums"},
+     .doc = "a 1-D vector unit for elementwise and reduction Einsums"},    {.name = "energy_unit_pj", .type = YT_T_POSNUM, .def = 1, .unit = "pJ",
+     .doc = "the unit of the file's energies; the table's are divided by it"},
 };
 
 static const yt_key pe_array_keys[] = {
