@@ -34,6 +34,10 @@
                                      room for counts x precision bits   */
 #define EF_MAX_ENERGY_PJ 1e9      /* one action's energy: 1 mJ, far above
                                      any real one, keeps 2^64 x it finite */
+#define EF_MAX_AREA_MM2 1e6       /* one component's area: 14 wafers of
+                                     300 mm, far above any chip         */
+#define EF_MAX_POWER_MW 1e9       /* one component's static power: 1 MW */
+#define EF_MAX_PORTS 64           /* read/write ports of one level       */
 #define EF_MIN_BANDWIDTH 1e-6     /* bytes per cycle of a limited port:
                                      below it one byte would outlast any
                                      run (EF_MAX_CYCLES)                 */

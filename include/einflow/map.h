@@ -86,7 +86,8 @@ typedef struct {
 /* The analytical estimate of one mapping (map/estimate.c). */
 typedef struct {
     double cycles;
-    double energy_pj;
+    double energy_pj;     /* dynamic, as summary.energy_pj: the mapper
+                           * weighs leakage only through cycles       */
     double reads[EF_MAX_LEVELS][EF_NEST_MAX_OPS];   /* totals, all instances */
     double fills[EF_MAX_LEVELS][EF_NEST_MAX_OPS];
     double updates[EF_MAX_LEVELS][EF_NEST_MAX_OPS];

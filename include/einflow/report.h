@@ -115,8 +115,9 @@ typedef struct {
 } ef_sweep_point_meta;
 
 /* One point as one line of JSON (compact, no newline): index, key,
- * values, dataflow, cycles, macs, utilization, energy_pj, power_w,
- * area and a summary per layer. NULL when out of memory. */
+ * values, dataflow, cycles, macs, utilization, energy_pj, leakage_pj,
+ * energy_total_pj, power_w, power_total_mw, area_mm2, area and a
+ * summary per layer. NULL when out of memory. */
 char *ef_report_sweep_point(const ef_report_layer *layers, int count,
                             const ef_sweep_point_meta *m);
 /* A point that could not run: index, key, values, dataflow and error

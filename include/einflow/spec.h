@@ -49,7 +49,15 @@ typedef struct {
     bool prefetch;               /* fills overlap use, staged outside capacity */
     double read_energy_pj;       /* per word; <0 when not given          */
     double write_energy_pj;
-    double leakage_pj_per_cycle; /* per instance; 0 when not given       */
+    double leakage_pj_per_cycle; /* per instance (energy.leakage); <0 when
+                                    not given                            */
+    /* area and static power (docs/area.md); each <0 when not given,
+     * then the built-in table's */
+    double area_mm2;             /* one instance                         */
+    double area_mm2_per_kib;     /* one instance, per KiB of capacity    */
+    int ports;                   /* read/write ports of the array, >= 1  */
+    double leakage_mw;           /* one instance                         */
+    double leakage_mw_per_kib;   /* one instance, per KiB of capacity    */
     ef_loc loc;
 } ef_level_spec;
 
@@ -70,6 +78,8 @@ typedef struct {
     double bandwidth_bytes;      /* per cycle into the array; 0 unlimited*/
     bool reduction;              /* partial sums reduced across PEs      */
     double hop_energy_pj;        /* per word per hop; <0 when not given  */
+    double area_mm2;             /* the whole network; <0 when not given */
+    double leakage_mw;           /* the whole network; <0 when not given */
     ef_loc loc;
 } ef_noc_spec;
 
@@ -121,6 +131,8 @@ typedef struct {
     ef_arithmetic arithmetic;    /* number format, for the table's energies:
                                     pe.arithmetic unless given           */
     ef_vector_op_spec ops[EF_VOP_COUNT];
+    double area_mm2;             /* all lanes; <0 when not given         */
+    double leakage_mw;           /* all lanes; <0 when not given         */
     ef_loc loc;                  /* the vector_unit key                  */
 } ef_vector_unit_spec;
 
@@ -128,9 +140,13 @@ typedef struct {
     char *file;
     char name[EF_MAX_NAME];
     double clock_mhz;
+    double energy_unit_pj;       /* what one unit of the file's energies
+                                    is: table figures are divided by it  */
     int rows, cols;
     int macs_per_cycle;
     double mac_energy_pj;        /* <0 when not given                    */
+    double pe_area_mm2;          /* one PE's MAC lanes; <0 when not given */
+    double pe_leakage_mw;        /* one PE's MAC lanes; <0 when not given */
     ef_arithmetic arithmetic;    /* int (default) or float               */
     ef_level_spec levels[EF_MAX_LEVELS];
     int level_count;

@@ -34,6 +34,13 @@ double ef_energy_mac_pj(ef_arithmetic a, int a_bits, int b_bits, int acc_bits);
  * and exp derived from their constructions out of multiplies and adds
  * (docs/energy.md, "Operators"). */
 double ef_energy_op_pj(ef_arithmetic a, ef_vector_op op, int bits);
+/* What one operator is built of (the same for its energy and its
+ * area): multiplies and adds in its number format, and compares
+ * (integer adds). */
+typedef struct {
+    int muls, adds, compares;
+} ef_op_parts;
+void ef_op_parts_of(ef_vector_op op, int bits, ef_op_parts *out);
 /* The 16-bit integer MAC that the Eyeriss ratios are relative to. */
 double ef_energy_ref_mac_pj(void);
 /* One word access of a register file: 1 x the reference MAC, scaled
@@ -64,12 +71,64 @@ typedef struct {
     double read_pj[EF_MAX_LEVELS][EF_NEST_MAX_OPS];  /* per word read        */
     double write_pj[EF_MAX_LEVELS][EF_NEST_MAX_OPS]; /* per word filled or updated */
     ef_energy_source level_source[EF_MAX_LEVELS];
-    double leakage_pj_per_cycle[EF_MAX_LEVELS];      /* per instance         */
     double hop_pj[EF_NEST_MAX_OPS];                  /* per word per hop     */
     ef_energy_source noc_source;
 } ef_energy_costs;
 
 void ef_energy_costs_of(const ef_nest *n, ef_energy_costs *out);
+
+/* ---------- area and static power (area.c, docs/area.md) ----------
+ *
+ * The built-in table, at the energy table's 45 nm: arithmetic from the
+ * same Horowitz ISSCC 2014 figure (area beside energy), SRAM at
+ * 600 F^2 a bit (D. J. Greaves' CACTI rule of thumb), registers and
+ * the leakage per mm^2 from Aladdin's TSMC 40 nm characterization
+ * (Shao et al., ISCA 2014). Areas in um^2 for one circuit, mm^2 for a
+ * component; static power in mW. */
+
+/* One adder (or comparator) and one multiplier, interpolated in
+ * log-log between the table's points as their energies are. */
+double ef_area_add_um2(ef_arithmetic a, int bits);
+double ef_area_mul_um2(ef_arithmetic a, int bits);
+/* One MAC lane: a multiplier at the geometric mean of a_bits and
+ * b_bits plus an adder of acc_bits. */
+double ef_area_mac_um2(ef_arithmetic a, int a_bits, int b_bits, int acc_bits);
+/* One pipelined functional unit of a vector lane (ef_op_parts_of). */
+double ef_area_op_um2(ef_arithmetic a, ef_vector_op op, int bits);
+/* bits of flip-flops (a register file, a network's pipeline latch). */
+double ef_area_register_um2(uint64_t bits);
+/* One SRAM (kind sram) or register file (kind regfile) instance of
+ * capacity_bytes with `ports` read/write ports: per bit, the cell of
+ * the table times ((1 + ports) / 2)^2. 0 for 0 bytes. */
+double ef_area_sram_mm2(uint64_t capacity_bytes, int ports);
+double ef_area_regfile_mm2(uint64_t capacity_bytes, int ports);
+/* Static power of area_mm2 of logic or memory: the table's mW/mm^2. */
+double ef_leakage_mw(double area_mm2);
+/* Energy that mw of static power costs over cycles at clock_mhz:
+ * mW x cycles x 1000 / MHz pJ (1 mW for 1 ns is 1 pJ). */
+double ef_leakage_pj(double mw, uint64_t cycles, double clock_mhz);
+
+/* Area and static power of the whole architecture a nest runs on
+ * (every declared level, the PE array, the networks and the vector
+ * unit, whichever unit the nest computes on), with the architecture's
+ * overrides applied. Widths come from the nest's workload: a capacity
+ * in words at its widest precision, the MACs at the nest's Einsum's
+ * operand and output widths (the widest, for a non-MAC Einsum). */
+typedef struct {
+    int level_count;
+    double level_mm2[EF_MAX_LEVELS];   /* one instance                   */
+    double level_mw[EF_MAX_LEVELS];    /* one instance                   */
+    uint64_t level_instances[EF_MAX_LEVELS];
+    ef_energy_source level_area_source[EF_MAX_LEVELS];
+    ef_energy_source level_leakage_source[EF_MAX_LEVELS];
+    uint64_t pes;
+    double pe_mm2, pe_mw;              /* one PE's MAC lanes             */
+    double noc_mm2, noc_mw;            /* every network                  */
+    double vector_mm2, vector_mw;      /* all lanes; 0 without a unit    */
+    double total_mm2, total_mw;        /* all of the above, x instances  */
+} ef_area_costs;
+
+void ef_area_costs_of(const ef_nest *n, ef_area_costs *out);
 
 /* ---------- per-run metrics ---------- */
 
@@ -109,15 +168,20 @@ typedef struct {
                                     * x cycles); 0 on the array         */
     double peak_ops;               /* per cycle: PEs x MACs per PE, or the
                                     * vector unit's lanes               */
-    /* energy_pj = compute + sum(level) + noc + leakage, always finite */
+    /* energy_pj = compute + sum(level) + noc: the dynamic energy, always
+     * finite; energy_total_pj adds the static energy (leakage_energy_pj) */
     double energy_pj;
+    double energy_total_pj;
     double compute_energy_pj;      /* MACs and other operators          */
     double vector_energy_pj;       /* the part of compute_energy_pj spent
                                     * on the vector unit                */
     double noc_energy_pj;          /* hops x per-hop energy             */
-    double leakage_energy_pj;      /* sum of level_leakage_pj           */
+    double leakage_energy_pj;      /* levels, MACs, networks, vector unit */
     double level_energy_pj[EF_MAX_LEVELS];     /* accesses, all tensors */
-    double level_leakage_pj[EF_MAX_LEVELS];    /* cycles x instances    */
+    double level_leakage_pj[EF_MAX_LEVELS];    /* all instances, over the
+                                                * run's span of cycles   */
+    double mac_leakage_pj, noc_leakage_pj, vector_leakage_pj;
+    ef_area_costs area;
     ef_action_energy tensor_energy[EF_MAX_LEVELS][EF_NEST_MAX_OPS];
     ef_energy_costs costs;
     uint64_t storage_bits;         /* area proxy: on-chip capacity      */

@@ -33,8 +33,8 @@ static const char sweep_usage[] =
     "options:\n"
     "  -o FILE             the JSON Lines file (required)\n"
     "  --csv FILE          also write the points as CSV, one column per value\n"
-    "  --pareto            mark the points on the cycles-energy front\n"
-    "                      (pareto: true/false)\n"
+    "  --pareto            mark the points on the front of cycles, total\n"
+    "                      energy and area (pareto: true/false)\n"
     "  --shard K/N         run only the K-th of N disjoint slices (points\n"
     "                      whose index is K-1 modulo N)\n"
     "  --threads N         points run in parallel (default: the cores);\n"
@@ -424,7 +424,8 @@ int ef_cli_sweep(int argc, char **argv) {
                (unsigned long long)(mine - r.todo_count), ef_now_seconds() - t0);
         printf("%llu point%s in %s", (unsigned long long)points, points == 1 ? "" : "s",
                out_path);
-        if (pareto) printf(", %llu on the cycles-energy front", (unsigned long long)on_front);
+        if (pareto)
+            printf(", %llu on the cycles-energy-area front", (unsigned long long)on_front);
         if (csv_path) printf("; CSV in %s", csv_path);
         printf("\n");
     }

@@ -1,7 +1,7 @@
 /* The files of `einflow sweep`: the JSON Lines file a sweep appends to
  * and resumes from, its final rewrite in index order with the Pareto
  * front, and the CSV. The lines are the report stage's; this file only
- * reads back what it needs (index, key, cycles, energy, error) and
+ * reads back what it needs (index, key, cycles, energy, area, error) and
  * never reprints a line's numbers, so a line reads the same before and
  * after the rewrite but for its pareto field, which is always last. */
 #include "cli/sweep_out.h"
@@ -60,7 +60,8 @@ typedef struct {
     char *text;               /* the line, without its newline (in buf) */
     uint64_t index;
     const char *key;          /* in json                                */
-    double cycles, energy_pj;
+    double cycles, energy_pj; /* energy_total_pj: dynamic + leakage     */
+    double area_mm2;
     bool failed;              /* has an error field                     */
     bool on_front;
     size_t order;             /* line number, for a stable sort         */
@@ -85,9 +86,13 @@ static bool parse_line(char *text, line_t *l) {
     l->key = key->valuestring;
     l->failed = cJSON_GetObjectItemCaseSensitive(l->json, "error") != NULL;
     const cJSON *c = cJSON_GetObjectItemCaseSensitive(l->json, "cycles");
-    const cJSON *e = cJSON_GetObjectItemCaseSensitive(l->json, "energy_pj");
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(l->json, "energy_total_pj");
+    /* a line of an einflow before the cost model: dynamic energy, no area */
+    if (!cJSON_IsNumber(e)) e = cJSON_GetObjectItemCaseSensitive(l->json, "energy_pj");
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(l->json, "area_mm2");
     l->cycles = cJSON_IsNumber(c) ? c->valuedouble : 0;
     l->energy_pj = cJSON_IsNumber(e) ? e->valuedouble : 0;
+    l->area_mm2 = cJSON_IsNumber(a) ? a->valuedouble : 0;
     return true;
 }
 
@@ -187,38 +192,47 @@ static int by_cost(const void *a, const void *b) {
     const line_t *x = *(const line_t *const *)a, *y = *(const line_t *const *)b;
     if (x->cycles != y->cycles) return x->cycles < y->cycles ? -1 : 1;
     if (x->energy_pj != y->energy_pj) return x->energy_pj < y->energy_pj ? -1 : 1;
+    if (x->area_mm2 != y->area_mm2) return x->area_mm2 < y->area_mm2 ? -1 : 1;
     return 0;
 }
 
-/* The points no other point beats on both cycles and energy (one
- * better, the other no worse); equal points are on the front together.
- * Sorted by cycles, a point is on it when it has the least energy of
- * its cycles and less than every point with fewer cycles. */
+/* q is no worse than p on every objective and better on one. */
+static bool dominates(const line_t *q, const line_t *p) {
+    bool no_worse = q->cycles <= p->cycles && q->energy_pj <= p->energy_pj &&
+                    q->area_mm2 <= p->area_mm2;
+    return no_worse && (q->cycles < p->cycles || q->energy_pj < p->energy_pj ||
+                        q->area_mm2 < p->area_mm2);
+}
+
+/* The points no other point dominates on cycles, total energy and area
+ * (docs/cli.md): a design that is slower or dearer may still be the
+ * smallest. Equal points are on the front together. Sorted by the
+ * three in turn, whatever dominates a point comes before it, and so
+ * does a point of the front that dominates it (dominance is
+ * transitive): each point need only be checked against the front found
+ * so far. */
 static uint64_t mark_front(line_t *lines, size_t n) {
     line_t **ok = ef_calloc(n + 1, sizeof *ok);
-    if (!ok) return 0;
-    size_t m = 0;
+    line_t **front = ef_calloc(n + 1, sizeof *front);
+    if (!ok || !front) {
+        free(ok);
+        free(front);
+        return 0;
+    }
+    size_t m = 0, f = 0;
     for (size_t i = 0; i < n; i++)
         if (!lines[i].failed) ok[m++] = &lines[i];
     qsort(ok, m, sizeof *ok, by_cost);
-    uint64_t count = 0;
-    bool any = false;
-    double best = 0; /* least energy of the points with fewer cycles */
-    for (size_t i = 0; i < m;) {
-        size_t j = i;
-        while (j < m && ok[j]->cycles == ok[i]->cycles) j++;
-        double least = ok[i]->energy_pj; /* sorted: the group's first */
-        for (size_t k = i; k < j; k++)
-            if (ok[k]->energy_pj == least && (!any || least < best)) {
-                ok[k]->on_front = true;
-                count++;
-            }
-        if (!any || least < best) best = least;
-        any = true;
-        i = j;
+    for (size_t i = 0; i < m; i++) {
+        bool beaten = false;
+        for (size_t k = 0; k < f && !beaten; k++) beaten = dominates(front[k], ok[i]);
+        if (beaten) continue;
+        ok[i]->on_front = true;
+        front[f++] = ok[i];
     }
     free(ok);
-    return count;
+    free(front);
+    return f;
 }
 
 /* The line without a pareto field of an earlier rewrite (always last). */
@@ -275,7 +289,9 @@ static bool write_csv(FILE *f, const line_t *lines, size_t n, const ef_sweep_fin
     csv_field(f, "key", false);
     csv_field(f, "dataflow", false);
     for (int a = 0; a < fin->axis_count; a++) csv_field(f, fin->axis_paths[a], false);
-    static const char *const cols[] = {"cycles", "macs", "utilization", "energy_pj", "power_w"};
+    static const char *const cols[] = {"cycles", "macs", "utilization", "energy_pj",
+                                       "leakage_pj", "energy_total_pj", "power_w",
+                                       "power_total_mw", "area_mm2"};
     for (size_t c = 0; c < sizeof cols / sizeof cols[0]; c++) csv_field(f, cols[c], false);
     csv_field(f, "area_storage_bits", false);
     csv_field(f, "area_pes", false);

@@ -435,7 +435,5 @@ void ef_map_estimate_nest_costs(const ef_nest *n, const ef_energy_costs *costs,
             pj += e->reads[l][o] * c->read_pj[l][o] +
                   (e->fills[l][o] + e->updates[l][o]) * c->write_pj[l][o];
     for (int o = 0; o < n->op_count; o++) pj += e->hops[o] * c->hop_pj[o];
-    for (int l = 0; l < n->level_count; l++)
-        pj += c->leakage_pj_per_cycle[l] * (double)n->levels[l].instances * e->cycles;
     e->energy_pj = pj;
 }

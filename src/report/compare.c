@@ -286,6 +286,14 @@ char *ef_report_compare_table(const ef_report_compare_entry *entries, int count,
             sbuf_put(&b, " %s %" PRIu64, t.tensor[k], t.outer_accesses[k]);
         sbuf_put(&b, "%s\n", d == best ? "   <- best" : "");
     }
+    /* energy pJ above is dynamic; leakage is the architecture's static
+     * power over each dataflow's time (docs/area.md) */
+    for (int d = 0; d < count; d++) {
+        ef_totals t;
+        entry_totals(&entries[d], &t);
+        sbuf_put(&b, "%-8s", entries[d].dataflow->name);
+        ef_totals_static_line(&b, &t);
+    }
     ef_compare_verdict verdict;
     ef_report_compare_verdict(entries, count, obj, &verdict);
     verdict_line(&b, entries, &verdict, meta->objective);

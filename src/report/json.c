@@ -100,6 +100,9 @@ cJSON *ef_rj_levels(const ef_result *r, const ef_stats *s) {
         ef_rj_u64(lv, "tile_changes", r->generations[l]);
         ef_rj_num(lv, "energy_pj", s->level_energy_pj[l]);
         ef_rj_num(lv, "leakage_pj", s->level_leakage_pj[l]);
+        double inst = (double)s->area.level_instances[l];
+        ef_rj_num(lv, "area_mm2", s->area.level_mm2[l] * inst);
+        ef_rj_num(lv, "leakage_mw", s->area.level_mw[l] * inst);
         cJSON *en = cJSON_AddObjectToObject(lv, "energy");
         cJSON *pw = cJSON_CreateObject();
         for (int o = 0; o < n->op_count; o++) {
@@ -115,6 +118,9 @@ cJSON *ef_rj_levels(const ef_result *r, const ef_stats *s) {
         }
         ef_rj_add(lv, "energy_per_word_pj", pw);
         cJSON_AddStringToObject(lv, "energy_source", source_name(s->costs.level_source[l]));
+        cJSON_AddStringToObject(lv, "area_source", source_name(s->area.level_area_source[l]));
+        cJSON_AddStringToObject(lv, "leakage_source",
+                                source_name(s->area.level_leakage_source[l]));
         ef_rj_append(arr, lv);
     }
     return arr;
@@ -214,6 +220,7 @@ void ef_rj_summary(cJSON *sm, const ef_result *const *rs, const uint64_t *weight
     const ef_nest *n0 = t.first;
     ef_energy_rates er;
     ef_stats_energy_rates(t.energy_pj, t.macs, t.ops, t.seconds, &er);
+    double total_pj = t.energy_pj + t.leakage_pj;
     ef_rj_u64(sm, "cycles", t.cycles);
     ef_rj_num(sm, "seconds", t.seconds);
     ef_rj_u64(sm, "macs", t.macs);
@@ -223,10 +230,18 @@ void ef_rj_summary(cJSON *sm, const ef_result *const *rs, const uint64_t *weight
     bool has_vu = ef_totals_vector_utilization(&t, &vu_util);
     rate(sm, "vector_utilization", has_vu, vu_util);
     ef_rj_u64(sm, "active_pes", t.active_pes);
+    /* energy_pj is dynamic, as before leakage had a table; the total
+     * and the average power at the clock include the static energy */
     ef_rj_num(sm, "energy_pj", t.energy_pj);
+    ef_rj_num(sm, "leakage_pj", t.leakage_pj);
+    ef_rj_num(sm, "energy_total_pj", total_pj);
     rate(sm, "pj_per_mac", er.has_pj_per_mac, er.pj_per_mac);
     rate(sm, "tops_per_watt", er.has_tops_per_watt, er.tops_per_watt);
     rate(sm, "power_w", er.has_watts, er.watts);
+    ef_rj_num(sm, "leakage_mw", t.area.total_mw);
+    /* pJ / s = 1e-9 mW */
+    rate(sm, "power_total_mw", t.seconds > 0, t.seconds > 0 ? total_pj * 1e-9 / t.seconds : 0);
+    ef_rj_num(sm, "area_mm2", t.area.total_mm2);
     cJSON *eb = cJSON_AddObjectToObject(sm, "energy_breakdown");
     ef_rj_num(eb, "mac", t.mac_pj);
     ef_rj_num(eb, "vector", t.vector_pj);
@@ -237,9 +252,23 @@ void ef_rj_summary(cJSON *sm, const ef_result *const *rs, const uint64_t *weight
     for (int l = 0; l < a0->level_count; l++) ef_rj_num(ebl, a0->levels[l].name, t.level_pj[l]);
     ef_rj_num(eb, "noc", t.noc_pj);
     ef_rj_num(eb, "leakage", t.leakage_pj);
+    cJSON *lb = cJSON_AddObjectToObject(sm, "leakage_breakdown");
+    cJSON *lbl = cJSON_AddObjectToObject(lb, "levels");
+    for (int l = 0; l < a0->level_count; l++)
+        ef_rj_num(lbl, a0->levels[l].name, t.level_leakage_pj[l]);
+    ef_rj_num(lb, "pe_array", t.mac_leakage_pj);
+    ef_rj_num(lb, "noc", t.noc_leakage_pj);
+    ef_rj_num(lb, "vector_unit", t.vector_leakage_pj);
     cJSON *area = cJSON_AddObjectToObject(sm, "area");
     ef_rj_u64(area, "storage_bits", t.storage_bits);
     ef_rj_u64(area, "pes", (uint64_t)a0->rows * (uint64_t)a0->cols);
+    cJSON *mm2 = cJSON_AddObjectToObject(area, "mm2");
+    cJSON *ml = cJSON_AddObjectToObject(mm2, "levels");
+    for (int l = 0; l < t.area.level_count; l++)
+        ef_rj_num(ml, a0->levels[l].name, t.area.level_mm2[l] * (double)t.area.level_instances[l]);
+    ef_rj_num(mm2, "pe_array", t.area.pe_mm2 * (double)t.area.pes);
+    ef_rj_num(mm2, "noc", t.area.noc_mm2);
+    ef_rj_num(mm2, "vector_unit", t.area.vector_mm2);
     ef_rj_u64(sm, "compute_cycles", t.compute_cycles);
     cJSON *st = cJSON_AddObjectToObject(sm, "stall_cycles");
     /* merge causes across Einsums in first-seen order */

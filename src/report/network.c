@@ -106,5 +106,6 @@ char *ef_report_network_table(const ef_report_layer *layers, int count,
              all.cycles, ef_totals_utilization(&all), "", all.energy_pj,
              all.macs ? all.energy_pj / (double)all.macs : 0);
     sbuf_put(&b, "  %" PRIu64 " MACs, %.6g s at the clock\n", all.macs, all.seconds);
+    ef_totals_static_line(&b, &all);
     return sbuf_take(&b);
 }

@@ -1,6 +1,7 @@
 /* One point of a sweep as one line of JSON: what identifies it (index,
  * key, axis values, dataflow), the totals a design-space plot needs
- * (cycles, energy, utilization, power, area) and one summary per
+ * (cycles, energy dynamic, static and total, utilization, power, area
+ * in mm^2 and its proxies) and one summary per
  * layer. Compact, so that a point is one line of a JSON Lines file
  * that a single write(2) appends whole. */
 #include "einflow/report.h"
@@ -50,7 +51,8 @@ char *ef_report_sweep_point(const ef_report_layer *layers, int count,
         cJSON *sm = cJSON_CreateObject();
         ef_rj_summary(sm, rs, weights, n);
         static const char *const totals[] = {"cycles", "macs", "utilization", "energy_pj",
-                                             "power_w", "area"};
+                                             "leakage_pj", "energy_total_pj", "power_w",
+                                             "power_total_mw", "area_mm2", "area"};
         pick(o, sm, totals, sizeof totals / sizeof totals[0]);
         cJSON_Delete(sm);
         cJSON *arr = cJSON_AddArrayToObject(o, "layers");
@@ -61,7 +63,7 @@ char *ef_report_sweep_point(const ef_report_layer *layers, int count,
             cJSON *ls = cJSON_CreateObject();
             ef_rj_summary(ls, layers[i].results, NULL, layers[i].result_count);
             static const char *const per_layer[] = {"cycles", "macs", "utilization",
-                                                    "energy_pj"};
+                                                    "energy_pj", "energy_total_pj"};
             pick(lo, ls, per_layer, sizeof per_layer / sizeof per_layer[0]);
             cJSON_Delete(ls);
             cJSON_AddItemToArray(arr, lo);

@@ -36,8 +36,6 @@ static void energy_lines(sbuf *b, const ef_result *r, const ef_stats *s) {
     /* a network only where the array has one (declared or carrying hops) */
     if (n->noc != &n->default_noc || r->noc.hops)
         sbuf_put(b, ", NoC %.1f%%", share(s->noc_energy_pj, s->energy_pj));
-    if (s->leakage_energy_pj > 0)
-        sbuf_put(b, ", leakage %.1f%%", share(s->leakage_energy_pj, s->energy_pj));
     sbuf_put(b, "\n");
 }
 
@@ -109,6 +107,7 @@ static void total_lines(sbuf *b, const ef_result *const *rs, int count) {
     sbuf_put(b, "  energy       %.6g pJ", t.energy_pj);
     if (er.has_pj_per_mac) sbuf_put(b, "  (%.4g pJ/MAC)", er.pj_per_mac);
     sbuf_put(b, "\n");
+    ef_totals_static_line(b, &t);
     traffic_lines(b, &t);
 }
 
@@ -141,7 +140,9 @@ char *ef_report_table(const ef_result *const *rs, int count, const ef_run_meta *
         energy_lines(&b, r, &s);
         ef_totals one;
         ef_totals_init(&one);
+        one.alone = true;
         ef_totals_add(&one, r, 1);
+        ef_totals_static_line(&b, &one);
         traffic_line(&b, &one);
         if (r->values_checked)
             sbuf_put(&b, "  values       %" PRIu64 " outputs match a direct evaluation\n",

@@ -127,6 +127,12 @@ void ef_totals_add(ef_totals *t, const ef_result *r, uint64_t w) {
     t->noc_pj += wd * s.noc_energy_pj;
     t->leakage_pj += wd * s.leakage_energy_pj;
     for (int l = 0; l < n->level_count; l++) t->level_pj[l] += wd * s.level_energy_pj[l];
+    for (int l = 0; l < s.area.level_count; l++)
+        t->level_leakage_pj[l] += wd * s.level_leakage_pj[l];
+    t->mac_leakage_pj += wd * s.mac_leakage_pj;
+    t->noc_leakage_pj += wd * s.noc_leakage_pj;
+    t->vector_leakage_pj += wd * s.vector_leakage_pj;
+    if (t->area.level_count == 0 || s.area.total_mm2 > t->area.total_mm2) t->area = s.area;
     if (s.storage_bits > t->storage_bits) t->storage_bits = s.storage_bits;
     if (n->unit == EF_UNIT_ARRAY && n->active_pes > t->active_pes) t->active_pes = n->active_pes;
     t->values_checked &= r->values_checked;
@@ -154,4 +160,13 @@ double ef_totals_utilization(const ef_totals *t) {
 bool ef_totals_vector_utilization(const ef_totals *t, double *out) {
     *out = t->vector_capacity_ops > 0 ? (double)t->vector_ops / t->vector_capacity_ops : 0;
     return t->vector_capacity_ops > 0;
+}
+
+void ef_totals_static_line(sbuf *b, const ef_totals *t) {
+    double total = t->energy_pj + t->leakage_pj;
+    sbuf_put(b, "  static       %.6g pJ leakage (%.4g mW); total %.6g pJ", t->leakage_pj,
+             t->area.total_mw, total);
+    /* pJ / s = 1e-9 mW */
+    if (t->seconds > 0) sbuf_put(b, ", %.4g mW average", total * 1e-9 / t->seconds);
+    sbuf_put(b, "; area %.4g mm2\n", t->area.total_mm2);
 }

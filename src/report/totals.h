@@ -5,6 +5,7 @@
 #define EF_REPORT_TOTALS_H
 
 #include "einflow/stats.h"
+#include "spec/sbuf.h"
 
 #define EF_TOTALS_TENSORS (EF_MAX_TENSORS * 4)
 
@@ -27,6 +28,12 @@ typedef struct {
     uint64_t cycles, macs, ops, compute_cycles, storage_bits, active_pes;
     double seconds, energy_pj, mac_pj, noc_pj, leakage_pj;
     double level_pj[EF_MAX_LEVELS];
+    /* static energy by component (leakage_pj is their sum) */
+    double level_leakage_pj[EF_MAX_LEVELS];
+    double mac_leakage_pj, noc_leakage_pj, vector_leakage_pj;
+    /* the architecture's area and static power: the largest of the
+     * results' (components are sized to each Einsum's widths) */
+    ef_area_costs area;
     double capacity_ops;           /* sum of the PE array's peak x cycles */
     uint64_t vector_ops;           /* points computed on the vector unit */
     double vector_pj;              /* their energy (not in mac_pj)     */
@@ -82,6 +89,10 @@ bool ef_totals_vector_utilization(const ef_totals *t, double *out);
  * fused mapping keeps on chip. The rest of outer_bytes[k] is extra:
  * re-reads, partial sums spilled and read back, intermediates. */
 uint64_t ef_totals_compulsory(const ef_totals *t, int k);
+/* "  static       ..." : the static energy beside the dynamic one, the
+ * total, the average power at the clock and the area (docs/area.md);
+ * one line for every table. */
+void ef_totals_static_line(sbuf *b, const ef_totals *t);
 /* Bytes at the outermost level over all tensors, and their compulsory
  * part (saturating). */
 void ef_totals_outer_sum(const ef_totals *t, uint64_t *bytes, uint64_t *compulsory);

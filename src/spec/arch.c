@@ -72,7 +72,8 @@ static const yt_key arch_keys[] = {
     {.name = "energy", .type = YT_T_MAP,
      .doc = "energies: LEVEL: {read, write, leakage} and MAC: pJ"},
     {.name = "vector_unit", .type = YT_T_MAP,
-     .doc = "a 1-D vector unit for elementwise and reduction Einsums"},
+     .doc = "a 1-D vector unit for elementwise and reduction Einsums"},    {.name = "energy_unit_pj", .type = YT_T_POSNUM, .def = 1, .unit = "pJ",
+     .doc = "the unit of the file's energies; the table's are divided by it"},
 };
 
 static const yt_key pe_array_keys[] = {
@@ -90,6 +91,10 @@ static const yt_key pe_keys[] = {
     {.name = "arithmetic", .type = YT_T_ENUM, .def = EF_ARITH_INT,
      .choices = arithmetic_names,
      .doc = "int or float MACs, for the built-in energy table"},
+    {.name = "area", .type = YT_T_MAP,
+     .doc = "{mm2}: area of one PE's MAC lanes; absent = built-in table"},
+    {.name = "leakage", .type = YT_T_MAP,
+     .doc = "{mw}: static power of one PE's MAC lanes; absent = built-in table"},
 };
 
 static const yt_key level_keys[] = {
@@ -115,6 +120,10 @@ static const yt_key level_keys[] = {
      .doc = "like double_buffer, the next tile staged in FIFOs outside the capacity"},
     {.name = "energy", .type = YT_T_MAP,
      .doc = "{read, write} pJ per word accessed, leakage pJ per cycle"},
+    {.name = "area", .type = YT_T_MAP,
+     .doc = "{mm2 or mm2_per_kib, ports}: area of one instance; absent = built-in table"},
+    {.name = "leakage", .type = YT_T_MAP,
+     .doc = "{mw or mw_per_kib}: static power of one instance; absent = built-in table"},
 };
 
 static const yt_key energy_keys[] = {
@@ -122,8 +131,37 @@ static const yt_key energy_keys[] = {
      .unit = "pJ/word", .doc = "energy of reading one word"},
     {.name = "write", .type = YT_T_NUM, .min = 0, .max = EF_MAX_ENERGY_PJ, .def = -1,
      .unit = "pJ/word", .doc = "energy of writing one word"},
-    {.name = "leakage", .type = YT_T_NUM, .min = 0, .max = EF_MAX_ENERGY_PJ, .def = 0,
+    {.name = "leakage", .type = YT_T_NUM, .min = 0, .max = EF_MAX_ENERGY_PJ, .def = -1,
      .unit = "pJ/cycle", .doc = "static energy of one instance per cycle"},
+};
+
+/* Area and static power (docs/area.md): a level is sized by its
+ * capacity, so it may give either a total or a figure per KiB; the PE,
+ * a network and the vector unit give totals only. */
+static const yt_key level_area_keys[] = {
+    {.name = "mm2", .type = YT_T_NUM, .min = 0, .max = EF_MAX_AREA_MM2, .def = -1,
+     .unit = "mm2", .doc = "area of one instance"},
+    {.name = "mm2_per_kib", .type = YT_T_NUM, .min = 0, .max = EF_MAX_AREA_MM2, .def = -1,
+     .unit = "mm2/KiB", .doc = "area of one instance per KiB of its capacity"},
+    {.name = "ports", .type = YT_T_INT, .min = 1, .max = EF_MAX_PORTS, .def = 1,
+     .unit = "ports", .doc = "read/write ports of the array, for the table's area"},
+};
+
+static const yt_key level_leakage_keys[] = {
+    {.name = "mw", .type = YT_T_NUM, .min = 0, .max = EF_MAX_POWER_MW, .def = -1,
+     .unit = "mW", .doc = "static power of one instance"},
+    {.name = "mw_per_kib", .type = YT_T_NUM, .min = 0, .max = EF_MAX_POWER_MW, .def = -1,
+     .unit = "mW/KiB", .doc = "static power of one instance per KiB of its capacity"},
+};
+
+static const yt_key unit_area_keys[] = {
+    {.name = "mm2", .type = YT_T_NUM, .min = 0, .max = EF_MAX_AREA_MM2, .def = -1,
+     .unit = "mm2", .doc = "area"},
+};
+
+static const yt_key unit_leakage_keys[] = {
+    {.name = "mw", .type = YT_T_NUM, .min = 0, .max = EF_MAX_POWER_MW, .def = -1,
+     .unit = "mW", .doc = "static power"},
 };
 
 static const yt_key noc_keys[] = {
@@ -139,6 +177,10 @@ static const yt_key noc_keys[] = {
      .doc = "partial sums may be reduced across PEs on the way back"},
     {.name = "hop_energy", .type = YT_T_NUM, .min = 0, .max = EF_MAX_ENERGY_PJ, .def = -1,
      .unit = "pJ/word/hop", .doc = "energy of moving one word one hop"},
+    {.name = "area", .type = YT_T_MAP,
+     .doc = "{mm2}: area of the network; absent = built-in table"},
+    {.name = "leakage", .type = YT_T_MAP,
+     .doc = "{mw}: static power of the network; absent = built-in table"},
 };
 
 /* The vector unit: lanes fed from one shared level, and per operator
@@ -157,6 +199,10 @@ static const yt_key vector_unit_keys[] = {
      .doc = "int or float, for the built-in energy table; absent = pe's"},
     {.name = "ops", .type = YT_T_MAP,
      .doc = "per operator kind: {interval, latency, energy}"},
+    {.name = "area", .type = YT_T_MAP,
+     .doc = "{mm2}: area of all lanes; absent = built-in table"},
+    {.name = "leakage", .type = YT_T_MAP,
+     .doc = "{mw}: static power of all lanes; absent = built-in table"},
 };
 
 /* One key per operator kind, in the order of EF_VECTOR_OPS. */
@@ -188,6 +234,10 @@ const yt_key *ef_arch_schema(ef_arch_obj o, size_t *count) {
     case EF_ARCH_OBJ_VECTOR_UNIT: TABLE(vector_unit_keys);
     case EF_ARCH_OBJ_VECTOR_OPS: TABLE(vector_ops_keys);
     case EF_ARCH_OBJ_VECTOR_OP: TABLE(vector_op_keys);
+    case EF_ARCH_OBJ_LEVEL_AREA: TABLE(level_area_keys);
+    case EF_ARCH_OBJ_LEVEL_LEAKAGE: TABLE(level_leakage_keys);
+    case EF_ARCH_OBJ_UNIT_AREA: TABLE(unit_area_keys);
+    case EF_ARCH_OBJ_UNIT_LEAKAGE: TABLE(unit_leakage_keys);
 #undef TABLE
     }
     *count = 0;
@@ -203,6 +253,7 @@ typedef struct {
     const yt_node *energy_node[EF_MAX_LEVELS]; /* where energy was set */
     const yt_node *level_node[EF_MAX_LEVELS];  /* each level's mapping */
     const yt_node *per_pe_node[EF_MAX_LEVELS]; /* its per_pe value       */
+    const yt_node *leakage_node[EF_MAX_LEVELS]; /* where leakage was set */
 } arch_ctx;
 
 static int find_level(const ef_arch_spec *a, const char *name) {
@@ -253,6 +304,74 @@ static void load_energy(arch_ctx *c, const yt_node *n, const char *path,
     yt_get_num(&o, "read", &lv->read_energy_pj);
     yt_get_num(&o, "write", &lv->write_energy_pj);
     yt_get_num(&o, "leakage", &lv->leakage_pj_per_cycle);
+    const yt_node *k = yt_obj_knode(&o, "leakage");
+    if (k && c->leakage_node[level])
+        yt_error(c->doc, k, path, "give a level's static power in one place",
+                 "leakage of level \"%s\" given twice (first at line %d)", lv->name,
+                 c->leakage_node[level]->line);
+    else if (k)
+        c->leakage_node[level] = k;
+}
+
+/* Two keys of o that say the same thing in two ways: at most one. */
+static void one_of(arch_ctx *c, yt_obj *o, const char *a, const char *b, const char *why) {
+    const yt_node *kb = yt_obj_knode(o, b);
+    if (yt_obj_knode(o, a) && kb)
+        yt_error(c->doc, kb, o->path, why, "expected %s or %s, found both", a, b);
+}
+
+/* A figure per KiB scales a capacity: a level without one has none. */
+static void needs_capacity(arch_ctx *c, yt_obj *o, const char *key, const ef_level_spec *lv) {
+    const yt_node *k = yt_obj_knode(o, key);
+    if (k && !lv->capacity.given && lv->partition_count == 0)
+        yt_error(c->doc, k, o->path, "give the level a capacity, or a total (mm2, mw)",
+                 "expected %s on a level with a capacity, found level \"%s\" unlimited", key,
+                 lv->name);
+}
+
+static void load_level_area(arch_ctx *c, const yt_node *n, const char *path, ef_level_spec *lv) {
+    yt_obj o;
+    if (!yt_obj_open(&o, c->doc, n, path, level_area_keys, ARRAY_LEN(level_area_keys)))
+        return;
+    yt_get_num(&o, "mm2", &lv->area_mm2);
+    yt_get_num(&o, "mm2_per_kib", &lv->area_mm2_per_kib);
+    yt_get_int(&o, "ports", &lv->ports);
+    one_of(c, &o, "mm2", "mm2_per_kib", "mm2 is the whole instance, mm2_per_kib scales with "
+           "its capacity; keep one");
+    needs_capacity(c, &o, "mm2_per_kib", lv);
+}
+
+static void load_level_leakage(arch_ctx *c, const yt_node *n, const char *path, int level) {
+    ef_level_spec *lv = &c->a->levels[level];
+    yt_obj o;
+    if (!yt_obj_open(&o, c->doc, n, path, level_leakage_keys, ARRAY_LEN(level_leakage_keys)))
+        return;
+    if (c->leakage_node[level]) {
+        yt_error(c->doc, n, path, "give a level's static power in one place",
+                 "leakage of level \"%s\" given twice (first at line %d)", lv->name,
+                 c->leakage_node[level]->line);
+        return;
+    }
+    c->leakage_node[level] = n;
+    yt_get_num(&o, "mw", &lv->leakage_mw);
+    yt_get_num(&o, "mw_per_kib", &lv->leakage_mw_per_kib);
+    one_of(c, &o, "mw", "mw_per_kib", "mw is the whole instance, mw_per_kib scales with its "
+           "capacity; keep one");
+    needs_capacity(c, &o, "mw_per_kib", lv);
+}
+
+/* The area and leakage maps of a PE, a network or the vector unit. */
+static void load_unit_costs(arch_ctx *c, yt_obj *parent, double *area_mm2, double *leakage_mw) {
+    char kp[YT_MAX_PATH];
+    yt_obj o;
+    *area_mm2 = *leakage_mw = -1;
+    const yt_node *a = yt_obj_val(parent, "area"), *l = yt_obj_val(parent, "leakage");
+    if (a && yt_obj_open(&o, c->doc, a, yt_obj_path(parent, "area", kp, sizeof kp),
+                         unit_area_keys, ARRAY_LEN(unit_area_keys)))
+        yt_get_num(&o, "mm2", area_mm2);
+    if (l && yt_obj_open(&o, c->doc, l, yt_obj_path(parent, "leakage", kp, sizeof kp),
+                         unit_leakage_keys, ARRAY_LEN(unit_leakage_keys)))
+        yt_get_num(&o, "mw", leakage_mw);
 }
 
 /* A limited port moves at least EF_MIN_BANDWIDTH bytes a cycle: below
@@ -271,7 +390,9 @@ static void load_level(arch_ctx *c, const yt_node *n, const char *path) {
     ef_arch_spec *a = c->a;
     int index = a->level_count;
     ef_level_spec *lv = &a->levels[index];
-    lv->read_energy_pj = lv->write_energy_pj = -1;
+    lv->read_energy_pj = lv->write_energy_pj = lv->leakage_pj_per_cycle = -1;
+    lv->area_mm2 = lv->area_mm2_per_kib = lv->leakage_mw = lv->leakage_mw_per_kib = -1;
+    lv->ports = 1;
     lv->loc = yt_loc(a->file, n);
     a->level_count++; /* even when broken: keeps indexes in paths true */
 
@@ -339,6 +460,12 @@ static void load_level(arch_ctx *c, const yt_node *n, const char *path) {
     if (energy)
         load_energy(c, energy, yt_obj_path(&o, "energy", kp, sizeof kp),
                     index);
+    const yt_node *area = yt_obj_val(&o, "area");
+    if (area)
+        load_level_area(c, area, yt_obj_path(&o, "area", kp, sizeof kp), lv);
+    const yt_node *leakage = yt_obj_val(&o, "leakage");
+    if (leakage)
+        load_level_leakage(c, leakage, yt_obj_path(&o, "leakage", kp, sizeof kp), index);
 }
 
 /* Per-PE levels sit inside the shared ones: the outermost level is
@@ -463,6 +590,7 @@ static void load_noc(arch_ctx *c, const yt_node *n, const char *path) {
     yt_get_bool(&o, "reduction", &noc->reduction);
     noc->hop_energy_pj = -1;
     yt_get_num(&o, "hop_energy", &noc->hop_energy_pj);
+    load_unit_costs(c, &o, &noc->area_mm2, &noc->leakage_mw);
 }
 
 static void load_nocs(arch_ctx *c, const yt_node *seq) {
@@ -615,6 +743,7 @@ static void load_vector_unit(arch_ctx *c, const yt_node *n) {
     const yt_node *ops = yt_obj_val(&o, "ops");
     if (ops)
         load_vector_ops(c, ops);
+    load_unit_costs(c, &o, &vu->area_mm2, &vu->leakage_mw);
 }
 
 static void load_arch(arch_ctx *c, const yt_node *root) {
@@ -628,6 +757,7 @@ static void load_arch(arch_ctx *c, const yt_node *root) {
     const char *description = NULL;
     yt_get_str(&o, "description", &description);
     yt_get_num(&o, "clock_mhz", &a->clock_mhz);
+    yt_get_num(&o, "energy_unit_pj", &a->energy_unit_pj);
 
     yt_obj po;
     const yt_node *array = yt_obj_val(&o, "pe_array");
@@ -649,6 +779,7 @@ static void load_arch(arch_ctx *c, const yt_node *root) {
     int arith = EF_ARITH_INT;
     yt_get_enum(&pe, "arithmetic", &arith);
     a->arithmetic = (ef_arithmetic)arith;
+    load_unit_costs(c, &pe, &a->pe_area_mm2, &a->pe_leakage_mw);
 
     const yt_node *levels = yt_obj_val(&o, "levels");
     if (levels)

@@ -213,6 +213,10 @@ static ef_arch_obj child_obj(ef_arch_obj parent, const char *key) {
     if (parent == EF_ARCH_OBJ_TOP && !strcmp(key, "pe_array")) return EF_ARCH_OBJ_PE_ARRAY;
     if (parent == EF_ARCH_OBJ_TOP && !strcmp(key, "pe")) return EF_ARCH_OBJ_PE;
     if (parent == EF_ARCH_OBJ_TOP && !strcmp(key, "vector_unit")) return EF_ARCH_OBJ_VECTOR_UNIT;
+    bool level = parent == EF_ARCH_OBJ_LEVEL;
+    if (!strcmp(key, "area")) return level ? EF_ARCH_OBJ_LEVEL_AREA : EF_ARCH_OBJ_UNIT_AREA;
+    if (!strcmp(key, "leakage"))
+        return level ? EF_ARCH_OBJ_LEVEL_LEAKAGE : EF_ARCH_OBJ_UNIT_LEAKAGE;
     if (parent == EF_ARCH_OBJ_VECTOR_UNIT) return EF_ARCH_OBJ_VECTOR_OPS;
     if (parent == EF_ARCH_OBJ_VECTOR_OPS) return EF_ARCH_OBJ_VECTOR_OP;
     return EF_ARCH_OBJ_ENERGY; /* a level's energy */

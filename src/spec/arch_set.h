@@ -18,7 +18,11 @@ typedef enum {
     EF_ARCH_OBJ_NOC,        /* an entry of noc                         */
     EF_ARCH_OBJ_VECTOR_UNIT,/* vector_unit                             */
     EF_ARCH_OBJ_VECTOR_OPS, /* vector_unit.ops                         */
-    EF_ARCH_OBJ_VECTOR_OP   /* vector_unit.ops.OP                      */
+    EF_ARCH_OBJ_VECTOR_OP,  /* vector_unit.ops.OP                      */
+    EF_ARCH_OBJ_LEVEL_AREA, /* a level's area                          */
+    EF_ARCH_OBJ_LEVEL_LEAKAGE, /* a level's leakage                    */
+    EF_ARCH_OBJ_UNIT_AREA,  /* the area of pe, a noc or vector_unit    */
+    EF_ARCH_OBJ_UNIT_LEAKAGE /* their leakage                          */
 } ef_arch_obj;
 
 /* The key table of object o (arch.c); *count set. */

@@ -6,6 +6,7 @@
  * tests/unit/check_energy.c re-derives them by hand. */
 #include "einflow/stats.h"
 #include "model/vector.h"
+#include "stats/interp.h"
 
 #include <math.h>
 #include <string.h>
@@ -43,12 +44,7 @@ static const struct {
 #define EYERISS_NOC_X 2.0
 #define EYERISS_REF_BITS 16
 
-/* y at x on the line through (x0, y0) and (x1, y1) in log-log space:
- * a power law y = y0 (x / x0)^k, which also extrapolates. */
-static double loglog(double x, double x0, double y0, double x1, double y1) {
-    double k = log(y1 / y0) / log(x1 / x0);
-    return y0 * pow(x / x0, k);
-}
+#define loglog ef_loglog
 
 static double width(int bits) {
     return bits < 1 ? 1.0 : (double)bits;
@@ -104,19 +100,31 @@ static int nr_iterations(int bits) {
     return k;
 }
 
-double ef_energy_op_pj(ef_arithmetic a, ef_vector_op op, int bits) {
+void ef_op_parts_of(ef_vector_op op, int bits, ef_op_parts *p) {
+    p->muls = p->adds = p->compares = 0;
     switch (op) {
-    case EF_VOP_MUL: return ef_energy_mul_pj(a, bits);
-    case EF_VOP_MAX: return ef_energy_add_pj(EF_ARITH_INT, bits);
+    case EF_VOP_MUL: p->muls = 1; break;
+    case EF_VOP_MAX: p->compares = 1; break;
     case EF_VOP_DIV: {
         int k = nr_iterations(bits);
-        return (2 * k + 1) * ef_energy_mul_pj(a, bits) + k * ef_energy_add_pj(a, bits);
+        p->muls = 2 * k + 1;
+        p->adds = k;
+        break;
     }
     case EF_VOP_EXP:
-        return EXP_MULS * ef_energy_mul_pj(a, bits) + EXP_ADDS * ef_energy_add_pj(a, bits);
+        p->muls = EXP_MULS;
+        p->adds = EXP_ADDS;
+        break;
     case EF_VOP_ADD:
-    default: return ef_energy_add_pj(a, bits);
+    default: p->adds = 1; break;
     }
+}
+
+double ef_energy_op_pj(ef_arithmetic a, ef_vector_op op, int bits) {
+    ef_op_parts p;
+    ef_op_parts_of(op, bits, &p);
+    return p.muls * ef_energy_mul_pj(a, bits) + p.adds * ef_energy_add_pj(a, bits) +
+           p.compares * ef_energy_add_pj(EF_ARITH_INT, bits);
 }
 
 double ef_energy_ref_mac_pj(void) {
@@ -173,9 +181,10 @@ static double op_pj(cost_walk *w, ef_vector_op op, double a_bits, double b_bits)
     if (w->vu && w->vu->ops[op].energy_pj >= 0) return w->vu->ops[op].energy_pj;
     w->all_given = false;
     ef_arithmetic a = w->n->arch->arithmetic; /* the view's: the unit's */
-    if (op == EF_VOP_MUL) return mul_ab_pj(a, a_bits, b_bits);
+    double unit = w->n->arch->energy_unit_pj > 0 ? w->n->arch->energy_unit_pj : 1;
+    if (op == EF_VOP_MUL) return mul_ab_pj(a, a_bits, b_bits) / unit;
     double wide = a_bits > b_bits ? a_bits : b_bits;
-    return ef_energy_op_pj(a, op, (int)wide);
+    return ef_energy_op_pj(a, op, (int)wide) / unit;
 }
 
 static node_cost expr_cost(cost_walk *w, int id, int depth) {
@@ -256,6 +265,8 @@ static double table_word_pj(const ef_nest *n, int l, int o) {
 void ef_energy_costs_of(const ef_nest *n, ef_energy_costs *c) {
     memset(c, 0, sizeof *c);
     const ef_arch_spec *a = n->arch;
+    /* the table is in pJ; a file in its own unit gets it in that unit */
+    double unit = a->energy_unit_pj > 0 ? a->energy_unit_pj : 1;
     if (n->unit == EF_UNIT_ARRAY && a->mac_energy_pj >= 0) {
         c->op_pj = a->mac_energy_pj;
         c->op_source = EF_ENERGY_ARCH;
@@ -271,15 +282,14 @@ void ef_energy_costs_of(const ef_nest *n, ef_energy_costs *c) {
         double wr = ls->write_energy_pj >= 0 ? ls->write_energy_pj : ls->read_energy_pj;
         c->level_source[l] = rd >= 0 ? EF_ENERGY_ARCH : EF_ENERGY_TABLE;
         for (int o = 0; o < n->op_count; o++) {
-            double t = rd >= 0 ? 0 : table_word_pj(n, l, o);
+            double t = rd >= 0 ? 0 : table_word_pj(n, l, o) / unit;
             c->read_pj[l][o] = rd >= 0 ? rd : t;
             c->write_pj[l][o] = wr >= 0 ? wr : t;
         }
-        c->leakage_pj_per_cycle[l] = ls->leakage_pj_per_cycle;
     }
     /* the nest's default network (none declared) has no energy key */
     bool given = n->noc && n->noc != &n->default_noc && n->noc->hop_energy_pj >= 0;
     c->noc_source = given ? EF_ENERGY_ARCH : EF_ENERGY_TABLE;
     for (int o = 0; o < n->op_count; o++)
-        c->hop_pj[o] = given ? n->noc->hop_energy_pj : ef_energy_hop_pj(op_bits(n, o));
+        c->hop_pj[o] = given ? n->noc->hop_energy_pj : ef_energy_hop_pj(op_bits(n, o)) / unit;
 }

@@ -3,7 +3,8 @@
  * port, fills and updates through the write port — and the network one
  * per link: attainable = min(peak, bandwidth x intensity). Energy = the unit costs of energy.c times the counts:
  * per iteration point, per word read / filled / updated at each level,
- * per word per NoC hop, and leakage per instance per cycle. Every
+ * per word per NoC hop; leakage is static power (area.c) over the
+ * run's time, reported beside that dynamic energy. Every
  * figure is finite; rates that do not exist are flagged, not NaN. */
 #include "einflow/stats.h"
 #include "model/timing.h"
@@ -89,15 +90,34 @@ static void energy(const ef_result *r, ef_stats *s) {
             level += e->read_pj + e->fill_pj + e->update_pj;
         }
         s->level_energy_pj[l] = level;
-        s->level_leakage_pj[l] =
-            c->leakage_pj_per_cycle[l] * (double)n->levels[l].instances * (double)ef_result_span_cycles(r);
-        s->leakage_energy_pj += s->level_leakage_pj[l];
     }
     s->noc_energy_pj = noc_energy(r, c);
     /* summed in a fixed order so the total is the same on every run */
     double total = s->compute_energy_pj;
     for (int l = 0; l < n->level_count; l++) total += s->level_energy_pj[l];
-    s->energy_pj = total + s->noc_energy_pj + s->leakage_energy_pj;
+    s->energy_pj = total + s->noc_energy_pj;
+}
+
+/* Static energy: every component of the architecture leaks for the
+ * whole of the run's span, whichever unit computes (area.c). */
+static void leakage(const ef_result *r, ef_stats *s) {
+    const ef_nest *n = r->nest;
+    const ef_area_costs *a = &s->area;
+    uint64_t span = ef_result_span_cycles(r);
+    /* in the file's energy unit, as the dynamic energies */
+    double unit = n->spec_arch->energy_unit_pj > 0 ? n->spec_arch->energy_unit_pj : 1;
+    double mhz = n->spec_arch->clock_mhz * unit;
+    double total = 0;
+    for (int l = 0; l < a->level_count; l++) {
+        s->level_leakage_pj[l] =
+            ef_leakage_pj(a->level_mw[l] * (double)a->level_instances[l], span, mhz);
+        total += s->level_leakage_pj[l];
+    }
+    s->mac_leakage_pj = ef_leakage_pj(a->pe_mw * (double)a->pes, span, mhz);
+    s->noc_leakage_pj = ef_leakage_pj(a->noc_mw, span, mhz);
+    s->vector_leakage_pj = ef_leakage_pj(a->vector_mw, span, mhz);
+    s->leakage_energy_pj = total + s->mac_leakage_pj + s->noc_leakage_pj + s->vector_leakage_pj;
+    s->energy_total_pj = s->energy_pj + s->leakage_energy_pj;
 }
 
 /* One port or link: bw_bytes per cycle per instance, 0 unlimited. */
@@ -178,6 +198,8 @@ void ef_stats_compute(const ef_result *r, ef_stats *s) {
     }
     roofline(r, s);
     energy(r, s);
+    ef_area_costs_of(n, &s->area);
+    leakage(r, s);
     s->storage_bits = ef_stats_storage_bits(n);
     s->pes = (uint64_t)n->spec_arch->rows * (uint64_t)n->spec_arch->cols;
 }

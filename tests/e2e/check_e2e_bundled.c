@@ -588,15 +588,27 @@ static bool close_to(double got, double want) {
     return fabs(got - want) <= 1e-9 * (fabs(want) > 1 ? fabs(want) : 1);
 }
 
-/* docs/energy.md, docs/output.md: energy_pj = mac + levels + noc +
- * leakage; a level's energy_pj is its actions' energies, each count x
+/* docs/energy.md, docs/output.md: energy_pj = mac + levels + noc, the
+ * dynamic energy; energy_total_pj = energy_pj + leakage_pj, the static
+ * energy, which is the breakdown's leakage and the sum of its own
+ * breakdown by component (docs/area.md); a level's energy_pj is its actions' energies, each count x
  * the per-word energy it reports; pj_per_mac = energy_pj / macs. r is
  * one Einsum's result (summary, levels and noc are all its own). */
 static void check_energy(const char *name, const cJSON *r) {
     double total = e2e_summary_double(r, "energy_pj");
     const cJSON *eb = e2e_get(r, "summary.energy_breakdown");
-    double sum = e2e_path_double(eb, "mac") + e2e_path_double(eb, "noc") +
-                 e2e_path_double(eb, "leakage");
+    double sum = e2e_path_double(eb, "mac") + e2e_path_double(eb, "noc");
+    double leak = e2e_summary_double(r, "leakage_pj");
+    ck_assert_msg(close_to(e2e_path_double(eb, "leakage"), leak), "%s: breakdown leakage", name);
+    ck_assert_msg(close_to(e2e_summary_double(r, "energy_total_pj"), total + leak),
+                  "%s: energy_total_pj != energy_pj + leakage_pj", name);
+    const cJSON *lb = e2e_get(r, "summary.leakage_breakdown");
+    double lsum = e2e_path_double(lb, "pe_array") + e2e_path_double(lb, "noc") +
+                  e2e_path_double(lb, "vector_unit");
+    const cJSON *ll;
+    cJSON_ArrayForEach(ll, cJSON_GetObjectItemCaseSensitive(lb, "levels")) lsum += ll->valuedouble;
+    ck_assert_msg(isfinite(leak) && leak >= 0 && close_to(lsum, leak),
+                  "%s: leakage_pj %.17g != its breakdown %.17g", name, leak, lsum);
     ck_assert_msg(isfinite(total) && total > 0, "%s: energy_pj %g", name, total);
     const cJSON *lv;
     cJSON_ArrayForEach(lv, e2e_get(r, "levels")) {
@@ -626,8 +638,8 @@ static void check_energy(const char *name, const cJSON *r) {
         ck_assert_msg(close_to(e2e_path_double(eb, bk), lpj), "%s: breakdown of %s", name, lname);
         sum += lpj;
     }
-    ck_assert_msg(close_to(total, sum), "%s: energy_pj %.17g != mac + levels + noc + leakage "
-                  "%.17g", name, total, sum);
+    ck_assert_msg(close_to(total, sum), "%s: energy_pj %.17g != mac + levels + noc %.17g", name,
+                  total, sum);
     uint64_t macs = e2e_summary_u64(r, "macs");
     const cJSON *ppm = e2e_get(r, "summary.pj_per_mac");
     ck_assert_msg(ppm != NULL, "%s: no summary.pj_per_mac", name);

@@ -87,7 +87,7 @@ START_TEST(stray_partition_is_rejected) {
                                "");
     const char *args[] = {"run", arch, "workloads/fc.yaml", "ws", "--evaluations", "50", NULL};
     expect_error(args, 1, "levels[2].capacity.W: expected a partition for a tensor of the "
-                          "workload (O, I, F), found W", arch, 61, 56);
+                          "workload (O, I, F), found W", arch, 66, 56);
     e2e_result r;
     ck_assert(e2e_runl(&r, "run", EYERISS, "workloads/attention.yaml", "os", "--evaluations",
                        "100", "-q", NULL));

@@ -132,7 +132,7 @@ static const struct {
      * input, located at the --set, with a "did you mean" */
     {{"run", ARCH, NET, "os", "--set", "arch.pe_aray.rows=16", NULL}, 1,
      "--set arch.pe_aray.rows: error: arch.pe_aray: expected a key of the architecture (one of "
-     "name, description, clock_mhz, pe_array, pe, levels, noc, energy, vector_unit), found "
+     "name, description, clock_mhz, pe_array, pe, levels, noc, energy, vector_unit, energy_unit_pj), found "
      "\"pe_aray\"\n      = hint: did you mean \"pe_array\"?\n"},
     {{"compare", ARCH, NET, "--set", "arch.levels.GBL.capacity=64 KiB", NULL}, 1,
      "--set arch.levels.GBL.capacity: error: arch.levels.GBL: expected a level of the "

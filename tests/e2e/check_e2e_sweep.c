@@ -8,6 +8,7 @@
  * CSV's shape and --threads are checked against an uninterrupted,
  * unsharded run. */
 #include <check.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -267,8 +268,8 @@ START_TEST(csv_shape) {
     char *text = text_of(csv);
     char *save = NULL, *header = strtok_r(text, "\n", &save);
     ck_assert_str_eq(header, "index,key,dataflow,arch.pe_array.rows,batch,cycles,macs,"
-                             "utilization,energy_pj,power_w,area_storage_bits,area_pes,pareto,"
-                             "error");
+                             "utilization,energy_pj,leakage_pj,energy_total_pj,power_w,"
+                             "power_total_mw,area_mm2,area_storage_bits,area_pes,pareto,error");
     int rows = 0;
     for (char *row = strtok_r(NULL, "\n", &save); row; row = strtok_r(NULL, "\n", &save)) {
         ck_assert_int_eq(csv_fields(row), csv_fields(header));
@@ -291,23 +292,21 @@ START_TEST(csv_shape) {
 }
 END_TEST
 
-/* --pareto on points whose cycles and energy are set by hand in a
- * finished file (their keys stay valid, so nothing is rerun):
- *   (10, 50) (20, 40) (30, 30) (20, 60) (40, 30) (10, 50) (50, 10) (50, 20)
- * front: both (10, 50), (20, 40), (30, 30), (50, 10); (20, 60) is beaten
- * by (20, 40), (40, 30) by (30, 30), (50, 20) by (50, 10). */
-START_TEST(pareto_by_hand) {
+/* Writes cost[i] = {cycles, energy_total_pj, area_mm2} into the points
+ * of a finished file (their keys stay valid, so nothing is rerun),
+ * marks the front with --pareto and checks it is front[], of `count`
+ * points. */
+static void pareto_of(const double cost[8][3], const bool front[8], int count) {
     char *out = e2e_tmp_path("h.jsonl");
     sweep_ok(SWEEP, out, NULL);
     int n;
     cJSON **l = load_lines(out, &n);
-    static const double cost[8][2] = {{10, 50}, {20, 40}, {30, 30}, {20, 60},
-                                      {40, 30}, {10, 50}, {50, 10}, {50, 20}};
-    static const bool front[8] = {true, true, true, false, false, true, true, false};
+    ck_assert_int_eq(n, 8);
     FILE *f = fopen(out, "w");
+    static const char *const keys[3] = {"cycles", "energy_total_pj", "area_mm2"};
     for (int i = 0; i < n; i++) {
-        cJSON_ReplaceItemInObjectCaseSensitive(l[i], "cycles", cJSON_CreateNumber(cost[i][0]));
-        cJSON_ReplaceItemInObjectCaseSensitive(l[i], "energy_pj", cJSON_CreateNumber(cost[i][1]));
+        for (int k = 0; k < 3; k++)
+            cJSON_ReplaceItemInObjectCaseSensitive(l[i], keys[k], cJSON_CreateNumber(cost[i][k]));
         char *line = cJSON_PrintUnformatted(l[i]);
         fprintf(f, "%s\n", line);
         free(line);
@@ -317,7 +316,9 @@ START_TEST(pareto_by_hand) {
     e2e_result r;
     ck_assert(e2e_runl(&r, "sweep", SWEEP, "-o", out, "--evaluations", "200", "--pareto", NULL));
     ck_assert_msg(r.exit_code == 0, "%s", r.err);
-    ck_assert_msg(strstr(r.out, "5 on the cycles-energy front") != NULL, "%s", r.out);
+    char want[64];
+    snprintf(want, sizeof want, "%d on the cycles-energy-area front", count);
+    ck_assert_msg(strstr(r.out, want) != NULL, "want %s: %s", want, r.out);
     e2e_result_free(&r);
     l = load_lines(out, &n);
     ck_assert_int_eq(n, 8);
@@ -332,6 +333,75 @@ START_TEST(pareto_by_hand) {
     sweep_ok(SWEEP, out, NULL);
     l = load_lines(out, &n);
     for (int i = 0; i < n; i++) ck_assert_ptr_null(e2e_get(l[i], "pareto"));
+    free_lines(l, n);
+    free(out);
+}
+
+/* --pareto on hand-set (cycles, energy) of equal area:
+ *   (10, 50) (20, 40) (30, 30) (20, 60) (40, 30) (10, 50) (50, 10) (50, 20)
+ * front: both (10, 50), (20, 40), (30, 30), (50, 10); (20, 60) is beaten
+ * by (20, 40), (40, 30) by (30, 30), (50, 20) by (50, 10). */
+START_TEST(pareto_by_hand) {
+    static const double cost[8][3] = {{10, 50, 4}, {20, 40, 4}, {30, 30, 4}, {20, 60, 4},
+                                      {40, 30, 4}, {10, 50, 4}, {50, 10, 4}, {50, 20, 4}};
+    static const bool front[8] = {true, true, true, false, false, true, true, false};
+    pareto_of(cost, front, 5);
+}
+END_TEST
+
+/* The same points with area as the third objective: (40, 30) and
+ * (50, 20), beaten on cycles and energy, are the two smallest designs
+ * (areas 1 and 2) and join the front; (20, 60) is still beaten by
+ * (20, 40), which is no larger. */
+START_TEST(pareto_area_by_hand) {
+    static const double cost[8][3] = {{10, 50, 4}, {20, 40, 4}, {30, 30, 4}, {20, 60, 4},
+                                      {40, 30, 1}, {10, 50, 4}, {50, 10, 4}, {50, 20, 2}};
+    static const bool front[8] = {true, true, true, false, true, true, true, true};
+    pareto_of(cost, front, 7);
+}
+END_TEST
+
+/* A real sweep (6 or 12 PE rows): the smaller array is slower and, on
+ * dynamic energy, beaten by a 12-row point, so a cycles-energy front
+ * would leave it out; with its smaller area and leakage it is on the
+ * front. Each point's area is the closed form of its rows: the rows
+ * scale the PE array only (MACs, RFs, network), not DRAM or the GLB. */
+START_TEST(pareto_keeps_the_smallest_design) {
+    char *out = e2e_tmp_path("small.jsonl");
+    const char *extra[] = {"--pareto", NULL};
+    sweep_ok(SWEEP, out, extra);
+    int n;
+    cJSON **l = load_lines(out, &n);
+    double least = 1e300;
+    for (int i = 0; i < n; i++) {
+        double a = e2e_path_double(l[i], "area_mm2");
+        ck_assert_msg(a > 0, "point %d: area_mm2 %g", i, a);
+        if (a < least) least = a;
+    }
+    bool small_on_front = false, beaten_2d = false;
+    for (int i = 0; i < n; i++) {
+        if (e2e_path_double(l[i], "area_mm2") != least) continue;
+        ck_assert_str_eq(value_of(l[i], "arch.pe_array.rows"), "6");
+        if (!cJSON_IsTrue(e2e_get(l[i], "pareto"))) continue;
+        small_on_front = true;
+        for (int k = 0; k < n; k++)
+            beaten_2d |= e2e_path_u64(l[k], "cycles") < e2e_path_u64(l[i], "cycles") &&
+                         e2e_path_double(l[k], "energy_pj") < e2e_path_double(l[i], "energy_pj");
+    }
+    ck_assert_msg(small_on_front, "no 6-row point on the front");
+    ck_assert_msg(beaten_2d, "the 6-row point on the front is not beaten on cycles and dynamic "
+                  "energy: the test no longer shows what area and leakage add");
+    /* area: 12 rows cost 6 rows' worth of PEs more than 6 rows */
+    double a6 = 0, a12 = 0;
+    for (int i = 0; i < n; i++) {
+        double a = e2e_path_double(l[i], "area_mm2");
+        if (!strcmp(value_of(l[i], "arch.pe_array.rows"), "6")) a6 = a;
+        else a12 = a;
+    }
+    double per_pe = (a12 - a6) / (6 * 14);
+    double glb = e2e_path_double(l[0], "area.mm2.levels.GLB");
+    ck_assert_msg(fabs(a6 - (glb + 6 * 14 * per_pe)) < 1e-9 * a6, "area %g != GLB %g + 84 PEs x %g",
+                  a6, glb, per_pe);
     free_lines(l, n);
     free(out);
 }
@@ -500,6 +570,8 @@ int main(void) {
     tcase_add_test(tc, shards_with_gnu_parallel);
     tcase_add_test(tc, csv_shape);
     tcase_add_test(tc, pareto_by_hand);
+    tcase_add_test(tc, pareto_area_by_hand);
+    tcase_add_test(tc, pareto_keeps_the_smallest_design);
     tcase_add_test(tc, foreign_file_refused);
     tcase_add_loop_test(tc, bad_sweep_files, 0, (int)(sizeof bad_files / sizeof bad_files[0]));
     tcase_add_loop_test(tc, usage_errors, 0, (int)(sizeof usage / sizeof usage[0]));

@@ -87,11 +87,32 @@ static const struct {
     {'a', ARCH_HEAD "  - name: GLB\n    kind: sram\n    capcity: 4 KiB\n",
      "F:5:5: error: levels[0]: unknown key \"capcity\"",
      "did you mean \"capacity\"?"},
+    /* area and leakage (docs/area.md): a typo, two ways at once, a
+     * figure per KiB of an unlimited level, leakage given twice */
+    {'a', ARCH_HEAD "  - name: GLB\n    kind: sram\n    capacity: 4 KiB\n"
+          "    area: {mm2_per_kb: 0.01}\n",
+     "F:6:12: error: levels[0].area: unknown key \"mm2_per_kb\"",
+     "did you mean \"mm2_per_kib\"?"},
+    {'a', ARCH_HEAD "  - name: GLB\n    kind: sram\n    capacity: 4 KiB\n"
+          "    area: {mm2: 1, mm2_per_kib: 0.01}\n",
+     "F:6:20: error: levels[0].area: expected mm2 or mm2_per_kib, found both",
+     "mm2 is the whole instance, mm2_per_kib scales with its capacity; keep one"},
+    {'a', ARCH_HEAD "  - name: GLB\n    kind: sram\n    leakage: {mw_per_kib: 0.1}\n",
+     "F:5:15: error: levels[0].leakage: expected mw_per_kib on a level with a capacity, "
+     "found level \"GLB\" unlimited",
+     "give the level a capacity, or a total (mm2, mw)"},
+    {'a', ARCH_HEAD "  - name: GLB\n    kind: sram\n    leakage: {mw: 1}\n"
+          "energy: {GLB: {leakage: 2}}\n",
+     "F:6:16: error: energy.GLB: leakage of level \"GLB\" given twice (first at line 5)",
+     "give a level's static power in one place"},
+    {'a', "name: a\npe: {area: {um2: 300}}\nlevels: [{name: D, kind: dram}]\n",
+     "F:2:13: error: pe.area: unknown key \"um2\"",
+     "did you mean \"mm2\"?"},
     /* unknown key, nothing close: the allowed keys instead */
     {'a', "name: a\nwibble: 1\nlevels: [{name: D, kind: dram}]\n",
      "F:2:1: error: unknown key \"wibble\"",
      "allowed keys here: name, description, clock_mhz, pe_array, pe, "
-     "levels, noc, energy, vector_unit"},
+     "levels, noc, energy, vector_unit, energy_unit_pj"},
     /* duplicate key */
     {'a', "name: a\nname: b\nlevels: [{name: D, kind: dram}]\n",
      "F:2:1: error: duplicate key \"name\" (first at line 1)", NULL},

@@ -85,7 +85,7 @@ static const struct {
     const char *path, *value, *want;
 } bad[] = {
     {"pe_aray.rows", "1", "--set arch.X: error: arch.pe_aray: expected a key of the architecture "
-     "(one of name, description, clock_mhz, pe_array, pe, levels, noc, energy, vector_unit), "
+     "(one of name, description, clock_mhz, pe_array, pe, levels, noc, energy, vector_unit, energy_unit_pj), "
      "found \"pe_aray\"\n      = hint: did you mean \"pe_array\"?\n"},
     {"levels.GLX.capacity", "1 B", "arch.levels.GLX: expected a level of the architecture by name "
      "(one of DRAM, GLB, RF), found \"GLX\"\n      = hint: did you mean \"GLB\"?\n"},
