@@ -30,6 +30,7 @@ static const char compare_usage[] =
     "  -o FILE             also write the comparison as JSON to FILE\n"
     "  --json              print the JSON on stdout instead of the table\n"
     EF_CLI_SEARCH_OPTIONS_HELP
+    "  -q, --quiet         print nothing on success (-o still writes the JSON)\n"
     "  -h, --help          show this help\n";
 
 /* Splits "ws,os,rs" into names (in place); -1 past EF_MAX_DATAFLOWS. */
@@ -50,7 +51,7 @@ int ef_cli_compare(int argc, char **argv) {
     const char *files[2] = {0};
     int nfiles = 0;
     const char *out_path = NULL;
-    bool json_stdout = false;
+    bool json_stdout = false, quiet = false;
     char list[1024] = "ws,os,is,rs,nlr";
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -69,6 +70,8 @@ int ef_cli_compare(int argc, char **argv) {
             out_path = argv[i];
         } else if (!strcmp(a, "--json")) {
             json_stdout = true;
+        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+            quiet = true;
         } else if (!strcmp(a, "--dataflows")) {
             if (++i >= argc || strlen(argv[i]) >= sizeof list)
                 return ef_cli_usage_error("compare", compare_usage,
@@ -76,7 +79,7 @@ int ef_cli_compare(int argc, char **argv) {
             snprintf(list, sizeof list, "%s", argv[i]);
         } else if (a[0] == '-' && a[1]) {
             static const char *const known[] = {EF_CLI_SEARCH_FLAGS, "--dataflows",
-                                                "--json", "--help"};
+                                                "--json", "--quiet", "--help"};
             return ef_cli_unknown_option("compare", a, known,
                                          (int)(sizeof known / sizeof known[0]));
         } else if (nfiles < 2) {
@@ -134,8 +137,8 @@ int ef_cli_compare(int argc, char **argv) {
         code = ef_cli_out_of_memory(d);
         goto done;
     }
-    ef_status st = ef_cli_layers_map(&L, arch, dfs, ndf, &choice, &search, json_stdout, found,
-                                     d);
+    ef_status st = ef_cli_layers_map(&L, arch, dfs, ndf, &choice, &search,
+                                     json_stdout || quiet, found, d);
     if (st != EF_OK) {
         code = ef_cli_status(d, st);
         goto done;
@@ -185,7 +188,7 @@ int ef_cli_compare(int argc, char **argv) {
         }
         free(json);
     }
-    if (!json_stdout) {
+    if (!json_stdout && !quiet) {
         char *table = ef_report_compare_table(entries, ndf, &net, &meta);
         if (!table) {
             code = ef_cli_out_of_memory(d);
