@@ -100,6 +100,20 @@ char *ef_report_compare_json(const ef_report_compare_entry *entries, int count,
 char *ef_report_compare_table(const ef_report_compare_entry *entries, int count,
                               const ef_report_network *net, const ef_compare_meta *meta);
 
+/* ---------- explain ---------- */
+
+/* A run told the way the lecture notes tell a mapping, per Einsum of
+ * every layer (a workload is one layer): the loop nest as pseudo-code
+ * (`for`, `parallel_for`, each level's loops under a comment naming
+ * the level and what it keeps or bypasses), each level's tile of each
+ * tensor in words and bytes, the engine's reads, fills and updates per
+ * level and tensor with accesses per MAC and reuse (MACs / accesses),
+ * and each level's bandwidth needed over the run (bytes / cycles)
+ * against what the architecture gives. The JSON says the same (docs/
+ * cli.md, "einflow explain"). NULL when out of memory. */
+char *ef_report_explain(const ef_report_layer *layers, int count, const ef_run_meta *meta);
+char *ef_report_explain_json(const ef_report_layer *layers, int count, const ef_run_meta *meta);
+
 /* ---------- sweeps ---------- */
 
 /* What names one point of a sweep. Strings are borrowed. */

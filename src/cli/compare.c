@@ -33,6 +33,7 @@ static const char compare_usage[] =
     "                      ...; default 3), keep the best of each and say\n"
     "                      whether the winner's lead exceeds their spread\n"
     EF_CLI_SEARCH_OPTIONS_HELP
+    "  -q, --quiet         print nothing on success (-o still writes the JSON)\n"
     "  -h, --help          show this help\n";
 
 #define MAX_SEEDS 16
@@ -79,7 +80,7 @@ int ef_cli_compare(int argc, char **argv) {
     const char *files[2] = {0};
     int nfiles = 0;
     const char *out_path = NULL;
-    bool json_stdout = false;
+    bool json_stdout = false, quiet = false;
     char list[1024] = "ws,os,is,rs,nlr";
     int seeds = 3;
     for (int i = 0; i < argc; i++) {
@@ -107,6 +108,8 @@ int ef_cli_compare(int argc, char **argv) {
                                           "--seeds expects a number from 1 to %d, found \"%s\"",
                                           MAX_SEEDS, i < argc ? argv[i] : "");
             seeds = (int)v;
+        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+            quiet = true;
         } else if (!strcmp(a, "--dataflows")) {
             if (++i >= argc || strlen(argv[i]) >= sizeof list)
                 return ef_cli_usage_error("compare", compare_usage,
@@ -114,7 +117,7 @@ int ef_cli_compare(int argc, char **argv) {
             snprintf(list, sizeof list, "%s", argv[i]);
         } else if (a[0] == '-' && a[1]) {
             static const char *const known[] = {EF_CLI_SEARCH_FLAGS, "--dataflows",
-                                                "--json", "--seeds", "--help"};
+                                                "--json", "--seeds", "--quiet", "--help"};
             return ef_cli_unknown_option("compare", a, known,
                                          (int)(sizeof known / sizeof known[0]));
         } else if (nfiles < 2) {
@@ -183,8 +186,8 @@ int ef_cli_compare(int argc, char **argv) {
     for (int s = 0; s < seeds; s++) {
         per_seed.seed = search.seed + (uint64_t)s;
         ef_map_result *into = s == 0 ? found : trial;
-        ef_status st = ef_cli_layers_map(&L, arch, dfs, ndf, &choice, &per_seed, json_stdout,
-                                         into, d);
+        ef_status st = ef_cli_layers_map(&L, arch, dfs, ndf, &choice, &per_seed,
+                                         json_stdout || quiet, into, d);
         if (st != EF_OK) {
             code = ef_cli_status(d, st);
             goto done;
@@ -240,7 +243,7 @@ int ef_cli_compare(int argc, char **argv) {
         }
         free(json);
     }
-    if (!json_stdout) {
+    if (!json_stdout && !quiet) {
         char *table = ef_report_compare_table(entries, ndf, &net, &meta);
         if (!table) {
             code = ef_cli_out_of_memory(d);

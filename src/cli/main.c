@@ -26,6 +26,10 @@ static const char usage[] =
     "  sweep SWEEP.yaml -o POINTS.jsonl [--threads N] [--shard K/N]\n"
     "                      run every point of a design-space sweep, resumably;\n"
     "                      see `einflow sweep --help`\n"
+    "  explain ARCH.yaml WORKLOAD.yaml MAPPING.yaml|DATAFLOW\n"
+    "                      the mapped loop nest as pseudo-code, with tiles,\n"
+    "                      accesses per MAC and bandwidth per level; see\n"
+    "                      `einflow explain --help`\n"
     "  validate FILE.yaml...\n"
     "                      check architecture, workload, network, mapping or\n"
     "                      dataflow template files\n"
@@ -69,8 +73,10 @@ static int dispatch(int argc, char **argv) {
     if (!strcmp(cmd, "map")) return ef_cli_map(argc - 2, argv + 2);
     if (!strcmp(cmd, "compare")) return ef_cli_compare(argc - 2, argv + 2);
     if (!strcmp(cmd, "sweep")) return ef_cli_sweep(argc - 2, argv + 2);
-    static const char *const commands[] = {"run", "map", "compare", "sweep", "validate", "help"};
-    const char *s = ef_suggest(cmd, commands, 6);
+    if (!strcmp(cmd, "explain")) return ef_cli_explain(argc - 2, argv + 2);
+    static const char *const commands[] = {"run",      "map",     "compare", "sweep",
+                                           "validate", "explain", "help"};
+    const char *s = ef_suggest(cmd, commands, sizeof commands / sizeof commands[0]);
     fprintf(stderr, "einflow: unknown command \"%s\"", cmd);
     if (s) fprintf(stderr, "; did you mean \"%s\"?", s);
     fprintf(stderr, "\n\n%s", usage);

@@ -362,6 +362,7 @@ cJSON *ef_rj_einsum(const ef_result *r) {
     ef_rj_add(e, "levels", ef_rj_levels(r, &si));
     ef_rj_add(e, "noc", ef_rj_noc(r, &si));
     ef_rj_add(e, "roofline", ef_rj_roofline(r, &si));
+    ef_rj_add(e, "mapping", ef_rj_mapping(r->nest));
     return e;
 }
 
@@ -389,38 +390,49 @@ char *ef_report_json(const ef_result *const *rs, int count, const ef_run_meta *m
     cJSON *es = cJSON_AddArrayToObject(root, "einsums");
     for (int i = 0; i < count; i++) {
         cJSON *e = ef_rj_einsum(rs[i]);
-        if (meta->found && meta->found[i]) {
-            ef_rj_add(e, "mapping", ef_rj_mapping(meta->found[i]->mapping));
+        if (meta->found && meta->found[i])
             ef_rj_add(e, "search", ef_rj_search(meta->found[i], rs[i]->nest));
-        }
         ef_rj_append(es, e);
     }
     return ef_rj_print(root, failures);
 }
 
-static cJSON *factor_list(const ef_factor_spec *f, int n) {
+/* [{RANK: factor}] of level l's loops of one kind, in nest order. */
+static cJSON *loop_list(const ef_nest *n, int l, ef_loop_kind kind) {
     cJSON *arr = cJSON_CreateArray();
-    for (int i = 0; i < n; i++) {
+    for (int i = n->levels[l].loop_begin; i < n->levels[l].loop_end; i++) {
+        const ef_loop *lp = &n->loops[i];
+        if (lp->kind != kind) continue;
         cJSON *one = cJSON_CreateObject();
-        ef_rj_u64(one, f[i].rank, f[i].factor);
+        ef_rj_u64(one, n->workload->rank_names[lp->rank], lp->factor);
         ef_rj_append(arr, one);
     }
     return arr;
 }
 
-cJSON *ef_rj_mapping(const ef_einsum_mapping_spec *em) {
+/* Read from the nest, not from a mapping spec: the nest is what ran,
+ * whoever wrote it (a file, an entry naming a dataflow, the mapper), so
+ * every run carries its mapping in one form. Every level is listed,
+ * with the tensors it keeps spelled out even where the file left the
+ * default (keep everything). */
+cJSON *ef_rj_mapping(const ef_nest *n) {
     cJSON *arr = cJSON_CreateArray();
-    for (int l = 0; l < em->level_count; l++) {
-        const ef_level_mapping_spec *lm = &em->levels[l];
+    for (int l = 0; l < n->level_count; l++) {
+        const ef_nest_level *L = &n->levels[l];
         cJSON *lv = cJSON_CreateObject();
-        cJSON_AddStringToObject(lv, "level", lm->level);
+        cJSON_AddStringToObject(lv, "level", n->arch->levels[l].name);
         cJSON *keep = cJSON_AddArrayToObject(lv, "keep");
-        for (int k = 0; k < lm->keep_count; k++)
-            ef_rj_append(keep, cJSON_CreateString(lm->keep[k]));
-        ef_rj_add(lv, "temporal", factor_list(lm->temporal, lm->temporal_count));
+        for (int o = 0; o < n->op_count; o++) {
+            /* a recurrence's two operands are one tensor, named once */
+            bool named = false;
+            for (int k = 0; k < o && !named; k++)
+                named = L->keeps[k] && n->ops[k]->tensor == n->ops[o]->tensor;
+            if (L->keeps[o] && !named) ef_rj_append(keep, cJSON_CreateString(tensor_name(n, o)));
+        }
+        ef_rj_add(lv, "temporal", loop_list(n, l, EF_LOOP_TEMPORAL));
         cJSON *sp = cJSON_AddObjectToObject(lv, "spatial");
-        ef_rj_add(sp, "rows", factor_list(lm->rows, lm->row_count));
-        ef_rj_add(sp, "cols", factor_list(lm->cols, lm->col_count));
+        ef_rj_add(sp, "rows", loop_list(n, l, EF_LOOP_ROWS));
+        ef_rj_add(sp, "cols", loop_list(n, l, EF_LOOP_COLS));
         ef_rj_append(arr, lv);
     }
     return arr;

@@ -29,13 +29,14 @@ cJSON *ef_rj_meta(cJSON *root, const ef_run_meta *meta);
 /* summary.checked_against, when the run has one (--check-against). */
 void ef_rj_checked_against(cJSON *sm, const ef_run_meta *meta);
 cJSON *ef_rj_architecture(const ef_nest *n0);
-/* One Einsum in full: summary, levels, noc, roofline. */
+/* One Einsum in full: summary, levels, noc, roofline, mapping. */
 cJSON *ef_rj_einsum(const ef_result *r);
 /* One layer of a network run: name, count, summary, its Einsums. */
 cJSON *ef_rj_layer(const ef_report_layer *L);
-/* A mapping as data: [{level, keep, temporal: [{RANK: factor}], rows,
- * cols}], loop order kept. */
-cJSON *ef_rj_mapping(const ef_einsum_mapping_spec *em);
+/* The mapping a nest ran, as data: per level of the nest, outermost
+ * first, {level, keep, temporal: [{RANK: factor}], spatial: {rows,
+ * cols}}, loop order kept. */
+cJSON *ef_rj_mapping(const ef_nest *n);
 /* How the mapper found it: considered, legal, confirmed, the estimate,
  * the template and unit, and a fused dataflow's group (no time: wall
  * time lives under meta only). n is the Einsum's nest, for names. */

@@ -35,10 +35,8 @@ cJSON *ef_rj_layer(const ef_report_layer *L) {
     cJSON *es = cJSON_AddArrayToObject(lo, "einsums");
     for (int e = 0; e < L->result_count; e++) {
         cJSON *one = ef_rj_einsum(L->results[e]);
-        if (L->found && L->found[e]) {
-            ef_rj_add(one, "mapping", ef_rj_mapping(L->found[e]->mapping));
+        if (L->found && L->found[e])
             ef_rj_add(one, "search", ef_rj_search(L->found[e], L->results[e]->nest));
-        }
         ef_rj_append(es, one);
     }
     return lo;

@@ -4,6 +4,7 @@
 #include "einflow/report.h"
 #include "einflow/stats.h"
 #include "spec/sbuf.h"
+#include "report/capacity.h"
 #include "report/totals.h"
 
 #include <inttypes.h>
@@ -147,17 +148,27 @@ char *ef_report_table(const ef_result *const *rs, int count, const ef_run_meta *
         if (r->values_checked)
             sbuf_put(&b, "  values       %" PRIu64 " outputs match a direct evaluation\n",
                 r->values_compared);
-        sbuf_put(&b, "  %-10s %-6s %14s %14s %14s %10s\n", "level", "tensor", "reads", "fills",
-            "updates", "capacity");
-        for (int l = 0; l < n->level_count; l++)
+        /* "used words": the largest tile one instance held (JSON
+         * utilized_capacity); "capacity": what one instance has, said
+         * once per level when shared, per tensor when partitioned */
+        sbuf_put(&b, "  %-10s %-6s %14s %14s %14s %12s  %s\n", "level", "tensor", "reads", "fills",
+            "updates", "used words", "capacity");
+        for (int l = 0; l < n->level_count; l++) {
+            const ef_level_spec *ls = &n->arch->levels[l];
+            bool first = true;
             for (int o = 0; o < n->op_count; o++) {
                 ef_tensor_sum sum;
                 if (!ef_totals_tensor_at(r, NULL, l, o, &sum)) continue;
                 const ef_tensor_counters *c = &sum.c;
-                sbuf_put(&b, "  %-10s %-6s %14" PRIu64 " %14" PRIu64 " %14" PRIu64 " %10" PRIu64 "\n",
-                    n->arch->levels[l].name, n->workload->tensors[n->ops[o]->tensor].name,
-                    c->reads, c->fills, c->updates, c->utilized_words);
+                const char *tn = n->workload->tensors[n->ops[o]->tensor].name;
+                char cap[48] = "";
+                if (first || ls->partition_count) ef_report_capacity_text(ls, tn, cap, sizeof cap);
+                first = false;
+                sbuf_put(&b, "  %-10s %-6s %14" PRIu64 " %14" PRIu64 " %14" PRIu64 " %12" PRIu64
+                    "%s%s\n", ls->name, tn, c->reads, c->fills, c->updates, c->utilized_words,
+                    cap[0] ? "  " : "", cap);
             }
+        }
     }
     if (count > 1) total_lines(&b, rs, count);
     const ef_values_check *c = meta->checked_against;

@@ -357,6 +357,34 @@ START_TEST(compare_table_and_file) {
 }
 END_TEST
 
+/* compare -q, as run -q: nothing on stdout on success, the JSON of -o
+ * still written whole (the same dataflows, the same best); a fused
+ * dataflow's notes are not printed either. */
+START_TEST(compare_quiet) {
+    char *out = e2e_tmp_path("compare_q.json");
+    e2e_result r;
+    ck_assert(e2e_runl(&r, "compare", EYERISS, TINY, "--dataflows", "ws,rs", "--evaluations",
+                       "200", "-q", "-o", out, NULL));
+    ck_assert_msg(r.exit_code == 0, "%s", r.err);
+    ck_assert_msg(r.out[0] == 0, "compare -q printed:\n%s", r.out);
+    ck_assert_msg(r.err[0] == 0, "compare -q printed on stderr:\n%s", r.err);
+    cJSON *j = e2e_load_json(out);
+    ck_assert_ptr_nonnull(j);
+    ck_assert_int_eq(cJSON_GetArraySize(e2e_get(j, "dataflows")), 2);
+    ck_assert(!strcmp(e2e_path_str(j, "best"), "ws") || !strcmp(e2e_path_str(j, "best"), "rs"));
+    cJSON_Delete(j);
+    e2e_result_free(&r);
+    /* --quiet is the long form; without -o nothing at all */
+    ck_assert(e2e_runl(&r, "compare", "configs/edge_8x8.yaml", "workloads/attention.yaml",
+                       "--dataflows", "fused", "--evaluations", "100", "--quiet", NULL));
+    ck_assert_msg(r.exit_code == 0, "%s", r.err);
+    ck_assert_msg(r.out[0] == 0 && r.err[0] == 0, "out:\n%s\nerr:\n%s", r.out, r.err);
+    e2e_result_free(&r);
+    unlink(out);
+    free(out);
+}
+END_TEST
+
 /* One layer of a network through `map --layers`, run back with the same
  * selection: the cycles the mapping file claims. */
 START_TEST(map_one_layer_of_a_network) {
@@ -404,6 +432,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, compare_picks_the_lowest_objective);
     tcase_add_test(tc, compare_table_and_file);
     tcase_add_test(tc, compare_seeds_measure_the_noise);
+    tcase_add_test(tc, compare_quiet);
     tcase_add_test(tc, map_one_layer_of_a_network);
     suite_add_tcase(s, tc);
     return s;

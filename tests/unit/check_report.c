@@ -278,6 +278,18 @@ START_TEST(table_names_levels) {
     ck_assert_ptr_nonnull(strstr(t, "MainMemory"));
     ck_assert_ptr_nonnull(strstr(t, "Buffer"));
     ck_assert_ptr_nonnull(strstr(t, "48")); /* cycles and MACs */
+    /* the tile column says it counts words, and the level's capacity
+     * stands beside it on the level's first row (a shared capacity):
+     * ws streams the 16 inputs and outputs through the Buffer beside
+     * one weight; MainMemory (no capacity here) holds all 18 inputs */
+    ck_assert_ptr_nonnull(strstr(t, "used words  capacity\n"));
+    ck_assert_msg(strstr(t, "  MainMemory I                  18              0              0"
+                            "           18  unlimited\n") != NULL, "%s", t);
+    ck_assert_msg(strstr(t, "  Buffer     I                  48             18              0"
+                            "           16  64 B\n") != NULL, "%s", t);
+    ck_assert_msg(strstr(t, "  Buffer     W                  48              3              0"
+                            "            1\n") != NULL, "%s", t);
+    ck_assert_ptr_null(strstr(t, "updates   capacity"));
     free(t);
     char *text = json_of(&f);
     cJSON *root = parse(text);
