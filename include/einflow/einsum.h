@@ -121,6 +121,11 @@ ef_status ef_einsum_parse(ef_workload *w, const char *text, ef_loc loc,
 
 int ef_workload_tensor_id(const ef_workload *w, const char *name);
 int ef_workload_rank_id(const ef_workload *w, const char *name);
+/* Whether a and b are the same computation, names and all: ranks and
+ * bounds, tensors as stored (precision, extents, padding) and Einsums,
+ * and the mask. A mapping of one is a mapping of the other, with the
+ * same counts and cycles (a network's repeated layer shapes). */
+bool ef_workload_same(const ef_workload *a, const ef_workload *b);
 
 /* Whether output word q (flat index) of e lies where only masked points
  * would write it: the output is indexed by both mask ranks and its key

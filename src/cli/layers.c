@@ -174,6 +174,43 @@ static ef_status run_tasks(map_task *tasks, int count, int threads, bool progres
     return st;
 }
 
+/* A task that repeats an earlier one: the same Einsum, alone in the
+ * same computation (ef_workload_same), under the same template. Layers
+ * of one shape recur in networks (ResNet-50's bottlenecks); searching
+ * each once keeps a network's and a sweep's mapping time to its
+ * distinct shapes. Returns the earlier task, or -1. */
+static int twin_of(const map_task *tasks, int i) {
+    const map_task *t = &tasks[i];
+    if (t->einsum < 0 || t->w->einsum_count != 1) return -1;
+    for (int j = 0; j < i; j++) {
+        const map_task *u = &tasks[j];
+        if (u->einsum == t->einsum && u->arch == t->arch && u->dfs[0] == t->dfs[0] &&
+            u->w->einsum_count == 1 && ef_workload_same(u->w, t->w))
+            return j;
+    }
+    return -1;
+}
+
+/* The twin's result: the mapping its original found, built on its own
+ * workload and simulated, with the search's figures. */
+static ef_status replay_twin(const map_task *t, const ef_map_result *src, ef_diags *d) {
+    ef_map_result *out = t->out;
+    *out = *src;
+    out->mapping = NULL;
+    out->nest = NULL;
+    out->result = NULL;
+    if (!(out->mapping = ef_malloc(sizeof *out->mapping))) return EF_ERR_NOMEM;
+    memcpy(out->mapping, src->mapping, sizeof *out->mapping);
+    out->nest = ef_nest_build_one(t->arch, t->w, out->mapping, "<mapper>", t->einsum, d);
+    if (!out->nest) return d->out_of_memory ? EF_ERR_NOMEM : EF_ERR_MAPPING;
+    if (!src->result) return EF_OK;
+    ef_status st = EF_OK;
+    out->result = ef_sim_run(out->nest, &t->options.sim, NULL, d, &st);
+    if (!out->result) return st;
+    ef_stats_compute(out->result, &out->stats);
+    return EF_OK;
+}
+
 /* What the fused dataflow gave up, once per group, on stderr. */
 static void print_notes(const ef_cli_layers *L, const ef_dataflow_spec *df,
                         const ef_map_result *found, int layer) {
@@ -225,7 +262,24 @@ ef_status ef_cli_layers_map(const ef_cli_layers *L, const ef_arch_spec *arch,
             }
             if (fuse) n++;
         }
-    ef_status st = run_tasks(tasks, n, s->threads, s->progress, d);
+    /* the distinct tasks first, to the front; then each twin */
+    int *twin = ef_calloc((size_t)n + 1, sizeof *twin);
+    map_task *distinct = ef_calloc((size_t)n + 1, sizeof *distinct);
+    if (!twin || !distinct) {
+        free(twin);
+        free(distinct);
+        free(labels);
+        free(tasks);
+        return EF_ERR_NOMEM;
+    }
+    int nd = 0;
+    for (int i = 0; i < n; i++)
+        if ((twin[i] = twin_of(tasks, i)) < 0) distinct[nd++] = tasks[i];
+    ef_status st = run_tasks(distinct, nd, s->threads, s->progress, d);
+    for (int i = 0; st == EF_OK && i < n; i++)
+        if (twin[i] >= 0) st = replay_twin(&tasks[i], tasks[twin[i]].out, d);
+    free(twin);
+    free(distinct);
     if (st == EF_OK && !quiet)
         for (int k = 0; k < ndf; k++)
             for (int i = 0; dfs[k]->fuse && i < L->count; i++)

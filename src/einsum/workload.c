@@ -14,6 +14,34 @@ int ef_workload_tensor_id(const ef_workload *w, const char *name) {
     return -1;
 }
 
+static bool same_tensor(const ef_tensor *a, const ef_tensor *b) {
+    if (strcmp(a->name, b->name) || a->bits != b->bits || a->dims != b->dims ||
+        a->recurrence_dim != b->recurrence_dim || a->init != b->init)
+        return false;
+    for (int d = 0; d < a->dims; d++)
+        if (a->extent[d] != b->extent[d] || a->offset[d] != b->offset[d] ||
+            a->pad_before[d] != b->pad_before[d] || a->pad_after[d] != b->pad_after[d])
+            return false;
+    return true;
+}
+
+bool ef_workload_same(const ef_workload *a, const ef_workload *b) {
+    if (a->rank_count != b->rank_count || a->tensor_count != b->tensor_count ||
+        a->einsum_count != b->einsum_count || a->mask_key != b->mask_key ||
+        a->mask_query != b->mask_query || a->mask_offset != b->mask_offset)
+        return false;
+    for (int r = 0; r < a->rank_count; r++)
+        if (strcmp(a->rank_names[r], b->rank_names[r]) || a->rank_bounds[r] != b->rank_bounds[r])
+            return false;
+    for (int t = 0; t < a->tensor_count; t++)
+        if (!same_tensor(&a->tensors[t], &b->tensors[t])) return false;
+    /* an Einsum's text, read against the same ranks and tensors, parses
+     * the same */
+    for (int e = 0; e < a->einsum_count; e++)
+        if (strcmp(a->einsums[e].text, b->einsums[e].text)) return false;
+    return true;
+}
+
 int ef_workload_rank_id(const ef_workload *w, const char *name) {
     for (int r = 0; r < w->rank_count; r++)
         if (strcmp(w->rank_names[r], name) == 0) return r;

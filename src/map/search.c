@@ -71,9 +71,10 @@ typedef struct {
     divisor_list divisors[64];
 } space;
 
-/* One candidate as an objective ranks it. */
+/* One candidate as an objective ranks it; c points into its pool's
+ * slab, so reordering a pool moves pointers, not candidates. */
 typedef struct {
-    cand c;
+    cand *c;
     double value;
 } ranked;
 
@@ -739,14 +740,18 @@ static int seen_add(seen_set *set, uint64_t h) {
 
 /* Keeps the k best (lowest value) in order; ties go to the earlier.
  * Most candidates are no better than the k-th: they cost a compare. */
-static void offer(ranked *top, int k, int *have, const cand *c, double value) {
+static void offer(const space *s, ranked *top, cand *slab, int k, int *have, const cand *c,
+                  double value) {
     if (*have == k && value >= top[k - 1].value) return;
+    /* the slot of the candidate it displaces, or a fresh one */
+    cand *slot = *have < k ? &slab[*have] : top[k - 1].c;
     int i = *have < k ? (*have)++ : k - 1;
     while (i > 0 && top[i - 1].value > value) {
         top[i] = top[i - 1];
         i--;
     }
-    top[i].c = *c;
+    cand_copy(s, slot, c);
+    top[i].c = slot;
     top[i].value = value;
 }
 
@@ -796,6 +801,7 @@ ef_status ef_map_search(const ef_arch_spec *arch, const ef_workload *w, int e,
      * are the same for every objective and `energy` sees what `edp`
      * sees */
     ranked *top = ef_calloc(OBJECTIVE_COUNT * POOL, sizeof *top);
+    cand *slab = ef_calloc(OBJECTIVE_COUNT * POOL, sizeof *slab);
     int have[OBJECTIVE_COUNT] = {0};
     double record_value[OBJECTIVE_COUNT];
     for (int o = 0; o < OBJECTIVE_COUNT; o++) record_value[o] = INFINITY;
@@ -812,7 +818,7 @@ ef_status ef_map_search(const ef_arch_spec *arch, const ef_workload *w, int e,
     seen_set seen = {.size = 4096};
     seen.slots = ef_calloc((size_t)seen.size, sizeof *seen.slots);
     char first_reason[512] = "";
-    if (!top || !em || !scratch_nest || !scratch || !seen.slots) {
+    if (!top || !slab || !em || !scratch_nest || !scratch || !seen.slots) {
         ef_diags_out_of_memory(diags, arch->file);
         st = EF_ERR_NOMEM;
         goto done;
@@ -831,7 +837,7 @@ ef_status ef_map_search(const ef_arch_spec *arch, const ef_workload *w, int e,
             uint64_t pick = below(&s, (uint64_t)parents);
             int o = 0;
             while (pick >= (uint64_t)have[o]) pick -= (uint64_t)have[o++];
-            cand_copy(&s, &c, &top[o * POOL + (int)pick].c);
+            cand_copy(&s, &c, top[o * POOL + (int)pick].c);
             int steps = 1 + (int)below(&s, 3);
             for (int m = 0; m < steps; m++) mutate(&s, &c);
         } else {
@@ -885,7 +891,7 @@ ef_status ef_map_search(const ef_arch_spec *arch, const ef_workload *w, int e,
         unsigned beat = 0;
         for (int o = 0; o < OBJECTIVE_COUNT; o++) {
             double v = ef_map_objective_value((ef_objective)o, est.cycles, est.energy_pj);
-            offer(&top[o * POOL], POOL, &have[o], &c, v);
+            offer(&s, &top[o * POOL], &slab[o * POOL], POOL, &have[o], &c, v);
             if (v < record_value[o] * (1 - RECORD_MARGIN)) {
                 record_value[o] = v;
                 beat |= 1u << o;
@@ -930,7 +936,7 @@ ef_status ef_map_search(const ef_arch_spec *arch, const ef_workload *w, int e,
         goto done;
     }
     if (opt->confirm <= 0) {
-        to_spec(&s, &best_est->c, em);
+        to_spec(&s, best_est->c, em);
         out->nest = ef_nest_build_one(s.real, w, em, "<mapper>", e, diags);
         out->mapping = ef_malloc(sizeof *out->mapping);
         if (!out->nest || !out->mapping) {
@@ -1019,6 +1025,7 @@ done:
     snprintf(out->dataflow, sizeof out->dataflow, "%s", df->name);
     out->unit = df->unit;
     free(view);
+    free(slab);
     free(scratch_nest);
     free(seen.slots);
     free(records);
