@@ -28,5 +28,6 @@ void note(const bench_options *o, const char *fmt, ...) __attribute__((format(pr
 void bench_mapper_rate(const bench_options *o, int *ran, int *failed);
 void bench_mapper_best(const bench_options *o, int *ran, int *failed);
 void bench_networks(const bench_options *o, int *ran, int *failed);
+void bench_sweeps(const bench_options *o, int *ran, int *failed);
 
 #endif

@@ -438,6 +438,7 @@ int main(int argc, char **argv) {
         bench_mapper_rate(&o, &ran, &failed);
         bench_mapper_best(&o, &ran, &failed);
         bench_networks(&o, &ran, &failed);
+        bench_sweeps(&o, &ran, &failed);
     }
     if (ran == 0)
         fprintf(stderr, "einflow_bench: no case%s%s%s\n", o.filter ? " matches \"" : "",

@@ -92,14 +92,16 @@ typedef struct {
     uint64_t rank_bounds[EF_MAX_RANKS];
     int tensor_count;
     ef_tensor tensors[EF_MAX_TENSORS * 4];
-    int einsum_count;
-    ef_einsum einsums[EF_MAX_EINSUMS];
     /* a causal mask (spec.h, ef_mask_spec): in the values of an Einsum
      * that uses both ranks, a point with x[mask_key] > x[mask_query] +
      * mask_offset is left out; mask_key -1: none */
     int mask_key, mask_query;
     int64_t mask_offset;
     const ef_workload_spec *spec; /* borrowed; must outlive this        */
+    int einsum_count;
+    /* as many as the workload has (at most EF_MAX_EINSUMS): an Einsum
+     * is some 17 KB, and a sweep builds every layer at every point */
+    ef_einsum einsums[];
 } ef_workload;
 
 /* Whether Einsum e of w leaves out the point at rank coordinates x

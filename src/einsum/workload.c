@@ -358,7 +358,9 @@ static bool check_names(ef_workload *w, ef_diags *diags) {
 }
 
 ef_workload *ef_einsum_build(const ef_workload_spec *spec, ef_diags *diags) {
-    ef_workload *w = ef_calloc(1, sizeof *w);
+    int room = spec->einsum_count > 0 ? spec->einsum_count : 1;
+    ef_workload *w = room <= EF_MAX_EINSUMS
+        ? ef_calloc(1, sizeof *w + (size_t)room * sizeof w->einsums[0]) : NULL;
     if (!w) {
         ef_diags_out_of_memory(diags, spec->file);
         return NULL;

@@ -45,11 +45,18 @@ void ef_rj_num(cJSON *o, const char *key, double v) {
         return;
     }
     char buf[64];
-    /* shortest text that reads back to the same double */
-    for (int prec = 6; prec <= 17; prec++) {
-        snprintf(buf, sizeof buf, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v) break;
+    /* the shortest text (6 significant digits at least) that reads back
+     * to the same double: more digits never stop reading back, so the
+     * fewest that do are found by bisection */
+    int lo = 6, hi = 17;
+    if (v == floor(v) && fabs(v) < 1e6) lo = hi = 6; /* a whole number: its digits */
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        snprintf(buf, sizeof buf, "%.*g", mid, v);
+        if (strtod(buf, NULL) == v) hi = mid;
+        else lo = mid + 1;
     }
+    snprintf(buf, sizeof buf, "%.*g", lo, v);
     ef_rj_add(o, key, cJSON_CreateRaw(buf));
 }
 

@@ -41,7 +41,6 @@
                        * that alternate between two costs) */
 
 typedef struct {
-    bool used;
     int len;
     int64_t sig[SIG_MAX];
     uint64_t t, s, compute;
@@ -51,11 +50,24 @@ typedef struct {
     bool active[EF_MAX_LEVELS];
 } snapshot;
 
-/* The last PERIOD_WAYS states remembered under one hash of a signature. */
+/* The last PERIOD_WAYS states remembered under one hash of a signature;
+ * which ways hold one is kept apart (bucket_meta), so that a run never
+ * touches the memory of states it does not remember — a short run
+ * remembers few, and zeroing them all cost more than the run. */
 typedef struct {
     snapshot way[PERIOD_WAYS];
-    unsigned next;            /* the oldest, replaced next              */
 } bucket;
+
+typedef struct {
+    unsigned char next;       /* the oldest way, replaced next          */
+    unsigned char filled;     /* bit w: way w holds a state             */
+} bucket_meta;
+
+/* One bucket with its meta data. */
+typedef struct {
+    bucket *b;
+    bucket_meta *m;
+} slot;
 
 /* Kinds of boundary whose states are remembered apart, so that the
  * many boundaries inside a long stretch, whose signatures often agree,
@@ -68,7 +80,8 @@ enum { AT_ANY, AT_PATTERN, AT_PARENT, BOUNDARY_KINDS };
  * pass through its run's pattern; at those where an outer level starts
  * a generation too. */
 struct periods {
-    bucket strict[BOUNDARY_KINDS][PERIOD_SLOTS], loose[BOUNDARY_KINDS][PERIOD_SLOTS];
+    bucket_meta meta[2][BOUNDARY_KINDS][PERIOD_SLOTS]; /* [loose]: zeroed   */
+    bucket table[2][BOUNDARY_KINDS][PERIOD_SLOTS];     /* never zeroed      */
 };
 
 /* The loop's state before cycle tn, relative (see above). */
@@ -283,22 +296,22 @@ static uint64_t periods_fit(engine *e, const snapshot *a, const loop_state *ls, 
     return k;
 }
 
-static bucket *lookup(bucket *table, const int64_t *sig, int len) {
+static slot lookup(periods *pd, int loose, int at, const int64_t *sig, int len) {
     uint64_t h = UINT64_C(0x9E3779B97F4A7C15);
     for (int q = 0; q < len; q++) h = (h ^ (uint64_t)sig[q]) * UINT64_C(0xFF51AFD7ED558CCD);
-    return &table[(h ^ h >> 29) % PERIOD_SLOTS];
+    unsigned i = (unsigned)((h ^ h >> 29) % PERIOD_SLOTS);
+    return (slot){&pd->table[loose][at][i], &pd->meta[loose][at][i]};
 }
 
 static bool matches(const snapshot *a, const int64_t *sig, int len, const loop_state *ls) {
-    return a->used && a->len == len && !memcmp(a->sig, sig, sizeof(int64_t) * (size_t)len) &&
-           ls->s > a->s;
+    return a->len == len && !memcmp(a->sig, sig, sizeof(int64_t) * (size_t)len) && ls->s > a->s;
 }
 
-static void remember(bucket *bk, const engine *e, const int64_t *sig, int len,
+static void remember(slot sl, const engine *e, const int64_t *sig, int len,
                      const loop_state *ls, uint64_t tn, const uint64_t *cause) {
-    snapshot *a = &bk->way[bk->next];
-    bk->next = (bk->next + 1) % PERIOD_WAYS;
-    a->used = true;
+    snapshot *a = &sl.b->way[sl.m->next];
+    sl.m->filled |= (unsigned char)(1u << sl.m->next);
+    sl.m->next = (unsigned char)((sl.m->next + 1) % PERIOD_WAYS);
     a->len = len;
     memcpy(a->sig, sig, sizeof(int64_t) * (size_t)len);
     a->t = tn;
@@ -415,10 +428,11 @@ bool ef_periods_skip(engine *e, periods *pd, loop_state *ls, const uint64_t *cau
         if (!kind[at]) continue;
         for (int loose = 0; loose < 2 && !m; loose++) {
             const int64_t *sg = sig[at][loose];
-            bucket *bk = lookup(loose ? pd->loose[at] : pd->strict[at], sg, len[at]);
+            slot sl = lookup(pd, loose, at, sg, len[at]);
             for (unsigned i = 1; i <= PERIOD_WAYS && !m; i++) {
-                const snapshot *x = &bk->way[(bk->next + PERIOD_WAYS - i) % PERIOD_WAYS];
-                if (!matches(x, sg, len[at], ls)) continue;
+                unsigned w = (sl.m->next + PERIOD_WAYS - i) % PERIOD_WAYS;
+                const snapshot *x = &sl.b->way[w];
+                if (!(sl.m->filled >> w & 1u) || !matches(x, sg, len[at], ls)) continue;
                 bool seen = false;
                 for (int q = 0; q < ntried[loose] && !seen; q++) seen = tried[loose][q] == x->t;
                 if (seen) continue;
@@ -450,12 +464,16 @@ bool ef_periods_skip(engine *e, periods *pd, loop_state *ls, const uint64_t *cau
     for (int at = 0; at < BOUNDARY_KINDS; at++) {
         if (!kind[at]) continue;
         for (int loose = 0; loose < 2; loose++)
-            remember(lookup(loose ? pd->loose[at] : pd->strict[at], sig[at][loose], len[at]), e,
-                     sig[at][loose], len[at], ls, tn, cause);
+            remember(lookup(pd, loose, at, sig[at][loose], len[at]), e, sig[at][loose], len[at],
+                     ls, tn, cause);
     }
     return k > 0;
 }
 
-periods *ef_periods_create(void) { return ef_calloc(1, sizeof(periods)); }
+periods *ef_periods_create(void) {
+    periods *pd = ef_malloc(sizeof *pd);
+    if (pd) memset(pd->meta, 0, sizeof pd->meta);
+    return pd;
+}
 
 void ef_periods_destroy(periods *pd) { free(pd); }
