@@ -69,6 +69,8 @@ static const char run_usage[] =
     "  -o FILE             write the full JSON result to FILE (- for stdout,\n"
     "                      which replaces the table)\n"
     "  --json              print JSON on stdout instead of the table\n"
+    "  --csv FILE          also write one CSV row per Einsum (per layer and\n"
+    "                      Einsum of a network) to FILE\n"
     "  --check-values      push seeded random values through the mapped nest\n"
     "                      and compare every output with a direct evaluation\n"
     "  --check-against OTHER.yaml\n"
@@ -102,7 +104,7 @@ static bool names_dataflow(const char *arg, ef_diags *d) {
 int ef_cli_run(int argc, char **argv) {
     const char *files[3] = {0};
     int nfiles = 0;
-    const char *out_path = NULL, *against_path = NULL;
+    const char *out_path = NULL, *against_path = NULL, *csv_path = NULL;
     bool json_stdout = false, quiet = false;
     ef_cli_search search;
     ef_cli_search_defaults(&search);
@@ -122,6 +124,9 @@ int ef_cli_run(int argc, char **argv) {
             out_path = argv[i];
         } else if (!strcmp(a, "--json")) {
             json_stdout = true;
+        } else if (!strcmp(a, "--csv")) {
+            if (++i >= argc) return ef_cli_usage_error("run", run_usage, "--csv needs a file name");
+            csv_path = argv[i];
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
             quiet = true;
         } else if (!strcmp(a, "--check-values")) {
@@ -132,7 +137,7 @@ int ef_cli_run(int argc, char **argv) {
             against_path = argv[i];
             search.sim.check_values = true;
         } else if (a[0] == '-' && a[1]) {
-            static const char *const known[] = {"--help", "--json", "--quiet", "--check-values",
+            static const char *const known[] = {"--help", "--json", "--csv", "--quiet", "--check-values",
                                                 "--check-against", EF_CLI_SEARCH_FLAGS};
             return ef_cli_unknown_option("run", a, known, (int)(sizeof known / sizeof known[0]));
         } else if (nfiles < 3) {
@@ -225,6 +230,19 @@ int ef_cli_run(int argc, char **argv) {
         }
         free(json);
     }
+    if (csv_path) {
+        char *csv = L.net->is_network ? ef_report_network_csv(layers, L.count, &net, &meta)
+                                      : ef_report_csv(rs, L.einsums, &meta);
+        if (!csv) {
+            code = ef_cli_out_of_memory(d);
+            goto done;
+        }
+        if (!ef_cli_write_file(csv_path, csv)) {
+            fprintf(stderr, "einflow run: cannot write %s: %s\n", csv_path, strerror(errno));
+            code = EF_EXIT_IO;
+        }
+        free(csv);
+    }
     if (!json_stdout && !quiet) {
         char *table = L.net->is_network ? ef_report_network_table(layers, L.count, &net)
                                         : ef_report_table(rs, L.einsums, &meta);
@@ -235,6 +253,7 @@ int ef_cli_run(int argc, char **argv) {
         fputs(table, stdout);
         free(table);
         if (out_path) printf("JSON written to %s\n", out_path);
+        if (csv_path && code == EF_EXIT_OK) printf("CSV written to %s\n", csv_path);
     }
     if (check_failed && code == EF_EXIT_OK) code = EF_EXIT_VALUES;
 done:
