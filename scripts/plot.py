@@ -20,6 +20,7 @@ python3-matplotlib, which /usr/bin/python3 imports).
 import argparse
 import json
 import math
+import os
 import sys
 
 EXIT_USAGE = 2
@@ -281,14 +282,15 @@ def main(argv):
     try:
         if args.plot == "pareto":
             data = pareto_data(load_points(args.input), args.input)
-            title = args.title or f"{args.input}: cycles vs energy"
+            title = args.title or f"{os.path.basename(args.input)}: cycles vs energy"
         else:
             result = load_json(args.input)
             if not isinstance(result, dict):
                 fail(f"{args.input}: expected a JSON object from `einflow run` or `compare`")
             data = (roofline_data if args.plot == "roofline" else energy_data)(result, args.input)
             meta = result.get("meta", {})
-            title = args.title or f"{meta.get('workload', '')} on {meta.get('arch', '')}"
+            title = args.title or (f"{os.path.basename(meta.get('workload', ''))} on "
+                                   f"{os.path.basename(meta.get('arch', ''))}")
     except (KeyError, TypeError, IndexError) as e:
         fail(f"{args.input}: not the shape `plot.py {args.plot}` reads (missing {e}); "
              "see docs/output.md")
