@@ -200,7 +200,8 @@ static void check_header(const csv_t *c, bool with_dataflow, const char *const *
     if (with_dataflow) want[n++] = "dataflow";
     want[n++] = "layer";
     want[n++] = "count";
-    int head = 19; /* einsum_paths up to energy_leakage_pj */
+    int head = 0; /* the level columns come after energy_leakage_pj */
+    while (strcmp(einsum_paths[head++][0], "energy_leakage_pj")) continue;
     for (int k = 0; k < head; k++) want[n++] = einsum_paths[k][0];
     static const char *const suffixes[] = {"energy_pj", "read_bytes", "write_bytes"};
     for (int l = 0; l < level_count; l++)
