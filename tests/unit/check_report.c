@@ -318,6 +318,8 @@ static const struct {
     {F_NUMBER, NULL, 1.0 / 3.0, "0.3333333333333333"},
     {F_NUMBER, NULL, 1e21, "1e+21"},
     {F_NUMBER, NULL, 42, "42"},
+    {F_NUMBER, NULL, 4700, "4700"}, /* whole: digits, not 4.7e+03 */
+    {F_NUMBER, NULL, -3, "-3"},
     {F_NUMBER, NULL, NAN, ""},
     {F_NUMBER, NULL, INFINITY, ""},
     {F_U64, NULL, 0, "18446744073709551615"},
