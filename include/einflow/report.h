@@ -1,7 +1,7 @@
 /* einflow report stage — renders results as JSON (fixed key order,
- * exact 64-bit counters) and as a short text table.
+ * exact 64-bit counters), as CSV and as a short text table.
  *
- * Ownership: both renderers return malloc'd strings the caller frees.
+ * Ownership: the renderers return malloc'd strings the caller frees.
  * results are borrowed. */
 #ifndef EINFLOW_REPORT_H
 #define EINFLOW_REPORT_H
@@ -137,6 +137,45 @@ char *ef_report_sweep_point(const ef_report_layer *layers, int count,
 /* A point that could not run: index, key, values, dataflow and error
  * (the diagnostics' text). */
 char *ef_report_sweep_error(const ef_sweep_point_meta *m, const char *error);
+
+/* ---------- CSV ---------- */
+
+/* The results of `einflow run` and `einflow compare` as CSV: one row
+ * per Einsum (per layer and Einsum for a network, per dataflow, layer
+ * and Einsum for a comparison), every cell the value the JSON of the
+ * same call holds; the columns are in docs/output.md. Returned text is
+ * malloc'd (the caller frees it); NULL when memory ran out. */
+char *ef_report_csv(const ef_result *const *results, int count, const ef_run_meta *meta);
+char *ef_report_network_csv(const ef_report_layer *layers, int count,
+                            const ef_report_network *net, const ef_run_meta *meta);
+char *ef_report_compare_csv(const ef_report_compare_entry *entries, int count,
+                            const ef_report_network *net, const ef_compare_meta *meta);
+
+/* A CSV text built field by field (RFC 4180: a field holding a comma, a
+ * quote, a CR or a LF is quoted, its quotes doubled; rows end in LF, so
+ * pandas.read_csv and spreadsheets read it as is). Out of memory is
+ * sticky: later calls do nothing and ef_csv_take returns NULL. */
+typedef struct ef_csv ef_csv;
+struct cJSON;
+
+/* NULL when out of memory; ef_csv_take or ef_csv_destroy frees it. */
+ef_csv *ef_csv_create(void);
+void ef_csv_destroy(ef_csv *c);
+void ef_csv_text(ef_csv *c, const char *s);
+/* A whole number below 2^53 in plain digits (4700, not 4.7e+03), else
+ * the shortest text that reads back to v; an empty field when v is not
+ * finite. */
+void ef_csv_number(ef_csv *c, double v);
+void ef_csv_u64(ef_csv *c, uint64_t v);
+/* A JSON value as a field: a number as the JSON wrote it (a raw number
+ * keeps its text, so a 64-bit counter stays exact), a string as is,
+ * true or false; null, an absent item (NULL), an object or an array
+ * give an empty field. */
+void ef_csv_json(ef_csv *c, const struct cJSON *item);
+void ef_csv_end_row(ef_csv *c);
+/* The text, c freed: the caller frees the text; NULL when an append
+ * failed. */
+char *ef_csv_take(ef_csv *c);
 
 /* The mapper's results (one per Einsum, in cascade order) as a mapping
  * file with comments. */

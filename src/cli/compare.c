@@ -32,6 +32,8 @@ static const char compare_usage[] =
     "  --seeds N           search each dataflow with N seeds (--seed, --seed+1,\n"
     "                      ...; default 3), keep the best of each and say\n"
     "                      whether the winner's lead exceeds their spread\n"
+    "  --csv FILE          also write one CSV row per dataflow, layer and\n"
+    "                      Einsum to FILE\n"
     EF_CLI_SEARCH_OPTIONS_HELP
     "  -q, --quiet         print nothing on success (-o still writes the JSON)\n"
     "  -h, --help          show this help\n";
@@ -79,7 +81,7 @@ int ef_cli_compare(int argc, char **argv) {
     ef_cli_search_defaults(&search);
     const char *files[2] = {0};
     int nfiles = 0;
-    const char *out_path = NULL;
+    const char *out_path = NULL, *csv_path = NULL;
     bool json_stdout = false, quiet = false;
     char list[1024] = "ws,os,is,rs,nlr";
     int seeds = 3;
@@ -110,6 +112,10 @@ int ef_cli_compare(int argc, char **argv) {
             seeds = (int)v;
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
             quiet = true;
+        } else if (!strcmp(a, "--csv")) {
+            if (++i >= argc)
+                return ef_cli_usage_error("compare", compare_usage, "--csv needs a file name");
+            csv_path = argv[i];
         } else if (!strcmp(a, "--dataflows")) {
             if (++i >= argc || strlen(argv[i]) >= sizeof list)
                 return ef_cli_usage_error("compare", compare_usage,
@@ -117,7 +123,8 @@ int ef_cli_compare(int argc, char **argv) {
             snprintf(list, sizeof list, "%s", argv[i]);
         } else if (a[0] == '-' && a[1]) {
             static const char *const known[] = {EF_CLI_SEARCH_FLAGS, "--dataflows",
-                                                "--json", "--seeds", "--quiet", "--help"};
+                                                "--json", "--seeds", "--quiet", "--csv",
+                                                "--help"};
             return ef_cli_unknown_option("compare", a, known,
                                          (int)(sizeof known / sizeof known[0]));
         } else if (nfiles < 2) {
@@ -243,6 +250,18 @@ int ef_cli_compare(int argc, char **argv) {
         }
         free(json);
     }
+    if (csv_path) {
+        char *csv = ef_report_compare_csv(entries, ndf, &net, &meta);
+        if (!csv) {
+            code = ef_cli_out_of_memory(d);
+            goto done;
+        }
+        if (!ef_cli_write_file(csv_path, csv)) {
+            fprintf(stderr, "einflow compare: cannot write %s: %s\n", csv_path, strerror(errno));
+            code = EF_EXIT_IO;
+        }
+        free(csv);
+    }
     if (!json_stdout && !quiet) {
         char *table = ef_report_compare_table(entries, ndf, &net, &meta);
         if (!table) {
@@ -252,6 +271,7 @@ int ef_cli_compare(int argc, char **argv) {
         fputs(table, stdout);
         free(table);
         if (out_path && code == EF_EXIT_OK) printf("JSON written to %s\n", out_path);
+        if (csv_path && code == EF_EXIT_OK) printf("CSV written to %s\n", csv_path);
     }
 done:
     code = ef_cli_finish(d, code);

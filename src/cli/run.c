@@ -9,8 +9,10 @@
 #include "cli/run_session.h"
 #include "einflow/report.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static const char run_usage[] =
     "usage: einflow run ARCH.yaml WORKLOAD.yaml MAPPING.yaml [options]\n"
@@ -27,6 +29,8 @@ static const char run_usage[] =
     "on chip.\n"
     "\n"
     "options:\n"
+    "  --csv FILE          also write one CSV row per Einsum (per layer and\n"
+    "                      Einsum of a network) to FILE\n"
     EF_CLI_RUN_OPTIONS_HELP;
 
 int ef_cli_run(int argc, char **argv) {
@@ -53,6 +57,19 @@ int ef_cli_run(int argc, char **argv) {
         code = ef_cli_session_write_json(&a, json, "run");
         free(json);
     }
+    if (a.csv_path) {
+        char *csv = L->net->is_network ? ef_report_network_csv(s.out.layers, L->count, &net, &meta)
+                                       : ef_report_csv(rs, L->einsums, &meta);
+        if (!csv) {
+            code = ef_cli_out_of_memory(s.d);
+            goto done;
+        }
+        if (!ef_cli_write_file(a.csv_path, csv)) {
+            fprintf(stderr, "einflow run: cannot write %s: %s\n", a.csv_path, strerror(errno));
+            code = EF_EXIT_IO;
+        }
+        free(csv);
+    }
     if (!a.json_stdout && !a.quiet) {
         char *table = L->net->is_network ? ef_report_network_table(s.out.layers, L->count, &net)
                                          : ef_report_table(rs, L->einsums, &meta);
@@ -63,6 +80,7 @@ int ef_cli_run(int argc, char **argv) {
         fputs(table, stdout);
         free(table);
         if (a.out_path) printf("JSON written to %s\n", a.out_path);
+        if (a.csv_path && code == EF_EXIT_OK) printf("CSV written to %s\n", a.csv_path);
     }
     if (s.out.check_failed && code == EF_EXIT_OK) code = EF_EXIT_VALUES;
 done:

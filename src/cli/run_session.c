@@ -33,6 +33,9 @@ int ef_cli_run_args_parse(ef_cli_run_args *a, int argc, char **argv, const char 
             a->out_path = argv[i];
         } else if (!strcmp(arg, "--json")) {
             a->json_stdout = true;
+        } else if (!strcmp(arg, "--csv") && !strcmp(cmd, "run")) {
+            if (++i >= argc) return ef_cli_usage_error(cmd, usage, "--csv needs a file name");
+            a->csv_path = argv[i];
         } else if (!strcmp(arg, "-q") || !strcmp(arg, "--quiet")) {
             a->quiet = true;
         } else if (!strcmp(arg, "--check-values")) {
@@ -43,8 +46,9 @@ int ef_cli_run_args_parse(ef_cli_run_args *a, int argc, char **argv, const char 
             a->against_path = argv[i];
             a->search.sim.check_values = true;
         } else if (arg[0] == '-' && arg[1]) {
-            static const char *const known[] = {"--help", "--json", "--quiet", "--check-values",
-                                                "--check-against", EF_CLI_SEARCH_FLAGS};
+            static const char *const known[] = {"--help", "--json", "--csv", "--quiet",
+                                                "--check-values", "--check-against",
+                                                EF_CLI_SEARCH_FLAGS};
             return ef_cli_unknown_option(cmd, arg, known, (int)(sizeof known / sizeof known[0]));
         } else if (nfiles < 3) {
             a->files[nfiles++] = arg;

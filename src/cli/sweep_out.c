@@ -5,6 +5,7 @@
  * never reprints a line's numbers, so a line reads the same before and
  * after the rewrite but for its pareto field, which is always last. */
 #include "cli/sweep_out.h"
+#include "einflow/report.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -246,79 +247,45 @@ static size_t without_pareto(const char *text) {
     return len > 0 ? len - 1 : 0; /* up to the closing brace */
 }
 
-/* The shortest text that reads back as v; whole numbers (counts,
- * cycles) in plain digits, never "4.7e+03". */
-static void number_text(char *out, size_t size, double v) {
-    if (v == floor(v) && fabs(v) < 9007199254740992.0) {
-        snprintf(out, size, "%.0f", v);
-        return;
-    }
-    for (int p = 1; p <= 17; p++) {
-        snprintf(out, size, "%.*g", p, v);
-        if (strtod(out, NULL) == v) return;
-    }
-}
-
-/* One CSV field: quoted when it holds a comma, a quote or a newline. */
-static void csv_field(FILE *f, const char *s, bool first) {
-    if (!first) fputc(',', f);
-    if (!strpbrk(s, ",\"\n\r")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"') fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
-static void csv_item(FILE *f, const cJSON *it) {
-    char num[64] = "";
-    if (cJSON_IsNumber(it)) number_text(num, sizeof num, it->valuedouble);
-    else if (cJSON_IsString(it)) {
-        csv_field(f, it->valuestring, false);
-        return;
-    } else if (cJSON_IsBool(it)) snprintf(num, sizeof num, "%s", cJSON_IsTrue(it) ? "true" : "false");
-    csv_field(f, num, false);
-}
-
+/* The CSV (docs/output.md, "The CSV (`--csv FILE`)"): the lines' own
+ * values, quoted and spelled by the report stage's CSV writer. */
 static bool write_csv(FILE *f, const line_t *lines, size_t n, const ef_sweep_finish *fin) {
-    csv_field(f, "index", true);
-    csv_field(f, "key", false);
-    csv_field(f, "dataflow", false);
-    for (int a = 0; a < fin->axis_count; a++) csv_field(f, fin->axis_paths[a], false);
+    ef_csv *c = ef_csv_create();
+    if (!c) return false;
+    ef_csv_text(c, "index");
+    ef_csv_text(c, "key");
+    ef_csv_text(c, "dataflow");
+    for (int a = 0; a < fin->axis_count; a++) ef_csv_text(c, fin->axis_paths[a]);
     static const char *const cols[] = {"cycles", "macs", "utilization", "energy_pj",
                                        "leakage_pj", "energy_total_pj", "power_w",
                                        "power_total_mw", "area_mm2"};
-    for (size_t c = 0; c < sizeof cols / sizeof cols[0]; c++) csv_field(f, cols[c], false);
-    csv_field(f, "area_storage_bits", false);
-    csv_field(f, "area_pes", false);
-    if (fin->pareto) csv_field(f, "pareto", false);
-    csv_field(f, "error", false);
-    fputc('\n', f);
+    for (size_t k = 0; k < sizeof cols / sizeof cols[0]; k++) ef_csv_text(c, cols[k]);
+    ef_csv_text(c, "area_storage_bits");
+    ef_csv_text(c, "area_pes");
+    if (fin->pareto) ef_csv_text(c, "pareto");
+    ef_csv_text(c, "error");
+    ef_csv_end_row(c);
     for (size_t i = 0; i < n; i++) {
         const cJSON *j = lines[i].json;
-        char num[32];
-        snprintf(num, sizeof num, "%llu", (unsigned long long)lines[i].index);
-        csv_field(f, num, true);
-        csv_field(f, lines[i].key, false);
-        csv_item(f, cJSON_GetObjectItemCaseSensitive(j, "dataflow"));
+        ef_csv_u64(c, lines[i].index);
+        ef_csv_text(c, lines[i].key);
+        ef_csv_json(c, cJSON_GetObjectItemCaseSensitive(j, "dataflow"));
         const cJSON *values = cJSON_GetObjectItemCaseSensitive(j, "values");
         for (int a = 0; a < fin->axis_count; a++)
-            csv_item(f, cJSON_GetObjectItemCaseSensitive(values, fin->axis_paths[a]));
-        for (size_t c = 0; c < sizeof cols / sizeof cols[0]; c++)
-            csv_item(f, cJSON_GetObjectItemCaseSensitive(j, cols[c]));
+            ef_csv_json(c, cJSON_GetObjectItemCaseSensitive(values, fin->axis_paths[a]));
+        for (size_t k = 0; k < sizeof cols / sizeof cols[0]; k++)
+            ef_csv_json(c, cJSON_GetObjectItemCaseSensitive(j, cols[k]));
         const cJSON *area = cJSON_GetObjectItemCaseSensitive(j, "area");
-        csv_item(f, cJSON_GetObjectItemCaseSensitive(area, "storage_bits"));
-        csv_item(f, cJSON_GetObjectItemCaseSensitive(area, "pes"));
-        if (fin->pareto) csv_field(f, lines[i].failed ? "" : lines[i].on_front ? "true" : "false",
-                                   false);
-        csv_item(f, cJSON_GetObjectItemCaseSensitive(j, "error"));
-        fputc('\n', f);
+        ef_csv_json(c, cJSON_GetObjectItemCaseSensitive(area, "storage_bits"));
+        ef_csv_json(c, cJSON_GetObjectItemCaseSensitive(area, "pes"));
+        if (fin->pareto) ef_csv_text(c, lines[i].failed ? "" : lines[i].on_front ? "true" : "false");
+        ef_csv_json(c, cJSON_GetObjectItemCaseSensitive(j, "error"));
+        ef_csv_end_row(c);
     }
-    return !ferror(f);
+    char *text = ef_csv_take(c);
+    bool ok = text && fputs(text, f) >= 0;
+    free(text);
+    return ok && !ferror(f);
 }
 
 /* Writes through a temporary file beside path, renamed over it, so

@@ -143,11 +143,10 @@ static void totals_json(cJSON *o, const ef_totals *t) {
     for (int k = 0; k < t->tensor_count; k++) ef_rj_u64(acc, t->tensor[k], t->outer_accesses[k]);
 }
 
-char *ef_report_compare_json(const ef_report_compare_entry *entries, int count,
-                             const ef_report_network *net, const ef_compare_meta *meta) {
+cJSON *ef_rj_compare(const ef_report_compare_entry *entries, int count,
+                     const ef_report_network *net, const ef_compare_meta *meta) {
     if (count < 1 || entries[0].layer_count < 1) return NULL;
     ef_objective obj = objective_of(meta);
-    uint64_t failures = ef_alloc_failures();
     cJSON *root = cJSON_CreateObject();
     cJSON *m = ef_rj_meta(root, &meta->run);
     cJSON_AddStringToObject(m, "objective", meta->objective);
@@ -208,7 +207,13 @@ char *ef_report_compare_json(const ef_report_compare_entry *entries, int count,
         }
         ef_rj_append(arr, eo);
     }
-    return ef_rj_print(root, failures);
+    return root;
+}
+
+char *ef_report_compare_json(const ef_report_compare_entry *entries, int count,
+                             const ef_report_network *net, const ef_compare_meta *meta) {
+    uint64_t failures = ef_alloc_failures();
+    return ef_rj_print(ef_rj_compare(entries, count, net, meta), failures);
 }
 
 static double share(double part, double whole) { return whole > 0 ? 100 * part / whole : 0; }

@@ -373,10 +373,9 @@ cJSON *ef_rj_einsum(const ef_result *r) {
     return e;
 }
 
-char *ef_report_json(const ef_result *const *rs, int count, const ef_run_meta *meta) {
+cJSON *ef_rj_run(const ef_result *const *rs, int count, const ef_run_meta *meta) {
     if (count < 1) return NULL;
     const ef_nest *n0 = rs[0]->nest;
-    uint64_t failures = ef_alloc_failures();
     cJSON *root = cJSON_CreateObject();
     ef_rj_meta(root, meta);
     cJSON *sm = cJSON_AddObjectToObject(root, "summary");
@@ -401,7 +400,12 @@ char *ef_report_json(const ef_result *const *rs, int count, const ef_run_meta *m
             ef_rj_add(e, "search", ef_rj_search(meta->found[i], rs[i]->nest));
         ef_rj_append(es, e);
     }
-    return ef_rj_print(root, failures);
+    return root;
+}
+
+char *ef_report_json(const ef_result *const *rs, int count, const ef_run_meta *meta) {
+    uint64_t failures = ef_alloc_failures();
+    return ef_rj_print(ef_rj_run(rs, count, meta), failures);
 }
 
 /* [{RANK: factor}] of level l's loops of one kind, in nest order. */

@@ -26,6 +26,16 @@ cJSON *ef_rj_roofline(const ef_result *r, const ef_stats *s);
  * (NULL: once each). */
 void ef_rj_summary(cJSON *sm, const ef_result *const *rs, const uint64_t *weights, int count);
 cJSON *ef_rj_meta(cJSON *root, const ef_run_meta *meta);
+/* The whole JSON of a run of a workload, of a network and of a
+ * comparison, as a tree the caller deletes: what ef_report_json,
+ * ef_report_network_json and ef_report_compare_json print, and what
+ * their CSVs (csv_rows.c) are read from. NULL when there is nothing to
+ * report or memory ran out before the root was made. */
+cJSON *ef_rj_run(const ef_result *const *rs, int count, const ef_run_meta *meta);
+cJSON *ef_rj_network(const ef_report_layer *layers, int count, const ef_report_network *net,
+                     const ef_run_meta *meta);
+cJSON *ef_rj_compare(const ef_report_compare_entry *entries, int count,
+                     const ef_report_network *net, const ef_compare_meta *meta);
 /* summary.checked_against, when the run has one (--check-against). */
 void ef_rj_checked_against(cJSON *sm, const ef_run_meta *meta);
 cJSON *ef_rj_architecture(const ef_nest *n0);

@@ -42,16 +42,15 @@ cJSON *ef_rj_layer(const ef_report_layer *L) {
     return lo;
 }
 
-char *ef_report_network_json(const ef_report_layer *layers, int count,
-                             const ef_report_network *net, const ef_run_meta *meta) {
+cJSON *ef_rj_network(const ef_report_layer *layers, int count, const ef_report_network *net,
+                     const ef_run_meta *meta) {
     if (count < 1 || layers[0].result_count < 1) return NULL;
     const ef_result **rs;
     uint64_t *weights;
     int n = flatten(layers, count, &rs, &weights);
-    char *out = NULL;
+    cJSON *root = NULL;
     if (n > 0) {
-        uint64_t failures = ef_alloc_failures();
-        cJSON *root = cJSON_CreateObject();
+        root = cJSON_CreateObject();
         ef_rj_meta(root, meta);
         cJSON *sm = cJSON_AddObjectToObject(root, "summary");
         ef_rj_summary(sm, rs, weights, n);
@@ -66,11 +65,16 @@ char *ef_report_network_json(const ef_report_layer *layers, int count,
         ef_rj_u64(nw, "layers_with_repeats", repeated);
         cJSON *arr = cJSON_AddArrayToObject(root, "layers");
         for (int i = 0; i < count; i++) ef_rj_append(arr, ef_rj_layer(&layers[i]));
-        out = ef_rj_print(root, failures);
     }
     free(rs);
     free(weights);
-    return out;
+    return root;
+}
+
+char *ef_report_network_json(const ef_report_layer *layers, int count,
+                             const ef_report_network *net, const ef_run_meta *meta) {
+    uint64_t failures = ef_alloc_failures();
+    return ef_rj_print(ef_rj_network(layers, count, net, meta), failures);
 }
 
 char *ef_report_network_table(const ef_report_layer *layers, int count,

@@ -224,7 +224,7 @@ START_TEST(compare_with_fused) {
     char *out = e2e_tmp_path("compare.json");
     e2e_result res;
     ck_assert(e2e_runl(&res, "compare", EDGE, WORKLOAD, "--dataflows", "ws,os,fused",
-                       "--evaluations", "500", "-o", out, NULL));
+                       "--evaluations", "500", "--seeds", "1", "-o", out, NULL));
     ck_assert_msg(res.exit_code == 0, "compare exited %d:\n%s", res.exit_code, res.err);
     ck_assert_msg(strstr(res.out, "fused ") != NULL, "no fused row:\n%s", res.out);
     ck_assert_msg(strstr(res.out, "DRAM bypass [QK]") != NULL, "no bypass shown:\n%s",

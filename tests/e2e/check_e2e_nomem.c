@@ -54,7 +54,7 @@ static uint64_t allocations(const char *const *args) {
 
 static const char *const runs[][16] = {
     {"run", "configs/teach_1level.yaml", "workloads/conv1d.yaml",
-     "mappings/teach_1level__conv1d.yaml", "--check-values", "-o", NULL},
+     "mappings/teach_1level__conv1d.yaml", "--check-values", "-o", "JSON", "--csv", "CSV", NULL},
     {"map", "configs/teach_2level.yaml", "workloads/conv1d.yaml", "--dataflow", "ws",
      "--evaluations", "20", "--confirm", "1", "--threads", "1", NULL},
     {"run", "configs/edge_8x8.yaml", "workloads/attention.yaml",
@@ -64,10 +64,12 @@ static const char *const runs[][16] = {
 
 START_TEST(every_allocation_can_fail) {
     const char *args[16];
-    char *json = e2e_tmp_path("nomem.json");
+    char *json = e2e_tmp_path("nomem.json"), *csv = e2e_tmp_path("nomem.csv");
     int n = 0;
-    for (; runs[_i][n]; n++) args[n] = runs[_i][n];
-    if (n && !strcmp(args[n - 1], "-o")) args[n++] = json;
+    /* JSON and CSV stand for scratch files */
+    for (; runs[_i][n]; n++)
+        args[n] = !strcmp(runs[_i][n], "JSON") ? json : !strcmp(runs[_i][n], "CSV") ? csv
+                                                                                 : runs[_i][n];
     args[n] = NULL;
     e2e_result normal;
     ck_assert(e2e_run(&normal, args));
@@ -95,6 +97,7 @@ START_TEST(every_allocation_can_fail) {
     free(want);
     e2e_result_free(&normal);
     free(json);
+    free(csv);
 }
 END_TEST
 

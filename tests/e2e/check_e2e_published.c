@@ -27,7 +27,7 @@ static cJSON *compare_json(const char *arch, const char *dataflows, const char *
                            const char *objective) {
     const char *args[] = {"compare", arch, "workloads/alexnet.yaml", "--layers", "conv*",
                           "--batch", batch, "--dataflows", dataflows, "--objective", objective,
-                          "--confirm", "1", "--json", NULL};
+                          "--confirm", "1", "--seeds", "1", "--json", NULL};
     e2e_result r;
     ck_assert(e2e_run(&r, args));
     ck_assert_msg(r.exit_code == 0, "%s failed (%d):\n%s", e2e_cmdline(args), r.exit_code, r.err);

@@ -3,8 +3,9 @@
  * no NaN or Infinity), its top-level keys come in a fixed order, 64-bit
  * counters are printed as exact raw integers, energy is always filled
  * (from the built-in table when the architecture gives none; the table
- * itself is tested in check_energy.c), and the text table names every
- * level.
+ * itself is tested in check_energy.c), the text table names every
+ * level, and the CSV writer quotes and spells fields as RFC 4180 and
+ * the JSON do.
  * Expected numbers are derived by hand for conv1d P=16, R=3. */
 #include <cJSON.h>
 #include <check.h>
@@ -307,6 +308,83 @@ START_TEST(table_names_levels) {
 }
 END_TEST
 
+/* The CSV writer (ef_csv), field by field: RFC 4180 quoting (a comma,
+ * a quote, a CR or a LF quotes the field; quotes doubled), numbers in
+ * their shortest exact form, a JSON value as the JSON spelled it. */
+typedef enum { F_TEXT, F_NUMBER, F_U64, F_RAW, F_JSON_NUMBER, F_NULL, F_TRUE } field_kind;
+static const struct {
+    field_kind kind;
+    const char *text;
+    double number;
+    const char *want;
+} csv_fields[] = {
+    {F_TEXT, "plain", 0, "plain"},
+    {F_TEXT, "", 0, ""},
+    {F_TEXT, "a,b", 0, "\"a,b\""},
+    {F_TEXT, "say \"hi\"", 0, "\"say \"\"hi\"\"\""},
+    {F_TEXT, "\"", 0, "\"\"\"\""},
+    {F_TEXT, "two\nlines", 0, "\"two\nlines\""},
+    {F_TEXT, "cr\r", 0, "\"cr\r\""},
+    {F_TEXT, "x[a,b] += \"q\"", 0, "\"x[a,b] += \"\"q\"\"\""},
+    {F_NUMBER, NULL, 0.1, "0.1"},
+    {F_NUMBER, NULL, 1.0 / 3.0, "0.3333333333333333"},
+    {F_NUMBER, NULL, 1e21, "1e+21"},
+    {F_NUMBER, NULL, 42, "42"},
+    {F_NUMBER, NULL, 4700, "4700"}, /* whole: digits, not 4.7e+03 */
+    {F_NUMBER, NULL, -3, "-3"},
+    {F_NUMBER, NULL, NAN, ""},
+    {F_NUMBER, NULL, INFINITY, ""},
+    {F_U64, NULL, 0, "18446744073709551615"},
+    {F_RAW, "9007199254740993", 0, "9007199254740993"}, /* 2^53 + 1: kept exact */
+    {F_JSON_NUMBER, NULL, 2.5, "2.5"},
+    {F_NULL, NULL, 0, ""},
+    {F_TRUE, NULL, 0, "true"},
+};
+
+START_TEST(csv_field_spelling) {
+    ef_csv *c = ef_csv_create();
+    ck_assert_ptr_nonnull(c);
+    ef_csv_text(c, "first");
+    cJSON *item = NULL;
+    switch (csv_fields[_i].kind) {
+    case F_TEXT: ef_csv_text(c, csv_fields[_i].text); break;
+    case F_NUMBER: ef_csv_number(c, csv_fields[_i].number); break;
+    case F_U64: ef_csv_u64(c, UINT64_MAX); break;
+    case F_RAW: item = cJSON_CreateRaw(csv_fields[_i].text); break;
+    case F_JSON_NUMBER: item = cJSON_CreateNumber(csv_fields[_i].number); break;
+    case F_NULL: item = cJSON_CreateNull(); break;
+    case F_TRUE: item = cJSON_CreateTrue(); break;
+    }
+    if (item) ef_csv_json(c, item);
+    cJSON_Delete(item);
+    ef_csv_end_row(c);
+    ef_csv_text(c, "next");
+    ef_csv_end_row(c);
+    char *text = ef_csv_take(c);
+    char want[128];
+    snprintf(want, sizeof want, "first,%s\nnext\n", csv_fields[_i].want);
+    ck_assert_str_eq(text, want);
+    free(text);
+}
+END_TEST
+
+/* An absent item is an empty field; nothing written is an empty text. */
+START_TEST(csv_empty) {
+    ef_csv *c = ef_csv_create();
+    ef_csv_json(c, NULL);
+    ef_csv_json(c, NULL);
+    ef_csv_end_row(c);
+    char *text = ef_csv_take(c);
+    ck_assert_str_eq(text, ",\n");
+    free(text);
+    c = ef_csv_create();
+    text = ef_csv_take(c);
+    ck_assert_str_eq(text, "");
+    free(text);
+    ef_csv_destroy(NULL);
+}
+END_TEST
+
 static Suite *report_suite(void) {
     Suite *s = suite_create("report");
     TCase *tc = tcase_create("report");
@@ -315,6 +393,8 @@ static Suite *report_suite(void) {
     tcase_add_test(tc, json_energy);
     tcase_add_test(tc, json_cascade);
     tcase_add_test(tc, table_names_levels);
+    tcase_add_loop_test(tc, csv_field_spelling, 0, (int)(sizeof csv_fields / sizeof csv_fields[0]));
+    tcase_add_test(tc, csv_empty);
     suite_add_tcase(s, tc);
     return s;
 }
