@@ -7,6 +7,7 @@
  * shared with `explain`. */
 #include "cli/cli.h"
 #include "cli/run_session.h"
+#include "cli/run_trace.h"
 #include "einflow/report.h"
 
 #include <stdio.h>
@@ -27,7 +28,8 @@ static const char run_usage[] =
     "on chip.\n"
     "\n"
     "options:\n"
-    EF_CLI_RUN_OPTIONS_HELP;
+    EF_CLI_RUN_OPTIONS_HELP
+    EF_CLI_TRACE_OPTIONS_HELP;
 
 int ef_cli_run(int argc, char **argv) {
     ef_cli_run_args a;
@@ -42,6 +44,7 @@ int ef_cli_run(int argc, char **argv) {
     ef_report_network net = {.name = L->net->name, .batch = L->net->batch,
                              .is_network = L->net->is_network};
     const ef_result *const *rs = (const ef_result *const *)s.out.results;
+    if (a.trace_path && (code = ef_cli_run_trace(&s, &a)) != EF_EXIT_OK) goto done;
     if (a.out_path || a.json_stdout) {
         char *json = L->net->is_network
                          ? ef_report_network_json(s.out.layers, L->count, &net, &meta)
@@ -63,6 +66,7 @@ int ef_cli_run(int argc, char **argv) {
         fputs(table, stdout);
         free(table);
         if (a.out_path) printf("JSON written to %s\n", a.out_path);
+        if (a.trace_path) printf("Trace written to %s\n", a.trace_path);
     }
     if (s.out.check_failed && code == EF_EXIT_OK) code = EF_EXIT_VALUES;
 done:
