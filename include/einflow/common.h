@@ -38,6 +38,10 @@
                                      300 mm, far above any chip         */
 #define EF_MAX_POWER_MW 1e9       /* one component's static power: 1 MW */
 #define EF_MAX_PORTS 64           /* read/write ports of one level       */
+#define EF_TRACE_MAX_CYCLES 100000 /* cycles of one --trace window       */
+#define EF_TRACE_DEFAULT_CYCLES 10000 /* --trace without --trace-window  */
+#define EF_TRACE_PE_SIGNALS_MAX 64 /* VCD: one busy signal per PE up to
+                                     this many PEs, else one per row    */
 #define EF_MIN_BANDWIDTH 1e-6     /* bytes per cycle of a limited port:
                                      below it one byte would outlast any
                                      run (EF_MAX_CYCLES)                 */

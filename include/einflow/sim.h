@@ -19,11 +19,41 @@ typedef enum {
     EF_FOLD_SCALESIM   /* SCALE-Sim's serial fold formula, exactly       */
 } ef_fold_model;
 
+/* --trace: what the engines did, cycle by cycle, for a window of
+ * cycles (src/report/trace.c keeps and writes it). Cycles are the
+ * cascade's: each Einsum (or fused group) starts where the one before
+ * it ended. Both engines make the same calls for the window's cycles
+ * up to how they cut them into intervals (the event engine reports a
+ * jump as one call of many cycles), so a sink that adds calls up
+ * cycle by cycle sees the same trace under either. Calls may reach
+ * outside [begin_cycle, end_cycle): the sink clips. The sink is
+ * borrowed for the run; einsum is the Einsum's place in the nests
+ * given to ef_sim_run_cascade (0 for ef_sim_run). */
+typedef struct ef_trace_sink ef_trace_sink;
+struct ef_trace_sink {
+    uint64_t begin_cycle, end_cycle;  /* the window [begin, end)        */
+    void *ctx;                        /* passed back to the calls       */
+    /* cycles [t, t + count) of Einsum einsum's unit: computing when
+     * cause is NULL (first_steps steps issued in cycle t, later_steps
+     * in each of the others; 0 while a step of several cycles goes
+     * on), else stalled on cause ("DRAM.read", "final_drain", ...) */
+    void (*cycles)(void *ctx, int einsum, uint64_t t, uint64_t count, uint64_t first_steps,
+                   uint64_t later_steps, const char *cause);
+    /* a transfer of Einsum einsum moves bytes (per instance) across
+     * resource res_name ("GLB.read", "noc GLB->RF", ...), holding it
+     * from cycle t for hold_cycles cycles (0: unlimited bandwidth, all
+     * in cycle t) */
+    void (*bytes)(void *ctx, int einsum, const char *res_name, uint64_t t,
+                  uint64_t hold_cycles, uint64_t bytes);
+};
+
 typedef struct {
     ef_engine engine;
     ef_fold_model fold_model;
     bool check_values;
     uint64_t seed;
+    const ef_trace_sink *trace;   /* NULL: no trace, and no cost; the
+                                   * cascade then runs on one thread    */
 } ef_sim_options;
 
 /* Counters of one tensor at one level. Totals are sums over instances;

@@ -7,6 +7,7 @@
  * shared with `explain`. */
 #include "cli/cli.h"
 #include "cli/run_session.h"
+#include "cli/run_trace.h"
 #include "einflow/report.h"
 
 #include <errno.h>
@@ -31,7 +32,8 @@ static const char run_usage[] =
     "options:\n"
     "  --csv FILE          also write one CSV row per Einsum (per layer and\n"
     "                      Einsum of a network) to FILE\n"
-    EF_CLI_RUN_OPTIONS_HELP;
+    EF_CLI_RUN_OPTIONS_HELP
+    EF_CLI_TRACE_OPTIONS_HELP;
 
 int ef_cli_run(int argc, char **argv) {
     ef_cli_run_args a;
@@ -46,6 +48,7 @@ int ef_cli_run(int argc, char **argv) {
     ef_report_network net = {.name = L->net->name, .batch = L->net->batch,
                              .is_network = L->net->is_network};
     const ef_result *const *rs = (const ef_result *const *)s.out.results;
+    if (a.trace_path && (code = ef_cli_run_trace(&s, &a)) != EF_EXIT_OK) goto done;
     if (a.out_path || a.json_stdout) {
         char *json = L->net->is_network
                          ? ef_report_network_json(s.out.layers, L->count, &net, &meta)
@@ -81,6 +84,7 @@ int ef_cli_run(int argc, char **argv) {
         free(table);
         if (a.out_path) printf("JSON written to %s\n", a.out_path);
         if (a.csv_path && code == EF_EXIT_OK) printf("CSV written to %s\n", a.csv_path);
+        if (a.trace_path) printf("Trace written to %s\n", a.trace_path);
     }
     if (s.out.check_failed && code == EF_EXIT_OK) code = EF_EXIT_VALUES;
 done:

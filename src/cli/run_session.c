@@ -4,6 +4,7 @@
  * One copy, so that `explain` with a command line explains exactly the
  * run `run` makes with it. */
 #include "cli/run_session.h"
+#include "cli/run_trace.h"
 #include "einflow/einsum.h"
 #include "einflow/spec.h"
 
@@ -45,10 +46,15 @@ int ef_cli_run_args_parse(ef_cli_run_args *a, int argc, char **argv, const char 
                 return ef_cli_usage_error(cmd, usage, "--check-against needs a workload file");
             a->against_path = argv[i];
             a->search.sim.check_values = true;
+        } else if (!strcmp(cmd, "run") &&
+                   (!strcmp(arg, "--trace") || !strcmp(arg, "--trace-window"))) {
+            if (++i >= argc) return ef_cli_usage_error(cmd, usage, "%s needs a value", arg);
+            int code = ef_cli_trace_option(a, arg, argv[i], cmd, usage);
+            if (code >= 0) return code;
         } else if (arg[0] == '-' && arg[1]) {
             static const char *const known[] = {"--help", "--json", "--csv", "--quiet",
-                                                "--check-values", "--check-against",
-                                                EF_CLI_SEARCH_FLAGS};
+                                                "--check-values", "--check-against", "--trace",
+                                                "--trace-window", EF_CLI_SEARCH_FLAGS};
             return ef_cli_unknown_option(cmd, arg, known, (int)(sizeof known / sizeof known[0]));
         } else if (nfiles < 3) {
             a->files[nfiles++] = arg;
@@ -61,6 +67,8 @@ int ef_cli_run_args_parse(ef_cli_run_args *a, int argc, char **argv, const char 
     if (nfiles < 3)
         return ef_cli_usage_error(cmd, usage, "%s",
                                   "expected three files: ARCH.yaml WORKLOAD.yaml MAPPING.yaml");
+    int code = ef_cli_trace_check(a, cmd, usage);
+    if (code >= 0) return code;
     if (a->out_path && !strcmp(a->out_path, "-")) {
         a->json_stdout = true;
         a->out_path = NULL;

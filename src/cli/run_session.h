@@ -40,6 +40,9 @@ typedef struct {
     bool json_stdout;            /* --json or -o -                      */
     bool quiet;                  /* -q                                  */
     ef_cli_search search;
+    const char *trace_path;      /* run --trace FILE; NULL: none        */
+    const char *trace_window;    /* --trace-window as given, or NULL    */
+    uint64_t trace_begin, trace_end; /* its cycles [begin, end)         */
 } ef_cli_run_args;
 
 /* Parses argv as `run` does, for command cmd whose usage is printed on

@@ -3,7 +3,7 @@
  * and nothing is shared but read-only inputs, so results do not depend
  * on the thread count; diagnostics are merged in nest order. Value
  * checks chain outputs into later inputs, so they run in order. */
-#include "einflow/sim.h"
+#include "sim/engine.h"
 
 #include <stdlib.h>
 
@@ -48,15 +48,38 @@ ef_status ef_sim_run_all(ef_nest *const *nests, int count, const ef_sim_options 
     return st;
 }
 
+/* A traced cascade: one group after another on the calling thread,
+ * each starting in the trace where the one before it ended (its
+ * span). groups NULL: every Einsum alone. */
+static ef_status run_traced(ef_nest *const *nests, int count, const ef_fusion_group *groups,
+                            int ngroups, const ef_sim_options *opt, ef_values *values,
+                            ef_result **out, ef_diags *diags) {
+    uint64_t base = 0;
+    for (int g = 0; g < (groups ? ngroups : count); g++) {
+        int first = groups ? groups[g].first : g, n = groups ? groups[g].count : 1;
+        ef_status st = EF_OK;
+        if (n > 1)
+            st = ef_sim_run_fused_at(&nests[first], n, groups[g].level, opt, values,
+                                     &out[first], diags, first, base);
+        else if (!(out[first] = ef_sim_run_at(nests[first], opt, values, diags, &st, first, base)))
+            return st;
+        if (st != EF_OK) return st;
+        for (int i = first; i < first + n; i++) base += ef_result_span_cycles(out[i]);
+    }
+    return EF_OK;
+}
+
 ef_status ef_sim_run_cascade(ef_nest *const *nests, int count, const ef_sim_options *opt,
                              ef_values *values, int threads, ef_result **out,
                              ef_diags *diags) {
     ef_fusion_group groups[EF_MAX_EINSUMS];
     for (int i = 0; i < count; i++) out[i] = NULL;
-    if (count > EF_MAX_EINSUMS) return ef_sim_run_all(nests, count, opt, values, threads, out,
-                                                       diags);
+    if (count > EF_MAX_EINSUMS)
+        return opt->trace ? run_traced(nests, count, NULL, 0, opt, values, out, diags)
+                          : ef_sim_run_all(nests, count, opt, values, threads, out, diags);
     int ngroups = ef_fuse_groups(nests, count, groups, diags);
     if (ngroups < 0) return EF_ERR_MAPPING;
+    if (opt->trace) return run_traced(nests, count, groups, ngroups, opt, values, out, diags);
     if (ngroups == count) return ef_sim_run_all(nests, count, opt, values, threads, out, diags);
     /* groups run one after another, in cascade order */
     for (int g = 0; g < ngroups; g++) {

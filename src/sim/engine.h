@@ -22,10 +22,25 @@ typedef struct {
     uint64_t count, cap;
     uint32_t *slots;          /* index + 1, open addressing; [mask + 1] */
     uint64_t mask;
+    /* with a trace only: each transfer's bytes per resource, [cap],
+     * and transfers that cost alike but move different bytes kept
+     * apart (without one the set is as small as the timing allows) */
+    bool with_bytes;
+    uint64_t (*bytes)[EF_RES_COUNT]; /* owned, [bytes_cap]              */
+    uint64_t bytes_cap;
 } ef_xfer_set;
 
-/* The index of x in the set (added if new); EF_ERR_NOMEM/OVERFLOW. */
-ef_status ef_xfer_intern(ef_xfer_set *s, const ef_xfer *x, uint32_t *id);
+/* The index of x in the set (added if new); bytes: its demand's bytes
+ * per resource, kept when the set is with_bytes. EF_ERR_NOMEM/OVERFLOW. */
+ef_status ef_xfer_intern(ef_xfer_set *s, const ef_xfer *x, const uint64_t *bytes,
+                         uint32_t *id);
+
+/* A run's trace (trace.c): the sink, and where the run lies in it. */
+typedef struct {
+    const ef_trace_sink *sink;
+    int einsum;               /* its place in the cascade               */
+    uint64_t base_cycles;     /* the cascade's cycle of its cycle 0     */
+} ef_tracer;
 void ef_xfer_set_free(ef_xfer_set *s);
 
 /* What one generation's transfers cost, as pass 1 pushes it: its fill,
@@ -156,6 +171,7 @@ typedef struct {
     ef_xfer_set xfers;        /* every transfer the generations use     */
     uint32_t whole_stream;    /* one level only: the stream of all steps */
     uint64_t steps;           /* valid temporal steps                  */
+    const ef_tracer *trace;   /* NULL: none                             */
 } ef_schedule;
 
 static inline const ef_xfer *ef_schedule_xfer(const ef_schedule *t, uint32_t id) {
@@ -195,7 +211,26 @@ ef_status ef_step_run(ef_schedule *t, bool fast_forward, ef_diags *diags);
 ef_status ef_group_run(ef_schedule *const *t, int count, int level, bool fast_forward,
                        uint64_t *group_cycles, ef_diags *diags);
 
-/* Value tracking hooks used by trace.c; no-ops when values is NULL. */
+/* trace.c, for a schedule with a tracer: transfer id's bytes started
+ * at the run's cycle t; cycles [t, t + count) of its unit (computing
+ * when cause is NULL, as ef_trace_sink says); the latest cycle a period
+ * skip from cycle t may reach so that every skipped cycle lies outside
+ * the window (UINT64_MAX: any; t: none). */
+void ef_trace_xfer(const ef_schedule *tr, uint32_t id, uint64_t t);
+void ef_trace_cycles(const ef_schedule *tr, uint64_t t, uint64_t count, uint64_t first_steps,
+                     uint64_t later_steps, const char *cause);
+uint64_t ef_trace_skip_limit(const ef_schedule *tr, uint64_t t);
+
+/* sim.c: ef_sim_run and ef_sim_run_fused for a cascade's trace: the
+ * nest (or group's first nest) is Einsum `einsum` of the cascade and
+ * starts at its cycle base_cycles. */
+ef_result *ef_sim_run_at(const ef_nest *nest, const ef_sim_options *options, ef_values *values,
+                         ef_diags *diags, ef_status *status, int einsum, uint64_t base_cycles);
+ef_status ef_sim_run_fused_at(ef_nest *const *nests, int count, int level,
+                              const ef_sim_options *options, ef_values *values, ef_result **out,
+                              ef_diags *diags, int einsum, uint64_t base_cycles);
+
+/* The values a checked run pushes through the nest (values.c). */
 struct ef_values {
     const ef_workload *w;
     double *data[EF_MAX_TENSORS * 4];   /* backing values, by tensor   */

@@ -561,6 +561,10 @@ static uint64_t hash_xfer(const ef_xfer *x) {
     return (h ^ (uint64_t)(x->bottleneck + 1)) * UINT64_C(0xC4CEB9FE1A85EC53);
 }
 
+static bool same_bytes(const ef_xfer_set *s, uint64_t q, const uint64_t *bytes) {
+    return !s->with_bytes || !memcmp(s->bytes[q], bytes, sizeof s->bytes[q]);
+}
+
 static bool same_xfer(const ef_xfer *a, const ef_xfer *b) {
     if (a->cycles != b->cycles || a->bottleneck != b->bottleneck || a->used != b->used)
         return false;
@@ -585,12 +589,25 @@ static ef_status grow_slots(ef_xfer_set *s) {
     return EF_OK;
 }
 
-ef_status ef_xfer_intern(ef_xfer_set *s, const ef_xfer *x, uint32_t *id) {
+/* Room for one more transfer's bytes, beside items. */
+static ef_status reserve_bytes(ef_xfer_set *s) {
+    if (!s->with_bytes || s->bytes_cap == s->cap) return EF_OK;
+    void *b = ef_realloc(s->bytes, (size_t)s->cap * sizeof *s->bytes);
+    if (!b) return EF_ERR_NOMEM;
+    s->bytes = b;
+    s->bytes_cap = s->cap;
+    return EF_OK;
+}
+
+ef_status ef_xfer_intern(ef_xfer_set *s, const ef_xfer *x, const uint64_t *bytes,
+                         uint32_t *id) {
     ef_status st;
     if (!s->count) {
         /* index 0: the free transfer, which most generations use */
         if ((st = reserve_one((void **)&s->items, 0, &s->cap, sizeof(ef_xfer))) != EF_OK)
             return st;
+        if ((st = reserve_bytes(s)) != EF_OK) return st;
+        if (s->with_bytes) memset(s->bytes[0], 0, sizeof s->bytes[0]);
         memset(&s->items[0], 0, sizeof(ef_xfer));
         s->items[0].bottleneck = -1;
         s->count = 1;
@@ -600,14 +617,16 @@ ef_status ef_xfer_intern(ef_xfer_set *s, const ef_xfer *x, uint32_t *id) {
         }
     }
     uint64_t h = hash_xfer(x), at = h & s->mask;
+    /* transfers that differ in bytes alone share a hash and probe on */
     for (; s->slots[at]; at = (at + 1) & s->mask)
-        if (same_xfer(&s->items[s->slots[at] - 1], x)) {
+        if (same_xfer(&s->items[s->slots[at] - 1], x) && same_bytes(s, s->slots[at] - 1, bytes)) {
             *id = s->slots[at] - 1;
             return EF_OK;
         }
     if (s->count >= UINT32_MAX - 1) return EF_ERR_OVERFLOW;
     if ((st = reserve_one((void **)&s->items, s->count, &s->cap, sizeof(ef_xfer))) != EF_OK)
         return st;
+    if ((st = reserve_bytes(s)) != EF_OK) return st;
     if ((uint64_t)s->count * 2 + 2 > s->mask + 1) {
         /* grown before the item goes in, so a failure leaves the set as
          * it was */
@@ -615,12 +634,14 @@ ef_status ef_xfer_intern(ef_xfer_set *s, const ef_xfer *x, uint32_t *id) {
         for (at = h & s->mask; s->slots[at]; at = (at + 1) & s->mask) {}
     }
     s->items[s->count] = *x;
+    if (s->with_bytes) memcpy(s->bytes[s->count], bytes, sizeof s->bytes[0]);
     *id = (uint32_t)s->count++;
     s->slots[at] = *id + 1;
     return EF_OK;
 }
 
 void ef_xfer_set_free(ef_xfer_set *s) {
+    free(s->bytes);
     free(s->items);
     free(s->slots);
     memset(s, 0, sizeof *s);

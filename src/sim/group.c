@@ -179,6 +179,7 @@ ef_status ef_group_run(ef_schedule *const *trs, int count, int level, bool fast_
     link_engines(es, count, level);
     set_strides(es, count, level);
     const ef_nest *n0 = trs[0]->n;
+    bool trace = trs[0]->trace != NULL;
     uint64_t t = 0;
     for (;; t++) {
         /* transfers first, then each unit picks its Einsum from the
@@ -244,7 +245,15 @@ ef_status ef_group_run(ef_schedule *const *trs, int count, int level, bool fast_
         }
         for (int ui = 0; ui < UNITS; ui++) {
             if (!h[ui] || computing[ui]) continue;
-            ef_engine_charge(h[ui], group_cause(h[ui], es, count, t), 1 + quiet);
+            int cause = group_cause(h[ui], es, count, t);
+            ef_engine_charge(h[ui], cause, 1 + quiet);
+            if (trace) ef_engine_trace(h[ui], t, 1 + quiet, false, 0, 0, cause);
+        }
+        for (int ui = 0; ui < UNITS && trace; ui++) {
+            if (!computing[ui]) continue;
+            engine *e = &es[units[ui].busy_owner];
+            ef_engine_trace(e, t, 1 + quiet, true, issued[ui],
+                            issued[ui] == e->k && e->interval == 1 ? e->k : 0, -1);
         }
         if (quiet) {
             for (int ui = 0; ui < UNITS; ui++) {
@@ -280,7 +289,10 @@ ef_status ef_group_run(ef_schedule *const *trs, int count, int level, bool fast_
     }
     for (int i = 0; i < count; i++) {
         ef_result *r = trs[i]->res;
-        if (i == last && end > busy_end) ef_result_add_stall(r, "final_drain", end - busy_end);
+        if (i == last && end > busy_end) {
+            ef_result_add_stall(r, "final_drain", end - busy_end);
+            if (trace) ef_trace_cycles(trs[i], busy_end, end - busy_end, 0, 0, "final_drain");
+        }
         r->compute_cycles = es[i].compute;
         r->cycles = es[i].compute + r->stall_total;
         ef_engine_check(&es[i]);

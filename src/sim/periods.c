@@ -437,7 +437,13 @@ bool ef_periods_skip(engine *e, periods *pd, loop_state *ls, const uint64_t *cau
                 for (int q = 0; q < ntried[loose] && !seen; q++) seen = tried[loose][q] == x->t;
                 if (seen) continue;
                 tried[loose][ntried[loose]++] = x->t;
-                if ((k = periods_fit(e, x, ls, tn, loose, G))) m = x;
+                k = periods_fit(e, x, ls, tn, loose, G);
+                /* a trace's window is stepped, never skipped */
+                if (k && ls->t_max != UINT64_MAX) {
+                    uint64_t room = ls->t_max > ls->t ? (ls->t_max - ls->t) / (tn - x->t) : 0;
+                    if (room < k) k = room;
+                }
+                if (k) m = x;
             }
         }
     }

@@ -85,8 +85,19 @@ void ef_result_add_stall(ef_result *r, const char *cause, uint64_t cycles) {
     }
 }
 
+/* A trace's systolic fill and drain: the skew's cycles after the
+ * run's last, on the unit of the Einsum they were added to. */
+static void trace_skew(const ef_schedule *tr, uint64_t end, uint64_t skew) {
+    if (tr->trace && skew) ef_trace_cycles(tr, end, skew, 0, 0, "systolic_skew");
+}
+
 ef_result *ef_sim_run(const ef_nest *nest, const ef_sim_options *opt,
                       ef_values *values, ef_diags *diags, ef_status *status) {
+    return ef_sim_run_at(nest, opt, values, diags, status, 0, 0);
+}
+
+ef_result *ef_sim_run_at(const ef_nest *nest, const ef_sim_options *opt, ef_values *values,
+                         ef_diags *diags, ef_status *status, int einsum, uint64_t base_cycles) {
     ef_result *res = ef_calloc(1, sizeof *res);
     ef_schedule tr;
     memset(&tr, 0, sizeof tr);
@@ -95,10 +106,19 @@ ef_result *ef_sim_run(const ef_nest *nest, const ef_sim_options *opt,
     res->nest = nest;
     tr.n = nest;
     tr.res = res;
+    ef_tracer tracer = {.sink = opt->trace, .einsum = einsum, .base_cycles = base_cycles};
+    if (opt->trace) {
+        tr.trace = &tracer;
+        tr.xfers.with_bytes = true;
+    }
     ef_values *v = opt->check_values ? values : NULL;
     ef_status st = ef_walk_run(&tr, v, diags);
     if (st == EF_OK) st = ef_step_run(&tr, opt->engine == EF_ENGINE_EVENT, diags);
-    if (st == EF_OK) systolic_cycles(nest, opt, res);
+    if (st == EF_OK) {
+        uint64_t before = res->cycles;
+        systolic_cycles(nest, opt, res);
+        trace_skew(&tr, before, res->skew_cycles);
+    }
     if (st == EF_OK && v) st = ef_values_compare_output(nest, v, res, diags);
     res->span_cycles = res->cycles;
     ef_schedule_free(&tr);
@@ -113,9 +133,16 @@ ef_result *ef_sim_run(const ef_nest *nest, const ef_sim_options *opt,
 ef_status ef_sim_run_fused(ef_nest *const *nests, int count, int level,
                            const ef_sim_options *opt, ef_values *values, ef_result **out,
                            ef_diags *diags) {
+    return ef_sim_run_fused_at(nests, count, level, opt, values, out, diags, 0, 0);
+}
+
+ef_status ef_sim_run_fused_at(ef_nest *const *nests, int count, int level,
+                              const ef_sim_options *opt, ef_values *values, ef_result **out,
+                              ef_diags *diags, int einsum, uint64_t base_cycles) {
     ef_schedule *trs = ef_calloc((size_t)count, sizeof *trs);
     ef_schedule **ptrs = ef_calloc((size_t)count, sizeof *ptrs);
-    ef_status st = trs && ptrs ? EF_OK : EF_ERR_NOMEM;
+    ef_tracer *tracers = opt->trace ? ef_calloc((size_t)count, sizeof *tracers) : NULL;
+    ef_status st = trs && ptrs && (tracers || !opt->trace) ? EF_OK : EF_ERR_NOMEM;
     ef_values *v = opt->check_values ? values : NULL;
     for (int i = 0; i < count; i++) out[i] = NULL;
     /* pass 1 in cascade order: a value check feeds each Einsum's
@@ -131,6 +158,12 @@ ef_status ef_sim_run_fused(ef_nest *const *nests, int count, int level,
         out[i]->fusion_level = level;
         trs[i].n = nests[i];
         trs[i].res = out[i];
+        if (tracers) {
+            tracers[i] = (ef_tracer){.sink = opt->trace, .einsum = einsum + i,
+                                     .base_cycles = base_cycles};
+            trs[i].trace = &tracers[i];
+            trs[i].xfers.with_bytes = true;
+        }
         ptrs[i] = &trs[i];
         st = ef_walk_run(&trs[i], v, diags);
         if (st == EF_OK && v) st = ef_values_compare_output(nests[i], v, out[i], diags);
@@ -145,6 +178,7 @@ ef_status ef_sim_run_fused(ef_nest *const *nests, int count, int level,
         ef_sim_options once = *opt;
         once.fold_model = EF_FOLD_OVERLAP;
         systolic_cycles(nests[count - 1], &once, out[count - 1]);
+        trace_skew(&trs[count - 1], group_cycles, out[count - 1]->cycles - before);
         group_cycles += out[count - 1]->cycles - before;
         /* each Einsum ran interleaved with the others over the whole
          * group: its cycles are the group's, of which those its unit
@@ -161,6 +195,7 @@ ef_status ef_sim_run_fused(ef_nest *const *nests, int count, int level,
     for (int i = 0; trs && i < count; i++) ef_schedule_free(&trs[i]);
     free(ptrs);
     free(trs);
+    free(tracers);
     if (st != EF_OK)
         for (int i = 0; i < count; i++) {
             free(out[i]);

@@ -133,9 +133,11 @@ static bool resident(engine *e, uint64_t t) {
     return true;
 }
 
-static void take(engine *e, const ef_xfer *x, uint64_t t, int holder) {
+static void take(engine *e, uint32_t id, uint64_t t, int holder) {
+    const ef_xfer *x = xfer(e, id);
     ef_arbiter_take(e->arb, x, t);
     for (int i = 0; i < x->used; i++) e->holder[x->uses[i]] = holder;
+    if (e->tr->trace) ef_trace_xfer(e->tr, id, t);
 }
 
 
@@ -259,7 +261,7 @@ static bool service(engine *e, int l, uint64_t t) {
         const ef_xfer *x = xfer(e, id);
         if (ef_arbiter_blocker(e->arb, x, t) >= 0) return changed;
         uint64_t g = is_fill ? c->nf++ : c->nd++;
-        take(e, x, t, l);
+        take(e, id, t, l);
         c->active = true;
         c->active_is_fill = is_fill;
         c->active_gen = g;
@@ -274,9 +276,10 @@ static bool service(engine *e, int l, uint64_t t) {
  * are resident and the resources it crosses are free. */
 static bool stream_start(engine *e, uint64_t t) {
     if (e->x_on || !e->on_turn || e->s >= e->tr->steps || !resident(e, t)) return false;
-    const ef_xfer *x = xfer(e, stream_now(e));
+    uint32_t id = stream_now(e);
+    const ef_xfer *x = xfer(e, id);
     if (ef_arbiter_blocker(e->arb, x, t) >= 0) return false;
-    take(e, x, t, STREAM_HOLDER);
+    take(e, id, t, STREAM_HOLDER);
     e->x_on = true;
     e->x_done = t + x->cycles;
     return true;
@@ -407,23 +410,39 @@ int ef_engine_group_cause(engine *e, uint64_t t) {
 #define SLOT_UNSEEN (-1)
 #define SLOT_NONE (-2) /* the result's cause list was full */
 
+void ef_engine_cause_name(const engine *e, int cause, char *name, size_t size) {
+    const ef_nest *n = e->tr->n;
+    if (cause < 0) cause = CAUSE_UNKNOWN;
+    if (cause < EF_CAUSE_COUNT) ef_timing_cause_name(n, cause, name, size);
+    else if (cause == CAUSE_RESULT)
+        snprintf(name, size, "%s.latency",
+                 n->unit == EF_UNIT_VECTOR ? n->arch->vector_unit.name : "PE");
+    else if (cause == CAUSE_UNIT_VECTOR)
+        snprintf(name, size, "%s", n->spec_arch->vector_unit.name);
+    else if (cause == CAUSE_UNIT_ARRAY)
+        snprintf(name, size, "array");
+    else snprintf(name, size, "unknown");
+}
+
+void ef_engine_trace(const engine *e, uint64_t t, uint64_t count, bool computing,
+                     uint64_t first_steps, uint64_t later_steps, int cause) {
+    if (computing) {
+        ef_trace_cycles(e->tr, t, count, first_steps, later_steps, NULL);
+        return;
+    }
+    char name[sizeof e->tr->res->stalls[0].cause];
+    ef_engine_cause_name(e, cause, name, sizeof name);
+    ef_trace_cycles(e->tr, t, count, 0, 0, name);
+}
+
 void ef_engine_charge(engine *e, int cause, uint64_t cycles) {
     ef_result *r = e->tr->res;
-    const ef_nest *n = e->tr->n;
     if (cause < 0) cause = CAUSE_UNKNOWN;
     e->cause_total[cause] += cycles;
     int *slot = e->slots;
     if (slot[cause] == SLOT_UNSEEN) {
         char name[sizeof r->stalls[0].cause];
-        if (cause < EF_CAUSE_COUNT) ef_timing_cause_name(n, cause, name, sizeof name);
-        else if (cause == CAUSE_RESULT)
-            snprintf(name, sizeof name, "%s.latency",
-                     n->unit == EF_UNIT_VECTOR ? n->arch->vector_unit.name : "PE");
-        else if (cause == CAUSE_UNIT_VECTOR)
-            snprintf(name, sizeof name, "%s", n->spec_arch->vector_unit.name);
-        else if (cause == CAUSE_UNIT_ARRAY)
-            snprintf(name, sizeof name, "array");
-        else snprintf(name, sizeof name, "unknown");
+        ef_engine_cause_name(e, cause, name, sizeof name);
         slot[cause] = SLOT_NONE;
         for (int i = 0; i < r->stall_count && slot[cause] == SLOT_NONE; i++)
             if (strcmp(r->stalls[i].cause, name) == 0) slot[cause] = i;
@@ -567,9 +586,28 @@ void ef_engine_check(const engine *e) {
         for (uint64_t g = e->ch[l].base; g < e->tr->gens[l].count; g++) check_done(&e->ch[l], g);
 }
 
+/* After a period skip from cycle t0: the transfers in flight that
+ * started in the skipped cycles (never stepped, so never traced), with
+ * the cycles they started at. Those that started and ended there moved
+ * their bytes before the window (ef_trace_skip_limit). */
+static void trace_in_flight(engine *e, uint64_t t0) {
+    for (int l = 1; l < e->nl; l++) {
+        const chan *c = &e->ch[l];
+        if (!c->active) continue;
+        uint64_t start = c->end - xfer(e, c->active_xfer)->cycles;
+        if (start > t0) ef_trace_xfer(e->tr, c->active_xfer, start);
+    }
+    if (e->x_on) {
+        uint32_t id = stream_now(e);
+        uint64_t start = e->x_done - xfer(e, id)->cycles;
+        if (start > t0) ef_trace_xfer(e->tr, id, start);
+    }
+}
+
 ef_status ef_step_run(ef_schedule *tr, bool fast_forward, ef_diags *diags) {
     const ef_nest *n = tr->n;
     ef_result *res = tr->res;
+    const ef_tracer *trace = tr->trace;
     int nl = n->level_count;
     engine *e = ef_calloc(1, sizeof *e);
     periods *pd = NULL;      /* remembered states, event engine only */
@@ -608,8 +646,16 @@ ef_status ef_step_run(ef_schedule *tr, bool fast_forward, ef_diags *diags) {
         }
         uint64_t quiet = fast_forward ? ef_engine_quiet(e, t, issued, is.crossed) : 0;
         if (quiet == NEVER) quiet = 0; /* nothing pends: a broken invariant, caught above */
-        if (!computing && e->s < tr->steps)
-            ef_engine_charge(e, ef_engine_stall_cause(e, t), 1 + quiet);
+        if (!computing && e->s < tr->steps) {
+            int cause = ef_engine_stall_cause(e, t);
+            ef_engine_charge(e, cause, 1 + quiet);
+            if (trace) ef_engine_trace(e, t, 1 + quiet, false, 0, 0, cause);
+        }
+        /* a jump repeats cycle t: k steps a cycle, or a step of several
+         * cycles going on (the same test as below) */
+        if (trace && computing)
+            ef_engine_trace(e, t, 1 + quiet, true, issued,
+                            issued == e->k && e->interval == 1 ? e->k : 0, -1);
         if (quiet && computing) {
             if (issued == e->k && e->interval == 1) {
                 e->s += quiet * e->k;
@@ -621,8 +667,10 @@ ef_status ef_step_run(ef_schedule *tr, bool fast_forward, ef_diags *diags) {
         t += quiet;
         if (pd && is.crossed) {
             loop_state ls = {.t = t, .s = e->s, .compute = e->compute,
-                             .last_issue = e->last_issue};
+                             .last_issue = e->last_issue,
+                             .t_max = trace ? ef_trace_skip_limit(tr, t) : UINT64_MAX};
             if (ef_periods_skip(e, pd, &ls, e->cause_total, is.outer_crossed)) {
+                if (trace) trace_in_flight(e, t);
                 for (int c = 0; c < CAUSE_COUNT; c++)
                     if (ls.more_stalls[c]) ef_engine_charge(e, c, ls.more_stalls[c]);
                 t = ls.t;
@@ -640,7 +688,10 @@ ef_status ef_step_run(ef_schedule *tr, bool fast_forward, ef_diags *diags) {
     uint64_t end = ef_engine_last_drain(e);
     uint64_t busy_end = e->any_issue ? e->last_issue + e->interval : 0;
     /* cycles after the last step spent writing results back */
-    if (end > busy_end && e->any_issue) ef_result_add_stall(res, "final_drain", end - busy_end);
+    if (end > busy_end && e->any_issue) {
+        ef_result_add_stall(res, "final_drain", end - busy_end);
+        if (trace) ef_trace_cycles(tr, busy_end, end - busy_end, 0, 0, "final_drain");
+    }
     res->cycles = end;
     res->compute_cycles = e->compute;
     /* every cycle was either computing or charged to one stall cause */

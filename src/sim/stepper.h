@@ -189,6 +189,13 @@ int ef_engine_group_cause(engine *e, uint64_t t);
  * producer's tile for its consumers), or -1. */
 int ef_engine_drain_cause(engine *e, int level, uint64_t t);
 
+/* The name of a stall cause ("DRAM.read", "PE.latency", ...). */
+void ef_engine_cause_name(const engine *e, int cause, char *name, size_t size);
+/* A trace of the cycles [t, t + count) of e's unit (ef_trace_cycles):
+ * computing, or stalled on cause when not computing. */
+void ef_engine_trace(const engine *e, uint64_t t, uint64_t count, bool computing,
+                     uint64_t first_steps, uint64_t later_steps, int cause);
+
 /* Charges `cycles` stalled cycles of cause to e's result. */
 void ef_engine_charge(engine *e, int cause, uint64_t cycles);
 
@@ -209,6 +216,8 @@ void ef_periods_destroy(periods *pd);
 typedef struct {
     uint64_t t, s, compute, last_issue;   /* in: now; out: after the skip */
     uint64_t more_stalls[CAUSE_COUNT];    /* out: cycles to charge       */
+    uint64_t t_max;                       /* in: the skip ends by then
+                                           * (a trace's window)          */
 } loop_state;
 
 /* At a generation boundary, before cycle ls->t + 1: remembers the

@@ -11,7 +11,7 @@ uint32_t ef_walk_xfer(walker *wk, const ef_demand *d) {
     ef_xfer x;
     ef_timing_cost(&wk->ports, d, &x);
     uint32_t id = 0;
-    ef_status st = ef_xfer_intern(&wk->sch->xfers, &x, &id);
+    ef_status st = ef_xfer_intern(&wk->sch->xfers, &x, d->bytes, &id);
     if (st != EF_OK) wk->status = st;
     return id;
 }
