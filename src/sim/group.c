@@ -282,6 +282,7 @@ ef_status ef_group_run(ef_schedule *const *trs, int count, int level, bool fast_
         ef_result *r = trs[i]->res;
         if (i == last && end > busy_end) ef_result_add_stall(r, "final_drain", end - busy_end);
         r->compute_cycles = es[i].compute;
+        r->steps = es[i].s;
         r->cycles = es[i].compute + r->stall_total;
         ef_engine_check(&es[i]);
     }
