@@ -108,7 +108,7 @@ static void check_all(const char *what, const cJSON *root) {
 
 #define MAX_CASES 64
 typedef struct {
-    char arch[256], workload[256], mapping[256];
+    char arch[600], workload[600], mapping[600];
 } run_case;
 static run_case cases[MAX_CASES];
 static int case_count;
