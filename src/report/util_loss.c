@@ -5,7 +5,6 @@
 
 #include "report/json_parts.h"
 
-#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -81,8 +80,8 @@ void ef_loss_totals(const ef_result *const *rs, const uint64_t *weights, int cou
     }
     /* on one unit, a fused group's Einsums' own cycles add up to at
      * most the group's (docs/model.md section 4.8) */
-    assert(out->peak_slots >= out->ops + lost);
-    merge(out, EF_LOSS_OTHER_UNIT, out->peak_slots - out->ops - lost);
+    uint64_t used = out->ops + lost;
+    merge(out, EF_LOSS_OTHER_UNIT, out->peak_slots > used ? out->peak_slots - used : 0);
     if (out->steps[out->step_count - 1].slots == 0) out->step_count--;
     order_steps(out);
 }
