@@ -88,6 +88,8 @@ typedef struct {
 typedef struct {
     char cause[2 * EF_MAX_NAME + 16]; /* "DRAM.read", "noc GLB->RF", ... */
     uint64_t cycles;
+    uint64_t fill_cycles;         /* of them, charged before the Einsum's
+                                   * first step (the pipeline's fill) */
 } ef_stall;
 
 typedef struct {
@@ -95,6 +97,7 @@ typedef struct {
     uint64_t ops;                 /* iteration points executed          */
     uint64_t cycles;
     uint64_t compute_cycles;      /* cycles in which MACs issued        */
+    uint64_t steps;               /* steps issued (all PEs in lockstep) */
     uint64_t skew_cycles;         /* systolic fill/drain                */
     ef_level_counters levels[EF_MAX_LEVELS];
     ef_noc_counters noc;

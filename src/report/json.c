@@ -7,6 +7,7 @@
 #include "einflow/stats.h"
 #include "report/json_parts.h"
 #include "report/totals.h"
+#include "report/util_loss.h"
 
 #include <cJSON.h>
 #include <inttypes.h>
@@ -292,6 +293,9 @@ void ef_rj_summary(cJSON *sm, const ef_result *const *rs, const uint64_t *weight
             if (have) cJSON_DeleteItemFromObjectCaseSensitive(st, x->cause);
             ef_rj_u64(st, x->cause, prev + w * x->cycles);
         }
+    ef_util_loss loss;
+    ef_loss_totals(rs, weights, count, &loss);
+    ef_rj_add(sm, "utilization_loss", ef_rj_util_loss(&loss));
     outer_traffic(sm, &t);
     cJSON_AddBoolToObject(sm, "values_checked", t.values_checked);
 }

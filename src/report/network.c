@@ -5,6 +5,7 @@
 #include "report/json_parts.h"
 #include "spec/sbuf.h"
 #include "report/totals.h"
+#include "report/util_loss.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -77,6 +78,33 @@ char *ef_report_network_json(const ef_report_layer *layers, int count,
     return ef_rj_print(ef_rj_network(layers, count, net, meta), failures);
 }
 
+/* Where each layer's PE-slots went (docs/model.md section 4.9): its
+ * stalls by cause and its idle PEs, as shares of its peak. */
+static void loss_by_layer(sbuf *b, const ef_report_layer *layers, int count) {
+    sbuf_put(b, "  utilization loss by layer (shares of its peak -> utilization)\n");
+    for (int i = 0; i < count; i++) {
+        ef_util_loss l;
+        ef_loss_totals(layers[i].results, NULL, layers[i].result_count, &l);
+        sbuf_put(b, "  %-24.24s ", layers[i].name);
+        ef_loss_line(b, &l);
+        sbuf_put(b, "\n");
+    }
+    const ef_result **rs;
+    uint64_t *weights;
+    int n = flatten(layers, count, &rs, &weights);
+    if (n > 0) {
+        ef_util_loss all;
+        ef_loss_totals(rs, weights, n, &all);
+        sbuf_put(b, "  %-24s ", "total (x counts)");
+        ef_loss_line(b, &all);
+        sbuf_put(b, "\n");
+    } else {
+        b->failed = true; /* out of memory: no table rather than a cut one */
+    }
+    free(rs);
+    free(weights);
+}
+
 char *ef_report_network_table(const ef_report_layer *layers, int count,
                               const ef_report_network *net) {
     sbuf b = {0};
@@ -109,5 +137,6 @@ char *ef_report_network_table(const ef_report_layer *layers, int count,
              all.macs ? all.energy_pj / (double)all.macs : 0);
     sbuf_put(&b, "  %" PRIu64 " MACs, %.6g s at the clock\n", all.macs, all.seconds);
     ef_totals_static_line(&b, &all);
+    loss_by_layer(&b, layers, count);
     return sbuf_take(&b);
 }

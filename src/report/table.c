@@ -6,6 +6,7 @@
 #include "spec/sbuf.h"
 #include "report/capacity.h"
 #include "report/totals.h"
+#include "report/util_loss.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -62,6 +63,15 @@ static void traffic_lines(sbuf *b, const ef_totals *t) {
     }
 }
 
+/* The utilization waterfall from the peak to what was achieved
+ * (docs/model.md section 4.9). */
+static void loss_lines(sbuf *b, const ef_result *const *rs, int count) {
+    ef_util_loss l;
+    ef_loss_totals(rs, NULL, count, &l);
+    sbuf_put(b, "  utilization loss\n");
+    ef_loss_table(b, &l, "    ");
+}
+
 /* A cascade's total: its Einsums one after another, each fused group
  * once (docs/output.md, summary). */
 static void total_lines(sbuf *b, const ef_result *const *rs, int count) {
@@ -103,6 +113,7 @@ static void total_lines(sbuf *b, const ef_result *const *rs, int count) {
     sbuf_put(b, "  stalls       %" PRIu64, total);
     for (int j = 0; j < nc; j++) sbuf_put(b, "%s%s %" PRIu64, j ? ", " : "  (", cause[j], cyc[j]);
     sbuf_put(b, "%s\n", nc ? ")" : "");
+    loss_lines(b, rs, count);
     ef_energy_rates er;
     ef_stats_energy_rates(t.energy_pj, t.macs, t.ops, t.seconds, &er);
     sbuf_put(b, "  energy       %.6g pJ", t.energy_pj);
@@ -138,6 +149,7 @@ char *ef_report_table(const ef_result *const *rs, int count, const ef_run_meta *
         for (int k = 0; k < r->stall_count; k++)
             sbuf_put(&b, "%s%s %" PRIu64, k ? ", " : "  (", r->stalls[k].cause, r->stalls[k].cycles);
         sbuf_put(&b, "%s\n", r->stall_count ? ")" : "");
+        loss_lines(&b, &r, 1);
         energy_lines(&b, r, &s);
         ef_totals one;
         ef_totals_init(&one);

@@ -294,6 +294,7 @@ ef_status ef_group_run(ef_schedule *const *trs, int count, int level, bool fast_
             if (trace) ef_trace_cycles(trs[i], busy_end, end - busy_end, 0, 0, "final_drain");
         }
         r->compute_cycles = es[i].compute;
+        r->steps = es[i].s;
         r->cycles = es[i].compute + r->stall_total;
         ef_engine_check(&es[i]);
     }

@@ -44,6 +44,7 @@ static void scalesim_cycles(const ef_nest *n, ef_result *res) {
     if (cycles > res->compute_cycles) {
         snprintf(res->stalls[0].cause, sizeof res->stalls[0].cause, "systolic_fold");
         res->stalls[0].cycles = cycles - res->compute_cycles;
+        res->stalls[0].fill_cycles = 0; /* the formula has no first step */
         res->stall_count = 1;
         res->stall_total = res->stalls[0].cycles;
     }
@@ -68,6 +69,7 @@ static void systolic_cycles(const ef_nest *nest, const ef_sim_options *opt, ef_r
         int i = res->stall_count++;
         snprintf(res->stalls[i].cause, sizeof res->stalls[i].cause, "systolic_skew");
         res->stalls[i].cycles = skew;
+        res->stalls[i].fill_cycles = 0;
         res->stall_total += skew;
     }
 }
@@ -81,6 +83,7 @@ void ef_result_add_stall(ef_result *r, const char *cause, uint64_t cycles) {
         }
     if (r->stall_count < EF_MAX_STALL_CAUSES) {
         snprintf(r->stalls[r->stall_count].cause, sizeof r->stalls[0].cause, "%s", cause);
+        r->stalls[r->stall_count].fill_cycles = 0;
         r->stalls[r->stall_count++].cycles = cycles;
     }
 }

@@ -449,11 +449,18 @@ void ef_engine_charge(engine *e, int cause, uint64_t cycles) {
         if (slot[cause] == SLOT_NONE && r->stall_count < EF_MAX_STALL_CAUSES) {
             snprintf(r->stalls[r->stall_count].cause, sizeof r->stalls[0].cause, "%s", name);
             r->stalls[r->stall_count].cycles = 0;
+            r->stalls[r->stall_count].fill_cycles = 0;
             slot[cause] = r->stall_count++;
         }
     }
     r->stall_total += cycles;
-    if (slot[cause] >= 0) r->stalls[slot[cause]].cycles += cycles;
+    if (slot[cause] < 0) return;
+    r->stalls[slot[cause]].cycles += cycles;
+    /* before the first step the whole array waits to be filled: the
+     * utilization loss reports it apart (stats/util_loss.c). Both
+     * engines issue the first step in a cycle they simulate, so the
+     * split is the same in both. */
+    if (!e->any_issue) r->stalls[slot[cause]].fill_cycles += cycles;
 }
 
 void ef_engine_init(engine *e, const ef_schedule *tr, ef_arbiter *arb) {
@@ -694,6 +701,7 @@ ef_status ef_step_run(ef_schedule *tr, bool fast_forward, ef_diags *diags) {
     }
     res->cycles = end;
     res->compute_cycles = e->compute;
+    res->steps = e->s;
     /* every cycle was either computing or charged to one stall cause */
     assert(e->compute + res->stall_total == end || !e->any_issue);
     ef_engine_check(e);

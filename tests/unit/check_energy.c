@@ -585,7 +585,8 @@ START_TEST(json_energy_keys) {
                                     "pj_per_mac", "tops_per_watt", "power_w", "leakage_mw",
                                     "power_total_mw", "area_mm2", "energy_breakdown",
                                     "leakage_breakdown", "area", "compute_cycles",
-                                    "stall_cycles", "outer_traffic", "values_checked"};
+                                    "stall_cycles", "utilization_loss", "outer_traffic",
+                                    "values_checked"};
     keys_are(sm, summary, UT_LEN(summary), "summary");
     static const char *breakdown[] = {"mac", "vector", "levels", "noc", "leakage"};
     const cJSON *eb = obj(sm, "energy_breakdown");
