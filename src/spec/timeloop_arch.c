@@ -154,7 +154,9 @@ static void word_size(walk *w, tl_level *lv, const yt_node *attrs, const char *p
         char hint[160];
         snprintf(hint, sizeof hint, "the first level's words are %d bits (line %d)",
                  w->a->word_bits, w->bits_node ? w->bits_node->line : 0);
-        yt_error(w->d, at, path, hint,
+        char kp[YT_MAX_PATH];
+        yt_path_key(kp, sizeof kp, path, key);
+        yt_error(w->d, at, given ? kp : path, hint,
                  "expected the same datawidth at every storage level (einflow gives each "
                  "tensor one precision), found %d bits", lv->word_bits);
         w->ok = false;

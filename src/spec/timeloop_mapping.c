@@ -427,7 +427,7 @@ bool tl_read_mapping(yt_doc *d, const tl_arch *a, const tl_problem *p, tl_mappin
                 prod *= t->factor[dim];
                 if (t->named[dim]) {
                     if (!at) at = t->named[dim];
-                    len += (size_t)snprintf(terms + len, sizeof terms - len > 0 ? sizeof terms - len : 0,
+                    len += (size_t)snprintf(terms + len, sizeof terms - len,
                                             "%s%s %s %llu", len ? ", " : "",
                                             a->levels[l].name, s ? "spatial" : "temporal",
                                             (unsigned long long)t->factor[dim]);
@@ -435,7 +435,7 @@ bool tl_read_mapping(yt_doc *d, const tl_arch *a, const tl_problem *p, tl_mappin
                 }
             }
         if (prod != p->bound[dim]) {
-            char hint[320];
+            char hint[EF_MAX_NAME + sizeof terms + 16];
             snprintf(hint, sizeof hint, "factors of %s: %s", p->dims[dim],
                      terms[0] ? terms : "none given");
             yt_error(d, at ? at : list, "mapping", hint,
