@@ -23,6 +23,7 @@ int ef_cli_map(int argc, char **argv);
 int ef_cli_compare(int argc, char **argv);
 int ef_cli_sweep(int argc, char **argv);
 int ef_cli_explain(int argc, char **argv);
+int ef_cli_import_timeloop(int argc, char **argv);
 
 /* Prints and clears diagnostics on stderr. */
 void ef_cli_print_diags(ef_diags *d);

@@ -30,6 +30,9 @@ static const char usage[] =
     "                      the mapped loop nest as pseudo-code, with tiles,\n"
     "                      accesses per MAC and bandwidth per level; see\n"
     "                      `einflow explain --help`\n"
+    "  import-timeloop --arch A.yaml --problem P.yaml [--mapping M.yaml] -o DIR\n"
+    "                      convert Timeloop inputs into einflow's three files;\n"
+    "                      see `einflow import-timeloop --help`\n"
     "  validate FILE.yaml...\n"
     "                      check architecture, workload, network, mapping or\n"
     "                      dataflow template files\n"
@@ -74,8 +77,9 @@ static int dispatch(int argc, char **argv) {
     if (!strcmp(cmd, "compare")) return ef_cli_compare(argc - 2, argv + 2);
     if (!strcmp(cmd, "sweep")) return ef_cli_sweep(argc - 2, argv + 2);
     if (!strcmp(cmd, "explain")) return ef_cli_explain(argc - 2, argv + 2);
+    if (!strcmp(cmd, "import-timeloop")) return ef_cli_import_timeloop(argc - 2, argv + 2);
     static const char *const commands[] = {"run",      "map",     "compare", "sweep",
-                                           "validate", "explain", "help"};
+                                           "validate", "explain", "import-timeloop", "help"};
     const char *s = ef_suggest(cmd, commands, sizeof commands / sizeof commands[0]);
     fprintf(stderr, "einflow: unknown command \"%s\"", cmd);
     if (s) fprintf(stderr, "; did you mean \"%s\"?", s);

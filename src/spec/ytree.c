@@ -165,6 +165,7 @@ static void node_free(yt_node *n) {
     free(n->items);
     free(n->pairs);
     free(n->text);
+    free(n->tag);
     free(n->origin);
     free(n);
 }
@@ -263,6 +264,12 @@ static void check_props(loader *L, yt_node *n, const yaml_char_t *anchor,
         static const char core[] = "tag:yaml.org,2002:";
         const char *t = (const char *)tag;
         bool short_form = strncmp(t, core, sizeof core - 1) == 0;
+        if (L->doc->keep_tags && !short_form) {
+            n->tag = yt_strdup(t);
+            if (!n->tag)
+                yt_oom(L->doc);
+            return;
+        }
         yt_error(L->doc, n, "", NULL, "tags are not supported, found \"%s%s\"",
                  short_form ? "!!" : "", short_form ? t + sizeof core - 1 : t);
     }
@@ -546,6 +553,18 @@ yt_doc *yt_load(const char *path, ef_diags *diags) {
     yt_doc *d = doc_new(path, diags);
     if (!d)
         return NULL;
+    if (!read_file(d, d->file)) {
+        yt_free(d);
+        return NULL;
+    }
+    return doc_parse(d);
+}
+
+yt_doc *yt_load_tagged(const char *path, ef_diags *diags) {
+    yt_doc *d = doc_new(path, diags);
+    if (!d)
+        return NULL;
+    d->keep_tags = true;
     if (!read_file(d, d->file)) {
         yt_free(d);
         return NULL;

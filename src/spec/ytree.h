@@ -50,6 +50,9 @@ struct yt_node {
                                     or a sweep file), so its errors
                                     point there; line, col are in it (0
                                     on the command line)                 */
+    char *tag;                   /* owned; the node's tag as written
+                                    ("!Container"), only in a doc loaded
+                                    with yt_load_tagged; NULL else      */
     char *text;                  /* scalar text, NUL-terminated; "" else */
     size_t len;                  /* bytes of text (may hold a NUL)       */
     size_t count;                /* sequence items or mapping pairs      */
@@ -67,6 +70,7 @@ typedef struct {
     yt_node *root;               /* never NULL in a returned doc         */
     ef_diags *diags;             /* borrowed                             */
     int errors;                  /* diagnostics raised so far            */
+    bool keep_tags;              /* tags are kept on nodes, not errors   */
 } yt_doc;
 
 /* Loads path into a tree. Returns NULL (with a diagnostic) when the file
@@ -81,6 +85,10 @@ yt_doc *yt_load_text(const char *name, const char *text, ef_diags *diags);
  * a file's would be); text is borrowed, the doc keeps a copy. */
 yt_doc *yt_load_mem(const char *name, const char *text, size_t size,
                     ef_diags *diags);
+/* yt_load for a foreign format whose files carry tags (Timeloop's
+ * `- !Component`): a tag is kept on its node (yt_node.tag) instead of
+ * being an error. Anchors, aliases and duplicate keys are still errors. */
+yt_doc *yt_load_tagged(const char *path, ef_diags *diags);
 void yt_free(yt_doc *d);
 
 /* Reports an error located at node n (NULL: no location) with the key
