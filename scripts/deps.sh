@@ -3,9 +3,10 @@
 # when it is missing. Safe to run again: it installs nothing that is there.
 set -euo pipefail
 # clang and its runtime libraries (libFuzzer, a recommend only) build
-# the fuzz harnesses (scripts/fuzz.sh); parallel runs sweep shards.
+# the fuzz harnesses (scripts/fuzz.sh); parallel runs sweep shards;
+# chromium renders the HTML report in its test (tests/html/check_html.py).
 pkgs=(build-essential cmake pkg-config libyaml-dev libcjson-dev check python3 parallel clang
-      libclang-rt-14-dev)
+      libclang-rt-14-dev chromium)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -9,8 +9,10 @@
 #include "cli/run_session.h"
 #include "einflow/report.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static const char run_usage[] =
     "usage: einflow run ARCH.yaml WORKLOAD.yaml MAPPING.yaml [options]\n"
@@ -27,7 +29,46 @@ static const char run_usage[] =
     "on chip.\n"
     "\n"
     "options:\n"
+    "  --html FILE         also write a self-contained HTML report (charts of the\n"
+    "                      JSON's summary, roofline, energy, utilization, layers\n"
+    "                      and the PE array's activity)\n"
     EF_CLI_RUN_OPTIONS_HELP;
+
+/* Frames of the PE array's activity per Einsum in the HTML report; a
+ * cycle trace would bring its own (report.h, ef_report_activity). */
+#define HTML_FRAMES 96
+
+/* Writes the HTML report of the run s made: json (its JSON) and each
+ * Einsum's activity derived from its nest. Returns an exit code. */
+static int write_html(const ef_cli_session *s, const char *path, const char *json) {
+    const ef_cli_layers *L = &s->L;
+    ef_report_activity *acts = ef_calloc((size_t)L->einsums + 1, sizeof *acts);
+    if (!acts) return ef_cli_out_of_memory(s->d);
+    int n = 0;
+    bool ok = true;
+    for (int i = 0; i < L->count && ok; i++)
+        for (int e = L->first[i]; e < L->first[i + 1] && ok; e++) {
+            const ef_nest *nest = s->out.nests[e];
+            const char *out = nest->workload->tensors[nest->einsum->output.tensor].name;
+            char label[sizeof acts->label];
+            if (L->net->is_network)
+                snprintf(label, sizeof label, "%s / %s", s->out.layers[i].name, out);
+            else
+                snprintf(label, sizeof label, "%s", out);
+            ok = ef_report_activity_derive(&acts[n++], nest, label, HTML_FRAMES);
+        }
+    char *html = ok ? ef_report_html(json, acts, n) : NULL;
+    for (int i = 0; i < n; i++) ef_report_activity_free(&acts[i]);
+    free(acts);
+    if (!html) return ef_cli_out_of_memory(s->d);
+    int code = EF_EXIT_OK;
+    if (!ef_cli_write_file(path, html)) {
+        fprintf(stderr, "einflow run: cannot write %s: %s\n", path, strerror(errno));
+        code = EF_EXIT_IO;
+    }
+    free(html);
+    return code;
+}
 
 int ef_cli_run(int argc, char **argv) {
     ef_cli_run_args a;
@@ -42,7 +83,7 @@ int ef_cli_run(int argc, char **argv) {
     ef_report_network net = {.name = L->net->name, .batch = L->net->batch,
                              .is_network = L->net->is_network};
     const ef_result *const *rs = (const ef_result *const *)s.out.results;
-    if (a.out_path || a.json_stdout) {
+    if (a.out_path || a.json_stdout || a.html_path) {
         char *json = L->net->is_network
                          ? ef_report_network_json(s.out.layers, L->count, &net, &meta)
                          : ef_report_json(rs, L->einsums, &meta);
@@ -50,7 +91,8 @@ int ef_cli_run(int argc, char **argv) {
             code = ef_cli_out_of_memory(s.d);
             goto done;
         }
-        code = ef_cli_session_write_json(&a, json, "run");
+        if (a.out_path || a.json_stdout) code = ef_cli_session_write_json(&a, json, "run");
+        if (a.html_path && code == EF_EXIT_OK) code = write_html(&s, a.html_path, json);
         free(json);
     }
     if (!a.json_stdout && !a.quiet) {
@@ -63,6 +105,7 @@ int ef_cli_run(int argc, char **argv) {
         fputs(table, stdout);
         free(table);
         if (a.out_path) printf("JSON written to %s\n", a.out_path);
+        if (a.html_path) printf("HTML report written to %s\n", a.html_path);
     }
     if (s.out.check_failed && code == EF_EXIT_OK) code = EF_EXIT_VALUES;
 done:

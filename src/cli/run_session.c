@@ -31,6 +31,9 @@ int ef_cli_run_args_parse(ef_cli_run_args *a, int argc, char **argv, const char 
         } else if (!strcmp(arg, "-o")) {
             if (++i >= argc) return ef_cli_usage_error(cmd, usage, "-o needs a file name");
             a->out_path = argv[i];
+        } else if (!strcmp(arg, "--html") && !strcmp(cmd, "run")) {
+            if (++i >= argc) return ef_cli_usage_error(cmd, usage, "--html needs a file name");
+            a->html_path = argv[i];
         } else if (!strcmp(arg, "--json")) {
             a->json_stdout = true;
         } else if (!strcmp(arg, "-q") || !strcmp(arg, "--quiet")) {
@@ -44,7 +47,8 @@ int ef_cli_run_args_parse(ef_cli_run_args *a, int argc, char **argv, const char 
             a->search.sim.check_values = true;
         } else if (arg[0] == '-' && arg[1]) {
             static const char *const known[] = {"--help", "--json", "--quiet", "--check-values",
-                                                "--check-against", EF_CLI_SEARCH_FLAGS};
+                                                "--check-against", "--html",
+                                                EF_CLI_SEARCH_FLAGS};
             return ef_cli_unknown_option(cmd, arg, known, (int)(sizeof known / sizeof known[0]));
         } else if (nfiles < 3) {
             a->files[nfiles++] = arg;

@@ -36,6 +36,7 @@ typedef struct {
     const char *files[3];        /* ARCH, WORKLOAD, MAPPING or DATAFLOW */
     const char *out_path;        /* -o FILE; NULL: none (- is stdout)   */
     const char *against_path;    /* --check-against; NULL: none         */
+    const char *html_path;       /* --html FILE (run only); NULL: none  */
     bool json_stdout;            /* --json or -o -                      */
     bool quiet;                  /* -q                                  */
     ef_cli_search search;
