@@ -46,10 +46,13 @@ int ef_cli_run_args_parse(ef_cli_run_args *a, int argc, char **argv, const char 
             a->against_path = argv[i];
             a->search.sim.check_values = true;
         } else if (arg[0] == '-' && arg[1]) {
-            static const char *const known[] = {"--help", "--json", "--quiet", "--check-values",
-                                                "--check-against", "--html",
+            /* --html first: only run has it */
+            static const char *const known[] = {"--html", "--help", "--json", "--quiet",
+                                                "--check-values", "--check-against",
                                                 EF_CLI_SEARCH_FLAGS};
-            return ef_cli_unknown_option(cmd, arg, known, (int)(sizeof known / sizeof known[0]));
+            int skip = strcmp(cmd, "run") != 0;
+            return ef_cli_unknown_option(cmd, arg, known + skip,
+                                         (int)(sizeof known / sizeof known[0]) - skip);
         } else if (nfiles < 3) {
             a->files[nfiles++] = arg;
         } else {
