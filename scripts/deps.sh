@@ -4,9 +4,10 @@
 set -euo pipefail
 # clang and its runtime libraries (libFuzzer, a recommend only) build
 # the fuzz harnesses (scripts/fuzz.sh); parallel runs sweep shards;
-# python3-matplotlib draws scripts/plot.py's figures (and its test).
+# python3-matplotlib draws scripts/plot.py's figures (and its test);
+# chromium renders the HTML report in its test (tests/html/check_html.py).
 pkgs=(build-essential cmake pkg-config libyaml-dev libcjson-dev check python3
-      python3-matplotlib parallel clang libclang-rt-14-dev)
+      python3-matplotlib parallel clang libclang-rt-14-dev chromium)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

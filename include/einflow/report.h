@@ -195,4 +195,53 @@ typedef struct {
 char *ef_report_mapping_yaml(const ef_map_result *const *results, int count,
                              const ef_map_meta *meta);
 
+/* ---------- the HTML report (html.c, activity.c) ---------- */
+
+/* The PE array's activity at one instant, for the report's animation.
+ * busy is borrowed: rows x cols entries (of its ef_report_activity),
+ * row-major, nonzero where the PE issued work at that instant. */
+typedef struct {
+    uint64_t time;             /* the cycle (a trace) or the step (derived
+                                * from the nest) this frame shows     */
+    const uint8_t *busy;       /* [rows * cols]                        */
+    const char *stall;         /* what held the array back then, or NULL */
+} ef_report_frame;
+
+/* A sequence of frames of one Einsum's run. A cycle trace (per-cycle PE
+ * busy) plugs in here as it is; without one, ef_report_activity_derive
+ * makes the frames from the nest. Strings and frames are borrowed by
+ * ef_report_html; an activity from _derive owns them (free it with
+ * ef_report_activity_free). */
+typedef struct {
+    char label[EF_MAX_NAME * 2 + 4]; /* "layer / output", or the output  */
+    const char *time_unit;     /* "cycle" or "step"                    */
+    const char *source;        /* one sentence the page shows: where the
+                                * frames come from                      */
+    uint64_t rows, cols;       /* the array (the vector unit: 1 x lanes) */
+    uint64_t total_time;       /* cycles or steps of the whole run      */
+    ef_report_frame *frames;   /* [frame_count], in time order          */
+    int frame_count;
+    uint8_t *owned;            /* _derive's storage of the busy maps    */
+} ef_report_activity;
+
+/* The frames of nest n's run without a trace: each PE runs the nest's
+ * temporal loops one step (one iteration point) at a time, so at step
+ * t PE (row, col) is busy iff its point — the temporal loops' digits of
+ * t plus its spatial offset — lies inside every rank's bound (edge
+ * tiles leave PEs idle) and outside the causal mask. Stalls are not in
+ * it: time counts steps, not cycles. At most max_frames frames: every
+ * step when there are no more, else the first half consecutively and
+ * the rest evenly up to the last step. false when out of memory (a
+ * is then empty). label names the Einsum in the page. */
+bool ef_report_activity_derive(ef_report_activity *a, const ef_nest *n, const char *label,
+                               int max_frames);
+void ef_report_activity_free(ef_report_activity *a);
+
+/* One self-contained HTML page (inline SVG, style and script, nothing
+ * fetched) showing json — a run's, a network run's or a comparison's
+ * JSON as ef_report_json / _network_json / _compare_json write it,
+ * embedded as it is — with acts (may be NULL, count 0) animated. The
+ * caller frees the result; NULL when out of memory. */
+char *ef_report_html(const char *json, const ef_report_activity *acts, int act_count);
+
 #endif

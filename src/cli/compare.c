@@ -29,6 +29,7 @@ static const char compare_usage[] =
     EF_CLI_EINSUM_DATAFLOW_HELP
     "  -o FILE             also write the comparison as JSON to FILE\n"
     "  --json              print the JSON on stdout instead of the table\n"
+    "  --html FILE         also write a self-contained HTML report of the comparison\n"
     "  --seeds N           search each dataflow with N seeds (--seed, --seed+1,\n"
     "                      ...; default 3), keep the best of each and say\n"
     "                      whether the winner's lead exceeds their spread\n"
@@ -81,7 +82,7 @@ int ef_cli_compare(int argc, char **argv) {
     ef_cli_search_defaults(&search);
     const char *files[2] = {0};
     int nfiles = 0;
-    const char *out_path = NULL, *csv_path = NULL;
+    const char *out_path = NULL, *csv_path = NULL, *html_path = NULL;
     bool json_stdout = false, quiet = false;
     char list[1024] = "ws,os,is,rs,nlr";
     int seeds = 3;
@@ -100,6 +101,10 @@ int ef_cli_compare(int argc, char **argv) {
             if (++i >= argc)
                 return ef_cli_usage_error("compare", compare_usage, "-o needs a file name");
             out_path = argv[i];
+        } else if (!strcmp(a, "--html")) {
+            if (++i >= argc)
+                return ef_cli_usage_error("compare", compare_usage, "--html needs a file name");
+            html_path = argv[i];
         } else if (!strcmp(a, "--json")) {
             json_stdout = true;
         } else if (!strcmp(a, "--seeds")) {
@@ -123,8 +128,8 @@ int ef_cli_compare(int argc, char **argv) {
             snprintf(list, sizeof list, "%s", argv[i]);
         } else if (a[0] == '-' && a[1]) {
             static const char *const known[] = {EF_CLI_SEARCH_FLAGS, "--dataflows",
-                                                "--json", "--seeds", "--quiet", "--csv",
-                                                "--help"};
+                                                "--json", "--html", "--seeds", "--quiet",
+                                                "--csv", "--help"};
             return ef_cli_unknown_option("compare", a, known,
                                          (int)(sizeof known / sizeof known[0]));
         } else if (nfiles < 2) {
@@ -237,18 +242,33 @@ int ef_cli_compare(int argc, char **argv) {
                 .wall_seconds = ef_now_seconds() - t0, .seed = search.seed,
                 .set = search.set, .arch_set = arch_sets, .arch_set_count = arch_set_count, .set_count = search.set_count},
         .objective = ef_objective_name(search.objective), .evaluations = search.evaluations};
-    if (out_path || json_stdout) {
+    if (out_path || json_stdout || html_path) {
         char *json = ef_report_compare_json(entries, ndf, &net, &meta);
         if (!json) {
             code = ef_cli_out_of_memory(d);
             goto done;
         }
         if (json_stdout) puts(json);
-        else if (!ef_cli_write_file(out_path, json)) {
+        else if (out_path && !ef_cli_write_file(out_path, json)) {
             fprintf(stderr, "einflow compare: cannot write %s: %s\n", out_path, strerror(errno));
             code = EF_EXIT_IO;
         }
+        /* the page shows the comparison and the best dataflow's charts;
+         * no activity frames: several dataflows would need several */
+        char *html = html_path && code == EF_EXIT_OK ? ef_report_html(json, NULL, 0) : NULL;
         free(json);
+        if (html_path && code == EF_EXIT_OK) {
+            if (!html) {
+                code = ef_cli_out_of_memory(d);
+                goto done;
+            }
+            if (!ef_cli_write_file(html_path, html)) {
+                fprintf(stderr, "einflow compare: cannot write %s: %s\n", html_path,
+                        strerror(errno));
+                code = EF_EXIT_IO;
+            }
+            free(html);
+        }
     }
     if (csv_path) {
         char *csv = ef_report_compare_csv(entries, ndf, &net, &meta);
@@ -272,6 +292,7 @@ int ef_cli_compare(int argc, char **argv) {
         free(table);
         if (out_path && code == EF_EXIT_OK) printf("JSON written to %s\n", out_path);
         if (csv_path && code == EF_EXIT_OK) printf("CSV written to %s\n", csv_path);
+        if (html_path && code == EF_EXIT_OK) printf("HTML report written to %s\n", html_path);
     }
 done:
     code = ef_cli_finish(d, code);

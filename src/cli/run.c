@@ -32,8 +32,47 @@ static const char run_usage[] =
     "options:\n"
     "  --csv FILE          also write one CSV row per Einsum (per layer and\n"
     "                      Einsum of a network) to FILE\n"
+    "  --html FILE         also write a self-contained HTML report (charts of the\n"
+    "                      JSON's summary, roofline, energy, utilization, layers\n"
+    "                      and the PE array's activity)\n"
     EF_CLI_RUN_OPTIONS_HELP
     EF_CLI_TRACE_OPTIONS_HELP;
+
+/* Frames of the PE array's activity per Einsum in the HTML report; a
+ * cycle trace would bring its own (report.h, ef_report_activity). */
+#define HTML_FRAMES 96
+
+/* Writes the HTML report of the run s made: json (its JSON) and each
+ * Einsum's activity derived from its nest. Returns an exit code. */
+static int write_html(const ef_cli_session *s, const char *path, const char *json) {
+    const ef_cli_layers *L = &s->L;
+    ef_report_activity *acts = ef_calloc((size_t)L->einsums + 1, sizeof *acts);
+    if (!acts) return ef_cli_out_of_memory(s->d);
+    int n = 0;
+    bool ok = true;
+    for (int i = 0; i < L->count && ok; i++)
+        for (int e = L->first[i]; e < L->first[i + 1] && ok; e++) {
+            const ef_nest *nest = s->out.nests[e];
+            const char *out = nest->workload->tensors[nest->einsum->output.tensor].name;
+            char label[sizeof acts->label];
+            if (L->net->is_network)
+                snprintf(label, sizeof label, "%s / %s", s->out.layers[i].name, out);
+            else
+                snprintf(label, sizeof label, "%s", out);
+            ok = ef_report_activity_derive(&acts[n++], nest, label, HTML_FRAMES);
+        }
+    char *html = ok ? ef_report_html(json, acts, n) : NULL;
+    for (int i = 0; i < n; i++) ef_report_activity_free(&acts[i]);
+    free(acts);
+    if (!html) return ef_cli_out_of_memory(s->d);
+    int code = EF_EXIT_OK;
+    if (!ef_cli_write_file(path, html)) {
+        fprintf(stderr, "einflow run: cannot write %s: %s\n", path, strerror(errno));
+        code = EF_EXIT_IO;
+    }
+    free(html);
+    return code;
+}
 
 int ef_cli_run(int argc, char **argv) {
     ef_cli_run_args a;
@@ -49,7 +88,7 @@ int ef_cli_run(int argc, char **argv) {
                              .is_network = L->net->is_network};
     const ef_result *const *rs = (const ef_result *const *)s.out.results;
     if (a.trace_path && (code = ef_cli_run_trace(&s, &a)) != EF_EXIT_OK) goto done;
-    if (a.out_path || a.json_stdout) {
+    if (a.out_path || a.json_stdout || a.html_path) {
         char *json = L->net->is_network
                          ? ef_report_network_json(s.out.layers, L->count, &net, &meta)
                          : ef_report_json(rs, L->einsums, &meta);
@@ -57,7 +96,8 @@ int ef_cli_run(int argc, char **argv) {
             code = ef_cli_out_of_memory(s.d);
             goto done;
         }
-        code = ef_cli_session_write_json(&a, json, "run");
+        if (a.out_path || a.json_stdout) code = ef_cli_session_write_json(&a, json, "run");
+        if (a.html_path && code == EF_EXIT_OK) code = write_html(&s, a.html_path, json);
         free(json);
     }
     if (a.csv_path) {
@@ -85,6 +125,7 @@ int ef_cli_run(int argc, char **argv) {
         if (a.out_path) printf("JSON written to %s\n", a.out_path);
         if (a.csv_path && code == EF_EXIT_OK) printf("CSV written to %s\n", a.csv_path);
         if (a.trace_path) printf("Trace written to %s\n", a.trace_path);
+        if (a.html_path) printf("HTML report written to %s\n", a.html_path);
     }
     if (s.out.check_failed && code == EF_EXIT_OK) code = EF_EXIT_VALUES;
 done:

@@ -32,6 +32,9 @@ int ef_cli_run_args_parse(ef_cli_run_args *a, int argc, char **argv, const char 
         } else if (!strcmp(arg, "-o")) {
             if (++i >= argc) return ef_cli_usage_error(cmd, usage, "-o needs a file name");
             a->out_path = argv[i];
+        } else if (!strcmp(arg, "--html") && !strcmp(cmd, "run")) {
+            if (++i >= argc) return ef_cli_usage_error(cmd, usage, "--html needs a file name");
+            a->html_path = argv[i];
         } else if (!strcmp(arg, "--json")) {
             a->json_stdout = true;
         } else if (!strcmp(arg, "--csv") && !strcmp(cmd, "run")) {
@@ -52,10 +55,13 @@ int ef_cli_run_args_parse(ef_cli_run_args *a, int argc, char **argv, const char 
             int code = ef_cli_trace_option(a, arg, argv[i], cmd, usage);
             if (code >= 0) return code;
         } else if (arg[0] == '-' && arg[1]) {
-            static const char *const known[] = {"--help", "--json", "--csv", "--quiet",
-                                                "--check-values", "--check-against", "--trace",
-                                                "--trace-window", EF_CLI_SEARCH_FLAGS};
-            return ef_cli_unknown_option(cmd, arg, known, (int)(sizeof known / sizeof known[0]));
+            /* --html, --csv, --trace first: only run has them */
+            static const char *const known[] = {"--html", "--csv", "--trace", "--trace-window",
+                                                "--help", "--json", "--quiet", "--check-values",
+                                                "--check-against", EF_CLI_SEARCH_FLAGS};
+            int skip = strcmp(cmd, "run") != 0 ? 4 : 0;
+            return ef_cli_unknown_option(cmd, arg, known + skip,
+                                         (int)(sizeof known / sizeof known[0]) - skip);
         } else if (nfiles < 3) {
             a->files[nfiles++] = arg;
         } else {

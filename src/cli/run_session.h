@@ -37,6 +37,7 @@ typedef struct {
     const char *out_path;        /* -o FILE; NULL: none (- is stdout)   */
     const char *against_path;    /* --check-against; NULL: none         */
     const char *csv_path;        /* --csv FILE (run only); NULL: none   */
+    const char *html_path;       /* --html FILE (run only); NULL: none  */
     bool json_stdout;            /* --json or -o -                      */
     bool quiet;                  /* -q                                  */
     ef_cli_search search;

@@ -45,7 +45,9 @@ void ef_rj_num(cJSON *o, const char *key, double v) {
         cJSON_AddNullToObject(o, key);
         return;
     }
-    char buf[64];
+    /* %g of a finite double at 17 digits needs 24 bytes at most, but
+     * GCC's -Wformat-truncation (Debug builds) bounds %.*g by 310 */
+    char buf[320];
     /* the shortest text (6 significant digits at least) that reads back
      * to the same double: more digits never stop reading back, so the
      * fewest that do are found by bisection */
