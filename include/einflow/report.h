@@ -237,6 +237,14 @@ bool ef_report_activity_derive(ef_report_activity *a, const ef_nest *n, const ch
                                int max_frames);
 void ef_report_activity_free(ef_report_activity *a);
 
+/* The frames of Einsum `einsum` (its place in the traced cascade, nest
+ * n) from a cycle trace (einflow/trace.h) of a run of total_cycles: at
+ * most max_frames cycles spread over the window. Free with
+ * ef_report_activity_free; false when out of memory. */
+typedef struct ef_trace ef_trace;
+bool ef_trace_activity(const ef_trace *t, const ef_nest *n, int einsum, uint64_t total_cycles,
+                       const char *label, int max_frames, ef_report_activity *a);
+
 /* One self-contained HTML page (inline SVG, style and script, nothing
  * fetched) showing json — a run's, a network run's or a comparison's
  * JSON as ef_report_json / _network_json / _compare_json write it,

@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "cli/run_session.h"
 #include "cli/run_trace.h"
+#include "einflow/trace.h"
 #include "einflow/report.h"
 
 #include <errno.h>
@@ -44,7 +45,10 @@ static const char run_usage[] =
 
 /* Writes the HTML report of the run s made: json (its JSON) and each
  * Einsum's activity derived from its nest. Returns an exit code. */
-static int write_html(const ef_cli_session *s, const char *path, const char *json) {
+/* The report with its animation from the trace when there is one (the
+ * one layer --trace follows), else derived from each nest. */
+static int write_html(const ef_cli_session *s, const char *path, const char *json,
+                      const ef_trace *trace, uint64_t trace_total) {
     const ef_cli_layers *L = &s->L;
     ef_report_activity *acts = ef_calloc((size_t)L->einsums + 1, sizeof *acts);
     if (!acts) return ef_cli_out_of_memory(s->d);
@@ -59,7 +63,9 @@ static int write_html(const ef_cli_session *s, const char *path, const char *jso
                 snprintf(label, sizeof label, "%s / %s", s->out.layers[i].name, out);
             else
                 snprintf(label, sizeof label, "%s", out);
-            ok = ef_report_activity_derive(&acts[n++], nest, label, HTML_FRAMES);
+            ok = trace ? ef_trace_activity(trace, nest, e - L->first[i], trace_total, label,
+                                           HTML_FRAMES, &acts[n++])
+                       : ef_report_activity_derive(&acts[n++], nest, label, HTML_FRAMES);
         }
     char *html = ok ? ef_report_html(json, acts, n) : NULL;
     for (int i = 0; i < n; i++) ef_report_activity_free(&acts[i]);
@@ -79,6 +85,8 @@ int ef_cli_run(int argc, char **argv) {
     int code = ef_cli_run_args_parse(&a, argc, argv, "run", run_usage);
     if (code >= 0) return code;
     ef_cli_session s;
+    ef_trace *trace = NULL; /* kept for the HTML report's animation */
+    uint64_t trace_total = 0;
     code = ef_cli_session_run(&s, &a);
     if (!s.d) return code;
     if (code != EF_EXIT_OK) goto done;
@@ -87,7 +95,9 @@ int ef_cli_run(int argc, char **argv) {
     ef_report_network net = {.name = L->net->name, .batch = L->net->batch,
                              .is_network = L->net->is_network};
     const ef_result *const *rs = (const ef_result *const *)s.out.results;
-    if (a.trace_path && (code = ef_cli_run_trace(&s, &a)) != EF_EXIT_OK) goto done;
+    if (a.trace_path &&
+        (code = ef_cli_run_trace(&s, &a, a.html_path ? &trace : NULL, &trace_total)) != EF_EXIT_OK)
+        goto done;
     if (a.out_path || a.json_stdout || a.html_path) {
         char *json = L->net->is_network
                          ? ef_report_network_json(s.out.layers, L->count, &net, &meta)
@@ -97,7 +107,8 @@ int ef_cli_run(int argc, char **argv) {
             goto done;
         }
         if (a.out_path || a.json_stdout) code = ef_cli_session_write_json(&a, json, "run");
-        if (a.html_path && code == EF_EXIT_OK) code = write_html(&s, a.html_path, json);
+        if (a.html_path && code == EF_EXIT_OK)
+            code = write_html(&s, a.html_path, json, trace, trace_total);
         free(json);
     }
     if (a.csv_path) {
@@ -129,6 +140,7 @@ int ef_cli_run(int argc, char **argv) {
     }
     if (s.out.check_failed && code == EF_EXIT_OK) code = EF_EXIT_VALUES;
 done:
+    ef_trace_destroy(trace);
     code = ef_cli_finish(s.d, code);
     ef_cli_session_free(&s);
     return code;

@@ -74,7 +74,8 @@ static bool ends_with(const char *s, const char *tail) {
     return n >= k && !strcmp(s + n - k, tail);
 }
 
-int ef_cli_run_trace(ef_cli_session *s, const ef_cli_run_args *a) {
+int ef_cli_run_trace(ef_cli_session *s, const ef_cli_run_args *a, ef_trace **keep,
+                     uint64_t *total_out) {
     ef_diags *d = s->d;
     const ef_cli_layers *L = &s->L;
     if (L->count != 1) {
@@ -120,6 +121,11 @@ int ef_cli_run_trace(ef_cli_session *s, const ef_cli_run_args *a) {
     }
     for (int i = 0; i < n; i++) ef_result_destroy(rs[i]);
     free(rs);
-    ef_trace_destroy(t);
+    if (keep && code == EF_EXIT_OK) {
+        *keep = t;
+        *total_out = total;
+    } else {
+        ef_trace_destroy(t);
+    }
     return code;
 }

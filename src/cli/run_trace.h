@@ -20,7 +20,10 @@ int ef_cli_trace_option(ef_cli_run_args *a, const char *opt, const char *v, cons
  * default window. -1 when the command goes on. */
 int ef_cli_trace_check(ef_cli_run_args *a, const char *cmd, const char *usage);
 /* Runs s's workload once more with a trace and writes a->trace_path.
- * Returns an exit code; diagnostics go to s->d. */
-int ef_cli_run_trace(ef_cli_session *s, const ef_cli_run_args *a);
+ * Returns an exit code; diagnostics go to s->d. With keep, the trace
+ * is handed over (*keep, freed by the caller with ef_trace_destroy)
+ * with the cycles it spans (*total), for the HTML report. */
+int ef_cli_run_trace(ef_cli_session *s, const ef_cli_run_args *a, ef_trace **keep,
+                     uint64_t *total);
 
 #endif

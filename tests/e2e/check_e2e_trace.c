@@ -4,6 +4,7 @@
  * counts, its VCD is well formed, and bad windows are refused. */
 #include "e2e_util.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -236,6 +237,63 @@ START_TEST(vcd_is_well_formed) {
 }
 END_TEST
 
+/* --html beside --trace animates the traced cycles: a frame at cycle t
+ * of an Einsum shows busy PEs exactly when the trace says the Einsum
+ * computed at t, and names the stall cause the trace gives. */
+START_TEST(html_animates_the_trace) {
+    char *csv = e2e_tmp_path("anim.csv"), *html = e2e_tmp_path("anim.html");
+    e2e_result r;
+    ck_assert(e2e_runl(&r, "run", "configs/edge_8x8.yaml", "workloads/attention.yaml",
+                       "mappings/edge_8x8__attention.yaml", "--trace", csv, "--trace-window",
+                       "0:1900", "--html", html, "-q", NULL));
+    ck_assert_msg(r.exit_code == 0, "%s", r.err);
+    e2e_result_free(&r);
+    char *trace = e2e_read_file(csv, NULL), *page = e2e_read_file(html, NULL);
+    ck_assert(trace && page);
+    int frames = 0, busy_frames = 0, stalled_frames = 0;
+    /* each activity: "label":"QK",... then its frames {"t":N,"stall":...,"cells":"..."} */
+    for (const char *at = strstr(page, "{\"label\":\""); at; at = strstr(at + 1, "{\"label\":\"")) {
+        char label[64];
+        ck_assert(sscanf(at, "{\"label\":\"%63[^\"]\"", label) == 1);
+        ck_assert_msg(strstr(at, "\"time_unit\":\"cycle\"") == strstr(at, "\"time_unit\""),
+                      "%s: frames not in cycles", label);
+        const char *next = strstr(at + 1, "{\"label\":\"");
+        for (const char *f = strstr(at, "{\"t\":"); f && (!next || f < next);
+             f = strstr(f + 1, "{\"t\":")) {
+            unsigned long long t;
+            ck_assert(sscanf(f, "{\"t\":%llu", &t) == 1);
+            const char *cells = strstr(f, "\"cells\":\"") + 9;
+            bool any = false;
+            for (const char *c = cells; *c != '"'; c++) any |= *c != '0';
+            char want[96], stall[96] = "";
+            snprintf(want, sizeof want, "\n%llu,%s,compute,", t, label);
+            bool computing = strstr(trace, want) != NULL;
+            snprintf(want, sizeof want, "\n%llu,%s,stall,", t, label);
+            const char *srow = strstr(trace, want);
+            if (srow) sscanf(strchr(srow + strlen(want), ',') + 3, "%95[^\n]", stall);
+            ck_assert_msg(any == computing, "%s cycle %llu: PEs %s busy but the trace says %s",
+                          label, t, any ? "" : "not", computing ? "compute" : "no compute");
+            if (srow) {
+                char quoted[128];
+                snprintf(quoted, sizeof quoted, "\"stall\":\"%s\"", stall);
+                ck_assert_msg(!strncmp(strstr(f, "\"stall\":"), quoted, strlen(quoted)),
+                              "%s cycle %llu: stall %s expected", label, t, stall);
+                stalled_frames++;
+            }
+            frames++;
+            busy_frames += any;
+        }
+    }
+    ck_assert_int_gt(frames, 100);
+    ck_assert_int_gt(busy_frames, 0);
+    ck_assert_int_gt(stalled_frames, 0);
+    free(trace);
+    free(page);
+    free(csv);
+    free(html);
+}
+END_TEST
+
 START_TEST(bad_windows_are_refused) {
     static const struct {
         const char *window, *trace, *extra, *message;
@@ -294,6 +352,7 @@ int main(void) {
     tcase_add_test(tc, whole_run_totals_equal_the_json);
     tcase_add_test(tc, vcd_is_well_formed);
     tcase_add_test(tc, bad_windows_are_refused);
+    tcase_add_test(tc, html_animates_the_trace);
     suite_add_tcase(s, tc);
     return e2e_run_suite(s);
 }
