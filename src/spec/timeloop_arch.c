@@ -169,11 +169,12 @@ static void word_size(walk *w, tl_level *lv, const yt_node *attrs, const char *p
 static void capacity(walk *w, tl_level *lv, const yt_node *attrs, const char *path) {
     uint64_t depth = 0, width = 0, block = 0, entries = 0, kb = 0;
     bool has_depth, has_width, has_block, has_entries, has_kb;
-    bool ok = attr_u64(w->d, attrs, "depth", path, 1, &depth, &has_depth) &
-              attr_u64(w->d, attrs, "width", path, 1, &width, &has_width) &
-              attr_u64(w->d, attrs, "block_size", path, 1, &block, &has_block) &
-              attr_u64(w->d, attrs, "entries", path, 1, &entries, &has_entries) &
-              attr_u64(w->d, attrs, "sizeKB", path, 1, &kb, &has_kb);
+    /* every attribute is read, so that each bad one is reported */
+    bool ok = attr_u64(w->d, attrs, "depth", path, 1, &depth, &has_depth);
+    ok &= attr_u64(w->d, attrs, "width", path, 1, &width, &has_width);
+    ok &= attr_u64(w->d, attrs, "block_size", path, 1, &block, &has_block);
+    ok &= attr_u64(w->d, attrs, "entries", path, 1, &entries, &has_entries);
+    ok &= attr_u64(w->d, attrs, "sizeKB", path, 1, &kb, &has_kb);
     if (!ok) { w->ok = false; return; }
     if (lv->kind == EF_LEVEL_DRAM) {
         snprintf(lv->capacity_why, sizeof lv->capacity_why, "DRAM: unlimited");

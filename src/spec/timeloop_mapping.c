@@ -328,8 +328,10 @@ static bool directive(reader *r, const yt_node *n, const char *path, tl_mapping 
         char kp[YT_MAX_PATH], bp[YT_MAX_PATH];
         yt_path_key(kp, sizeof kp, path, "keep");
         yt_path_key(bp, sizeof bp, path, "bypass");
-        return space_list(r, tl_get(n, "keep"), kp, level, false, m, set) &
-               space_list(r, tl_get(n, "bypass"), bp, level, true, m, set);
+        /* both lists are read, so that each bad one is reported */
+        bool ok = space_list(r, tl_get(n, "keep"), kp, level, false, m, set);
+        ok &= space_list(r, tl_get(n, "bypass"), bp, level, true, m, set);
+        return ok;
     }
     tiling *t = kind == T_SPATIAL ? &r->spatial[level] : &r->temporal[level];
     if (t->node) {
