@@ -4,6 +4,8 @@
 #include "einflow/report.h"
 #include "spec/sbuf.h"
 
+#include "report/number.h"
+
 #include <cJSON.h>
 #include <inttypes.h>
 #include <math.h>
@@ -42,7 +44,7 @@ void ef_csv_text(ef_csv *c, const char *s) {
 }
 
 void ef_csv_number(ef_csv *c, double v) {
-    char buf[64] = "";
+    char buf[EF_NUMBER_TEXT] = "";
     /* whole numbers (counts, cycles) in plain digits, never "4.7e+03";
      * past 2^53 a double is no exact count, so it keeps the form below */
     if (isfinite(v) && v == floor(v) && fabs(v) < 9007199254740992.0) {
@@ -51,10 +53,7 @@ void ef_csv_number(ef_csv *c, double v) {
         return;
     }
     /* else the shortest text that reads back to the same double */
-    for (int prec = 1; isfinite(v) && prec <= 17; prec++) {
-        snprintf(buf, sizeof buf, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v) break;
-    }
+    if (isfinite(v)) ef_shortest_double(buf, sizeof buf, v, 1);
     ef_csv_text(c, buf);
 }
 

@@ -9,6 +9,8 @@
 #include "report/totals.h"
 #include "report/util_loss.h"
 
+#include "report/number.h"
+
 #include <cJSON.h>
 #include <inttypes.h>
 #include <math.h>
@@ -45,21 +47,10 @@ void ef_rj_num(cJSON *o, const char *key, double v) {
         cJSON_AddNullToObject(o, key);
         return;
     }
-    /* %g of a finite double at 17 digits needs 24 bytes at most, but
-     * GCC's -Wformat-truncation (Debug builds) bounds %.*g by 310 */
-    char buf[320];
-    /* the shortest text (6 significant digits at least) that reads back
-     * to the same double: more digits never stop reading back, so the
-     * fewest that do are found by bisection */
-    int lo = 6, hi = 17;
-    if (v == floor(v) && fabs(v) < 1e6) lo = hi = 6; /* a whole number: its digits */
-    while (lo < hi) {
-        int mid = (lo + hi) / 2;
-        snprintf(buf, sizeof buf, "%.*g", mid, v);
-        if (strtod(buf, NULL) == v) hi = mid;
-        else lo = mid + 1;
-    }
-    snprintf(buf, sizeof buf, "%.*g", lo, v);
+    char buf[EF_NUMBER_TEXT];
+    /* a whole number below 1e6 reads back at 6 digits, its own */
+    if (v == floor(v) && fabs(v) < 1e6) snprintf(buf, sizeof buf, "%.6g", v);
+    else ef_shortest_double(buf, sizeof buf, v, 6);
     ef_rj_add(o, key, cJSON_CreateRaw(buf));
 }
 
