@@ -178,6 +178,14 @@ static const ef_einsum_mapping_spec *pick_mapping(builder *b,
     return NULL;
 }
 
+/* "a, b, c" into out, for a diagnostic's list of what there is. */
+static void join_names(char *out, size_t size, const char *const *names, int count) {
+    size_t len = 0;
+    out[0] = '\0';
+    for (int k = 0; k < count && len < size; k++)
+        len += (size_t)snprintf(out + len, size - len, "%s%s", k ? ", " : "", names[k]);
+}
+
 static const char *const loop_lists[] = {"temporal", "spatial.rows", "spatial.cols"};
 
 const char *ef_loop_path(const ef_nest *n, const ef_loop *lp, char *buf) {
@@ -216,10 +224,7 @@ static void add_loops(builder *b, int level, const ef_factor_spec *f, int count,
                 for (int q = 0; q < w->rank_count; q++) names[q] = w->rank_names[q];
                 s = ef_suggest(f[i].rank, names, (size_t)w->rank_count);
                 if (s) snprintf(hint, sizeof hint, "did you mean \"%s\"?", s);
-                size_t len = 0;
-                for (int q = 0; q < w->rank_count && len < sizeof list; q++)
-                    len += (size_t)snprintf(list + len, sizeof list - len, "%s%s",
-                                            q ? ", " : "", w->rank_names[q]);
+                join_names(list, sizeof list, names, w->rank_count);
                 err(b, f[i].loc, p, s ? hint : NULL,
                     "unknown rank \"%s\": the workload's ranks are %s", f[i].rank, list);
                 continue;
@@ -278,10 +283,7 @@ static void set_keeps(builder *b, int level, const ef_level_mapping_spec *lm, in
                 char hint[96], list[256];
                 const char *s = ef_suggest(t, names, (size_t)name_count);
                 if (s) snprintf(hint, sizeof hint, "did you mean \"%s\"?", s);
-                size_t len = 0;
-                for (int o = 0; o < name_count && len < sizeof list; o++)
-                    len += (size_t)snprintf(list + len, sizeof list - len, "%s%s",
-                                            o ? ", " : "", names[o]);
+                join_names(list, sizeof list, names, name_count);
                 char path[64];
                 snprintf(path, sizeof path, "mapping[%d].%s[%d]", entry,
                          pass ? "bypass" : "keep", i);
