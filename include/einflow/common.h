@@ -68,7 +68,9 @@ typedef enum {
     EF_ERR_MAPPING,   /* mapping illegal for this arch and workload      */
     EF_ERR_VALUES,    /* --check-values found a wrong output element     */
     EF_ERR_OVERFLOW,  /* a 64-bit counter or size would overflow         */
-    EF_ERR_NOMEM
+    EF_ERR_NOMEM,
+    EF_STOPPED        /* a run stopped past its cycle budget (ef_sim_options
+                       * budget): not an error, the mapper asked for it  */
 } ef_status;
 
 /* One located message. line/col are 1-based; 0 when not known. */

@@ -29,6 +29,7 @@ typedef enum {
  * outside [begin_cycle, end_cycle): the sink clips. The sink is
  * borrowed for the run; einsum is the Einsum's place in the nests
  * given to ef_sim_run_cascade (0 for ef_sim_run). */
+typedef struct ef_result ef_result;
 typedef struct ef_trace_sink ef_trace_sink;
 struct ef_trace_sink {
     uint64_t begin_cycle, end_cycle;  /* the window [begin, end)        */
@@ -54,6 +55,14 @@ typedef struct {
     uint64_t seed;
     const ef_trace_sink *trace;   /* NULL: no trace, and no cost; the
                                    * cascade then runs on one thread    */
+    /* NULL, or once pass 1 has counted the accesses (the counters of
+     * `counted` are final, its cycles not yet known): the most cycles
+     * worth simulating. A run that would take more stops with
+     * EF_STOPPED and no result. The mapper's confirmations give up on a
+     * candidate as soon as it cannot beat the best confirmed so far.
+     * ef_sim_run only; a fused group runs whole. */
+    uint64_t (*budget)(void *ctx, const ef_result *counted);
+    void *budget_ctx;
 } ef_sim_options;
 
 /* Counters of one tensor at one level. Totals are sums over instances;
@@ -92,7 +101,7 @@ typedef struct {
                                    * first step (the pipeline's fill) */
 } ef_stall;
 
-typedef struct {
+struct ef_result {
     const ef_nest *nest;
     uint64_t ops;                 /* iteration points executed          */
     uint64_t cycles;
@@ -116,7 +125,7 @@ typedef struct {
                                    * its cycles unfused; the group's
                                    * cycles for the first of a fused
                                    * group, 0 for the others            */
-} ef_result;
+};
 
 /* Runs one nest. values: when options->check_values, the workload's
  * tensor values (by tensor id; NULL entries are generated from the

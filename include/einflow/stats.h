@@ -200,6 +200,10 @@ typedef struct {
 } ef_stats;
 
 void ef_stats_compute(const ef_result *r, ef_stats *out);
+/* ef_stats_compute's energy_pj alone (dynamic energy), which needs only
+ * r's counters: it is known once pass 1 has counted (ef_sim_options
+ * budget), before the cycles. */
+double ef_stats_energy_pj(const ef_result *r);
 
 /* Bits of on-chip storage the architecture declares (sram and regfile
  * levels with a capacity, x instances; capacities in words at the

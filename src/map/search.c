@@ -86,6 +86,7 @@ typedef struct {
     cand c;
     uint64_t hash;
     unsigned objectives;          /* bit o: a record of objective o     */
+    double est_cycles, est_energy_pj;
 } record;
 
 #define OBJECTIVE_COUNT (EF_OBJECTIVE_EDP + 1)
@@ -755,6 +756,46 @@ static void offer(const space *s, ranked *top, cand *slab, int k, int *have, con
     top[i].value = value;
 }
 
+/* The confirmations' budget: a candidate whose counted energy is E
+ * beats the best value confirmed so far only within the most cycles
+ * this returns, so the engine stops it past them (ef_sim_options
+ * budget). Found with ef_map_objective_value itself, so that a
+ * candidate it stops could not have won even by a rounding. */
+typedef struct {
+    ef_objective objective;
+    double best;
+} confirm_budget;
+
+static uint64_t most_cycles(void *ctx, const ef_result *counted) {
+    const confirm_budget *b = ctx;
+    if (!isfinite(b->best)) return UINT64_MAX;
+    double e = ef_stats_energy_pj(counted);
+    if (!isfinite(e) || e < 0) return UINT64_MAX;
+    ef_objective o = b->objective;
+    if (ef_map_objective_value(o, 0, e) > b->best) return 0;
+    double per_cycle = o == EF_OBJECTIVE_LATENCY ? 1 : o == EF_OBJECTIVE_ENERGY ? 0 : e;
+    if (per_cycle <= 0) return UINT64_MAX;
+    double guess = floor(b->best / per_cycle);
+    if (!(guess < 0x1p52)) return UINT64_MAX; /* past exact doubles */
+    uint64_t c = (uint64_t)guess;
+    while (ef_map_objective_value(o, (double)(c + 1), e) <= b->best) c++;
+    while (c > 0 && ef_map_objective_value(o, (double)c, e) > b->best) c--;
+    return c;
+}
+
+/* Records in the order they are confirmed: best estimate first, so that
+ * the budget is tight early; ties in the order they were found. */
+typedef struct {
+    double value;
+    size_t at;
+} confirm_order;
+
+static int by_estimate(const void *a, const void *b) {
+    const confirm_order *x = a, *y = b;
+    if (x->value != y->value) return x->value < y->value ? -1 : 1;
+    return x->at < y->at ? -1 : x->at > y->at;
+}
+
 void ef_map_result_clear(ef_map_result *r) {
     if (!r) return;
     ef_result_destroy(r->result);
@@ -807,6 +848,7 @@ ef_status ef_map_search(const ef_arch_spec *arch, const ef_workload *w, int e,
     for (int o = 0; o < OBJECTIVE_COUNT; o++) record_value[o] = INFINITY;
     record *records = NULL;
     size_t nrecords = 0, records_cap = 0;
+    confirm_order *order = NULL;
     ef_einsum_mapping_spec *em = ef_calloc(1, sizeof *em);
     ef_nest *scratch_nest = ef_malloc(sizeof *scratch_nest); /* every candidate's */
     ef_diags *scratch = ef_diags_create();
@@ -909,7 +951,9 @@ ef_status ef_map_search(const ef_arch_spec *arch, const ef_workload *w, int e,
                 records = grown;
                 records_cap = cap;
             }
-            records[nrecords++] = (record){.c = c, .hash = h, .objectives = beat};
+            records[nrecords++] = (record){.c = c, .hash = h, .objectives = beat,
+                                           .est_cycles = est.cycles,
+                                           .est_energy_pj = est.energy_pj};
         }
         if ((out->considered & 63) == 0) {
             double now = ef_now_seconds();
@@ -953,10 +997,28 @@ ef_status ef_map_search(const ef_arch_spec *arch, const ef_workload *w, int e,
      * on its own measure than the default's winner */
     unsigned wanted = 1u << opt->objective | 1u << EF_OBJECTIVE_EDP;
     int to_confirm = 0, confirming = 0;
-    for (size_t i = 0; i < nrecords; i++) to_confirm += (records[i].objectives & wanted) != 0;
+    order = ef_malloc(sizeof *order * (nrecords ? nrecords : 1));
+    if (!order) {
+        ef_diags_out_of_memory(diags, arch->file);
+        st = EF_ERR_NOMEM;
+        goto done;
+    }
+    for (size_t i = 0; i < nrecords; i++)
+        if (records[i].objectives & wanted)
+            order[to_confirm++] = (confirm_order){
+                ef_map_objective_value(opt->objective, records[i].est_cycles,
+                                       records[i].est_energy_pj), i};
+    qsort(order, (size_t)to_confirm, sizeof *order, by_estimate);
+    /* the winner is the first record, in the order found, of the best
+     * value: the order of confirming changes nothing but the budget */
     double best = INFINITY;
-    for (size_t i = 0; i < nrecords; i++) {
-        if (!(records[i].objectives & wanted)) continue;
+    size_t best_at = SIZE_MAX;
+    confirm_budget bound = {.objective = opt->objective, .best = INFINITY};
+    ef_sim_options sim = opt->sim;
+    sim.budget = most_cycles;
+    sim.budget_ctx = &bound;
+    for (int q = 0; q < to_confirm; q++) {
+        size_t i = order[q].at;
         if (opt->progress) {
             ef_map_progress p = {.label = opt->progress_label, .considered = out->considered,
                                  .legal = out->legal, .budget = budget,
@@ -974,9 +1036,14 @@ ef_status ef_map_search(const ef_arch_spec *arch, const ef_workload *w, int e,
         ef_status rs;
         ef_diags_clear(scratch);
         scratch->count_only = false;
-        ef_result *res = ef_sim_run(n, &opt->sim, NULL, scratch, &rs);
+        ef_result *res = ef_sim_run(n, &sim, NULL, scratch, &rs);
         if (!res) {
             ef_nest_destroy(n);
+            if (rs == EF_STOPPED) {
+                /* the engine's counts and first cycles rule it out */
+                out->confirmed++;
+                continue;
+            }
             if (rs != EF_ERR_OVERFLOW) {
                 ef_diags_merge(diags, scratch);
                 st = rs;
@@ -994,8 +1061,10 @@ ef_status ef_map_search(const ef_arch_spec *arch, const ef_workload *w, int e,
         ef_stats stats;
         ef_stats_compute(res, &stats);
         double v = ef_map_objective_value(opt->objective, (double)res->cycles, stats.energy_pj);
-        if (v < best) {
+        if (v < best || (v == best && i < best_at)) {
             best = v;
+            best_at = i;
+            bound.best = best;
             ef_result_destroy(out->result);
             ef_nest_destroy(out->nest);
             out->result = res;
@@ -1029,6 +1098,7 @@ done:
     free(scratch_nest);
     free(seen.slots);
     free(records);
+    free(order);
     ef_diags_destroy(scratch);
     ef_diags_destroy(limit_hit);
     free(em);

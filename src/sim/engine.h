@@ -172,6 +172,9 @@ typedef struct {
     uint32_t whole_stream;    /* one level only: the stream of all steps */
     uint64_t steps;           /* valid temporal steps                  */
     const ef_tracer *trace;   /* NULL: none                             */
+    bool budgeted;            /* pass 2 stops with EF_STOPPED once it is
+                               * sure to take more than cycle_budget    */
+    uint64_t cycle_budget;
 } ef_schedule;
 
 static inline const ef_xfer *ef_schedule_xfer(const ef_schedule *t, uint32_t id) {

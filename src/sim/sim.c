@@ -116,6 +116,13 @@ ef_result *ef_sim_run_at(const ef_nest *nest, const ef_sim_options *opt, ef_valu
     }
     ef_values *v = opt->check_values ? values : NULL;
     ef_status st = ef_walk_run(&tr, v, diags);
+    if (st == EF_OK && opt->budget) {
+        tr.budgeted = true;
+        tr.cycle_budget = opt->budget(opt->budget_ctx, res);
+        /* at most macs_per_cycle steps issue in a cycle */
+        uint64_t k = (uint64_t)nest->arch->macs_per_cycle;
+        if ((tr.steps + k - 1) / k > tr.cycle_budget) st = EF_STOPPED;
+    }
     if (st == EF_OK) st = ef_step_run(&tr, opt->engine == EF_ENGINE_EVENT, diags);
     if (st == EF_OK) {
         uint64_t before = res->cycles;

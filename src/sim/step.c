@@ -691,6 +691,12 @@ ef_status ef_step_run(ef_schedule *tr, bool fast_forward, ef_diags *diags) {
             st = EF_ERR_OVERFLOW;
             goto out;
         }
+        /* work is left at cycle t, so the run ends after it (the margin
+         * keeps clear of how the last cycle is counted) */
+        if (tr->budgeted && t > tr->cycle_budget && t - tr->cycle_budget > 2) {
+            st = EF_STOPPED;
+            goto out;
+        }
     }
     uint64_t end = ef_engine_last_drain(e);
     uint64_t busy_end = e->any_issue ? e->last_issue + e->interval : 0;

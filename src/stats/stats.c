@@ -9,7 +9,9 @@
 #include "einflow/stats.h"
 #include "model/timing.h"
 
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include <string.h>
 
@@ -168,6 +170,15 @@ static void roofline(const ef_result *r, ef_stats *s) {
     port(&s->roofline_noc_out, out, n->noc->bandwidth_bytes, 1, ops, cycles, peak);
     consider(s, n, &s->roofline_noc_in, ef_res_link_in(n), &lowest);
     consider(s, n, &s->roofline_noc_out, ef_res_link_out(n), &lowest);
+}
+
+double ef_stats_energy_pj(const ef_result *r) {
+    ef_stats *s = ef_malloc(sizeof *s);
+    if (!s) return INFINITY; /* no budget is then kept: see search.c */
+    energy(r, s);
+    double pj = s->energy_pj;
+    free(s);
+    return pj;
 }
 
 void ef_stats_compute(const ef_result *r, ef_stats *s) {

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "einflow/stats.h"
 #include "sim/engine.h"
 #include "unit/unit_util.h"
 
@@ -973,6 +974,64 @@ START_TEST(direct_eval_leaves_out_masked_points) {
 }
 END_TEST
 
+/* ---------- the cycle budget (ef_sim_options budget) ---------- */
+
+/* conv1d os, P=16, R=3 through a 1 B/cycle MainMemory, no double
+ * buffering: stalls make the cycles more than the 48 steps. The budget
+ * sees the counts of pass 1 (the energy they give is the final one),
+ * a budget of the run's own cycles changes nothing, and one short of
+ * its 48 steps (pass 1 knows) or of its cycles (pass 2 finds out)
+ * stops it with no result. */
+typedef struct {
+    uint64_t give;
+    int calls;
+    double energy_seen;
+} budget_probe;
+
+static uint64_t probe_budget(void *ctx, const ef_result *counted) {
+    budget_probe *b = ctx;
+    b->calls++;
+    b->energy_seen = ef_stats_energy_pj(counted);
+    return b->give;
+}
+
+START_TEST(budget_stops_only_past_it) {
+    ut_fx f;
+    ut_init(&f);
+    ef_result *full = build_run(&f, arch2(1, 1, 0, false), conv(16, 3, ""),
+                                conv_mapping(16, 3, false));
+    uint64_t cycles = full->cycles;
+    ck_assert_uint_gt(cycles, 48);
+    ef_stats st;
+    ef_stats_compute(full, &st);
+    /* between the 48 steps and the cycles: only pass 2 can tell */
+    ck_assert_uint_gt(cycles, 48 + 6);
+    const uint64_t gives[] = {UINT64_MAX, cycles, 48 + (cycles - 48) / 2, 47, 0};
+    for (size_t k = 0; k < UT_LEN(gives); k++) {
+        budget_probe b = {.give = gives[k]};
+        ef_sim_options o = {.engine = k % 2 ? EF_ENGINE_EVENT : EF_ENGINE_STEP,
+                            .fold_model = EF_FOLD_OVERLAP, .seed = 7,
+                            .budget = probe_budget, .budget_ctx = &b};
+        ef_status status;
+        ef_result *r = ef_sim_run(f.nest, &o, NULL, f.diags, &status);
+        ck_assert_int_eq(b.calls, 1);
+        ck_assert_msg(b.energy_seen == st.energy_pj, "budget saw %.17g pJ, the run has %.17g",
+                      b.energy_seen, st.energy_pj);
+        if (gives[k] >= cycles) {
+            ck_assert_int_eq(status, EF_OK);
+            ck_assert_ptr_nonnull(r);
+            ck_assert_uint_eq(r->cycles, cycles);
+            ck_assert_uint_eq(r->stall_total, full->stall_total);
+            ef_result_destroy(r);
+        } else {
+            ck_assert_msg(status == EF_STOPPED && !r, "budget %llu of %llu cycles: status %d",
+                          (unsigned long long)gives[k], (unsigned long long)cycles, (int)status);
+        }
+    }
+    ut_free(&f);
+}
+END_TEST
+
 static Suite *sim_suite(void) {
     Suite *s = suite_create("sim");
     TCase *tc = tcase_create("counts");
@@ -998,6 +1057,7 @@ static Suite *sim_suite(void) {
     tcase_add_loop_test(tt, bandwidth_stalls, 0, (int)UT_LEN(bw_cases));
     tcase_add_loop_test(tt, latency_first_fill, 0, (int)UT_LEN(lat_cases));
     tcase_add_loop_test(tt, macs_per_cycle, 0, (int)UT_LEN(mpc_cases));
+    tcase_add_test(tt, budget_stops_only_past_it);
     suite_add_tcase(s, tt);
     return s;
 }
