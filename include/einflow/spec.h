@@ -264,6 +264,9 @@ typedef struct {
     char rank[EF_MAX_NAME];
     uint64_t factor;
     ef_loc loc;
+    int rank_hint;               /* 1 + where the maker expects the rank
+                                  * among the workload's (the mapper's
+                                  * candidates), checked first; 0: none */
 } ef_factor_spec;
 
 typedef struct {
@@ -276,6 +279,7 @@ typedef struct {
     int col_count;
     char keep[EF_MAX_TENSORS * 4][EF_MAX_NAME];
     ef_loc keep_loc[EF_MAX_TENSORS * 4];
+    int keep_hint[EF_MAX_TENSORS * 4]; /* as rank_hint, for the tensor   */
     int keep_count;
     bool keep_given;             /* absent: keeps every tensor           */
     char bypass[EF_MAX_TENSORS * 4][EF_MAX_NAME];

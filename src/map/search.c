@@ -613,6 +613,7 @@ static void put_factors(const space *s, const mfac *f, int n, ef_factor_spec *ou
         memset(&out[i].loc, 0, sizeof out[i].loc);
         put_name(out[i].rank, s->w->rank_names[f[i].rank]);
         out[i].factor = f[i].factor;
+        out[i].rank_hint = f[i].rank + 1;
     }
 }
 
@@ -653,6 +654,7 @@ static void to_spec(const space *s, const cand *c, ef_einsum_mapping_spec *em) {
             if (!c->keep[l][o] || s->twin_of[o] != o) continue;
             const ef_operand *op = o == s->out ? &s->es->output : &s->es->inputs[o];
             memset(&lm->keep_loc[lm->keep_count], 0, sizeof(ef_loc));
+            lm->keep_hint[lm->keep_count] = op->tensor + 1;
             put_name(lm->keep[lm->keep_count++], w->tensors[op->tensor].name);
         }
     }

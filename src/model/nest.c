@@ -214,7 +214,10 @@ static void add_loops(builder *b, int level, const ef_factor_spec *f, int count,
     ef_nest *n = b->n;
     const ef_workload *w = n->workload;
     for (int i = 0; i < count; i++) {
-        int r = ef_workload_rank_id(w, f[i].rank);
+        int h = f[i].rank_hint - 1;
+        int r = h >= 0 && h < w->rank_count && strcmp(w->rank_names[h], f[i].rank) == 0
+                    ? h
+                    : ef_workload_rank_id(w, f[i].rank);
         if (r < 0 || !n->einsum->rank_used[r] || n->loop_count >= EF_MAX_LOOPS) {
             char p[EF_LOOP_PATH_MAX];
             snprintf(p, sizeof p, "mapping[%d].%s[%d].%s", entry, loop_lists[kind], i, f[i].rank);
@@ -252,10 +255,14 @@ static void add_loops(builder *b, int level, const ef_factor_spec *f, int count,
 /* Sets keeps of every operand of tensor `name` — two in a recurrence,
  * the old value read and the new one written, kept or bypassed alike
  * since the mapping names tensors — and says whether there was one. */
-static bool keep_named(ef_nest_level *L, const ef_nest *n, const char *name, bool keep) {
+static bool keep_named(ef_nest_level *L, const ef_nest *n, const char *name, int hint,
+                       bool keep) {
+    const ef_workload *w = n->workload;
+    int t = hint - 1;
+    if (t < 0 || t >= w->tensor_count || strcmp(w->tensors[t].name, name) != 0) t = -1;
     bool found = false;
     for (int o = 0; o < n->op_count; o++)
-        if (strcmp(n->workload->tensors[n->ops[o]->tensor].name, name) == 0) {
+        if (t >= 0 ? n->ops[o]->tensor == t : strcmp(w->tensors[n->ops[o]->tensor].name, name) == 0) {
             L->keeps[o] = keep;
             found = true;
         }
@@ -271,7 +278,7 @@ static void set_keeps(builder *b, int level, const ef_level_mapping_spec *lm, in
         int count = pass ? lm->bypass_count : lm->keep_count;
         for (int i = 0; i < count; i++) {
             const char *t = pass ? lm->bypass[i] : lm->keep[i];
-            if (!keep_named(L, n, t, !pass)) {
+            if (!keep_named(L, n, t, pass ? 0 : lm->keep_hint[i], !pass)) {
                 const char *names[EF_NEST_MAX_OPS];
                 int name_count = 0; /* each tensor once: a recurrence has it twice */
                 for (int o = 0; o < n->op_count; o++) {

@@ -108,6 +108,7 @@ static void load_factors(map_ctx *c, const yt_node *seq, const char *path,
         if (!ok)
             continue;
         f->loc = yt_loc(c->m->file, p->key);
+        f->rank_hint = 0;
         (*count)++;
     }
 }
