@@ -45,15 +45,13 @@ static uint64_t ceil_div_u(uint64_t a, uint64_t b) { return b ? (a + b - 1) / b 
 static void effective_trips(est *s) {
     const ef_nest *n = s->n;
     const ef_workload *w = n->workload;
-    for (int r = 0; r < w->rank_count; r++) {
-        uint64_t outer = 1;
-        for (int j = 0; j < n->loop_count; j++) {
-            const ef_loop *lp = &n->loops[j];
-            if (lp->rank != r) continue;
-            uint64_t here = ceil_div_u(w->rank_bounds[r], lp->stride);
-            s->eff[j] = outer ? (double)here / (double)outer : 1;
-            outer = here;
-        }
+    uint64_t outer[EF_MAX_RANKS];
+    for (int r = 0; r < w->rank_count; r++) outer[r] = 1;
+    for (int j = 0; j < n->loop_count; j++) {
+        const ef_loop *lp = &n->loops[j];
+        uint64_t here = ceil_div_u(w->rank_bounds[lp->rank], lp->stride);
+        s->eff[j] = outer[lp->rank] ? (double)here / (double)outer[lp->rank] : 1;
+        outer[lp->rank] = here;
     }
 }
 
@@ -79,15 +77,16 @@ static uint64_t valid_tuples(const ef_loop *const *loops, int k, uint64_t limit)
 
 static uint64_t steps_of(const ef_nest *n) {
     const ef_workload *w = n->workload;
+    const ef_loop *mine[EF_MAX_RANKS][EF_MAX_LOOPS];
+    int k[EF_MAX_RANKS] = {0};
+    for (int j = 0; j < n->loop_count; j++)
+        if (n->loops[j].kind == EF_LOOP_TEMPORAL) {
+            int r = n->loops[j].rank;
+            mine[r][k[r]++] = &n->loops[j];
+        }
     uint64_t steps = 1;
-    for (int r = 0; r < w->rank_count; r++) {
-        const ef_loop *mine[EF_MAX_LOOPS];
-        int k = 0;
-        for (int j = 0; j < n->loop_count; j++)
-            if (n->loops[j].rank == r && n->loops[j].kind == EF_LOOP_TEMPORAL)
-                mine[k++] = &n->loops[j];
-        steps *= valid_tuples(mine, k, w->rank_bounds[r]);
-    }
+    for (int r = 0; r < w->rank_count; r++)
+        if (k[r]) steps *= valid_tuples(mine[r], k[r], w->rank_bounds[r]);
     return steps;
 }
 
