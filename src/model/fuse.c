@@ -378,6 +378,19 @@ static void check_whole_tiles(fuser *f, const ef_fusion_group *g) {
             for (int d = 0; d < out->dims; d++) indexes |= out->index[d].rank[0] == lp[i]->rank;
             if (indexes) continue;
             char path[EF_LOOP_PATH_MAX];
+            if (lp[i]->kind != EF_LOOP_TEMPORAL) {
+                fail_at(f, pn, lp[i]->loc, ef_loop_path(pn, lp[i], path),
+                        "spread only ranks of the intermediate over the PEs, or keep it at a "
+                        "shared level",
+                        "%s stays on chip at %s, the PEs' own storage, but this spatial loop "
+                        "above %s spreads rank %s, which %s does not have, over the PEs: each "
+                        "would hold a partial result, to be combined with the others' through "
+                        "a shared level",
+                        w->tensors[out->tensor].name, pn->arch->levels[g->level].name,
+                        pn->arch->levels[g->level].name, w->rank_names[lp[i]->rank],
+                        w->tensors[out->tensor].name);
+                continue;
+            }
             fail_at(f, pn, lp[i]->loc, ef_loop_path(pn, lp[i], path),
                     "move this loop below the fusion level, or keep the intermediate off chip",
                     "%s stays on chip at %s, but this loop above %s walks rank %s, which %s "

@@ -32,7 +32,8 @@
  * and 128 updates, no fill), and the result equals the 3-pass
  * cascade's. Illegal fusions through RF are refused at the mapping line
  * with the exact diagnostic: a member on the vector unit, spatial loops
- * that differ, tiles that do not fit one PE together. */
+ * that differ, tiles that do not fit one PE together, a spatial loop
+ * over a rank an intermediate reduces. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -228,13 +229,20 @@ static char *replace_all(char *text, const char *from, const char *to) {
     return out;
 }
 
-/* "path:line:col" of the first (or last) `mark` in text, col at the
- * offset `into` inside it. */
+/* "path:line:col" of the nth `mark` in text (1: the first; 0: the
+ * last), col at the offset `into` inside it. */
 static void locate(char *buf, size_t size, const char *path, const char *text,
-                   const char *mark, bool last, size_t into) {
+                   const char *mark, int nth, size_t into) {
     const char *at = strstr(text, mark);
     ck_assert_ptr_nonnull(at);
-    for (const char *q; last && (q = strstr(at + 1, mark));) at = q;
+    for (int k = 1; nth != k; k++) {
+        const char *q = strstr(at + 1, mark);
+        if (!q) {
+            ck_assert_int_eq(nth, 0);
+            break;
+        }
+        at = q;
+    }
     at += into;
     int line = 1, col = 1;
     for (const char *p = text; p < at; p++) {
@@ -286,7 +294,7 @@ START_TEST(vector_member_is_refused) {
     ck_assert(e2e_runl(&res, "run", VEC_ARCH, THREE_PASS, path, "-q", NULL));
     ck_assert_msg(res.exit_code == 1, "exit %d, stderr:\n%s", res.exit_code, res.err);
     char where[512], want[1024];
-    locate(where, sizeof where, path, vector_mapping, "unit: vector", false, strlen("unit: "));
+    locate(where, sizeof where, path, vector_mapping, "unit: vector", 1, strlen("unit: "));
     snprintf(want, sizeof want,
              "%sunit: MX runs on the vector unit VU, which reads and writes GLB only: it cannot "
              "reach QK at RF, the PEs' own storage (per_pe), where QK keeps it; Einsums fused "
@@ -302,9 +310,9 @@ START_TEST(vector_member_is_refused) {
 END_TEST
 
 static const struct {
-    const char *edits[3][2];              /* RF_FUSED's text: from, to (every match) */
+    const char *edits[4][2];              /* RF_FUSED's text: from, to (every match) */
     const char *mark;                     /* where the error points ... */
-    bool last;                            /* ... (its last match) */
+    int nth;                              /* ... (its nth match, 0: the last) */
     size_t into;                          /* ... at this offset in it */
     const char *message;
 } illegal[] = {
@@ -314,7 +322,7 @@ static const struct {
        "        keep: [QK, MX]\n        temporal: [M: 4]",
        "        bypass: [QK, MX]\n        spatial: {rows: [P: 4]}\n      - level: RF\n"
        "        keep: [QK, MX]\n        temporal: [P: 2, M: 4]"}},
-     "spatial: {rows: [P: 4]}", false, strlen("spatial: {rows: ["),
+     "spatial: {rows: [P: 4]}", 1, strlen("spatial: {rows: ["),
      "mapping[1].spatial.rows[0].P: MX is fused with QK through RF, the PEs' own storage, so it "
      "must spread the same loops over the PEs above RF (each PE then holds the same slice of "
      "every intermediate for the Einsum writing it and those reading it): QK runs [GLB rows P: "
@@ -326,22 +334,32 @@ static const struct {
     {{{"spatial: {rows: [P: 8]}", "spatial: {rows: [P: 4]}"},
       {"        temporal: [M", "        temporal: [P: 2, M"},
       {"        temporal: [F", "        temporal: [P: 2, F"}},
-     "- level: RF", true, strlen("- "),
+     "- level: RF", 0, strlen("- "),
      "keep: the fused Einsums keep their tiles at RF together: they need 120 bytes in each PE "
      "(QK 48, MX 4, SN 16, SD 4, A 16, AV 32) but it holds 64"},
+    /* the 4 keys over the PE columns: MX's maximum over them would be
+     * four partial results in four PEs (SD's sum likewise) */
+    {{{"rows: [P: 8]}", "rows: [P: 8], cols: [M: 4]}"},
+      {"M: 4, E: 8", "E: 8"},
+      {"\n        temporal: [M: 4]", ""},
+      {"F: 8, M: 4", "F: 8"}},
+     "cols: [M: 4]", 2, strlen("cols: ["),
+     "mapping[1].spatial.cols[0].M: MX stays on chip at RF, the PEs' own storage, but this "
+     "spatial loop above RF spreads rank M, which MX does not have, over the PEs: each would "
+     "hold a partial result, to be combined with the others' through a shared level"},
 };
 
 START_TEST(illegal_rf_fusion_is_explained) {
     char *text = e2e_read_file(RF_FUSED, NULL);
     ck_assert_ptr_nonnull(text);
-    for (int k = 0; k < 3 && illegal[_i].edits[k][0]; k++)
+    for (int k = 0; k < 4 && illegal[_i].edits[k][0]; k++)
         text = replace_all(text, illegal[_i].edits[k][0], illegal[_i].edits[k][1]);
     char *path = e2e_write_tmp("rf.yaml", text);
     e2e_result res;
     ck_assert(e2e_runl(&res, "run", ARCH, WORKLOAD, path, "-q", NULL));
     ck_assert_msg(res.exit_code == 1, "exit %d, stderr:\n%s", res.exit_code, res.err);
     char where[512], want[1024];
-    locate(where, sizeof where, path, text, illegal[_i].mark, illegal[_i].last,
+    locate(where, sizeof where, path, text, illegal[_i].mark, illegal[_i].nth,
            illegal[_i].into);
     snprintf(want, sizeof want, "%s%s", where, illegal[_i].message);
     ck_assert_msg(strstr(res.err, want) != NULL, "stderr lacks \"%s\":\n%s", want, res.err);
