@@ -68,6 +68,8 @@ typedef struct {
     ef_loc level_loc[EF_MAX_LEVELS]; /* each level's mapping entry, or the
                                      * level in the architecture        */
     ef_unit unit;                   /* what computes the points         */
+    ef_loc unit_loc;                /* the mapping's `unit:` key, or its
+                                     * mapping when it has none         */
     uint64_t step_interval_cycles;  /* cycles from one step of a PE (or
                                      * lane) to its next: 1 on the array */
     uint64_t step_latency_cycles;   /* from a step's issue to its result

@@ -11,9 +11,13 @@
  *   - every Einsum touching the intermediate keeps it first at the same
  *     level (else it would have to reach, or leave, a level it skips);
  *   - the group is a run of consecutive Einsums of the cascade, all of
- *     whose intermediates live at one shared (not per-PE) level;
+ *     whose intermediates live at one level;
  *   - they run the same loops above that level, in the same order, so
  *     that iteration g of each is the same slice of every intermediate;
+ *     above a per-PE level (the PEs' own storage) that includes the
+ *     spatial loops, so that each PE holds the same slice for the
+ *     Einsum writing it and those reading it, and every Einsum runs on
+ *     the PE array (the vector unit reads and writes a shared level);
  *   - the producer's loops above the level walk only ranks that index
  *     the intermediate, so each tile is finished in its iteration and
  *     never comes back, and consumers read it at the indices it is
@@ -103,7 +107,22 @@ static void link_intermediates(fuser *f, int *parent, int *home_of) {
                 }
                 continue;
             }
-            const ef_arch_spec *a = cn->arch;
+            const ef_arch_spec *a = cn->spec_arch;
+            int deep = hp > hc ? hp : hc;
+            const ef_nest *vn = pn->unit == EF_UNIT_VECTOR ? pn : cn;
+            if (a->levels[deep].per_pe && vn->unit == EF_UNIT_VECTOR) {
+                /* the lanes read and write a shared level only */
+                fail_at(f, vn, vn->unit_loc, "unit",
+                        "map it with unit: array, or keep the intermediate first at a shared "
+                        "level in every mapping touching it",
+                        "%s runs on the vector unit %s, which reads and writes %s only: it "
+                        "cannot reach %s at %s, the PEs' own storage (per_pe), where %s keeps "
+                        "it; Einsums fused through a per-PE level must all run on the PE array",
+                        einsum_name(vn), a->vector_unit.name, a->vector_unit.from,
+                        w->tensors[t].name, a->levels[deep].name,
+                        einsum_name(vn == pn ? cn : pn));
+                continue;
+            }
             fail_at(f, cn, cn->level_loc[hc < hp ? hc : hp], "bypass",
                     "bypass it above the same level in both mappings",
                     "%s is first kept at %s in the mapping of %s, which writes it, but at %s "
@@ -123,12 +142,30 @@ static int loops_above(const ef_nest *n, int h, const ef_loop **out) {
     return k;
 }
 
+/* Of those, the temporal loops (spatial == false) or the spatial ones.
+ * Only a per-PE fusion level has spatial loops above it: they spread
+ * the shared iterations over the PEs, side by side, while the temporal
+ * ones order them in time (the innermost shared loop is the innermost
+ * temporal one). */
+static int loops_above_kind(const ef_nest *n, int h, bool spatial, const ef_loop **out) {
+    int k = 0;
+    for (int i = 0; i < n->loop_count; i++) {
+        const ef_loop *lp = &n->loops[i];
+        if (lp->level < h && lp->factor > 1 && (lp->kind != EF_LOOP_TEMPORAL) == spatial)
+            out[k++] = lp;
+    }
+    return k;
+}
+
 static void describe_loops(const ef_nest *n, const ef_loop *const *lp, int k, char *buf,
                            size_t size) {
     size_t len = (size_t)snprintf(buf, size, "[");
     for (int i = 0; i < k && len < size; i++)
-        len += (size_t)snprintf(buf + len, size - len, "%s%s %s: %llu", i ? ", " : "",
+        len += (size_t)snprintf(buf + len, size - len, "%s%s%s %s: %llu", i ? ", " : "",
                                 n->arch->levels[lp[i]->level].name,
+                                lp[i]->kind == EF_LOOP_ROWS   ? " rows"
+                                : lp[i]->kind == EF_LOOP_COLS ? " cols"
+                                                              : "",
                                 n->workload->rank_names[lp[i]->rank],
                                 (unsigned long long)lp[i]->factor);
     if (len < size) snprintf(buf + len, size - len, "]");
@@ -177,14 +214,40 @@ static bool is_tail(const fuser *f, const ef_fusion_group *g, const ef_nest *n,
 }
 
 /* Every Einsum of the group runs the first one's loops above h, or
- * all but the innermost as its tail. */
+ * all but the innermost temporal one as its tail; above a per-PE level
+ * the same spatial loops too, the tail's included, so that every PE
+ * holds the same slice of each intermediate for the Einsum writing it
+ * and for those reading it. */
 static void check_shared_loops(fuser *f, const ef_fusion_group *g) {
     const ef_nest *lead = f->nests[g->first];
+    const char *lvl = lead->arch->levels[g->level].name;
     const ef_loop *want[EF_MAX_LOOPS], *have[EF_MAX_LOOPS];
-    int kw = loops_above(lead, g->level, want);
+    int kw = loops_above_kind(lead, g->level, true, want);
     for (int e = g->first + 1; e < g->first + g->count; e++) {
         const ef_nest *n = f->nests[e];
-        int kh = loops_above(n, g->level, have);
+        int kh = loops_above_kind(n, g->level, true, have);
+        int i = 0;
+        while (i < kw && i < kh && same_loop(want[i], have[i])) i++;
+        if (i == kw && i == kh) continue;
+        char a[256], b[256];
+        describe_loops(lead, want, kw, a, sizeof a);
+        describe_loops(n, have, kh, b, sizeof b);
+        ef_loc loc = i < kh ? have[i]->loc : n->level_loc[want[i]->level];
+        char path[EF_LOOP_PATH_MAX] = "spatial";
+        fail_at(f, n, loc, i < kh ? ef_loop_path(n, have[i], path) : path,
+                "spread the same ranks over the same rows and columns above the fusion level "
+                "in every fused mapping",
+                "%s is fused with %s through %s, the PEs' own storage, so it must spread the "
+                "same loops over the PEs above %s (each PE then holds the same slice of every "
+                "intermediate for the Einsum writing it and those reading it): %s runs %s, "
+                "%s runs %s",
+                einsum_name(n), einsum_name(lead), lvl, lvl, einsum_name(lead), a,
+                einsum_name(n), b);
+    }
+    kw = loops_above_kind(lead, g->level, false, want);
+    for (int e = g->first + 1; e < g->first + g->count; e++) {
+        const ef_nest *n = f->nests[e];
+        int kh = loops_above_kind(n, g->level, false, have);
         int i = 0;
         while (i < kw && i < kh && same_loop(want[i], have[i])) i++;
         if (i == kw && i == kh) continue;
@@ -267,7 +330,7 @@ static void check_recurrences(fuser *f, const ef_fusion_group *g) {
             continue;
         }
         const ef_loop *lp[EF_MAX_LOOPS];
-        int k = loops_above(n, g->level, lp);
+        int k = loops_above_kind(n, g->level, false, lp);
         int at = -1;
         for (int i = 0; i < k; i++)
             if (lp[i]->rank == r) at = i;
@@ -315,6 +378,19 @@ static void check_whole_tiles(fuser *f, const ef_fusion_group *g) {
             for (int d = 0; d < out->dims; d++) indexes |= out->index[d].rank[0] == lp[i]->rank;
             if (indexes) continue;
             char path[EF_LOOP_PATH_MAX];
+            if (lp[i]->kind != EF_LOOP_TEMPORAL) {
+                fail_at(f, pn, lp[i]->loc, ef_loop_path(pn, lp[i], path),
+                        "spread only ranks of the intermediate over the PEs, or keep it at a "
+                        "shared level",
+                        "%s stays on chip at %s, the PEs' own storage, but this spatial loop "
+                        "above %s spreads rank %s, which %s does not have, over the PEs: each "
+                        "would hold a partial result, to be combined with the others' through "
+                        "a shared level",
+                        w->tensors[out->tensor].name, pn->arch->levels[g->level].name,
+                        pn->arch->levels[g->level].name, w->rank_names[lp[i]->rank],
+                        w->tensors[out->tensor].name);
+                continue;
+            }
             fail_at(f, pn, lp[i]->loc, ef_loop_path(pn, lp[i], path),
                     "move this loop below the fusion level, or keep the intermediate off chip",
                     "%s stays on chip at %s, but this loop above %s walks rank %s, which %s "
@@ -389,10 +465,11 @@ static void check_capacity(fuser *f, const ef_fusion_group *g) {
             if (need > ls->capacity.amount)
                 fail_at(f, last, last->level_loc[l], "keep",
                         "shrink the tiles below the shared loops, or bypass a tensor",
-                        "the fused Einsums keep their tiles at %s together: they need %llu %s%s "
+                        "the fused Einsums keep their tiles at %s together: they need %llu %s%s%s "
                         "(%s) but it holds %llu",
                         ls->name, (unsigned long long)need,
                         ls->capacity.in_words ? "words" : "bytes",
+                        ls->per_pe ? " in each PE" : "",
                         mult == 2 ? ", double-buffered" : "", parts,
                         (unsigned long long)ls->capacity.amount);
             continue;
@@ -404,10 +481,11 @@ static void check_capacity(fuser *f, const ef_fusion_group *g) {
             uint64_t need = cap->in_words ? words[t] : bytes[t];
             if (need > cap->amount)
                 fail_at(f, last, last->level_loc[l], "keep", NULL,
-                        "the fused Einsums keep %s tiles at %s together: they need %llu %s but "
+                        "the fused Einsums keep %s tiles at %s together: they need %llu %s%s but "
                         "its partition holds %llu",
                         w->tensors[t].name, ls->name, (unsigned long long)need,
-                        cap->in_words ? "words" : "bytes", (unsigned long long)cap->amount);
+                        cap->in_words ? "words" : "bytes", ls->per_pe ? " in each PE" : "",
+                        (unsigned long long)cap->amount);
         }
     }
 }
@@ -454,12 +532,6 @@ int ef_fuse_groups(ef_nest *const *nests, int count, ef_fusion_group *groups,
                             w->tensors[n->ops[o]->tensor].name, n->arch->levels[h].name);
             }
         }
-        if (g->count > 1 && g->level >= 0 && nests[e]->arch->levels[g->level].per_pe)
-            fail_at(&f, nests[e], nests[e]->level_loc[g->level], "keep",
-                    "keep the intermediates first at a shared level (one instance)",
-                    "intermediates kept first at the per-PE level %s: fusion through a per-PE "
-                    "level is not supported",
-                    nests[e]->arch->levels[g->level].name);
         e = last + 1;
     }
     if (f.failed) return -1;
@@ -470,8 +542,9 @@ int ef_fuse_groups(ef_nest *const *nests, int count, ef_fusion_group *groups,
         check_recurrences(&f, g);
         check_whole_tiles(&f, g);
         check_capacity(&f, g);
+        /* the spatial loops above a per-PE level run side by side */
         const ef_loop *lp[EF_MAX_LOOPS];
-        int k = loops_above(nests[g->first], g->level, lp);
+        int k = loops_above_kind(nests[g->first], g->level, false, lp);
         for (int j = 0; j < k; j++) (void)ef_mul_u64(g->tiles, lp[j]->factor, &g->tiles);
     }
     return f.failed ? -1 : ngroups;

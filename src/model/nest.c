@@ -646,6 +646,7 @@ static bool build(builder *bp, const ef_einsum_mapping_spec *em) {
     b.map_loc = em->loc;
     n->map_file = b.mapfile;
     n->map_loc = em->loc;
+    n->unit_loc = em->unit_loc.line ? em->unit_loc : em->loc;
     const ef_level_mapping_spec *lm[EF_MAX_LEVELS] = {0};
     const char *level_names[EF_MAX_LEVELS];
     for (int l = 0; l < arch->level_count; l++) level_names[l] = arch->levels[l].name;

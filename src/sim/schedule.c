@@ -45,7 +45,9 @@ ef_status ef_walk_run(ef_schedule *t, ef_values *values, ef_diags *diags) {
             const ef_tensor *ot = &wk->w->tensors[wk->n->ops[wk->out]->tensor];
             int home = 0;
             while (!wk->n->levels[home].keeps[wk->out]) home++;
-            memcpy(wk->V->data[wk->n->ops[wk->out]->tensor], wk->L[home].val,
+            /* (a per-PE home: the words its tiles finished) */
+            const double *held = wk->L[home].home_val ? wk->L[home].home_val : wk->L[home].val;
+            memcpy(wk->V->data[wk->n->ops[wk->out]->tensor], held,
                    sizeof(double) * (size_t)ot->words);
             /* no point writes step 0: it keeps its initial value */
             if (rec_tensor >= 0) ef_values_init_steps(wk->w, rec_tensor, wk->V->data[rec_tensor], false);

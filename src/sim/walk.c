@@ -254,7 +254,7 @@ void ef_walk_free(walker *wk) {
         free(L->store[0]); free(L->store[1]); free(L->pcur); free(L->pnxt);
         free(L->was_active);
         free(L->reads); free(L->fills);
-        free(L->updates); free(L->empty); free(L->seen); free(L->val); free(L->val_key); free(L->val_held); free(L->val_hint); free(L->used);
+        free(L->updates); free(L->empty); free(L->seen); free(L->val); free(L->home_val); free(L->val_key); free(L->val_held); free(L->val_hint); free(L->used);
     }
     for (int o = 0; o < EF_NEST_MAX_OPS; o++) free(wk->stamp[o]);
     for (int o = 0; o < EF_NEST_MAX_OPS; o++) free(wk->canon[o]);

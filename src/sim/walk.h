@@ -47,6 +47,11 @@ typedef struct {
     uint64_t *val_key, *val_held, *val_hint, val_slots; /* hint: [inst] slot last found */
     int val_shift;
     double val_spill;
+    /* a per-PE level that is an output's first home (a fused cascade's
+     * intermediate kept in the PEs' storage): the dense array over the
+     * tensor its tiles' finished words go to when they are replaced,
+     * as they would to a parent */
+    double *home_val;
     bool *used;                   /* [inst] held any word               */
     bool per_pe;
 } lvl_state;

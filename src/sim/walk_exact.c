@@ -88,6 +88,10 @@ ef_status ef_walk_setup_exact(walker *wk) {
             /* one table per instance: PEs sharing an output word hold
              * separate partial sums until the NoC reduces them */
             if (wk->V) ef_walk_values_alloc(wk, l);
+            if (wk->V && l > 0 && L->val_slots && n->levels[l].parent[wk->out] < 0) {
+                L->home_val = ef_walk_calloc(wk, words, sizeof(double));
+                for (uint64_t q = 0; L->home_val && q < words; q++) L->home_val[q] = NAN;
+            }
         }
     }
     for (int o = 0; o < wk->ops; o++)
@@ -254,6 +258,15 @@ static void on_drain_word(walker *wk, int o, uint64_t word, void *vctx) {
     if (x->held_marked && wk->held[word] == wk->held_id) x->partial++;
 }
 
+/* A finished word leaving a per-PE first home: each word of a fused
+ * intermediate is in one PE only (model/fuse.c: the loops above the
+ * level, spatial ones too, walk only its ranks), complete. */
+static void on_home_word(walker *wk, int o, uint64_t word, void *vctx) {
+    (void)o;
+    word_ctx *x = vctx;
+    wk->L[x->l].home_val[word] = ef_walk_val_take(wk, x->l, x->inst, word);
+}
+
 static void on_held_word(walker *wk, int o, uint64_t word, void *vctx) {
     (void)o;
     (void)vctx;
@@ -317,7 +330,19 @@ static void drain_level(walker *wk, int l, bool final) {
     int o = wk->out;
     if (!n->levels[l].keeps[o] || (!final && L->unchanged[o])) return;
     int p = n->levels[l].parent[o];
-    if (p < 0) return;
+    if (p < 0) {
+        /* a first home keeps its words; a per-PE one keeps only its
+         * tile, so the finished words it replaces move to home_val */
+        if (!L->home_val) return;
+        for (uint64_t i = 0; i < L->inst; i++) {
+            footprint *cur = L->pcur[AT(L, i, o)];
+            footprint *nxt = final ? NULL : L->pnxt[AT(L, i, o)];
+            if (!cur->words) continue;
+            word_ctx x = {.l = l, .parent = -1, .inst = i};
+            fp_each_minus(wk, o, cur, nxt, on_home_word, &x);
+        }
+        return;
+    }
     next_event(wk);
     uint64_t total = 0, unique_all = 0, partial_all = 0, max_inst = 0;
     bool reduce = !wk->L[p].per_pe && L->inst > 1;

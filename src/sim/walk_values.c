@@ -66,7 +66,10 @@ double *ef_walk_val(walker *wk, int l, uint64_t inst, uint64_t word) {
         if (2 * (L->val_held[inst] + 1) > L->val_slots) {
             /* holds more than its tile can: a broken invariant, not a
              * user error; the run fails rather than probe forever */
-            wk->status = EF_ERR_OVERFLOW;
+            ef_walk_limit(wk, "--check-values: instance %llu of level %s holds more output "
+                              "words than its tile (an internal error: please report this "
+                              "mapping)",
+                          (unsigned long long)inst, wk->n->arch->levels[l].name);
             return &L->val_spill;
         }
         key[s] = word + 1;

@@ -263,8 +263,8 @@ static const struct {
      "      - level: RF\n        keep: [AV]",
      "        temporal: [M: 2]\n        spatial: {rows: [P: 8], cols: [F: 8]}\n"
      "      - level: RF\n        temporal: [M: 8]",
-     "the fused Einsums keep their tiles at RF together: they need 72 bytes (QK 34, MX 2, SN "
-     "0, SD 2, A 0, AV 34) but it holds 64"},
+     "the fused Einsums keep their tiles at RF together: they need 72 bytes in each PE (QK 34, MX "
+     "2, SN 0, SD 2, A 0, AV 34) but it holds 64"},
 };
 
 START_TEST(illegal_fusion_is_explained) {
