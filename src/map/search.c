@@ -59,6 +59,7 @@ typedef struct {
     int op_role[EF_NEST_MAX_OPS];
     uint32_t role[EF_MAX_RANKS];
     int used[EF_MAX_RANKS], nused;          /* ranks with bound > 1     */
+    bool is_used[EF_MAX_RANKS];
     bool can_keep[EF_MAX_LEVELS][EF_NEST_MAX_OPS];
     int twin_of[EF_NEST_MAX_OPS];   /* first slot of the same tensor: a
                                      * recurrence's old and new values are
@@ -230,7 +231,10 @@ static void space_init(space *s, const ef_arch_spec *arch, const ef_arch_spec *r
     }
     ef_einsum_rank_roles(w, s->es, s->role);
     for (int r = 0; r < w->rank_count; r++)
-        if (s->es->rank_used[r] && s->bound[r] > 1) s->used[s->nused++] = r;
+        if (s->es->rank_used[r] && s->bound[r] > 1) {
+            s->used[s->nused++] = r;
+            s->is_used[r] = true;
+        }
 }
 
 /* Whether rank r may go across the lanes: the vector unit has no
@@ -385,12 +389,15 @@ static void order_innermost(space *s, cand *c) {
     }
 }
 
-static void cap_rank(mfac *f, int n, int rank, uint64_t bound, uint64_t *inner) {
+/* Caps the loops f[0..n), innermost (last) first, at what their ranks
+ * still need, inner[r] being what the loops inside already cover. */
+static void cap_loops(const space *s, mfac *f, int n, uint64_t *inner) {
     for (int i = n - 1; i >= 0; i--) {
-        if (f[i].rank != rank) continue;
-        uint64_t cap = ceil_div(bound, *inner);
+        int r = f[i].rank;
+        if (!s->is_used[r]) continue;
+        uint64_t cap = ceil_div(s->bound[r], inner[r]);
         if (f[i].factor > cap) f[i].factor = cap;
-        *inner *= f[i].factor;
+        inner[r] *= f[i].factor;
     }
 }
 
@@ -408,17 +415,20 @@ static int drop_ones(mfac *f, int n) {
  * has. */
 static void normalize(space *s, cand *c) {
     int top = s->top;
+    /* each rank's loops are capped inside out; the ranks do not meet,
+     * so one pass over the levels does them all */
+    uint64_t inner[EF_MAX_RANKS];
+    for (int r = 0; r < EF_MAX_RANKS; r++) inner[r] = 1;
+    for (int l = s->L - 1; l >= top; l--) {
+        if (l == s->S) {
+            cap_loops(s, c->cols, c->cn, inner);
+            cap_loops(s, c->rows, c->rn, inner);
+        }
+        if (l > top) cap_loops(s, c->t[l], c->tn[l], inner);
+    }
     for (int q = 0; q < s->nused; q++) {
         int r = s->used[q];
-        uint64_t bound = s->bound[r], inner = 1;
-        for (int l = s->L - 1; l >= top; l--) {
-            if (l == s->S) {
-                cap_rank(c->cols, c->cn, r, bound, &inner);
-                cap_rank(c->rows, c->rn, r, bound, &inner);
-            }
-            if (l > top) cap_rank(c->t[l], c->tn[l], r, bound, &inner);
-        }
-        uint64_t rest = ceil_div(bound, inner);
+        uint64_t rest = ceil_div(s->bound[r], inner[r]);
         bool placed = false;
         for (int i = 0; i < c->tn[top]; i++)
             if (c->t[top][i].rank == r) {

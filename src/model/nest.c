@@ -444,9 +444,14 @@ static void pick_noc(builder *b) {
 
 /* Where a level's capacity errors point: its mapping entry, or the
  * level in the architecture when the mapping has none. */
-static void level_path(const ef_level_mapping_spec **lm, const ef_level_mapping_spec *first,
-                       int l, char *buf, size_t size) {
-    if (lm[l]) snprintf(buf, size, "mapping[%d]", (int)(lm[l] - first));
+/* Diagnostics only counted (the mapper's candidates): nothing needs
+ * the text they would carry. */
+static bool counting_only(const builder *b) { return b->diags && b->diags->count_only; }
+
+static void level_path(const builder *b, const ef_level_mapping_spec **lm,
+                       const ef_level_mapping_spec *first, int l, char *buf, size_t size) {
+    if (counting_only(b)) buf[0] = '\0';
+    else if (lm[l]) snprintf(buf, size, "mapping[%d]", (int)(lm[l] - first));
     else snprintf(buf, size, "levels[%d]", l);
 }
 
@@ -519,7 +524,7 @@ static void tiles_and_capacity(builder *b, const ef_level_mapping_spec **lm,
             uint64_t need = part && part->capacity.in_words ? kwords[k] : kbytes[k];
             if (part && need <= part->capacity.amount) continue;
             char path[64];
-            level_path(lm, first, l, path, sizeof path);
+            level_path(b, lm, first, l, path, sizeof path);
             if (!part)
                 err(b, level_loc(lm, ls, l), path, NULL,
                     "level %s has no partition for tensor %s; add one to its "
@@ -537,12 +542,12 @@ static void tiles_and_capacity(builder *b, const ef_level_mapping_spec **lm,
             need > ls->capacity.amount) {
             char path[64], parts[256] = "";
             size_t plen = 0;
-            for (int k = 0; k < nkept && plen < sizeof parts; k++)
+            for (int k = 0; k < nkept && plen < sizeof parts && !counting_only(b); k++)
                 plen += (size_t)snprintf(parts + plen, sizeof parts - plen, "%s%s %llu",
                                          k ? ", " : "", w->tensors[n->ops[kept[k]]->tensor].name,
                                          (unsigned long long)(ls->capacity.in_words ? kwords[k]
                                                                                     : kbytes[k]));
-            level_path(lm, first, l, path, sizeof path);
+            level_path(b, lm, first, l, path, sizeof path);
             err(b, level_loc(lm, ls, l), path,
                 "shrink the loops at or below this level, or bypass a tensor",
                 "the tiles kept at %s need %llu %s%s (%s) but it holds %llu",
