@@ -164,7 +164,9 @@ static double share(const est *s, int l, int o) {
     }
     for (int j = 0; j < n->loop_count; j++)
         if (n->loops[j].kind != EF_LOOP_TEMPORAL) all[n->loops[j].rank] *= n->loops[j].factor;
-    double one = words_of(n, o, per_pe), u = words_of(n, o, all);
+    /* one PE's window: its tile at l (the nest has it), or at the MACs
+     * a single point, one word */
+    double one = l >= 0 ? (double)n->levels[l].tile_words[o] : 1, u = words_of(n, o, all);
     if (one <= 0) return 1;
     double r = u / (one * s->active);
     return r > 1 ? 1 : r;
