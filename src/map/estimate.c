@@ -197,6 +197,7 @@ static double transfer_cycles(double b, double bw) { return bw > 0 ? b / bw : 0;
  * move in lockstep, so the busiest moves about the average. */
 static double held_cycles(const est *s, const ef_ports *p, int res, double all_bytes,
                           double parts) {
+    if (all_bytes <= 0) return 0;
     int l = ef_res_level(res);
     double b = all_bytes / parts;
     if (l >= 0 && s->n->arch->levels[l].per_pe && s->active > 1) b /= s->active;

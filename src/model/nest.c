@@ -307,19 +307,29 @@ static void set_keeps(builder *b, int level, const ef_level_mapping_spec *lm, in
 static void check_coverage(builder *b) {
     ef_nest *n = b->n;
     const ef_workload *w = n->workload;
+    /* every rank's digits at once, innermost first */
+    uint64_t covered[EF_MAX_RANKS];
+    int outer[EF_MAX_RANKS], overflow[EF_MAX_RANKS];
+    for (int r = 0; r < w->rank_count; r++) {
+        covered[r] = 1;
+        outer[r] = overflow[r] = -1;
+    }
+    for (int i = n->loop_count - 1; i >= 0; i--) {
+        int r = n->loops[i].rank;
+        if (!n->einsum->rank_used[r] || overflow[r] >= 0) continue;
+        n->loops[i].stride = covered[r];
+        if (!ef_mul_u64(covered[r], n->loops[i].factor, &covered[r])) overflow[r] = i;
+        else outer[r] = i;
+    }
     for (int r = 0; r < w->rank_count; r++) {
         if (!n->einsum->rank_used[r]) continue;
-        uint64_t inner = 1;
-        int outermost = -1;
-        for (int i = n->loop_count - 1; i >= 0; i--) {
-            if (n->loops[i].rank != r) continue;
-            n->loops[i].stride = inner;
-            if (!ef_mul_u64(inner, n->loops[i].factor, &inner)) {
-                err_loop(b, &n->loops[i], NULL, "factors of %s overflow 64 bits", w->rank_names[r]);
-                return;
-            }
-            outermost = i;
+        if (overflow[r] >= 0) {
+            err_loop(b, &n->loops[overflow[r]], NULL, "factors of %s overflow 64 bits",
+                     w->rank_names[r]);
+            return;
         }
+        uint64_t inner = covered[r];
+        int outermost = outer[r];
         uint64_t bound = w->rank_bounds[r];
         if (outermost < 0) {
             if (bound > 1)
