@@ -127,7 +127,8 @@ static uint64_t pick_factor(space *s, uint64_t need, uint64_t cap, bool exact) {
     if (cap <= 1) return 1;
     uint64_t choices[96];
     int n = 0;
-    divisor_list *dv = &s->divisors[need % 64];
+    /* needs are often multiples of 64 apart: hashed, they meet less */
+    divisor_list *dv = &s->divisors[(need * UINT64_C(0x9E3779B97F4A7C15)) >> 58];
     if (dv->need != need) {
         dv->need = need;
         dv->count = 0;
@@ -292,7 +293,8 @@ static void place_slots(space *s, cand *c, needs *nd) {
     const ef_slot_spec *slot[2] = {df->rows, df->cols};
     int count[2] = {df->row_count, df->col_count};
     mfac chosen[2][EF_MAX_LEVEL_LOOPS];
-    memset(chosen, 0, sizeof chosen);
+    for (int axis = 0; axis < 2; axis++)
+        for (int i = 0; i < count[axis]; i++) chosen[axis][i] = (mfac){0, 0};
     /* pass 0: whole slots; 1: max slots, columns first; 2: searched */
     for (int pass = 0; pass < 3; pass++)
         for (int ax = 0; ax < 2; ax++) {
