@@ -179,9 +179,11 @@ const ef_dataflow_spec *ef_map_dataflow_for(const ef_arch_spec *arch, const ef_e
  * "fused"): consecutive Einsums that pass intermediates keep them on
  * chip at a fusion level, share the loops above it, and search their
  * own loops below it in dfs[e] (array or vector template, one per
- * Einsum), with the group's tiles fitting together. Among candidate
- * shared tilings the engine's result of the whole group decides
- * (opt->confirm best estimates; 0: the best estimate). When no legal
+ * Einsum), with the group's tiles fitting together. The fusion level
+ * is the largest shared level that gives a legal group or a per-PE
+ * level, and among candidate levels and shared tilings the engine's
+ * result of the whole group decides (opt->confirm best estimates per
+ * level; 0: the best estimate). When no legal
  * fusion exists, fewer Einsums are fused, or none, and out[e].fusion
  * says why. out[e] gets Einsum e's mapping, its nest (against arch),
  * the engine's result of its group (NULL with confirm 0) and the
