@@ -186,9 +186,11 @@ int ef_fplan_levels(const ef_arch_spec *arch, const ef_fplan *g, int *levels) {
     bool vector = false;
     for (int i = 0; i < g->count; i++) vector |= g->vector[i];
     int n = 0;
-    /* the lanes cannot reach a PE's own storage */
+    /* the lanes cannot reach a PE's own storage; of the per-PE levels
+     * only the outermost, right below the spatial loops (a deeper one
+     * would need the loops of those between shared too) */
     for (int l = 1; l <= top; l++)
-        if (!arch->levels[l].per_pe || !vector) levels[n++] = l;
+        if (!arch->levels[l].per_pe || (!vector && !arch->levels[l - 1].per_pe)) levels[n++] = l;
     /* largest first; the outer of two alike first (stable insertion) */
     for (int i = 1; i < n; i++)
         for (int j = i; j > 0 && room(&arch->levels[levels[j]]) > room(&arch->levels[levels[j - 1]]);

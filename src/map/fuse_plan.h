@@ -58,9 +58,10 @@ bool ef_fplan_group(const ef_workload *w, int first, int count, const bool *vect
                     ef_fplan *g, char *why, size_t size);
 
 /* The levels g's intermediates may live at — on chip, within every
- * vector member's view, and per-PE ones only when no member runs on
- * the vector unit — largest capacity first (a per-PE level's room is
- * one PE's); returns how many were written to levels[]. */
+ * vector member's view, and the outermost per-PE one only when no
+ * member runs on the vector unit — largest capacity first (a per-PE
+ * level's room is one PE's); returns how many were written to
+ * levels[]. */
 int ef_fplan_levels(const ef_arch_spec *arch, const ef_fplan *g, int *levels);
 
 /* Up to max tilings of g's shared loops whose tiles fit together at
