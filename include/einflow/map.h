@@ -46,19 +46,30 @@ typedef struct {
  * group's intermediates: bypassed above the fusion level, kept there);
  * and how much of each rank the levels from the fusion level down must
  * cover — exactly the shared tile for a rank of the shared loops, so
- * that iteration g of them is the same slice in every Einsum. The
- * search then keeps every operand at the fusion level and nothing at
- * the levels between it and the outermost one. */
+ * that iteration g of them is the same slice in every Einsum. At a
+ * shared fusion level the search then keeps every operand there and
+ * nothing at the levels between it and the outermost one. At a per-PE
+ * fusion level (per_pe) the shared loops include spatial ones, fixed
+ * too (rows and cols); the intermediates are kept there and bypassed
+ * above, and what the levels down to it keep of the other tensors is
+ * searched (they stream, or the GLB keeps them). */
 typedef struct {
     int rank;                     /* workload rank id                   */
     uint64_t factor;
 } ef_map_loop;
 
 typedef struct {
-    int level;                    /* the fusion level (> 0, shared)     */
+    int level;                    /* the fusion level (> 0)             */
+    bool per_pe;                  /* it is a per-PE level               */
     ef_map_loop loops[EF_MAX_RANKS]; /* the shared loops, at the
                                    * outermost level, outermost first   */
     int loop_count;
+    ef_map_loop rows[EF_MAX_RANKS]; /* per_pe: the shared spatial loops
+                                   * (the spatial level's), outermost
+                                   * first; none at a shared level     */
+    int row_count;
+    ef_map_loop cols[EF_MAX_RANKS];
+    int col_count;
     uint64_t tile[EF_MAX_RANKS];  /* per rank: what the levels from
                                    * `level` down cover                 */
     bool shared[EF_MAX_RANKS];    /* covered exactly (a shared rank)    */
@@ -104,6 +115,11 @@ typedef struct {
     int level;                    /* the fusion level; -1 when unfused  */
     ef_map_loop loops[EF_MAX_RANKS]; /* the group's shared loops        */
     int loop_count;
+    ef_map_loop rows[EF_MAX_RANKS]; /* a per-PE level's shared spatial
+                                   * loops                              */
+    int row_count;
+    ef_map_loop cols[EF_MAX_RANKS];
+    int col_count;
     uint64_t tilings;             /* shared-loop tilings searched       */
     uint64_t tilings_confirmed;   /* of those, run in the engine        */
     char note[400];               /* why fewer Einsums were fused than
@@ -163,9 +179,11 @@ const ef_dataflow_spec *ef_map_dataflow_for(const ef_arch_spec *arch, const ef_e
  * "fused"): consecutive Einsums that pass intermediates keep them on
  * chip at a fusion level, share the loops above it, and search their
  * own loops below it in dfs[e] (array or vector template, one per
- * Einsum), with the group's tiles fitting together. Among candidate
- * shared tilings the engine's result of the whole group decides
- * (opt->confirm best estimates; 0: the best estimate). When no legal
+ * Einsum), with the group's tiles fitting together. The fusion level
+ * is the largest shared level that gives a legal group or a per-PE
+ * level, and among candidate levels and shared tilings the engine's
+ * result of the whole group decides (opt->confirm best estimates per
+ * level; 0: the best estimate). When no legal
  * fusion exists, fewer Einsums are fused, or none, and out[e].fusion
  * says why. out[e] gets Einsum e's mapping, its nest (against arch),
  * the engine's result of its group (NULL with confirm 0) and the

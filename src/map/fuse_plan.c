@@ -183,9 +183,14 @@ int ef_fplan_levels(const ef_arch_spec *arch, const ef_fplan *g, int *levels) {
     int top = arch->level_count - 1;
     for (int i = 0; i < g->count; i++)
         if (g->vector[i] && arch->vector_unit.from_level < top) top = arch->vector_unit.from_level;
+    bool vector = false;
+    for (int i = 0; i < g->count; i++) vector |= g->vector[i];
     int n = 0;
+    /* the lanes cannot reach a PE's own storage; of the per-PE levels
+     * only the outermost, right below the spatial loops (a deeper one
+     * would need the loops of those between shared too) */
     for (int l = 1; l <= top; l++)
-        if (!arch->levels[l].per_pe) levels[n++] = l;
+        if (!arch->levels[l].per_pe || (!vector && !arch->levels[l - 1].per_pe)) levels[n++] = l;
     /* largest first; the outer of two alike first (stable insertion) */
     for (int i = 1; i < n; i++)
         for (int j = i; j > 0 && room(&arch->levels[levels[j]]) > room(&arch->levels[levels[j - 1]]);
@@ -230,19 +235,26 @@ static const ef_operand *operand(const ef_einsum *e, int o) {
 /* What the group's tiles take at level l together (model/fuse.c's
  * rule: each on-chip intermediate once, every other tile once per
  * Einsum that keeps it, doubled when double-buffered), in the level's
- * unit; false when they do not fit. */
-static bool fits(const ef_arch_spec *arch, const ef_workload *w, const ef_fplan *g, int l,
-                 const uint64_t *tile, uint64_t *need) {
+ * unit; false when they do not fit. A per-PE level counts one PE's
+ * on-chip tiles only: the other tensors may stream from above (the
+ * member searches decide, within what is left). `only` >= 0 counts
+ * member `only`'s tiles alone, as its own nest does. */
+static bool fits_of(const ef_arch_spec *arch, const ef_workload *w, const ef_fplan *g, int l,
+                    const uint64_t *tile, int only, uint64_t *need) {
     const ef_level_spec *ls = &arch->levels[l];
     uint64_t mult = ls->double_buffer ? 2 : 1;
     uint64_t words[EF_MAX_TENSORS * 4] = {0}, bytes[EF_MAX_TENSORS * 4] = {0};
     bool counted[EF_MAX_TENSORS * 4] = {false};
     for (int m = 0; m < g->count; m++) {
+        if (only >= 0 && m != only) continue;
         const ef_einsum *e = einsum(w, g->first + m);
         for (int o = 0; o <= e->input_count; o++) {
             const ef_operand *op = operand(e, o);
             int t = op->tensor;
-            if (g->on_chip[t]) {
+            if (ls->per_pe && !g->on_chip[t]) continue;
+            /* a member alone counts each operand's tile, a recurrence's
+             * old and new values apart (model/nest.c) */
+            if (g->on_chip[t] && only < 0) {
                 if (counted[t]) continue;
                 counted[t] = true;
             }
@@ -271,6 +283,18 @@ static bool fits(const ef_arch_spec *arch, const ef_workload *w, const ef_fplan 
         ok &= part && (part->capacity.in_words ? words[t] : bytes[t]) <= part->capacity.amount;
     }
     return ok;
+}
+
+static bool fits(const ef_arch_spec *arch, const ef_workload *w, const ef_fplan *g, int l,
+                 const uint64_t *tile, uint64_t *need) {
+    return fits_of(arch, w, g, l, tile, -1, need);
+}
+
+uint64_t ef_fplan_member_on_chip(const ef_arch_spec *arch, const ef_workload *w,
+                                 const ef_fplan *g, int l, int m, const uint64_t *tile) {
+    uint64_t need = 0;
+    fits_of(arch, w, g, l, tile, m, &need);
+    return need;
 }
 
 /* DRAM traffic of the group's off-chip tensors under the shared loops
@@ -355,8 +379,9 @@ static bool next_perm(int *a, int n) {
 }
 
 /* The loop order of the tiling with the least DRAM traffic (ties: the
- * first in the group's order). */
-static void best_order(const ef_workload *w, const ef_fplan *g, ef_ftiling *t) {
+ * first in the group's order), the off-chip tiles spanning dtile. */
+static void best_order(const ef_workload *w, const ef_fplan *g, ef_ftiling *t,
+                       const uint64_t *dtile) {
     int n = t->loop_count, perm[EF_MAX_RANKS];
     ef_map_loop base[EF_MAX_RANKS], trial[EF_MAX_RANKS];
     /* a recurrence's state loop goes innermost, and stays there */
@@ -369,13 +394,13 @@ static void best_order(const ef_workload *w, const ef_fplan *g, ef_ftiling *t) {
         }
     memcpy(base, t->loops, sizeof base[0] * (size_t)n);
     for (int i = 0; i < n; i++) perm[i] = i;
-    t->dram_bytes = dram_bytes(w, g, base, n, t->tile);
+    t->dram_bytes = dram_bytes(w, g, base, n, dtile);
     if (n > 5) return; /* 720 orders and more: keep the group's */
     bool pinned = n > 0 && state_rank(w, g, base[n - 1].rank);
     while (next_perm(perm, n)) {
         if (pinned && perm[n - 1] != n - 1) continue;
         for (int i = 0; i < n; i++) trial[i] = base[perm[i]];
-        double b = dram_bytes(w, g, trial, n, t->tile);
+        double b = dram_bytes(w, g, trial, n, dtile);
         if (b < t->dram_bytes) {
             t->dram_bytes = b;
             memcpy(t->loops, trial, sizeof trial[0] * (size_t)n);
@@ -390,8 +415,165 @@ static int cmp_tiling(const void *a, const void *b) {
     return x->need < y->need ? -1 : x->need > y->need;
 }
 
+/* ---------- tilings at a per-PE level ---------- */
+
+/* One way to split a shared rank at a per-PE level: t in each PE,
+ * spread over a rows and c columns of PEs (a x c divides the tiles
+ * left, ceil(bound / t)), the rest walked in time. */
+typedef struct {
+    uint64_t t, a, c;
+} pe_split;
+
+#define MAX_SPLITS 48          /* splits kept per shared rank           */
+#define MAX_PE_VISITS 100000   /* combinations of splits visited        */
+#define ALL_SPLITS 1024
+
+static bool every_member_has(const ef_workload *w, const ef_fplan *g, int r) {
+    for (int m = 0; m < g->count; m++)
+        if (!einsum(w, g->first + m)->rank_used[r]) return false;
+    return true;
+}
+
+/* Every split of shared rank r (at most ALL_SPLITS). Only a rank every
+ * member has is spread (model/fuse.c: the same spatial loops in every
+ * member), and never a recurrence's, whose steps run one after
+ * another: it steps one tile per iteration or runs whole in the PE. */
+static int rank_splits(const ef_arch_spec *arch, const ef_workload *w, const ef_fplan *g,
+                       int r, pe_split *out) {
+    uint64_t b = w->rank_bounds[r], tiles[MAX_CHOICES];
+    int nt;
+    bool state = state_rank(w, g, r), spread = !state && every_member_has(w, g, r);
+    if (state) {
+        tiles[0] = 1;
+        tiles[1] = b;
+        nt = b > 1 ? 2 : 1;
+    } else {
+        nt = tile_choices(b, tiles, MAX_CHOICES);
+    }
+    int n = 0;
+    for (int i = 0; i < nt; i++) {
+        uint64_t q = (b + tiles[i] - 1) / tiles[i];
+        for (uint64_t a = 1; a <= q && a <= (uint64_t)arch->rows; a++) {
+            if (q % a || (!spread && a > 1)) continue;
+            for (uint64_t c = 1; c <= q / a && c <= (uint64_t)arch->cols; c++) {
+                if ((q / a) % c || (!spread && c > 1)) continue;
+                if (n < ALL_SPLITS) out[n++] = (pe_split){tiles[i], a, c};
+            }
+        }
+    }
+    return n;
+}
+
+/* keep of the n splits, evenly spread over the list, the ends kept. */
+static int thin(const pe_split *all, int n, pe_split *out, int keep) {
+    if (n <= keep) {
+        memcpy(out, all, sizeof all[0] * (size_t)n);
+        return n;
+    }
+    for (int i = 0; i < keep; i++) out[i] = all[(size_t)i * (size_t)(n - 1) / (size_t)(keep - 1)];
+    return keep;
+}
+
+static int cmp_pe_tiling(const void *a, const void *b) {
+    const ef_ftiling *x = a, *y = b;
+    if (x->pe_steps != y->pe_steps) return x->pe_steps < y->pe_steps ? -1 : 1;
+    return cmp_tiling(a, b);
+}
+
+/* Tilings at a per-PE level: every shared rank's tile in one PE, its
+ * spread over the rows and columns, and the temporal loops above; the
+ * on-chip tiles of one PE must fit there (fits). Of those that move
+ * within 10% of the least DRAM traffic, the ones whose PEs do the least
+ * shared work in turn (most spread, then fewest iterations) come
+ * first, one per amount of that work. */
+static int pe_tilings(const ef_arch_spec *arch, const ef_workload *w, const ef_fplan *g,
+                      int level, ef_ftiling *out, int max, uint64_t *least_need) {
+    int ns = g->nshared;
+    pe_split (*split)[MAX_SPLITS] = ef_calloc(EF_MAX_RANKS, sizeof *split);
+    int nall_split[EF_MAX_RANKS], nsplit[EF_MAX_RANKS];
+    ef_ftiling *kept = ef_calloc(MAX_COMBOS + 1, sizeof *kept);
+    pe_split(*full)[ALL_SPLITS] = ef_calloc(EF_MAX_RANKS, sizeof *full);
+    if (!split || !kept || !full) {
+        free(split);
+        free(kept);
+        free(full);
+        return -1;
+    }
+    for (int q = 0; q < ns; q++) nall_split[q] = rank_splits(arch, w, g, g->shared[q], full[q]);
+    /* as many splits per rank as keep the combinations within bounds */
+    int keep = MAX_SPLITS;
+    for (;;) {
+        double visits = 1;
+        for (int q = 0; q < ns; q++) visits *= nall_split[q] < keep ? nall_split[q] : keep;
+        if (visits <= MAX_PE_VISITS || keep <= 2) break;
+        keep--;
+    }
+    for (int q = 0; q < ns; q++) nsplit[q] = thin(full[q], nall_split[q], split[q], keep);
+    int nkept = 0, idx[EF_MAX_RANKS] = {0};
+    *least_need = UINT64_MAX;
+    for (;;) {
+        uint64_t rows = 1, cols = 1;
+        for (int q = 0; q < ns; q++) {
+            rows *= split[q][idx[q]].a;
+            cols *= split[q][idx[q]].c;
+        }
+        if (rows <= (uint64_t)arch->rows && cols <= (uint64_t)arch->cols) {
+            ef_ftiling t;
+            uint64_t dtile[EF_MAX_RANKS];
+            memset(&t, 0, sizeof t);
+            for (int r = 0; r < w->rank_count; r++) dtile[r] = t.tile[r] = w->rank_bounds[r];
+            t.iterations = 1;
+            t.pe_steps = 1;
+            for (int q = 0; q < ns; q++) {
+                int r = g->shared[q];
+                const pe_split *sp = &split[q][idx[q]];
+                uint64_t b = w->rank_bounds[r], left = (b + sp->t - 1) / sp->t;
+                uint64_t f = left / (sp->a * sp->c);
+                t.tile[r] = sp->t;
+                dtile[r] = sat_mul(sp->t, sp->a * sp->c) < b ? sp->t * sp->a * sp->c : b;
+                if (f > 1) {
+                    t.loops[t.loop_count++] = (ef_map_loop){r, f};
+                    t.iterations = sat_mul(t.iterations, f);
+                }
+                if (sp->a > 1) t.rows[t.row_count++] = (ef_map_loop){r, sp->a};
+                if (sp->c > 1) t.cols[t.col_count++] = (ef_map_loop){r, sp->c};
+                t.pe_steps = sat_mul(t.pe_steps, sat_mul(f, sp->t));
+            }
+            bool ok = fits(arch, w, g, level, t.tile, &t.need);
+            if (t.need < *least_need) *least_need = t.need;
+            if (ok && nkept < MAX_COMBOS) {
+                best_order(w, g, &t, dtile);
+                kept[nkept++] = t;
+            }
+        }
+        int q = 0;
+        while (q < ns && ++idx[q] == nsplit[q]) idx[q++] = 0;
+        if (q == ns) break;
+    }
+    free(split);
+    free(full);
+    double least = INFINITY;
+    for (int i = 0; i < nkept; i++)
+        if (kept[i].dram_bytes < least) least = kept[i].dram_bytes;
+    int k = 0;
+    for (int i = 0; i < nkept; i++)
+        if (kept[i].dram_bytes <= least * 1.1 + 1) kept[k++] = kept[i];
+    qsort(kept, (size_t)k, sizeof kept[0], cmp_pe_tiling);
+    int n = 0;
+    for (int i = 0; i < k && n < max; i++)
+        if (!n || kept[i].pe_steps != out[n - 1].pe_steps) out[n++] = kept[i];
+    for (int i = 0; i < k && n < max; i++) {
+        bool taken = false;
+        for (int j = 0; j < n; j++) taken |= !memcmp(&out[j], &kept[i], sizeof kept[i]);
+        if (!taken) out[n++] = kept[i];
+    }
+    free(kept);
+    return n;
+}
+
 int ef_fplan_tilings(const ef_arch_spec *arch, const ef_workload *w, const ef_fplan *g,
                      int level, ef_ftiling *out, int max, uint64_t *least_need) {
+    if (arch->levels[level].per_pe) return pe_tilings(arch, w, g, level, out, max, least_need);
     uint64_t choice[EF_MAX_RANKS][MAX_CHOICES];
     int nchoice[EF_MAX_RANKS], ns = g->nshared;
     /* as many choices per rank as keep the combinations within bounds */
@@ -438,7 +620,7 @@ int ef_fplan_tilings(const ef_arch_spec *arch, const ef_workload *w, const ef_fp
         bool ok = fits(arch, w, g, level, t.tile, &t.need);
         if (t.need < *least_need) *least_need = t.need;
         if (ok && nall < MAX_COMBOS) {
-            best_order(w, g, &t);
+            best_order(w, g, &t, t.tile);
             all[nall++] = t;
         }
         int q = 0;

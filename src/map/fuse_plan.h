@@ -24,18 +24,31 @@ typedef struct {
                                        * on the vector unit             */
 } ef_fplan;
 
-/* One tiling of a group's shared loops, all at the outermost level. */
+/* One tiling of a group's shared loops: temporal ones at the
+ * outermost level and, for a per-PE fusion level, spatial ones at the
+ * spatial level above it. */
 typedef struct {
     ef_map_loop loops[EF_MAX_RANKS];  /* factor > 1 only, outermost first */
     int loop_count;
+    ef_map_loop rows[EF_MAX_RANKS];   /* per-PE level: spread over rows  */
+    int row_count;
+    ef_map_loop cols[EF_MAX_RANKS];   /* ... and over columns            */
+    int col_count;
     uint64_t tile[EF_MAX_RANKS];      /* per rank: what one iteration
-                                       * covers (the bound for a rank
-                                       * the loops do not walk)         */
+                                       * covers in one instance of the
+                                       * level (the bound for a rank the
+                                       * loops do not walk)             */
     uint64_t iterations;              /* of the shared loops            */
+    uint64_t pe_steps;                /* per-PE level: the shared points
+                                       * one PE runs in turn (iterations
+                                       * x its tiles of shared ranks)   */
     double dram_bytes;                /* estimated traffic of the group's
                                        * off-chip tensors               */
     uint64_t need;                    /* what the group's tiles take at
-                                       * the fusion level, in its unit  */
+                                       * the fusion level, in its unit
+                                       * (per PE at a per-PE level: its
+                                       * on-chip tensors only, the
+                                       * others may stream)             */
 } ef_ftiling;
 
 /* Whether Einsums [first, first + count) of w can run as one fused
@@ -44,9 +57,11 @@ typedef struct {
 bool ef_fplan_group(const ef_workload *w, int first, int count, const bool *vector,
                     ef_fplan *g, char *why, size_t size);
 
-/* The levels g's intermediates may live at — shared, on chip, and
- * within every vector member's view — largest capacity first; returns
- * how many were written to levels[]. */
+/* The levels g's intermediates may live at — on chip, within every
+ * vector member's view, and the outermost per-PE one only when no
+ * member runs on the vector unit — largest capacity first (a per-PE
+ * level's room is one PE's); returns how many were written to
+ * levels[]. */
 int ef_fplan_levels(const ef_arch_spec *arch, const ef_fplan *g, int *levels);
 
 /* Up to max tilings of g's shared loops whose tiles fit together at
@@ -57,6 +72,12 @@ int ef_fplan_levels(const ef_arch_spec *arch, const ef_fplan *g, int *levels);
  * smallest tiles take at the level (for a message when nothing fits). */
 int ef_fplan_tilings(const ef_arch_spec *arch, const ef_workload *w, const ef_fplan *g,
                      int level, ef_ftiling *out, int max, uint64_t *least_need);
+
+/* What member m's (Einsum g->first + m) on-chip tensors take at the
+ * per-PE level l in one PE when every rank r spans tile[r], each tensor
+ * once, in the level's unit (bytes for a partitioned level). */
+uint64_t ef_fplan_member_on_chip(const ef_arch_spec *arch, const ef_workload *w,
+                                 const ef_fplan *g, int l, int m, const uint64_t *tile);
 
 /* "QK .. AV": the group's first and last Einsums by output, into buf. */
 const char *ef_fplan_name(const ef_workload *w, int first, int count, char *buf,

@@ -5,8 +5,11 @@
  * Einsums that fuses legally, else shorter ones, else the Einsum alone.
  * For a run, fuse_plan.c says what stays on chip and which ranks the
  * shared loops may walk; the fusion level is the largest shared level
- * that holds the group's smallest tiles; a few tilings of the shared
- * loops are tried there. Under each, every Einsum's own loops are
+ * that holds the group's smallest tiles, or a per-PE level (the PEs'
+ * register files) that holds one PE's slice of the intermediates,
+ * whichever gives the lower objective; a few tilings of the shared
+ * loops are tried at each (spreading the shared ranks over the PEs
+ * too, at a per-PE level). Under each, every Einsum's own loops are
  * searched below the fusion level by ef_map_search, constrained to the
  * shared tile, with the levels below shared out among the group (the
  * RFs keep each Einsum's tiles side by side: a product weighs three
@@ -69,6 +72,56 @@ static void budget_arch(const ef_arch_spec *arch, const ef_workload *w, const ef
     }
 }
 
+static bool off_chip_operand(const ef_workload *w, const ef_fplan *g, int m) {
+    const ef_einsum *e = &w->einsums[g->first + m];
+    if (!g->on_chip[e->output.tensor]) return true;
+    for (int i = 0; i < e->input_count; i++)
+        if (!g->on_chip[e->inputs[i].tensor]) return true;
+    return false;
+}
+
+/* The architecture member m's loops are searched on when the fusion
+ * level is per PE, under tiling t: at the fusion level each member
+ * keeps its own on-chip tiles (the group counts each once: t->need)
+ * and what is left is shared out, by weight, among the members with
+ * tensors off chip, the only ones that keep more there; the shared
+ * levels above it hold off-chip tensors only, shared out the same way;
+ * the levels below as budget_arch says. */
+static void budget_arch_pe(const ef_arch_spec *arch, const ef_workload *w, const ef_fplan *g,
+                           int level, int m, const ef_ftiling *t, ef_arch_spec *out) {
+    budget_arch(arch, w, g, level, m, out);
+    int e = g->first + m;
+    uint64_t total = 0, mine = 0;
+    for (int j = 0; j < g->count; j++)
+        if (off_chip_operand(w, g, j)) total += w->einsums[g->first + j].is_mac ? 3 : 1;
+    if (off_chip_operand(w, g, m)) mine = w->einsums[e].is_mac ? 3 : 1;
+    for (int l = 1; l <= level; l++) {
+        ef_level_spec *ls = &out->levels[l];
+        if (ls->partition_count) {
+            /* an on-chip tensor's partition holds its one tile; the
+             * others are split among the members using the tensor */
+            for (int p = 0; p < ls->partition_count; p++) {
+                int tid = ef_workload_tensor_id(w, ls->partitions[p].tensor);
+                if (tid >= 0 && g->on_chip[tid]) continue;
+                uint64_t k = 0;
+                for (int j = 0; j < g->count; j++)
+                    k += uses_tensor(&w->einsums[g->first + j], ls->partitions[p].tensor, w);
+                if (k > 1) ls->partitions[p].capacity.amount /= k;
+            }
+            continue;
+        }
+        if (!ls->capacity.given || ls->capacity.amount == 0) continue;
+        uint64_t amount = ls->capacity.amount, own = 0;
+        if (l == level) {
+            own = ef_fplan_member_on_chip(arch, w, g, l, m, t->tile);
+            amount = amount > t->need ? amount - t->need : 0;
+        }
+        uint64_t share = total ? amount / total * mine : 0;
+        /* a zero budget would read as "unlimited" */
+        ls->capacity.amount = own + share ? own + share : 1;
+    }
+}
+
 /* ---------- one group ---------- */
 
 typedef struct {
@@ -81,7 +134,8 @@ typedef struct {
     const ef_ftiling *tilings;
     int ntilings;
     ef_map_fixed *fixed;          /* [ntilings]                          */
-    ef_arch_spec *budgets;        /* [g->count]                          */
+    ef_arch_spec *budgets;        /* [g->count], or at a per-PE level
+                                   * [ntilings * g->count]              */
     ef_map_result *found;         /* [ntilings * g->count]               */
     ef_status *status;
     ef_diags **diags;
@@ -106,17 +160,25 @@ static void search_member(void *ctx, int job) {
     o.evaluations = per < least ? least : per;
     o.confirm = 0; /* the engine runs the group, not the Einsum alone */
     o.seed = mix_seed(gs->opt->seed, (uint64_t)k, (uint64_t)e);
-    gs->status[job] = ef_map_search(&gs->budgets[m], gs->w, e, &o, &gs->found[job],
-                                    gs->diags[job]);
+    const ef_arch_spec *budget = &gs->budgets[gs->fixed[k].per_pe ? job : m];
+    gs->status[job] = ef_map_search(budget, gs->w, e, &o, &gs->found[job], gs->diags[job]);
 }
 
-static void fixed_of(const ef_fplan *g, int level, const ef_ftiling *t, ef_map_fixed *fx) {
+static void fixed_of(const ef_arch_spec *arch, const ef_fplan *g, int level,
+                     const ef_ftiling *t, ef_map_fixed *fx) {
     memset(fx, 0, sizeof *fx);
     fx->level = level;
+    fx->per_pe = arch->levels[level].per_pe;
     fx->loop_count = t->loop_count;
     memcpy(fx->loops, t->loops, sizeof t->loops[0] * (size_t)t->loop_count);
+    fx->row_count = t->row_count;
+    memcpy(fx->rows, t->rows, sizeof t->rows[0] * (size_t)t->row_count);
+    fx->col_count = t->col_count;
+    memcpy(fx->cols, t->cols, sizeof t->cols[0] * (size_t)t->col_count);
     memcpy(fx->tile, t->tile, sizeof fx->tile);
     for (int i = 0; i < t->loop_count; i++) fx->shared[t->loops[i].rank] = true;
+    for (int i = 0; i < t->row_count; i++) fx->shared[t->rows[i].rank] = true;
+    for (int i = 0; i < t->col_count; i++) fx->shared[t->cols[i].rank] = true;
     memcpy(fx->on_chip, g->on_chip, sizeof fx->on_chip);
 }
 
@@ -204,6 +266,10 @@ static ef_status take_winner(group_search *gs, group_cand *c, ef_result **result
         fu->level = gs->level;
         fu->loop_count = t->loop_count;
         memcpy(fu->loops, t->loops, sizeof t->loops[0] * (size_t)t->loop_count);
+        fu->row_count = t->row_count;
+        memcpy(fu->rows, t->rows, sizeof t->rows[0] * (size_t)t->row_count);
+        fu->col_count = t->col_count;
+        memcpy(fu->cols, t->cols, sizeof t->cols[0] * (size_t)t->col_count);
         fu->tilings = (uint64_t)gs->ntilings;
         fu->tilings_confirmed = (uint64_t)confirmed;
     }
@@ -213,13 +279,14 @@ static ef_status take_winner(group_search *gs, group_cand *c, ef_result **result
 /* Searches group g at one fusion level: EF_OK with out[] filled,
  * EF_ERR_MAPPING (why says it) when no tiling gives a legal group, or
  * a hard error. */
-static ef_status search_at(group_search *gs, int threads, ef_map_result *out, char *why,
-                           size_t size) {
+static ef_status search_at(group_search *gs, int threads, ef_map_result *out, double *value,
+                           char *why, size_t size) {
     const ef_fplan *g = gs->g;
     int jobs = gs->ntilings * g->count;
+    bool per_pe = gs->arch->levels[gs->level].per_pe;
     ef_status st = EF_OK;
     gs->fixed = ef_calloc((size_t)gs->ntilings, sizeof *gs->fixed);
-    gs->budgets = ef_calloc((size_t)g->count, sizeof *gs->budgets);
+    gs->budgets = ef_calloc((size_t)(per_pe ? jobs : g->count), sizeof *gs->budgets);
     gs->found = ef_calloc((size_t)jobs, sizeof *gs->found);
     gs->status = ef_calloc((size_t)jobs, sizeof *gs->status);
     gs->diags = ef_calloc((size_t)jobs, sizeof *gs->diags);
@@ -232,8 +299,15 @@ static ef_status search_at(group_search *gs, int threads, ef_map_result *out, ch
     for (int j = 0; st == EF_OK && j < jobs; j++)
         if (!(gs->diags[j] = ef_diags_create())) st = EF_ERR_NOMEM;
     if (st != EF_OK) goto done;
-    for (int k = 0; k < gs->ntilings; k++) fixed_of(g, gs->level, &gs->tilings[k], &gs->fixed[k]);
-    for (int m = 0; m < g->count; m++) budget_arch(gs->arch, gs->w, g, gs->level, m, &gs->budgets[m]);
+    for (int k = 0; k < gs->ntilings; k++)
+        fixed_of(gs->arch, g, gs->level, &gs->tilings[k], &gs->fixed[k]);
+    if (per_pe)
+        for (int j = 0; j < jobs; j++)
+            budget_arch_pe(gs->arch, gs->w, g, gs->level, j % g->count,
+                           &gs->tilings[j / g->count], &gs->budgets[j]);
+    else
+        for (int m = 0; m < g->count; m++)
+            budget_arch(gs->arch, gs->w, g, gs->level, m, &gs->budgets[m]);
     st = ef_parallel_for(jobs, threads, search_member, gs);
     if (st != EF_OK) goto done;
     for (int j = 0; j < jobs; j++)
@@ -264,6 +338,7 @@ static ef_status search_at(group_search *gs, int threads, ef_map_result *out, ch
     qsort(cands, (size_t)ncand, sizeof cands[0], cmp_cand);
     int confirm = gs->opt->confirm;
     if (confirm <= 0) {
+        *value = cands[0].value;
         st = take_winner(gs, &cands[0], NULL, 0, out);
         goto done;
     }
@@ -307,6 +382,7 @@ static ef_status search_at(group_search *gs, int threads, ef_map_result *out, ch
                  scratch->count ? ": " : "", scratch->count ? scratch->items[0].message : "");
         st = EF_ERR_MAPPING;
     } else {
+        *value = best_value;
         st = take_winner(gs, &cands[best], best_results, confirmed, out);
     }
 confirm_done:
@@ -337,8 +413,12 @@ static void room_text(const ef_level_spec *ls, uint64_t need, char *buf, size_t 
                  ls->double_buffer ? " (double-buffered)" : "");
 }
 
-/* Searches the group at the largest level that holds its tiles, then
- * the next ones. EF_ERR_MAPPING with why when none gives a legal group. */
+/* Searches the group at the largest shared level that holds its tiles
+ * (else the next ones), and at every per-PE level that holds them: of
+ * the levels that give a legal group, the lowest objective wins — the
+ * engine's, or the estimate's with confirm 0 — a tie going to the
+ * level tried first. EF_ERR_MAPPING with why when none gives a legal
+ * group. */
 static ef_status search_group(const ef_arch_spec *arch, const ef_workload *w,
                               const ef_dataflow_spec *const *dfs, const ef_map_options *opt,
                               int threads, const ef_fplan *g, ef_map_result *out, char *why,
@@ -351,12 +431,20 @@ static ef_status search_group(const ef_arch_spec *arch, const ef_workload *w,
         return EF_ERR_MAPPING;
     }
     why[0] = '\0';
+    bool found = false, shared_found = false;
+    double best = INFINITY;
+    ef_map_result *alt = NULL; /* a later level's group, until compared */
+    ef_status st = EF_ERR_MAPPING;
     for (int i = 0; i < nl; i++) {
+        const ef_level_spec *ls = &arch->levels[levels[i]];
+        if (shared_found && !ls->per_pe) continue;
         ef_ftiling tilings[EF_FPLAN_MAX_TILINGS];
         uint64_t least = 0;
         int nt = ef_fplan_tilings(arch, w, g, levels[i], tilings, EF_FPLAN_MAX_TILINGS, &least);
-        if (nt < 0) return EF_ERR_NOMEM;
-        const ef_level_spec *ls = &arch->levels[levels[i]];
+        if (nt < 0) {
+            st = EF_ERR_NOMEM;
+            goto done;
+        }
         if (!nt) {
             if (!why[0]) {
                 char room[160];
@@ -366,16 +454,54 @@ static ef_status search_group(const ef_arch_spec *arch, const ef_workload *w,
             }
             continue;
         }
+        ef_map_result *dst = out;
+        if (found) {
+            if (!alt && !(alt = ef_calloc((size_t)w->einsum_count, sizeof *alt))) {
+                st = EF_ERR_NOMEM;
+                goto done;
+            }
+            dst = alt;
+        }
         group_search gs = {.arch = arch, .w = w, .dfs = dfs, .opt = opt, .g = g,
                            .level = levels[i], .tilings = tilings, .ntilings = nt};
         char reason[320];
-        ef_status st = search_at(&gs, threads, out, reason, sizeof reason);
-        if (st != EF_ERR_MAPPING) return st;
-        if (!why[0])
-            snprintf(why, size, "no legal mapping keeps the group's tiles in %s: %s", ls->name,
-                     reason);
+        double value = INFINITY;
+        ef_status rs = search_at(&gs, threads, dst, &value, reason, sizeof reason);
+        if (rs == EF_ERR_MAPPING) {
+            if (!why[0])
+                snprintf(why, size, "no legal mapping keeps the group's tiles in %s: %s",
+                         ls->name, reason);
+            continue;
+        }
+        if (rs != EF_OK) {
+            st = rs;
+            goto done;
+        }
+        shared_found |= !ls->per_pe;
+        if (!found) {
+            found = true;
+            best = value;
+            continue;
+        }
+        bool better = value < best;
+        if (better) best = value;
+        for (int m = 0; m < g->count; m++) {
+            int e = g->first + m;
+            if (better) {
+                ef_map_result_clear(&out[e]);
+                out[e] = alt[e];
+                memset(&alt[e], 0, sizeof alt[e]);
+            } else {
+                ef_map_result_clear(&alt[e]);
+            }
+        }
     }
-    return EF_ERR_MAPPING;
+    st = found ? EF_OK : EF_ERR_MAPPING;
+done:
+    if (alt)
+        for (int m = 0; m < g->count; m++) ef_map_result_clear(&alt[g->first + m]);
+    free(alt);
+    return st;
 }
 
 /* ---------- the cascade ---------- */

@@ -249,12 +249,18 @@ static bool lane_rank(const space *s, int r) {
 
 /* What a fused group fixes of the keeps: the outermost level keeps
  * what does not live on chip, the levels between it and the fusion
- * level nothing, the fusion level everything. False for the levels the
- * search decides. */
+ * level nothing, the fusion level everything. At a per-PE fusion level
+ * only the on-chip tensors' keeps are fixed there and above (bypassed,
+ * then kept at the level): the others stream to the PEs or are kept on
+ * the way, as the search decides — else every operand of every member
+ * would have to fit one PE, and the GLB would hold nothing. False for
+ * what the search decides. */
 static bool fixed_keep(const space *s, int l, int o, bool *keep) {
     if (!s->fx || l > s->top) return false;
     const ef_operand *op = o == s->out ? &s->es->output : &s->es->inputs[o];
-    if (l == 0) *keep = !s->fx->on_chip[op->tensor];
+    bool on_chip = s->fx->on_chip[op->tensor];
+    if (l == 0) *keep = !on_chip;
+    else if (s->fx->per_pe && !on_chip) return false;
     else *keep = l == s->top;
     return true;
 }
@@ -336,6 +342,16 @@ static void place_slots(space *s, cand *c, needs *nd) {
         if (chosen[0][i].factor > 1) c->rows[c->rn++] = chosen[0][i];
     for (int i = 0; i < df->col_count; i++)
         if (chosen[1][i].factor > 1) c->cols[c->cn++] = chosen[1][i];
+}
+
+/* A per-PE fusion level's spatial loops are the group's, fixed: they
+ * take nothing of the ranks' needs (those are the tiles of one PE). */
+static void fixed_slots(const space *s, cand *c) {
+    c->rn = c->cn = 0;
+    for (int i = 0; i < s->fx->row_count; i++)
+        c->rows[c->rn++] = (mfac){s->fx->rows[i].rank, s->fx->rows[i].factor};
+    for (int i = 0; i < s->fx->col_count; i++)
+        c->cols[c->cn++] = (mfac){s->fx->cols[i].rank, s->fx->cols[i].factor};
 }
 
 static void shuffle(space *s, mfac *a, int n) {
@@ -456,9 +472,10 @@ static bool covers_exactly(const space *s, const cand *c) {
         for (int l = s->top; l < s->L; l++)
             for (int i = 0; i < c->tn[l]; i++)
                 if (c->t[l][i].rank == r) prod *= c->t[l][i].factor;
-        for (int i = 0; i < c->rn; i++)
+        /* above a per-PE fusion level, the spatial loops are shared */
+        for (int i = 0; i < c->rn && !s->fx->per_pe; i++)
             if (c->rows[i].rank == r) prod *= c->rows[i].factor;
-        for (int i = 0; i < c->cn; i++)
+        for (int i = 0; i < c->cn && !s->fx->per_pe; i++)
             if (c->cols[i].rank == r) prod *= c->cols[i].factor;
         if (prod != s->bound[r]) return false;
     }
@@ -503,7 +520,8 @@ static void draw(space *s, cand *c) {
             nd.need[r] = ceil_div(nd.need[r], f);
         }
     }
-    place_slots(s, c, &nd);
+    if (s->fx && s->fx->per_pe) fixed_slots(s, c);
+    else place_slots(s, c, &nd);
     for (int l = s->S; l > s->top && l < s->first_pe; l--)
         for (int q = 0; q < s->nused; q++) {
             int r = s->used[q];
@@ -571,6 +589,16 @@ static void mutate(space *s, cand *c) {
         mfac t = c->t[l][a];
         c->t[l][a] = c->t[l][b];
         c->t[l][b] = t;
+    } else if (s->fx && s->fx->per_pe) {
+        /* the off-chip tensors' keeps down to a per-PE fusion level are
+         * searched too */
+        int hi = s->df->pe_keep_searched ? s->L : top + 1;
+        int l = 1 + (int)below(s, (uint64_t)(hi - 1));
+        int o = (int)below(s, (uint64_t)s->ops);
+        bool k;
+        if (fixed_keep(s, l, s->twin_of[o], &k)) return;
+        c->keep[l][s->twin_of[o]] = !c->keep[l][o] && s->can_keep[l][o];
+        tie_twins(s, c);
     } else {
         int hi = s->df->pe_keep_searched ? s->L : s->first_pe;
         int lo = top + 1; /* the levels down to a fusion level are fixed */

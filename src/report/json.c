@@ -475,9 +475,26 @@ cJSON *ef_rj_search(const ef_map_result *r, const ef_nest *n) {
             ef_rj_u64(one, w->rank_names[f->loops[k].rank], f->loops[k].factor);
             ef_rj_append(loops, one);
         }
+        if (n->spec_arch->levels[f->level].per_pe) {
+            /* the spatial loops above a per-PE level are shared too */
+            cJSON *sp = cJSON_AddObjectToObject(fu, "shared_spatial");
+            const ef_map_loop *lists[2] = {f->rows, f->cols};
+            int counts[2] = {f->row_count, f->col_count};
+            for (int a = 0; a < 2; a++) {
+                cJSON *axis = cJSON_AddArrayToObject(sp, a ? "cols" : "rows");
+                for (int k = 0; k < counts[a]; k++) {
+                    cJSON *one = cJSON_CreateObject();
+                    ef_rj_u64(one, w->rank_names[lists[a][k].rank], lists[a][k].factor);
+                    ef_rj_append(axis, one);
+                }
+            }
+        } else {
+            cJSON_AddNullToObject(fu, "shared_spatial");
+        }
     } else {
         cJSON_AddNullToObject(fu, "level");
         cJSON_AddNullToObject(fu, "shared_loops");
+        cJSON_AddNullToObject(fu, "shared_spatial");
     }
     ef_rj_u64(fu, "tilings", f->tilings);
     ef_rj_u64(fu, "tilings_confirmed", f->tilings_confirmed);

@@ -117,6 +117,16 @@ static void level_entries(sbuf *b, const ef_map_result *r, const char *indent) {
     }
 }
 
+/* " rows [H: 2, P: 2]", nothing for no loops. */
+static void shared_list(sbuf *b, const ef_workload *w, const char *what, const ef_map_loop *lp,
+                        int count) {
+    if (!count) return;
+    sbuf_put(b, "%s [", what);
+    for (int k = 0; k < count; k++)
+        sbuf_put(b, "%s%s: %" PRIu64, k ? ", " : "", w->rank_names[lp[k].rank], lp[k].factor);
+    sbuf_put(b, "]");
+}
+
 /* A fused group, said once at its first Einsum: what stays on chip,
  * where, under which shared loops, and how it was chosen. */
 static void fusion_comment(sbuf *b, const ef_map_result *const *results, int i) {
@@ -131,13 +141,20 @@ static void fusion_comment(sbuf *b, const ef_map_result *const *results, int i) 
     sbuf_put(b, "#\n# fused: %s .. %s (%d Einsums) run interleaved, tile by tile; their "
              "intermediates stay in %s\n", first, last, f->count,
              n->spec_arch->levels[f->level].name);
-    if (f->loop_count) {
-        sbuf_put(b, "#   shared loops above %s: %s [", n->spec_arch->levels[f->level].name,
-                 n->spec_arch->levels[0].name);
-        for (int k = 0; k < f->loop_count; k++)
-            sbuf_put(b, "%s%s: %" PRIu64, k ? ", " : "", w->rank_names[f->loops[k].rank],
-                     f->loops[k].factor);
-        sbuf_put(b, "]");
+    if (f->loop_count || f->row_count || f->col_count) {
+        sbuf_put(b, "#   shared loops above %s:", n->spec_arch->levels[f->level].name);
+        if (f->loop_count) sbuf_put(b, " %s", n->spec_arch->levels[0].name);
+        shared_list(b, w, "", f->loops, f->loop_count);
+        /* above a per-PE level: the spatial ones too, at the level the
+         * PEs' network leaves */
+        if (f->row_count || f->col_count) {
+            int pe = f->level, sl = 0;
+            while (pe > 0 && n->spec_arch->levels[pe - 1].per_pe) pe--;
+            sl = pe > 0 ? pe - 1 : 0;
+            sbuf_put(b, "%s %s", f->loop_count ? "," : "", n->spec_arch->levels[sl].name);
+            shared_list(b, w, " rows", f->rows, f->row_count);
+            shared_list(b, w, " cols", f->cols, f->col_count);
+        }
     } else {
         sbuf_put(b, "#   no shared loops: one tile, the whole group at once");
     }
