@@ -34,6 +34,9 @@ typedef struct {
     int64_t off;                  /* masked: key > query + off          */
     int64_t bound[EF_MAX_RANKS];
     vset T[EF_MAX_RANKS];         /* each used rank's temporal bases    */
+    uint64_t *pairs;              /* [key offset][query offset] memo of
+                                   * masked_pairs + 1, 0 unknown: PEs
+                                   * share offsets                      */
 } masker;
 
 static int cmp_i64(const void *a, const void *b) {
@@ -92,15 +95,31 @@ static int64_t largest(const vset *s, int64_t shift, int64_t b) {
 
 static bool in_op(const walker *wk, int o, int r) { return wk->relmask[o] >> r & 1u; }
 
+/* The index of spatial offset v of rank r among the PEs' offsets. */
+static int64_t offset_index(const walker *wk, int r, int64_t v) {
+    int64_t s = 0;
+    while (s < wk->nsvals[r] && wk->svals[r][s] != v) s++;
+    return s;
+}
+
 /* Pairs (key, query) of the sets T[key] + ok and T[query] + oq, below
- * their bounds, with key > query + off. */
+ * their bounds, with key > query + off; ok and oq are spatial offsets
+ * of some PE. */
 static uint64_t masked_pairs(const masker *m, int64_t ok, int64_t oq) {
+    const walker *wk = m->wk;
+    int64_t a = offset_index(wk, m->key, ok), b = offset_index(wk, m->query, oq);
+    uint64_t *memo = NULL;
+    if (m->pairs && a < wk->nsvals[m->key] && b < wk->nsvals[m->query]) {
+        memo = &m->pairs[a * wk->nsvals[m->query] + b];
+        if (*memo) return *memo - 1;
+    }
     const vset *K = &m->T[m->key], *Q = &m->T[m->query];
     uint64_t nk = below(K, m->bound[m->key] - ok), total = 0;
     for (uint64_t j = 0; j < Q->n && Q->v[j] + oq < m->bound[m->query]; j++) {
         uint64_t upto = below(K, Q->v[j] + oq + m->off - ok + 1);
         if (upto < nk) total += nk - upto;
     }
+    if (memo) *memo = total + 1;
     return total;
 }
 
@@ -432,6 +451,8 @@ void ef_walk_unmask(walker *wk) {
     for (int r = 0; r < w->rank_count; r++) m->bound[r] = (int64_t)w->rank_bounds[r];
     for (int r = 0; r < w->rank_count && wk->status == EF_OK; r++)
         if (e->rank_used[r]) digit_values(m, r, 0, &m->T[r]);
+    m->pairs = ef_walk_calloc(wk, (uint64_t)(wk->nsvals[m->key] * wk->nsvals[m->query]),
+                              sizeof(uint64_t));
     ef_result *res = wk->sch->res;
     ef_noc_counters *noc = &res->noc;
     uint64_t masked = 0, out_points = 0;
@@ -485,4 +506,5 @@ void ef_walk_unmask(walker *wk) {
         res->masked_ops = masked;
     }
     for (int r = 0; r < w->rank_count; r++) free(m->T[r].v);
+    free(m->pairs);
 }

@@ -102,6 +102,17 @@ static const mask_case cases[] = {
      "mapping:\n  - level: DRAM\n    temporal: [M: 2, P: 3]\n"
      "  - level: GLB\n    spatial: {rows: [P: 2], cols: [M: 4]}\n"
      "  - level: RF\n    bypass: [A, O]\n    temporal: [F: 2]\n"},
+    /* the output kept by a shared level: one PE's, and all PEs' from
+     * the DRAM, reduced in flight */
+    {"qk one PE at the GLB", "qk", "multicast", 7, 6, 1,
+     "mapping:\n  - level: DRAM\n    temporal: [P: 3, M: 2]\n"
+     "  - level: GLB\n    temporal: [M: 2, P: 2]\n"
+     "  - level: RF\n    bypass: [S]\n    temporal: [E: 2, M: 2]\n"},
+    {"av streamed from DRAM", "av", "multicast", 8, 6, 0,
+     "mapping:\n  - level: DRAM\n    temporal: [M: 2, P: 3]\n"
+     "  - level: GLB\n    bypass: [O]\n"
+     "    spatial: {rows: [P: 2], cols: [M: 4]}\n"
+     "  - level: RF\n    bypass: [O]\n    temporal: [F: 2]\n"},
     {"qk padded", "qkpad", "multicast", 7, 6, 1,
      "mapping:\n  - level: DRAM\n    temporal: [P: 3]\n"
      "  - level: GLB\n    temporal: [R: 3]\n"
