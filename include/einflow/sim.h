@@ -104,6 +104,9 @@ typedef struct {
 struct ef_result {
     const ef_nest *nest;
     uint64_t ops;                 /* iteration points executed          */
+    uint64_t masked_ops;          /* points the causal mask leaves out:
+                                   * their steps run, their MACs are
+                                   * gated (not in ops)                 */
     uint64_t cycles;
     uint64_t compute_cycles;      /* cycles in which MACs issued        */
     uint64_t steps;               /* steps issued (all PEs in lockstep) */

@@ -223,9 +223,10 @@ typedef struct {
  * whose key index exceeds its query index + offset is masked. The
  * layer is split into one layer per block of queries, each with its
  * keys up to the end of its block (the blocks above the diagonal are
- * never computed); within a diagonal block every point is counted and
- * timed, as FlashAttention computes a diagonal tile whole, and the
- * mask takes effect in the values (--check-values). */
+ * never computed, moved or timed); within a diagonal block a masked
+ * point is not computed: its step is timed (the array runs in
+ * lockstep) but it is no op and reads and writes nothing at the MACs
+ * (sim/walk_mask.c), and it is left out of the values (--check-values). */
 typedef struct {
     bool present;
     char query[EF_MAX_NAME];     /* rank names                           */

@@ -19,6 +19,8 @@
 #define EF_LOSS_SPATIAL_EDGE "spatial_edge"   /* partial spatial edge tiles  */
 #define EF_LOSS_TEMPORAL_EDGE "temporal_edge" /* partial temporal edge tiles */
 #define EF_LOSS_PARTIAL_STEPS "partial_steps" /* both, when not split        */
+#define EF_LOSS_MASKED "masked"               /* points of a causal mask:
+                                               * the PE idles on them      */
 #define EF_LOSS_OTHER_UNIT "other_unit"       /* a cascade's cycles without
                                                * any Einsum on this unit   */
 

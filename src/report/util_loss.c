@@ -16,7 +16,7 @@ static int rank_of(const char *cause) {
     static const char *const order[] = {EF_LOSS_FILL, NULL, EF_LOSS_OTHER_UNIT,
                                         EF_LOSS_ISSUE_GAPS, EF_LOSS_UNUSED_PES,
                                         EF_LOSS_SPATIAL_EDGE, EF_LOSS_TEMPORAL_EDGE,
-                                        EF_LOSS_PARTIAL_STEPS};
+                                        EF_LOSS_PARTIAL_STEPS, EF_LOSS_MASKED};
     for (int i = 0; i < (int)(sizeof order / sizeof order[0]); i++)
         if (order[i] && strcmp(order[i], cause) == 0) return i;
     return 1; /* a stall cause */

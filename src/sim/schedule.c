@@ -38,6 +38,7 @@ ef_status ef_walk_run(ef_schedule *t, ef_values *values, ef_diags *diags) {
             ef_status cst = ef_gens_close(&t->gens[l], t->steps, c);
             if (cst != EF_OK) wk->status = cst;
         }
+        ef_walk_unmask(wk);
         ef_walk_finish(wk);
         if (wk->V) {
             /* the output's first home holds it whole (the outermost

@@ -234,4 +234,9 @@ void ef_walk_exact(walker *wk);
 /* tiles.c: pass 1 without values, by classes of events */
 void ef_walk_tiles(walker *wk);
 
+/* walk_mask.c: after either walk, takes the points of the workload's
+ * causal mask out of the counters at the MACs (they are not computed)
+ * and sets the result's masked_ops; the schedule is left as it is. */
+void ef_walk_unmask(walker *wk);
+
 #endif

@@ -64,7 +64,8 @@ static const yt_key causal_keys[] = {
      .doc = "the rank of the keys (M in QK[h,m,p])"},
     {.name = "block", .type = YT_T_ANY, .required = true,
      .doc = "queries per block (an integer, a parameter or an expression): "
-            "the granularity at which masked scores are skipped"},
+            "key blocks past a block's last query are skipped whole (no "
+            "cycles); masked scores inside a block are not computed"},
 };
 
 /* A layer's causal: as read, before it is split into blocks. */

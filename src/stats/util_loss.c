@@ -124,14 +124,17 @@ void ef_util_loss_of(const ef_result *r, ef_util_loss *out) {
     add(out, EF_LOSS_ISSUE_GAPS, (issue_chances - steps) * out->pes);
     uint64_t active = n->active_pes < out->pes ? n->active_pes : out->pes;
     add(out, EF_LOSS_UNUSED_PES, (out->pes - active) * steps);
-    uint64_t idle = minus(active * steps, r->ops);
+    uint64_t points = r->ops + r->masked_ops;
+    uint64_t idle = minus(active * steps, points);
     ef_edge_counts e;
     ef_util_loss_edges(n, &e);
-    if (e.split && e.steps == steps && e.active_pes == active && e.points == r->ops &&
+    if (e.split && e.steps == steps && e.active_pes == active && e.points == points &&
         e.temporal_idle <= idle) {
         add(out, EF_LOSS_SPATIAL_EDGE, idle - e.temporal_idle);
         add(out, EF_LOSS_TEMPORAL_EDGE, e.temporal_idle);
     } else {
         add(out, EF_LOSS_PARTIAL_STEPS, idle);
     }
+    /* a masked point's step runs but its MAC is gated: the PE idles */
+    add(out, EF_LOSS_MASKED, r->masked_ops);
 }

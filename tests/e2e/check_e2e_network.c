@@ -129,8 +129,10 @@ END_TEST
 
 /* A causal layer (tests/data/causal_small.yaml: 16 tokens, blocks of
  * 4) runs as attention.q0 .. q3, block b with 4 queries and 4 (b + 1)
- * keys; its values, masked inside the diagonal blocks, match a direct
- * evaluation under array and fused mappings and on a vector unit. */
+ * keys; inside the diagonal block a masked score is not computed, so
+ * block b's queries p = 0 .. 3 meet 4 b + p + 1 keys each: 4 (4 b) +
+ * 10 pairs. Its values match a direct evaluation under array and fused
+ * mappings and on a vector unit. */
 #define CAUSAL "tests/data/causal_small.yaml"
 
 static const struct { const char *arch, *dataflow; } causal_runs[] = {
@@ -153,13 +155,72 @@ START_TEST(causal_layer_runs_in_blocks) {
         snprintf(name, sizeof name, "attention.q%d", b);
         ck_assert_str_eq(e2e_path_str(j, p), name);
         snprintf(p, sizeof p, "layers[%d].summary.macs", b + 1);
-        uint64_t keys = (uint64_t)(b + 1) * B;
-        ck_assert_uint_eq(e2e_path_u64(j, p), H * B * keys * E + H * B * keys * F);
-        macs += H * B * keys * (E + F);
+        uint64_t pairs = 0; /* query p of the block meets keys 0 .. b B + p */
+        for (uint64_t q = 0; q < B; q++) pairs += (uint64_t)b * B + q + 1;
+        ck_assert_uint_eq(e2e_path_u64(j, p), H * pairs * E + H * pairs * F);
+        macs += H * pairs * (E + F);
     }
-    /* 16 (16 + 4) / 2 = 160 scores per head, not 256 */
-    ck_assert_uint_eq(macs, 8 * 8 * 16 + H * 160 * (E + F));
+    /* 16 x 17 / 2 = 136 scores per head, not 256 */
+    ck_assert_uint_eq(macs, 8 * 8 * 16 + H * 136 * (E + F));
     ck_assert_uint_eq(e2e_summary_u64(j, "macs"), macs);
+    cJSON_Delete(j);
+}
+END_TEST
+
+/* The causal layer's masked points cost the same steps under both
+ * engines, and the utilization loss shows them: per head and block,
+ * the B (B - 1) / 2 masked (key, query) pairs of the diagonal block,
+ * each E + F points of the MAC Einsums and one of each of the four
+ * others. */
+START_TEST(causal_engines_agree_and_show_masked_slots) {
+    cJSON *j[2];
+    const char *engines[] = {"step", "event"};
+    for (int e = 0; e < 2; e++) {
+        const char *args[] = {"run", "configs/edge_8x8.yaml", CAUSAL, "os", "--engine", engines[e],
+                              "--evaluations", "300", "--json", NULL};
+        j[e] = run_json(args);
+    }
+    static const char *const keys[] = {"macs", "ops", "cycles", "compute_cycles"};
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+        ck_assert_uint_eq(e2e_summary_u64(j[0], keys[k]), e2e_summary_u64(j[1], keys[k]));
+    ck_assert_double_eq(e2e_path_double(j[0], "summary.energy_pj"),
+                        e2e_path_double(j[1], "summary.energy_pj"));
+    enum { H = 2, B = 4, E = 8, F = 8, BLOCKS = 4 };
+    const cJSON *steps = e2e_get(j[0], "summary.utilization_loss.steps");
+    uint64_t lost = 0, masked = 0;
+    for (int s = 0; s < cJSON_GetArraySize(steps); s++) {
+        const cJSON *st = cJSON_GetArrayItem(steps, s);
+        uint64_t slots = (uint64_t)cJSON_GetObjectItem(st, "slots")->valuedouble;
+        lost += slots;
+        if (!strcmp(cJSON_GetObjectItem(st, "cause")->valuestring, "masked")) masked = slots;
+    }
+    ck_assert_uint_eq(masked, (uint64_t)H * BLOCKS * (B * (B - 1) / 2) * (E + F + 4));
+    ck_assert_uint_eq(lost, e2e_path_u64(j[0], "summary.utilization_loss.peak_slots") -
+                                e2e_path_u64(j[0], "summary.utilization_loss.ops"));
+    cJSON_Delete(j[0]);
+    cJSON_Delete(j[1]);
+}
+END_TEST
+
+/* GPT-2 small (workloads/gpt2_small.yaml) simulated in prefill at its
+ * defaults (S = 1024 tokens, blocks of B = 256): query p meets keys
+ * 0 .. p, so attention's Q.K and A.V each do 12 heads x S (S + 1) / 2
+ * scores x 64, and the layer 7,077,888 S + 768 S (S + 1) MACs (the
+ * linear layers: 2304 + 768 + 2 x 3072 times 768 S). Block b does
+ * 2 x 12 x (b B^2 + B (B + 1) / 2) x 64: the keys before its first
+ * query and the lower triangle of the diagonal block. */
+START_TEST(gpt2_small_macs_are_the_causal_closed_form) {
+    const char *args[] = {"run", "configs/edge_8x8.yaml", "workloads/gpt2_small.yaml", "os",
+                          "--evaluations", "100", "--json", NULL};
+    cJSON *j = run_json(args);
+    const uint64_t S = 1024, B = 256;
+    ck_assert_uint_eq(e2e_summary_u64(j, "macs"), 7077888 * S + 768 * S * (S + 1));
+    ck_assert_uint_eq(e2e_summary_u64(j, "macs"), UINT64_C(8053850112));
+    for (uint64_t b = 0; b < S / B; b++) {
+        char p[96];
+        snprintf(p, sizeof p, "layers[%d].summary.macs", (int)b + 1);
+        ck_assert_uint_eq(e2e_path_u64(j, p), 2 * 12 * (b * B * B + B * (B + 1) / 2) * 64);
+    }
     cJSON_Delete(j);
 }
 END_TEST
@@ -429,6 +490,8 @@ static Suite *suite(void) {
     tcase_add_loop_test(tc, causal_errors_are_located, 0,
                         (int)(sizeof causal_errors / sizeof causal_errors[0]));
     tcase_add_test(tc, causal_block_names_are_unique);
+    tcase_add_test(tc, causal_engines_agree_and_show_masked_slots);
+    tcase_add_test(tc, gpt2_small_macs_are_the_causal_closed_form);
     tcase_add_test(tc, compare_picks_the_lowest_objective);
     tcase_add_test(tc, compare_table_and_file);
     tcase_add_test(tc, compare_seeds_measure_the_noise);
