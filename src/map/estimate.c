@@ -264,6 +264,32 @@ static double step_cycles(const est *s, const ef_ports *p, double compute_cycles
     return most;
 }
 
+/* Iteration points a causal mask leaves out (key > query + offset, on
+ * an Einsum with both ranks): not computed, so no op and no access at
+ * the MACs (sim/walk_mask.c); the steps stay. The pairs over the
+ * (key, query) box times the other ranks' points. */
+static double masked_points(const ef_nest *n) {
+    const ef_workload *w = n->workload;
+    int kr = w->mask_key, qr = w->mask_query;
+    if (kr < 0 || !n->einsum->rank_used[kr] || !n->einsum->rank_used[qr]) return 0;
+    double K = (double)w->rank_bounds[kr], Q = (double)w->rank_bounds[qr];
+    double off = (double)w->mask_offset;
+    /* query q masks keys from max(0, q + off + 1) up: K of them while
+     * q + off + 1 <= 0, then one fewer per q, none from q + off + 1 >= K */
+    double all_q = fmin(Q, fmax(0, -off));           /* q < -off        */
+    double first = all_q, last = fmin(Q, fmax(0, K - off - 1)); /* q < K - off - 1 */
+    double pairs = all_q * K;
+    if (last > first) {
+        /* q in [first, last): K - (q + off + 1) keys each */
+        double cnt = last - first;
+        pairs += cnt * (K - off - 1) - (first + last - 1) * cnt / 2;
+    }
+    double others = 1;
+    for (int r = 0; r < w->rank_count; r++)
+        if (r != kr && r != qr && n->einsum->rank_used[r]) others *= (double)w->rank_bounds[r];
+    return pairs * others;
+}
+
 void ef_map_estimate_nest(const ef_nest *n, ef_map_estimate *e) {
     ef_energy_costs c;
     ef_energy_costs_of(n, &c);
@@ -285,7 +311,11 @@ void ef_map_estimate_nest_costs(const ef_nest *n, const ef_energy_costs *costs,
     e->steps = steps_of(n);
     const ef_arch_spec *a = n->arch;
     int out = n->out_op;
-    double ops = (double)n->total_ops;
+    /* a causal mask's points are no ops: no MAC energy, no access at
+     * the keeper meeting the MACs, no delivery; but a word shared by
+     * several PEs is read while one of them needs it (sim/walk_mask.c),
+     * which the estimate takes as always */
+    double points = (double)n->total_ops, ops = points - masked_points(n);
     double src_bytes[EF_MAX_LEVELS][EF_MAX_LEVELS] = {{0}}; /* [child][parent] */
     double inst_bytes[EF_MAX_LEVELS] = {0}, noc_in_bytes[EF_MAX_LEVELS] = {0};
     double drain_bytes[EF_MAX_LEVELS] = {0};
@@ -367,7 +397,7 @@ void ef_map_estimate_nest_costs(const ef_nest *n, const ef_energy_costs *costs,
          * a delivery to each PE, and without read sharing each delivery
          * is a read of its own */
         double sh = streamed && (o == out || ef_noc_shares_reads(n, o)) ? share(&s, -1, o) : 1;
-        double st = ops * sh * (o == out ? 1 : stored_share(n, o));
+        double st = (sh < 1 ? points : ops) * sh * (o == out ? 1 : stored_share(n, o));
         if (o == out) {
             e->updates[k][o] += st;
             e->reads[k][o] += st;
