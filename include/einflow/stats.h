@@ -190,6 +190,8 @@ typedef struct {
     uint64_t tensor_read_bytes[EF_MAX_LEVELS][EF_NEST_MAX_OPS];  /* reads */
     uint64_t tensor_write_bytes[EF_MAX_LEVELS][EF_NEST_MAX_OPS]; /* fills + updates */
     uint64_t read_bytes[EF_MAX_LEVELS], write_bytes[EF_MAX_LEVELS];
+    /* of read_bytes, the outputs written back out to the parent */
+    uint64_t writeback_bytes[EF_MAX_LEVELS];
     double used_bandwidth_bytes[EF_MAX_LEVELS]; /* (read + write) / cycles */
     ef_roofline_level roofline[EF_MAX_LEVELS];
     ef_roofline_port roofline_noc_in;  /* words into the array          */

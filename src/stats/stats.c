@@ -172,6 +172,20 @@ static void roofline(const ef_result *r, ef_stats *s) {
     consider(s, n, &s->roofline_noc_out, ef_res_link_out(n), &lowest);
 }
 
+/* The outputs written back out of level l to its parent: its read port
+ * moves them (the engine charges it), though they are no reads by the
+ * field's counting. They are the parent's updates, each PE's own
+ * before a reduction across PEs combines them. */
+static uint64_t writeback_bytes(const ef_result *r, int l) {
+    const ef_nest *n = r->nest;
+    int out = n->out_op, p = n->levels[l].parent[out];
+    if (l == 0 || p < 0 || !n->levels[l].keeps[out]) return 0;
+    uint64_t words = r->levels[p].ops[out].updates;
+    if (n->arch->levels[l].per_pe && !n->arch->levels[p].per_pe)
+        words = sat_add(words, r->noc.reductions);
+    return ef_words_to_bytes(words, op_bits(n, out));
+}
+
 double ef_stats_energy_pj(const ef_result *r) {
     ef_stats *s = ef_malloc(sizeof *s);
     if (!s) return INFINITY; /* no budget is then kept: see search.c */
@@ -204,6 +218,8 @@ void ef_stats_compute(const ef_result *r, ef_stats *s) {
             s->read_bytes[l] = sat_add(s->read_bytes[l], rb);
             s->write_bytes[l] = sat_add(s->write_bytes[l], wb);
         }
+        s->writeback_bytes[l] = writeback_bytes(r, l);
+        s->read_bytes[l] = sat_add(s->read_bytes[l], s->writeback_bytes[l]);
         s->used_bandwidth_bytes[l] =
             cycles > 0 ? ((double)s->read_bytes[l] + (double)s->write_bytes[l]) / cycles : 0;
     }

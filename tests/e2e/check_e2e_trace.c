@@ -145,6 +145,12 @@ static void check_totals(const trace_case *c, const char *in_link, const char *o
                           e2e_path_u64(doc, "roofline.levels[0].read.bytes"));
         ck_assert_uint_eq(get(bytes, nb, "DRAM.write"),
                           e2e_path_u64(doc, "roofline.levels[0].write.bytes"));
+        /* a level of one instance too, its write-backs to DRAM on its
+         * read port (systolic_ws: the Buffer, 4,000 B of outputs) */
+        ck_assert_uint_eq(get(bytes, nb, "Buffer.read"),
+                          e2e_path_u64(doc, "roofline.levels[1].read.bytes"));
+        ck_assert_uint_eq(get(bytes, nb, "Buffer.write"),
+                          e2e_path_u64(doc, "roofline.levels[1].write.bytes"));
         ck_assert_uint_eq(get(bytes, nb, in_link), e2e_path_u64(doc, "roofline.noc.in.bytes"));
         ck_assert_uint_eq(get(bytes, nb, out_link), e2e_path_u64(doc, "roofline.noc.out.bytes"));
     }
