@@ -589,22 +589,18 @@ static void mutate(space *s, cand *c) {
         mfac t = c->t[l][a];
         c->t[l][a] = c->t[l][b];
         c->t[l][b] = t;
-    } else if (s->fx && s->fx->per_pe) {
-        /* the off-chip tensors' keeps down to a per-PE fusion level are
-         * searched too */
-        int hi = s->df->pe_keep_searched ? s->L : top + 1;
-        int l = 1 + (int)below(s, (uint64_t)(hi - 1));
-        int o = (int)below(s, (uint64_t)s->ops);
-        bool k;
-        if (fixed_keep(s, l, s->twin_of[o], &k)) return;
-        c->keep[l][s->twin_of[o]] = !c->keep[l][o] && s->can_keep[l][o];
-        tie_twins(s, c);
     } else {
-        int hi = s->df->pe_keep_searched ? s->L : s->first_pe;
-        int lo = top + 1; /* the levels down to a fusion level are fixed */
+        /* the levels down to a fusion level are fixed (fixed_keep), but
+         * for a per-PE one only the on-chip tensors' keeps: the others'
+         * are searched from the level below the outermost down */
+        bool pe_fused = s->fx && s->fx->per_pe;
+        int hi = s->df->pe_keep_searched ? s->L : pe_fused ? top + 1 : s->first_pe;
+        int lo = pe_fused ? 1 : top + 1;
         if (hi <= lo) return;
         int l = lo + (int)below(s, (uint64_t)(hi - lo));
         int o = (int)below(s, (uint64_t)s->ops);
+        bool fixed;
+        if (fixed_keep(s, l, s->twin_of[o], &fixed)) return;
         c->keep[l][s->twin_of[o]] = !c->keep[l][o] && s->can_keep[l][o];
         tie_twins(s, c);
     }
