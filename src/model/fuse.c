@@ -10,8 +10,10 @@
  * at the mapping lines concerned:
  *   - every Einsum touching the intermediate keeps it first at the same
  *     level (else it would have to reach, or leave, a level it skips);
- *   - the group is a run of consecutive Einsums of the cascade, all of
- *     whose intermediates live at one level;
+ *   - the group is a run of consecutive Einsums of the cascade whose
+ *     intermediates live at one level, or some of them deeper in the
+ *     PEs' own storage (check_inner): the outermost is the fusion
+ *     level;
  *   - they run the same loops above that level, in the same order, so
  *     that iteration g of each is the same slice of every intermediate;
  *     above a per-PE level (the PEs' own storage) that includes the
@@ -203,6 +205,8 @@ static bool is_tail(const fuser *f, const ef_fusion_group *g, const ef_nest *n,
     if (n->einsum->rank_used[r] || ef_nest_home_level(n, n->out_op) == g->level) return false;
     bool reads = false;
     for (int o = 0; o < n->op_count; o++) {
+        /* (one slice of an intermediate in the PEs lasts one iteration) */
+        if (o != n->out_op && ef_nest_home_level(n, o) > g->level) return false;
         if (o == n->out_op || ef_nest_home_level(n, o) != g->level) continue;
         const ef_nest *p = producer_of(f, g, n->ops[o]->tensor);
         if (!p || p->einsum->recurrence_rank != r) return false;
@@ -419,6 +423,103 @@ static void check_whole_tiles(fuser *f, const ef_fusion_group *g) {
     }
 }
 
+/* Whether rank r appears in an index of operand op. */
+static bool indexed_by(const ef_operand *op, int r) {
+    for (int d = 0; d < op->dims; d++)
+        for (int k = 0; k < op->index[d].term_count; k++)
+            if (op->index[d].rank[k] == r) return true;
+    return false;
+}
+
+/* An intermediate kept deeper than the fusion level, in the PEs' own
+ * storage (the scores of FuseMax's mapping, which never leave the
+ * array while the reductions of them meet the vector unit at the
+ * fusion level). The group still runs tile by tile of the fusion
+ * level, each Einsum its whole tile in its turn, so each PE holds its
+ * whole slice of that tile at once, for the Einsum writing it and for
+ * those reading it:
+ *   - they spread the same loops over the PEs above its level, so each
+ *     PE holds the same slice for all of them;
+ *   - none of them walks a rank of it in time between the fusion level
+ *     and its level: the next step would overwrite the slice before its
+ *     readers ran;
+ *   - the producer walks nothing in time there (its partial results
+ *     would have to leave the PE) and spreads over the PEs only ranks
+ *     of it (else each PE would hold a partial result). */
+static void check_inner(fuser *f, const ef_fusion_group *g) {
+    const ef_workload *w = f->nests[0]->workload;
+    for (int p = g->first; p < g->first + g->count; p++) {
+        const ef_nest *pn = f->nests[p];
+        const ef_operand *out = pn->ops[pn->out_op];
+        int h = ef_nest_home_level(pn, pn->out_op);
+        if (h <= g->level) continue;
+        const char *t = w->tensors[out->tensor].name, *lvl = pn->arch->levels[h].name,
+                   *fl = pn->arch->levels[g->level].name;
+        for (int i = 0; i < pn->loop_count; i++) {
+            const ef_loop *lp = &pn->loops[i];
+            if (lp->level < g->level || lp->level >= h || lp->factor < 2) continue;
+            char path[EF_LOOP_PATH_MAX];
+            if (lp->kind == EF_LOOP_TEMPORAL)
+                fail_at(f, pn, lp->loc, ef_loop_path(pn, lp, path),
+                        "move this loop to the level that keeps it, or spread it over the PEs",
+                        "%s stays in the PEs' own storage at %s, below the fusion level %s, "
+                        "but this loop walks rank %s in time between them: each PE must hold "
+                        "its whole slice of a tile of %s at once, %s",
+                        t, lvl, fl, w->rank_names[lp->rank], fl,
+                        indexed_by(out, lp->rank)
+                            ? "which the next step would overwrite before its readers ran"
+                            : "and its partial results would have to leave the PE between steps");
+            else if (!indexed_by(out, lp->rank))
+                fail_at(f, pn, lp->loc, ef_loop_path(pn, lp, path),
+                        "spread only ranks of the intermediate over the PEs, or keep it at "
+                        "the fusion level",
+                        "%s stays in the PEs' own storage at %s, but this spatial loop spreads "
+                        "rank %s, which %s does not have, over the PEs: each would hold a "
+                        "partial result, to be combined with the others' through a shared level",
+                        t, lvl, w->rank_names[lp->rank], t);
+        }
+        const ef_loop *want[EF_MAX_LOOPS], *have[EF_MAX_LOOPS];
+        int kw = loops_above_kind(pn, h, true, want);
+        for (int c = p + 1; c < g->first + g->count; c++) {
+            const ef_nest *cn = f->nests[c];
+            int o = slot_of(cn, out->tensor);
+            if (o < 0 || o == cn->out_op) continue;
+            int kh = loops_above_kind(cn, h, true, have);
+            int i = 0;
+            while (i < kw && i < kh && same_loop(want[i], have[i])) i++;
+            if (i < kw || i < kh) {
+                char a[256], b[256];
+                describe_loops(pn, want, kw, a, sizeof a);
+                describe_loops(cn, have, kh, b, sizeof b);
+                ef_loc loc = i < kh ? have[i]->loc : cn->level_loc[h - 1];
+                char path[EF_LOOP_PATH_MAX] = "spatial";
+                fail_at(f, cn, loc, i < kh ? ef_loop_path(cn, have[i], path) : path,
+                        "spread the same ranks over the same rows and columns above it in "
+                        "every mapping touching it",
+                        "%s reads %s in the PEs' own storage at %s, so it must spread the same "
+                        "loops over the PEs as %s, which writes it there (each PE then holds "
+                        "the same slice for both): %s runs %s, %s runs %s",
+                        einsum_name(cn), t, lvl, einsum_name(pn), einsum_name(pn), a,
+                        einsum_name(cn), b);
+            }
+            for (int j = 0; j < cn->loop_count; j++) {
+                const ef_loop *lp = &cn->loops[j];
+                if (lp->level < g->level || lp->level >= h || lp->factor < 2 ||
+                    lp->kind != EF_LOOP_TEMPORAL || !indexed_by(cn->ops[o], lp->rank))
+                    continue;
+                char path[EF_LOOP_PATH_MAX];
+                fail_at(f, cn, lp->loc, ef_loop_path(cn, lp, path),
+                        "move this loop to the level that keeps it, or spread it over the PEs",
+                        "%s reads %s in the PEs' own storage at %s, below the fusion level %s, "
+                        "but this loop walks rank %s of it in time between them: each PE holds "
+                        "one slice of it per tile of %s, written whole before %s runs",
+                        einsum_name(cn), t, lvl, fl, w->rank_names[lp->rank], fl,
+                        einsum_name(cn));
+            }
+        }
+    }
+}
+
 /* The fused Einsums' tiles coexist: each keeps its own at every level,
  * except that an intermediate's tile where it lives is one tile. */
 static void check_capacity(fuser *f, const ef_fusion_group *g) {
@@ -518,18 +619,27 @@ int ef_fuse_groups(ef_nest *const *nests, int count, ef_fusion_group *groups,
                         "on chip with them, so it cannot run in their place in the cascade",
                         einsum_name(n), einsum_name(nests[e]), einsum_name(nests[last]));
             }
+        /* the fusion level is the outermost home; deeper ones must be
+         * the PEs' own storage (check_inner) */
         for (int j = e; j <= last && g->count > 1; j++) {
             const ef_nest *n = nests[j];
             for (int o = 0; o < n->op_count; o++) {
                 int h = home_of[n->ops[o]->tensor];
-                if (h == 0) continue;
-                if (g->level < 0) g->level = h;
-                else if (h != g->level)
-                    fail_at(&f, n, n->level_loc[h - 1], "bypass", NULL,
-                            "the intermediates fused with %s live at %s, but %s lives at %s: "
-                            "Einsums fused together keep all their intermediates at one level",
-                            einsum_name(nests[e]), n->arch->levels[g->level].name,
-                            w->tensors[n->ops[o]->tensor].name, n->arch->levels[h].name);
+                if (h > 0 && (g->level < 0 || h < g->level)) g->level = h;
+            }
+        }
+        for (int j = e; j <= last && g->count > 1; j++) {
+            const ef_nest *n = nests[j];
+            for (int o = 0; o < n->op_count; o++) {
+                int h = home_of[n->ops[o]->tensor];
+                if (h == 0 || h == g->level || n->arch->levels[h].per_pe) continue;
+                fail_at(&f, n, n->level_loc[h - 1], "bypass",
+                        "keep it at the fusion level too, or in the PEs' own storage",
+                        "the intermediates fused with %s live at %s, but %s lives at %s: "
+                        "Einsums fused together keep their intermediates at one level, or "
+                        "some of them deeper, in the PEs' own storage (per_pe)",
+                        einsum_name(nests[e]), n->arch->levels[g->level].name,
+                        w->tensors[n->ops[o]->tensor].name, n->arch->levels[h].name);
             }
         }
         e = last + 1;
@@ -541,6 +651,7 @@ int ef_fuse_groups(ef_nest *const *nests, int count, ef_fusion_group *groups,
         check_shared_loops(&f, g);
         check_recurrences(&f, g);
         check_whole_tiles(&f, g);
+        check_inner(&f, g);
         check_capacity(&f, g);
         /* the spatial loops above a per-PE level run side by side */
         const ef_loop *lp[EF_MAX_LOOPS];

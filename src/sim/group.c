@@ -54,8 +54,9 @@ static bool steps_with_group(const ef_nest *n, int level) {
 }
 
 /* Links each consumer to the producers whose intermediates it reads
- * where the group keeps them: at the same iteration, or one back for a
- * recurrence's old value (the step before the one written). */
+ * where the group keeps them (at its level, or deeper in the PEs): at
+ * the same iteration, or one back for a recurrence's old value (the
+ * step before the one written). */
 static void link_engines(engine *es, int count, int level) {
     for (int c = 0; c < count; c++) {
         const ef_nest *cn = es[c].tr->n;
@@ -66,8 +67,11 @@ static void link_engines(engine *es, int count, int level) {
             int d = pn->einsum->recurrence_dim;
             bool reads = false;
             uint64_t lag = 0;
+            /* the buffer its tiles wait for: at the fusion level, or in
+             * the PEs below it (model/fuse.c, check_inner) */
+            int home = ef_nest_home_level(pn, pn->out_op);
             for (int o = 0; o < cn->out_op; o++) {
-                if (cn->ops[o]->tensor != out->tensor || ef_nest_home_level(cn, o) != level)
+                if (cn->ops[o]->tensor != out->tensor || ef_nest_home_level(cn, o) < level)
                     continue;
                 reads = true;
                 if (steps_with_group(pn, level) && cn->ops[o]->index[d].term_count == 1 &&
@@ -78,6 +82,7 @@ static void link_engines(engine *es, int count, int level) {
             es[c].producer_lag[es[c].nproducers] = lag;
             es[c].producers[es[c].nproducers++] = &es[p];
             es[p].consumer_lag[es[p].nconsumers] = lag;
+            es[p].consumer_depth[es[p].nconsumers] = (uint64_t)es[p].ch[home].depth;
             es[p].consumers[es[p].nconsumers++] = &es[c];
         }
     }

@@ -296,7 +296,7 @@ static bool stream_start(engine *e, uint64_t t) {
 static bool consumer_tile(const engine *e, int i, uint64_t g, uint64_t *qg) {
     const engine *q = e->consumers[i];
     uint64_t it = ef_engine_group_iter(e, g) + e->consumer_lag[i];
-    uint64_t depth = (uint64_t)e->ch[e->fuse_level].depth;
+    uint64_t depth = e->consumer_depth[i];
     return it >= depth && ef_engine_tile_by(q, it - depth, qg);
 }
 

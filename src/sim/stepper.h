@@ -90,6 +90,10 @@ struct engine {
      * (1: a recurrence's old value, written one iteration before; else
      * 0), per producer and per consumer link */
     uint64_t producer_lag[EF_MAX_EINSUMS], consumer_lag[EF_MAX_EINSUMS];
+    /* per consumer link, the tiles its buffer holds: the depth of the
+     * level where the intermediate lives (the fusion level, or a
+     * per-PE one below it) */
+    uint64_t consumer_depth[EF_MAX_EINSUMS];
     bool self_lag;            /* a recurrence stepping with the group:
                                * its tile g reads what its tile g - 1
                                * wrote                                  */
