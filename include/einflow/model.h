@@ -139,6 +139,11 @@ typedef struct {
 int ef_fuse_groups(ef_nest *const *nests, int count, ef_fusion_group *groups,
                    ef_diags *diags);
 
+/* The state tiles a fused recurrence n keeps at the fusion level: the
+ * iterations of the shared loops inside its rank's (1 when it steps
+ * with the innermost, or n is no recurrence living there). */
+uint64_t ef_fusion_state_slots(const ef_nest *n, int level);
+
 /* The level where operand op of n first lives: 0 unless n's mapping
  * keeps it on chip. */
 int ef_nest_home_level(const ef_nest *n, int op);

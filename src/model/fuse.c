@@ -189,6 +189,14 @@ static const ef_nest *producer_of(const fuser *f, const ef_fusion_group *g, int 
     return NULL;
 }
 
+/* Whether rank r appears in an index of operand op. */
+static bool indexed_by(const ef_operand *op, int r) {
+    for (int d = 0; d < op->dims; d++)
+        for (int k = 0; k < op->index[d].term_count; k++)
+            if (op->index[d].rank[k] == r) return true;
+    return false;
+}
+
 /* Whether operand index `in` (dimension d) reads the last step of the
  * recurrence rank r: the constant R, the rank's bound. */
 static bool reads_last_step(const ef_nest *n, const ef_affine *in, int r) {
@@ -196,8 +204,7 @@ static bool reads_last_step(const ef_nest *n, const ef_affine *in, int r) {
 }
 
 /* Whether n may run as the group's tail (see the file's head): the
- * lead's loops above the level but the innermost, rank r, which n does
- * not have; on chip it reads only the last step of recurrences along r
+ * lead's loops above the level but one, rank r, which n does not have; on chip it reads only the last step of recurrences along r
  * and writes nothing the group reads. */
 static bool is_tail(const fuser *f, const ef_fusion_group *g, const ef_nest *n,
                     const ef_loop *innermost) {
@@ -217,8 +224,16 @@ static bool is_tail(const fuser *f, const ef_fusion_group *g, const ef_nest *n,
     return reads;
 }
 
+/* Whether have[0 .. kh) is want[] without want[i] (the first loop
+ * where they differ). */
+static bool tail_skips(const ef_loop *const *want, const ef_loop *const *have, int kh, int i) {
+    for (int j = i; j < kh; j++)
+        if (!same_loop(want[j + 1], have[j])) return false;
+    return true;
+}
+
 /* Every Einsum of the group runs the first one's loops above h, or
- * all but the innermost temporal one as its tail; above a per-PE level
+ * all but the temporal one of a recurrence rank as its tail; above a per-PE level
  * the same spatial loops too, the tail's included, so that every PE
  * holds the same slice of each intermediate for the Einsum writing it
  * and for those reading it. */
@@ -255,7 +270,9 @@ static void check_shared_loops(fuser *f, const ef_fusion_group *g) {
         int i = 0;
         while (i < kw && i < kh && same_loop(want[i], have[i])) i++;
         if (i == kw && i == kh) continue;
-        if (i == kh && kh == kw - 1 && is_tail(f, g, n, want[kw - 1])) continue;
+        if (kh == kw - 1 && tail_skips(want, have, kh, i) &&
+            is_tail(f, g, n, want[i]))
+            continue;
         char a[256], b[256];
         describe_loops(lead, want, kw, a, sizeof a);
         describe_loops(n, have, kh, b, sizeof b);
@@ -268,6 +285,20 @@ static void check_shared_loops(fuser *f, const ef_fusion_group *g) {
                 einsum_name(n), einsum_name(lead), n->arch->levels[g->level].name,
                 n->arch->levels[g->level].name, einsum_name(lead), a, einsum_name(n), b);
     }
+}
+
+uint64_t ef_fusion_state_slots(const ef_nest *n, int level) {
+    int r = n->einsum->recurrence_rank;
+    if (r < 0 || ef_nest_home_level(n, n->out_op) != level) return 1;
+    uint64_t slots = 1;
+    bool inside = false;
+    for (int i = 0; i < n->loop_count; i++) {
+        const ef_loop *lp = &n->loops[i];
+        if (lp->level >= level || lp->factor < 2 || lp->kind != EF_LOOP_TEMPORAL) continue;
+        if (inside) (void)ef_mul_u64(slots, lp->factor, &slots);
+        inside |= lp->rank == r;
+    }
+    return slots;
 }
 
 /* Whether the rank has a loop above the fusion level in n. */
@@ -307,13 +338,15 @@ static bool reads_as_written(const ef_fusion_group *g, const ef_nest *pn,
 }
 
 /* A recurrence of the group keeps its tensor at the fusion level as
- * running state, stepped by the innermost shared loop or entirely
- * below the level. A shared loop inside the recurrence's would revisit
- * every state tile once per outer step: each would have to be kept
- * (one per iteration of the inner loops) where the model keeps one, so
- * it is rejected; so is the rank split across the level, whose tiles
- * would hold several steps, some read as old values in the iteration
- * that writes them. */
+ * running state, stepped by a shared loop or entirely below the level.
+ * The shared loops inside the recurrence's walk ranks of the state
+ * only: each of their iterations steps its own state tile, all of which
+ * stay at the level (the running state of every query block while the
+ * key blocks go by, as FuseMax walks them; ef_fusion_state_slots). A
+ * loop over a rank the state lacks would step one tile several times
+ * per step, and is rejected; so is the rank split across the level,
+ * whose tiles would hold several steps, some read as old values in the
+ * iteration that writes them. */
 static void check_recurrences(fuser *f, const ef_fusion_group *g) {
     const ef_workload *w = f->nests[0]->workload;
     const char *lvl = f->nests[g->first]->arch->levels[g->level].name;
@@ -339,16 +372,18 @@ static void check_recurrences(fuser *f, const ef_fusion_group *g) {
         for (int i = 0; i < k; i++)
             if (lp[i]->rank == r) at = i;
         if (at < 0) continue;
-        if (at != k - 1) {
+        int stray = -1;
+        for (int i = at + 1; i < k && stray < 0; i++)
+            if (!indexed_by(n->ops[n->out_op], lp[i]->rank)) stray = i;
+        if (stray >= 0) {
             char path[EF_LOOP_PATH_MAX];
             fail_at(f, n, lp[at]->loc, ef_loop_path(n, lp[at], path),
                     "make this loop the innermost one above the fusion level in every fused "
-                    "mapping",
+                    "mapping, or put inside it only loops over ranks of the state",
                     "this loop above %s walks %s, the recurrence rank of %s, with the shared "
-                    "loop of %s inside it: each step would revisit every tile of %s that "
-                    "loop walks, so all of them would have to stay at %s; a fused "
-                    "recurrence keeps one state tile, stepped by the innermost shared loop",
-                    lvl, rn, einsum_name(n), w->rank_names[lp[k - 1]->rank], t, lvl);
+                    "loop of %s inside it, a rank %s does not have: each step would revisit "
+                    "the same state tile once per iteration of that loop",
+                    lvl, rn, einsum_name(n), w->rank_names[lp[stray]->rank], t);
             continue;
         }
         for (int i = 0; i < n->loop_count; i++) {
@@ -421,14 +456,6 @@ static void check_whole_tiles(fuser *f, const ef_fusion_group *g) {
                         einsum_name(cn), w->tensors[out->tensor].name, einsum_name(pn));
         }
     }
-}
-
-/* Whether rank r appears in an index of operand op. */
-static bool indexed_by(const ef_operand *op, int r) {
-    for (int d = 0; d < op->dims; d++)
-        for (int k = 0; k < op->index[d].term_count; k++)
-            if (op->index[d].rank[k] == r) return true;
-    return false;
 }
 
 /* An intermediate kept deeper than the fusion level, in the PEs' own
@@ -542,11 +569,15 @@ static void check_capacity(fuser *f, const ef_fusion_group *g) {
             for (int o = 0; o < n->op_count; o++) {
                 if (!n->levels[l].keeps[o]) continue;
                 int t = n->ops[o]->tensor;
+                uint64_t slots = 1;
                 if (ef_nest_home_level(n, o) == l) {
                     if (counted_home[t]) continue;
                     counted_home[t] = true;
+                    const ef_nest *pn = l == g->level ? producer_of(f, g, t) : NULL;
+                    if (pn) slots = ef_fusion_state_slots(pn, l);
                 }
-                uint64_t tw = n->levels[l].tile_words[o] * mult;
+                uint64_t tw = 0;
+                (void)ef_mul_u64(n->levels[l].tile_words[o] * mult, slots, &tw);
                 uint64_t tb = ef_words_to_bytes(tw, w->tensors[t].bits);
                 words[t] += tw;
                 bytes[t] += tb;

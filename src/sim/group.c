@@ -60,7 +60,7 @@ static bool steps_with_group(const ef_nest *n, int level) {
 static void link_engines(engine *es, int count, int level) {
     for (int c = 0; c < count; c++) {
         const ef_nest *cn = es[c].tr->n;
-        es[c].self_lag = steps_with_group(cn, level);
+        es[c].self_lag = steps_with_group(cn, level) ? ef_fusion_state_slots(cn, level) : 0;
         for (int p = 0; p < c; p++) {
             const ef_nest *pn = es[p].tr->n;
             const ef_operand *out = pn->ops[pn->out_op];
@@ -76,29 +76,48 @@ static void link_engines(engine *es, int count, int level) {
                 reads = true;
                 if (steps_with_group(pn, level) && cn->ops[o]->index[d].term_count == 1 &&
                     cn->ops[o]->index[d].constant == out->index[d].constant - 1)
-                    lag = 1;
+                    lag = es[p].self_lag;
             }
             if (!reads) continue;
             es[c].producer_lag[es[c].nproducers] = lag;
             es[c].producers[es[c].nproducers++] = &es[p];
             es[p].consumer_lag[es[p].nconsumers] = lag;
-            es[p].consumer_depth[es[p].nconsumers] = (uint64_t)es[p].ch[home].depth;
+            /* running state: a buffer per state slot */
+            es[p].consumer_depth[es[p].nconsumers] =
+                (uint64_t)es[p].ch[home].depth * (es[p].self_lag ? es[p].self_lag : 1);
             es[p].consumers[es[p].nconsumers++] = &es[c];
         }
     }
 }
 
 /* Each engine's tiles at the level per iteration of the group's
- * shared loops: a tail (model/fuse.c) has one per iteration of the
- * loops outside the innermost. */
+ * shared loops: a tail (model/fuse.c) lacks one shared loop, over a
+ * rank it does not have, and has a tile per iteration of the others,
+ * run at the last iteration of the one it lacks. */
 static void set_strides(engine *es, int count, int level) {
     uint64_t most = 0;
+    int lead = 0;
     for (int i = 0; i < count; i++)
-        if (es[i].tr->gens[level].count > most) most = es[i].tr->gens[level].count;
+        if (es[i].tr->gens[level].count > most) {
+            most = es[i].tr->gens[level].count;
+            lead = i;
+        }
+    const ef_nest *ln = es[lead].tr->n;
     for (int i = 0; i < count; i++) {
         uint64_t own = es[i].tr->gens[level].count;
-        es[i].tile_stride = own ? most / own : 1;
-        assert(own == 0 || own * es[i].tile_stride == most);
+        if (own == 0 || own == most) continue;
+        const ef_einsum *tail = es[i].tr->n->einsum;
+        bool inside = false;
+        for (int k = 0; k < ln->loop_count; k++) {
+            const ef_loop *lp = &ln->loops[k];
+            if (lp->level >= level || lp->factor < 2 || lp->kind != EF_LOOP_TEMPORAL) continue;
+            if (inside) es[i].tile_inner *= lp->factor;
+            else if (!tail->rank_used[lp->rank]) {
+                es[i].tile_stride = lp->factor;
+                inside = true;
+            }
+        }
+        assert(own * es[i].tile_stride == most);
     }
 }
 

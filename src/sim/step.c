@@ -119,8 +119,8 @@ uint64_t ef_engine_tile_ready(engine *e, int l, uint64_t g) {
     }
     /* running state: the old value is the new value of its last tile,
      * written back from below before it is read again */
-    if (e->self_lag && g > 0) {
-        uint64_t d = produced_at(e, l, g - 1);
+    if (e->self_lag && g >= e->self_lag) {
+        uint64_t d = produced_at(e, l, g - e->self_lag);
         if (d > at) at = d;
     }
     return at;
@@ -387,8 +387,8 @@ int ef_engine_group_cause(engine *e, uint64_t t) {
         if (i < e->nproducers) {
             if (!producer_tile(e, p, e->producer_lag[i], g, &pg)) continue;
         } else {
-            if (!e->self_lag || g == 0) continue;
-            pg = g - 1;
+            if (!e->self_lag || g < e->self_lag) continue;
+            pg = g - e->self_lag;
         }
         if (produced_at(p, l, pg) <= t) continue;
         /* still computing its tile, on its unit; or writing it back */
@@ -473,6 +473,7 @@ void ef_engine_init(engine *e, const ef_schedule *tr, ef_arbiter *arb) {
     e->arb = arb ? arb : &e->own_arb;
     e->fuse_level = -1;
     e->tile_stride = 1;
+    e->tile_inner = 1;
     e->on_turn = true;
     e->interval = n->step_interval_cycles ? n->step_interval_cycles : 1;
     e->latency = n->step_latency_cycles;

@@ -94,12 +94,16 @@ struct engine {
      * level where the intermediate lives (the fusion level, or a
      * per-PE one below it) */
     uint64_t consumer_depth[EF_MAX_EINSUMS];
-    bool self_lag;            /* a recurrence stepping with the group:
-                               * its tile g reads what its tile g - 1
-                               * wrote                                  */
-    uint64_t tile_stride;     /* the group's iterations per tile of its
-                               * own at the fusion level: 1, or a tail's
-                               * (model/fuse.c) innermost shared factor */
+    uint64_t self_lag;        /* a recurrence stepping with the group:
+                               * its tile g reads what its tile
+                               * g - self_lag wrote (its state slots,
+                               * ef_fusion_state_slots); else 0         */
+    uint64_t tile_stride;     /* a tail (model/fuse.c) runs at the last
+                               * of tile_stride iterations of the
+                               * shared loop it lacks, which has
+                               * tile_inner iterations inside it; 1 and
+                               * 1 for any other Einsum                 */
+    uint64_t tile_inner;
     /* progress and what it cost */
     uint64_t s;               /* steps issued                           */
     uint64_t compute;         /* cycles its PEs were busy               */
@@ -174,14 +178,21 @@ int ef_engine_flight_cause(const engine *e);
  * group's shared loops: a tail's tile is the last iteration of the
  * innermost loop it lacks. */
 static inline uint64_t ef_engine_group_iter(const engine *e, uint64_t g) {
-    return g * e->tile_stride + e->tile_stride - 1;
+    uint64_t in = e->tile_inner, block = e->tile_stride * in;
+    return g / in * block + (e->tile_stride - 1) * in + g % in;
 }
 
 /* The last tile of e's own finished by group iteration it (the latest
  * whose iteration is at most it); false when none is. */
 static inline bool ef_engine_tile_by(const engine *e, uint64_t it, uint64_t *g) {
-    if (it + 1 < e->tile_stride) return false;
-    *g = (it + 1) / e->tile_stride - 1;
+    uint64_t in = e->tile_inner, block = e->tile_stride * in;
+    uint64_t outer = it / block, rem = it % block, first = (e->tile_stride - 1) * in;
+    if (rem >= first) {
+        *g = outer * in + (rem - first);
+        return true;
+    }
+    if (outer == 0) return false;
+    *g = outer * in - 1;
     return true;
 }
 
