@@ -74,6 +74,14 @@ typedef struct {
                                    * `level` down cover                 */
     bool shared[EF_MAX_RANKS];    /* covered exactly (a shared rank)    */
     bool on_chip[EF_MAX_TENSORS * 4]; /* by tensor id                   */
+    /* a member of a group whose scores stay in the PEs below a shared
+     * fusion level (docs/model.md 4.8): the per-PE level its inner
+     * intermediates live at (0: none), bypassed above it and kept
+     * there; its rows and cols are then fixed below the fusion level
+     * and cover their part of the tile, and its own loops all lie at
+     * that level */
+    int inner_level;
+    bool inner[EF_MAX_TENSORS * 4]; /* by tensor id                     */
 } ef_map_fixed;
 
 typedef struct {
@@ -120,6 +128,15 @@ typedef struct {
     int row_count;
     ef_map_loop cols[EF_MAX_RANKS];
     int col_count;
+    int inner_level;              /* scores in the PEs: the per-PE level
+                                   * the inner intermediates live at;
+                                   * -1 when none                       */
+    bool inner[EF_MAX_TENSORS * 4]; /* ... which, by tensor id          */
+    ef_map_loop inner_rows[EF_MAX_RANKS]; /* ... spread over the PEs by
+                                   * the Einsums touching them          */
+    int inner_row_count;
+    ef_map_loop inner_cols[EF_MAX_RANKS];
+    int inner_col_count;
     uint64_t tilings;             /* shared-loop tilings searched       */
     uint64_t tilings_confirmed;   /* of those, run in the engine        */
     char note[400];               /* why fewer Einsums were fused than

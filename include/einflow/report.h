@@ -191,6 +191,10 @@ typedef struct {
                                 * found under, arch_set_count of them:
                                 * the run command repeats them        */
     int arch_set_count;
+    const ef_param_value *set; /* --set NAME=VALUE of the workload's
+                                * parameters, set_count of them (batch
+                                * aside): the run command repeats them */
+    int set_count;
 } ef_map_meta;
 char *ef_report_mapping_yaml(const ef_map_result *const *results, int count,
                              const ef_map_meta *meta);

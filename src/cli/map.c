@@ -112,7 +112,8 @@ int ef_cli_map(int argc, char **argv) {
                         .dataflow = df->name, .objective = ef_objective_name(opt.objective),
                         .seed = opt.seed,
                         .layer = L.net->is_network ? L.net->layers[0].workload->name : NULL,
-                        .batch = search.batch};
+                        .batch = search.batch, .set = search.set,
+                        .set_count = search.set_count};
     char *yaml = ef_report_mapping_yaml(rs, w->einsum_count, &meta);
     if (!yaml) {
         code = ef_cli_out_of_memory(d);

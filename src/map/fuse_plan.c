@@ -209,6 +209,8 @@ static uint64_t sat_mul(uint64_t a, uint64_t b) {
     return ef_mul_u64(a, b, &r) ? r : UINT64_MAX;
 }
 
+static uint64_t sat_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
+
 /* Words of op's tile when every rank r spans tile[r]: per dimension the
  * values its index takes (a window counts its whole reach), at most the
  * dimension's extent with padding — what a buffer must have room for. */
@@ -252,6 +254,8 @@ static bool fits_of(const ef_arch_spec *arch, const ef_workload *w, const ef_fpl
             const ef_operand *op = operand(e, o);
             int t = op->tensor;
             if (ls->per_pe && !g->on_chip[t]) continue;
+            /* scores in the PEs: not at the shared fusion level */
+            if (g->inner[t] && !ls->per_pe) continue;
             /* a member alone counts each operand's tile, a recurrence's
              * old and new values apart (model/nest.c) */
             if (g->on_chip[t] && only < 0) {
@@ -325,6 +329,146 @@ static double dram_bytes(const ef_workload *w, const ef_fplan *g, const ef_map_l
         }
     }
     return sum;
+}
+
+/* ---------- scores in the PEs ---------- */
+
+static bool touches(const ef_einsum *e, int t) {
+    if (e->output.tensor == t) return true;
+    for (int i = 0; i < e->input_count; i++)
+        if (e->inputs[i].tensor == t) return true;
+    return false;
+}
+
+bool ef_fplan_split(const ef_arch_spec *arch, const ef_workload *w, const ef_fplan *g,
+                    int level, ef_fplan *out) {
+    *out = *g;
+    if (arch->levels[level].per_pe || level + 1 >= arch->level_count ||
+        !arch->levels[level + 1].per_pe)
+        return false;
+    /* the Einsums sweeping a product's output go to the array */
+    out->array_like = -1;
+    for (int m = 0; m < g->count; m++) {
+        const ef_einsum *p = einsum(w, g->first + m);
+        if (p->is_mac && g->on_chip[p->output.tensor] && out->array_like < 0)
+            out->array_like = g->first + m;
+    }
+    if (out->array_like < 0) return false;
+    for (int m = 0; m < g->count; m++) {
+        const ef_einsum *e = einsum(w, g->first + m);
+        if (!g->vector[m] || e->is_mac || e->recurrence_rank >= 0) continue;
+        for (int p = 0; p < g->count && !out->moved[m]; p++) {
+            const ef_einsum *pe = einsum(w, g->first + p);
+            if (!pe->is_mac || !g->on_chip[pe->output.tensor]) continue;
+            bool sweeps = true;
+            for (int r = 0; r < w->rank_count && sweeps; r++)
+                if (indexes(&pe->output, r) && w->rank_bounds[r] > 1) sweeps = e->rank_used[r];
+            if (sweeps) out->moved[m] = true;
+        }
+        if (out->moved[m]) out->vector[m] = false;
+    }
+    bool any_vector = false;
+    for (int m = 0; m < g->count; m++) any_vector |= out->vector[m];
+    if (!any_vector) return false;
+    out->inner_level = level + 1;
+    bool any = false;
+    for (int m = 0; m < g->count; m++) {
+        const ef_einsum *p = einsum(w, g->first + m);
+        int t = p->output.tensor;
+        /* running state steps at the fusion level (model/fuse.c) */
+        if (!g->on_chip[t] || out->vector[m] || p->recurrence_rank >= 0) continue;
+        bool array_only = true;
+        for (int c = 0; c < g->count && array_only; c++)
+            if (c != m && touches(einsum(w, g->first + c), t)) array_only = !out->vector[c];
+        if (!array_only) continue;
+        out->inner[t] = true;
+        any = true;
+        for (int c = 0; c < g->count; c++)
+            if (touches(einsum(w, g->first + c), t)) out->cluster[c] = true;
+    }
+    if (!any) out->inner_level = 0;
+    return any;
+}
+
+/* A rank the spread may use: one of every inner intermediate and of
+ * every member touching one, never a recurrence's (its steps run in
+ * turn), with more than one index in the tile. */
+static bool spread_rank(const ef_workload *w, const ef_fplan *g, const ef_ftiling *t, int r) {
+    if (t->tile[r] < 2 || state_rank(w, g, r)) return false;
+    for (int m = 0; m < g->count; m++) {
+        const ef_einsum *e = einsum(w, g->first + m);
+        if (g->cluster[m] && !e->rank_used[r]) return false;
+        if (g->inner[e->output.tensor] && !indexes(&e->output, r)) return false;
+    }
+    return true;
+}
+
+static uint64_t largest_divisor_upto(uint64_t n, uint64_t cap) {
+    for (uint64_t d = cap < n ? cap : n; d > 1; d--)
+        if (n % d == 0) return d;
+    return 1;
+}
+
+/* Each rank's extent in one PE under t's spread. */
+static void pe_tile(const ef_workload *w, const ef_ftiling *t, uint64_t *tile) {
+    for (int r = 0; r < w->rank_count; r++) tile[r] = t->tile[r];
+    for (int i = 0; i < t->row_count; i++) tile[t->rows[i].rank] /= t->rows[i].factor;
+    for (int i = 0; i < t->col_count; i++) tile[t->cols[i].rank] /= t->cols[i].factor;
+}
+
+uint64_t ef_fplan_inner_need(const ef_arch_spec *arch, const ef_workload *w,
+                             const ef_fplan *g, const ef_ftiling *t, int m) {
+    const ef_level_spec *ls = &arch->levels[g->inner_level];
+    uint64_t tile[EF_MAX_RANKS], words = 0, bytes = 0;
+    bool counted[EF_MAX_TENSORS * 4] = {false};
+    pe_tile(w, t, tile);
+    for (int j = 0; j < g->count; j++) {
+        if (m >= 0 && j != m) continue;
+        const ef_einsum *e = einsum(w, g->first + j);
+        for (int o = 0; o <= e->input_count; o++) {
+            const ef_operand *op = operand(e, o);
+            if (!g->inner[op->tensor] || counted[op->tensor]) continue;
+            counted[op->tensor] = true;
+            uint64_t tw = sat_mul(tile_words(w, op, tile), ls->double_buffer ? 2 : 1);
+            words = sat_add(words, tw);
+            bytes = sat_add(bytes, ef_words_to_bytes(tw, w->tensors[op->tensor].bits));
+        }
+    }
+    return ls->capacity.in_words ? words : bytes;
+}
+
+bool ef_fplan_spread(const ef_arch_spec *arch, const ef_workload *w, const ef_fplan *g,
+                     ef_ftiling *t, uint64_t *pe_need) {
+    const ef_level_spec *ls = &arch->levels[g->inner_level];
+    uint64_t room = ls->capacity.given && ls->capacity.amount ? ls->capacity.amount : UINT64_MAX;
+    int cand[EF_MAX_RANKS + 1], nc = 0;
+    cand[nc++] = -1; /* an axis left unspread */
+    for (int r = 0; r < w->rank_count; r++)
+        if (spread_rank(w, g, t, r)) cand[nc++] = r;
+    uint64_t best_pes = 0, best_need = UINT64_MAX;
+    ef_ftiling best = *t;
+    for (int i = 0; i < nc; i++)
+        for (int j = 0; j < nc; j++) {
+            int ra = cand[i], rc = cand[j];
+            if (ra >= 0 && ra == rc) continue;
+            ef_ftiling x = *t;
+            x.row_count = x.col_count = 0;
+            uint64_t a = ra >= 0 ? largest_divisor_upto(t->tile[ra], (uint64_t)arch->rows) : 1;
+            uint64_t c = rc >= 0 ? largest_divisor_upto(t->tile[rc], (uint64_t)arch->cols) : 1;
+            if (a > 1) x.rows[x.row_count++] = (ef_map_loop){ra, a};
+            if (c > 1) x.cols[x.col_count++] = (ef_map_loop){rc, c};
+            uint64_t need = ef_fplan_inner_need(arch, w, g, &x, -1);
+            if (need > room) continue;
+            if (a * c > best_pes || (a * c == best_pes && need < best_need)) {
+                best_pes = a * c;
+                best_need = need;
+                best = x;
+            }
+        }
+    if (!best_pes) return false;
+    *t = best;
+    *pe_need = best_need;
+    return true;
 }
 
 /* ---------- tilings ---------- */
@@ -619,6 +763,9 @@ int ef_fplan_tilings(const ef_arch_spec *arch, const ef_workload *w, const ef_fp
         }
         bool ok = fits(arch, w, g, level, t.tile, &t.need);
         if (t.need < *least_need) *least_need = t.need;
+        /* scores in the PEs: a spread whose tiles fit a PE */
+        uint64_t pe_need;
+        if (ok && g->inner_level) ok = ef_fplan_spread(arch, w, g, &t, &pe_need);
         if (ok && nall < MAX_COMBOS) {
             best_order(w, g, &t, t.tile);
             all[nall++] = t;

@@ -22,6 +22,16 @@ typedef struct {
     int nshared;
     bool vector[EF_MAX_EINSUMS];      /* member i (Einsum first + i) runs
                                        * on the vector unit             */
+    /* scores in the PEs (ef_fplan_split): intermediates that only PE
+     * array members touch live at the per-PE level inner_level, below
+     * the shared fusion level; 0 and none otherwise */
+    int inner_level;
+    bool inner[EF_MAX_TENSORS * 4];   /* by tensor id                   */
+    bool cluster[EF_MAX_EINSUMS];     /* member i touches one of them   */
+    bool moved[EF_MAX_EINSUMS];       /* member i sweeps the scores and
+                                       * goes to the array, with the
+                                       * dataflow of Einsum array_like  */
+    int array_like;
 } ef_fplan;
 
 /* One tiling of a group's shared loops: temporal ones at the
@@ -78,6 +88,36 @@ int ef_fplan_tilings(const ef_arch_spec *arch, const ef_workload *w, const ef_fp
  * once, in the level's unit (bytes for a partitioned level). */
 uint64_t ef_fplan_member_on_chip(const ef_arch_spec *arch, const ef_workload *w,
                                  const ef_fplan *g, int l, int m, const uint64_t *tile);
+
+/* FuseMax's binding of g at the shared level `level`: a copy of g in
+ * *out where the Einsums that sweep the scores (no product, no
+ * recurrence, every rank of a product's output among theirs: the
+ * block's maximum, exponentials and sum) run on the PE array beside
+ * the products, and the intermediates written and read only there live
+ * in the per-PE level below `level` (inner), the others at `level`.
+ * False when g has no such intermediate, no member left on the vector
+ * unit (without one, a per-PE fusion level does it all), or the
+ * architecture no per-PE level below `level`. The
+ * tilings of *out at `level` (ef_fplan_tilings) leave the inner
+ * intermediates out of its room. */
+bool ef_fplan_split(const ef_arch_spec *arch, const ef_workload *w, const ef_fplan *g,
+                    int level, ef_fplan *out);
+
+/* Spreads tiling t of a split plan over the PEs: the members touching
+ * an inner intermediate spread the same ranks (t->rows, t->cols), each
+ * a rank of every inner intermediate and of each of those members,
+ * taking divisors of t's tile; what is left of the tile lies in each
+ * PE. The spread using the most PEs whose inner tiles fit one PE at
+ * the inner level wins; *pe_need gets what they take there. False
+ * when none fits. */
+bool ef_fplan_spread(const ef_arch_spec *arch, const ef_workload *w, const ef_fplan *g,
+                     ef_ftiling *t, uint64_t *pe_need);
+
+/* What member m's inner intermediates (m < 0: all of them, each once)
+ * take in one PE at g's inner level under tiling t's spread, in the
+ * level's unit. */
+uint64_t ef_fplan_inner_need(const ef_arch_spec *arch, const ef_workload *w,
+                             const ef_fplan *g, const ef_ftiling *t, int m);
 
 /* "QK .. AV": the group's first and last Einsums by output, into buf. */
 const char *ef_fplan_name(const ef_workload *w, int first, int count, char *buf,

@@ -133,9 +133,11 @@ typedef struct {
     int level;
     const ef_ftiling *tilings;
     int ntilings;
-    ef_map_fixed *fixed;          /* [ntilings]                          */
-    ef_arch_spec *budgets;        /* [g->count], or at a per-PE level
+    bool split;                   /* scores in the PEs (g->inner_level) */
+    ef_map_fixed *fixed;          /* [ntilings], or split
                                    * [ntilings * g->count]              */
+    ef_arch_spec *budgets;        /* [g->count], or at a per-PE level
+                                   * or split [ntilings * g->count]     */
     ef_map_result *found;         /* [ntilings * g->count]               */
     ef_status *status;
     ef_diags **diags;
@@ -152,15 +154,15 @@ static void search_member(void *ctx, int job) {
     group_search *gs = ctx;
     int k = job / gs->g->count, m = job % gs->g->count, e = gs->g->first + m;
     ef_map_options o = *gs->opt;
-    o.dataflow = gs->dfs[e];
-    o.fixed = &gs->fixed[k];
+    o.dataflow = gs->g->moved[m] ? gs->dfs[gs->g->array_like] : gs->dfs[e];
+    o.fixed = &gs->fixed[gs->split ? job : k];
     /* the budget is per Einsum, shared by the tilings tried */
     uint64_t all = o.evaluations ? o.evaluations : EF_MAP_DEFAULT_EVALUATIONS;
     uint64_t per = all / (uint64_t)gs->ntilings, least = all < 100 ? all : 100;
     o.evaluations = per < least ? least : per;
     o.confirm = 0; /* the engine runs the group, not the Einsum alone */
     o.seed = mix_seed(gs->opt->seed, (uint64_t)k, (uint64_t)e);
-    const ef_arch_spec *budget = &gs->budgets[gs->fixed[k].per_pe ? job : m];
+    const ef_arch_spec *budget = &gs->budgets[gs->fixed[k].per_pe || gs->split ? job : m];
     gs->status[job] = ef_map_search(budget, gs->w, e, &o, &gs->found[job], gs->diags[job]);
 }
 
@@ -180,6 +182,44 @@ static void fixed_of(const ef_arch_spec *arch, const ef_fplan *g, int level,
     for (int i = 0; i < t->row_count; i++) fx->shared[t->rows[i].rank] = true;
     for (int i = 0; i < t->col_count; i++) fx->shared[t->cols[i].rank] = true;
     memcpy(fx->on_chip, g->on_chip, sizeof fx->on_chip);
+}
+
+/* Member m's part of a split group (scores in the PEs): a member
+ * touching an inner intermediate keeps it at the inner level and takes
+ * the tiling's spread; the spread is not the group's (the others, on
+ * the vector unit, do not share it), nor does it cover shared ranks
+ * for them. */
+static void fixed_split(const ef_fplan *g, int m, ef_map_fixed *fx) {
+    for (int i = 0; i < fx->row_count; i++) fx->shared[fx->rows[i].rank] = false;
+    for (int i = 0; i < fx->col_count; i++) fx->shared[fx->cols[i].rank] = false;
+    for (int i = 0; i < fx->loop_count; i++) fx->shared[fx->loops[i].rank] = true;
+    if (!g->cluster[m]) {
+        fx->row_count = fx->col_count = 0;
+        return;
+    }
+    fx->inner_level = g->inner_level;
+    memcpy(fx->inner, g->inner, sizeof fx->inner);
+}
+
+/* The architecture member m's loops are searched on in a split group
+ * under tiling t: as budget_arch, but at the inner level each member
+ * touching the scores has room for its own slices of them (the group
+ * counts each once) and a share of what they leave. */
+static void budget_arch_split(const ef_arch_spec *arch, const ef_workload *w, const ef_fplan *g,
+                              int level, int m, const ef_ftiling *t, ef_arch_spec *out) {
+    budget_arch(arch, w, g, level, m, out);
+    ef_level_spec *ls = &out->levels[g->inner_level];
+    const ef_level_spec *real = &arch->levels[g->inner_level];
+    if (g->vector[m] || ls->partition_count || !real->capacity.given ||
+        real->capacity.amount == 0)
+        return;
+    uint64_t all = ef_fplan_inner_need(arch, w, g, t, -1), total = 0;
+    for (int j = 0; j < g->count; j++)
+        if (!g->vector[j]) total += w->einsums[g->first + j].is_mac ? 3 : 1;
+    uint64_t left = real->capacity.amount > all ? real->capacity.amount - all : 0;
+    uint64_t mine = w->einsums[g->first + m].is_mac ? 3 : 1;
+    uint64_t amount = ef_fplan_inner_need(arch, w, g, t, m) + (total ? left / total * mine : 0);
+    ls->capacity.amount = amount ? amount : 1;
 }
 
 /* One tiling's mappings, rebuilt against the architecture. */
@@ -266,10 +306,21 @@ static ef_status take_winner(group_search *gs, group_cand *c, ef_result **result
         fu->level = gs->level;
         fu->loop_count = t->loop_count;
         memcpy(fu->loops, t->loops, sizeof t->loops[0] * (size_t)t->loop_count);
-        fu->row_count = t->row_count;
-        memcpy(fu->rows, t->rows, sizeof t->rows[0] * (size_t)t->row_count);
-        fu->col_count = t->col_count;
-        memcpy(fu->cols, t->cols, sizeof t->cols[0] * (size_t)t->col_count);
+        fu->inner_level = 0;
+        if (gs->split) {
+            /* the spread is the scores' Einsums', not the group's */
+            fu->inner_level = g->inner_level;
+            memcpy(fu->inner, g->inner, sizeof fu->inner);
+            fu->inner_row_count = t->row_count;
+            memcpy(fu->inner_rows, t->rows, sizeof t->rows[0] * (size_t)t->row_count);
+            fu->inner_col_count = t->col_count;
+            memcpy(fu->inner_cols, t->cols, sizeof t->cols[0] * (size_t)t->col_count);
+        } else {
+            fu->row_count = t->row_count;
+            memcpy(fu->rows, t->rows, sizeof t->rows[0] * (size_t)t->row_count);
+            fu->col_count = t->col_count;
+            memcpy(fu->cols, t->cols, sizeof t->cols[0] * (size_t)t->col_count);
+        }
         fu->tilings = (uint64_t)gs->ntilings;
         fu->tilings_confirmed = (uint64_t)confirmed;
     }
@@ -285,8 +336,9 @@ static ef_status search_at(group_search *gs, int threads, ef_map_result *out, do
     int jobs = gs->ntilings * g->count;
     bool per_pe = gs->arch->levels[gs->level].per_pe;
     ef_status st = EF_OK;
-    gs->fixed = ef_calloc((size_t)gs->ntilings, sizeof *gs->fixed);
-    gs->budgets = ef_calloc((size_t)(per_pe ? jobs : g->count), sizeof *gs->budgets);
+    gs->fixed = ef_calloc((size_t)(gs->split ? jobs : gs->ntilings), sizeof *gs->fixed);
+    gs->budgets = ef_calloc((size_t)(per_pe || gs->split ? jobs : g->count),
+                            sizeof *gs->budgets);
     gs->found = ef_calloc((size_t)jobs, sizeof *gs->found);
     gs->status = ef_calloc((size_t)jobs, sizeof *gs->status);
     gs->diags = ef_calloc((size_t)jobs, sizeof *gs->diags);
@@ -299,13 +351,21 @@ static ef_status search_at(group_search *gs, int threads, ef_map_result *out, do
     for (int j = 0; st == EF_OK && j < jobs; j++)
         if (!(gs->diags[j] = ef_diags_create())) st = EF_ERR_NOMEM;
     if (st != EF_OK) goto done;
-    for (int k = 0; k < gs->ntilings; k++)
-        fixed_of(gs->arch, g, gs->level, &gs->tilings[k], &gs->fixed[k]);
+    if (gs->split)
+        for (int j = 0; j < jobs; j++) {
+            fixed_of(gs->arch, g, gs->level, &gs->tilings[j / g->count], &gs->fixed[j]);
+            fixed_split(g, j % g->count, &gs->fixed[j]);
+            budget_arch_split(gs->arch, gs->w, g, gs->level, j % g->count,
+                              &gs->tilings[j / g->count], &gs->budgets[j]);
+        }
+    else
+        for (int k = 0; k < gs->ntilings; k++)
+            fixed_of(gs->arch, g, gs->level, &gs->tilings[k], &gs->fixed[k]);
     if (per_pe)
         for (int j = 0; j < jobs; j++)
             budget_arch_pe(gs->arch, gs->w, g, gs->level, j % g->count,
                            &gs->tilings[j / g->count], &gs->budgets[j]);
-    else
+    else if (!gs->split)
         for (int m = 0; m < g->count; m++)
             budget_arch(gs->arch, gs->w, g, gs->level, m, &gs->budgets[m]);
     st = ef_parallel_for(jobs, threads, search_member, gs);
@@ -413,6 +473,30 @@ static void room_text(const ef_level_spec *ls, uint64_t need, char *buf, size_t 
                  ls->double_buffer ? " (double-buffered)" : "");
 }
 
+/* The first legal group found goes to out[], a later one to alt[]
+ * and then to out[] if its objective is lower (a tie keeps the one
+ * found first). */
+static void keep_better(const ef_fplan *g, double value, bool *found, double *best,
+                        ef_map_result *out, ef_map_result *alt) {
+    if (!*found) {
+        *found = true;
+        *best = value;
+        return;
+    }
+    bool better = value < *best;
+    if (better) *best = value;
+    for (int m = 0; m < g->count; m++) {
+        int e = g->first + m;
+        if (better) {
+            ef_map_result_clear(&out[e]);
+            out[e] = alt[e];
+            memset(&alt[e], 0, sizeof alt[e]);
+        } else {
+            ef_map_result_clear(&alt[e]);
+        }
+    }
+}
+
 /* Searches the group at the largest shared level that holds its tiles
  * (else the next ones), and at every per-PE level that holds them: of
  * the levels that give a legal group, the lowest objective wins — the
@@ -478,23 +562,39 @@ static ef_status search_group(const ef_arch_spec *arch, const ef_workload *w,
             goto done;
         }
         shared_found |= !ls->per_pe;
-        if (!found) {
-            found = true;
-            best = value;
-            continue;
+        keep_better(g, value, &found, &best, out, alt);
+    }
+    /* FuseMax's binding: at the largest shared level, the scores kept
+     * in the PEs below it (ef_fplan_split) */
+    for (int i = 0; i < nl; i++) {
+        if (arch->levels[levels[i]].per_pe) continue;
+        ef_fplan gsplit;
+        if (!ef_fplan_split(arch, w, g, levels[i], &gsplit)) break;
+        ef_ftiling tilings[EF_FPLAN_MAX_TILINGS];
+        uint64_t least = 0;
+        int nt = ef_fplan_tilings(arch, w, &gsplit, levels[i], tilings, EF_FPLAN_MAX_TILINGS,
+                                  &least);
+        if (nt < 0) {
+            st = EF_ERR_NOMEM;
+            goto done;
         }
-        bool better = value < best;
-        if (better) best = value;
-        for (int m = 0; m < g->count; m++) {
-            int e = g->first + m;
-            if (better) {
-                ef_map_result_clear(&out[e]);
-                out[e] = alt[e];
-                memset(&alt[e], 0, sizeof alt[e]);
-            } else {
-                ef_map_result_clear(&alt[e]);
-            }
+        if (!nt) break;
+        if (found && !alt && !(alt = ef_calloc((size_t)w->einsum_count, sizeof *alt))) {
+            st = EF_ERR_NOMEM;
+            goto done;
         }
+        group_search gs = {.arch = arch, .w = w, .dfs = dfs, .opt = opt, .g = &gsplit,
+                           .level = levels[i], .tilings = tilings, .ntilings = nt,
+                           .split = true};
+        char reason[320];
+        double value = INFINITY;
+        ef_status rs = search_at(&gs, threads, found ? alt : out, &value, reason, sizeof reason);
+        if (rs == EF_OK) keep_better(g, value, &found, &best, out, alt);
+        else if (rs != EF_ERR_MAPPING) {
+            st = rs;
+            goto done;
+        }
+        break;
     }
     st = found ? EF_OK : EF_ERR_MAPPING;
 done:

@@ -256,8 +256,15 @@ static bool lane_rank(const space *s, int r) {
  * would have to fit one PE, and the GLB would hold nothing. False for
  * what the search decides. */
 static bool fixed_keep(const space *s, int l, int o, bool *keep) {
-    if (!s->fx || l > s->top) return false;
+    if (!s->fx) return false;
     const ef_operand *op = o == s->out ? &s->es->output : &s->es->inputs[o];
+    /* scores in the PEs: bypassed down to their per-PE level, kept there */
+    if (s->fx->inner_level && s->fx->inner[op->tensor]) {
+        if (l > s->fx->inner_level) return false;
+        *keep = l == s->fx->inner_level;
+        return true;
+    }
+    if (l > s->top) return false;
     bool on_chip = s->fx->on_chip[op->tensor];
     if (l == 0) *keep = !on_chip;
     else if (s->fx->per_pe && !on_chip) return false;
@@ -501,11 +508,36 @@ static void cand_copy(const space *s, cand *dst, const cand *src) {
     memcpy(dst->keep, src->keep, sizeof dst->keep);
 }
 
+/* A member touching scores kept in the PEs (ef_map_fixed.inner_level):
+ * its spatial loops are the group's spread, and every other loop lies
+ * at the scores' level, so that a PE holds its whole slice of them for
+ * each tile of the fusion level (model/fuse.c); only the order of those
+ * loops and the keeps of the other tensors are searched. */
+static void draw_inner(space *s, cand *c, needs *nd) {
+    fixed_slots(s, c);
+    for (int i = 0; i < c->rn; i++)
+        nd->need[c->rows[i].rank] = ceil_div(nd->need[c->rows[i].rank], c->rows[i].factor);
+    for (int i = 0; i < c->cn; i++)
+        nd->need[c->cols[i].rank] = ceil_div(nd->need[c->cols[i].rank], c->cols[i].factor);
+    int l = s->fx->inner_level;
+    for (int q = 0; q < s->nused; q++) {
+        int r = s->used[q];
+        if (nd->need[r] > 1) c->t[l][c->tn[l]++] = (mfac){r, nd->need[r]};
+        nd->need[r] = 1;
+    }
+    normalize(s, c);
+    order_loops(s, c->t[l], c->tn[l]);
+}
+
 static void draw(space *s, cand *c) {
     cand_clear(c);
     needs nd;
     for (int r = 0; r < EF_MAX_RANKS; r++) nd.need[r] = s->bound[r];
     draw_keeps(s, c);
+    if (s->fx && s->fx->inner_level) {
+        draw_inner(s, c, &nd);
+        return;
+    }
     /* per-PE loops, innermost level first */
     for (int l = s->L - 1; l >= s->first_pe; l--) {
         bool keeps_any = false;
@@ -538,6 +570,7 @@ static void draw(space *s, cand *c) {
 
 /* May level l hold a temporal loop of rank r? */
 static bool loop_allowed(const space *s, const cand *c, int l, int r) {
+    if (s->fx && s->fx->inner_level && l != s->fx->inner_level) return false;
     if (l < s->first_pe) return true;
     bool keeps_any = false;
     for (int o = 0; o < s->ops; o++) keeps_any |= c->keep[l][o];

@@ -406,6 +406,22 @@ char *ef_report_json(const ef_result *const *rs, int count, const ef_run_meta *m
 }
 
 /* [{RANK: factor}] of level l's loops of one kind, in nest order. */
+
+/* {"rows": [{RANK: factor}], "cols": [...]} into sp. */
+static void spatial_lists(cJSON *sp, const ef_workload *w, const ef_map_loop *rows, int nr,
+                          const ef_map_loop *cols, int nc) {
+    const ef_map_loop *lists[2] = {rows, cols};
+    int counts[2] = {nr, nc};
+    for (int a = 0; a < 2; a++) {
+        cJSON *axis = cJSON_AddArrayToObject(sp, a ? "cols" : "rows");
+        for (int k = 0; k < counts[a]; k++) {
+            cJSON *one = cJSON_CreateObject();
+            ef_rj_u64(one, w->rank_names[lists[a][k].rank], lists[a][k].factor);
+            ef_rj_append(axis, one);
+        }
+    }
+}
+
 static cJSON *loop_list(const ef_nest *n, int l, ef_loop_kind kind) {
     cJSON *arr = cJSON_CreateArray();
     for (int i = n->levels[l].loop_begin; i < n->levels[l].loop_end; i++) {
@@ -475,26 +491,29 @@ cJSON *ef_rj_search(const ef_map_result *r, const ef_nest *n) {
             ef_rj_u64(one, w->rank_names[f->loops[k].rank], f->loops[k].factor);
             ef_rj_append(loops, one);
         }
-        if (n->spec_arch->levels[f->level].per_pe) {
+        if (n->spec_arch->levels[f->level].per_pe)
             /* the spatial loops above a per-PE level are shared too */
-            cJSON *sp = cJSON_AddObjectToObject(fu, "shared_spatial");
-            const ef_map_loop *lists[2] = {f->rows, f->cols};
-            int counts[2] = {f->row_count, f->col_count};
-            for (int a = 0; a < 2; a++) {
-                cJSON *axis = cJSON_AddArrayToObject(sp, a ? "cols" : "rows");
-                for (int k = 0; k < counts[a]; k++) {
-                    cJSON *one = cJSON_CreateObject();
-                    ef_rj_u64(one, w->rank_names[lists[a][k].rank], lists[a][k].factor);
-                    ef_rj_append(axis, one);
-                }
-            }
-        } else {
+            spatial_lists(cJSON_AddObjectToObject(fu, "shared_spatial"), w, f->rows,
+                          f->row_count, f->cols, f->col_count);
+        else
             cJSON_AddNullToObject(fu, "shared_spatial");
+        if (f->inner_level > 0) {
+            /* scores in the PEs: where, which, spread how */
+            cJSON *in = cJSON_AddObjectToObject(fu, "in_pes");
+            cJSON_AddStringToObject(in, "level", n->spec_arch->levels[f->inner_level].name);
+            cJSON *ts = cJSON_AddArrayToObject(in, "tensors");
+            for (int t = 0; t < w->tensor_count; t++)
+                if (f->inner[t]) ef_rj_append(ts, cJSON_CreateString(w->tensors[t].name));
+            spatial_lists(cJSON_AddObjectToObject(in, "spatial"), w, f->inner_rows,
+                          f->inner_row_count, f->inner_cols, f->inner_col_count);
+        } else {
+            cJSON_AddNullToObject(fu, "in_pes");
         }
     } else {
         cJSON_AddNullToObject(fu, "level");
         cJSON_AddNullToObject(fu, "shared_loops");
         cJSON_AddNullToObject(fu, "shared_spatial");
+        cJSON_AddNullToObject(fu, "in_pes");
     }
     ef_rj_u64(fu, "tilings", f->tilings);
     ef_rj_u64(fu, "tilings_confirmed", f->tilings_confirmed);

@@ -160,6 +160,16 @@ static void fusion_comment(sbuf *b, const ef_map_result *const *results, int i) 
     }
     sbuf_put(b, "; %" PRIu64 " tilings searched, %" PRIu64 " run in the engine\n", f->tilings,
              f->tilings_confirmed);
+    if (f->inner_level > 0) {
+        /* scores in the PEs (docs/model.md 4.8) */
+        sbuf_put(b, "#   kept in the PEs, at %s:", n->spec_arch->levels[f->inner_level].name);
+        for (int t = 0, k = 0; t < w->tensor_count; t++)
+            if (f->inner[t]) sbuf_put(b, "%s %s", k++ ? "," : "", w->tensors[t].name);
+        sbuf_put(b, " (the Einsums touching them spread");
+        shared_list(b, w, " rows", f->inner_rows, f->inner_row_count);
+        shared_list(b, w, " cols", f->inner_cols, f->inner_col_count);
+        sbuf_put(b, ")\n");
+    }
     if (results[i]->result)
         sbuf_put(b, "#   engine, the group: %" PRIu64 " cycles (each Einsum's cycles below are "
                  "the group's)\n", results[i]->result->cycles);
@@ -203,6 +213,9 @@ char *ef_report_mapping_yaml(const ef_map_result *const *results, int count,
     sbuf_put(&b, "#   run it: einflow run %s %s THIS_FILE%s%s", meta->arch_file,
              meta->workload_file, meta->layer ? " --layers " : "", meta->layer ? meta->layer : "");
     if (meta->batch) sbuf_put(&b, " --batch %" PRIu64, meta->batch);
+    for (int i = 0; i < meta->set_count; i++)
+        if (strcmp(meta->set[i].name, "batch"))
+            sbuf_put(&b, " --set %s=%" PRIu64, meta->set[i].name, meta->set[i].value);
     for (int i = 0; i < meta->arch_set_count; i++) {
         const char *v = meta->arch_set[i].value;
         bool quote = strpbrk(v, " \t'\"$`\\") != NULL;

@@ -263,6 +263,87 @@ START_TEST(fusemax_scale) {
 }
 END_TEST
 
+/* ---------- the mapper ---------- */
+
+/* `fused` on the FuseMax-like config, BERT's attention at 4K tokens in
+ * the 1-pass cascade. Any binding that keeps the scores at the GLB
+ * writes each of QK and SLN there once at least: 2 x H x P x M words of
+ * 2 B = 805,306,368 B through its 512 B/cycle write port, so at least
+ * 1,572,864 cycles. The mapper keeps them in the PEs (in_pes, with the
+ * block's maximum, exponentials and sum on the array beside the
+ * products) and must beat that floor; the file `map` writes runs back
+ * to the same cycles with the parameters its header repeats. */
+START_TEST(mapper_keeps_scores_in_the_pes) {
+    static const char *const params[] = {"heads=12", "queries=4096", "dim=64", "blocks=16",
+                                         "block=256"};
+    const char *extra[] = {"--set", params[0], "--set", params[1], "--set", params[2],
+                           "--set", params[3], "--set", params[4], NULL};
+    cJSON *r = e2e_run_json(FM_ARCH, ONLINE, "fused", extra);
+    uint64_t floor_bytes = UINT64_C(2) * 12 * 4096 * 4096 * 2; /* QK and SLN, 2 B */
+    ck_assert_uint_eq(floor_bytes, UINT64_C(805306368));
+    uint64_t cycles = e2e_summary_u64(r, "cycles");
+    ck_assert_uint_lt(cycles, floor_bytes / 512);
+    const cJSON *in = e2e_get(r, "einsums[0].search.fusion.in_pes");
+    ck_assert_ptr_nonnull(in);
+    ck_assert_str_eq(e2e_path_str(in, "level"), "RF");
+    ck_assert_str_eq(e2e_path_str(in, "tensors[0]"), "QK");
+    ck_assert_str_eq(e2e_path_str(in, "tensors[1]"), "SLN");
+    ck_assert_int_eq(cJSON_GetArraySize(e2e_get(in, "tensors")), 2);
+    static const char *const on_array[] = {"QK", "LM", "SLN", "SLD", "SLNV"};
+    const cJSON *e;
+    cJSON_ArrayForEach(e, e2e_get(r, "einsums")) {
+        ck_assert_ptr_null(e2e_tensor(e, "GLB", "QK"));
+        ck_assert_ptr_null(e2e_tensor(e, "GLB", "SLN"));
+        bool array = false;
+        for (size_t i = 0; i < sizeof on_array / sizeof on_array[0]; i++)
+            array |= !strcmp(e2e_path_str(e, "output"), on_array[i]);
+        ck_assert_str_eq(e2e_path_str(e, "search.unit"), array ? "array" : "vector");
+    }
+    cJSON_Delete(r);
+
+    char *file = e2e_tmp_path("fm_map.yaml");
+    e2e_result res;
+    ck_assert(e2e_runl(&res, "map", FM_ARCH, ONLINE, "--dataflow", "fused", "--set", params[0],
+                       "--set", params[1], "--set", params[2], "--set", params[3], "--set",
+                       params[4], "-o", file, "-q", NULL));
+    ck_assert_msg(res.exit_code == 0, "map: exit %d\n%s", res.exit_code, res.err);
+    e2e_result_free(&res);
+    char *text = e2e_read_file(file, NULL);
+    ck_assert_ptr_nonnull(text);
+    ck_assert_msg(strstr(text, "THIS_FILE --set heads=12 --set queries=4096 --set dim=64 "
+                               "--set blocks=16 --set block=256\n") != NULL, "%s", text);
+    ck_assert_msg(strstr(text, "#   kept in the PEs, at RF: QK, SLN") != NULL, "%s", text);
+    free(text);
+    cJSON *back = e2e_run_json(FM_ARCH, ONLINE, file, extra);
+    ck_assert_uint_eq(e2e_summary_u64(back, "cycles"), cycles);
+    cJSON_Delete(back);
+    unlink(file);
+    free(file);
+}
+END_TEST
+
+/* The mapper's binding of a small head (H 1, P 256 queries, M 512 keys
+ * as 2 blocks of 256, E = F 16): values equal a direct evaluation, and
+ * both engines agree. */
+START_TEST(mapper_binding_is_exact) {
+    const char *step[] = {"--set", "heads=1", "--set", "queries=256", "--set", "dim=16",
+                          "--set", "blocks=2", "--set", "block=256", "--engine", "step",
+                          "--check-values", NULL};
+    const char *event[] = {"--set", "heads=1", "--set", "queries=256", "--set", "dim=16",
+                           "--set", "blocks=2", "--set", "block=256", "--engine", "event",
+                           "--check-values", NULL};
+    cJSON *a = e2e_run_json(FM_ARCH, ONLINE, "fused", step);
+    cJSON *b = e2e_run_json(FM_ARCH, ONLINE, "fused", event);
+    ck_assert(cJSON_IsTrue(e2e_get(b, "summary.values_checked")));
+    ck_assert_ptr_nonnull(e2e_get(b, "einsums[0].search.fusion.in_pes.level"));
+    cJSON_DeleteItemFromObject(a, "meta");
+    cJSON_DeleteItemFromObject(b, "meta");
+    ck_assert_msg(cJSON_Compare(a, b, 1), "step and event engines differ");
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+}
+END_TEST
+
 /* ---------- legality ---------- */
 
 /* "path:line:col: error: " of the first `mark` in text, col at offset
@@ -353,6 +434,8 @@ static Suite *suite(void) {
     tcase_add_test(tc, engines_agree);
     tcase_add_test(tc, array_order_respects_the_scores);
     tcase_add_test(tc, fusemax_scale);
+    tcase_add_test(tc, mapper_keeps_scores_in_the_pes);
+    tcase_add_test(tc, mapper_binding_is_exact);
     tcase_add_loop_test(tc, illegal_binding_is_explained, 0,
                         (int)(sizeof illegal / sizeof illegal[0]));
     suite_add_tcase(s, tc);
