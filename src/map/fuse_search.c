@@ -13,9 +13,13 @@
  * searched below the fusion level by ef_map_search, constrained to the
  * shared tile, with the levels below shared out among the group (the
  * RFs keep each Einsum's tiles side by side: a product weighs three
- * times an elementwise step). The group's mappings are checked by
- * model/fuse.c, ranked by their estimates, and the best few run in the
- * engine together; its result decides, as for a single Einsum. */
+ * times an elementwise step). With a member on the vector unit, the
+ * largest shared level is tried once more with FuseMax's binding
+ * (fuse_plan.c, ef_fplan_split): the Einsums sweeping the scores on the
+ * array beside the products, the scores in the PEs below it. The
+ * group's mappings are checked by model/fuse.c, ranked by their
+ * estimates, and the best few run in the engine together; its result
+ * decides, as for a single Einsum. */
 #include "map/fuse_plan.h"
 
 #include <math.h>
