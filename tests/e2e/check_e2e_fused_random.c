@@ -8,10 +8,12 @@
  *   - --check-values passes (every output against a direct
  *     evaluation);
  *   - the run takes the cycles the mapping file says;
- *   - when all six Einsums fuse into one group, DRAM moves exactly the
- *     compulsory traffic, bytes x H x (P E + M E + M F + P F): with the
- *     shared loops over heads outside those over queries, K and V stay
- *     in the fusion level across a head's blocks of queries.
+ *   - when all six Einsums fuse into one group at a shared level, DRAM
+ *     moves exactly the compulsory traffic, bytes x H x (P E + M E + M F
+ *     + P F): with the shared loops over heads outside those over
+ *     queries, K and V stay in the fusion level across a head's blocks
+ *     of queries (fused in the PEs' registers, Q, K and V may stream
+ *     from DRAM instead, as the mapping says).
  * And the same for the 1-pass online-softmax cascade (random H, M1,
  * M0, P, E, F): both engines alike, its values, its output equal to the
  * 3-pass cascade's of the same shapes (--check-against), and when all
@@ -258,7 +260,10 @@ static bool one_seed(uint64_t seed, bool online) {
             ck_assert_msg(dram_words_of(b, online_inner[i]) == 0,
                           "seed %llu: all fused, yet %s reaches DRAM\n%s\n%s\n%s",
                           (unsigned long long)seed, online_inner[i], in.arch, in.workload, text);
-    if (!online && group == 6) {
+    /* (fused in the PEs' registers, the other operands may stream from
+     * DRAM, as often as the mapping says: nothing to claim) */
+    bool shared_level = group > 1 && strcmp(e2e_path_str(b, "einsums[0].fused.level"), "RF");
+    if (!online && group == 6 && shared_level) {
         uint64_t want = (uint64_t)in.bits / 8 * (uint64_t)in.h *
                         (uint64_t)(in.p * in.e + in.m * in.e + in.m * in.f + in.p * in.f);
         ck_assert_msg(e2e_einsums_level_bytes(b, "DRAM") == want, "seed %llu: all fused, DRAM moves %llu B, the "
@@ -275,9 +280,10 @@ static bool one_seed(uint64_t seed, bool online) {
                      (unsigned long long)seed, pa, pb, in.arch, in.workload, text);
     }
     if (print)
-        fprintf(stderr, "seed %llu: %s%s%d fused, %llu cycles, H %d M %d P %d E %d F %d\n",
+        fprintf(stderr, "seed %llu: %s%s%d fused%s, %llu cycles, H %d M %d P %d E %d F %d\n",
                 (unsigned long long)seed, online ? "online, " : "",
                 in.vector ? "vector unit, " : "", group,
+                strstr(text, "#   kept in the PEs") ? " (scores in the PEs)" : "",
                 (unsigned long long)cycles, in.h, in.m, in.p, in.e, in.f);
     cJSON_Delete(a);
     cJSON_Delete(b);
