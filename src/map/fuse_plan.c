@@ -340,43 +340,49 @@ static bool touches(const ef_einsum *e, int t) {
     return false;
 }
 
+/* Whether operand op indexes every rank (bound > 1) of the scores, the
+ * output of the group's first on-chip product. */
+static bool score_shaped(const ef_workload *w, const ef_operand *scores, const ef_operand *op) {
+    for (int r = 0; r < w->rank_count; r++)
+        if (w->rank_bounds[r] > 1 && indexes(scores, r) && !indexes(op, r)) return false;
+    return true;
+}
+
 bool ef_fplan_split(const ef_arch_spec *arch, const ef_workload *w, const ef_fplan *g,
                     int level, ef_fplan *out) {
     *out = *g;
     if (arch->levels[level].per_pe || level + 1 >= arch->level_count ||
         !arch->levels[level + 1].per_pe)
         return false;
-    /* the Einsums sweeping a product's output go to the array */
     out->array_like = -1;
-    for (int m = 0; m < g->count; m++) {
+    for (int m = 0; m < g->count && out->array_like < 0; m++) {
         const ef_einsum *p = einsum(w, g->first + m);
-        if (p->is_mac && g->on_chip[p->output.tensor] && out->array_like < 0)
-            out->array_like = g->first + m;
+        if (p->is_mac && g->on_chip[p->output.tensor]) out->array_like = g->first + m;
     }
     if (out->array_like < 0) return false;
+    const ef_operand *scores = &w->einsums[out->array_like].output;
+    /* the Einsums sweeping the scores go to the array */
     for (int m = 0; m < g->count; m++) {
         const ef_einsum *e = einsum(w, g->first + m);
         if (!g->vector[m] || e->is_mac || e->recurrence_rank >= 0) continue;
-        for (int p = 0; p < g->count && !out->moved[m]; p++) {
-            const ef_einsum *pe = einsum(w, g->first + p);
-            if (!pe->is_mac || !g->on_chip[pe->output.tensor]) continue;
-            bool sweeps = true;
-            for (int r = 0; r < w->rank_count && sweeps; r++)
-                if (indexes(&pe->output, r) && w->rank_bounds[r] > 1) sweeps = e->rank_used[r];
-            if (sweeps) out->moved[m] = true;
-        }
-        if (out->moved[m]) out->vector[m] = false;
+        bool sweeps = true;
+        for (int r = 0; r < w->rank_count && sweeps; r++)
+            if (w->rank_bounds[r] > 1 && indexes(scores, r)) sweeps = e->rank_used[r];
+        out->moved[m] = sweeps;
+        if (sweeps) out->vector[m] = false;
     }
-    bool any_vector = false;
-    for (int m = 0; m < g->count; m++) any_vector |= out->vector[m];
-    if (!any_vector) return false;
+    /* the score-shaped intermediates only the array touches stay in the
+     * PEs; the others (the reductions of them, what the vector unit
+     * reads) at the shared level */
     out->inner_level = level + 1;
     bool any = false;
     for (int m = 0; m < g->count; m++) {
         const ef_einsum *p = einsum(w, g->first + m);
         int t = p->output.tensor;
         /* running state steps at the fusion level (model/fuse.c) */
-        if (!g->on_chip[t] || out->vector[m] || p->recurrence_rank >= 0) continue;
+        if (!g->on_chip[t] || out->vector[m] || p->recurrence_rank >= 0 ||
+            !score_shaped(w, scores, &p->output))
+            continue;
         bool array_only = true;
         for (int c = 0; c < g->count && array_only; c++)
             if (c != m && touches(einsum(w, g->first + c), t)) array_only = !out->vector[c];

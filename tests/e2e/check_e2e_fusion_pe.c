@@ -38,6 +38,10 @@
  * + H P F) = 119,537,664 DRAM bytes (Q once per key block, K, V and AV
  * once), no score off the PEs, and keeps to the bandwidth law on every
  * port.
+ * The `fused` mapper finds the binding by itself: at that scale it
+ * beats the floor any binding with the scores at the GLB has (their
+ * bytes through its write port), for the 1-pass and the 3-pass
+ * cascades, and its mappings are exact (values, both engines).
  * Illegal bindings are refused at the mapping line: a loop in time
  * between the fusion level and RF, consumers spread otherwise than the
  * producer, a producer spreading a rank its scores lack. */
@@ -344,6 +348,54 @@ START_TEST(mapper_binding_is_exact) {
 }
 END_TEST
 
+/* The 3-pass cascade (workloads/bert_base.yaml's attention layer at 1K
+ * tokens: H 12, M = P 1024, E = F 64, 16-bit) fused on the FuseMax-like
+ * config: the scores QK, SN and A stay in the PEs, their maximum MX and
+ * sum SD are reduced across them into the GLB. Any binding keeping the
+ * three at the GLB writes 3 x H x M x P words of 2 B there, 75,497,472
+ * B through its 512 B/cycle write port: at least 147,456 cycles; this
+ * one must beat that, and DRAM moves only the compulsory traffic, 2 B x
+ * H x (P E + M E + M F + P F) = 6,291,456 B. */
+START_TEST(mapper_keeps_three_pass_scores_in_the_pes) {
+    const char *extra[] = {"--set", "seq=1024", "--layers", "attention", NULL};
+    cJSON *r = e2e_run_json(FM_ARCH, "workloads/bert_base.yaml", "fused", extra);
+    const cJSON *layer = e2e_get(r, "layers[0]");
+    ck_assert_ptr_nonnull(layer);
+    uint64_t floor_bytes = UINT64_C(3) * 12 * 1024 * 1024 * 2;
+    ck_assert_uint_eq(floor_bytes, UINT64_C(75497472));
+    ck_assert_uint_lt(e2e_summary_u64(layer, "cycles"), floor_bytes / 512);
+    const cJSON *in = e2e_get(layer, "einsums[0].search.fusion.in_pes");
+    ck_assert_ptr_nonnull(in);
+    static const char *const scores[] = {"QK", "SN", "A"};
+    ck_assert_int_eq(cJSON_GetArraySize(e2e_get(in, "tensors")), 3);
+    for (int i = 0; i < 3; i++) {
+        char path[32];
+        snprintf(path, sizeof path, "tensors[%d]", i);
+        ck_assert_str_eq(e2e_path_str(in, path), scores[i]);
+    }
+    ck_assert_uint_eq(e2e_einsums_level_bytes(layer, "DRAM"),
+                      UINT64_C(2) * 12 * (1024 * 64 * 4));
+    cJSON_Delete(r);
+}
+END_TEST
+
+/* The same binding on the 8 x 8 edge array (attention.yaml: H 2, M = P
+ * 16, E = F 8): values exact, both engines alike. */
+START_TEST(three_pass_binding_is_exact) {
+    const char *step[] = {"--engine", "step", "--check-values", NULL};
+    const char *event[] = {"--engine", "event", "--check-values", NULL};
+    cJSON *a = e2e_run_json("configs/edge_8x8.yaml", THREE_PASS, "fused", step);
+    cJSON *b = e2e_run_json("configs/edge_8x8.yaml", THREE_PASS, "fused", event);
+    ck_assert(cJSON_IsTrue(e2e_get(b, "summary.values_checked")));
+    ck_assert_str_eq(e2e_path_str(b, "einsums[0].search.fusion.in_pes.level"), "RF");
+    cJSON_DeleteItemFromObject(a, "meta");
+    cJSON_DeleteItemFromObject(b, "meta");
+    ck_assert_msg(cJSON_Compare(a, b, 1), "step and event engines differ");
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+}
+END_TEST
+
 /* ---------- legality ---------- */
 
 /* "path:line:col: error: " of the first `mark` in text, col at offset
@@ -436,6 +488,8 @@ static Suite *suite(void) {
     tcase_add_test(tc, fusemax_scale);
     tcase_add_test(tc, mapper_keeps_scores_in_the_pes);
     tcase_add_test(tc, mapper_binding_is_exact);
+    tcase_add_test(tc, mapper_keeps_three_pass_scores_in_the_pes);
+    tcase_add_test(tc, three_pass_binding_is_exact);
     tcase_add_loop_test(tc, illegal_binding_is_explained, 0,
                         (int)(sizeof illegal / sizeof illegal[0]));
     suite_add_tcase(s, tc);
