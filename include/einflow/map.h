@@ -97,6 +97,11 @@ typedef struct {
     void (*progress)(void *ctx, const ef_map_progress *p);
     void *progress_ctx;
     const char *progress_label;   /* says which search is reporting     */
+    const ef_dataflow_spec *auto_vector; /* fused: the vector template the
+                                   * caller gave Einsums without a
+                                   * product by default; only those may
+                                   * move to the array for FuseMax's
+                                   * binding (NULL: any vector one may) */
 } ef_map_options;
 
 #define EF_MAP_DEFAULT_EVALUATIONS 20000

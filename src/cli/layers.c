@@ -255,6 +255,7 @@ ef_status ef_cli_layers_map(const ef_cli_layers *L, const ef_arch_spec *arch,
                 const ef_dataflow_spec *df = ef_cli_choice_for(choice, arch, w, e, dfs[k]);
                 t->dfs[e] = df;
                 ef_cli_search_map_options(s, df, &t->options);
+                t->options.auto_vector = choice ? choice->vector : NULL;
                 snprintf(labels[n], sizeof labels[n], "%s %s", dfs[k]->name,
                          L->net->layers[i].workload->name);
                 t->options.progress_label = labels[n];

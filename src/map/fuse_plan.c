@@ -349,7 +349,7 @@ static bool score_shaped(const ef_workload *w, const ef_operand *scores, const e
 }
 
 bool ef_fplan_split(const ef_arch_spec *arch, const ef_workload *w, const ef_fplan *g,
-                    int level, ef_fplan *out) {
+                    int level, const bool *movable, ef_fplan *out) {
     *out = *g;
     if (arch->levels[level].per_pe || level + 1 >= arch->level_count ||
         !arch->levels[level + 1].per_pe)
@@ -364,7 +364,7 @@ bool ef_fplan_split(const ef_arch_spec *arch, const ef_workload *w, const ef_fpl
     /* the Einsums sweeping the scores go to the array */
     for (int m = 0; m < g->count; m++) {
         const ef_einsum *e = einsum(w, g->first + m);
-        if (!g->vector[m] || e->is_mac || e->recurrence_rank >= 0) continue;
+        if (!g->vector[m] || !movable[m] || e->is_mac || e->recurrence_rank >= 0) continue;
         bool sweeps = true;
         for (int r = 0; r < w->rank_count && sweeps; r++)
             if (w->rank_bounds[r] > 1 && indexes(scores, r)) sweeps = e->rank_used[r];

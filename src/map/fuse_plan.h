@@ -90,18 +90,17 @@ uint64_t ef_fplan_member_on_chip(const ef_arch_spec *arch, const ef_workload *w,
                                  const ef_fplan *g, int l, int m, const uint64_t *tile);
 
 /* FuseMax's binding of g at the shared level `level`: a copy of g in
- * *out where the Einsums that sweep the scores (no product, no
- * recurrence, every rank of a product's output among theirs: the
- * block's maximum, exponentials and sum) run on the PE array beside
- * the products, and the intermediates written and read only there live
- * in the per-PE level below `level` (inner), the others at `level`.
- * False when g has no such intermediate, no member left on the vector
- * unit (without one, a per-PE fusion level does it all), or the
- * architecture no per-PE level below `level`. The
- * tilings of *out at `level` (ef_fplan_tilings) leave the inner
- * intermediates out of its room. */
+ * *out where the Einsums that sweep the scores (the output of the
+ * first product kept on chip: no product of their own, no recurrence,
+ * every rank of the scores among theirs) run on the PE array beside
+ * the products, those movable[m] allows (the vector unit was not named
+ * for them); the intermediates with every rank of the scores that only
+ * the array touches live in the per-PE level below `level` (inner),
+ * the others at `level`. False when there is no such intermediate or
+ * no per-PE level right below `level`. The tilings of *out at `level`
+ * (ef_fplan_tilings) leave the inner intermediates out of its room. */
 bool ef_fplan_split(const ef_arch_spec *arch, const ef_workload *w, const ef_fplan *g,
-                    int level, ef_fplan *out);
+                    int level, const bool *movable, ef_fplan *out);
 
 /* Spreads tiling t of a split plan over the PEs: the members touching
  * an inner intermediate spread the same ranks (t->rows, t->cols), each

@@ -573,7 +573,10 @@ static ef_status search_group(const ef_arch_spec *arch, const ef_workload *w,
     for (int i = 0; i < nl; i++) {
         if (arch->levels[levels[i]].per_pe) continue;
         ef_fplan gsplit;
-        if (!ef_fplan_split(arch, w, g, levels[i], &gsplit)) break;
+        bool movable[EF_MAX_EINSUMS];
+        for (int m = 0; m < g->count; m++)
+            movable[m] = !opt->auto_vector || dfs[g->first + m] == opt->auto_vector;
+        if (!ef_fplan_split(arch, w, g, levels[i], movable, &gsplit)) break;
         ef_ftiling tilings[EF_FPLAN_MAX_TILINGS];
         uint64_t least = 0;
         int nt = ef_fplan_tilings(arch, w, &gsplit, levels[i], tilings, EF_FPLAN_MAX_TILINGS,

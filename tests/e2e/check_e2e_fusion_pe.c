@@ -348,6 +348,24 @@ START_TEST(mapper_binding_is_exact) {
 }
 END_TEST
 
+/* An Einsum the user puts on the vector unit by name stays there: with
+ * LM on the vector unit, QK is read off the array, so only SLN stays in
+ * the PEs. */
+START_TEST(named_vector_einsum_stays) {
+    const char *extra[] = {"--set", "heads=1", "--set", "queries=256", "--set", "dim=16",
+                           "--set", "blocks=2", "--set", "block=256", "--einsum-dataflow",
+                           "LM=vector", NULL};
+    cJSON *r = e2e_run_json(FM_ARCH, ONLINE, "fused", extra);
+    ck_assert_str_eq(e2e_path_str(r, "einsums[1].output"), "LM");
+    ck_assert_str_eq(e2e_path_str(r, "einsums[1].search.unit"), "vector");
+    const cJSON *in = e2e_get(r, "einsums[0].search.fusion.in_pes");
+    ck_assert_ptr_nonnull(in);
+    ck_assert_int_eq(cJSON_GetArraySize(e2e_get(in, "tensors")), 1);
+    ck_assert_str_eq(e2e_path_str(in, "tensors[0]"), "SLN");
+    cJSON_Delete(r);
+}
+END_TEST
+
 /* The 3-pass cascade (workloads/bert_base.yaml's attention layer at 1K
  * tokens: H 12, M = P 1024, E = F 64, 16-bit) fused on the FuseMax-like
  * config: the scores QK, SN and A stay in the PEs, their maximum MX and
@@ -488,6 +506,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, fusemax_scale);
     tcase_add_test(tc, mapper_keeps_scores_in_the_pes);
     tcase_add_test(tc, mapper_binding_is_exact);
+    tcase_add_test(tc, named_vector_einsum_stays);
     tcase_add_test(tc, mapper_keeps_three_pass_scores_in_the_pes);
     tcase_add_test(tc, three_pass_binding_is_exact);
     tcase_add_loop_test(tc, illegal_binding_is_explained, 0,
