@@ -211,7 +211,9 @@ END_TEST
 START_TEST(causal_estimate_tracks_the_engine) {
     const char *dfs[] = {"os", "ws", "rs"};
     for (size_t d = 0; d < sizeof dfs / sizeof dfs[0]; d++) {
-        const char *args[] = {"run", "configs/edge_8x8.yaml", CAUSAL, dfs[d], "--json", NULL};
+        /* (a budget that keeps the sanitizer build's run short) */
+        const char *args[] = {"run", "configs/edge_8x8.yaml", CAUSAL, dfs[d], "--evaluations",
+                              "2000", "--json", NULL};
         cJSON *j = run_json(args);
         const cJSON *layers = e2e_get(j, "layers");
         int checked = 0;
