@@ -444,7 +444,7 @@ uint64_t ef_fplan_inner_need(const ef_arch_spec *arch, const ef_workload *w,
 }
 
 bool ef_fplan_spread(const ef_arch_spec *arch, const ef_workload *w, const ef_fplan *g,
-                     ef_ftiling *t, uint64_t *pe_need) {
+                     ef_ftiling *t) {
     const ef_level_spec *ls = &arch->levels[g->inner_level];
     uint64_t room = ls->capacity.given && ls->capacity.amount ? ls->capacity.amount : UINT64_MAX;
     int cand[EF_MAX_RANKS + 1], nc = 0;
@@ -473,7 +473,6 @@ bool ef_fplan_spread(const ef_arch_spec *arch, const ef_workload *w, const ef_fp
         }
     if (!best_pes) return false;
     *t = best;
-    *pe_need = best_need;
     return true;
 }
 
@@ -770,8 +769,7 @@ int ef_fplan_tilings(const ef_arch_spec *arch, const ef_workload *w, const ef_fp
         bool ok = fits(arch, w, g, level, t.tile, &t.need);
         if (t.need < *least_need) *least_need = t.need;
         /* scores in the PEs: a spread whose tiles fit a PE */
-        uint64_t pe_need;
-        if (ok && g->inner_level) ok = ef_fplan_spread(arch, w, g, &t, &pe_need);
+        if (ok && g->inner_level) ok = ef_fplan_spread(arch, w, g, &t);
         if (ok && nall < MAX_COMBOS) {
             best_order(w, g, &t, t.tile);
             all[nall++] = t;

@@ -107,10 +107,10 @@ bool ef_fplan_split(const ef_arch_spec *arch, const ef_workload *w, const ef_fpl
  * a rank of every inner intermediate and of each of those members,
  * taking divisors of t's tile; what is left of the tile lies in each
  * PE. The spread using the most PEs whose inner tiles fit one PE at
- * the inner level wins; *pe_need gets what they take there. False
- * when none fits. */
+ * the inner level wins (the fewer words there on a tie). False when
+ * none fits. */
 bool ef_fplan_spread(const ef_arch_spec *arch, const ef_workload *w, const ef_fplan *g,
-                     ef_ftiling *t, uint64_t *pe_need);
+                     ef_ftiling *t);
 
 /* What member m's inner intermediates (m < 0: all of them, each once)
  * take in one PE at g's inner level under tiling t's spread, in the

@@ -13,10 +13,11 @@
  * searched below the fusion level by ef_map_search, constrained to the
  * shared tile, with the levels below shared out among the group (the
  * RFs keep each Einsum's tiles side by side: a product weighs three
- * times an elementwise step). With a member on the vector unit, the
- * largest shared level is tried once more with FuseMax's binding
- * (fuse_plan.c, ef_fplan_split): the Einsums sweeping the scores on the
- * array beside the products, the scores in the PEs below it. The
+ * times an elementwise step). When a per-PE level lies right below
+ * the largest shared level, that level is tried once more with
+ * FuseMax's binding (fuse_plan.c, ef_fplan_split): the Einsums sweeping
+ * the scores on the array beside the products, the scores in the PEs
+ * below it. The
  * group's mappings are checked by model/fuse.c, ranked by their
  * estimates, and the best few run in the engine together; its result
  * decides, as for a single Einsum. */
@@ -502,10 +503,11 @@ static void keep_better(const ef_fplan *g, double value, bool *found, double *be
 }
 
 /* Searches the group at the largest shared level that holds its tiles
- * (else the next ones), and at every per-PE level that holds them: of
- * the levels that give a legal group, the lowest objective wins — the
+ * (else the next ones), at every per-PE level that holds them, and with
+ * FuseMax's binding at the largest shared level: of the groups that
+ * are legal, the lowest objective wins — the
  * engine's, or the estimate's with confirm 0 — a tie going to the
- * level tried first. EF_ERR_MAPPING with why when none gives a legal
+ * one tried first. EF_ERR_MAPPING with why when none gives a legal
  * group. */
 static ef_status search_group(const ef_arch_spec *arch, const ef_workload *w,
                               const ef_dataflow_spec *const *dfs, const ef_map_options *opt,
