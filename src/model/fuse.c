@@ -204,7 +204,8 @@ static bool reads_last_step(const ef_nest *n, const ef_affine *in, int r) {
 }
 
 /* Whether n may run as the group's tail (see the file's head): the
- * lead's loops above the level but one, rank r, which n does not have; on chip it reads only the last step of recurrences along r
+ * lead's loops above the level but one, rank r, which n does not
+ * have; on chip it reads only the last step of recurrences along r
  * and writes nothing the group reads. */
 static bool is_tail(const fuser *f, const ef_fusion_group *g, const ef_nest *n,
                     const ef_loop *innermost) {
@@ -233,10 +234,10 @@ static bool tail_skips(const ef_loop *const *want, const ef_loop *const *have, i
 }
 
 /* Every Einsum of the group runs the first one's loops above h, or
- * all but the temporal one of a recurrence rank as its tail; above a per-PE level
- * the same spatial loops too, the tail's included, so that every PE
- * holds the same slice of each intermediate for the Einsum writing it
- * and for those reading it. */
+ * all but the temporal one of a recurrence rank as its tail; above a
+ * per-PE level the same spatial loops too, the tail's included, so
+ * that every PE holds the same slice of each intermediate for the
+ * Einsum writing it and for those reading it. */
 static void check_shared_loops(fuser *f, const ef_fusion_group *g) {
     const ef_nest *lead = f->nests[g->first];
     const char *lvl = lead->arch->levels[g->level].name;
