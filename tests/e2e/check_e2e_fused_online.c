@@ -135,8 +135,6 @@ START_TEST(vector_unit_runs_the_recurrences_fused) {
 }
 END_TEST
 
-static char *replace_all(const char *text, const char *from, const char *to);
-
 static const char *const engine_cases[][2] = {{ARCH, FUSED}, {VEC_ARCH, VEC_FUSED}};
 
 START_TEST(engines_agree_on_fused_online) {
@@ -171,7 +169,7 @@ START_TEST(mapper_fuses_the_online_cascade) {
 
     char *arch_text = e2e_read_file(ARCH, NULL);
     ck_assert_ptr_nonnull(arch_text);
-    char *small = replace_all(arch_text, "capacity: 64 KiB", "capacity: 1 KiB");
+    char *small = e2e_replace_all(arch_text, "capacity: 64 KiB", "capacity: 1 KiB");
     char *arch = e2e_write_tmp("edge_1k.yaml", small);
     char *mapping = e2e_tmp_path("online_fused_1k.yaml");
     e2e_result res;
@@ -218,7 +216,7 @@ END_TEST
 START_TEST(state_of_every_query_block) {
     char *text = e2e_read_file(FUSED, NULL);
     ck_assert_ptr_nonnull(text);
-    char *map = replace_all(text, "[H: 2, P: 2, M1: 4]", "[H: 2, M1: 4, P: 2]");
+    char *map = e2e_replace_all(text, "[H: 2, P: 2, M1: 4]", "[H: 2, M1: 4, P: 2]");
     char *path = e2e_write_tmp("online_kv_outer.yaml", map);
     const char *step[] = {"--engine", "step", "--check-against", THREE_PASS, NULL};
     const char *event[] = {"--engine", "event", "--check-against", THREE_PASS, NULL};
@@ -270,24 +268,6 @@ START_TEST(state_of_every_query_block) {
 }
 END_TEST
 
-/* text with every occurrence of `from` replaced by `to` (malloc'd) */
-static char *replace_all(const char *text, const char *from, const char *to) {
-    size_t n = 0, fl = strlen(from), tl = strlen(to);
-    for (const char *at = strstr(text, from); at; at = strstr(at + fl, from)) n++;
-    ck_assert_msg(n > 0, "no \"%s\" to replace", from);
-    size_t size = strlen(text) + n * tl + 1;
-    char *out = malloc(size), *w = out;
-    ck_assert_ptr_nonnull(out);
-    for (const char *at; (at = strstr(text, from)); text = at + fl) {
-        memcpy(w, text, (size_t)(at - text));
-        w += at - text;
-        memcpy(w, to, tl);
-        w += tl;
-    }
-    strcpy(w, text);
-    return out;
-}
-
 /* Each case: replacements (all occurrences) of the hand mapping, and a
  * diagnostic the user must see, with its file:line:col suffix. */
 static const struct {
@@ -324,7 +304,7 @@ START_TEST(illegal_online_fusion_is_located) {
     ck_assert_ptr_nonnull(text);
     char *map = text;
     for (int k = 0; k < 3 && illegal[_i].from[k]; k++) {
-        char *next = replace_all(map, illegal[_i].from[k], illegal[_i].to[k]);
+        char *next = e2e_replace_all(map, illegal[_i].from[k], illegal[_i].to[k]);
         if (map != text) free(map);
         map = next;
     }

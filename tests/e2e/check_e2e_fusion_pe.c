@@ -233,21 +233,6 @@ END_TEST
 
 /* ---------- legality ---------- */
 
-/* "path:line:col: error: " of the first `mark` in text, col at offset
- * `into` inside it. */
-static void locate(char *buf, size_t size, const char *path, const char *text,
-                   const char *mark, size_t into) {
-    const char *at = strstr(text, mark);
-    ck_assert_ptr_nonnull(at);
-    at += into;
-    int line = 1, col = 1;
-    for (const char *p = text; p < at; p++) {
-        if (*p == '\n') line++, col = 1;
-        else col++;
-    }
-    snprintf(buf, size, "%s:%d:%d: error: ", path, line, col);
-}
-
 #define QK_GLB "{level: GLB, bypass: [QK], spatial: {rows: [P: 2], cols: [M0: 2]}}"
 #define QK_RF "{level: RF, keep: [QK], temporal: [E: 8]}"
 
@@ -302,7 +287,7 @@ START_TEST(illegal_binding_is_explained) {
                        "block=2", "-q", NULL));
     ck_assert_msg(res.exit_code == 1, "exit %d, stderr:\n%s", res.exit_code, res.err);
     char where[512], want[1024];
-    locate(where, sizeof where, path, edited, illegal[_i].mark, illegal[_i].into);
+    e2e_locate(where, sizeof where, path, edited, illegal[_i].mark, 1, illegal[_i].into);
     snprintf(want, sizeof want, "%s%s", where, illegal[_i].message);
     ck_assert_msg(strstr(res.err, want) != NULL, "stderr lacks \"%s\":\n%s", want, res.err);
     e2e_result_free(&res);

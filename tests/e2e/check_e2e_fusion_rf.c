@@ -209,49 +209,6 @@ END_TEST
 
 /* ---------- legality ---------- */
 
-/* text with every `from` replaced by `to` (at least once); frees text. */
-static char *replace_all(char *text, const char *from, const char *to) {
-    ck_assert_msg(strstr(text, from) != NULL, "\"%s\" is not in the mapping", from);
-    size_t n = 0;
-    for (const char *at = text; (at = strstr(at, from)); at += strlen(from)) n++;
-    size_t len = strlen(text) + n * strlen(to) + 1;
-    char *out = malloc(len), *o = out;
-    ck_assert_ptr_nonnull(out);
-    const char *s = text;
-    for (const char *at; (at = strstr(s, from)); s = at + strlen(from)) {
-        memcpy(o, s, (size_t)(at - s));
-        o += at - s;
-        memcpy(o, to, strlen(to));
-        o += strlen(to);
-    }
-    strcpy(o, s);
-    free(text);
-    return out;
-}
-
-/* "path:line:col" of the nth `mark` in text (1: the first; 0: the
- * last), col at the offset `into` inside it. */
-static void locate(char *buf, size_t size, const char *path, const char *text,
-                   const char *mark, int nth, size_t into) {
-    const char *at = strstr(text, mark);
-    ck_assert_ptr_nonnull(at);
-    for (int k = 1; nth != k; k++) {
-        const char *q = strstr(at + 1, mark);
-        if (!q) {
-            ck_assert_int_eq(nth, 0);
-            break;
-        }
-        at = q;
-    }
-    at += into;
-    int line = 1, col = 1;
-    for (const char *p = text; p < at; p++) {
-        if (*p == '\n') line++, col = 1;
-        else col++;
-    }
-    snprintf(buf, size, "%s:%d:%d: error: ", path, line, col);
-}
-
 /* The vector unit's lanes read and write the GLB only: they cannot reach
  * what QK keeps in the RFs (tests/data/vector_small.yaml: 2 x 2 PEs with
  * RFs, a 4-lane vector unit fed from the GLB). */
@@ -294,7 +251,7 @@ START_TEST(vector_member_is_refused) {
     ck_assert(e2e_runl(&res, "run", VEC_ARCH, THREE_PASS, path, "-q", NULL));
     ck_assert_msg(res.exit_code == 1, "exit %d, stderr:\n%s", res.exit_code, res.err);
     char where[512], want[1024];
-    locate(where, sizeof where, path, vector_mapping, "unit: vector", 1, strlen("unit: "));
+    e2e_locate(where, sizeof where, path, vector_mapping, "unit: vector", 1, strlen("unit: "));
     snprintf(want, sizeof want,
              "%sunit: MX runs on the vector unit VU, which reads and writes GLB only: it cannot "
              "reach QK at RF, the PEs' own storage (per_pe), where QK keeps it; Einsums fused "
@@ -352,14 +309,17 @@ static const struct {
 START_TEST(illegal_rf_fusion_is_explained) {
     char *text = e2e_read_file(RF_FUSED, NULL);
     ck_assert_ptr_nonnull(text);
-    for (int k = 0; k < 4 && illegal[_i].edits[k][0]; k++)
-        text = replace_all(text, illegal[_i].edits[k][0], illegal[_i].edits[k][1]);
+    for (int k = 0; k < 4 && illegal[_i].edits[k][0]; k++) {
+        char *next = e2e_replace_all(text, illegal[_i].edits[k][0], illegal[_i].edits[k][1]);
+        free(text);
+        text = next;
+    }
     char *path = e2e_write_tmp("rf.yaml", text);
     e2e_result res;
     ck_assert(e2e_runl(&res, "run", ARCH, WORKLOAD, path, "-q", NULL));
     ck_assert_msg(res.exit_code == 1, "exit %d, stderr:\n%s", res.exit_code, res.err);
     char where[512], want[1024];
-    locate(where, sizeof where, path, text, illegal[_i].mark, illegal[_i].nth,
+    e2e_locate(where, sizeof where, path, text, illegal[_i].mark, illegal[_i].nth,
            illegal[_i].into);
     snprintf(want, sizeof want, "%s%s", where, illegal[_i].message);
     ck_assert_msg(strstr(res.err, want) != NULL, "stderr lacks \"%s\":\n%s", want, res.err);

@@ -75,6 +75,44 @@ char *e2e_write_tmp(const char *stem, const char *text) {
     return path;
 }
 
+char *e2e_replace_all(const char *text, const char *from, const char *to) {
+    size_t n = 0, fl = strlen(from), tl = strlen(to);
+    for (const char *at = strstr(text, from); at; at = strstr(at + fl, from)) n++;
+    ck_assert_msg(n > 0, "no \"%s\" to replace", from);
+    size_t size = strlen(text) + n * tl + 1;
+    char *out = malloc(size), *w = out;
+    ck_assert_ptr_nonnull(out);
+    for (const char *at; (at = strstr(text, from)); text = at + fl) {
+        memcpy(w, text, (size_t)(at - text));
+        w += at - text;
+        memcpy(w, to, tl);
+        w += tl;
+    }
+    strcpy(w, text);
+    return out;
+}
+
+void e2e_locate(char *buf, size_t size, const char *path, const char *text, const char *mark,
+                int nth, size_t into) {
+    const char *at = strstr(text, mark);
+    ck_assert_msg(at != NULL, "\"%s\" is not in the text", mark);
+    for (int k = 1; nth != k; k++) {
+        const char *q = strstr(at + 1, mark);
+        if (!q) {
+            ck_assert_int_eq(nth, 0);
+            break;
+        }
+        at = q;
+    }
+    at += into;
+    int line = 1, col = 1;
+    for (const char *p = text; p < at; p++) {
+        if (*p == '\n') line++, col = 1;
+        else col++;
+    }
+    snprintf(buf, size, "%s:%d:%d: error: ", path, line, col);
+}
+
 /* ---------- files ---------- */
 
 char *e2e_read_file(const char *path, size_t *len) {

@@ -75,6 +75,16 @@ char *e2e_tmp_path(const char *stem);
 /* Writes text to a fresh scratch file (e2e_tmp_path) and returns its
  * path (the caller frees it). */
 char *e2e_write_tmp(const char *stem, const char *text);
+
+/* text with every `from` replaced by `to`, malloc'd (text is left as
+ * it is); fails the test when `from` does not occur. */
+char *e2e_replace_all(const char *text, const char *from, const char *to);
+
+/* "path:line:col: error: " into buf, for the nth `mark` in text (1: the
+ * first; 0: the last), col at the offset `into` inside it: where a
+ * diagnostic about that spot of the file must point. */
+void e2e_locate(char *buf, size_t size, const char *path, const char *text, const char *mark,
+                int nth, size_t into);
 /* The cycles a mapping file written by `einflow map` claims on its
  * "#   engine: N cycles" comment line; 0 when it has none. */
 uint64_t e2e_mapping_claimed_cycles(const char *text);
